@@ -1,0 +1,114 @@
+"""Accounts over the API: the same allocation rules as the pages (issue "Foundation" 6, 10)."""
+
+from datetime import datetime
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from inspecta.api import ApiError, AuthedRequest
+
+from . import selectors, services
+from .choices import Role
+from .models import Organisation, User
+
+router = Router(tags=["accounts"])
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    kind: str
+    level: str
+    region: str
+    parent_id: int | None
+
+    @staticmethod
+    def resolve_region(obj: Organisation) -> str:
+        return obj.region_id
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    organisation: OrganisationOut | None
+    roles: list[str]
+    is_active: bool
+    date_joined: datetime
+
+    @staticmethod
+    def resolve_roles(obj: User) -> list[str]:
+        return sorted(g.role for g in obj.role_grants.all())
+
+
+class UserFilter(Schema):
+    q: str = ""
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserCreateIn(Schema):
+    username: str = Field(..., min_length=3, max_length=150, pattern=r"^[A-Za-z0-9_.@-]+$")
+    full_name: str = Field(..., min_length=1, max_length=64)
+    organisation_id: int
+    role: Role
+    password: str = Field(..., min_length=8, max_length=128)
+    mobile: str = Field("", pattern=r"^(1\d{10})?$")
+    email: str = ""
+
+
+@router.get("/me", response=UserOut, summary="当前用户")
+def me(request: AuthedRequest) -> User:
+    return request.auth  # type: ignore[return-value]
+
+
+@router.get("/users", response=list[UserOut], summary="账号列表（本人管理范围）")
+@paginate(PageNumberPagination, page_size=50)
+def users(request: AuthedRequest, filters: Query[UserFilter]) -> object:
+    data = {"q": filters.q, "role": filters.role.value if filters.role else None}
+    if filters.is_active is not None:
+        data["is_active"] = "1" if filters.is_active else "0"
+    return selectors.user_list(actor=request.auth, filters=data)
+
+
+@router.get("/users/{user_id}", response=UserOut, summary="账号详情")
+def user(request: AuthedRequest, user_id: int) -> User:
+    try:
+        return selectors.user_get(actor=request.auth, pk=user_id)
+    except User.DoesNotExist as exc:
+        raise Http404(_("用户不存在或不在您的管理范围内。")) from exc
+
+
+@router.post("/users", response={201: UserOut}, summary="分配账号（自上而下）")
+def user_create(request: AuthedRequest, payload: UserCreateIn) -> tuple[int, User]:
+    actor = request.auth
+    org = selectors.organisation_list(actor=actor, action="change").filter(pk=payload.organisation_id).first()
+    if org is None or not services.may_allocate(actor, org, payload.role.value):  # type: ignore[arg-type]
+        raise ApiError(403, "allocation_forbidden", _("无权为该单位分配该角色的账号。"))
+    created = services.user_create(
+        actor=actor,  # type: ignore[arg-type]
+        username=payload.username,
+        full_name=payload.full_name,
+        organisation=org,
+        roles=[payload.role.value],
+        password=payload.password,
+        mobile=payload.mobile,
+        email=payload.email,
+    )
+    return 201, created
+
+
+@router.post("/users/{user_id}/disable", response=UserOut, summary="停用账号（立即结束会话）")
+def user_disable(request: AuthedRequest, user_id: int) -> User:
+    target = user(request, user_id)
+    if not services.may_manage(request.auth, target):  # type: ignore[arg-type]
+        raise ApiError(403, "manage_forbidden", _("无权管理该账号。"))
+    return services.user_disable(actor=request.auth, user=target, request=request)  # type: ignore[arg-type]
+
+
+@router.get("/organisations", response=list[OrganisationOut], summary="单位列表")
+@paginate(PageNumberPagination, page_size=100)
+def organisations(request: AuthedRequest) -> object:
+    return selectors.organisation_list(actor=request.auth)

@@ -1,0 +1,58 @@
+"""Login policy enforced on every request (GB/T 22239 level 2; issue "login security").
+
+A signed-in user who still owes a second factor, or whose password must change
+(first login, reset, or older than the configured maximum age), can reach only the
+pages that settle that debt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/i18n/", "/v/", "/api/v1/public/")
+
+
+def pending_step(request: HttpRequest) -> str | None:
+    """The URL name of the step the user must complete next, or ``None``."""
+
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    if user.requires_second_factor and not user.is_verified():  # type: ignore[union-attr,attr-defined]
+        from django_otp import devices_for_user
+
+        has_device = any(True for _d in devices_for_user(user, confirmed=True) if _d.__class__.__name__ == "TOTPDevice")
+        return "accounts:otp_verify" if has_device else "accounts:otp_setup"
+    if user.must_change_password or user.password_expired:  # type: ignore[union-attr]
+        return "accounts:password_change"
+    return None
+
+
+class LoginPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if not path.startswith(EXEMPT_PREFIXES):
+            step = pending_step(request)
+            if step is not None:
+                allowed = {reverse(step), reverse("accounts:logout"), reverse("set_language")}
+                if path not in allowed:
+                    if path.startswith("/api/"):
+                        return JsonResponse(
+                            {
+                                "error": {
+                                    "code": "login_incomplete",
+                                    "message": _("请先完成登录验证。"),
+                                    "details": {"next": reverse(step)},
+                                }
+                            },
+                            status=401,
+                        )
+                    return HttpResponseRedirect(reverse(step))
+        return self.get_response(request)

@@ -1,0 +1,237 @@
+"""Organisations, users and roles, and the authentication log (Guangdong 附件2 一(一); GB/T 22239)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.core.audit import AuditRowImmutable, audited
+from inspecta.core.models import Region
+from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+
+from .choices import AuthEventKind, AuthorityLevel, OrganisationKind, Role
+
+__all__ = ["ActiveSession", "AuthEvent", "Organisation", "RoleGrant", "User"]
+
+MANAGED_KINDS = (OrganisationKind.AUTHORITY, OrganisationKind.STATION, OrganisationKind.OPERATOR)
+
+
+class Organisation(models.Model):
+    """A body whose people use the platform: authority department, station, agency, party.
+
+    Authorities and stations form the allocation tree (``parent``; ``tree_path`` is the
+    materialised path ``/1/7/12/``) along which accounts are created top-down
+    (Guangdong 附件2 一(一)). Agencies and project parties register themselves and sit
+    outside the tree.
+    """
+
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类别"), max_length=32, choices=OrganisationKind.choices, db_index=True)
+    level = models.CharField(_("层级"), max_length=16, choices=AuthorityLevel.choices, blank=True)
+    region = models.ForeignKey(
+        Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="organisations"
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    tree_path = models.CharField(_("层级路径"), max_length=255, blank=True, db_index=True, editable=False)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["region_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        """Operators see every organisation; authority users their own subtree of the
+        allocation tree plus the other bodies registered in their region; everyone else
+        only their own organisation."""
+
+        if user.is_operator:
+            return Q()
+        org = user.organisation
+        if org is None:
+            return Q(pk__in=[])
+        if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
+            subtree = Q(tree_path__startswith=org.tree_path)
+            if action == "view":
+                outside_tree = ~Q(kind__in=MANAGED_KINDS) & Q(region__code__startswith=region_prefix(org.region_id))
+                return subtree | outside_tree
+            return subtree
+        return Q(pk=org.pk)
+
+
+class RoleGrant(models.Model):
+    """A role held by a user (a user may hold several, e.g. tester and reviewer)."""
+
+    user = models.ForeignKey("User", on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="accounts_role_grant_unique")]
+
+    def __str__(self) -> str:
+        return self.get_role_display()
+
+
+class InspectaUserManager(UserManager.from_queryset(RestrictedQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class User(AbstractUser):
+    """A person who signs in. Belongs to exactly one organisation; holds one or more roles."""
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    full_name = models.CharField(_("姓名"), max_length=64)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    password_changed_at = models.DateTimeField(_("口令修改时间"), null=True, blank=True)
+    must_change_password = models.BooleanField(_("下次登录须修改口令"), default=False)
+    created_by = models.ForeignKey(
+        "self", verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_demo = models.BooleanField(_("演示账号"), default=False, editable=False)
+
+    history = audited(excluded_fields=["last_login", "password"])
+    objects = InspectaUserManager()  # type: ignore[misc]
+
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name}（{self.username}）" if self.full_name else self.username
+
+    # --- roles -------------------------------------------------------------------
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.role_grants.values_list("role", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in sorted(self.roles)]
+
+    @property
+    def is_operator(self) -> bool:
+        return self.is_superuser or Role.OPERATOR in self.roles
+
+    @property
+    def is_authority_admin(self) -> bool:
+        return Role.AUTHORITY_ADMIN in self.roles
+
+    @property
+    def is_province_admin(self) -> bool:
+        return (
+            self.is_authority_admin
+            and self.organisation is not None
+            and self.organisation.level == AuthorityLevel.PROVINCE
+        )
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR, Role.STATION_INSPECTOR)
+
+    @property
+    def region_code(self) -> str:
+        return self.organisation.region_id if self.organisation_id else ""  # type: ignore[union-attr]
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return self.is_superuser or self.has_role(*settings.INSPECTA_2FA_REQUIRED_ROLES)
+
+    @property
+    def password_expired(self) -> bool:
+        max_age = settings.INSPECTA_PASSWORD_MAX_AGE_DAYS
+        if not max_age:
+            return False
+        changed = self.password_changed_at or self.date_joined
+        return timezone.now() - changed > timedelta(days=max_age)
+
+    # --- scoping -----------------------------------------------------------------
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        """Accounts are visible along the allocation tree only: an admin sees the users of
+        its own organisation and of every organisation below it; nobody sees accounts
+        outside their subtree (Guangdong 附件2 一(一)). Others see only themselves."""
+
+        if user.is_operator:
+            return Q()
+        if user.is_authority_admin and user.organisation is not None:
+            return Q(organisation__tree_path__startswith=user.organisation.tree_path)
+        return Q(pk=user.pk)
+
+
+class AuthEvent(models.Model):
+    """One authentication event: who, when, from where, what happened (GB/T 22239 8.1.4.3)."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="auth_events")
+    username = models.CharField(_("用户名"), max_length=150, db_index=True)
+    kind = models.CharField(_("事件"), max_length=32, choices=AuthEventKind.choices)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    user_agent = models.CharField(_("客户端"), max_length=255, blank=True)
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    detail = models.CharField(_("说明"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("认证日志")
+        verbose_name_plural = _("认证日志")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["username", "kind", "at"], name="accounts_authevent_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise AuditRowImmutable("authentication events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AuditRowImmutable("authentication events cannot be deleted")
+
+
+class ActiveSession(models.Model):
+    """The sessions a user holds, so that disabling an account ends them at once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="active_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("在线会话")
+        verbose_name_plural = _("在线会话")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

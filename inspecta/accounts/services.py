@@ -1,0 +1,389 @@
+"""Every write to accounts and organisations (STYLE.md 4).
+
+Account allocation is top-down (Guangdong 附件2 一(一)): the platform operator creates
+province admins; an admin creates the admins of the level directly below, the
+supervisors of its own department and the inspectors of the stations under it. Nobody
+creates or sees an account outside their subtree.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from inspecta.core.audit import current_request_id
+from inspecta.core.models import Region
+
+from .choices import LEVEL_BELOW, ROLES_BY_KIND, AuthEventKind, AuthorityLevel, OrganisationKind, Role
+from .models import AuthEvent, Organisation, RoleGrant, User
+
+REGION_LEVEL_FOR = {
+    AuthorityLevel.PROVINCE: "province",
+    AuthorityLevel.CITY: "city",
+    AuthorityLevel.DISTRICT: "county",
+}
+
+
+# --- authentication log -----------------------------------------------------------
+
+
+def auth_event_record(
+    *, kind: str, username: str, user: User | None = None, request: HttpRequest | None = None, detail: str = ""
+) -> AuthEvent:
+    """Write one authentication event (who, when, IP, result)."""
+
+    ip = None
+    agent = ""
+    if request is not None:
+        ip = request.META.get("REMOTE_ADDR") or None
+        agent = request.META.get("HTTP_USER_AGENT", "")[:255]
+    return AuthEvent.objects.create(
+        user=user,
+        username=username[:150],
+        kind=kind,
+        ip=ip,
+        user_agent=agent,
+        request_id=current_request_id.get(),
+        detail=detail[:255],
+    )
+
+
+def failures_in_last_hour(username: str) -> int:
+    since = timezone.now() - timedelta(hours=1)
+    return AuthEvent.objects.filter(
+        username=username, kind__in=[AuthEventKind.LOGIN_FAILED, AuthEventKind.OTP_FAILED], at__gte=since
+    ).count()
+
+
+# --- organisations ----------------------------------------------------------------
+
+
+def _set_tree_path(org: Organisation) -> None:
+    prefix = org.parent.tree_path if org.parent_id else "/"  # type: ignore[union-attr]
+    org.tree_path = f"{prefix}{org.pk}/"
+    org.save(update_fields=["tree_path"])
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    actor: User | None,
+    name: str,
+    kind: str,
+    region: Region,
+    level: str = "",
+    parent: Organisation | None = None,
+    credit_code: str = "",
+) -> Organisation:
+    """Create an organisation. Authorities and stations are created along the tree:
+    an operator creates province authorities; an authority admin creates the
+    authorities one level below it (inside its region) and the stations of its own
+    level. ``actor=None`` is the system itself (seed and demo data)."""
+
+    if kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
+        if not level:
+            raise ValidationError({"level": _("主管部门和监督站须指定层级。")})
+        if region.level != REGION_LEVEL_FOR[AuthorityLevel(level)]:
+            raise ValidationError({"region": _("行政区划的层级与单位层级不一致。")})
+        if actor is not None:
+            _check_may_create_organisation(actor, kind=kind, level=level, region=region, parent=parent)
+    elif actor is not None and not actor.is_operator:
+        raise PermissionDenied(_("无权创建该类单位。"))
+    org = Organisation(name=name, kind=kind, level=level, region=region, parent=parent, credit_code=credit_code)
+    org.full_clean(exclude=["tree_path"])
+    org.save()
+    _set_tree_path(org)
+    return org
+
+
+def _check_may_create_organisation(
+    actor: User, *, kind: str, level: str, region: Region, parent: Organisation | None
+) -> None:
+    if actor.is_operator:
+        if kind == OrganisationKind.AUTHORITY and level == AuthorityLevel.PROVINCE and parent is None:
+            return
+        if parent is not None:
+            return
+        raise PermissionDenied(_("省级以下单位须挂在上级单位之下。"))
+    own = actor.organisation
+    if not actor.is_authority_admin or own is None or parent is None or parent.pk != own.pk:
+        raise PermissionDenied(_("只能在本部门之下创建单位。"))
+    if not region.code.startswith(_region_prefix_of(own)):
+        raise PermissionDenied(_("不能在本辖区以外创建单位。"))
+    if kind == OrganisationKind.AUTHORITY and LEVEL_BELOW.get(AuthorityLevel(own.level)) != level:
+        raise PermissionDenied(_("只能创建下一级主管部门。"))
+    if kind == OrganisationKind.STATION and (level != own.level or region.code != own.region_id):
+        raise PermissionDenied(_("监督站须与本部门同级、同区划。"))
+
+
+def _region_prefix_of(org: Organisation) -> str:
+    from inspecta.core.scoping import region_prefix
+
+    return region_prefix(org.region_id)
+
+
+# --- allocation rules -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """One (organisation, role) pair that an actor may create accounts for."""
+
+    organisation: Organisation
+    role: str
+
+
+def allocatable(actor: User) -> list[Allocation]:
+    """What accounts ``actor`` may create (Guangdong 附件2 一(一))."""
+
+    if actor.is_operator:
+        result = [
+            Allocation(org, Role.AUTHORITY_ADMIN)
+            for org in Organisation.objects.filter(
+                kind=OrganisationKind.AUTHORITY, level=AuthorityLevel.PROVINCE, is_active=True
+            ).select_related("region")
+        ]
+        result += [
+            Allocation(org, Role.OPERATOR)
+            for org in Organisation.objects.filter(kind=OrganisationKind.OPERATOR, is_active=True)
+        ]
+        return result
+    own = actor.organisation
+    if not actor.is_authority_admin or own is None or not own.is_active:
+        return []
+    result = [Allocation(own, Role.AUTHORITY_SUPERVISOR)]
+    for child in own.children.filter(is_active=True).select_related("region").order_by("name"):
+        if child.kind == OrganisationKind.AUTHORITY:
+            result.append(Allocation(child, Role.AUTHORITY_ADMIN))
+        elif child.kind == OrganisationKind.STATION:
+            result.append(Allocation(child, Role.STATION_INSPECTOR))
+    return result
+
+
+def may_allocate(actor: User, organisation: Organisation, role: str) -> bool:
+    return any(a.organisation.pk == organisation.pk and a.role == role for a in allocatable(actor))
+
+
+def may_manage(actor: User, user: User) -> bool:
+    """Whether ``actor`` may disable, reset or edit ``user``: strictly below in the tree,
+    or a non-admin of the actor's own department."""
+
+    if actor.pk == user.pk:
+        return False
+    if actor.is_operator:
+        return True
+    if not actor.is_authority_admin or actor.organisation is None or user.organisation is None:
+        return False
+    if user.organisation.pk == actor.organisation.pk:
+        return not user.is_authority_admin
+    return user.organisation.tree_path.startswith(actor.organisation.tree_path)
+
+
+# --- users ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    full_name: str,
+    organisation: Organisation,
+    roles: list[str],
+    password: str,
+    mobile: str = "",
+    email: str = "",
+    must_change_password: bool = True,
+    is_demo: bool = False,
+) -> User:
+    """Create an account. With an ``actor``, every role must be allocatable by it; the
+    new user must change the initial password at first login."""
+
+    if not roles:
+        raise ValidationError({"roles": _("至少选择一个角色。")})
+    allowed = ROLES_BY_KIND.get(OrganisationKind(organisation.kind), ())
+    for role in roles:
+        if role not in allowed:
+            raise ValidationError({"roles": _("该单位的用户不能担任“%(role)s”。") % {"role": Role(role).label}})
+        if actor is not None and not may_allocate(actor, organisation, role):
+            raise PermissionDenied(_("无权为该单位分配“%(role)s”账号。") % {"role": Role(role).label})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("用户名已被使用。")})
+    user = User(
+        username=username,
+        full_name=full_name,
+        organisation=organisation,
+        mobile=mobile,
+        email=email,
+        must_change_password=must_change_password,
+        created_by=actor,
+        is_demo=is_demo,
+        password_changed_at=timezone.now(),
+    )
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    for role in sorted(set(roles)):
+        RoleGrant.objects.create(user=user, role=role)
+    return user
+
+
+def _require_manage(actor: User, user: User) -> None:
+    if not may_manage(actor, user):
+        raise PermissionDenied(_("无权管理该账号。"))
+
+
+def end_sessions(user: User) -> int:
+    """Delete every session the user holds: takes effect on their very next request."""
+
+    keys = list(user.active_sessions.values_list("session_key", flat=True))
+    deleted, _ignored = Session.objects.filter(session_key__in=keys).delete()
+    user.active_sessions.all().delete()
+    return deleted
+
+
+@transaction.atomic
+def user_disable(*, actor: User, user: User, request: HttpRequest | None = None) -> User:
+    """Disable an account and end its sessions at once."""
+
+    _require_manage(actor, user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    end_sessions(user)
+    auth_event_record(
+        kind=AuthEventKind.ACCOUNT_DISABLED,
+        username=user.username,
+        user=user,
+        request=request,
+        detail=f"by {actor.username}",
+    )
+    return user
+
+
+@transaction.atomic
+def user_enable(*, actor: User, user: User, request: HttpRequest | None = None) -> User:
+    _require_manage(actor, user)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    auth_event_record(
+        kind=AuthEventKind.ACCOUNT_ENABLED,
+        username=user.username,
+        user=user,
+        request=request,
+        detail=f"by {actor.username}",
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, full_name: str, mobile: str, email: str) -> User:
+    if actor.pk != user.pk:
+        _require_manage(actor, user)
+    user.full_name = full_name
+    user.mobile = mobile
+    user.email = email
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["full_name", "mobile", "email"])
+    return user
+
+
+@transaction.atomic
+def user_reset_password(*, actor: User, user: User, password: str, request: HttpRequest | None = None) -> User:
+    """An admin sets a temporary password; the user must change it at next login."""
+
+    _require_manage(actor, user)
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.must_change_password = True
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    end_sessions(user)
+    auth_event_record(
+        kind=AuthEventKind.PASSWORD_RESET,
+        username=user.username,
+        user=user,
+        request=request,
+        detail=f"by {actor.username}",
+    )
+    return user
+
+
+@transaction.atomic
+def user_change_password(
+    *, user: User, old_password: str, new_password: str, request: HttpRequest | None = None
+) -> User:
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": _("原口令不正确。")})
+    if old_password == new_password:
+        raise ValidationError({"new_password": _("新口令不能与原口令相同。")})
+    password_validation.validate_password(new_password, user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    auth_event_record(kind=AuthEventKind.PASSWORD_CHANGED, username=user.username, user=user, request=request)
+    return user
+
+
+# --- second factor ----------------------------------------------------------------
+
+
+def totp_device_start(*, user: User) -> TOTPDevice:
+    """Begin enrolment: an unconfirmed TOTP device whose secret the user scans."""
+
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(*, user: User, device: TOTPDevice, token: str, request: HttpRequest | None = None) -> list[str]:
+    """Confirm enrolment with a first code; returns fresh recovery codes (shown once)."""
+
+    if device.user_id != user.pk or device.confirmed:
+        raise ValidationError({"token": _("绑定请求已失效，请重新开始。")})
+    if not device.verify_token(token.strip()):
+        raise ValidationError({"token": _("动态口令不正确。")})
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    auth_event_record(kind=AuthEventKind.OTP_ENROLLED, username=user.username, user=user, request=request)
+    return recovery_codes_regenerate(user=user)
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+    codes = [
+        f"{secrets.token_hex(2)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}"
+        for _i in range(settings.INSPECTA_RECOVERY_CODE_COUNT)
+    ]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+@transaction.atomic
+def user_reset_second_factor(*, actor: User, user: User, request: HttpRequest | None = None) -> User:
+    """Remove a user's TOTP and recovery codes; they enrol again at next login."""
+
+    _require_manage(actor, user)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    end_sessions(user)
+    auth_event_record(
+        kind=AuthEventKind.OTP_RESET, username=user.username, user=user, request=request, detail=f"by {actor.username}"
+    )
+    return user

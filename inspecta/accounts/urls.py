@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("otp/", views.otp_verify_view, name="otp_verify"),
+    path("otp/setup/", views.otp_setup_view, name="otp_setup"),
+    path("otp/recovery-codes/", views.recovery_codes_view, name="recovery_codes"),
+    path("password/", views.password_change_view, name="password_change"),
+    path("profile/", views.profile_view, name="profile"),
+    path("users/", views.user_list_view, name="user_list"),
+    path("users/new/", views.user_create_view, name="user_create"),
+    path("users/<int:pk>/", views.user_detail_view, name="user_detail"),
+    path("users/<int:pk>/history/", views.user_history_view, name="user_history"),
+    path("users/<int:pk>/<slug:action>/", views.user_action_view, name="user_action"),
+    path("organisations/", views.organisation_list_view, name="organisation_list"),
+    path("organisations/new/", views.organisation_create_view, name="organisation_create"),
+]

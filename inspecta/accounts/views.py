@@ -1,0 +1,442 @@
+"""Pages of accounts: sign-in with second factor, password change, profile, user and
+organisation management. Views parse, authorise, call one service and render."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import string
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from inspecta.core.audit import history_rows
+from inspecta.core.forms import apply_validation_error
+
+from . import selectors, services
+from .choices import AuthEventKind
+from .forms import (
+    LoginForm,
+    OrganisationCreateForm,
+    OTPForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+)
+from .middleware import pending_step
+from .models import User
+
+
+def _generated_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        core = "".join(secrets.choice(alphabet) for _i in range(12))
+        candidate = f"{core}#{secrets.randbelow(90) + 10}"
+        if any(c.islower() for c in core) and any(c.isupper() for c in core):
+            return candidate
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+# --- sign-in ----------------------------------------------------------------------
+
+
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes calls this when an account is locked (5 consecutive failures)."""
+
+    username = (credentials or {}).get("username", "") if isinstance(credentials, dict) else ""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    form = LoginForm(initial={"username": username})
+    message = _("连续登录失败次数过多，账号已锁定 %(m)d 分钟。") % {"m": minutes}
+    return render(request, "accounts/login.html", {"form": form, "error": message}, status=403)
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and pending_step(request) is None:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request.POST or None)
+    error = ""
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"].strip()
+        if services.failures_in_last_hour(username) >= settings.INSPECTA_MAX_FAILURES_PER_HOUR:
+            services.auth_event_record(kind=AuthEventKind.THROTTLED, username=username, request=request)
+            error = _("该账号一小时内失败次数已达上限，请稍后再试。")
+            status = 429
+        else:
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if getattr(request, "axes_locked_out", False):
+                # AxesMiddleware turns this response into the lock-out page.
+                return render(request, "accounts/login.html", {"form": form}, status=403)
+            if user is None:
+                error = _("用户名或口令不正确。")
+                status = 400
+            else:
+                login(request, user)  # rotates the session id
+                step = pending_step(request)
+                if step is not None:
+                    return redirect(step)
+                return HttpResponseRedirect(_safe_next(request, reverse(settings.LOGIN_REDIRECT_URL)))
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "error": error, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@login_required
+def otp_verify_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.is_verified():  # type: ignore[attr-defined]
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = OTPForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"].strip().replace(" ", "")
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        verified = None
+        if device is not None and device.verify_is_allowed()[0] and device.verify_token(token):
+            verified = device
+            services.auth_event_record(
+                kind=AuthEventKind.OTP_SUCCEEDED, username=user.username, user=user, request=request
+            )
+        else:
+            recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
+            if recovery is not None and recovery.verify_token(token):
+                verified = recovery
+                services.auth_event_record(
+                    kind=AuthEventKind.RECOVERY_CODE_USED, username=user.username, user=user, request=request
+                )
+        if verified is not None:
+            otp_login(request, verified)
+            step = pending_step(request)
+            return redirect(step or settings.LOGIN_REDIRECT_URL)
+        services.auth_event_record(kind=AuthEventKind.OTP_FAILED, username=user.username, user=user, request=request)
+        form.add_error("token", _("动态口令或恢复码不正确。"))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(request, "accounts/otp_verify.html", {"form": form}, status=status)
+
+
+@login_required
+def otp_setup_view(request: HttpRequest) -> HttpResponse:
+    """Enrol a TOTP authenticator: scan the QR (or type the key), confirm with a code."""
+
+    user: User = request.user  # type: ignore[assignment]
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists() and not user.is_verified():  # type: ignore[attr-defined]
+        return redirect("accounts:otp_verify")
+    form = OTPForm(request.POST or None)
+    status = 200
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if request.method == "POST" and device is not None and form.is_valid():
+        try:
+            codes = services.totp_device_confirm(
+                user=user, device=device, token=form.cleaned_data["token"], request=request
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            status = 400
+        else:
+            otp_login(request, device)
+            request.session["recovery_codes"] = codes
+            return redirect("accounts:recovery_codes")
+    elif request.method == "POST":
+        status = 400
+    if device is None or request.method == "GET":
+        device = services.totp_device_start(user=user)
+    qr = segno.make(device.config_url, error="m")
+    buffer = io.StringIO()
+    qr.save(buffer, kind="svg", scale=5, xmldecl=False, svgns=True)
+    from base64 import b32encode
+
+    secret = b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "qr_svg": buffer.getvalue(),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        },
+        status=status,
+    )
+
+
+@login_required
+def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if not request.user.is_verified():  # type: ignore[union-attr,attr-defined]
+            raise PermissionDenied
+        request.session["recovery_codes"] = services.recovery_codes_regenerate(user=request.user)  # type: ignore[arg-type]
+        return redirect("accounts:recovery_codes")
+    codes = request.session.pop("recovery_codes", None)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
+
+
+@login_required
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = PasswordChangeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_change_password(
+                user=user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc, default_field="new_password")
+            status = 400
+        else:
+            from django.contrib.auth import update_session_auth_hash
+
+            update_session_auth_hash(request, user)
+            messages.success(request, _("口令已修改。"))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    elif request.method == "POST":
+        status = 400
+    reason = ""
+    if user.must_change_password:
+        reason = _("首次登录或口令被重置，请设置新口令。")
+    elif user.password_expired:
+        reason = _("口令已超过 %(d)d 天未修改，请设置新口令。") % {"d": settings.INSPECTA_PASSWORD_MAX_AGE_DAYS}
+    return render(request, "accounts/password_change.html", {"form": form, "reason": reason}, status=status)
+
+
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        logout(request)
+        return redirect(settings.LOGOUT_REDIRECT_URL)
+    return render(request, "accounts/logout.html")
+
+
+# --- profile ----------------------------------------------------------------------
+
+
+@login_required
+def profile_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = UserEditForm(
+        request.POST or None, initial={"full_name": user.full_name, "mobile": user.mobile, "email": user.email}
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=user, user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            status = 400
+        else:
+            messages.success(request, _("个人信息已保存。"))
+            return redirect("accounts:profile")
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "form": form,
+        "events": selectors.auth_events_for(actor=user, user=user, limit=20),
+        "has_totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "recovery_left": sum(d.token_set.count() for d in StaticDevice.objects.filter(user=user)),
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+# --- user management --------------------------------------------------------------
+
+
+def _require_admin(user: Any) -> None:
+    if not (user.is_operator or user.is_authority_admin):
+        raise PermissionDenied(_("只有管理员可以管理账号。"))
+
+
+def _scoped_user(actor: User, pk: int) -> User:
+    try:
+        return selectors.user_get(actor=actor, pk=pk)
+    except User.DoesNotExist as exc:
+        raise Http404(_("用户不存在或不在您的管理范围内。")) from exc
+
+
+@login_required
+def user_list_view(request: HttpRequest) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    filter_form = UserFilterForm(request.GET or None)
+    filter_form.fields["organisation"].queryset = selectors.organisation_list(actor=actor, action="change")  # type: ignore[attr-defined]
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    page = Paginator(selectors.user_list(actor=actor, filters=filters), 25).get_page(request.GET.get("page"))
+    template = "accounts/_user_rows.html" if request.headers.get("HX-Request") else "accounts/user_list.html"
+    return render(
+        request, template, {"page": page, "filter_form": filter_form, "can_create": bool(services.allocatable(actor))}
+    )
+
+
+@login_required
+def user_create_view(request: HttpRequest) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    allocations = services.allocatable(actor)
+    if not allocations:
+        raise PermissionDenied(_("您没有可分配的账号。"))
+    form = UserCreateForm(request.POST or None, allocations=allocations)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        allocation = form.cleaned_data["allocation"]
+        password = form.cleaned_data["password"] or _generated_password()
+        try:
+            user = services.user_create(
+                actor=actor,
+                username=form.cleaned_data["username"],
+                full_name=form.cleaned_data["full_name"],
+                organisation=allocation.organisation,
+                roles=[allocation.role],
+                password=password,
+                mobile=form.cleaned_data["mobile"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc, default_field="password")
+            status = 400
+        else:
+            if not form.cleaned_data["password"]:
+                request.session["issued_password"] = {"user": user.pk, "password": password}
+            messages.success(request, _("账号 %(u)s 已创建。") % {"u": user.username})
+            return redirect("accounts:user_detail", pk=user.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "accounts/user_form.html", {"form": form}, status=status)
+
+
+@login_required
+def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    user = _scoped_user(actor, pk)
+    issued = request.session.pop("issued_password", None)
+    context = {
+        "subject": user,
+        "issued_password": issued["password"] if issued and issued.get("user") == user.pk else None,
+        "may_manage": services.may_manage(actor, user),
+        "events": selectors.auth_events_for(actor=actor, user=user),
+        "has_totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "edit_form": UserEditForm(initial={"full_name": user.full_name, "mobile": user.mobile, "email": user.email}),
+        "reset_form": PasswordResetForm(),
+    }
+    return render(request, "accounts/user_detail.html", context)
+
+
+@login_required
+@require_POST
+def user_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    user = _scoped_user(actor, pk)
+    if not services.may_manage(actor, user):
+        raise PermissionDenied(_("无权管理该账号。"))
+    try:
+        if action == "disable":
+            services.user_disable(actor=actor, user=user, request=request)
+            messages.success(request, _("账号已停用，其会话已全部结束。"))
+        elif action == "enable":
+            services.user_enable(actor=actor, user=user, request=request)
+            messages.success(request, _("账号已启用。"))
+        elif action == "reset-2fa":
+            services.user_reset_second_factor(actor=actor, user=user, request=request)
+            messages.success(request, _("动态口令已重置，用户下次登录时须重新绑定。"))
+        elif action == "reset-password":
+            form = PasswordResetForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(form.errors.as_text())
+            password = form.cleaned_data["password"] or _generated_password()
+            services.user_reset_password(actor=actor, user=user, password=password, request=request)
+            if not form.cleaned_data["password"]:
+                request.session["issued_password"] = {"user": user.pk, "password": password}
+            messages.success(request, _("口令已重置，用户下次登录时须修改。"))
+        elif action == "edit":
+            edit_form = UserEditForm(request.POST)
+            if not edit_form.is_valid():
+                raise ValidationError(edit_form.errors.as_text())
+            services.user_update(actor=actor, user=user, **edit_form.cleaned_data)
+            messages.success(request, _("用户信息已保存。"))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return HttpResponseRedirect(reverse("accounts:user_detail", args=[user.pk]), status=303)
+    return redirect("accounts:user_detail", pk=user.pk)
+
+
+@login_required
+def user_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    if actor.pk != pk:
+        _require_admin(actor)
+    user = _scoped_user(actor, pk)
+    return render(
+        request,
+        "generic/history.html",
+        {
+            "object": user,
+            "rows": history_rows(user),
+            "back": reverse("accounts:user_detail", args=[pk]) if actor.pk != pk else reverse("accounts:profile"),
+        },
+    )
+
+
+# --- organisations ----------------------------------------------------------------
+
+
+@login_required
+def organisation_list_view(request: HttpRequest) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    page = Paginator(selectors.organisation_list(actor=actor, action="change"), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/organisation_list.html", {"page": page})
+
+
+@login_required
+def organisation_create_view(request: HttpRequest) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    form = OrganisationCreateForm(request.POST or None, actor=actor)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_create(
+                actor=actor, name=form.cleaned_data["name"], region=form.cleaned_data["region"], **form.resolve()
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            status = 400
+        else:
+            messages.success(request, _("单位已创建。"))
+            return redirect("accounts:organisation_list")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "accounts/organisation_form.html", {"form": form}, status=status)

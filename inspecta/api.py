@@ -1,0 +1,153 @@
+"""The exchange API root (CONTRACT §1): Django Ninja at ``/api/v1/``.
+
+Every error, from any layer, leaves as ``{"error": {"code", "message", "details"}}``
+with a stable snake_case code; messages are zh-hans by default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie
+
+
+class AuthedRequest(HttpRequest):
+    """Type of ``request`` in endpoints: ``auth`` is the authenticated user or client."""
+
+    auth: Any
+
+
+class ApiError(Exception):
+    """Raise from an endpoint to answer with a specific code and message."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, **headers: str
+) -> JsonResponse:
+    response = JsonResponse(
+        {"error": {"code": code, "message": str(message), "details": details or {}}},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+}
+
+
+class SessionAuth(APIKeyCookie):
+    """A browser session that has completed every login step (password, 2FA, expiry)."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        from inspecta.accounts.middleware import pending_step
+
+        user = request.user
+        if user.is_authenticated and user.is_active and pending_step(request) is None:
+            return user
+        return None
+
+
+session_auth = SessionAuth(csrf=True)
+
+api = NinjaAPI(
+    title="Inspecta API",
+    version="1",
+    description=(
+        "建设工程检测监管信息服务平台 数据交换接口。错误统一为 "
+        '`{"error": {"code", "message", "details"}}`；错误码见 docs/integration/errors.md。'
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=session_auth,
+)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = {
+        "errors": [
+            {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors
+        ]
+    }
+    return error_response(422, "invalid_input", _("请求参数不合法。"), details)
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    details: dict[str, Any] = {"fields": exc.message_dict} if hasattr(exc, "error_dict") else {"messages": exc.messages}
+    return error_response(400, "validation_failed", "；".join(exc.messages), details)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(401, "not_authenticated", _("请先登录或提供有效的签名。"))
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error_response(403, "forbidden", str(exc) or _("无权执行该操作。"))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", str(exc) or _("资源不存在或不在您的权限范围内。"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(exc.status_code, STATUS_CODES.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    import logging
+
+    logging.getLogger("inspecta.api").exception("unhandled API error")
+    return error_response(
+        500, "internal_error", _("服务器内部错误，请稍后再试。"), {"request_id": getattr(request, "request_id", "")}
+    )
+
+
+def register_routers() -> None:
+    from inspecta.accounts.api import router as accounts_router
+    from inspecta.core.api import router as core_router
+
+    api.add_router("/core/", core_router)
+    api.add_router("/accounts/", accounts_router)
+
+
+register_routers()

@@ -1,0 +1,28 @@
+"""Navigation per role (issue "Foundation" 9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    items: list[dict[str, Any]] = []
+    if user is not None and user.is_authenticated:
+        items.append({"label": _("首页"), "url": reverse("core:home"), "icon": "home"})
+        if user.is_operator or user.is_authority_admin:
+            items.append({"label": _("账号管理"), "url": reverse("accounts:user_list"), "icon": "users"})
+            items.append({"label": _("单位管理"), "url": reverse("accounts:organisation_list"), "icon": "building"})
+        items.append({"label": _("行政区划"), "url": reverse("core:region_list"), "icon": "map"})
+        items.append({"label": _("资质目录"), "url": reverse("core:catalog"), "icon": "list"})
+        items.append({"label": _("接口文档"), "url": "/api/v1/docs", "icon": "api"})
+    return {
+        "nav_items": items,
+        "node_level": settings.INSPECTA_NODE_LEVEL,
+        "node_region": settings.INSPECTA_NODE_REGION,
+    }

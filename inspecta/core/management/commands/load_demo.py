@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from inspecta.core.demo import DEMO_PASSWORD, demo_load
+
+
+class Command(BaseCommand):
+    help = "Load demo organisations and accounts (idempotent) and print the demo logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        added, logins = demo_load()
+        self.stdout.write(f"demo records added: {added}")
+        self.stdout.write("")
+        self.stdout.write("演示账号 / demo logins (password: %s)" % DEMO_PASSWORD)
+        for login in logins:
+            second = "  [2FA: inspecta otp-code %s]" % login.username if login.second_factor else ""
+            self.stdout.write(f"  {login.username:<14} {login.role:<10} {login.organisation}{second}")

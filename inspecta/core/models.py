@@ -1,0 +1,178 @@
+"""Regions and code tables (T/CECS 4.1.1, 5.x; 建质〔2023〕1号 attachment 2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .audit import audited
+from .choices import ParameterLevel, RegionLevel
+from .scoping import RestrictedQuerySet
+
+if TYPE_CHECKING:
+    from inspecta.accounts.models import User
+
+__all__ = ["Parameter", "Region", "Specialty", "TestItem", "TestItemParameter"]
+
+
+class Region(models.Model):
+    """A GB/T 2260 administrative division; every person and record belongs to one."""
+
+    code = models.CharField(_("行政区划代码"), max_length=6, primary_key=True)
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("层级"), max_length=16, choices=RegionLevel.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    enabled = models.BooleanField(_("启用"), default=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def full_name(self) -> str:
+        names = []
+        node: Region | None = self
+        while node is not None:
+            if node.name != "市辖区":
+                names.append(node.name)
+            node = node.parent
+        return "".join(reversed(names))
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        """Everyone sees every region (they are public codes); province admins of the
+        region, and operators, may correct them."""
+
+        if action == "view":
+            return Q()
+        if user.is_operator:
+            return Q()
+        if user.is_province_admin:
+            from .scoping import region_prefix
+
+            return Q(code__startswith=region_prefix(user.region_code))
+        return Q(pk__in=[])
+
+
+class CatalogQuerySet(RestrictedQuerySet):
+    pass
+
+
+class CatalogModel(models.Model):
+    """Base of the qualification catalog: public to read, corrected by province admins."""
+
+    enabled = models.BooleanField(_("启用"), default=True)
+
+    objects = CatalogQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        if action == "view" or user.is_operator or user.is_province_admin:
+            return Q()
+        return Q(pk__in=[])
+
+
+class Specialty(CatalogModel):
+    """检测专项: one of the nine specialties of the qualification standard."""
+
+    code = models.CharField(_("编码"), max_length=16, primary_key=True)
+    official_no = models.CharField(_("序号"), max_length=8, blank=True)
+    name = models.CharField(_("名称"), max_length=128)
+    is_official = models.BooleanField(_("标准所列"), default=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("检测专项")
+        verbose_name_plural = _("检测专项")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TestItem(CatalogModel):
+    """检测项目 under a specialty; ``optional_for_qualification`` marks the starred rows."""
+
+    code = models.CharField(_("编码"), max_length=64, primary_key=True)
+    specialty = models.ForeignKey(
+        Specialty, verbose_name=_("检测专项"), on_delete=models.PROTECT, related_name="test_items"
+    )
+    source_no = models.CharField(_("标准序号"), max_length=16, blank=True)
+    source_name = models.CharField(_("标准所列名称"), max_length=255, blank=True)
+    name = models.CharField(_("名称"), max_length=255)
+    optional_for_qualification = models.BooleanField(_("资质可选项目"), default=False)
+    is_official = models.BooleanField(_("标准所列"), default=True)
+    parameters: models.ManyToManyField = models.ManyToManyField(
+        "Parameter", through="TestItemParameter", related_name="test_items", verbose_name=_("参数")
+    )
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("检测项目")
+        verbose_name_plural = _("检测项目")
+        ordering = ["specialty_id", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Parameter(CatalogModel):
+    """检测参数 (a measured property, e.g. 抗压强度)."""
+
+    code = models.CharField(_("编码"), max_length=16, primary_key=True)
+    name = models.CharField(_("名称"), max_length=255)
+    raw_name = models.CharField(_("原始名称"), max_length=255, blank=True)
+    canonical_name = models.CharField(_("规范名称"), max_length=255, blank=True)
+    method_text = models.CharField(_("检测方法"), max_length=255, blank=True)
+    unit = models.CharField(_("单位"), max_length=32, blank=True)
+    source_type = models.CharField(_("来源"), max_length=32, blank=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("检测参数")
+        verbose_name_plural = _("检测参数")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TestItemParameter(CatalogModel):
+    """Whether a parameter is mandatory (必备) or optional (可选) for a test item."""
+
+    test_item = models.ForeignKey(
+        TestItem, verbose_name=_("检测项目"), on_delete=models.CASCADE, related_name="item_parameters"
+    )
+    parameter = models.ForeignKey(
+        Parameter, verbose_name=_("检测参数"), on_delete=models.PROTECT, related_name="item_links"
+    )
+    level = models.CharField(_("要求"), max_length=16, choices=ParameterLevel.choices)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("项目参数")
+        verbose_name_plural = _("项目参数")
+        ordering = ["test_item_id", "parameter_id"]
+        constraints = [models.UniqueConstraint(fields=["test_item", "parameter"], name="core_item_parameter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.test_item} / {self.parameter}（{self.get_level_display()}）"

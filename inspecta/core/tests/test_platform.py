@@ -1,0 +1,71 @@
+"""Health, API envelope, pages and language (CONTRACT §1, §7; issue "Foundation" 9, 10)."""
+
+import pytest
+
+from inspecta.core.testing.access import login_verified
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "jobs": "ok"}
+
+
+def test_openapi_lists_every_operation(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/accounts/users" in schema["paths"]
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "code"),
+    [("/api/v1/accounts/me", 401, "not_authenticated"), ("/api/v1/no/such/thing", 404, "not_found")],
+)
+def test_error_envelope(client, url, status, code):
+    response = client.get(url)
+    assert response.status_code == status
+    body = response.json()
+    assert body["error"]["code"] == code and body["error"]["message"] and "details" in body["error"]
+
+
+def test_validation_error_envelope(client, tree):
+    login_verified(client, tree["gz_admin"])
+    response = client.get("/api/v1/accounts/users?role=emperor")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input"
+
+
+def test_login_page_is_chinese_by_default_and_english_switchable(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "账号登录" in page and 'lang="zh-hans"' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    english = client.get("/accounts/login/").content.decode()
+    assert 'lang="en"' in english and "Sign in" in english
+
+
+def test_home_counts_are_scoped(client, tree):
+    login_verified(client, tree["gz_admin"])
+    page = client.get("/").content.decode()
+    assert 'data-testid="count-users">4<' in page  # gz_admin, gz_supervisor, gz_inspector, th_admin
+    login_verified(client, tree["sz_admin"])
+    assert 'data-testid="count-users">2<' in client.get("/").content.decode()
+
+
+def test_navigation_per_role(client, tree):
+    login_verified(client, tree["gz_supervisor"])
+    page = client.get("/").content.decode()
+    assert "/accounts/users/" not in page
+    assert client.get("/accounts/users/").status_code == 403
+    login_verified(client, tree["gz_admin"])
+    assert "/accounts/users/" in client.get("/").content.decode()
+
+
+def test_unknown_page_is_404_not_500(client, tree):
+    login_verified(client, tree["gz_admin"])
+    assert client.get("/accounts/users/999999/").status_code == 404
+    assert client.get("/regions/?parent=999999").status_code == 404
+    assert client.get("/catalog/?specialty=NOPE").status_code == 404

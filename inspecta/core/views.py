@@ -1,0 +1,120 @@
+"""Home page, regions and the qualification catalog (issue "Foundation" 4, 9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from . import selectors, services
+from .audit import history_rows
+from .forms import (
+    ParameterEditForm,
+    RegionEditForm,
+    RegionFilterForm,
+    SpecialtyEditForm,
+    TestItemEditForm,
+    apply_validation_error,
+)
+from .models import Parameter, Region, Specialty, TestItem
+
+REFERENCE_MODELS: dict[str, tuple[type[models.Model], type[Any]]] = {
+    "region": (Region, RegionEditForm),
+    "specialty": (Specialty, SpecialtyEditForm),
+    "item": (TestItem, TestItemEditForm),
+    "parameter": (Parameter, ParameterEditForm),
+}
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    recent = []
+    if actor.is_operator or actor.is_authority_admin:  # type: ignore[union-attr]
+        from inspecta.accounts.selectors import user_list
+
+        recent = list(user_list(actor=actor).order_by("-date_joined")[:5])  # type: ignore[arg-type]
+    return render(request, "core/home.html", {"counts": selectors.home_counts(actor=actor), "recent_users": recent})
+
+
+@login_required
+def region_list_view(request: HttpRequest) -> HttpResponse:
+    form = RegionFilterForm(request.GET or None)
+    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    parent_code = request.GET.get("parent") or None
+    parent = Region.objects.filter(pk=parent_code).first() if parent_code else None
+    if parent_code and parent is None:
+        raise Http404(_("行政区划不存在。"))
+    page = Paginator(selectors.region_list(actor=request.user, q=q, parent=parent_code), 50).get_page(
+        request.GET.get("page")
+    )
+    can_edit = Region.objects.restrict(request.user, "change").exists()
+    return render(
+        request, "core/region_list.html", {"page": page, "form": form, "parent": parent, "can_edit": can_edit}
+    )
+
+
+@login_required
+def catalog_view(request: HttpRequest) -> HttpResponse:
+    specialties = selectors.specialty_list(actor=request.user)
+    current = request.GET.get("specialty") or (specialties[0].code if specialties else "")
+    if current and not specialties.filter(pk=current).exists():
+        raise Http404(_("检测专项不存在。"))
+    items = selectors.test_item_list(actor=request.user, specialty=current) if current else []
+    can_edit = Specialty.objects.restrict(request.user, "change").exists()
+    return render(
+        request,
+        "core/catalog.html",
+        {"specialties": specialties, "current": current, "items": items, "can_edit": can_edit},
+    )
+
+
+def _reference_object(request: HttpRequest, kind: str, pk: str, action: str) -> tuple[models.Model, type[Any]]:
+    if kind not in REFERENCE_MODELS:
+        raise Http404
+    model, form_class = REFERENCE_MODELS[kind]
+    obj = model.objects.restrict(request.user, action).filter(pk=pk).first()  # type: ignore[attr-defined]
+    if obj is None:
+        if action != "view" and model.objects.filter(pk=pk).exists():  # type: ignore[attr-defined]
+            raise PermissionDenied(_("无权修改该数据。"))
+        raise Http404(_("数据不存在。"))
+    return obj, form_class
+
+
+@login_required
+def reference_edit_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
+    obj, form_class = _reference_object(request, kind, pk, "change")
+    form = form_class(request.POST or None, instance=obj)
+    status = 200
+    if request.method == "POST":
+        # Validate on a copy so a bad submission changes nothing.
+        fresh = type(obj).objects.get(pk=obj.pk)  # type: ignore[attr-defined]
+        form = form_class(request.POST, instance=fresh)
+        if form.is_valid():
+            data = {f: form.cleaned_data[f] for f in form.Meta.fields}
+            try:
+                services.reference_update(actor=request.user, obj=type(obj).objects.get(pk=obj.pk), data=data)  # type: ignore[attr-defined]
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+                status = 400
+            else:
+                messages.success(request, _("已保存，修改已记入审计日志。"))
+                return redirect("core:reference_history", kind=kind, pk=pk)
+        else:
+            status = 400
+    return render(request, "core/reference_form.html", {"form": form, "object": obj, "kind": kind}, status=status)
+
+
+@login_required
+def reference_history_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
+    obj, _form = _reference_object(request, kind, pk, "view")
+    back = reverse("core:region_list") if kind == "region" else reverse("core:catalog")
+    return render(request, "generic/history.html", {"object": obj, "rows": history_rows(obj), "back": back})

@@ -1,0 +1,221 @@
+"""Settings for every footprint, read from the environment (DESIGN.md "Architecture").
+
+Embedded default: SQLite in WAL mode under ``var/``, files under ``var/media``, huey
+jobs on SQLite. Production: ``DATABASE_URL`` names PostgreSQL, ``REDIS_URL`` the job
+queue, ``INSPECTA_STORAGE`` = ``s3`` for object storage.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(environ.Env().str("INSPECTA_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+
+SECRET_KEY = env.str("SECRET_KEY", default="inspecta-embedded-development-key-change-me-in-production")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Node identity (DESIGN.md "Node levels") -------------------------------------
+INSPECTA_NODE_LEVEL = env.str("INSPECTA_NODE_LEVEL", default="province")
+if INSPECTA_NODE_LEVEL not in ("province", "city"):
+    raise environ.ImproperlyConfigured("INSPECTA_NODE_LEVEL must be 'province' or 'city'")
+INSPECTA_NODE_REGION = env.str("INSPECTA_NODE_REGION", default="440000")
+if not (len(INSPECTA_NODE_REGION) == 6 and INSPECTA_NODE_REGION.isdigit()):
+    raise environ.ImproperlyConfigured("INSPECTA_NODE_REGION must be a 6-digit GB/T 2260 code")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Applications ----------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "simple_history",
+    "django_filters",
+    "django_tables2",
+    "huey.contrib.djhuey",
+    "inspecta.core",
+    "inspecta.accounts",
+]
+
+MIDDLEWARE = [
+    "inspecta.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "inspecta.accounts.middleware.LoginPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "inspecta.urls"
+WSGI_APPLICATION = "inspecta.wsgi.application"
+ASGI_APPLICATION = "inspecta.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "inspecta" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "inspecta.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'inspecta.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers proceed while one writer commits; IMMEDIATE transactions take
+    # the write lock up front so concurrent writers queue instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache -----------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "inspecta_cache",
+        }
+    }
+
+# --- Jobs (huey) -----------------------------------------------------------------
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "inspecta",
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "inspecta",
+        "filename": str(VAR_DIR / "jobs.sqlite3"),
+        "immediate": False,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+
+# --- Authentication and login policy (GB/T 22239 level 2, OWASP ASVS L2) ----------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "inspecta.accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+]
+INSPECTA_PASSWORD_MAX_AGE_DAYS = env.int("INSPECTA_PASSWORD_MAX_AGE_DAYS", default=90)
+# Roles whose users must pass a TOTP second factor (T/CECS 8.3; issue "login security").
+INSPECTA_2FA_REQUIRED_ROLES = env.list(
+    "INSPECTA_2FA_REQUIRED_ROLES",
+    default=["operator", "authority_admin", "authority_supervisor", "station_inspector"],
+)
+INSPECTA_RECOVERY_CODE_COUNT = 10
+OTP_TOTP_ISSUER = "Inspecta"
+
+# django-axes: 5 consecutive failures lock the account for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("INSPECTA_LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("INSPECTA_LOCKOUT_MINUTES", default=15))
+# Per account, as the requirement says; per-IP throttling belongs to the reverse proxy.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "inspecta.accounts.views.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Hard ceiling regardless of lock-outs: at most this many failures per account per hour.
+INSPECTA_MAX_FAILURES_PER_HOUR = env.int("INSPECTA_MAX_FAILURES_PER_HOUR", default=100)
+
+# Server-side idle timeout: the session row expires 30 minutes after the last request.
+SESSION_COOKIE_AGE = env.int("INSPECTA_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# --- Internationalisation: zh-hans first, English switchable ----------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "inspecta" / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files ------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "inspecta" / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = False
+
+# --- API -------------------------------------------------------------------------
+NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Logging ---------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import include, path
+from django.utils.translation import gettext as _
+
+from inspecta.api import api, error_response
+from inspecta.core import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("inspecta.accounts.urls")),
+    path("", include("inspecta.core.urls")),
+]
+
+
+def _error_page(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+    def view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return error_response(status, code, message)
+        return render(
+            request, "error.html", {"status": status, "message": message, "detail": str(exception or "")}, status=status
+        )
+
+    return view
+
+
+handler400 = _error_page(400, "bad_request", _("请求不合法。"))
+handler403 = _error_page(403, "forbidden", _("无权访问。"))
+handler404 = _error_page(404, "not_found", _("页面不存在或不在您的权限范围内。"))
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return error_response(500, "internal_error", _("服务器内部错误，请稍后再试。"))
+    return render(request, "error.html", {"status": 500, "message": _("服务器内部错误，请稍后再试。")}, status=500)
+
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
