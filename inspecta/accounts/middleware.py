@@ -16,13 +16,23 @@ from django.utils.translation import gettext as _
 EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/i18n/", "/v/", "/api/v1/public/")
 
 
+def is_verified(request: HttpRequest) -> bool:
+    """Whether this session passed a second factor (django-otp); also right after
+    ``login()`` replaced ``request.user`` with an object the OTP middleware never saw."""
+
+    check = getattr(request.user, "is_verified", None)
+    if check is not None:
+        return bool(check())
+    return bool(request.session.get("otp_device_id"))
+
+
 def pending_step(request: HttpRequest) -> str | None:
     """The URL name of the step the user must complete next, or ``None``."""
 
     user = request.user
     if not user.is_authenticated:
         return None
-    if user.requires_second_factor and not user.is_verified():  # type: ignore[union-attr,attr-defined]
+    if user.requires_second_factor and not is_verified(request):  # type: ignore[union-attr]
         from django_otp import devices_for_user
 
         has_device = any(True for _d in devices_for_user(user, confirmed=True) if _d.__class__.__name__ == "TOTPDevice")

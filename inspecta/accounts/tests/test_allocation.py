@@ -59,7 +59,10 @@ def test_visibility_is_the_subtree(tree):
     visible = set(User.objects.restrict(tree["gz_admin"]).values_list("username", flat=True))
     assert visible == {"gz_admin", "gz_supervisor", "gz_inspector", "th_admin"}
     assert set(User.objects.restrict(tree["gd_admin"]).values_list("username", flat=True)) >= {
-        "gz_admin", "sz_admin", "th_admin", "sz_supervisor"
+        "gz_admin",
+        "sz_admin",
+        "th_admin",
+        "sz_supervisor",
     }
     assert "operator" not in set(User.objects.restrict(tree["gd_admin"]).values_list("username", flat=True))
     assert set(User.objects.restrict(tree["gz_supervisor"]).values_list("username", flat=True)) == {"gz_supervisor"}
@@ -68,7 +71,12 @@ def test_visibility_is_the_subtree(tree):
 def test_city_admin_cannot_see_another_city_pages_and_api(client, tree):
     login_verified(client, tree["gz_admin"])
     sz_admin = tree["sz_admin"]
-    assert_list_excludes(client, "/accounts/users/", present=["gz_supervisor", "th_admin"], absent=["sz_admin", "sz_supervisor", "gd_admin"])
+    assert_list_excludes(
+        client,
+        "/accounts/users/",
+        present=["gz_supervisor", "th_admin"],
+        absent=["sz_admin", "sz_supervisor", "gd_admin"],
+    )
     assert_gets_nothing(
         client,
         [
@@ -103,7 +111,12 @@ def test_create_page_offers_only_allowed_allocations(client, tree):
     assert f'value="{tree["sz"].pk}:' not in page
     forged = client.post(
         "/accounts/users/new/",
-        {"allocation": f"{tree['sz'].pk}:authority_admin", "username": "forged", "full_name": "伪造", "password": PASSWORD},
+        {
+            "allocation": f"{tree['sz'].pk}:authority_admin",
+            "username": "forged",
+            "full_name": "伪造",
+            "password": PASSWORD,
+        },
     )
     assert forged.status_code == 400
     assert not User.objects.filter(username="forged").exists()
@@ -113,14 +126,19 @@ def test_province_admin_creates_city_admin_through_page(client, tree):
     login_verified(client, tree["gd_admin"])
     response = client.post(
         "/accounts/users/new/",
-        {"allocation": f"{tree['sz'].pk}:authority_admin", "username": "sz_admin2", "full_name": "深圳新管理员", "mobile": "13800138000"},
+        {
+            "allocation": f"{tree['sz'].pk}:authority_admin",
+            "username": "sz_admin2",
+            "full_name": "深圳新管理员",
+            "mobile": "13800138000",
+        },
     )
     assert response.status_code == 302
     created = User.objects.get(username="sz_admin2")
     assert created.organisation == tree["sz"] and created.is_authority_admin and created.created_by == tree["gd_admin"]
     detail = client.get(response["Location"]).content.decode()
-    assert "data-testid=\"issued-password\"" in detail  # generated password shown once
-    assert "data-testid=\"issued-password\"" not in client.get(response["Location"]).content.decode()
+    assert 'data-testid="issued-password"' in detail  # generated password shown once
+    assert 'data-testid="issued-password"' not in client.get(response["Location"]).content.decode()
 
 
 def test_create_page_bad_input_changes_nothing(client, tree):
@@ -129,7 +147,12 @@ def test_create_page_bad_input_changes_nothing(client, tree):
     for data in (
         {"allocation": f"{tree['sz'].pk}:authority_admin", "username": "x", "full_name": "短"},  # username too short
         {"allocation": f"{tree['sz'].pk}:authority_admin", "username": "okname", "full_name": "名", "mobile": "123"},
-        {"allocation": f"{tree['sz'].pk}:authority_admin", "username": "okname", "full_name": "名", "password": "short"},
+        {
+            "allocation": f"{tree['sz'].pk}:authority_admin",
+            "username": "okname",
+            "full_name": "名",
+            "password": "short",
+        },
         {"allocation": f"{tree['sz'].pk}:authority_admin", "username": "gz_admin", "full_name": "重名"},
     ):
         response = client.post("/accounts/users/new/", data)
@@ -141,21 +164,39 @@ def test_api_create_and_errors(client, tree):
     login_verified(client, tree["gz_admin"])
     ok = client.post(
         "/api/v1/accounts/users",
-        {"username": "api_sup", "full_name": "接口创建", "organisation_id": tree["gz"].pk, "role": "authority_supervisor", "password": PASSWORD},
+        {
+            "username": "api_sup",
+            "full_name": "接口创建",
+            "organisation_id": tree["gz"].pk,
+            "role": "authority_supervisor",
+            "password": PASSWORD,
+        },
         content_type="application/json",
     )
     assert ok.status_code == 201, ok.content
     assert ok.json()["roles"] == ["authority_supervisor"]
     forbidden = client.post(
         "/api/v1/accounts/users",
-        {"username": "api_sz", "full_name": "越权", "organisation_id": tree["sz"].pk, "role": "authority_admin", "password": PASSWORD},
+        {
+            "username": "api_sz",
+            "full_name": "越权",
+            "organisation_id": tree["sz"].pk,
+            "role": "authority_admin",
+            "password": PASSWORD,
+        },
         content_type="application/json",
     )
     assert forbidden.status_code == 403
     assert forbidden.json()["error"]["code"] == "allocation_forbidden"
     weak = client.post(
         "/api/v1/accounts/users",
-        {"username": "api_weak", "full_name": "弱口令", "organisation_id": tree["gz"].pk, "role": "authority_supervisor", "password": "password1"},
+        {
+            "username": "api_weak",
+            "full_name": "弱口令",
+            "organisation_id": tree["gz"].pk,
+            "role": "authority_supervisor",
+            "password": "password1",
+        },
         content_type="application/json",
     )
     assert weak.status_code == 400
@@ -168,17 +209,29 @@ def test_api_create_and_errors(client, tree):
 
 def test_organisation_creation_follows_the_tree(tree):
     city = services.organisation_create(
-        actor=tree["gd_admin"], name="佛山局", kind=OrganisationKind.AUTHORITY, level=AuthorityLevel.CITY,
-        region=region("440600"), parent=tree["gd"],
+        actor=tree["gd_admin"],
+        name="佛山局",
+        kind=OrganisationKind.AUTHORITY,
+        level=AuthorityLevel.CITY,
+        region=region("440600"),
+        parent=tree["gd"],
     )
     assert city.tree_path == f"{tree['gd'].tree_path}{city.pk}/"
     with pytest.raises(PermissionDenied):
         services.organisation_create(
-            actor=tree["gz_admin"], name="越界", kind=OrganisationKind.AUTHORITY, level=AuthorityLevel.DISTRICT,
-            region=region("440303"), parent=tree["gz"],
+            actor=tree["gz_admin"],
+            name="越界",
+            kind=OrganisationKind.AUTHORITY,
+            level=AuthorityLevel.DISTRICT,
+            region=region("440303"),
+            parent=tree["gz"],
         )
     with pytest.raises(ValidationError):
         services.organisation_create(
-            actor=tree["gd_admin"], name="层级错", kind=OrganisationKind.AUTHORITY, level=AuthorityLevel.CITY,
-            region=region("440106"), parent=tree["gd"],
+            actor=tree["gd_admin"],
+            name="层级错",
+            kind=OrganisationKind.AUTHORITY,
+            level=AuthorityLevel.CITY,
+            region=region("440106"),
+            parent=tree["gd"],
         )

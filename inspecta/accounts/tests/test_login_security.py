@@ -42,13 +42,14 @@ def test_strong_password_passes():
 
 
 def test_five_failures_lock_the_account_even_for_the_right_password(client, tree):
-    for _i in range(5):
-        assert _login(client, "gz_supervisor", "Wrong#Pass1").status_code == 400
+    statuses = [_login(client, "gz_supervisor", "Wrong#Pass1").status_code for _i in range(5)]
+    assert statuses == [400, 400, 400, 400, 403]  # the fifth consecutive failure locks
     locked = _login(client, "gz_supervisor")  # sixth attempt, correct password
     assert locked.status_code == 403
     assert "锁定" in locked.content.decode()
     assert "_auth_user_id" not in client.session
-    assert AuthEvent.objects.filter(username="gz_supervisor", kind=AuthEventKind.LOGIN_FAILED).count() == 5
+    # every refused attempt is logged, the one refused by the lock included
+    assert AuthEvent.objects.filter(username="gz_supervisor", kind=AuthEventKind.LOGIN_FAILED).count() == 6
     assert AuthEvent.objects.filter(username="gz_supervisor", kind=AuthEventKind.LOCKED_OUT).exists()
 
 
@@ -102,7 +103,11 @@ def test_second_factor_required_for_authority_roles(client, tree):
     assert client.get("/").status_code == 302  # nothing else until verified
     api = client.get("/api/v1/accounts/me")
     assert api.status_code == 401 and api.json()["error"]["code"] == "login_incomplete"
-    assert client.post("/accounts/otp/", {"token": "000000" if _code(device) != "000000" else "111111"}).status_code == 400
+    assert (
+        client.post("/accounts/otp/", {"token": "000000" if _code(device) != "000000" else "111111"}).status_code == 400
+    )
+    # django-otp throttles the next try for a second after a failure; the user waits.
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
     assert client.post("/accounts/otp/", {"token": _code(device)}).status_code == 302
     assert client.get("/").status_code == 200
     assert client.get("/api/v1/accounts/me").json()["username"] == "gz_supervisor"
@@ -142,9 +147,14 @@ def test_expired_password_forces_change(client, tree):
     assert client.get("/")["Location"] == "/accounts/password/"
     page = client.get("/accounts/password/").content.decode()
     assert "90" in page
-    bad = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password": "password", "new_password_again": "password"})
+    bad = client.post(
+        "/accounts/password/", {"old_password": PASSWORD, "new_password": "password", "new_password_again": "password"}
+    )
     assert bad.status_code == 400
-    ok = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password": "Fresh#Pass77", "new_password_again": "Fresh#Pass77"})
+    ok = client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password": "Fresh#Pass77", "new_password_again": "Fresh#Pass77"},
+    )
     assert ok.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Fresh#Pass77") and not user.password_expired

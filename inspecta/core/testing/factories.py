@@ -78,7 +78,12 @@ def authority_tree() -> dict[str, Any]:
     )
     ops = OrganisationFactory(name="运维", kind=OrganisationKind.OPERATOR, level="", region_code="440000")
     return {
-        "gd": gd, "gz": gz, "sz": sz, "th": th, "gz_station": gz_station, "ops": ops,
+        "gd": gd,
+        "gz": gz,
+        "sz": sz,
+        "th": th,
+        "gz_station": gz_station,
+        "ops": ops,
         "operator": UserFactory(username="operator", organisation=ops, roles=[Role.OPERATOR]),
         "gd_admin": UserFactory(username="gd_admin", organisation=gd),
         "gz_admin": UserFactory(username="gz_admin", organisation=gz),

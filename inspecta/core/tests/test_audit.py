@@ -12,7 +12,11 @@ def test_user_change_is_recorded_with_before_and_after(client, tree):
     login_verified(client, tree["gz_admin"])
     target = tree["gz_supervisor"]
     old_name = target.full_name
-    response = client.post(f"/accounts/users/{target.pk}/edit/", {"full_name": "改后的名字", "mobile": "13900000000"}, HTTP_X_REQUEST_ID="req-abcdef123")
+    response = client.post(
+        f"/accounts/users/{target.pk}/edit/",
+        {"full_name": "改后的名字", "mobile": "13900000000"},
+        HTTP_X_REQUEST_ID="req-abcdef123",
+    )
     assert response.status_code == 302
     record = target.history.latest()
     assert record.history_user == tree["gz_admin"]
