@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from inspecta.api import ApiError, AuthedRequest
@@ -82,7 +82,7 @@ def user(request: AuthedRequest, user_id: int) -> User:
 
 
 @router.post("/users", response={201: UserOut}, summary="分配账号（自上而下）")
-def user_create(request: AuthedRequest, payload: UserCreateIn) -> tuple[int, User]:
+def user_create(request: AuthedRequest, payload: UserCreateIn) -> Status[User]:
     actor = request.auth
     org = selectors.organisation_list(actor=actor, action="change").filter(pk=payload.organisation_id).first()
     if org is None or not services.may_allocate(actor, org, payload.role.value):  # type: ignore[arg-type]
@@ -97,7 +97,7 @@ def user_create(request: AuthedRequest, payload: UserCreateIn) -> tuple[int, Use
         mobile=payload.mobile,
         email=payload.email,
     )
-    return 201, created
+    return Status(201, created)
 
 
 @router.post("/users/{user_id}/disable", response=UserOut, summary="停用账号（立即结束会话）")

@@ -24,7 +24,7 @@ def user_list(*, actor: User, filters: dict[str, Any] | None = None) -> QuerySet
         qs = qs.filter(organisation=org)
     if filters.get("is_active") in ("0", "1"):
         qs = qs.filter(is_active=filters["is_active"] == "1")
-    return qs.distinct().order_by("organisation__tree_path", "username")
+    return qs.order_by("organisation__tree_path", "username")
 
 
 def user_get(*, actor: User, pk: int) -> User:

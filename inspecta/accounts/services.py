@@ -25,6 +25,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inspecta.core.audit import current_request_id
 from inspecta.core.models import Region
+from inspecta.ledger.choices import LogKind
+from inspecta.ledger.services import log_append
 
 from .choices import LEVEL_BELOW, ROLES_BY_KIND, AuthEventKind, AuthorityLevel, OrganisationKind, Role
 from .models import AuthEvent, Organisation, RoleGrant, User
@@ -105,6 +107,7 @@ def organisation_create(
     org.full_clean(exclude=["tree_path"])
     org.save()
     _set_tree_path(org)
+    log_append(kind=LogKind.ORGANISATION_CREATION, record=org)
     return org
 
 
@@ -238,6 +241,7 @@ def user_create(
     user.save()
     for role in sorted(set(roles)):
         RoleGrant.objects.create(user=user, role=role)
+    log_append(kind=LogKind.ACCOUNT_ALLOCATION, record=user)
     return user
 
 
@@ -262,6 +266,7 @@ def user_disable(*, actor: User, user: User, request: HttpRequest | None = None)
     _require_manage(actor, user)
     user.is_active = False
     user.save(update_fields=["is_active"])
+    log_append(kind=LogKind.ACCOUNT_STATUS_CHANGE, record=user)
     end_sessions(user)
     auth_event_record(
         kind=AuthEventKind.ACCOUNT_DISABLED,
@@ -278,6 +283,7 @@ def user_enable(*, actor: User, user: User, request: HttpRequest | None = None) 
     _require_manage(actor, user)
     user.is_active = True
     user.save(update_fields=["is_active"])
+    log_append(kind=LogKind.ACCOUNT_STATUS_CHANGE, record=user)
     auth_event_record(
         kind=AuthEventKind.ACCOUNT_ENABLED,
         username=user.username,

@@ -141,7 +141,7 @@ class Parameter(CatalogModel):
     raw_name = models.CharField(_("原始名称"), max_length=255, blank=True)
     canonical_name = models.CharField(_("规范名称"), max_length=255, blank=True)
     method_text = models.CharField(_("检测方法"), max_length=255, blank=True)
-    unit = models.CharField(_("单位"), max_length=32, blank=True)
+    unit = models.CharField(_("计量单位"), max_length=32, blank=True)
     source_type = models.CharField(_("来源"), max_length=32, blank=True)
 
     history = audited()

@@ -15,6 +15,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from inspecta.ledger.choices import LogKind
+from inspecta.ledger.services import log_append
+
 from .choices import ParameterLevel, RegionLevel
 from .models import Parameter, Region, Specialty, TestItem, TestItemParameter
 
@@ -151,4 +154,5 @@ def reference_update(*, actor: Any, obj: models.Model, data: dict[str, Any]) -> 
         setattr(obj, field, value)
     obj.full_clean()
     obj.save(update_fields=list(data))
+    log_append(kind=LogKind.CODE_TABLE_CHANGE, record=obj)
     return obj

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "inspecta.core",
     "inspecta.accounts",
+    "inspecta.ledger",
 ]
 
 MIDDLEWARE = [
@@ -219,3 +220,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Transparency log (issue 3; T/CECS 2.0.15, 4.1.2, 7.2.3; CONTRACT §5) ---------
+# Origin line of the checkpoints and name of the signing key; must be unique per node,
+# without spaces or "+". Default: "<host:port of PUBLIC_BASE_URL>/log".
+INSPECTA_LOG_ORIGIN = env.str("INSPECTA_LOG_ORIGIN", default="")
+# Secret from which the key encrypting the checkpoint signing key at rest is derived
+# (HKDF); empty means SECRET_KEY. Changing it makes the stored key unusable: rotate.
+INSPECTA_LOG_KEY_SECRET = env.str("INSPECTA_LOG_KEY_SECRET", default="")
+# A new checkpoint is signed at most this often, and only when the tree grew.
+INSPECTA_LOG_CHECKPOINT_INTERVAL = env.float("INSPECTA_LOG_CHECKPOINT_INTERVAL", default=10.0)
+# The sequencer integrates pending entries this often, at most this many per transaction.
+INSPECTA_LOG_SEQUENCE_INTERVAL = env.float("INSPECTA_LOG_SEQUENCE_INTERVAL", default=2.0)
+INSPECTA_LOG_SEQUENCE_BATCH = env.int("INSPECTA_LOG_SEQUENCE_BATCH", default=10000)
+# How long one run of the minutely sequencer job keeps looping (< 60 s).
+INSPECTA_LOG_LOOP_SECONDS = env.float("INSPECTA_LOG_LOOP_SECONDS", default=55.0)
+# Hour of the day (node time) at which the self-audit job runs; -1 disables it.
+INSPECTA_LOG_VERIFY_HOUR = env.int("INSPECTA_LOG_VERIFY_HOUR", default=3)

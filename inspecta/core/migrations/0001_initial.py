@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('raw_name', models.CharField(blank=True, max_length=255, verbose_name='原始名称')),
                 ('canonical_name', models.CharField(blank=True, max_length=255, verbose_name='规范名称')),
                 ('method_text', models.CharField(blank=True, max_length=255, verbose_name='检测方法')),
-                ('unit', models.CharField(blank=True, max_length=32, verbose_name='单位')),
+                ('unit', models.CharField(blank=True, max_length=32, verbose_name='计量单位')),
                 ('source_type', models.CharField(blank=True, max_length=32, verbose_name='来源')),
             ],
             options={
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                 ('raw_name', models.CharField(blank=True, max_length=255, verbose_name='原始名称')),
                 ('canonical_name', models.CharField(blank=True, max_length=255, verbose_name='规范名称')),
                 ('method_text', models.CharField(blank=True, max_length=255, verbose_name='检测方法')),
-                ('unit', models.CharField(blank=True, max_length=32, verbose_name='单位')),
+                ('unit', models.CharField(blank=True, max_length=32, verbose_name='计量单位')),
                 ('source_type', models.CharField(blank=True, max_length=32, verbose_name='来源')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),

@@ -1,0 +1,53 @@
+"""Renderers of the foundation's logged kinds (issue 3 point 2).
+
+Account allocation and code-table changes are logged until the other apps log their
+own records. The public log shows ids, roles and organisations only: never names,
+mobile numbers, e-mail addresses, password hashes or second-factor secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .choices import LogKind
+from .registry import Rendered, model_snapshot, register_kind
+
+
+def render_user(user: Any) -> Rendered:
+    """An account as allocated: organisation, roles, status, who allocated it."""
+    from inspecta.accounts.models import RoleGrant
+
+    roles = sorted(RoleGrant.objects.filter(user_id=user.pk).values_list("role", flat=True))
+    return Rendered(
+        {
+            "organisation": user.organisation_id,
+            "roles": roles,
+            "is_active": bool(user.is_active),
+            "created_by": user.created_by_id,
+        }
+    )
+
+
+def render_organisation(org: Any) -> Rendered:
+    """An organisation of the allocation tree (public bodies: the name is not personal data)."""
+    return Rendered(
+        {
+            "name": org.name,
+            "kind": org.kind,
+            "level": org.level,
+            "region": org.region_id,
+            "parent": org.parent_id,
+            "credit_code": org.credit_code,
+        }
+    )
+
+
+def render_code_table_row(obj: Any) -> Rendered:
+    """A region or qualification-catalog row, every column."""
+    return Rendered(model_snapshot(obj))
+
+
+register_kind(LogKind.ACCOUNT_ALLOCATION.value, render=render_user, label="账号分配")
+register_kind(LogKind.ACCOUNT_STATUS_CHANGE.value, render=render_user, label="账号启用/停用")
+register_kind(LogKind.ORGANISATION_CREATION.value, render=render_organisation, label="单位创建")
+register_kind(LogKind.CODE_TABLE_CHANGE.value, render=render_code_table_row, label="代码表变更")

@@ -1,0 +1,286 @@
+"""Every write to the transparency log (STYLE.md 4; T/CECS 2.0.15, 4.1.2, 7.2.3).
+
+* ``log_append`` queues an entry in the caller's transaction: the record exists if and
+  only if its entry does. It is one INSERT, so appending does not serialise the ingest
+  path.
+* ``sequence_pending`` (the sequencer, run by a job every few seconds) gives queued
+  entries consecutive indexes under a lock and integrates them into the stored tree
+  in batches, as Trillian does.
+* ``checkpoint_publish`` signs a C2SP checkpoint when the tree grew.
+* ``signing_key_active`` / ``signing_key_rotate`` manage the encrypted Ed25519 key.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+import rfc8785
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import merkle, store
+from .choices import FindingSeverity
+from .keys import open_private_key, seal_private_key
+from .models import AuditFinding, Checkpoint, Entry, SequencerState, SigningKey, TreeNode
+from .note import Checkpoint as CheckpointBody
+from .note import Signer, Verifier, is_valid_name, sign_checkpoint
+from .registry import FileRef, file_sha256, get_kind
+
+__all__ = [
+    "ENTRY_FORMAT_VERSION",
+    "LogError",
+    "checkpoint_publish",
+    "entry_bytes",
+    "finding_record",
+    "log_append",
+    "log_origin",
+    "sequence_pending",
+    "signing_key_active",
+    "signing_key_rotate",
+    "verifiers",
+]
+
+ENTRY_FORMAT_VERSION = 1
+
+
+class LogError(Exception):
+    """The log cannot accept this entry (unknown kind, misuse, bad input)."""
+
+
+# --------------------------------------------------------------------- entries
+
+
+def format_time(value: datetime.datetime) -> str:
+    """RFC 3339 UTC with microseconds, the form used inside entries."""
+    return value.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def entry_bytes(
+    *,
+    kind: str,
+    record_type: str,
+    record_id: str,
+    logged_at: str,
+    data: Mapping[str, Any],
+    files: Iterable[Mapping[str, str]],
+) -> bytes:
+    """The entry: RFC 8785 (JCS) canonical JSON of the record envelope (CONTRACT §5).
+
+    ``{"v", "kind", "type", "id", "logged_at", "data", "files": [{"name", "sha256"}]}``.
+    """
+    document = {
+        "v": ENTRY_FORMAT_VERSION,
+        "kind": kind,
+        "type": record_type,
+        "id": record_id,
+        "logged_at": logged_at,
+        "data": dict(data),
+        "files": [{"name": str(f["name"]), "sha256": str(f["sha256"])} for f in files],
+    }
+    try:
+        return rfc8785.dumps(document)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise LogError(f"record is not canonicalisable JSON: {exc}") from exc
+
+
+def hash_files(files: Iterable[FileRef]) -> list[dict[str, str]]:
+    """``[{"name", "sha256"}]`` of the referenced files, in the given order."""
+    return [{"name": str(name), "sha256": file_sha256(content)} for name, content in files]
+
+
+def log_append(*, kind: str, record: models.Model | Mapping[str, Any], files: Iterable[FileRef] = ()) -> Entry:
+    """Queue one log entry for ``record`` in the caller's transaction (issue 3 point 2).
+
+    ``record`` is either a model instance of a registered kind (rendered by the kind's
+    renderer, which also names its files; this is what the self-audit can re-check),
+    or a mapping with ``"type"`` and ``"id"`` keys plus the data to log, with
+    ``files`` as ``(name, content)`` pairs. The entry gets its ``index`` from the
+    sequencer within seconds; until then it is pending.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise LogError("log_append must run inside the transaction that writes the record")
+    if not kind or len(kind) > 64:
+        raise LogError("kind must be 1-64 characters")
+    if isinstance(record, models.Model):
+        spec = get_kind(kind)
+        if spec is None:
+            raise LogError(f"no renderer registered for kind {kind!r}")
+        if tuple(files):
+            raise LogError("files of a model record come from its renderer")
+        if record.pk is None:
+            raise LogError("save the record before logging it")
+        rendered = spec.render(record)
+        record_type, record_id = record._meta.label_lower, str(record.pk)
+        data, file_list = rendered.data, hash_files(rendered.files)
+    else:
+        if "type" not in record or "id" not in record:
+            raise LogError('a record mapping needs "type" and "id"')
+        record_type, record_id = str(record["type"]), str(record["id"])
+        data = {k: v for k, v in record.items() if k not in ("type", "id")}
+        file_list = hash_files(files)
+    if not record_type or len(record_type) > 100 or not record_id or len(record_id) > 64:
+        raise LogError("record type must be 1-100 and id 1-64 characters")
+    now = timezone.now()
+    raw = entry_bytes(
+        kind=kind, record_type=record_type, record_id=record_id, logged_at=format_time(now), data=data, files=file_list
+    )
+    return Entry.objects.create(
+        kind=kind,
+        record_type=record_type,
+        record_id=record_id,
+        entry=raw,
+        leaf_hash=merkle.leaf_hash(raw),
+        created_at=now,
+    )
+
+
+# ------------------------------------------------------------------- sequencer
+
+
+def _lock_state() -> SequencerState:
+    """Lock the sequencer row (PostgreSQL row lock; SQLite holds the write lock)."""
+    state = SequencerState.objects.select_for_update().filter(pk=1).first()
+    if state is None:
+        SequencerState.objects.get_or_create(pk=1)
+        state = SequencerState.objects.select_for_update().get(pk=1)
+    return state
+
+
+def _contiguous_runs(pks: list[int]) -> list[tuple[int, int, int]]:
+    """``(first_pk, last_pk, position_of_first)`` for each run of consecutive pks."""
+    runs: list[tuple[int, int, int]] = []
+    for pos, pk in enumerate(pks):
+        if runs and pk == runs[-1][1] + 1:
+            first, _last, start = runs[-1]
+            runs[-1] = (first, pk, start)
+        else:
+            runs.append((pk, pk, pos))
+    return runs
+
+
+@transaction.atomic
+def _sequence_batch(batch_size: int) -> int:
+    state = _lock_state()
+    pending = list(Entry.objects.pending().order_by("pk").values_list("pk", "leaf_hash")[:batch_size])
+    if not pending:
+        return 0
+    size = state.size
+    nodes = store.fetch_nodes(merkle.perfect_subtrees(0, size))
+    new_nodes: list[TreeNode] = []
+    for offset, (_pk, leaf) in enumerate(pending):
+        for level, index, h in merkle.append_nodes(size + offset, bytes(leaf), lambda lv, ix: nodes[(lv, ix)]):
+            nodes[(level, index)] = h
+            new_nodes.append(TreeNode(level=level, index=index, hash=h))
+    TreeNode.objects.bulk_create(new_nodes, batch_size=5000)
+    now = timezone.now()
+    pks = [pk for pk, _leaf in pending]
+    for first, last, position in _contiguous_runs(pks):
+        Entry.objects.filter(pk__gte=first, pk__lte=last, index__isnull=True).update(
+            index=F("pk") + (size + position - first), sequenced_at=now
+        )
+    state.size = size + len(pending)
+    state.updated_at = now
+    state.save(update_fields=["size", "updated_at"])
+    return len(pending)
+
+
+def sequence_pending(*, batch_size: int | None = None, limit: int | None = None) -> int:
+    """Integrate every committed pending entry into the tree; return how many.
+
+    Runs batch after batch (each its own transaction) until nothing is pending or
+    ``limit`` entries were sequenced. Safe to run from several processes at once.
+    """
+    batch = batch_size or settings.INSPECTA_LOG_SEQUENCE_BATCH
+    total = 0
+    while limit is None or total < limit:
+        step = batch if limit is None else min(batch, limit - total)
+        done = _sequence_batch(step)
+        total += done
+        if done < step:
+            break
+    return total
+
+
+# ---------------------------------------------------------------- signing keys
+
+
+def log_origin() -> str:
+    """The log's origin line and key name (setting ``INSPECTA_LOG_ORIGIN``)."""
+    origin = settings.INSPECTA_LOG_ORIGIN or f"{urlparse(settings.PUBLIC_BASE_URL).netloc}/log"
+    if not is_valid_name(origin):
+        raise LogError(f"INSPECTA_LOG_ORIGIN {origin!r} is not a valid key name (no spaces, no '+')")
+    return origin
+
+
+@transaction.atomic
+def signing_key_rotate() -> SigningKey:
+    """Retire the active key (kept, public) and generate a new encrypted one."""
+    _lock_state()
+    now = timezone.now()
+    SigningKey.objects.filter(is_active=True).update(is_active=False, retired_at=now)
+    signer = Signer.generate(log_origin())
+    verifier = signer.verifier()
+    return SigningKey.objects.create(
+        name=signer.name,
+        key_hash=verifier.key_hash.hex(),
+        verifier_key=verifier.key_string,
+        encrypted_private_key=seal_private_key(signer.private_key),
+        is_active=True,
+        created_at=now,
+    )
+
+
+def signing_key_active() -> SigningKey:
+    """The key that signs checkpoints; generated at first use (first start)."""
+    key = SigningKey.objects.filter(is_active=True).first()
+    if key is None or key.name != log_origin():
+        with transaction.atomic():
+            _lock_state()
+            key = SigningKey.objects.filter(is_active=True).first()
+            if key is None or key.name != log_origin():
+                key = signing_key_rotate()
+    return key
+
+
+def signer_for(key: SigningKey) -> Signer:
+    return Signer(key.name, open_private_key(key.encrypted_private_key))
+
+
+def verifiers() -> list[Verifier]:
+    """Every verifier key the log ever used (the public key history)."""
+    return [Verifier.from_key_string(k) for k in SigningKey.objects.values_list("verifier_key", flat=True)]
+
+
+# ----------------------------------------------------------------- checkpoints
+
+
+def checkpoint_publish(*, force: bool = False) -> Checkpoint | None:
+    """Sign and keep a checkpoint of the current tree if it grew (or the key changed).
+
+    Returns the new checkpoint, or ``None`` when the latest one is still current.
+    """
+    key = signing_key_active()
+    with transaction.atomic():
+        state = _lock_state()
+        size = state.size
+        last = Checkpoint.objects.order_by("-pk").first()
+        if last is not None and last.size == size and last.key_id == key.pk and not force:
+            return None
+        root = store.root(size)
+        note = sign_checkpoint(CheckpointBody(key.name, size, root), [signer_for(key)])
+        return Checkpoint.objects.create(size=size, root=root, note=note, key=key)
+
+
+# -------------------------------------------------------------------- findings
+
+
+def finding_record(*, severity: str, kind: str, summary: str, details: dict[str, Any] | None = None) -> AuditFinding:
+    """Keep one self-audit or witness finding (T/CECS 7.2.3)."""
+    if severity not in FindingSeverity.values:
+        raise LogError(f"unknown severity {severity!r}")
+    return AuditFinding.objects.create(severity=severity, kind=kind, summary=summary[:500], details=details or {})
