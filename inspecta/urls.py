@@ -5,11 +5,12 @@ from django.urls import include, path
 from django.utils.translation import gettext as _
 
 from inspecta.api import api, error_response
-from inspecta.core import health
+from inspecta.core import health, metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("inspecta.accounts.urls")),

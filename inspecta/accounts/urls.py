@@ -19,4 +19,5 @@ urlpatterns = [
     path("users/<int:pk>/<slug:action>/", views.user_action_view, name="user_action"),
     path("organisations/", views.organisation_list_view, name="organisation_list"),
     path("organisations/new/", views.organisation_create_view, name="organisation_create"),
+    path("organisations/<int:pk>/history/", views.organisation_history_view, name="organisation_history"),
 ]

@@ -40,7 +40,7 @@ from .forms import (
     UserFilterForm,
 )
 from .middleware import pending_step
-from .models import User
+from .models import Organisation, User
 
 
 def _generated_password() -> str:
@@ -437,3 +437,15 @@ def organisation_create_view(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         status = 400
     return render(request, "accounts/organisation_form.html", {"form": form}, status=status)
+
+
+@login_required
+def organisation_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    try:
+        org = selectors.organisation_list(actor=actor, action="change").get(pk=pk)
+    except Organisation.DoesNotExist as exc:
+        raise Http404(_("单位不存在或不在您的管理范围内。")) from exc
+    back = reverse("accounts:organisation_list")
+    return render(request, "generic/history.html", {"object": org, "rows": history_rows(org), "back": back})

@@ -208,6 +208,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = False
 
+# Bearer token a Prometheus scraper presents at /metrics (empty: operators only).
+INSPECTA_METRICS_TOKEN = env.str("INSPECTA_METRICS_TOKEN", default="")
+
 # --- API -------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -69,3 +69,16 @@ def test_unknown_page_is_404_not_500(client, tree):
     assert client.get("/accounts/users/999999/").status_code == 404
     assert client.get("/regions/?parent=999999").status_code == 404
     assert client.get("/catalog/?specialty=NOPE").status_code == 404
+
+
+def test_metrics_are_not_public(client, tree, settings):
+    assert client.get("/metrics").status_code == 403
+    login_verified(client, tree["gz_admin"])
+    assert client.get("/metrics").status_code == 403
+    login_verified(client, tree["operator"])
+    body = client.get("/metrics").content.decode()
+    assert 'inspecta_users{active="true"}' in body
+    client.logout()
+    settings.INSPECTA_METRICS_TOKEN = "scrape-secret-123"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert "inspecta_jobs_pending" in client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-123").content.decode()
