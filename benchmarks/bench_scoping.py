@@ -17,14 +17,17 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=5000)
     args, _unknown = parser.parse_known_args()
     setup_django()
+    from django.contrib.auth.hashers import make_password
+
     from inspecta.accounts.models import Organisation, RoleGrant, User
     from inspecta.accounts.selectors import user_list
     from inspecta.core.testing.factories import authority_tree
 
     tree = authority_tree()
     orgs = list(Organisation.objects.filter(kind="authority"))
+    UNUSABLE = make_password(None)  # bulk rows never sign in
     users = [
-        User(username=f"bench{i}", full_name=f"测试{i}", organisation=orgs[i % len(orgs)], password="!")
+        User(username=f"bench{i}", full_name=f"测试{i}", organisation=orgs[i % len(orgs)], password=UNUSABLE)
         for i in range(args.users)
     ]
     User.objects.bulk_create(users, batch_size=1000)
@@ -41,7 +44,14 @@ def main() -> None:
         qs = User.objects.select_related("organisation", "organisation__region").prefetch_related("role_grants")
         list(qs.order_by("organisation__tree_path", "username")[:25])
 
-    emit("user_list_scoped_reads", per_second(scoped), "reads/s", "user_list_unscoped_reads", per_second(unscoped), users=args.users)
+    emit(
+        "user_list_scoped_reads",
+        per_second(scoped),
+        "reads/s",
+        "user_list_unscoped_reads",
+        per_second(unscoped),
+        users=args.users,
+    )
 
 
 if __name__ == "__main__":

@@ -82,3 +82,8 @@ def test_metrics_are_not_public(client, tree, settings):
     settings.INSPECTA_METRICS_TOKEN = "scrape-secret-123"
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     assert "inspecta_jobs_pending" in client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-123").content.decode()
+
+
+def test_browser_language_does_not_override_chinese_default(client):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "账号登录" in page
