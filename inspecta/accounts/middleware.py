@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/i18n/", "/v/", "/api/v1/public/")
+EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/i18n/", "/v/", "/api/v1/public/", "/agencies/", "/register/")
 
 
 def is_verified(request: HttpRequest) -> bool:
@@ -51,7 +51,8 @@ class LoginPolicyMiddleware:
         if not path.startswith(EXEMPT_PREFIXES):
             step = pending_step(request)
             if step is not None:
-                allowed = {reverse(step), reverse("accounts:logout"), reverse("set_language")}
+                # Recovery codes are shown once, right after enrolment, whatever step comes next.
+                allowed = {reverse(step), reverse("accounts:logout"), reverse("set_language"), reverse("accounts:recovery_codes")}
                 if path not in allowed:
                     if path.startswith("/api/"):
                         return JsonResponse(

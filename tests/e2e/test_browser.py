@@ -28,6 +28,7 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
 ]
 
+HOME = re.compile(r"^https?://[^/]+/$")
 NEW_ADMIN = "sz_admin2"
 NEW_ADMIN_NAME = "深圳新管理员"
 NEW_PASSWORD = "Shenzhen#2026ok"
@@ -37,11 +38,19 @@ def _code(key: bytes, device: TOTPDevice) -> str:
     return str(totp(key, device.step, device.t0, device.digits, device.drift)).zfill(device.digits)
 
 
+def _submit(page: Any, button: str) -> None:
+    """Click a form's submit button and wait until the answer page has loaded, so no
+    assertion can pass on the page the form was on."""
+
+    with page.expect_navigation():
+        page.get_by_role("button", name=button, exact=True).click()
+
+
 def _submit_login(page: Any, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.get_by_role("button", name="登录").click()
+    _submit(page, "登录")
 
 
 def _login_with_totp(page: Any, user: User) -> None:
@@ -51,16 +60,30 @@ def _login_with_totp(page: Any, user: User) -> None:
     _submit_login(page, user.username, PASSWORD)
     expect(page).to_have_url(re.compile(r"/accounts/otp/$"))
     page.fill("input[name=token]", _code(device.bin_key, device))
-    page.get_by_role("button", name="验证").click()
-    expect(page).to_have_url(re.compile(r"/$"))
+    _submit(page, "验证")
+    expect(page).to_have_url(HOME)
     expect(page.get_by_test_id("user-menu")).to_be_visible()
+
+
+def _enrol_totp(page: Any, username: str) -> None:
+    """On the setup page: scan (read) the shown secret and confirm with its current code."""
+
+    expect(page).to_have_url(re.compile(r"/accounts/otp/setup/$"))
+    expect(page.get_by_test_id("otp-qr").locator("svg")).to_be_visible()
+    secret = page.get_by_test_id("otp-secret").inner_text().replace(" ", "")
+    device = TOTPDevice.objects.get(user__username=username, confirmed=False)
+    key = b32decode(secret + "=" * (-len(secret) % 8))
+    assert key == device.bin_key, "the secret shown is not the device being enrolled"
+    page.fill("input[name=token]", _code(key, device))
+    _submit(page, "确认绑定")
+    expect(page).not_to_have_url(re.compile(r"/accounts/otp/setup/$"))
 
 
 def _logout(page: Any) -> None:
     # Through the logout page: the header's user menu does not open (see
     # test_user_menu_opens_and_signs_out below).
     page.goto("/accounts/logout/")
-    page.get_by_role("button", name="确认退出").click()
+    _submit(page, "确认退出")
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     expect(page.get_by_role("heading", name="账号登录")).to_be_visible()
 
@@ -91,7 +114,7 @@ def test_province_admin_allocates_city_admin_who_sees_only_their_city(page, e2e_
     page.fill("input[name=username]", NEW_ADMIN)
     page.fill("input[name=full_name]", NEW_ADMIN_NAME)
     page.fill("input[name=mobile]", "13800138000")
-    page.get_by_role("button", name="创建").click()
+    _submit(page, "创建")
 
     expect(page).to_have_url(re.compile(r"/accounts/users/\d+/$"))
     expect(page.get_by_text(f"账号 {NEW_ADMIN} 已创建。")).to_be_visible()
@@ -115,18 +138,13 @@ def test_province_admin_allocates_city_admin_who_sees_only_their_city(page, e2e_
 
     # 3. The new city admin signs in with the issued password and must enrol TOTP.
     _submit_login(page, NEW_ADMIN, issued_password)
-    expect(page).to_have_url(re.compile(r"/accounts/otp/setup/$"))
-    expect(page.get_by_test_id("otp-qr").locator("svg")).to_be_visible()
-    secret = page.get_by_test_id("otp-secret").inner_text().replace(" ", "")
-    device = TOTPDevice.objects.get(user__username=NEW_ADMIN, confirmed=False)
-    key = b32decode(secret + "=" * (-len(secret) % 8))
-    assert key == device.bin_key, "the secret shown is not the device being enrolled"
-    page.fill("input[name=token]", _code(key, device))
-    page.get_by_role("button", name="确认绑定").click()
-
-    expect(page).to_have_url(re.compile(r"/accounts/otp/recovery-codes/$"))
-    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
-    page.get_by_role("link", name="继续").click()
+    _enrol_totp(page, NEW_ADMIN)
+    # The recovery codes should come next; today the forced password change pre-empts them
+    # (test_first_login_enrolment_shows_recovery_codes). Accept either order.
+    expect(page).to_have_url(re.compile(r"/accounts/(otp/recovery-codes|password)/$"))
+    if page.url.endswith("/recovery-codes/"):
+        expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+        page.get_by_role("link", name="继续").click()
 
     # 4. First login: the password must change before anything else.
     expect(page).to_have_url(re.compile(r"/accounts/password/$"))
@@ -134,8 +152,8 @@ def test_province_admin_allocates_city_admin_who_sees_only_their_city(page, e2e_
     page.fill("input[name=old_password]", issued_password)
     page.fill("input[name=new_password]", NEW_PASSWORD)
     page.fill("input[name=new_password_again]", NEW_PASSWORD)
-    page.get_by_role("button", name="保存新口令").click()
-    expect(page).to_have_url(re.compile(r"/$"))
+    _submit(page, "保存新口令")
+    expect(page).to_have_url(HOME)
     expect(page.get_by_text("口令已修改。")).to_be_visible()
 
     # 5. The city admin sees only 深圳 accounts.
@@ -193,14 +211,17 @@ def test_login_and_home_fit_a_phone(phone_page, e2e_tree):
     _assert_no_horizontal_scroll(page, "home page")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: in base.html the dropdown's @click.outside closes the user menu in the same click "
-    "that opens it (Alpine runs the toggle, re-renders in a microtask, then the document-level outside "
-    "handler sees a visible menu and a click outside it), so 退出登录/个人中心 cannot be reached from the header",
-)
 def test_user_menu_opens_and_signs_out(page, e2e_tree):
     _login_with_totp(page, e2e_tree["gd_admin"])
     page.get_by_test_id("user-menu").click()
     page.get_by_role("button", name="退出登录").click(timeout=3_000)
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+
+
+def test_first_login_enrolment_shows_recovery_codes(page, e2e_tree):
+    from inspecta.core.testing.factories import UserFactory
+
+    UserFactory(username="sz_new", organisation=e2e_tree["sz"], must_change_password=True)
+    _submit_login(page, "sz_new", PASSWORD)
+    _enrol_totp(page, "sz_new")
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10, timeout=3_000)
