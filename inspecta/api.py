@@ -145,9 +145,19 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def register_routers() -> None:
     from inspecta.accounts.api import router as accounts_router
     from inspecta.core.api import router as core_router
+    from inspecta.exchange.api import router as exchange_router
+    from inspecta.exchange.api import uploads_router
+    from inspecta.ledger.api import router as ledger_router
+    from inspecta.registry.api import public_router as registry_public_router
+    from inspecta.registry.api import router as registry_router
 
     api.add_router("/core/", core_router)
     api.add_router("/accounts/", accounts_router)
+    api.add_router("/log/", ledger_router)
+    api.add_router("/exchange/", exchange_router)
+    api.add_router("/uploads/", uploads_router)
+    api.add_router("/registry/", registry_router)
+    api.add_router("/public/agencies", registry_public_router)
 
 
 register_routers()

@@ -128,5 +128,104 @@ def manage(args: tuple[str, ...]) -> None:
     execute_from_command_line(["inspecta manage", *args])
 
 
+# --- transparency log (issue 3; T/CECS 2.0.15, 4.1.2, 7.2.3; CONTRACT §5) -----------
+
+
+@main.group(help="The transparency log: self-audit, offline check, witnessing, sequencing, keys.")
+def log() -> None:
+    pass
+
+
+@log.command(
+    "verify",
+    help="Self-audit: recompute every entry from the current records and files, the tree and every checkpoint. Exits 1 on any critical problem.",
+)
+@click.option("--no-progress", is_flag=True, help="no progress bars")
+@click.option("--record", "record_findings", is_flag=True, help="also store critical problems as audit findings")
+def log_verify(no_progress: bool, record_findings: bool) -> None:
+    _django()
+    from functools import partial
+
+    from tqdm import tqdm
+
+    from inspecta.ledger import audit, services
+
+    progress = None if no_progress else partial(tqdm, file=sys.stderr, leave=False)
+    problems = audit.verify_log(progress=progress)
+    critical = [p for p in problems if p.critical]
+    for problem in problems:
+        click.echo(f"{problem.severity.upper()} {problem.kind}: {problem.summary}")
+        for name, value in problem.details.items():
+            click.echo(f"    {name}: {value}")
+    if record_findings:
+        for problem in critical:
+            services.finding_record(
+                severity=problem.severity, kind=problem.kind, summary=problem.summary, details=problem.details
+            )
+    if critical:
+        click.echo(f"FAILED: {len(critical)} critical problem(s)", err=True)
+        sys.exit(1)
+    click.echo("OK: every entry, tree node and checkpoint verifies")
+
+
+@log.command(
+    "check",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+    help="Offline verifier using only a node's public endpoints and key (see `inspecta log check --help`).",
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def log_check(args: tuple[str, ...]) -> None:
+    from inspecta.ledger import logcheck
+
+    sys.exit(logcheck.main(list(args)))
+
+
+@log.command(
+    "witness",
+    help="Fetch another node's checkpoint, verify it and its consistency with the last one seen, keep it; exit 1 on a fork.",
+)
+@click.argument("url")
+@click.option("--key", default="", help="verifier key of that node (pinned at the first observation otherwise)")
+def log_witness(url: str, key: str) -> None:
+    _django()
+    from inspecta.ledger.logcheck import FetchError
+    from inspecta.ledger.witness import WitnessAlarm, witness_observe
+
+    try:
+        result = witness_observe(source=url, verifier_key=key)
+    except WitnessAlarm as exc:
+        raise click.ClickException(f"ALARM {url}: {exc}") from None
+    except FetchError as exc:
+        raise click.ClickException(str(exc)) from None
+    previous = "first observation" if result.previous_size is None else f"consistent with size {result.previous_size}"
+    click.echo(f"OK {result.origin} size {result.size} root {result.root} ({previous})")
+
+
+@log.command("sequence", help="Integrate pending entries into the tree now and sign a checkpoint if it grew.")
+def log_sequence() -> None:
+    _django()
+    from inspecta.ledger import services
+
+    count = services.sequence_pending()
+    checkpoint = services.checkpoint_publish()
+    click.echo(
+        f"sequenced {count} entries; "
+        + (f"checkpoint of size {checkpoint.size}" if checkpoint else "checkpoint unchanged")
+    )
+
+
+@log.command(
+    "rotate-key", help="Retire the checkpoint signing key (kept in the public history) and sign with a new one."
+)
+def log_rotate_key() -> None:
+    _django()
+    from inspecta.ledger import services
+
+    key = services.signing_key_rotate()
+    services.checkpoint_publish(force=True)
+    click.echo(key.verifier_key)
+
+
 if __name__ == "__main__":
     main()

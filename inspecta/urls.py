@@ -11,9 +11,14 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("api/v1/uploads/", include("inspecta.exchange.upload_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("inspecta.accounts.urls")),
+    path("exchange/", include("inspecta.exchange.urls")),
+    path("log/", include("inspecta.ledger.urls")),
+    path("registry/", include("inspecta.registry.urls")),
+    path("", include("inspecta.registry.public_urls")),
     path("", include("inspecta.core.urls")),
 ]
 

@@ -52,7 +52,12 @@ class LoginPolicyMiddleware:
             step = pending_step(request)
             if step is not None:
                 # Recovery codes are shown once, right after enrolment, whatever step comes next.
-                allowed = {reverse(step), reverse("accounts:logout"), reverse("set_language"), reverse("accounts:recovery_codes")}
+                allowed = {
+                    reverse(step),
+                    reverse("accounts:logout"),
+                    reverse("set_language"),
+                    reverse("accounts:recovery_codes"),
+                }
                 if path not in allowed:
                     if path.startswith("/api/"):
                         return JsonResponse(

@@ -18,8 +18,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if user.is_operator or user.is_authority_admin:
             items.append({"label": _("账号管理"), "url": reverse("accounts:user_list"), "icon": "users"})
             items.append({"label": _("单位管理"), "url": reverse("accounts:organisation_list"), "icon": "building"})
+        items.append({"label": _("检测机构"), "url": reverse("registry:agency_list"), "icon": "building"})
+        if user.is_operator or user.is_regulator:
+            items.append({"label": _("资质符合性"), "url": reverse("registry:findings"), "icon": "alert"})
         items.append({"label": _("行政区划"), "url": reverse("core:region_list"), "icon": "map"})
         items.append({"label": _("资质目录"), "url": reverse("core:catalog"), "icon": "list"})
+        if user.is_operator or user.is_regulator or user.has_role("agency_admin", "authority_admin"):
+            items.append({"label": _("数据交换"), "url": reverse("exchange:client_list"), "icon": "exchange"})
         items.append({"label": _("接口文档"), "url": "/api/v1/docs", "icon": "api"})
     return {
         "nav_items": items,

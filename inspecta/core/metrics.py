@@ -27,9 +27,13 @@ class InspectaCollector(Collector):
         for active, count in User.objects.values_list("is_active").annotate(n=Count("id")).order_by():
             users.add_metric(["true" if active else "false"], count)
         yield users
-        events = GaugeMetricFamily("inspecta_auth_events_last_hour", "Authentication events in the last hour", labels=["kind"])
+        events = GaugeMetricFamily(
+            "inspecta_auth_events_last_hour", "Authentication events in the last hour", labels=["kind"]
+        )
         since = timezone.now() - timedelta(hours=1)
-        for kind, count in AuthEvent.objects.filter(at__gte=since).values_list("kind").annotate(n=Count("id")).order_by():
+        for kind, count in (
+            AuthEvent.objects.filter(at__gte=since).values_list("kind").annotate(n=Count("id")).order_by()
+        ):
             events.add_metric([kind], count)
         yield events
         try:

@@ -50,6 +50,7 @@ __all__ = [
     "root_from_inclusion_proof",
     "root_from_leaves",
     "split_point",
+    "stored_hash_index",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -208,6 +209,23 @@ def append_nodes(index: int, leaf: bytes, get_perfect: PerfectGetter) -> list[tu
         i >>= 1
         rows.append((level, i, h))
     return rows
+
+
+def stored_hash_index(level: int, index: int) -> int:
+    """Storage position of the perfect subtree ``(level, index)`` in append order.
+
+    The same numbering as Go's ``tlog.StoredHashIndex``: the hashes completed by
+    appending leaf ``n`` are numbered consecutively, so the mapping is one-to-one and
+    the sequencer only ever appends to the end of the primary key.
+    """
+    n = index
+    for _ in range(level):
+        n = 2 * n + 1
+    position = 0
+    while n > 0:
+        position += n
+        n >>= 1
+    return position + level
 
 
 # ----------------------------------------------------------------- proof generation

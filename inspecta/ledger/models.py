@@ -106,8 +106,12 @@ class TreeNode(models.Model):
     The node ``(level, index)`` covers leaves ``[index << level, (index + 1) << level)``;
     level 0 rows are the leaf hashes. Written once by the sequencer, never changed:
     any root or proof of any size needs O(log n) of these rows (T/CECS 7.2.3).
+    The primary key is the node's position in append order
+    (``store.stored_hash_index``, as Go's ``tlog.StoredHashIndex``), so a proof is one
+    primary-key lookup of a list of integers and inserts go to the end of the index.
     """
 
+    id = models.BigIntegerField(_("存储位置"), primary_key=True)
     level = models.PositiveSmallIntegerField(_("层"))
     index = models.BigIntegerField(_("序号"))
     hash = models.BinaryField(_("哈希"), max_length=32)
@@ -115,7 +119,6 @@ class TreeNode(models.Model):
     class Meta:
         verbose_name = _("树节点")
         verbose_name_plural = _("树节点")
-        constraints = [models.UniqueConstraint(fields=["level", "index"], name="ledger_treenode_unique")]
 
     def __str__(self) -> str:
         return f"({self.level}, {self.index})"

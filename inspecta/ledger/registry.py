@@ -139,7 +139,9 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def model_snapshot(obj: models.Model, fields: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> dict[str, Any]:
+def model_snapshot(
+    obj: models.Model, fields: Iterable[str] | None = None, exclude: Iterable[str] = ()
+) -> dict[str, Any]:
     """Concrete field values of ``obj`` by attribute name (``region_id``, not ``region``)."""
     skip = set(exclude)
     wanted = set(fields) if fields is not None else None

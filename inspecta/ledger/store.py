@@ -8,15 +8,21 @@ T/CECS 2.0.15, 4.1.2, 7.2.3; CONTRACT §5.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import reduce
-from operator import or_
 
-from django.db.models import Q
+from django.db import connection
 
 from . import merkle
 from .models import SequencerState, TreeNode
 
-__all__ = ["StoreError", "consistency_proof", "fetch_nodes", "inclusion_proof", "root", "tree_size"]
+__all__ = [
+    "StoreError",
+    "consistency_proof",
+    "fetch_nodes",
+    "inclusion_proof",
+    "insert_nodes",
+    "root",
+    "tree_size",
+]
 
 
 class StoreError(LookupError):
@@ -30,15 +36,52 @@ def tree_size() -> int:
 
 
 def fetch_nodes(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Read the perfect subtree hashes ``(level, index)`` in one query."""
-    by_level: dict[int, set[int]] = {}
-    for level, index in pairs:
-        by_level.setdefault(level, set()).add(index)
-    if not by_level:
+    """Read the perfect subtree hashes ``(level, index)`` in one primary-key query.
+
+    Plain SQL: this is the hot path of every proof (target <= 2 ms at 10M entries),
+    where building an ORM query would cost more than running it.
+    """
+    by_id = {merkle.stored_hash_index(int(level), int(index)): (int(level), int(index)) for level, index in pairs}
+    if not by_id:
         return {}
-    condition = reduce(or_, (Q(level=lv, index__in=sorted(ix)) for lv, ix in by_level.items()))
-    rows = TreeNode.objects.filter(condition).values_list("level", "index", "hash")
-    return {(lv, ix): bytes(h) for lv, ix, h in rows}
+    table = connection.ops.quote_name(TreeNode._meta.db_table)
+    ids = sorted(by_id)
+    out: dict[tuple[int, int], bytes] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT id, hash FROM {table} WHERE id = ANY(%s)", [ids])  # noqa: S608 - quoted identifier
+            rows = cursor.fetchall()
+        else:
+            rows = []
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"SELECT id, hash FROM {table} WHERE id IN ({marks})", chunk)  # noqa: S608
+                rows += cursor.fetchall()
+    for node_id, h in rows:
+        out[by_id[int(node_id)]] = bytes(h)
+    return out
+
+
+def insert_nodes(rows: Iterable[tuple[int, int, bytes]]) -> None:
+    """Insert new perfect subtree rows ``(level, index, hash)`` (sequencer only).
+
+    Multi-row ``INSERT ... VALUES`` instead of ``bulk_create``/``executemany``: the
+    sequencer writes two rows per entry, and per-object or per-row round trips would
+    dominate its batches.
+    """
+    table = connection.ops.quote_name(TreeNode._meta.db_table)
+    col = connection.ops.quote_name("index")
+    batch = [
+        (merkle.stored_hash_index(int(level), int(index)), int(level), int(index), bytes(h)) for level, index, h in rows
+    ]
+    with connection.cursor() as cursor:
+        for i in range(0, len(batch), 1000):
+            chunk = batch[i : i + 1000]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params = [v for row in chunk for v in row]
+            # Only placeholders and quoted identifiers are interpolated.
+            cursor.execute(f"INSERT INTO {table} (id, level, {col}, hash) VALUES {values}", params)  # noqa: S608
 
 
 def _getter(ranges: list[tuple[int, int]]) -> merkle.SubtreeGetter:

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "inspecta.core",
     "inspecta.accounts",
     "inspecta.ledger",
+    "inspecta.exchange",
+    "inspecta.registry",
 ]
 
 MIDDLEWARE = [
@@ -61,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "inspecta.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -240,3 +242,60 @@ INSPECTA_LOG_SEQUENCE_BATCH = env.int("INSPECTA_LOG_SEQUENCE_BATCH", default=100
 INSPECTA_LOG_LOOP_SECONDS = env.float("INSPECTA_LOG_LOOP_SECONDS", default=55.0)
 # Hour of the day (node time) at which the self-audit job runs; -1 disables it.
 INSPECTA_LOG_VERIFY_HOUR = env.int("INSPECTA_LOG_VERIFY_HOUR", default=3)
+
+# --- Exchange API (issue 4; T/CECS 6.0.1-6.0.8; CONTRACT §2-4) --------------------
+# Secret from which the key sealing the HMAC client secrets and the platform callback
+# key is derived (HKDF); empty means SECRET_KEY. Changing it invalidates issued secrets.
+INSPECTA_EXCHANGE_KEY_SECRET = env.str("INSPECTA_EXCHANGE_KEY_SECRET", default="")
+# How long the old key stays valid after a rotation (two valid keys at once).
+INSPECTA_EXCHANGE_KEY_OVERLAP_HOURS = env.float("INSPECTA_EXCHANGE_KEY_OVERLAP_HOURS", default=72.0)
+# Signature limits (CONTRACT §2): created at most this far in the future, and a window
+# (expires - created) of at most this many seconds.
+INSPECTA_EXCHANGE_MAX_CLOCK_SKEW = env.int("INSPECTA_EXCHANGE_MAX_CLOCK_SKEW", default=60)
+INSPECTA_EXCHANGE_MAX_WINDOW = env.int("INSPECTA_EXCHANGE_MAX_WINDOW", default=300)
+# Where seen nonces are kept: "db" (embedded default) or "cache" (Redis when REDIS_URL).
+INSPECTA_EXCHANGE_NONCE_STORE = env.str("INSPECTA_EXCHANGE_NONCE_STORE", default="cache" if REDIS_URL else "db")
+# Idempotency keys are kept at least this long (CONTRACT §3: >= 24 h).
+INSPECTA_EXCHANGE_IDEMPOTENCY_HOURS = env.float("INSPECTA_EXCHANGE_IDEMPOTENCY_HOURS", default=24.0)
+# A request still "running" after this long is taken to have died; its key may be reused.
+INSPECTA_EXCHANGE_IDEMPOTENCY_LEASE_SECONDS = env.int("INSPECTA_EXCHANGE_IDEMPOTENCY_LEASE_SECONDS", default=300)
+# Uploads (CONTRACT §4): maximum size, accepted sniffed types, token and upload lifetimes,
+# and the local folder of partial uploads (shared by all web processes of a node).
+INSPECTA_UPLOAD_MAX_SIZE = env.int("INSPECTA_UPLOAD_MAX_SIZE", default=2 * 1024**3)
+INSPECTA_UPLOAD_ALLOWED_TYPES = env.list(
+    "INSPECTA_UPLOAD_ALLOWED_TYPES",
+    default=[
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/tiff",
+        "image/heic",
+        "video/mp4",
+        "video/quicktime",
+        "video/x-msvideo",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/msword",
+        "application/vnd.ms-excel",
+    ],
+)
+INSPECTA_UPLOAD_TOKEN_SECONDS = env.int("INSPECTA_UPLOAD_TOKEN_SECONDS", default=3600)
+INSPECTA_UPLOAD_EXPIRY_HOURS = env.float("INSPECTA_UPLOAD_EXPIRY_HOURS", default=24.0)
+INSPECTA_UPLOAD_TEMP_DIR = env.str("INSPECTA_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
+# Callbacks (T/CECS 6.0.6): attempts and the first retry delay (doubling, with jitter).
+INSPECTA_CALLBACK_MAX_ATTEMPTS = env.int("INSPECTA_CALLBACK_MAX_ATTEMPTS", default=8)
+INSPECTA_CALLBACK_RETRY_DELAY = env.int("INSPECTA_CALLBACK_RETRY_DELAY", default=30)
+# Monitoring: a client whose error rate over the last hour exceeds this (with at least
+# the minimum number of calls) gets an anomaly finding.
+INSPECTA_EXCHANGE_ERROR_RATE_THRESHOLD = env.float("INSPECTA_EXCHANGE_ERROR_RATE_THRESHOLD", default=0.2)
+INSPECTA_EXCHANGE_ERROR_RATE_MIN_CALLS = env.int("INSPECTA_EXCHANGE_ERROR_RATE_MIN_CALLS", default=20)
+# Every exchange call is recorded in the call log (after sessions and login policy).
+MIDDLEWARE += ["inspecta.exchange.middleware.CallLogMiddleware"]
+
+# --- Agency registry (issue 6) -----------------------------------------------------
+# Largest scan or photo accepted (PDF, JPEG, PNG; the type is sniffed from the content).
+INSPECTA_REGISTRY_MAX_UPLOAD_BYTES = env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Hour of the day (node time) of the nightly conformity recomputation.
+INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2)

@@ -239,14 +239,18 @@ def test_organisation_creation_follows_the_tree(tree):
 
 def test_organisation_pages_are_scoped(client, tree):
     login_verified(client, tree["gz_admin"])
-    assert_list_excludes(client, "/accounts/organisations/", present=["广州局", "天河局", "广州监督站"], absent=["深圳局", "运维"])
+    assert_list_excludes(
+        client, "/accounts/organisations/", present=["广州局", "天河局", "广州监督站"], absent=["深圳局", "运维"]
+    )
     assert client.get(f"/accounts/organisations/{tree['th'].pk}/history/").status_code == 200
     assert_gets_nothing(client, [f"/accounts/organisations/{tree['sz'].pk}/history/"], secrets=["深圳局"])
 
 
 def test_city_admin_creates_station_through_page(client, tree):
     login_verified(client, tree["gz_admin"])
-    response = client.post("/accounts/organisations/new/", {"kind": "station", "name": "广州第二监督站", "region": "440100"})
+    response = client.post(
+        "/accounts/organisations/new/", {"kind": "station", "name": "广州第二监督站", "region": "440100"}
+    )
     assert response.status_code == 302
     from inspecta.accounts.models import Organisation
 

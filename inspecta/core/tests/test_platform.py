@@ -81,7 +81,10 @@ def test_metrics_are_not_public(client, tree, settings):
     client.logout()
     settings.INSPECTA_METRICS_TOKEN = "scrape-secret-123"
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
-    assert "inspecta_jobs_pending" in client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-123").content.decode()
+    assert (
+        "inspecta_jobs_pending"
+        in client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-123").content.decode()
+    )
 
 
 def test_browser_language_does_not_override_chinese_default(client):

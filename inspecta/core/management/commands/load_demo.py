@@ -10,6 +10,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         added, logins = demo_load()
+        from inspecta.registry.demo import registry_demo_load
+
+        agencies_added, agency_logins = registry_demo_load()
+        added += agencies_added
+        logins += agency_logins
         self.stdout.write(f"demo records added: {added}")
         self.stdout.write("")
         self.stdout.write("演示账号 / demo logins (password: %s)" % DEMO_PASSWORD)

@@ -1,0 +1,75 @@
+"""Check characters of the national identifiers the registry records.
+
+- Unified social credit code (统一社会信用代码), GB 32100-2015: 18 characters from a
+  31-character alphabet (no I, O, Z, S, V); the last is a mod-31 check character.
+- Citizen ID number (公民身份号码), GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2
+  check character (``X`` stands for 10); digits 7-14 are the date of birth.
+
+Used by the agency registry (T/CECS 4.1.1-1, -2, -4; Guangdong 附件2 二(一), 二(六)).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The GB 32100 check character of the first 17 characters."""
+
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_is_valid(value: str) -> bool:
+    value = (value or "").strip().upper()
+    if len(value) != 18 or any(c not in CREDIT_CODE_ALPHABET for c in value):
+        return False
+    if not value[2:8].isdigit():  # the registration authority's region code
+        return False
+    return credit_code_check_char(value[:17]) == value[17]
+
+
+def validate_credit_code(value: str) -> None:
+    if not credit_code_is_valid(value):
+        raise ValidationError(
+            _("统一社会信用代码不正确（须为 18 位，末位校验码须符合 GB 32100）。"), code="invalid_credit_code"
+        )
+
+
+def id_number_check_char(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits."""
+
+    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def id_number_is_valid(value: str) -> bool:
+    value = (value or "").strip().upper()
+    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+        return False
+    try:
+        birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    if birth.year < 1900 or birth > datetime.date.today():
+        return False
+    return id_number_check_char(value[:17]) == value[17]
+
+
+def validate_id_number(value: str) -> None:
+    if not id_number_is_valid(value):
+        raise ValidationError(
+            _("身份证号码不正确（须为 18 位，出生日期有效，末位校验码须符合 GB 11643）。"), code="invalid_id_number"
+        )
+
+
+def validate_mobile(value: str) -> None:
+    if value and not (len(value) == 11 and value.isdigit() and value.startswith("1")):
+        raise ValidationError(_("手机号码须为 11 位数字。"), code="invalid_mobile")

@@ -1,0 +1,507 @@
+"""The exchange API (issue 4): access applications, clients and keys for people; the
+signed ``ping``, upload tokens, receipts and files for machines (CONTRACT §1-4)."""
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from inspecta.api import ApiError, AuthedRequest, api, error_response, session_auth
+
+from . import feedback, selectors, services
+from .auth import ClientPrincipal, SignatureAuth, signature_auth, signature_optional
+from .choices import AuthMethod, Scope
+from .errors import ExchangeApiError
+from .idempotency import idempotent
+from .models import AccessApplication, ClientKey, ExchangeClient, Receipt, StoredFile
+
+router = Router(tags=["exchange"])
+
+
+@api.exception_handler(ExchangeApiError)
+def _exchange_error(request: HttpRequest, exc: ExchangeApiError) -> HttpResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.details, **exc.headers)
+
+
+def _user(request: AuthedRequest) -> Any:
+    if isinstance(request.auth, ClientPrincipal):
+        raise ApiError(403, "forbidden", _("该操作须由用户登录后办理。"))
+    return request.auth
+
+
+# --------------------------------------------------------------------- schemas
+
+
+class ApplicationIn(Schema):
+    system_name: str = Field(..., min_length=1, max_length=200, description="接入系统名称")
+    callback_url: str = Field("", max_length=500, description="回调地址（http/https）")
+    auth_method: AuthMethod
+    contact_name: str = Field(..., min_length=1, max_length=64)
+    contact_phone: str = Field(..., min_length=5, max_length=32)
+    contact_email: str = Field("", max_length=254)
+    scopes: list[Scope] = Field(..., min_length=1)
+    reason: str = Field("", max_length=2000)
+
+
+class ApplicationOut(Schema):
+    id: int
+    organisation_id: int
+    organisation: str
+    system_name: str
+    callback_url: str
+    auth_method: str
+    contact_name: str
+    scopes: list[str]
+    status: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+    client_id: int | None
+
+    @staticmethod
+    def resolve_organisation(obj: AccessApplication) -> str:
+        return obj.organisation.name
+
+    @staticmethod
+    def resolve_client_id(obj: AccessApplication) -> int | None:
+        client = getattr(obj, "client", None)
+        return client.pk if client is not None else None
+
+
+class DecisionIn(Schema):
+    reason: str = Field("", max_length=2000)
+    scopes: list[Scope] | None = None
+
+
+class KeyOut(Schema):
+    key_id: str
+    algorithm: str
+    status: str
+    created_at: datetime
+    not_after: datetime | None
+    revoked_at: datetime | None
+    public_key: str
+
+
+class IssuedKeyOut(KeyOut):
+    secret: str | None = Field(None, description="HMAC 密钥，仅此一次显示（Base64url，解码后 32 字节为 HMAC 密钥）")
+
+
+class ClientOut(Schema):
+    id: int
+    name: str
+    organisation_id: int
+    region: str
+    auth_method: str
+    scopes: list[str]
+    callback_url: str
+    is_active: bool
+    rate_limit_per_minute: int
+    last_seen_at: datetime | None
+    keys: list[KeyOut]
+
+    @staticmethod
+    def resolve_region(obj: ExchangeClient) -> str:
+        return obj.organisation.region_id
+
+    @staticmethod
+    def resolve_keys(obj: ExchangeClient) -> list[ClientKey]:
+        return list(obj.keys.all())
+
+
+class ApprovalOut(Schema):
+    application: ApplicationOut
+    client: ClientOut
+    key: IssuedKeyOut
+
+
+class RotateIn(Schema):
+    public_key: str = Field("", max_length=2000, description="Ed25519 接入方：新公钥（PEM 或 Base64）")
+    overlap_hours: float | None = Field(None, ge=0, le=24 * 90)
+
+
+class PublicKeyIn(Schema):
+    public_key: str = Field(..., min_length=40, max_length=2000)
+
+
+class RevokeIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=255)
+
+
+class ClientSettingsIn(Schema):
+    is_active: bool | None = None
+    rate_limit_per_minute: int | None = Field(None, ge=0, le=1_000_000)
+    expect_calls_every_minutes: int | None = Field(None, ge=0, le=60 * 24 * 30)
+    callback_url: str | None = Field(None, max_length=500)
+
+
+class PingOut(Schema):
+    ok: bool
+    client_id: int
+    client: str
+    key_id: str
+    organisation: str
+    region: str
+    scopes: list[str]
+    method: str
+    path: str
+    query: dict[str, str]
+    received_at: datetime
+    echo: Any = None
+
+
+class UploadTokenOut(Schema):
+    token: str
+    expires_in: int
+    upload_url: str
+
+
+class FileOut(Schema):
+    id: UUID
+    name: str
+    sha256: str
+    size: int
+    content_type: str
+    created_at: datetime
+
+
+class RecordResult(Schema):
+    index: int
+    status: str = Field(..., description="accepted | rejected")
+    id: str | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class BatchIn(Schema):
+    records: list[dict[str, Any]] = Field(..., min_length=1, max_length=1000)
+    asynchronous: bool = Field(False, alias="async", description="true: 返回受理回执，处理完成后回调")
+
+
+class BatchOut(Schema):
+    receipt_id: UUID | None = None
+    status: str
+    accepted: int
+    rejected: int
+    results: list[RecordResult]
+
+
+class ReceiptOut(Schema):
+    id: UUID
+    operation: str
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    results: list[RecordResult]
+
+
+# ----------------------------------------------------------------- applications
+
+
+@router.get("/applications", response=list[ApplicationOut], summary="接入申请列表（本人范围）")
+@paginate(PageNumberPagination, page_size=50)
+def application_list(request: AuthedRequest, status: str = "") -> object:
+    return selectors.application_list(actor=_user(request), status=status).select_related("client")
+
+
+@router.post("/applications", response={201: ApplicationOut}, summary="提交接入申请（T/CECS 6.0.7-6.0.8）")
+@idempotent
+def application_submit(request: AuthedRequest, payload: ApplicationIn) -> Status[AccessApplication]:
+    data = payload.dict()
+    data["scopes"] = [s.value for s in payload.scopes]
+    data["auth_method"] = payload.auth_method.value
+    application = services.application_submit(actor=_user(request), **data)
+    return Status(201, application)
+
+
+def _application(request: AuthedRequest, application_id: int) -> AccessApplication:
+    try:
+        return selectors.application_get(actor=_user(request), pk=application_id)
+    except AccessApplication.DoesNotExist as exc:
+        raise Http404(_("接入申请不存在或不在您的权限范围内。")) from exc
+
+
+@router.get("/applications/{application_id}", response=ApplicationOut, summary="接入申请详情")
+def application_detail(request: AuthedRequest, application_id: int) -> AccessApplication:
+    return _application(request, application_id)
+
+
+@router.post(
+    "/applications/{application_id}/approve",
+    response=ApprovalOut,
+    summary="批准接入申请（签发密钥标识，HMAC 密钥仅显示一次）",
+)
+def application_approve(request: AuthedRequest, application_id: int, payload: DecisionIn) -> dict[str, Any]:
+    application = _application(request, application_id)
+    scopes = [s.value for s in payload.scopes] if payload.scopes is not None else None
+    client, issued = services.application_approve(
+        actor=_user(request), application=application, reason=payload.reason, scopes=scopes
+    )
+    application.refresh_from_db()
+    key = KeyOut.from_orm(issued.key).dict()
+    return {"application": application, "client": client, "key": {**key, "secret": issued.secret}}
+
+
+@router.post("/applications/{application_id}/reject", response=ApplicationOut, summary="驳回接入申请（须填写理由）")
+def application_reject(request: AuthedRequest, application_id: int, payload: DecisionIn) -> AccessApplication:
+    application = _application(request, application_id)
+    return services.application_reject(actor=_user(request), application=application, reason=payload.reason)
+
+
+# ----------------------------------------------------------------- clients, keys
+
+
+@router.get("/clients", response=list[ClientOut], summary="接入方列表")
+@paginate(PageNumberPagination, page_size=50)
+def client_list(request: AuthedRequest) -> object:
+    return selectors.client_list(actor=_user(request)).prefetch_related("keys")
+
+
+def _client(request: AuthedRequest, client_id: int) -> ExchangeClient:
+    try:
+        return selectors.client_get(actor=_user(request), pk=client_id)
+    except ExchangeClient.DoesNotExist as exc:
+        raise Http404(_("接入方不存在或不在您的权限范围内。")) from exc
+
+
+@router.get("/clients/{client_id}", response=ClientOut, summary="接入方详情（含密钥）")
+def client_detail(request: AuthedRequest, client_id: int) -> ExchangeClient:
+    return _client(request, client_id)
+
+
+@router.patch("/clients/{client_id}", response=ClientOut, summary="修改接入方设置（启停、限流、回调）")
+def client_settings(request: AuthedRequest, client_id: int, payload: ClientSettingsIn) -> ExchangeClient:
+    client = _client(request, client_id)
+    return services.client_update(actor=_user(request), client=client, **payload.dict())
+
+
+@router.post("/clients/{client_id}/keys", response={201: IssuedKeyOut}, summary="轮换密钥（旧密钥在过渡期内仍有效）")
+@idempotent
+def key_rotate(request: AuthedRequest, client_id: int, payload: RotateIn) -> Status[dict[str, Any]]:
+    from datetime import timedelta
+
+    client = _client(request, client_id)
+    overlap = timedelta(hours=payload.overlap_hours) if payload.overlap_hours is not None else None
+    issued = services.key_rotate(actor=_user(request), client=client, public_key=payload.public_key, overlap=overlap)
+    return Status(201, {**KeyOut.from_orm(issued.key).dict(), "secret": issued.secret})
+
+
+def _key(request: AuthedRequest, key_id: str) -> ClientKey:
+    try:
+        return selectors.key_get(actor=_user(request), key_id=key_id)
+    except ClientKey.DoesNotExist as exc:
+        raise Http404(_("密钥不存在或不在您的权限范围内。")) from exc
+
+
+@router.post("/keys/{key_id}/public-key", response=KeyOut, summary="登记 Ed25519 公钥")
+def key_register_public(request: AuthedRequest, key_id: str, payload: PublicKeyIn) -> ClientKey:
+    return services.key_register_public(actor=_user(request), key=_key(request, key_id), public_key=payload.public_key)
+
+
+@router.post("/keys/{key_id}/revoke", response=KeyOut, summary="立即吊销密钥")
+def key_revoke(request: AuthedRequest, key_id: str, payload: RevokeIn) -> ClientKey:
+    return services.key_revoke(actor=_user(request), key=_key(request, key_id), reason=payload.reason)
+
+
+# ------------------------------------------------------------- machine calls
+
+
+@router.api_operation(
+    ["GET", "POST"],
+    "/ping",
+    auth=signature_auth,
+    response=PingOut,
+    summary="签名回显：用于接入方调试签名（CONTRACT §2）",
+)
+def ping(request: AuthedRequest) -> dict[str, Any]:
+    principal: ClientPrincipal = request.auth
+    echo: Any = None
+    if request.body:
+        try:
+            echo = json.loads(request.body)
+        except ValueError:
+            echo = request.body[:1024].decode("utf-8", errors="replace")
+    return {
+        "ok": True,
+        "client_id": principal.client.pk,
+        "client": principal.client.name,
+        "key_id": principal.key.key_id,
+        "organisation": principal.organisation.name,
+        "region": principal.region_code,
+        "scopes": sorted(principal.scopes),
+        "method": request.method,
+        "path": request.path,
+        "query": {k: v for k, v in request.GET.items()},
+        "received_at": timezone.now(),
+        "echo": echo,
+    }
+
+
+@router.post(
+    "/upload-tokens",
+    auth=[SignatureAuth(scopes=[Scope.FILES_UPLOAD.value], optional=True), session_auth],
+    response={201: UploadTokenOut},
+    summary="获取上传令牌（tus，CONTRACT §4）",
+)
+@idempotent
+def upload_token(request: AuthedRequest) -> Status[dict[str, Any]]:
+    if isinstance(request.auth, ClientPrincipal):
+        token, ttl = services.upload_token_issue(client=request.auth.client)
+    else:
+        user = request.auth
+        if user.organisation_id is None:
+            raise ApiError(403, "forbidden", _("无所属单位的账号不能上传文件。"))
+        token, ttl = services.upload_token_issue(user=user)
+    return Status(
+        201, {"token": token, "expires_in": ttl, "upload_url": request.build_absolute_uri("/api/v1/uploads/")}
+    )
+
+
+@router.get(
+    "/files/{file_id}", auth=[signature_optional, session_auth], response=FileOut, summary="文件信息（SHA-256、类型）"
+)
+def file_detail(request: AuthedRequest, file_id: UUID) -> StoredFile:
+    try:
+        return selectors.file_get(actor=request.auth, pk=file_id)
+    except StoredFile.DoesNotExist as exc:
+        raise Http404(_("文件不存在或不在您的权限范围内。")) from exc
+
+
+@router.post(
+    "/test-batches",
+    auth=signature_auth,
+    response={200: BatchOut, 202: BatchOut},
+    summary="结果反馈演示：逐条结果；async=true 时返回受理回执并回调（T/CECS 6.0.6）",
+)
+@idempotent
+def test_batch(request: AuthedRequest, payload: BatchIn) -> Status[dict[str, Any]]:
+    principal: ClientPrincipal = request.auth
+    if payload.asynchronous:
+        receipt = feedback.receipt_create(client=principal.client, operation="test-batch", records=payload.records)
+        return Status(
+            202, {"receipt_id": receipt.id, "status": receipt.status, "accepted": 0, "rejected": 0, "results": []}
+        )
+    results = feedback.test_batch_results(payload.records)
+    accepted = sum(1 for r in results if r["status"] == "accepted")
+    return Status(
+        200,
+        {"status": "succeeded", "accepted": accepted, "rejected": len(results) - accepted, "results": results},
+    )
+
+
+@router.get("/receipts/{receipt_id}", auth=signature_auth, response=ReceiptOut, summary="查询受理回执")
+def receipt_detail(request: AuthedRequest, receipt_id: UUID) -> Receipt:
+    receipt = Receipt.objects.filter(pk=receipt_id, client=request.auth.client).first()
+    if receipt is None:
+        raise Http404(_("回执不存在。"))
+    return receipt
+
+
+@router.get("/platform-keys", auth=None, summary="平台回调签名公钥（Ed25519）")
+def platform_keys(request: HttpRequest) -> dict[str, Any]:
+    return {"keys": feedback.platform_public_keys()}
+
+
+# ------------------------------------------------- tus endpoint in the schema
+
+# The tus endpoint (CONTRACT §4) is served by ``uploads.py`` (its URL patterns come before
+# this API's in ``inspecta/urls.py``); these operations put it into the OpenAPI schema
+# (CONTRACT §1) and, should they ever be routed, hand the request to the same views.
+uploads_router = Router(tags=["uploads (tus 1.0.0)"])
+
+
+def _header(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {
+        "in": "header",
+        "name": name,
+        "required": required,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+_TUS = _header("Tus-Resumable", "1.0.0", required=True)
+_BEARER = _header("Authorization", "Bearer <上传令牌>（POST /api/v1/exchange/upload-tokens）", required=True)
+_TUS_RESPONSES = {
+    "400": {"description": "请求头错误（错误信封）"},
+    "401": {"description": "not_authenticated / invalid_upload_token"},
+    "404": {"description": "上传任务不存在或不属于该令牌"},
+    "410": {"description": "upload_gone：已终止或过期"},
+    "412": {"description": "tus_version_unsupported"},
+}
+
+
+@uploads_router.api_operation(
+    ["OPTIONS"],
+    "/",
+    auth=None,
+    include_in_schema=True,
+    summary="tus：能力声明（Tus-Version、Tus-Extension、Tus-Max-Size、Tus-Checksum-Algorithm）",
+    openapi_extra={"responses": {"204": {"description": "无内容，见响应头"}}},
+)
+def tus_options(request: HttpRequest) -> HttpResponse:
+    from . import uploads
+
+    return uploads.collection_view(request)
+
+
+@uploads_router.post(
+    "/",
+    auth=None,
+    summary="tus creation：创建上传任务（201 + Location）",
+    openapi_extra={
+        "parameters": [
+            _TUS,
+            _BEARER,
+            _header("Upload-Length", "文件字节数（不超过 Tus-Max-Size）", required=True),
+            _header("Upload-Metadata", "逗号分隔的 `键 Base64值`，如 `filename 5qOA5rWL5oql5ZGKLnBkZg==`"),
+        ],
+        "responses": {
+            "201": {"description": "Location、Upload-Expires"},
+            "413": {"description": "upload_too_large"},
+            **_TUS_RESPONSES,
+        },
+    },
+)
+def tus_create(request: HttpRequest) -> HttpResponse:
+    from . import uploads
+
+    return uploads.collection_view(request)
+
+
+@uploads_router.api_operation(
+    ["HEAD", "PATCH", "DELETE", "GET"],
+    "/{upload_id}",
+    auth=None,
+    summary="tus：HEAD 查询偏移量；PATCH 续传数据块（checksum sha1/sha256）；DELETE 终止；GET 完成后的文件信息（JSON）",
+    openapi_extra={
+        "parameters": [
+            _TUS,
+            _BEARER,
+            _header("Upload-Offset", "PATCH：当前偏移量"),
+            _header("Upload-Checksum", "PATCH：`sha256 <Base64>` 或 `sha1 <Base64>`"),
+            _header("Content-Type", "PATCH：application/offset+octet-stream"),
+        ],
+        "responses": {
+            "200": {"description": "HEAD：Upload-Offset、Upload-Length；GET：文件信息"},
+            "204": {
+                "description": "PATCH：新的 Upload-Offset（最后一块另有 Inspecta-File-Id、Inspecta-File-SHA256）；DELETE：已终止"
+            },
+            "409": {"description": "offset_mismatch"},
+            "415": {"description": "unsupported_media_type / unsupported_file_type"},
+            "423": {"description": "upload_locked"},
+            "460": {"description": "checksum_mismatch"},
+            **_TUS_RESPONSES,
+        },
+    },
+)
+def tus_resource(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    from . import uploads
+
+    return uploads.resource_view(request, upload_id)

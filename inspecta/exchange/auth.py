@@ -1,0 +1,322 @@
+"""``signature_auth``: the Ninja auth class of signed machine calls (CONTRACT §2).
+
+Use it on any router or operation::
+
+    router = Router(auth=signature_auth)                       # signed clients only
+    @router.post("/x", auth=[signature_optional, session_auth]) # signed or browser
+    @router.post("/y", auth=SignatureAuth(scopes=["reports:submit"]))
+
+``request.auth`` is then a :class:`ClientPrincipal` (or a ``User`` for sessions).
+Authorisation on top: :meth:`ClientPrincipal.require_scope` and :func:`actor_region_q`.
+Every refusal is a 401 with its own code (``signatures.MESSAGES``); a client over its
+rate limit gets 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.security.base import AuthBase
+
+from inspecta.accounts.choices import OrganisationKind
+from inspecta.accounts.models import Organisation
+from inspecta.core.scoping import region_prefix
+
+from . import signatures
+from .choices import AuthMethod, KeyStatus
+from .crypto import SecretUnavailable, open_secret
+from .errors import ExchangeApiError
+from .models import ClientKey, ExchangeClient, SignatureNonce
+
+__all__ = [
+    "ClientPrincipal",
+    "ExchangeApiError",
+    "SignatureAuth",
+    "actor_region_q",
+    "nonce_remember",
+    "signature_auth",
+    "signature_optional",
+    "verify_signed_request",
+]
+
+
+@dataclass
+class ClientPrincipal:
+    """The authenticated machine: its client, the key that signed, and what it may do."""
+
+    client: ExchangeClient
+    key: ClientKey
+    is_client = True
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.client.organisation
+
+    @property
+    def region_code(self) -> str:
+        return self.client.organisation.region_id
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.client.scopes)
+
+    @property
+    def owner_tag(self) -> str:
+        return f"client:{self.client.pk}"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def require_scope(self, scope: str) -> None:
+        if not self.has_scope(scope):
+            raise ExchangeApiError(
+                403, "insufficient_scope", _("接入方未获授权：%(s)s。") % {"s": scope}, {"scope": scope}
+            )
+
+
+def actor_region_q(actor: Any, *, organisation_field: str = "organisation", region_field: str | None = None) -> Q:
+    """Rows an exchange client may see: a regulator's platform (authority or station) its
+    region, any other organisation (an agency LIMS) its own rows only. For users, the
+    same rule by their organisation (operators: everything)."""
+
+    region_field = region_field or f"{organisation_field}__region__code"
+    org: Organisation | None
+    if isinstance(actor, ClientPrincipal):
+        org = actor.organisation
+    else:
+        if getattr(actor, "is_operator", False):
+            return Q()
+        org = getattr(actor, "organisation", None)
+        if org is None:
+            return Q(pk__in=[])
+    if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
+        return Q(**{f"{region_field}__startswith": region_prefix(org.region_id)})
+    return Q(**{organisation_field: org})
+
+
+def _refuse(error: signatures.SignatureError) -> ExchangeApiError:
+    return ExchangeApiError(401, error.code, error.message, error.details)
+
+
+def nonce_remember(key_id: str, nonce: str, expires: int) -> bool:
+    """Record a nonce until the signature expires; ``False`` if it was seen before."""
+
+    ttl = max(1, int(expires - time.time()) + 1)
+    if settings.INSPECTA_EXCHANGE_NONCE_STORE == "cache":
+        return bool(cache.add(f"exnonce:{key_id}:{nonce}", 1, ttl))
+    expires_at = datetime.fromtimestamp(expires + 1, tz=UTC)
+    # One INSERT on the hot path of every signed call: written in SQL to spare the ORM's
+    # per-call query compilation (see benchmarks/bench_exchange.py).
+    sql = f"INSERT INTO {SignatureNonce._meta.db_table} (key_id, nonce, expires_at) VALUES (%s, %s, %s)"  # noqa: S608 - table name from the model, values are parameters
+    params = [key_id, nonce, connection.ops.adapt_datetimefield_value(expires_at)]
+    for _attempt in range(2):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            return True
+        except IntegrityError:
+            # A row left over from a signature that has expired does not count as a replay.
+            if not SignatureNonce.objects.filter(key_id=key_id, nonce=nonce, expires_at__lt=timezone.now()).delete()[0]:
+                return False
+    return False
+
+
+_KEY_CACHE: dict[str, tuple[Any, ClientKey]] = {}
+
+
+def _key_state_sql() -> str:
+    key, client, org = ClientKey._meta.db_table, ExchangeClient._meta.db_table, Organisation._meta.db_table
+    return (
+        "SELECT k.status, k.not_after, k.public_key, c.id, c.is_active, c.scopes, c.rate_limit_per_minute, "  # noqa: S608 - table names from the models
+        f"c.name, c.callback_url, o.id, o.region_id, o.kind FROM {key} k JOIN {client} c ON c.id = k.client_id "
+        f"JOIN {org} o ON o.id = c.organisation_id WHERE k.key_id = %s"
+    )
+
+
+def key_lookup(key_id: str) -> ClientKey | None:
+    """The key with its client and organisation, as they are in the database now.
+
+    Every call reads the key's current state (one indexed query, so revocation and
+    rotation take effect at once); the full objects are rebuilt by the ORM only when that
+    state changed, since compiling the three-model query costs more than the rest of the
+    verification."""
+
+    with connection.cursor() as cursor:
+        cursor.execute(_key_state_sql(), [key_id])
+        state = cursor.fetchone()
+    if state is None:
+        _KEY_CACHE.pop(key_id, None)
+        return None
+    cached = _KEY_CACHE.get(key_id)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    key = ClientKey.objects.select_related("client__organisation").filter(key_id=key_id).order_by().first()
+    if key is not None:
+        if len(_KEY_CACHE) > 10_000:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[key_id] = (state, key)
+    return key
+
+
+def verify_signed_request(request: HttpRequest) -> ClientPrincipal:
+    """Verify ``request`` per CONTRACT §2; :class:`ExchangeApiError` 401 with the refusal's code."""
+
+    now = time.time()
+    try:
+        parsed = signatures.parse_signature(request)
+    except signatures.SignatureError as exc:
+        raise _refuse(exc) from None
+    key = key_lookup(parsed.keyid)
+    try:
+        if key is None or key.status == KeyStatus.AWAITING_PUBLIC_KEY:
+            raise signatures.SignatureError("unknown_key", keyid=parsed.keyid)
+        if key.status == KeyStatus.REVOKED:
+            raise signatures.SignatureError("revoked_key", keyid=parsed.keyid)
+        if key.not_after is not None and key.not_after.timestamp() <= now:
+            raise signatures.SignatureError("key_expired", keyid=parsed.keyid)
+        if not key.client.is_active:
+            raise signatures.SignatureError("client_disabled")
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise ExchangeApiError(
+                413,
+                "payload_too_large",
+                _("请求体过大；文件请使用上传接口（tus）。"),
+                {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            ) from None
+        signatures.check_policy(
+            parsed,
+            now=now,
+            max_skew=settings.INSPECTA_EXCHANGE_MAX_CLOCK_SKEW,
+            max_window=settings.INSPECTA_EXCHANGE_MAX_WINDOW,
+        )
+        if parsed.alg and parsed.alg != key.algorithm:
+            raise signatures.SignatureError("bad_signature", "alg does not match the key")
+        signatures.check_content_digest(request, body, parsed)
+        base = signatures.signature_base(request, parsed)
+        if key.algorithm == AuthMethod.HMAC_SHA256:
+            try:
+                secret = open_secret(key.sealed_secret or b"")
+            except SecretUnavailable:
+                raise signatures.SignatureError("bad_signature", "key material unavailable") from None
+            valid = signatures.verify_hmac(secret, base, parsed.signature)
+        else:
+            valid = signatures.verify_ed25519(key.public_key, base, parsed.signature)
+        if not valid:
+            raise signatures.SignatureError("bad_signature")
+        if not nonce_remember(key.key_id, parsed.nonce, parsed.expires):
+            raise signatures.SignatureError("nonce_replayed")
+    except signatures.SignatureError as exc:
+        raise _refuse(exc) from None
+    return ClientPrincipal(client=key.client, key=key)
+
+
+_local_windows: dict[tuple[int, int], int] = {}
+_local_lock = threading.Lock()
+
+
+def _count_locally(client_id: int, window: int) -> int:
+    with _local_lock:
+        if len(_local_windows) > 10_000:
+            for stale in [k for k in _local_windows if k[1] < window]:
+                del _local_windows[stale]
+        count = _local_windows.get((client_id, window), 0) + 1
+        _local_windows[(client_id, window)] = count
+        return count
+
+
+def _count_in_cache(client_id: int, window: int) -> int:
+    name = f"exrate:{client_id}:{window}"
+    cache.add(name, 0, 120)
+    try:
+        return int(cache.incr(name))
+    except ValueError:  # evicted between add and incr
+        cache.set(name, 1, 120)
+        return 1
+
+
+def rate_limit_check(client: ExchangeClient) -> None:
+    """Fixed one-minute window per client, counted in the shared cache (Redis in
+    production); with the embedded footprint's database cache, counted in the process
+    (one web process), which spares every call several cache queries. 429 with
+    ``Retry-After``."""
+
+    limit = client.rate_limit_per_minute
+    if not limit:
+        return
+    now = time.time()
+    window = int(now // 60)
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("DatabaseCache"):
+        count = _count_locally(client.pk, window)
+    else:
+        count = _count_in_cache(client.pk, window)
+    if count > limit:
+        retry = max(1, int(60 - now % 60) + 1)
+        raise ExchangeApiError(
+            429,
+            "rate_limited",
+            _("调用过于频繁，请 %(s)d 秒后再试。") % {"s": retry},
+            {"limit_per_minute": limit, "retry_after": retry},
+            Retry_After=str(retry),
+        )
+
+
+def _touch(client: ExchangeClient) -> None:
+    """Last-seen, written at most once a minute per client (a hot row otherwise)."""
+
+    now = timezone.now()
+    if client.last_seen_at is None or now - client.last_seen_at > timedelta(seconds=60):
+        ExchangeClient.objects.filter(pk=client.pk).update(last_seen_at=now)
+        client.last_seen_at = now
+
+
+class SignatureAuth(AuthBase):
+    """RFC 9421 request signatures as a Django Ninja auth (CONTRACT §2).
+
+    ``scopes``: every one of them must have been granted to the client (else 403
+    ``insufficient_scope``). ``optional``: a request without signature headers is passed
+    on to the next auth (e.g. ``session_auth``) instead of refused.
+    """
+
+    openapi_type = "apiKey"
+    openapi_in = "header"
+    openapi_name = "Signature"
+    openapi_description = (
+        "RFC 9421 HTTP Message Signatures: Signature-Input/Signature over "
+        '"@method" "@target-uri" (and "content-digest" with a body), with created, expires, '
+        "nonce and keyid. See docs/integration/signing.md."
+    )
+
+    def __init__(self, scopes: list[str] | tuple[str, ...] = (), optional: bool = False) -> None:
+        super().__init__()
+        self.scopes = tuple(scopes)
+        self.optional = optional
+
+    def __call__(self, request: HttpRequest) -> ClientPrincipal | None:
+        if self.optional and "Signature-Input" not in request.headers and "Signature" not in request.headers:
+            return None
+        principal = verify_signed_request(request)
+        request.exchange_principal = principal  # type: ignore[attr-defined]
+        rate_limit_check(principal.client)
+        _touch(principal.client)
+        for scope in self.scopes:
+            principal.require_scope(scope)
+        return principal
+
+
+signature_auth = SignatureAuth()
+signature_optional = SignatureAuth(optional=True)

@@ -1,0 +1,343 @@
+"""Every write of the exchange app (STYLE.md 4; T/CECS 6.0.5-6.0.8; issue 4 points 1, 5, 6).
+
+Access applications are reviewed by the competent authority of the applicant's region
+(an authority admin or supervisor whose region contains it, never the applicant's own
+department); approval creates the client and issues its first key. HMAC secrets are
+returned once by the service that creates them and stored only sealed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspecta.accounts.choices import OrganisationKind, Role
+from inspecta.accounts.models import Organisation, User
+from inspecta.core.scoping import region_prefix
+
+from .choices import ApplicationStatus, AuthMethod, KeyStatus, Scope
+from .crypto import load_public_key, new_secret, public_key_pem, seal_secret
+from .models import AccessApplication, ClientKey, ExchangeClient
+
+__all__ = [
+    "IssuedKey",
+    "application_approve",
+    "application_reject",
+    "application_submit",
+    "client_update",
+    "key_register_public",
+    "key_revoke",
+    "key_rotate",
+    "may_apply",
+    "may_manage_client",
+    "may_review",
+    "upload_token_issue",
+    "upload_token_read",
+]
+
+APPLICANT_ROLES = (Role.AGENCY_ADMIN, Role.AUTHORITY_ADMIN)
+REVIEWER_ROLES = (Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key just issued; ``secret`` (HMAC only) is shown to the client this once."""
+
+    key: ClientKey
+    secret: str | None
+
+
+# --- permissions ------------------------------------------------------------------
+
+
+def may_apply(actor: User) -> bool:
+    """An organisation's admin applies for its own systems (T/CECS 6.0.7-6.0.8)."""
+    return actor.is_active and actor.organisation_id is not None and actor.has_role(*APPLICANT_ROLES)
+
+
+def _is_competent_for(actor: User, organisation: Organisation) -> bool:
+    own = actor.organisation
+    if own is None or own.kind != OrganisationKind.AUTHORITY or not actor.has_role(*REVIEWER_ROLES):
+        return False
+    if own.pk == organisation.pk:
+        return False
+    return organisation.region_id.startswith(region_prefix(own.region_id))
+
+
+def may_review(actor: User, application: AccessApplication) -> bool:
+    return _is_competent_for(actor, application.organisation)
+
+
+def may_manage_client(actor: User, client: ExchangeClient) -> bool:
+    """The client's own organisation admins (keys) and its competent authority."""
+    own_admin = actor.organisation_id == client.organisation_id and actor.has_role(*APPLICANT_ROLES)
+    return own_admin or _is_competent_for(actor, client.organisation)
+
+
+def _clean_scopes(scopes: list[str]) -> list[str]:
+    valid = set(Scope.values)
+    cleaned = sorted({s for s in scopes})
+    if not cleaned:
+        raise ValidationError({"scopes": _("至少选择一项权限。")})
+    unknown = [s for s in cleaned if s not in valid]
+    if unknown:
+        raise ValidationError({"scopes": _("未知的权限：%(s)s。") % {"s": "、".join(unknown)}})
+    return cleaned
+
+
+# --- applications -----------------------------------------------------------------
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    actor: User,
+    system_name: str,
+    auth_method: str,
+    contact_name: str,
+    contact_phone: str,
+    scopes: list[str],
+    callback_url: str = "",
+    contact_email: str = "",
+    reason: str = "",
+) -> AccessApplication:
+    """Apply for exchange access for the actor's organisation (T/CECS 6.0.7-6.0.8)."""
+
+    if not may_apply(actor):
+        raise PermissionDenied(_("只有本单位管理员可以申请接入。"))
+    if auth_method not in AuthMethod.values:
+        raise ValidationError({"auth_method": _("认证方式不正确。")})
+    application = AccessApplication(
+        organisation=actor.organisation,
+        system_name=system_name.strip(),
+        callback_url=callback_url.strip(),
+        auth_method=auth_method,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        contact_email=contact_email.strip(),
+        scopes=_clean_scopes(scopes),
+        reason=reason.strip(),
+        submitted_by=actor,
+    )
+    if application.callback_url and not application.callback_url.startswith(("https://", "http://")):
+        raise ValidationError({"callback_url": _("回调地址须为 http(s) 地址。")})
+    application.full_clean()
+    application.save()
+    return application
+
+
+def _decide_check(actor: User, application: AccessApplication) -> None:
+    if not may_review(actor, application):
+        raise PermissionDenied(_("只有申请单位所在辖区的主管部门可以审核。"))
+    if application.status != ApplicationStatus.PENDING:
+        raise ValidationError(_("该申请已审核，不能重复处理。"))
+
+
+@transaction.atomic
+def application_approve(
+    *, actor: User, application: AccessApplication, reason: str = "", scopes: list[str] | None = None
+) -> tuple[ExchangeClient, IssuedKey]:
+    """Approve: the client is created with the granted scopes (a subset of those asked
+    for) and its first key id issued; for HMAC the secret is returned this once."""
+
+    application = AccessApplication.objects.select_for_update().get(pk=application.pk)
+    _decide_check(actor, application)
+    granted = _clean_scopes(scopes if scopes is not None else list(application.scopes))
+    if not set(granted) <= set(application.scopes):
+        raise ValidationError({"scopes": _("批准的权限不能超出申请的范围。")})
+    application.status = ApplicationStatus.APPROVED
+    application.decided_by = actor
+    application.decided_at = timezone.now()
+    application.decision_reason = reason.strip()
+    application.save()
+    client = ExchangeClient(
+        application=application,
+        organisation=application.organisation,
+        name=application.system_name,
+        callback_url=application.callback_url,
+        auth_method=application.auth_method,
+        scopes=granted,
+    )
+    client.full_clean()
+    client.save()
+    return client, _key_issue(client=client)
+
+
+@transaction.atomic
+def application_reject(*, actor: User, application: AccessApplication, reason: str) -> AccessApplication:
+    application = AccessApplication.objects.select_for_update().get(pk=application.pk)
+    _decide_check(actor, application)
+    if not reason.strip():
+        raise ValidationError({"reason": _("驳回须填写理由。")})
+    application.status = ApplicationStatus.REJECTED
+    application.decided_by = actor
+    application.decided_at = timezone.now()
+    application.decision_reason = reason.strip()
+    application.save()
+    return application
+
+
+# --- clients and keys -------------------------------------------------------------
+
+
+def _new_key_id() -> str:
+    return "ik_" + secrets.token_hex(10)
+
+
+def _normalised_public_key(text: str) -> str:
+    try:
+        return public_key_pem(load_public_key(text)).strip()
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"public_key": _("公钥须为 Ed25519 公钥（PEM 或 32 字节的 Base64）。")}) from exc
+
+
+def _key_issue(*, client: ExchangeClient, public_key: str = "") -> IssuedKey:
+    if client.auth_method == AuthMethod.HMAC_SHA256:
+        text, raw = new_secret()
+        key = ClientKey.objects.create(
+            client=client,
+            key_id=_new_key_id(),
+            algorithm=AuthMethod.HMAC_SHA256,
+            sealed_secret=seal_secret(raw),
+            status=KeyStatus.ACTIVE,
+        )
+        return IssuedKey(key=key, secret=text)
+    status = KeyStatus.ACTIVE if public_key else KeyStatus.AWAITING_PUBLIC_KEY
+    key = ClientKey.objects.create(
+        client=client,
+        key_id=_new_key_id(),
+        algorithm=AuthMethod.ED25519,
+        public_key=_normalised_public_key(public_key) if public_key else "",
+        status=status,
+    )
+    return IssuedKey(key=key, secret=None)
+
+
+@transaction.atomic
+def key_register_public(*, actor: User, key: ClientKey, public_key: str) -> ClientKey:
+    """The client registers the Ed25519 public key for a key id issued to it."""
+
+    if not may_manage_client(actor, key.client):
+        raise PermissionDenied(_("无权管理该接入方的密钥。"))
+    if key.algorithm != AuthMethod.ED25519 or key.status != KeyStatus.AWAITING_PUBLIC_KEY:
+        raise ValidationError(_("该密钥不需要登记公钥。"))
+    key.public_key = _normalised_public_key(public_key)
+    key.status = KeyStatus.ACTIVE
+    key.save(update_fields=["public_key", "status"])
+    return key
+
+
+@transaction.atomic
+def key_rotate(
+    *, actor: User, client: ExchangeClient, public_key: str = "", overlap: timedelta | None = None
+) -> IssuedKey:
+    """Issue a new key; the keys valid so far stay valid for the overlap period
+    (``INSPECTA_EXCHANGE_KEY_OVERLAP_HOURS``) so the client can roll over without
+    downtime, then expire."""
+
+    if not may_manage_client(actor, client):
+        raise PermissionDenied(_("无权管理该接入方的密钥。"))
+    if not client.is_active:
+        raise ValidationError(_("接入方已停用。"))
+    if overlap is None:
+        overlap = timedelta(hours=settings.INSPECTA_EXCHANGE_KEY_OVERLAP_HOURS)
+    if overlap < timedelta(0):
+        raise ValidationError({"overlap": _("过渡期不能为负。")})
+    now = timezone.now()
+    for old in ClientKey.objects.select_for_update().filter(
+        client=client, status__in=[KeyStatus.ACTIVE, KeyStatus.RETIRING, KeyStatus.AWAITING_PUBLIC_KEY]
+    ):
+        if old.status == KeyStatus.AWAITING_PUBLIC_KEY:
+            old.status = KeyStatus.REVOKED
+            old.revoked_at = now
+            old.revoked_reason = _("轮换时尚未登记公钥")
+            old.save(update_fields=["status", "revoked_at", "revoked_reason"])
+            continue
+        end = now + overlap
+        old.status = KeyStatus.RETIRING
+        old.not_after = min(old.not_after, end) if old.not_after else end
+        old.save(update_fields=["status", "not_after"])
+    return _key_issue(client=client, public_key=public_key)
+
+
+@transaction.atomic
+def key_revoke(*, actor: User, key: ClientKey, reason: str) -> ClientKey:
+    """Revoke at once: the next request signed with the key is refused."""
+
+    if not may_manage_client(actor, key.client):
+        raise PermissionDenied(_("无权管理该接入方的密钥。"))
+    if not reason.strip():
+        raise ValidationError({"reason": _("吊销须填写原因。")})
+    if key.status == KeyStatus.REVOKED:
+        return key
+    key.status = KeyStatus.REVOKED
+    key.revoked_at = timezone.now()
+    key.revoked_reason = reason.strip()[:255]
+    key.save(update_fields=["status", "revoked_at", "revoked_reason"])
+    return key
+
+
+@transaction.atomic
+def client_update(
+    *,
+    actor: User,
+    client: ExchangeClient,
+    is_active: bool | None = None,
+    rate_limit_per_minute: int | None = None,
+    expect_calls_every_minutes: int | None = None,
+    callback_url: str | None = None,
+) -> ExchangeClient:
+    """Settings of a client: status, rate limit and monitoring by its authority; the
+    callback URL also by the client's own admins."""
+
+    authority = _is_competent_for(actor, client.organisation)
+    if not (authority or may_manage_client(actor, client)):
+        raise PermissionDenied(_("无权修改该接入方。"))
+    if (is_active is not None or rate_limit_per_minute is not None) and not authority:
+        raise PermissionDenied(_("只有主管部门可以启停接入方或调整限流。"))
+    if is_active is not None:
+        client.is_active = is_active
+    if rate_limit_per_minute is not None:
+        client.rate_limit_per_minute = rate_limit_per_minute
+    if expect_calls_every_minutes is not None:
+        client.expect_calls_every_minutes = expect_calls_every_minutes
+    if callback_url is not None:
+        client.callback_url = callback_url.strip()
+    client.full_clean()
+    client.save()
+    return client
+
+
+# --- upload tokens (CONTRACT §4) --------------------------------------------------
+
+_TOKEN_SALT = "inspecta.exchange.upload-token"  # noqa: S105 - a signing salt, not a secret
+
+
+def upload_token_issue(*, client: ExchangeClient | None = None, user: User | None = None) -> tuple[str, int]:
+    """A short-lived bearer token for the tus endpoint, bound to one client or one user:
+    (token, lifetime in seconds)."""
+
+    if (client is None) == (user is None):
+        raise ValueError("exactly one of client and user")
+    payload: dict[str, Any] = {"c": client.pk} if client is not None else {"u": user.pk}  # type: ignore[union-attr]
+    payload["n"] = secrets.token_urlsafe(6)
+    return signing.dumps(payload, salt=_TOKEN_SALT, compress=False), settings.INSPECTA_UPLOAD_TOKEN_SECONDS
+
+
+def upload_token_read(token: str) -> dict[str, Any] | None:
+    """The token's owner, or ``None`` when it is forged or expired."""
+
+    try:
+        data = signing.loads(token, salt=_TOKEN_SALT, max_age=settings.INSPECTA_UPLOAD_TOKEN_SECONDS)
+    except signing.BadSignature:
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,187 @@
+"""CONTRACT §3: Idempotency-Key on creating POSTs, for browser sessions and signed clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from inspecta.core.testing.access import login_verified
+from inspecta.exchange import services
+from inspecta.exchange.models import AccessApplication, IdempotencyRecord, Receipt
+
+from .helpers import (
+    agency_with_admin,
+    approved_client,
+    needs_concurrent_db,
+    prepare,
+    send,
+    sign_prepared,
+    signed_call,
+)
+from .test_applications import APPLY, post_json
+
+URL = "/api/v1/exchange/applications"
+
+
+def test_session_same_key_three_times_one_record(client, tree, agency):
+    login_verified(client, agency["admin"])
+    responses = [post_json(client, URL, APPLY, **{"Idempotency-Key": "k-1"}) for _i in range(3)]
+    assert [r.status_code for r in responses] == [201, 201, 201]
+    assert len({r.content for r in responses}) == 1
+    assert "Idempotent-Replayed" not in responses[0]
+    assert responses[1]["Idempotent-Replayed"] == "true"
+    assert AccessApplication.objects.count() == 1
+    # Different body, same key: 422, nothing created.
+    other = post_json(client, URL, {**APPLY, "system_name": "另一个"}, **{"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert AccessApplication.objects.count() == 1
+    # Structured-field form of the same key is the same key.
+    quoted = post_json(client, URL, APPLY, **{"Idempotency-Key": '"k-1"'})
+    assert quoted.status_code == 201 and quoted["Idempotent-Replayed"] == "true"
+    # Without a key, or with another, a new record.
+    assert post_json(client, URL, APPLY).status_code == 201
+    assert post_json(client, URL, APPLY, **{"Idempotency-Key": "k-2"}).status_code == 201
+    assert AccessApplication.objects.count() == 3
+    bad = post_json(client, URL, APPLY, **{"Idempotency-Key": "x" * 300})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_idempotency_key"
+
+
+def test_keys_are_scoped_per_owner(client, tree, agency):
+    _org, other_admin = agency_with_admin("440300", name="深圳检测", username="sz_agency")
+    login_verified(client, agency["admin"])
+    assert post_json(client, URL, APPLY, **{"Idempotency-Key": "same"}).status_code == 201
+    login_verified(client, other_admin)
+    second = post_json(client, URL, APPLY, **{"Idempotency-Key": "same"})
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second
+    assert AccessApplication.objects.count() == 2
+
+
+def test_repeat_while_running_gets_409(client, tree, agency, monkeypatch):
+    login_verified(client, agency["admin"])
+    seen = {}
+    original = services.application_submit
+
+    def slow_submit(**kwargs):
+        # While the first request is still being processed, the same request arrives.
+        seen["inner"] = post_json(client, URL, APPLY, **{"Idempotency-Key": "busy"})
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "application_submit", slow_submit)
+    first = post_json(client, URL, APPLY, **{"Idempotency-Key": "busy"})
+    assert first.status_code == 201
+    assert seen["inner"].status_code == 409
+    assert seen["inner"].json()["error"]["code"] == "idempotency_in_progress"
+    assert AccessApplication.objects.count() == 1
+
+
+def test_failed_first_attempt_can_be_retried(client, tree, agency, monkeypatch):
+    login_verified(client, agency["admin"])
+
+    def boom(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "application_submit", boom)
+    assert post_json(client, URL, APPLY, **{"Idempotency-Key": "retry"}).status_code == 500
+    monkeypatch.undo()
+    assert post_json(client, URL, APPLY, **{"Idempotency-Key": "retry"}).status_code == 201
+    assert IdempotencyRecord.objects.filter(key="retry", running=False).count() == 1
+
+
+def test_signed_client_three_times(client, hmac_creds):
+    body = json.dumps({"records": [{"id": "a"}, {"x": 1}], "async": True}).encode()
+    results = []
+    for _i in range(3):
+        prepared = prepare(
+            "POST",
+            "/api/v1/exchange/test-batches",
+            body,
+            **{"Content-Type": "application/json", "Idempotency-Key": "b1"},
+        )
+        sign_prepared(prepared, hmac_creds)
+        results.append(send(client, prepared))
+    assert [r.status_code for r in results] == [202, 202, 202]
+    assert len({r.json()["receipt_id"] for r in results}) == 1
+    assert Receipt.objects.count() == 1
+
+
+@needs_concurrent_db
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_same_key_one_record(live_server):
+    from inspecta.core.testing.factories import authority_tree
+
+    tree = authority_tree()
+    _org, admin = agency_with_admin()
+    creds = approved_client(applicant=admin, reviewer=tree["gz_admin"])
+    body = json.dumps({"records": [{"id": "a"}], "async": True}).encode()
+    barrier = threading.Barrier(3)
+
+    def call(_i: int) -> requests.Response:
+        prepared = prepare(
+            "POST",
+            "/api/v1/exchange/test-batches",
+            body,
+            base=live_server.url,
+            **{"Content-Type": "application/json", "Idempotency-Key": "concurrent"},
+        )
+        sign_prepared(prepared, creds)
+        barrier.wait()
+        with requests.Session() as session:
+            return session.send(prepared, timeout=30)
+
+    with ThreadPoolExecutor(3) as pool:
+        responses = list(pool.map(call, range(3)))
+    statuses = sorted(r.status_code for r in responses)
+    assert all(s in (202, 409) for s in statuses), [r.content for r in responses]
+    assert statuses.count(202) >= 1
+    assert len({r.json()["receipt_id"] for r in responses if r.status_code == 202}) == 1
+    assert Receipt.objects.count() == 1
+    # After the first finished, the same key replays.
+    again = call_once = prepare(
+        "POST",
+        "/api/v1/exchange/test-batches",
+        body,
+        base=live_server.url,
+        **{"Content-Type": "application/json", "Idempotency-Key": "concurrent"},
+    )
+    sign_prepared(call_once, creds)
+    replay = requests.Session().send(again, timeout=30)
+    assert replay.status_code == 202 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_signed_and_session_keys_do_not_mix(client, tree, agency, hmac_creds):
+    login_verified(client, agency["admin"])
+    assert post_json(client, URL, APPLY, **{"Idempotency-Key": "shared"}).status_code == 201
+    client.logout()
+    body = json.dumps({"records": [{"id": "a"}]}).encode()
+    prepared = prepare(
+        "POST",
+        "/api/v1/exchange/test-batches",
+        body,
+        **{"Content-Type": "application/json", "Idempotency-Key": "shared"},
+    )
+    sign_prepared(prepared, hmac_creds)
+    response = send(client, prepared)
+    assert response.status_code == 200
+    assert response.json()["results"][0] == {"index": 0, "status": "accepted", "id": "a", "code": None, "message": None}
+    assert signed_call(client, hmac_creds, "GET", "/api/v1/exchange/ping").status_code == 200
+
+
+def test_stored_responses_do_not_reveal_secrets(client, tree, agency, hmac_creds):
+    """A rotation's response carries the new HMAC secret once; its idempotency copy is sealed."""
+    login_verified(client, agency["admin"])
+    url = f"/api/v1/exchange/clients/{hmac_creds.client.pk}/keys"
+    first = post_json(client, url, {"overlap_hours": 1}, **{"Idempotency-Key": "rotate-1"})
+    assert first.status_code == 201, first.content
+    secret = first.json()["secret"]
+    again = post_json(client, url, {"overlap_hours": 1}, **{"Idempotency-Key": "rotate-1"})
+    assert again.json()["secret"] == secret and again["Idempotent-Replayed"] == "true"
+    record = IdempotencyRecord.objects.get(key="rotate-1")
+    assert secret.encode() not in bytes(record.body)
+    from inspecta.exchange.models import ClientKey
+
+    assert ClientKey.objects.filter(client=hmac_creds.client).count() == 2

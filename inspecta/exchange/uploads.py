@@ -1,0 +1,478 @@
+"""tus 1.0.0 resumable uploads (CONTRACT §4; T/CECS 6.0.2, 6.0.4 续传): core protocol plus
+the creation, expiration, checksum (sha1, sha256) and termination extensions.
+
+* ``OPTIONS /api/v1/uploads/`` advertises version, extensions, maximum size and checksum
+  algorithms; it needs no token.
+* Every other request carries ``Tus-Resumable: 1.0.0`` and ``Authorization: Bearer
+  <upload token>`` (``POST /api/v1/exchange/upload-tokens``); an upload is visible only
+  to the client or user that created it.
+* The offset is kept in the ``Upload`` row, the bytes in ``<INSPECTA_UPLOAD_TEMP_DIR>/
+  <id>.part``, so a restarted server resumes. A PATCH holds an exclusive lock on the
+  partial file (a second concurrent PATCH of the same upload gets 423).
+* A chunk whose ``Upload-Checksum`` does not match is discarded (460); an interrupted
+  chunk without a checksum is kept up to what arrived.
+* When the last byte arrives the file is sniffed (``filetype``; the name is not trusted),
+  checked against ``INSPECTA_UPLOAD_ALLOWED_TYPES``, hashed (SHA-256), moved to the
+  default storage and recorded as a ``StoredFile``; the final PATCH answers with
+  ``Inspecta-File-Id`` and ``Inspecta-File-SHA256``, and ``GET`` on the upload URL gives
+  the file as JSON.
+* Uploads untouched until ``Upload-Expires`` are removed by the housekeeping job.
+
+Errors use the JSON envelope (CONTRACT §1) with the tus status codes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import filetype
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from inspecta.accounts.models import User
+
+from .choices import Scope, UploadState
+from .errors import envelope as error_response
+from .models import ExchangeClient, StoredFile, Upload
+from .services import upload_token_read
+
+logger = logging.getLogger("inspecta.exchange")
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,expiration,checksum,termination"
+CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+CHUNK = 1024 * 1024
+_META_KEY = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+class TusError(Exception):
+    def __init__(self, status: int, code: str, message: str, **headers: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+def _temp_dir() -> Path:
+    path = Path(settings.INSPECTA_UPLOAD_TEMP_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def partial_path(upload: Upload) -> Path:
+    return _temp_dir() / f"{upload.pk}.part"
+
+
+def _base_headers(response: HttpResponse) -> HttpResponse:
+    response["Tus-Resumable"] = TUS_VERSION
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(exc: TusError) -> HttpResponse:
+    response = error_response(exc.status, exc.code, exc.message)
+    for name, value in exc.headers.items():
+        response[name.replace("_", "-")] = value
+    return _base_headers(response)
+
+
+def _expires_header(upload: Upload) -> str:
+    return http_date(upload.expires_at.timestamp())
+
+
+# --------------------------------------------------------------------- owners
+
+
+class Owner:
+    """Who presents the bearer token: a client or a user, and their organisation."""
+
+    def __init__(self, client: ExchangeClient | None, user: User | None) -> None:
+        self.client = client
+        self.user = user
+        organisation_id = client.organisation_id if client is not None else user.organisation_id  # type: ignore[union-attr]
+        assert organisation_id is not None
+        self.organisation_id: int = organisation_id
+
+    def uploads(self) -> Any:
+        if self.client is not None:
+            return Upload.objects.filter(client=self.client)
+        return Upload.objects.filter(user=self.user, client__isnull=True)
+
+
+def _owner(request: HttpRequest) -> Owner:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TusError(401, "not_authenticated", _("缺少上传令牌（Authorization: Bearer）。"))
+    data = upload_token_read(token.strip())
+    if data is None:
+        raise TusError(401, "invalid_upload_token", _("上传令牌无效或已过期。"))
+    if "c" in data:
+        client = ExchangeClient.objects.filter(pk=data["c"], is_active=True).first()
+        if client is None or Scope.FILES_UPLOAD.value not in client.scopes:
+            raise TusError(401, "invalid_upload_token", _("上传令牌无效或已过期。"))
+        request.exchange_client_id = client.pk  # type: ignore[attr-defined]
+        return Owner(client, None)
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    if user is None or user.organisation_id is None:
+        raise TusError(401, "invalid_upload_token", _("上传令牌无效或已过期。"))
+    return Owner(None, user)
+
+
+def parse_metadata(raw: str) -> dict[str, str]:
+    """``Upload-Metadata``: comma-separated ``key base64value`` pairs (value optional)."""
+
+    result: dict[str, str] = {}
+    if not raw.strip():
+        return result
+    for pair in raw.split(","):
+        parts = pair.strip().split(" ")
+        if not parts[0] or len(parts) > 2 or not _META_KEY.match(parts[0]) or parts[0] in result:
+            raise TusError(400, "bad_upload_metadata", _("Upload-Metadata 格式不正确。"))
+        value = ""
+        if len(parts) == 2:
+            try:
+                value = base64.b64decode(parts[1], validate=True).decode("utf-8")
+            except (binascii.Error, ValueError) as exc:
+                raise TusError(400, "bad_upload_metadata", _("Upload-Metadata 的值须为 Base64 编码的 UTF-8。")) from exc
+        result[parts[0]] = value[:1000]
+    if len(result) > 32:
+        raise TusError(400, "bad_upload_metadata", _("Upload-Metadata 项过多。"))
+    return result
+
+
+def _metadata_header(metadata: dict[str, str]) -> str:
+    return ",".join(
+        f"{k} {base64.b64encode(v.encode('utf-8')).decode('ascii')}" if v else k for k, v in metadata.items()
+    )
+
+
+# ------------------------------------------------------------------ protocol
+
+
+def _options() -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Tus-Version"] = TUS_VERSION
+    response["Tus-Extension"] = EXTENSIONS
+    response["Tus-Max-Size"] = str(settings.INSPECTA_UPLOAD_MAX_SIZE)
+    response["Tus-Checksum-Algorithm"] = ",".join(CHECKSUMS)
+    return _base_headers(response)
+
+
+def _int_header(request: HttpRequest, name: str) -> int:
+    raw = request.headers.get(name)
+    if raw is None or not raw.isdigit() or len(raw) > 19:
+        raise TusError(400, "bad_request", _("缺少或错误的 %(h)s 头。") % {"h": name})
+    return int(raw)
+
+
+def _create(request: HttpRequest, owner: Owner) -> HttpResponse:
+    if "Upload-Defer-Length" in request.headers:
+        raise TusError(400, "defer_length_unsupported", _("不支持延迟声明长度（Upload-Defer-Length）。"))
+    length = _int_header(request, "Upload-Length")
+    if length > settings.INSPECTA_UPLOAD_MAX_SIZE:
+        raise TusError(
+            413,
+            "upload_too_large",
+            _("文件超过上限 %(n)d 字节。") % {"n": settings.INSPECTA_UPLOAD_MAX_SIZE},
+        )
+    if length == 0:
+        raise TusError(400, "empty_upload", _("不能上传空文件。"))
+    if int(request.META.get("CONTENT_LENGTH") or 0) > 0:
+        raise TusError(
+            400, "creation_with_upload_unsupported", _("创建请求不能携带数据（未启用 creation-with-upload）。")
+        )
+    metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+    upload = Upload.objects.create(
+        organisation_id=owner.organisation_id,
+        client=owner.client,
+        user=owner.user,
+        length=length,
+        metadata=metadata,
+        expires_at=timezone.now() + timedelta(hours=settings.INSPECTA_UPLOAD_EXPIRY_HOURS),
+    )
+    partial_path(upload).touch()
+    response = HttpResponse(status=201)
+    response["Location"] = request.build_absolute_uri(f"/api/v1/uploads/{upload.pk}")
+    response["Upload-Expires"] = _expires_header(upload)
+    return _base_headers(response)
+
+
+def _get_upload(owner: Owner, upload_id: UUID) -> Upload:
+    upload = owner.uploads().filter(pk=upload_id).first()
+    if upload is None:
+        raise TusError(404, "not_found", _("上传任务不存在。"))
+    if upload.state in (UploadState.TERMINATED, UploadState.EXPIRED) or (
+        upload.state == UploadState.RECEIVING and upload.expires_at < timezone.now()
+    ):
+        raise TusError(410, "upload_gone", _("上传任务已终止或过期。"))
+    return upload
+
+
+def _head(upload: Upload) -> HttpResponse:
+    response = HttpResponse(status=200)
+    response["Upload-Offset"] = str(upload.offset)
+    response["Upload-Length"] = str(upload.length)
+    if upload.metadata:
+        response["Upload-Metadata"] = _metadata_header(upload.metadata)
+    if upload.state == UploadState.RECEIVING:
+        response["Upload-Expires"] = _expires_header(upload)
+    if upload.stored_file_id:
+        response["Inspecta-File-Id"] = str(upload.stored_file_id)
+    return _base_headers(response)
+
+
+def _checksum(request: HttpRequest) -> tuple[Any, bytes] | None:
+    raw = request.headers.get("Upload-Checksum")
+    if raw is None:
+        return None
+    algorithm, _sep, value = raw.strip().partition(" ")
+    if algorithm not in CHECKSUMS:
+        raise TusError(400, "checksum_algorithm_unsupported", _("不支持的校验算法，仅支持 sha1、sha256。"))
+    try:
+        expected = base64.b64decode(value.strip(), validate=True)
+    except binascii.Error as exc:
+        raise TusError(400, "bad_checksum", _("Upload-Checksum 的值须为 Base64。")) from exc
+    return CHECKSUMS[algorithm](), expected
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Any:
+    with open(path, "r+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TusError(423, "upload_locked", _("该上传任务正被另一请求写入。")) from None
+        try:
+            yield handle
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _patch(request: HttpRequest, owner: Owner, upload_id: UUID) -> HttpResponse:
+    if request.content_type != "application/offset+octet-stream":
+        raise TusError(415, "unsupported_media_type", _("PATCH 的 Content-Type 须为 application/offset+octet-stream。"))
+    upload = _get_upload(owner, upload_id)
+    offset = _int_header(request, "Upload-Offset")
+    checksum = _checksum(request)
+    declared = request.META.get("CONTENT_LENGTH")
+    path = partial_path(upload)
+    if not path.exists():
+        raise TusError(410, "upload_gone", _("上传任务的数据已不存在。"))
+    with _locked(path) as handle:
+        upload.refresh_from_db()
+        if upload.state != UploadState.RECEIVING:
+            raise TusError(409, "upload_complete", _("该上传已完成。"))
+        if offset != upload.offset:
+            raise TusError(
+                409, "offset_mismatch", _("Upload-Offset 与服务器偏移量不一致。"), Upload_Offset=str(upload.offset)
+            )
+        remaining = upload.length - upload.offset
+        if declared and declared.isdigit() and int(declared) > remaining:
+            raise TusError(413, "upload_too_large", _("数据超过声明的 Upload-Length。"))
+        handle.seek(upload.offset)
+        received = 0
+        interrupted = False
+        hasher = checksum[0] if checksum else None
+        try:
+            while received <= remaining:
+                chunk = request.read(min(CHUNK, remaining - received + 1))
+                if not chunk:
+                    break
+                if received + len(chunk) > remaining:
+                    handle.truncate(upload.offset)
+                    raise TusError(413, "upload_too_large", _("数据超过声明的 Upload-Length。"))
+                handle.write(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
+                received += len(chunk)
+        except OSError:
+            interrupted = True
+        if declared and declared.isdigit() and received < int(declared):
+            interrupted = True
+        if checksum is not None and (interrupted or hasher.digest() != checksum[1]):  # type: ignore[union-attr]
+            handle.truncate(upload.offset)
+            if interrupted:
+                raise TusError(400, "incomplete_chunk", _("数据块不完整，已丢弃。"))
+            raise TusError(460, "checksum_mismatch", _("数据块校验值不一致，已丢弃。"))
+        handle.flush()
+        os.fsync(handle.fileno())
+        new_offset = upload.offset + received
+        Upload.objects.filter(pk=upload.pk).update(
+            offset=new_offset,
+            expires_at=timezone.now() + timedelta(hours=settings.INSPECTA_UPLOAD_EXPIRY_HOURS),
+        )
+        upload.refresh_from_db()
+        response = HttpResponse(status=204)
+        if new_offset == upload.length:
+            stored = upload_finish(upload=upload, path=path)
+            response["Inspecta-File-Id"] = str(stored.pk)
+            response["Inspecta-File-SHA256"] = stored.sha256
+    response["Upload-Offset"] = str(upload.offset)
+    if upload.state == UploadState.RECEIVING:
+        response["Upload-Expires"] = _expires_header(upload)
+    return _base_headers(response)
+
+
+def upload_finish(*, upload: Upload, path: Path) -> StoredFile:
+    """The last byte arrived: sniff, check, hash, store, record (CONTRACT §4)."""
+
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    kind = filetype.guess(head)
+    content_type = kind.mime if kind is not None else "application/octet-stream"
+    if content_type not in settings.INSPECTA_UPLOAD_ALLOWED_TYPES:
+        Upload.objects.filter(pk=upload.pk).update(state=UploadState.TERMINATED)
+        path.unlink(missing_ok=True)
+        raise TusError(
+            415,
+            "unsupported_file_type",
+            _("不接受的文件类型：%(t)s。") % {"t": content_type},
+        )
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+    sha256 = digest.hexdigest()
+    extension = f".{kind.extension}" if kind is not None else ""
+    now = timezone.now()
+    with open(path, "rb") as handle:
+        stored_path = default_storage.save(f"exchange/{now:%Y/%m}/{upload.pk}{extension}", File(handle))
+    with transaction.atomic():
+        stored = StoredFile.objects.create(
+            organisation_id=upload.organisation_id,
+            client=upload.client,
+            uploaded_by=upload.user,
+            name=(upload.metadata.get("filename") or upload.metadata.get("name") or "")[:255],
+            sha256=sha256,
+            size=upload.length,
+            content_type=content_type,
+            storage_path=stored_path,
+        )
+        Upload.objects.filter(pk=upload.pk).update(state=UploadState.COMPLETE, stored_file=stored)
+    upload.refresh_from_db()
+    path.unlink(missing_ok=True)
+    return stored
+
+
+def _terminate(owner: Owner, upload_id: UUID) -> HttpResponse:
+    upload = _get_upload(owner, upload_id)
+    path = partial_path(upload)
+    if path.exists():
+        with _locked(path):
+            Upload.objects.filter(pk=upload.pk).update(state=UploadState.TERMINATED)
+        path.unlink(missing_ok=True)
+    else:
+        Upload.objects.filter(pk=upload.pk).update(state=UploadState.TERMINATED)
+    return _base_headers(HttpResponse(status=204))
+
+
+def _file_json(upload: Upload) -> HttpResponse:
+    if upload.stored_file is None:
+        data: dict[str, Any] = {"id": str(upload.pk), "offset": upload.offset, "length": upload.length, "file": None}
+    else:
+        stored = upload.stored_file
+        data = {
+            "id": str(upload.pk),
+            "offset": upload.offset,
+            "length": upload.length,
+            "file": {
+                "id": str(stored.pk),
+                "name": stored.name,
+                "sha256": stored.sha256,
+                "size": stored.size,
+                "content_type": stored.content_type,
+                "created_at": stored.created_at.isoformat(),
+            },
+        }
+    return _base_headers(JsonResponse(data, json_dumps_params={"ensure_ascii": False}))
+
+
+def _method(request: HttpRequest) -> str:
+    override = request.headers.get("X-HTTP-Method-Override", "")
+    return override.upper() if request.method == "POST" and override else (request.method or "")
+
+
+def _check_version(request: HttpRequest) -> None:
+    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+        raise TusError(412, "tus_version_unsupported", _("仅支持 tus 1.0.0。"), Tus_Version=TUS_VERSION)
+
+
+@csrf_exempt
+def collection_view(request: HttpRequest) -> HttpResponse:
+    method = _method(request)
+    try:
+        if method == "OPTIONS":
+            return _options()
+        if method != "POST":
+            raise TusError(405, "method_not_allowed", _("不支持的方法。"))
+        _check_version(request)
+        return _create(request, _owner(request))
+    except TusError as exc:
+        return _error(exc)
+
+
+@csrf_exempt
+def resource_view(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    method = _method(request)
+    try:
+        if method == "OPTIONS":
+            return _options()
+        if method == "GET":
+            owner = _owner(request)
+            upload = owner.uploads().select_related("stored_file").filter(pk=upload_id).first()
+            if upload is None:
+                raise TusError(404, "not_found", _("上传任务不存在。"))
+            return _file_json(upload)
+        _check_version(request)
+        owner = _owner(request)
+        if method == "HEAD":
+            upload = owner.uploads().filter(pk=upload_id).first()
+            if upload is not None and upload.state == UploadState.COMPLETE:
+                return _head(upload)
+            return _head(_get_upload(owner, upload_id))
+        if method == "PATCH":
+            return _patch(request, owner, upload_id)
+        if method == "DELETE":
+            return _terminate(owner, upload_id)
+        raise TusError(405, "method_not_allowed", _("不支持的方法。"))
+    except TusError as exc:
+        return _error(exc)
+
+
+def uploads_expire() -> int:
+    """Abandoned uploads past ``expires_at``: the partial data goes, the row is marked."""
+
+    count = 0
+    for upload in Upload.objects.filter(state=UploadState.RECEIVING, expires_at__lt=timezone.now()):
+        path = partial_path(upload)
+        try:
+            if path.exists():
+                with _locked(path):
+                    Upload.objects.filter(pk=upload.pk).update(state=UploadState.EXPIRED)
+                path.unlink(missing_ok=True)
+            else:
+                Upload.objects.filter(pk=upload.pk).update(state=UploadState.EXPIRED)
+        except TusError:
+            continue  # being written right now: not abandoned
+        count += 1
+    return count

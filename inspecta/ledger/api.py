@@ -1,0 +1,284 @@
+"""Public endpoints of the transparency log, exactly as CONTRACT §5 fixes them.
+
+``/api/v1/log/checkpoint`` and ``/key`` are ``text/plain`` (C2SP tlog-checkpoint and
+signed-note verifier key); proofs and entries are JSON with base64 hashes. Everything
+is public and cacheable; what depends only on (index, size) never changes and is
+cached as immutable. Error codes (all in the error envelope, never 500 for bad input):
+
+* ``invalid_input`` (422): a parameter is missing, not an integer, or negative;
+* ``tree_size_exceeded`` (400): ``size`` is larger than the tree;
+* ``index_out_of_range`` (400): ``index >= size``;
+* ``size_zero`` (400): an inclusion proof in the empty tree;
+* ``consistency_from_zero`` (400): a consistency proof from the empty tree;
+* ``from_exceeds_size`` (400): ``from > size``;
+* ``invalid_range`` (400): ``end <= start`` or more than 1000 entries asked;
+* ``entry_not_found`` / ``record_not_logged`` (404);
+* ``log_unavailable`` (503): the stored tree is damaged (the self-audit reports it).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+
+from inspecta.api import ApiError
+
+from . import selectors, services, store
+from .models import Entry
+
+router = Router(tags=["log"], auth=None)
+
+MAX_INT64 = 2**63 - 1
+MAX_RANGE = 1000
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def _cache(response: HttpResponse, value: str) -> HttpResponse:
+    response["Cache-Control"] = value
+    return response
+
+
+def _json(data: dict[str, Any], cache: str) -> JsonResponse:
+    return _cache(JsonResponse(data, json_dumps_params={"ensure_ascii": False}), cache)  # type: ignore[return-value]
+
+
+def _short_cache() -> str:
+    seconds = max(1, int(settings.INSPECTA_LOG_CHECKPOINT_INTERVAL // 2))
+    return f"public, max-age={seconds}"
+
+
+def _check_size(size: int) -> int:
+    current = store.tree_size()
+    if size > current:
+        raise ApiError(
+            400,
+            "tree_size_exceeded",
+            _("树大小 %(size)d 超过当前日志大小 %(current)d。") % {"size": size, "current": current},
+            {"size": size, "tree_size": current},
+        )
+    return current
+
+
+def _store_call(fn: Any, *args: int) -> list[bytes]:
+    try:
+        result: list[bytes] = fn(*args)
+    except store.StoreError as exc:
+        raise ApiError(503, "log_unavailable", _("存证日志暂不可用，请稍后再试。"), {"reason": str(exc)}) from exc
+    return result
+
+
+TEXT_PLAIN = {"responses": {200: {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
+
+
+@router.get("/checkpoint", summary="当前检查点（C2SP tlog-checkpoint）", openapi_extra=TEXT_PLAIN)
+def checkpoint(request: HttpRequest) -> HttpResponse:
+    """The latest signed checkpoint: origin, tree size, base64 root, blank line, Ed25519
+    signature lines (C2SP signed note)."""
+    latest = selectors.checkpoint_latest()
+    if latest is None:
+        latest = services.checkpoint_publish() or selectors.checkpoint_latest()
+    assert latest is not None
+    response = HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+    return _cache(response, _short_cache())
+
+
+@router.get("/key", summary="检查点验证公钥（signed-note 格式）", openapi_extra=TEXT_PLAIN)
+def key(request: HttpRequest) -> HttpResponse:
+    """The current verifier key ``<name>+<hex key hash>+<base64 key>`` and a newline."""
+    active = services.signing_key_active()
+    response = HttpResponse(active.verifier_key + "\n", content_type="text/plain; charset=utf-8")
+    return _cache(response, "public, max-age=300")
+
+
+class KeyOut(Schema):
+    verifier_key: str
+    key_hash: str
+    is_active: bool
+    created_at: str
+    retired_at: str | None
+
+
+class KeysOut(Schema):
+    items: list[KeyOut]
+
+
+@router.get("/keys", response=KeysOut, summary="验证公钥历史")
+def keys(request: HttpRequest) -> HttpResponse:
+    """Every key that ever signed checkpoints, oldest first (the public key history)."""
+    services.signing_key_active()
+    items = [
+        {
+            "verifier_key": k.verifier_key,
+            "key_hash": k.key_hash,
+            "is_active": k.is_active,
+            "created_at": k.created_at.isoformat(),
+            "retired_at": k.retired_at.isoformat() if k.retired_at else None,
+        }
+        for k in selectors.signing_keys()
+    ]
+    return _json({"items": items}, "public, max-age=300")
+
+
+class ProofOut(Schema):
+    index: int
+    size: int
+    hashes: list[str]
+
+
+class InclusionQuery(Schema):
+    index: int
+    size: int
+
+
+@router.get("/proof/inclusion", response=ProofOut, summary="包含性证明（RFC 9162）")
+def proof_inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> HttpResponse:
+    """RFC 9162 §2.1.3 inclusion proof of entry ``index`` in the tree of ``size`` entries."""
+    index, size = q.index, q.size
+    if index < 0 or size < 0 or index > MAX_INT64 or size > MAX_INT64:
+        raise ApiError(422, "invalid_input", _("index 和 size 须为非负整数。"))
+    if size == 0:
+        raise ApiError(400, "size_zero", _("空树没有包含性证明。"))
+    _check_size(size)
+    if index >= size:
+        raise ApiError(
+            400, "index_out_of_range", _("序号 %(index)d 不在大小为 %(size)d 的树中。") % {"index": index, "size": size}
+        )
+    hashes = _store_call(store.inclusion_proof, index, size)
+    return _json({"index": index, "size": size, "hashes": [_b64(h) for h in hashes]}, IMMUTABLE)
+
+
+@router.get(
+    "/proof/consistency",
+    summary="一致性证明（RFC 9162）",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "from": {"type": "integer"},
+                                "size": {"type": "integer"},
+                                "hashes": {"type": "array", "items": {"type": "string", "format": "byte"}},
+                            },
+                            "required": ["from", "size", "hashes"],
+                        }
+                    }
+                },
+            }
+        }
+    },
+)
+def proof_consistency(request: HttpRequest, size: int, from_: int = Query(..., alias="from")) -> HttpResponse:
+    """RFC 9162 §2.1.4 consistency proof from the tree of ``from`` entries to ``size``."""
+    if from_ < 0 or size < 0 or from_ > MAX_INT64 or size > MAX_INT64:
+        raise ApiError(422, "invalid_input", _("from 和 size 须为非负整数。"))
+    if from_ == 0:
+        raise ApiError(400, "consistency_from_zero", _("不能从空树证明一致性。"))
+    if from_ > size:
+        raise ApiError(400, "from_exceeds_size", _("from 不能大于 size。"))
+    _check_size(size)
+    hashes = _store_call(store.consistency_proof, from_, size)
+    return _json({"from": from_, "size": size, "hashes": [_b64(h) for h in hashes]}, IMMUTABLE)
+
+
+class EntryOut(Schema):
+    index: int
+    entry: str
+    kind: str
+    record_type: str
+    record_id: str
+    leaf_hash: str
+    logged_at: str
+    sequenced_at: str | None
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    return {
+        "index": entry.index,
+        "entry": _b64(entry.entry),
+        "kind": entry.kind,
+        "record_type": entry.record_type,
+        "record_id": entry.record_id,
+        "leaf_hash": _b64(entry.leaf_hash),
+        "logged_at": entry.created_at.isoformat(),
+        "sequenced_at": entry.sequenced_at.isoformat() if entry.sequenced_at else None,
+    }
+
+
+class EntriesOut(Schema):
+    start: int
+    end: int
+    tree_size: int
+    items: list[EntryOut]
+
+
+class RangeQuery(Schema):
+    start: int = 0
+    end: int | None = None
+
+
+@router.get("/entries", response=EntriesOut, summary="日志条目（区间）")
+def entries(request: HttpRequest, q: Query[RangeQuery]) -> HttpResponse:
+    """Entries ``start <= index < end`` (at most 1000; ``end`` defaults to ``start + 100``
+    and is clipped to the tree size)."""
+    start = q.start
+    end = q.end if q.end is not None else start + 100
+    if start < 0 or end < 0 or start > MAX_INT64 or end > MAX_INT64:
+        raise ApiError(422, "invalid_input", _("start 和 end 须为非负整数。"))
+    if end <= start or end - start > MAX_RANGE:
+        raise ApiError(400, "invalid_range", _("须满足 start < end 且一次最多 %(max)d 条。") % {"max": MAX_RANGE})
+    current = store.tree_size()
+    clipped = min(end, current)
+    items = [entry_json(e) for e in selectors.entries_range(start, clipped)] if start < clipped else []
+    cache = IMMUTABLE if end <= current else _short_cache()
+    return _json({"start": start, "end": max(start, clipped), "tree_size": current, "items": items}, cache)
+
+
+@router.get("/entries/{index}", response=EntryOut, summary="日志条目")
+def entry(request: HttpRequest, index: int) -> HttpResponse:
+    """One entry: base64 of its bytes (RFC 8785 JSON), kind, record and leaf hash."""
+    if index < 0 or index > MAX_INT64:
+        raise ApiError(422, "invalid_input", _("序号须为非负整数。"))
+    found = selectors.entry_at(index)
+    if found is None:
+        raise ApiError(404, "entry_not_found", _("日志中没有序号为 %(index)d 的条目。") % {"index": index})
+    return _json(entry_json(found), IMMUTABLE)
+
+
+class RecordLogOut(Schema):
+    record_type: str
+    record_id: str
+    status: str
+    log_index: int | None
+    kind: str
+    logged_at: str
+
+
+@router.get("/records/{record_type}/{record_id}", response=RecordLogOut, summary="记录的存证状态")
+def record_status(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
+    """The latest entry of a record: ``pending`` until the sequencer gives it its
+    ``log_index`` (within seconds), then ``sequenced``."""
+    found = Entry.objects.filter(record_type=record_type[:100], record_id=record_id[:64]).order_by("-pk").first()
+    if found is None:
+        raise ApiError(404, "record_not_logged", _("该记录没有存证。"))
+    data = {
+        "record_type": found.record_type,
+        "record_id": found.record_id,
+        "status": "pending" if found.index is None else "sequenced",
+        "log_index": found.index,
+        "kind": found.kind,
+        "logged_at": found.created_at.isoformat(),
+    }
+    return _json(data, "public, max-age=2" if found.index is None else _short_cache())

@@ -1,0 +1,53 @@
+"""Reads of the transparency log. The log is public by design (T/CECS 4.1.2): entries
+carry ids, roles and hashes, never personal data, so these reads take no actor."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from .models import AuditFinding, Checkpoint, Entry, SigningKey
+
+__all__ = [
+    "checkpoint_latest",
+    "checkpoints",
+    "entries_latest",
+    "entries_range",
+    "entry_at",
+    "entry_for_record",
+    "findings_open",
+    "signing_keys",
+]
+
+
+def checkpoint_latest() -> Checkpoint | None:
+    return Checkpoint.objects.select_related("key").order_by("-pk").first()
+
+
+def checkpoints() -> models.QuerySet[Checkpoint]:
+    return Checkpoint.objects.select_related("key").order_by("pk")
+
+
+def entry_at(index: int) -> Entry | None:
+    return Entry.objects.filter(index=index).first()
+
+
+def entries_range(start: int, end: int) -> models.QuerySet[Entry]:
+    """Sequenced entries with ``start <= index < end``, in index order."""
+    return Entry.objects.filter(index__gte=start, index__lt=end).order_by("index")
+
+
+def entries_latest(limit: int = 20) -> list[Entry]:
+    return list(Entry.objects.sequenced().order_by("-index")[:limit])
+
+
+def entry_for_record(record: models.Model) -> Entry | None:
+    """The latest entry of a record (pending or sequenced): its ``log_index`` source."""
+    return Entry.objects.filter(record_type=record._meta.label_lower, record_id=str(record.pk)).order_by("-pk").first()
+
+
+def signing_keys() -> models.QuerySet[SigningKey]:
+    return SigningKey.objects.order_by("created_at", "pk")
+
+
+def findings_open(limit: int = 50) -> list[AuditFinding]:
+    return list(AuditFinding.objects.order_by("-created_at", "-pk")[:limit])

@@ -1,0 +1,87 @@
+"""The public log explorer (issue 3 point 8): no login, Chinese, no personal data."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspecta.accounts import services as account_services
+from inspecta.accounts.choices import Role
+from inspecta.core.testing.factories import PASSWORD
+from inspecta.ledger import services
+from inspecta.ledger.models import Entry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_user(tree):
+    user = account_services.user_create(
+        actor=tree["gz_admin"],
+        username="explorer_user",
+        full_name="李四光",
+        organisation=tree["gz"],
+        roles=[Role.AUTHORITY_SUPERVISOR],
+        password=PASSWORD,
+        mobile="13912345678",
+        email="lisi@example.com",
+    )
+    services.sequence_pending()
+    services.checkpoint_publish()
+    return user
+
+
+SECRETS = ("李四光", "13912345678", "lisi@example.com", "explorer_user")
+
+
+def test_explorer_home_is_public_and_chinese(client, logged_user):
+    response = client.get("/log/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "存证日志" in body and "当前检查点" in body and "最新条目" in body
+    assert "账号分配" in body
+    for secret in SECRETS:
+        assert secret not in body
+    assert "public" in response["Cache-Control"]
+
+
+def test_entry_page_shows_a_verified_inclusion_proof_without_personal_data(client, logged_user):
+    entry = Entry.objects.get(record_type="accounts.user", record_id=str(logged_user.pk))
+    response = client.get(f"/log/entries/{entry.index}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "已验证" in body and "authority_supervisor" in body
+    for secret in SECRETS:
+        assert secret not in body
+    api = client.get(f"/api/v1/log/entries/{entry.index}").content.decode()
+    listing = client.get("/api/v1/log/entries?start=0&end=100").content.decode()
+    import base64
+
+    decoded = b"".join(
+        base64.b64decode(e["entry"]) for e in client.get("/api/v1/log/entries?start=0&end=100").json()["items"]
+    )
+    for secret in SECRETS:
+        assert secret not in api and secret not in listing and secret.encode() not in decoded
+
+
+def test_search_by_index_and_record_links(client, logged_user):
+    entry = Entry.objects.get(record_type="accounts.user", record_id=str(logged_user.pk))
+    response = client.get("/log/", {"index": str(entry.index)})
+    assert response.status_code == 302 and response["Location"] == f"/log/entries/{entry.index}/"
+    response = client.get("/log/", {"index": "abc"})
+    assert response.status_code == 200 and "请输入非负整数序号" in response.content.decode()
+    assert client.get("/log/entries/999999/").status_code == 404
+    response = client.get(f"/log/records/accounts.user/{logged_user.pk}/")
+    assert response.status_code == 302 and response["Location"] == f"/log/entries/{entry.index}/"
+
+
+def test_pending_record_page(client, tree):
+    user = account_services.user_create(
+        actor=tree["gz_admin"],
+        username="pending_user",
+        full_name="王五",
+        organisation=tree["gz"],
+        roles=[Role.AUTHORITY_SUPERVISOR],
+        password=PASSWORD,
+    )
+    response = client.get(f"/log/records/accounts.user/{user.pk}/")
+    assert response.status_code == 200 and "待入树" in response.content.decode()

@@ -1,0 +1,99 @@
+"""Log explorer pages, public and without login (issue 3 point 8; T/CECS 4.1.2).
+
+Shows the current checkpoint, the latest entries, a search by index, and each entry
+with its inclusion proof verified against the latest checkpoint. Entries carry ids,
+roles and hashes only, so nothing here is personal data.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+
+from . import merkle, selectors, store
+from .models import Entry
+from .registry import get_kind
+
+MAX_INDEX = 2**63 - 1
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def _kind_label(kind: str) -> str:
+    spec = get_kind(kind)
+    return spec.label if spec and spec.label else kind
+
+
+@cache_control(public=True, max_age=5)
+def log_home_view(request: HttpRequest) -> HttpResponse:
+    raw_index = request.GET.get("index", "").strip()
+    if raw_index:
+        if raw_index.isdigit() and int(raw_index) <= MAX_INDEX:
+            return redirect("ledger:entry", index=int(raw_index))
+        messages.error(request, _("请输入非负整数序号。"))
+    checkpoint = selectors.checkpoint_latest()
+    latest = [{"entry": e, "label": _kind_label(e.kind)} for e in selectors.entries_latest(20)]
+    context = {
+        "checkpoint": checkpoint,
+        "root": _b64(checkpoint.root) if checkpoint else "",
+        "tree_size": store.tree_size(),
+        "pending": Entry.objects.pending().count(),
+        "latest": latest,
+        "keys": list(selectors.signing_keys()),
+    }
+    return render(request, "ledger/log_home.html", context)
+
+
+@cache_control(public=True, max_age=5)
+def entry_view(request: HttpRequest, index: int) -> HttpResponse:
+    entry = selectors.entry_at(index)
+    if entry is None:
+        raise Http404(_("日志中没有该序号的条目。"))
+    document: Any
+    try:
+        document = json.dumps(json.loads(bytes(entry.entry)), ensure_ascii=False, indent=2, sort_keys=True)
+    except ValueError:
+        document = bytes(entry.entry).decode("utf-8", "replace")
+    checkpoint = selectors.checkpoint_latest()
+    proof: list[str] = []
+    verified = None
+    if checkpoint is not None and entry.index is not None and entry.index < checkpoint.size:
+        try:
+            hashes = store.inclusion_proof(entry.index, checkpoint.size)
+            merkle.verify_inclusion(
+                merkle.leaf_hash(bytes(entry.entry)), entry.index, checkpoint.size, hashes, bytes(checkpoint.root)
+            )
+            verified = True
+        except (merkle.ProofError, store.StoreError):
+            hashes, verified = [], False
+        proof = [_b64(h) for h in hashes]
+    context = {
+        "entry": entry,
+        "label": _kind_label(entry.kind),
+        "document": document,
+        "leaf_hash": _b64(entry.leaf_hash),
+        "checkpoint": checkpoint,
+        "root": _b64(checkpoint.root) if checkpoint else "",
+        "proof": proof,
+        "verified": verified,
+    }
+    return render(request, "ledger/entry_detail.html", context)
+
+
+def record_view(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
+    """Where a record's page links to: its latest entry, or "pending" until sequenced."""
+    entry = Entry.objects.filter(record_type=record_type[:100], record_id=record_id[:64]).order_by("-pk").first()
+    if entry is None:
+        raise Http404(_("该记录没有存证。"))
+    if entry.index is not None:
+        return redirect("ledger:entry", index=entry.index)
+    return render(request, "ledger/entry_pending.html", {"entry": entry, "label": _kind_label(entry.kind)})

@@ -1,0 +1,519 @@
+"""The agency registry over the API (issue 6 point 10; CONTRACT §1, §6a).
+
+``/api/v1/public/agencies``: the public list of approved agencies (no login, no
+personal numbers). ``/api/v1/registry/``: the scoped registry, the same rules as the
+pages; the exchange and federation issues expose it to city platforms and LIMS
+(modelled on the Jg_Aptitude, Jg_Employee, Jg_Device, Jg_InspectProject downlink).
+"""
+
+import datetime
+from typing import Any
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from inspecta.api import AuthedRequest
+from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_name
+
+from . import selectors, services
+from .choices import AgencyStatus, HeadRole
+from .models import (
+    Agency,
+    AgencyCertificate,
+    AgencyHead,
+    ChangeRequest,
+    Equipment,
+    Finding,
+    QualificationCertificate,
+    Signatory,
+    Site,
+    Staff,
+)
+
+public_router = Router(tags=["public"], auth=None)
+router = Router(tags=["registry"])
+
+
+# --- schemas ------------------------------------------------------------------------
+
+
+class CodeName(Schema):
+    code: str
+    name: str
+
+
+class CertificateStatusOut(Schema):
+    status: str = Field(..., description="valid / expired / missing")
+    number: str
+    valid_until: datetime.date | None
+
+
+class QualificationPublicOut(Schema):
+    number: str
+    grade: str
+    valid_until: datetime.date
+    valid: bool
+    specialties: list[CodeName]
+
+
+class PublicAgencyOut(Schema):
+    id: int
+    name: str
+    credit_code: str = Field(..., description="统一社会信用代码（GB 32100）")
+    region: CodeName
+    office_address: str
+    phone: str
+    legal_representative: str = Field("", description="法定代表人（脱敏）")
+    qualifications: list[QualificationPublicOut]
+    specialties: list[CodeName] = Field(..., description="各检测场所开展的检测专项")
+    cma: CertificateStatusOut
+    cnas: CertificateStatusOut
+    approved_at: datetime.datetime | None
+
+
+class PublicFilter(Schema):
+    region: str = Field("", pattern=r"^(\d{6})?$", description="行政区划代码（含下级）")
+    specialty: str = Field("", max_length=16, description="检测专项编码，如 SP01")
+    q: str = Field("", max_length=100, description="名称或统一社会信用代码")
+
+
+def public_items(agencies: list[Agency]) -> list[dict[str, Any]]:
+    """Public list entries with the legal representative's masked name (needs the
+    ``agencyhead_set`` prefetched)."""
+
+    items = selectors.public_agency_items(agencies)
+    for agency, item in zip(agencies, items, strict=True):
+        head = next((h for h in agency.agencyhead_set.all() if h.role == HeadRole.LEGAL_REPRESENTATIVE), None)
+        item["legal_representative"] = mask_name(head.name, Audience.PUBLIC) if head else ""
+    return items
+
+
+@public_router.get("", response=list[PublicAgencyOut], summary="已登记检测机构公开名录", auth=None)
+@paginate(PageNumberPagination, page_size=20)
+def public_agencies(request: Any, filters: Query[PublicFilter]) -> Any:
+    """Approved agencies (Guangdong 附件2 一(四) 向社会公布), searchable by region and specialty."""
+
+    qs = selectors.public_agency_list(region=filters.region, specialty=filters.specialty, q=filters.q.strip())
+    return _LazyItems(qs.prefetch_related("agencyhead_set"))
+
+
+class _LazyItems:
+    """A queryset whose page slices are turned into public items (no personal data)."""
+
+    def __init__(self, qs: Any) -> None:
+        self.qs = qs
+
+    def count(self) -> int:
+        return int(self.qs.count())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return public_items(list(self.qs[index]))
+
+
+@public_router.get("/{agency_id}", response=PublicAgencyOut, summary="已登记检测机构公开信息", auth=None)
+def public_agency(request: Any, agency_id: int) -> Any:
+    agency = selectors.public_agency_list().prefetch_related("agencyhead_set").filter(pk=agency_id).first()
+    if agency is None:
+        raise Http404(_("检测机构不存在或未通过审核。"))
+    return public_items([agency])[0]
+
+
+# --- scoped registry ----------------------------------------------------------------
+
+
+class AgencyOut(Schema):
+    id: int
+    name: str
+    credit_code: str
+    region: str
+    status: AgencyStatus
+    out_of_province: bool
+    open_findings: int = 0
+    submitted_at: datetime.datetime | None
+    approved_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_region(obj: Agency) -> str:
+        return obj.region_id
+
+
+class HeadOut(Schema):
+    role: str
+    name: str
+    id_number: str
+    mobile: str
+    position: str
+    title: str
+
+
+class AgencyDetailOut(AgencyOut):
+    founded_on: datetime.date | None
+    registered_address: str
+    office_address: str
+    office_longitude: float | None
+    office_latitude: float | None
+    phone: str
+    postcode: str
+    fax: str
+    email: str
+    registration_authority: str
+    registered_capital: str | None
+    registration_type: str
+    social_insurance_count: int | None
+    technical_staff_count: int | None
+    intermediate_title_count: int | None
+    senior_title_count: int | None
+    equipment_count: int | None
+    testing_area: str | None
+    return_reason: str
+    parent_id: int | None
+    heads: list[HeadOut]
+    version: int | None
+
+
+class StaffOut(Schema):
+    id: int
+    name: str
+    gender: str
+    id_number: str = Field(..., description="按权限脱敏")
+    mobile: str = Field(..., description="按权限脱敏")
+    education: str
+    title: str
+    title_level: str
+    post: str
+    site_id: int | None
+    active: bool
+    post_certificates: list[dict[str, Any]]
+
+
+class EquipmentOut(Schema):
+    id: int
+    asset_no: str
+    name: str
+    equipment_type: str
+    model: str
+    measuring_range: str
+    accuracy: str
+    calibration_body: str
+    calibration_interval_months: int | None
+    calibrated_on: datetime.date | None
+    calibration_valid_until: datetime.date | None
+    site_id: int | None
+    status: str
+    parameters: list[str]
+
+    @staticmethod
+    def resolve_parameters(obj: Equipment) -> list[str]:
+        return [p.code for p in obj.parameters.all()]
+
+
+class CapabilityOut(Schema):
+    specialty: str
+    test_item: str
+    parameter: str
+    level: str
+
+
+class SiteOut(Schema):
+    id: int
+    name: str
+    address: str
+    capabilities: list[CapabilityOut]
+
+    @staticmethod
+    def resolve_capabilities(obj: Site) -> list[dict[str, str]]:
+        return [
+            {
+                "specialty": c.item_parameter.test_item.specialty_id,
+                "test_item": c.item_parameter.test_item_id,
+                "parameter": c.item_parameter.parameter_id,
+                "level": c.item_parameter.level,
+            }
+            for c in obj.capabilities.all()
+        ]
+
+
+class SignatoryOut(Schema):
+    id: int
+    staff_id: int
+    name: str
+    position: str
+    title: str
+    site_id: int | None
+    scope: list[str]
+
+    @staticmethod
+    def resolve_name(obj: Signatory) -> str:
+        return obj.staff.name
+
+    @staticmethod
+    def resolve_scope(obj: Signatory) -> list[str]:
+        return [s.code for s in obj.scope.all()]
+
+
+class QualificationOut(Schema):
+    id: int
+    number: str
+    grade: str
+    issuer: str
+    issued_on: datetime.date | None
+    valid_until: datetime.date
+    specialties: list[str]
+
+    @staticmethod
+    def resolve_specialties(obj: QualificationCertificate) -> list[str]:
+        return [s.code for s in obj.specialties.all()]
+
+
+class CertificateOut(Schema):
+    id: int
+    kind: str
+    number: str
+    issuer: str
+    valid_until: datetime.date
+
+
+class FindingOut(Schema):
+    id: int
+    rule: str
+    rule_label: str
+    severity: str
+    subject: str
+    detail: str
+    since: datetime.datetime
+    resolved_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_rule_label(obj: Finding) -> str:
+        return str(obj.get_rule_display())
+
+
+class ChangeRequestOut(Schema):
+    id: int
+    agency_id: int
+    operation: str
+    summary: str
+    status: str
+    submitted_by_id: int | None
+    reviewed_by_id: int | None
+    reason: str
+    created_at: datetime.datetime
+
+
+class AgencyFilter(Schema):
+    q: str = Field("", max_length=100)
+    status: AgencyStatus | None = None
+    region: str = Field("", pattern=r"^(\d{6})?$")
+    specialty: str = Field("", max_length=16)
+    findings: bool = False
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=1000)
+
+
+class StaffIn(Schema):
+    name: str = Field(..., min_length=1, max_length=64)
+    id_number: str = Field(..., min_length=18, max_length=18)
+    gender: str = ""
+    mobile: str = ""
+    education: str = ""
+    title: str = ""
+    title_level: str = "none"
+    post: str = ""
+    site: int | None = None
+    specialties: list[str] = []
+
+
+class EquipmentIn(Schema):
+    asset_no: str = Field(..., min_length=1, max_length=64)
+    name: str = Field(..., min_length=1, max_length=128)
+    equipment_type: str = ""
+    model: str = ""
+    measuring_range: str = ""
+    accuracy: str = ""
+    calibration_body: str = ""
+    calibration_interval_months: int | None = None
+    calibrated_on: datetime.date | None = None
+    calibration_valid_until: datetime.date | None = None
+    site: int | None = None
+    status: str = "in_use"
+    parameters: list[str] = []
+
+
+def _agency(request: AuthedRequest, agency_id: int) -> Agency:
+    return selectors.agency_get(actor=request.auth, pk=agency_id)
+
+
+def _staff_out(staff: Staff, audience: Audience) -> dict[str, Any]:
+    return {
+        "id": staff.pk,
+        "name": staff.name,
+        "gender": staff.gender,
+        "id_number": mask_id_number(staff.id_number, audience),
+        "mobile": mask_mobile(staff.mobile, audience),
+        "education": staff.education,
+        "title": staff.title,
+        "title_level": staff.title_level,
+        "post": staff.post,
+        "site_id": staff.site_id,
+        "active": staff.active,
+        "post_certificates": [
+            {"number": c.number, "category": c.category_id, "level": c.level, "valid_until": c.valid_until.isoformat()}
+            for c in staff.post_certificates.all()
+        ],
+    }
+
+
+@router.get("/agencies", response=list[AgencyOut], summary="检测机构列表（本人权限范围）")
+@paginate(PageNumberPagination, page_size=50)
+def agencies(request: AuthedRequest, filters: Query[AgencyFilter]) -> Any:
+    data = filters.dict()
+    data["status"] = filters.status.value if filters.status else ""
+    return selectors.agency_list(actor=request.auth, filters=data)
+
+
+@router.get("/agencies/{agency_id}", response=AgencyDetailOut, summary="检测机构详情")
+def agency_detail(request: AuthedRequest, agency_id: int) -> Any:
+    agency = _agency(request, agency_id)
+    audience = selectors.audience_for(request.auth, agency)
+    latest = agency.versions.order_by("-number").first()
+    data = {f: getattr(agency, f) for f in AgencyDetailOut.model_fields if hasattr(agency, f)}
+    data.update(
+        region=agency.region_id,
+        registered_capital=str(agency.registered_capital) if agency.registered_capital is not None else None,
+        testing_area=str(agency.testing_area) if agency.testing_area is not None else None,
+        office_longitude=float(agency.office_longitude) if agency.office_longitude is not None else None,
+        office_latitude=float(agency.office_latitude) if agency.office_latitude is not None else None,
+        open_findings=selectors.open_findings(agency).count(),
+        version=latest.number if latest else None,
+        heads=[
+            {
+                "role": h.role,
+                "name": h.name,
+                "id_number": mask_id_number(h.id_number, audience),
+                "mobile": mask_mobile(h.mobile, audience),
+                "position": h.position,
+                "title": h.title,
+            }
+            for h in AgencyHead.objects.filter(agency=agency).order_by("role")
+        ],
+    )
+    return data
+
+
+@router.get("/agencies/{agency_id}/staff", response=list[StaffOut], summary="检测人员（Jg_Employee）")
+def agency_staff(request: AuthedRequest, agency_id: int, active: bool | None = None) -> Any:
+    agency = _agency(request, agency_id)
+    audience = selectors.audience_for(request.auth, agency)
+    qs = Staff.objects.filter(agency=agency).prefetch_related("post_certificates")
+    if active is not None:
+        qs = qs.filter(active=active)
+    return [_staff_out(s, audience) for s in qs]
+
+
+@router.get("/agencies/{agency_id}/equipment", response=list[EquipmentOut], summary="仪器设备（Jg_Device）")
+def agency_equipment(request: AuthedRequest, agency_id: int) -> Any:
+    agency = _agency(request, agency_id)
+    return Equipment.objects.filter(agency=agency).prefetch_related("parameters")
+
+
+@router.get("/agencies/{agency_id}/sites", response=list[SiteOut], summary="检测场所及检测能力（Jg_InspectProject）")
+def agency_sites(request: AuthedRequest, agency_id: int) -> Any:
+    agency = _agency(request, agency_id)
+    return Site.objects.filter(agency=agency).prefetch_related(
+        "capabilities__item_parameter__test_item", "capabilities__item_parameter"
+    )
+
+
+@router.get("/agencies/{agency_id}/signatories", response=list[SignatoryOut], summary="报告批准人")
+def agency_signatories(request: AuthedRequest, agency_id: int) -> Any:
+    agency = _agency(request, agency_id)
+    return Signatory.objects.filter(agency=agency).select_related("staff").prefetch_related("scope")
+
+
+@router.get("/agencies/{agency_id}/qualifications", response=list[QualificationOut], summary="资质证书（Jg_Aptitude）")
+def agency_qualifications(request: AuthedRequest, agency_id: int) -> Any:
+    agency = _agency(request, agency_id)
+    return QualificationCertificate.objects.filter(agency=agency).prefetch_related("specialties")
+
+
+@router.get("/agencies/{agency_id}/certificates", response=list[CertificateOut], summary="CMA/CNAS 证书")
+def agency_certificates(request: AuthedRequest, agency_id: int) -> Any:
+    return AgencyCertificate.objects.filter(agency=_agency(request, agency_id))
+
+
+@router.get("/agencies/{agency_id}/findings", response=list[FindingOut], summary="资质符合性问题")
+def agency_findings(request: AuthedRequest, agency_id: int, include_resolved: bool = False) -> Any:
+    agency = _agency(request, agency_id)
+    qs = Finding.objects.filter(agency=agency)
+    if not include_resolved:
+        qs = qs.filter(resolved_at__isnull=True)
+    return qs.order_by("severity", "rule", "since", "pk")
+
+
+@router.get("/agencies/{agency_id}/change-requests", response=list[ChangeRequestOut], summary="关键信息变更申请")
+def agency_change_requests(request: AuthedRequest, agency_id: int) -> Any:
+    return ChangeRequest.objects.filter(agency=_agency(request, agency_id))
+
+
+@router.post("/agencies/{agency_id}/submit", response=AgencyOut, summary="提交审核")
+def agency_submit(request: AuthedRequest, agency_id: int) -> Any:
+    return services.agency_submit(actor=request.auth, agency=_agency(request, agency_id))
+
+
+@router.post("/agencies/{agency_id}/approve", response=AgencyOut, summary="审核通过（注册地主管部门）")
+def agency_approve(request: AuthedRequest, agency_id: int, payload: ReasonIn) -> Any:
+    return services.agency_approve(actor=request.auth, agency=_agency(request, agency_id), reason=payload.reason)
+
+
+@router.post("/agencies/{agency_id}/return", response=AgencyOut, summary="退回（须填写原因）")
+def agency_return(request: AuthedRequest, agency_id: int, payload: ReasonIn) -> Any:
+    return services.agency_return(actor=request.auth, agency=_agency(request, agency_id), reason=payload.reason)
+
+
+@router.post("/agencies/{agency_id}/staff", response={201: StaffOut}, summary="新增检测人员")
+def agency_staff_create(request: AuthedRequest, agency_id: int, payload: StaffIn) -> Any:
+    agency = _agency(request, agency_id)
+    staff = services.staff_save(actor=request.auth, agency=agency, data=payload.dict())
+    assert isinstance(staff, Staff)
+    return Status(201, _staff_out(staff, selectors.audience_for(request.auth, agency)))
+
+
+@router.post("/agencies/{agency_id}/equipment", response={201: EquipmentOut}, summary="新增仪器设备")
+def agency_equipment_create(request: AuthedRequest, agency_id: int, payload: EquipmentIn) -> Any:
+    agency = _agency(request, agency_id)
+    return Status(201, services.equipment_save(actor=request.auth, agency=agency, data=payload.dict()))
+
+
+@router.delete("/agencies/{agency_id}/equipment/{equipment_id}", response={204: None}, summary="删除仪器设备")
+def agency_equipment_delete(request: AuthedRequest, agency_id: int, equipment_id: int) -> Any:
+    agency = _agency(request, agency_id)
+    if not Equipment.objects.filter(agency=agency, pk=equipment_id).exists():
+        raise Http404(_("设备不存在。"))
+    services.equipment_remove(actor=request.auth, agency=agency, pk=equipment_id)
+    return Status(204, None)
+
+
+def _change(request: AuthedRequest, change_id: int) -> ChangeRequest:
+    change = ChangeRequest.objects.restrict(request.auth).select_related("agency").filter(pk=change_id).first()
+    if change is None:
+        raise Http404(_("变更申请不存在或不在您的权限范围内。"))
+    return change
+
+
+@router.post("/change-requests/{change_id}/approve", response=ChangeRequestOut, summary="变更申请审核通过")
+def change_approve(request: AuthedRequest, change_id: int, payload: ReasonIn) -> Any:
+    return services.change_request_approve(
+        actor=request.auth, change=_change(request, change_id), reason=payload.reason
+    )
+
+
+@router.post("/change-requests/{change_id}/return", response=ChangeRequestOut, summary="变更申请退回")
+def change_return(request: AuthedRequest, change_id: int, payload: ReasonIn) -> Any:
+    return services.change_request_return(actor=request.auth, change=_change(request, change_id), reason=payload.reason)

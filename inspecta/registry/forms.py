@@ -1,0 +1,298 @@
+"""Forms of the registry pages: they parse and validate; services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.core.identifiers import validate_credit_code, validate_mobile
+from inspecta.core.models import Region, Specialty, TestItem
+
+from .choices import AgencyStatus
+from .models import (
+    Agency,
+    AgencyCertificate,
+    AgencyHead,
+    Attachment,
+    Equipment,
+    OtherCertificate,
+    OutputValue,
+    PostCertificate,
+    QualificationCertificate,
+    Signatory,
+    Site,
+    Staff,
+)
+from .services import BASIC_FIELDS
+
+
+class StyledMixin:
+    """Tabler classes on every widget, so templates can render ``{{ field }}``."""
+
+    def style(self) -> None:
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+                widget.attrs.setdefault("size", "6")
+            elif isinstance(widget, forms.Textarea):
+                widget.attrs.setdefault("class", "form-control")
+                widget.attrs["rows"] = "3"
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+            if isinstance(field, forms.DateField):
+                widget.input_type = "date"  # type: ignore[attr-defined]
+                widget.format = "%Y-%m-%d"  # type: ignore[attr-defined]
+
+
+def _city_choices() -> list[tuple[str, str]]:
+    from django.conf import settings
+
+    from inspecta.core.scoping import region_prefix
+
+    prefix = region_prefix(settings.INSPECTA_NODE_REGION)
+    regions = (
+        Region.objects.filter(code__startswith=prefix, enabled=True)
+        .exclude(level="province")
+        .select_related("parent", "parent__parent")
+        .order_by("code")
+    )
+    return [("", "—")] + [(r.code, f"{r.code} {r.full_name}") for r in regions]
+
+
+class RegistrationForm(StyledMixin, forms.Form):
+    """Self-registration (Guangdong 附件2 一(一), 二(一))."""
+
+    name = forms.CharField(label=_("单位名称"), max_length=200)
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"), min_length=18, max_length=18, validators=[validate_credit_code]
+    )
+    region_code = forms.ChoiceField(
+        label=_("注册地（市、区县）"), help_text=_("外省进粤检测机构选择其在本省分支机构所在地。")
+    )
+    out_of_province = forms.BooleanField(label=_("外省进粤检测机构"), required=False)
+    contact_name = forms.CharField(label=_("联系人（管理员姓名）"), max_length=64)
+    contact_mobile = forms.CharField(label=_("联系人手机"), max_length=11, validators=[validate_mobile])
+    email = forms.EmailField(label=_("电子邮箱"), required=False)
+    username = forms.RegexField(
+        label=_("管理员用户名"), regex=r"^[A-Za-z0-9_.@-]{3,150}$", help_text=_("3 位以上字母、数字或 _.@-")
+    )
+    password = forms.CharField(label=_("口令"), widget=forms.PasswordInput, max_length=128)
+    password2 = forms.CharField(label=_("确认口令"), widget=forms.PasswordInput, max_length=128)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region_code"].choices = _city_choices()  # type: ignore[attr-defined]
+        self.style()
+
+    def clean_credit_code(self) -> str:
+        return str(self.cleaned_data["credit_code"]).strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password2"):
+            self.add_error("password2", _("两次输入的口令不一致。"))
+        return data
+
+
+# Fields edited on each kind's form (the model's labels come from the clauses).
+KIND_FIELDS: dict[str, list[str]] = {
+    "head": [
+        "role",
+        "name",
+        "gender",
+        "birth_month",
+        "position",
+        "title",
+        "education",
+        "id_number",
+        "years_in_testing",
+        "office_phone",
+        "mobile",
+        "resume",
+    ],
+    "site": ["name", "address", "longitude", "latitude", "area"],
+    "staff": [
+        "name",
+        "gender",
+        "id_number",
+        "mobile",
+        "education",
+        "major",
+        "title",
+        "title_level",
+        "title_major",
+        "title_certificate_no",
+        "post",
+        "hired_on",
+        "social_insurance_no",
+        "years_in_testing",
+        "training",
+        "site",
+        "specialties",
+        "is_registered_person",
+        "practice_certificate_no",
+    ],
+    "post_certificate": ["staff", "number", "issued_on", "valid_until", "issuer", "category", "level", "test_items"],
+    "other_certificate": ["staff", "kind", "number", "valid_until"],
+    "equipment": [
+        "asset_no",
+        "name",
+        "equipment_type",
+        "model",
+        "serial_no",
+        "manufacturer",
+        "measuring_range",
+        "accuracy",
+        "calibration_kind",
+        "calibration_body",
+        "calibration_interval_months",
+        "calibrated_on",
+        "calibration_valid_until",
+        "self_check_items",
+        "self_check_standard",
+        "site",
+        "test_items",
+        "parameters",
+        "status",
+    ],
+    "signatory": ["staff", "position", "title", "scope", "scope_note", "site"],
+    "qualification": ["number", "grade", "specialties", "test_items", "issuer", "issued_on", "valid_until"],
+    "certificate": ["kind", "number", "issuer", "issued_on", "valid_until"],
+    "output_value": ["year", "quarter", "amount"],
+}
+
+KIND_MODELS: dict[str, type[models.Model]] = {
+    "head": AgencyHead,
+    "site": Site,
+    "staff": Staff,
+    "post_certificate": PostCertificate,
+    "other_certificate": OtherCertificate,
+    "equipment": Equipment,
+    "signatory": Signatory,
+    "qualification": QualificationCertificate,
+    "certificate": AgencyCertificate,
+    "output_value": OutputValue,
+}
+
+
+def attachment_fields(model: type[models.Model]) -> list[str]:
+    """Names of the model's scan/photo fields (foreign keys to ``Attachment``)."""
+
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.ForeignKey) and f.related_model is Attachment and f.editable
+    ]
+
+
+def _limit_to_agency(form: forms.BaseForm, agency: Agency) -> None:
+    for field in form.fields.values():
+        queryset = getattr(field, "queryset", None)
+        if queryset is None:
+            continue
+        model = queryset.model
+        if model in (Site, Staff):
+            field.queryset = queryset.filter(agency=agency)  # type: ignore[attr-defined]
+            if model is Staff:
+                field.queryset = field.queryset.filter(active=True)  # type: ignore[attr-defined]
+        elif model in (Specialty, TestItem):
+            field.queryset = queryset.filter(enabled=True)  # type: ignore[attr-defined]
+
+
+def record_form(
+    kind: str, agency: Agency, instance: models.Model | None, data: Any = None, files: Any = None
+) -> forms.ModelForm:
+    """The ModelForm of one kind, its choices limited to the agency's own records, with
+    an upload field per scan/photo."""
+
+    model = KIND_MODELS[kind]
+    form_class = forms.modelform_factory(model, fields=KIND_FIELDS[kind])
+    form = form_class(data, files, instance=instance or model(agency=agency))
+    _limit_to_agency(form, agency)
+    for name in attachment_fields(model):
+        label = model._meta.get_field(name).verbose_name  # type: ignore[union-attr]
+        form.fields[f"{name}__upload"] = forms.FileField(label=label, required=False, help_text=_("PDF、JPEG 或 PNG"))
+    StyledMixin.style(form)  # type: ignore[arg-type]
+    return form
+
+
+def agency_form(agency: Agency, data: Any = None, files: Any = None) -> forms.ModelForm:
+    fields = [f for f in BASIC_FIELDS if f != "business_licence"]
+    form_class = forms.modelform_factory(Agency, fields=fields)
+    form = form_class(data, files, instance=agency)
+    form.fields["parent"].queryset = (  # type: ignore[attr-defined]
+        Agency.objects.filter(status=AgencyStatus.APPROVED).exclude(pk=agency.pk).order_by("name")
+    )
+    form.fields["business_licence__upload"] = forms.FileField(
+        label=_("营业执照扫描件"), required=False, help_text=_("PDF、JPEG 或 PNG")
+    )
+    StyledMixin.style(form)  # type: ignore[arg-type]
+    return form
+
+
+class CapabilityForm(StyledMixin, forms.Form):
+    """Which parameters of one catalog test item a site offers (T/CECS 4.1.1-6)."""
+
+    test_item = forms.ModelChoiceField(label=_("检测项目"), queryset=TestItem.objects.none())
+    parameters = forms.MultipleChoiceField(label=_("参数"), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, item: TestItem | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["test_item"].queryset = (  # type: ignore[attr-defined]
+            TestItem.objects.filter(enabled=True).select_related("specialty").order_by("specialty_id", "code")
+        )
+        if item is not None:
+            self.fields["parameters"].choices = [  # type: ignore[attr-defined]
+                (link.parameter_id, f"{link.parameter.name}（{link.get_level_display()}）")
+                for link in item.item_parameters.select_related("parameter").order_by("level", "parameter_id")
+            ]
+        self.style()
+
+
+class ReasonForm(StyledMixin, forms.Form):
+    reason = forms.CharField(label=_("意见或原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style()
+
+
+class ImportForm(StyledMixin, forms.Form):
+    file = forms.FileField(label=_("Excel 文件（.xlsx）"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style()
+
+
+class AgencyFilterForm(StyledMixin, forms.Form):
+    q = forms.CharField(label=_("名称或信用代码"), required=False)
+    status = forms.ChoiceField(label=_("审核状态"), required=False)
+    region = forms.ChoiceField(label=_("行政区划"), required=False)
+    specialty = forms.ChoiceField(label=_("检测专项"), required=False)
+    findings = forms.BooleanField(label=_("仅看有问题的机构"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("全部状态")), *AgencyStatus.choices]  # type: ignore[attr-defined]
+        self.fields["region"].choices = [("", _("全部行政区划")), *_city_choices()[1:]]  # type: ignore[attr-defined]
+        self.fields["q"].widget.attrs["placeholder"] = _("名称或统一社会信用代码")
+        self.fields["specialty"].choices = [("", _("全部专项"))] + [  # type: ignore[attr-defined]
+            (s.code, f"{s.official_no} {s.name}") for s in Specialty.objects.filter(enabled=True).order_by("code")
+        ]
+        self.style()
+
+
+class PublicFilterForm(AgencyFilterForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["status"]
+        del self.fields["findings"]

@@ -1,0 +1,392 @@
+"""Excel template, import and export of staff and equipment (issue 6 point 7).
+
+An import validates every row and reports each error by row number and column
+header; nothing is saved unless every row is valid (one transaction). A row whose ID
+number (staff) or equipment number (equipment) already exists in the agency updates
+that record; other rows create one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from inspecta.accounts.models import User
+from inspecta.core.masking import Audience, mask_id_number, mask_mobile
+from inspecta.core.models import Parameter, Specialty
+
+from . import services
+from .choices import Education, EquipmentStatus, Gender, TitleLevel
+from .models import Agency, Equipment, PostCertificate, Site, Staff
+
+MAX_ROWS = 5000
+MAX_BYTES = 5 * 1024 * 1024
+SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # model field, or "pc_*" for the staff row's post certificate
+    header: str
+    required: bool = False
+    choices: type[models.TextChoices] | None = None
+    kind: str = "text"  # text, date, int, multi_specialty, multi_parameter, site, specialty
+
+
+STAFF_COLUMNS = [
+    Column("name", "姓名", True),
+    Column("gender", "性别", choices=Gender),
+    Column("id_number", "身份证号码", True),
+    Column("mobile", "手机号码"),
+    Column("education", "学历", choices=Education),
+    Column("major", "专业"),
+    Column("title", "职称"),
+    Column("title_level", "职称等级", choices=TitleLevel),
+    Column("title_certificate_no", "职称证书号"),
+    Column("post", "职务/岗位"),
+    Column("hired_on", "入职日期", kind="date"),
+    Column("years_in_testing", "从事检测工作年限", kind="int"),
+    Column("site", "所在检测场所", kind="site"),
+    Column("specialties", "从事检测专项", kind="multi_specialty"),
+    Column("pc_number", "上岗证编号"),
+    Column("pc_category", "上岗证检测类别", kind="specialty"),
+    Column("pc_valid_until", "上岗证有效期至", kind="date"),
+    Column("pc_issuer", "上岗证发证机关"),
+]
+
+EQUIPMENT_COLUMNS = [
+    Column("asset_no", "设备编号", True),
+    Column("name", "设备名称", True),
+    Column("equipment_type", "设备类型"),
+    Column("model", "规格型号"),
+    Column("serial_no", "出厂编号"),
+    Column("manufacturer", "生产厂家"),
+    Column("measuring_range", "测量范围"),
+    Column("accuracy", "准确度等级/不确定度"),
+    Column("calibration_body", "检定/校准机构"),
+    Column("calibration_interval_months", "检定/校准周期（月）", kind="int"),
+    Column("calibrated_on", "检定/校准日期", kind="date"),
+    Column("calibration_valid_until", "检定/校准有效期至", kind="date"),
+    Column("site", "检测场所", kind="site"),
+    Column("parameters", "检测参数", kind="multi_parameter"),
+    Column("status", "设备状态", choices=EquipmentStatus),
+]
+
+KINDS = {"staff": STAFF_COLUMNS, "equipment": EQUIPMENT_COLUMNS}
+TITLES = {"staff": "检测人员", "equipment": "仪器设备"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _columns(kind: str) -> list[Column]:
+    if kind not in KINDS:
+        raise ValidationError(_("只能导入检测人员或仪器设备。"))
+    return KINDS[kind]
+
+
+def template_workbook(kind: str) -> bytes:
+    """The import template: the header row, drop-downs for coded columns, and a sheet
+    explaining each column."""
+
+    columns = _columns(kind)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = TITLES[kind]
+    sheet.append([c.header + ("*" if c.required else "") for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 2)
+        if column.choices is not None:
+            options = ",".join(str(label) for label in column.choices.labels)
+            validation = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True)
+            sheet.add_data_validation(validation)
+            validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
+    notes = book.create_sheet("说明")
+    notes.append(["列", "说明"])
+    for column in columns:
+        hint = {
+            "date": "日期，如 2025-06-30",
+            "int": "整数",
+            "site": "本机构已登记的检测场所名称",
+            "multi_specialty": "检测专项编码或名称，多个用顿号分隔，如 SP01、SP02",
+            "specialty": "检测专项编码或名称，如 SP01",
+            "multi_parameter": "检测参数编码（见资质目录），多个用顿号分隔，如 IP-0001、IP-0002",
+        }.get(column.kind, "")
+        if column.choices is not None:
+            hint = "可选：" + "、".join(str(label) for label in column.choices.labels)
+        notes.append([column.header + ("（必填）" if column.required else ""), hint])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _parse(column: Column, value: Any, agency: Agency) -> Any:
+    text = _cell_text(value)
+    if not text:
+        if column.required:
+            raise ValidationError(_("必填。"))
+        if column.kind.startswith("multi_"):
+            return []
+        return None if column.kind in ("date", "int", "site", "specialty") or column.choices else ""
+    if column.choices is not None:
+        for choice_value, label in column.choices.choices:
+            if text in (str(label), str(choice_value)):
+                return choice_value
+        raise ValidationError(
+            _("取值须为：%(options)s") % {"options": "、".join(str(label) for label in column.choices.labels)}
+        )
+    if column.kind == "date":
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(text.replace("/", "-"))
+        except ValueError as exc:
+            raise ValidationError(_("日期格式须为 2025-06-30。")) from exc
+    if column.kind == "int":
+        if not text.isdigit():
+            raise ValidationError(_("须为整数。"))
+        return int(text)
+    if column.kind == "site":
+        site = Site.objects.filter(agency=agency, name=text).first()
+        if site is None:
+            raise ValidationError(_("本机构没有名为“%(name)s”的检测场所。") % {"name": text})
+        return site.pk
+    if column.kind in ("specialty", "multi_specialty"):
+        codes = []
+        for token in SPLIT.split(text) if column.kind == "multi_specialty" else [text]:
+            found = Specialty.objects.filter(models.Q(code=token.upper()) | models.Q(name=token)).first()
+            if found is None:
+                raise ValidationError(_("检测专项“%(v)s”不存在。") % {"v": token})
+            codes.append(found.code)
+        return codes if column.kind == "multi_specialty" else codes[0]
+    if column.kind == "multi_parameter":
+        tokens = [t.upper() for t in SPLIT.split(text) if t]
+        known = set(Parameter.objects.filter(code__in=tokens).values_list("code", flat=True))
+        unknown = [t for t in tokens if t not in known]
+        if unknown:
+            raise ValidationError(_("检测参数编码不存在：%(v)s") % {"v": "、".join(unknown)})
+        return tokens
+    return text
+
+
+def _read_rows(upload: Any) -> list[tuple[int, list[Any]]]:
+    if getattr(upload, "size", 0) and upload.size > MAX_BYTES:
+        raise ValidationError(_("文件过大：不能超过 5 MB。"))
+    try:
+        book = load_workbook(upload, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ValidationError(_("无法读取文件：请上传由模板填写的 .xlsx 文件。")) from exc
+    sheet = book.worksheets[0]
+    rows = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number == 1:
+            continue
+        if not any(_cell_text(v) for v in values):
+            continue
+        rows.append((number, list(values)))
+        if len(rows) > MAX_ROWS:
+            raise ValidationError(_("一次最多导入 %(n)d 行。") % {"n": MAX_ROWS})
+    book.close()
+    return rows
+
+
+def import_rows(
+    *,
+    actor: User,
+    agency: Agency,
+    kind: str,
+    upload: Any,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] = iter,
+) -> ImportResult:
+    """Validate every row of an uploaded workbook; save all rows, or none."""
+
+    columns = _columns(kind)
+    services._require(actor, agency, "change")
+    services._require_editable(agency)
+    result = ImportResult()
+    parsed: list[tuple[int, dict[str, Any], int | None]] = []
+    seen: dict[str, int] = {}
+    by_field = {c.key: c.header for c in columns}
+    unique_key = "id_number" if kind == "staff" else "asset_no"
+    for number, values in progress(_read_rows(upload)):
+        data: dict[str, Any] = {}
+        row_ok = True
+        for index, column in enumerate(columns):
+            raw = values[index] if index < len(values) else None
+            try:
+                data[column.key] = _parse(column, raw, agency)
+            except ValidationError as exc:
+                row_ok = False
+                for message in exc.messages:
+                    result.errors.append(RowError(number, column.header, message))
+        if not row_ok:
+            continue
+        key = str(data[unique_key]).upper() if kind == "staff" else str(data[unique_key])
+        data[unique_key] = key
+        if key in seen:
+            result.errors.append(RowError(number, by_field[unique_key], _("与第 %(n)d 行重复。") % {"n": seen[key]}))
+            continue
+        seen[key] = number
+        certificate = {k[3:]: data.pop(k) for k in list(data) if k.startswith("pc_")}
+        if kind == "staff" and any(certificate.values()):
+            for name, header in (
+                ("number", "上岗证编号"),
+                ("category", "上岗证检测类别"),
+                ("valid_until", "上岗证有效期至"),
+            ):
+                if not certificate.get(name):
+                    result.errors.append(RowError(number, header, _("填写上岗证时必填。")))
+                    row_ok = False
+        data = {k: v for k, v in data.items() if v is not None or k in ("site",)}
+        if kind == "equipment" and not data.get("status"):
+            data.pop("status", None)
+        if kind == "staff" and not data.get("title_level"):
+            data.pop("title_level", None)
+        model = Staff if kind == "staff" else Equipment
+        existing = model._default_manager.filter(agency=agency, **{unique_key: key}).first()  # type: ignore[misc]
+        pk = existing.pk if existing is not None else None
+        try:
+            services._build(agency, kind, pk, data)
+        except ValidationError as exc:
+            row_ok = False
+            for name, messages in exc.message_dict.items():
+                for message in messages:
+                    result.errors.append(RowError(number, by_field.get(name, name), message))
+        if row_ok:
+            if certificate.get("number"):
+                data["_certificate"] = certificate
+            parsed.append((number, data, pk))
+    if not parsed and not result.errors:
+        result.errors.append(RowError(0, "", _("文件中没有数据行。")))
+    if result.errors:
+        return result
+    with transaction.atomic():
+        affected: set[int] = {agency.pk}
+        for _number, data, pk in parsed:
+            certificate = data.pop("_certificate", None)
+            instance = services._apply_save(actor=actor, agency=agency, kind=kind, pk=pk, data=data, recompute=False)
+            affected |= services._people_keys(instance)
+            if certificate:
+                current = PostCertificate.objects.filter(staff_id=instance.pk, number=certificate["number"]).first()
+                saved = services._apply_save(
+                    actor=actor,
+                    agency=agency,
+                    kind="post_certificate",
+                    pk=current.pk if current else None,
+                    data={"staff": instance.pk, **{k: v for k, v in certificate.items() if v}},
+                    recompute=False,
+                )
+                affected |= services._people_keys(saved)
+            if pk is None:
+                result.created += 1
+            else:
+                result.updated += 1
+        services._recompute(affected)
+    return result
+
+
+def export_workbook(*, agency: Agency, kind: str, audience: Audience) -> bytes:
+    """The agency's staff or equipment in the template's layout; personal numbers
+    masked for ``audience``."""
+
+    columns = _columns(kind)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = TITLES[kind]
+    sheet.append([c.header for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    if kind == "staff":
+        for staff in (
+            Staff.objects.filter(agency=agency, active=True)
+            .select_related("site")
+            .prefetch_related("specialties", "post_certificates")
+        ):
+            cert = staff.post_certificates.all()[0] if staff.post_certificates.all() else None
+            sheet.append(
+                [
+                    staff.name,
+                    staff.get_gender_display() if staff.gender else "",
+                    mask_id_number(staff.id_number, audience),
+                    mask_mobile(staff.mobile, audience),
+                    staff.get_education_display() if staff.education else "",
+                    staff.major,
+                    staff.title,
+                    staff.get_title_level_display(),
+                    staff.title_certificate_no,
+                    staff.post,
+                    staff.hired_on,
+                    staff.years_in_testing,
+                    staff.site.name if staff.site else "",
+                    "、".join(s.code for s in staff.specialties.all()),
+                    cert.number if cert else "",
+                    cert.category_id if cert else "",
+                    cert.valid_until if cert else None,
+                    cert.issuer if cert else "",
+                ]
+            )
+    else:
+        for item in Equipment.objects.filter(agency=agency).select_related("site").prefetch_related("parameters"):
+            sheet.append(
+                [
+                    item.asset_no,
+                    item.name,
+                    item.equipment_type,
+                    item.model,
+                    item.serial_no,
+                    item.manufacturer,
+                    item.measuring_range,
+                    item.accuracy,
+                    item.calibration_body,
+                    item.calibration_interval_months,
+                    item.calibrated_on,
+                    item.calibration_valid_until,
+                    item.site.name if item.site else "",
+                    "、".join(p.code for p in item.parameters.all()),
+                    item.get_status_display(),
+                ]
+            )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,139 @@
+"""The registry API and the public list (CONTRACT §6a; issue 6 points 4, 9, 10)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inspecta.core.testing.access import assert_gets_nothing, login_verified
+from inspecta.registry.models import Equipment, Staff
+
+from .factories import approved, fill, id_number, register
+
+pytestmark = pytest.mark.django_db
+
+
+def test_public_list_shows_approved_with_no_personal_numbers(client, tree):
+    agency, _admin = approved(tree, 11)
+    draft, draft_admin = register(12)
+    fill(draft, draft_admin, seed=12)
+    response = client.get("/api/v1/public/agencies")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1 and len(body["items"]) == 1
+    item = body["items"][0]
+    assert item["name"] == agency.name and item["credit_code"] == agency.credit_code
+    assert item["region"]["code"] == "440100"
+    assert item["cma"]["status"] == "valid"
+    assert [s["code"] for s in item["specialties"]] == ["SP01"]
+    assert item["qualifications"][0]["specialties"][0]["code"] == "SP01"
+    assert item["legal_representative"].endswith("*")
+    text = response.content.decode()
+    for staff in Staff.objects.filter(agency=agency):
+        assert staff.id_number not in text and staff.mobile not in text and staff.name not in text
+    # searchable by region and specialty
+    assert client.get("/api/v1/public/agencies?region=440300").json()["count"] == 0
+    assert client.get("/api/v1/public/agencies?region=440000").json()["count"] == 1
+    assert client.get("/api/v1/public/agencies?specialty=SP04").json()["count"] == 0
+    assert client.get("/api/v1/public/agencies?specialty=SP01").json()["count"] == 1
+    assert client.get(f"/api/v1/public/agencies/{agency.pk}").json()["name"] == agency.name
+    assert client.get(f"/api/v1/public/agencies/{draft.pk}").status_code == 404
+    bad = client.get("/api/v1/public/agencies?region=44")
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"
+
+
+def test_public_page_lists_and_masks(client, tree):
+    agency, _admin = approved(tree, 13)
+    response = client.get("/agencies/?region=440100&specialty=SP01")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert agency.name in html and agency.credit_code in html
+    for staff in Staff.objects.filter(agency=agency):
+        assert staff.id_number not in html
+    assert agency.name not in client.get("/agencies/?region=440300").content.decode()
+
+
+def test_other_city_supervisor_cannot_see_submission(client, tree):
+    agency, admin = register(14)
+    records = fill(agency, admin, seed=14)
+    client.force_login(admin)
+    assert client.post(f"/api/v1/registry/agencies/{agency.pk}/submit").status_code == 200
+    secret = records["staff"].id_number
+    login_verified(client, tree["sz_supervisor"])
+    assert_gets_nothing(
+        client,
+        [
+            f"/api/v1/registry/agencies/{agency.pk}",
+            f"/api/v1/registry/agencies/{agency.pk}/staff",
+            f"/registry/{agency.pk}/",
+            f"/registry/{agency.pk}/staff/",
+        ],
+        secrets=[secret, agency.name],
+    )
+    listing = client.get("/api/v1/registry/agencies").json()
+    assert agency.pk not in [a["id"] for a in listing["items"]]
+    assert agency.name not in client.get("/registry/").content.decode()
+    assert (
+        client.post(f"/api/v1/registry/agencies/{agency.pk}/approve", "{}", content_type="application/json").status_code
+        == 404
+    )
+    # the registration region's supervisor sees it in full and approves
+    login_verified(client, tree["gz_supervisor"])
+    staff = client.get(f"/api/v1/registry/agencies/{agency.pk}/staff").json()
+    assert staff[0]["id_number"] == secret
+    response = client.post(f"/api/v1/registry/agencies/{agency.pk}/approve", "{}", content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == "approved"
+    # the province sees it, masked 6 + 4
+    login_verified(client, tree["gd_admin"])
+    staff = client.get(f"/api/v1/registry/agencies/{agency.pk}/staff").json()
+    assert staff[0]["id_number"] == secret[:6] + "********" + secret[-4:]
+    assert (
+        client.post(
+            f"/api/v1/registry/agencies/{agency.pk}/return",
+            json.dumps({"reason": "x"}),
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+
+
+def test_bad_input_is_4xx_and_changes_nothing(client, tree):
+    agency, admin = register(15)
+    client.force_login(admin)
+    url = f"/api/v1/registry/agencies/{agency.pk}/staff"
+    response = client.post(
+        url, json.dumps({"name": "张三", "id_number": "440106198501010001"}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert "id_number" in response.json()["error"]["details"]["fields"]
+    response = client.post(url, json.dumps({"name": "张三"}), content_type="application/json")
+    assert response.status_code == 422
+    response = client.post(
+        url, json.dumps({"name": "张三", "id_number": id_number(1), "site": 999999}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    response = client.post(
+        f"/api/v1/registry/agencies/{agency.pk}/equipment",
+        json.dumps({"asset_no": "E1", "name": "x", "parameters": ["NOPE"]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    response = client.post(f"/api/v1/registry/agencies/{agency.pk}/submit")
+    assert response.status_code == 400  # nothing filled in
+    assert not Staff.objects.filter(agency=agency).exists() and not Equipment.objects.filter(agency=agency).exists()
+    other, _other_admin = register(16)
+    response = client.post(
+        f"/api/v1/registry/agencies/{other.pk}/staff",
+        json.dumps({"name": "张三", "id_number": id_number(1)}),
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    assert not Staff.objects.exists()
+
+
+def test_openapi_documents_registry(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/public/agencies" in schema["paths"]
+    assert "/api/v1/registry/agencies/{agency_id}/staff" in schema["paths"]

@@ -1,0 +1,676 @@
+"""Pages of the agency registry: public registration and list, the agency's own pages,
+and the authorities' review pages. Views parse, authorise, call one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from inspecta.accounts.models import User
+from inspecta.core.audit import history_rows
+from inspecta.core.forms import apply_validation_error
+from inspecta.core.masking import Audience, mask_id_number, mask_mobile
+
+from . import imports, selectors, services
+from .api import public_items
+from .choices import ChangeRequestStatus
+from .forms import (
+    KIND_FIELDS,
+    KIND_MODELS,
+    AgencyFilterForm,
+    CapabilityForm,
+    ImportForm,
+    PublicFilterForm,
+    ReasonForm,
+    RegistrationForm,
+    agency_form,
+    attachment_fields,
+    record_form,
+)
+from .models import (
+    Agency,
+    AgencyCertificate,
+    AgencyHead,
+    Attachment,
+    ChangeRequest,
+    Equipment,
+    Finding,
+    OtherCertificate,
+    OutputValue,
+    PostCertificate,
+    QualificationCertificate,
+    Signatory,
+    Site,
+    SiteCapability,
+    Staff,
+)
+
+# --- sections: one table per kind of record ------------------------------------------
+
+Cell = Callable[[Any, Audience], Any]
+
+
+def _date(value: Any) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _names(manager: Any) -> str:
+    return "、".join(str(x) for x in manager.all()) or "—"
+
+
+SECTIONS: dict[str, tuple[Any, list[tuple[Any, Cell]]]] = {
+    "head": (
+        gettext_lazy("机构负责人"),
+        [
+            (gettext_lazy("职责"), lambda o, a: o.get_role_display()),
+            (gettext_lazy("姓名"), lambda o, a: o.name),
+            (gettext_lazy("身份证号"), lambda o, a: mask_id_number(o.id_number, a)),
+            (gettext_lazy("移动电话"), lambda o, a: mask_mobile(o.mobile, a)),
+            (gettext_lazy("职务"), lambda o, a: o.position),
+            (gettext_lazy("职称"), lambda o, a: o.title),
+        ],
+    ),
+    "site": (
+        gettext_lazy("检测场所"),
+        [
+            (gettext_lazy("场所名称"), lambda o, a: o.name),
+            (gettext_lazy("地址"), lambda o, a: o.address),
+            (gettext_lazy("检测能力（参数数）"), lambda o, a: o.capabilities.count()),
+        ],
+    ),
+    "staff": (
+        gettext_lazy("检测人员"),
+        [
+            (gettext_lazy("姓名"), lambda o, a: o.name),
+            (gettext_lazy("身份证号码"), lambda o, a: mask_id_number(o.id_number, a)),
+            (gettext_lazy("手机号码"), lambda o, a: mask_mobile(o.mobile, a)),
+            (gettext_lazy("职称"), lambda o, a: f"{o.title} {o.get_title_level_display()}".strip()),
+            (gettext_lazy("检测场所"), lambda o, a: o.site or "—"),
+            (gettext_lazy("从事检测专项"), lambda o, a: _names(o.specialties)),
+            (gettext_lazy("在职"), lambda o, a: _("是") if o.active else _("离职 %(d)s") % {"d": _date(o.left_on)}),
+        ],
+    ),
+    "post_certificate": (
+        gettext_lazy("上岗证"),
+        [
+            (gettext_lazy("人员"), lambda o, a: o.staff.name),
+            (gettext_lazy("证书编号"), lambda o, a: o.number),
+            (gettext_lazy("检测类别"), lambda o, a: o.category),
+            (gettext_lazy("检测等级"), lambda o, a: o.level),
+            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
+        ],
+    ),
+    "other_certificate": (
+        gettext_lazy("其他证书"),
+        [
+            (gettext_lazy("人员"), lambda o, a: o.staff.name),
+            (gettext_lazy("证书类别"), lambda o, a: o.get_kind_display()),
+            (gettext_lazy("证书编号"), lambda o, a: o.number),
+            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
+        ],
+    ),
+    "equipment": (
+        gettext_lazy("仪器设备"),
+        [
+            (gettext_lazy("设备编号"), lambda o, a: o.asset_no),
+            (gettext_lazy("设备名称"), lambda o, a: o.name),
+            (gettext_lazy("规格型号"), lambda o, a: o.model),
+            (gettext_lazy("检测场所"), lambda o, a: o.site or "—"),
+            (gettext_lazy("检定/校准有效期至"), lambda o, a: _date(o.calibration_valid_until)),
+            (gettext_lazy("检测参数"), lambda o, a: _names(o.parameters)),
+            (gettext_lazy("状态"), lambda o, a: o.get_status_display()),
+        ],
+    ),
+    "signatory": (
+        gettext_lazy("报告批准人"),
+        [
+            (gettext_lazy("姓名"), lambda o, a: o.staff.name),
+            (gettext_lazy("职务"), lambda o, a: o.position),
+            (gettext_lazy("签字范围"), lambda o, a: _names(o.scope)),
+            (gettext_lazy("检测场所"), lambda o, a: o.site or "—"),
+        ],
+    ),
+    "qualification": (
+        gettext_lazy("资质证书"),
+        [
+            (gettext_lazy("证书编号"), lambda o, a: o.number),
+            (gettext_lazy("资质类别"), lambda o, a: o.grade),
+            (gettext_lazy("检测类别"), lambda o, a: _names(o.specialties)),
+            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
+        ],
+    ),
+    "certificate": (
+        gettext_lazy("CMA/CNAS 证书"),
+        [
+            (gettext_lazy("证书类别"), lambda o, a: o.get_kind_display()),
+            (gettext_lazy("证书编号"), lambda o, a: o.number),
+            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
+        ],
+    ),
+    "output_value": (
+        gettext_lazy("产值"),
+        [
+            (gettext_lazy("年度"), lambda o, a: o.year),
+            (gettext_lazy("季度"), lambda o, a: o.quarter),
+            (gettext_lazy("产值（元）"), lambda o, a: o.amount),
+        ],
+    ),
+}
+
+SECTION_QUERYSETS: dict[str, Callable[[Agency], Any]] = {
+    "head": lambda ag: AgencyHead.objects.filter(agency=ag),
+    "site": lambda ag: Site.objects.filter(agency=ag).prefetch_related("capabilities"),
+    "staff": lambda ag: Staff.objects.filter(agency=ag).select_related("site").prefetch_related("specialties"),
+    "post_certificate": lambda ag: PostCertificate.objects.filter(agency=ag).select_related("staff", "category"),
+    "other_certificate": lambda ag: OtherCertificate.objects.filter(agency=ag).select_related("staff"),
+    "equipment": lambda ag: Equipment.objects.filter(agency=ag).select_related("site").prefetch_related("parameters"),
+    "signatory": lambda ag: (
+        Signatory.objects.filter(agency=ag).select_related("staff", "site").prefetch_related("scope")
+    ),
+    "qualification": lambda ag: QualificationCertificate.objects.filter(agency=ag).prefetch_related("specialties"),
+    "certificate": lambda ag: AgencyCertificate.objects.filter(agency=ag),
+    "output_value": lambda ag: OutputValue.objects.filter(agency=ag),
+}
+
+
+def _agency(request: HttpRequest, pk: int, action: str = "view") -> Agency:
+    agency = selectors.agency_get(actor=request.user, pk=pk)  # type: ignore[arg-type]
+    if action != "view" and not Agency.objects.restrict(request.user, action).filter(pk=pk).exists():
+        raise PermissionDenied(_("无权执行该操作。"))
+    return agency
+
+
+def _section(kind: str) -> tuple[Any, list[tuple[Any, Cell]]]:
+    if kind not in SECTIONS:
+        raise Http404
+    return SECTIONS[kind]
+
+
+def _context(request: HttpRequest, agency: Agency, **extra: Any) -> dict[str, Any]:
+    return {
+        "agency": agency,
+        "sections": [(k, v[0]) for k, v in SECTIONS.items()],
+        "can_change": selectors.may_change(request.user, agency),
+        "can_review": selectors.may_review(request.user, agency),
+        "audience": selectors.audience_for(request.user, agency),
+        **extra,
+    }
+
+
+# --- public -----------------------------------------------------------------------------
+
+
+def register_view(request: HttpRequest) -> HttpResponse:
+    """Self-registration of a testing agency (Guangdong 附件2 一(一), 二(一))."""
+
+    form = RegistrationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                agency = services.agency_register(
+                    credit_code=data["credit_code"],
+                    name=data["name"],
+                    region_code=data["region_code"],
+                    contact_name=data["contact_name"],
+                    contact_mobile=data["contact_mobile"],
+                    email=data["email"],
+                    username=data["username"],
+                    password=data["password"],
+                    out_of_province=data["out_of_province"],
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc, default_field="password")
+                status = 400
+            else:
+                user = User.objects.get(username=data["username"])
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("注册成功。请完善机构信息并提交审核；审核通过前不能开展检测业务。"))
+                return redirect("registry:agency_detail", pk=agency.pk)
+        else:
+            status = 400
+    return render(request, "registry/register.html", {"form": form}, status=status)
+
+
+def public_list_view(request: HttpRequest) -> HttpResponse:
+    """Approved agencies, for everyone (CONTRACT §6a; Guangdong 附件2 一(四))."""
+
+    form = PublicFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.public_agency_list(
+        region=filters.get("region") or "", specialty=filters.get("specialty") or "", q=(filters.get("q") or "").strip()
+    ).prefetch_related("agencyhead_set")
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    items = public_items(list(page))
+    return render(request, "registry/public_list.html", {"form": form, "page": page, "items": items})
+
+
+def public_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = selectors.public_agency_list().prefetch_related("agencyhead_set").filter(pk=pk).first()
+    if agency is None:
+        raise Http404(_("检测机构不存在或未通过审核。"))
+    item = public_items([agency])[0]
+    sites = Site.objects.filter(agency=agency).prefetch_related(
+        models.Prefetch(
+            "capabilities",
+            queryset=SiteCapability.objects.select_related(
+                "item_parameter__test_item__specialty", "item_parameter__parameter"
+            ),
+        )
+    )
+    return render(request, "registry/public_detail.html", {"item": item, "sites": sites})
+
+
+# --- agency pages -----------------------------------------------------------------------
+
+
+@login_required
+def agency_list_view(request: HttpRequest) -> HttpResponse:
+    """Authorities: the agencies of their region, with open findings; an agency user
+    goes straight to their own agency."""
+
+    own = selectors.agency_of(request.user)
+    if own is not None:
+        return redirect("registry:agency_detail", pk=own.pk)
+    form = AgencyFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.agency_list(actor=request.user, filters=filters), 30).get_page(  # type: ignore[arg-type]
+        request.GET.get("page")
+    )
+    template = "registry/_agency_rows.html" if request.headers.get("HX-Request") else "registry/agency_list.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@login_required
+def findings_view(request: HttpRequest) -> HttpResponse:
+    """Open conformity findings of every agency in the user's scope (authority list)."""
+
+    qs = (
+        Finding.objects.restrict(request.user)
+        .filter(resolved_at__isnull=True)
+        .select_related("agency")
+        .order_by("severity", "agency__name", "rule", "pk")
+    )
+    rule = request.GET.get("rule") or ""
+    if rule:
+        qs = qs.filter(rule=rule)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    from .choices import FindingRule
+
+    return render(request, "registry/findings.html", {"page": page, "rules": FindingRule.choices, "rule": rule})
+
+
+@login_required
+def agency_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = _agency(request, pk)
+    audience = selectors.audience_for(request.user, agency)
+    heads = AgencyHead.objects.filter(agency=agency).order_by("role")
+    context = _context(
+        request,
+        agency,
+        heads=[(h, mask_id_number(h.id_number, audience), mask_mobile(h.mobile, audience)) for h in heads],
+        findings=selectors.open_findings(agency),
+        changes=ChangeRequest.objects.filter(agency=agency).select_related("submitted_by", "reviewed_by")[:20],
+        reviews=agency.reviews.select_related("actor")[:20],
+        versions=agency.versions.select_related("approved_by")[:10],
+        branches=agency.branches.all(),
+        problems=services.submission_problems(agency) if agency.status in ("draft", "returned") else [],
+        reason_form=ReasonForm(),
+        pending=ChangeRequestStatus.SUBMITTED,
+        section_counts=[(kind, SECTIONS[kind][0], SECTION_QUERYSETS[kind](agency).count()) for kind in SECTIONS],
+    )
+    return render(request, "registry/agency_detail.html", context)
+
+
+@login_required
+def agency_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = _agency(request, pk, "change")
+    form = agency_form(agency, request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        form = agency_form(Agency.objects.get(pk=agency.pk), request.POST, request.FILES)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if not k.endswith("__upload")}
+            uploads = {"business_licence": form.cleaned_data.get("business_licence__upload")}
+            try:
+                services.agency_update(actor=request.user, agency=agency, data=data, uploads=uploads)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                apply_validation_error(form, exc)  # type: ignore[arg-type]
+                status = 400
+            else:
+                messages.success(request, _("已保存，修改已记入审计日志。"))
+                return redirect("registry:agency_detail", pk=agency.pk)
+        else:
+            status = 400
+    return render(
+        request, "registry/record_form.html", _context(request, agency, form=form, title=_("基本信息")), status=status
+    )
+
+
+@login_required
+def section_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    agency = _agency(request, pk)
+    title, columns = _section(kind)
+    audience = selectors.audience_for(request.user, agency)
+    rows = [(obj, [cell(obj, audience) for _label, cell in columns]) for obj in SECTION_QUERYSETS[kind](agency)]
+    return render(
+        request,
+        "registry/section.html",
+        _context(
+            request,
+            agency,
+            kind=kind,
+            title=title,
+            headers=[label for label, _cell in columns],
+            rows=rows,
+            importable=kind in imports.KINDS,
+        ),
+    )
+
+
+@login_required
+def record_edit_view(request: HttpRequest, pk: int, kind: str, record: int | None = None) -> HttpResponse:
+    agency = _agency(request, pk, "change")
+    title, _columns = _section(kind)
+    model = KIND_MODELS[kind]
+    instance = None
+    if record is not None:
+        instance = model._default_manager.filter(agency=agency, pk=record).first()  # type: ignore[misc]
+        if instance is None:
+            raise Http404
+    form = record_form(kind, agency, instance, request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = {name: form.cleaned_data.get(name) for name in KIND_FIELDS[kind]}
+            uploads: dict[str, Any] = {
+                name: form.cleaned_data.get(f"{name}__upload") for name in attachment_fields(model)
+            }
+            try:
+                result = services.record_save(
+                    actor=request.user,  # type: ignore[arg-type]
+                    agency=agency,
+                    kind=kind,
+                    pk=record,
+                    data=data,
+                    uploads=uploads,
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc)  # type: ignore[arg-type]
+                status = 400
+            else:
+                if isinstance(result, ChangeRequest):
+                    messages.info(request, _("已提交关键信息变更申请，审核通过后生效；在此之前原信息继续有效。"))
+                else:
+                    messages.success(request, _("已保存，修改已记入审计日志。"))
+                return redirect("registry:section", pk=agency.pk, kind=kind)
+        else:
+            status = 400
+    return render(
+        request,
+        "registry/record_form.html",
+        _context(
+            request, agency, form=form, title=title, kind=kind, instance=instance, is_key=kind in services.KEY_KINDS
+        ),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def record_delete_view(request: HttpRequest, pk: int, kind: str, record: int) -> HttpResponse:
+    agency = _agency(request, pk, "change")
+    _section(kind)
+    try:
+        change = services.record_delete(actor=request.user, agency=agency, kind=kind, pk=record)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        if change is not None:
+            messages.info(request, _("已提交关键信息变更申请，审核通过后生效。"))
+        else:
+            messages.success(request, _("已删除（人员标记为离职），记入审计日志。"))
+    return redirect("registry:section", pk=agency.pk, kind=kind)
+
+
+@login_required
+def capability_view(request: HttpRequest, pk: int, site: int) -> HttpResponse:
+    """Choose, per test item of the catalog, the parameters a site offers."""
+
+    agency = _agency(request, pk)
+    site_obj = Site.objects.filter(agency=agency, pk=site).first()
+    if site_obj is None:
+        raise Http404
+    item = None
+    item_code = request.POST.get("test_item") or request.GET.get("test_item")
+    if item_code:
+        from inspecta.core.models import TestItem
+
+        item = TestItem.objects.filter(pk=item_code, enabled=True).first()
+    current = set(
+        SiteCapability.objects.filter(site=site_obj, item_parameter__test_item=item).values_list(
+            "item_parameter__parameter_id", flat=True
+        )
+    )
+    form = CapabilityForm(request.POST or None, item=item, initial={"test_item": item, "parameters": sorted(current)})
+    status = 200
+    if request.method == "POST":
+        if not selectors.may_change(request.user, agency):
+            raise PermissionDenied(_("无权修改该检测机构的信息。"))
+        if form.is_valid():
+            try:
+                change = services.capability_set(
+                    actor=request.user,  # type: ignore[arg-type]
+                    agency=agency,
+                    site_id=site_obj.pk,
+                    test_item=form.cleaned_data["test_item"].pk,
+                    parameters=list(form.cleaned_data["parameters"]),
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc, default_field="parameters")
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("已提交关键信息变更申请，审核通过后生效。") if change is not None else _("检测能力已保存。"),
+                )
+                return redirect(
+                    f"{reverse('registry:capabilities', args=[agency.pk, site_obj.pk])}?test_item={item_code}"
+                )
+        else:
+            status = 400
+    capabilities = SiteCapability.objects.filter(site=site_obj).select_related(
+        "item_parameter__test_item__specialty", "item_parameter__parameter"
+    )
+    return render(
+        request,
+        "registry/capabilities.html",
+        _context(request, agency, site=site_obj, form=form, item=item, capabilities=capabilities),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def review_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Submit (agency admin); approve or return with reasons (registration-region authority)."""
+
+    agency = _agency(request, pk)
+    form = ReasonForm(request.POST)
+    reason = form.data.get("reason", "")
+    actor: Any = request.user
+    try:
+        if action == "submit":
+            services.agency_submit(actor=actor, agency=agency)
+            messages.success(request, _("已提交审核。"))
+        elif action == "approve":
+            services.agency_approve(actor=actor, agency=agency, reason=reason)
+            messages.success(request, _("已审核通过，并记入存证日志。"))
+        elif action == "return":
+            services.agency_return(actor=actor, agency=agency, reason=reason)
+            messages.success(request, _("已退回。"))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("registry:agency_detail", pk=agency.pk)
+    if not Agency.objects.restrict(request.user).filter(pk=agency.pk).exists():
+        return redirect("registry:agency_list")
+    return redirect("registry:agency_detail", pk=agency.pk)
+
+
+@login_required
+@require_POST
+def change_review_view(request: HttpRequest, change: int, action: str) -> HttpResponse:
+    obj = ChangeRequest.objects.restrict(request.user).select_related("agency").filter(pk=change).first()
+    if obj is None:
+        raise Http404
+    reason = request.POST.get("reason", "")
+    actor: Any = request.user
+    try:
+        if action == "approve":
+            services.change_request_approve(actor=actor, change=obj, reason=reason)
+            messages.success(request, _("变更已通过并生效，新版本已记入存证日志。"))
+        elif action == "return":
+            services.change_request_return(actor=actor, change=obj, reason=reason)
+            messages.success(request, _("变更申请已退回。"))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    return redirect("registry:agency_detail", pk=obj.agency_id)
+
+
+def _require_full(request: HttpRequest, agency: Agency) -> None:
+    """History shows every value as stored, personal numbers included: only for those
+    who see them in full (the agency and its reviewing authority)."""
+
+    if selectors.audience_for(request.user, agency) != Audience.FULL:
+        raise PermissionDenied(_("变更历史含未脱敏的个人信息，仅本机构及其审核部门可查看。"))
+
+
+@login_required
+def history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = _agency(request, pk)
+    _require_full(request, agency)
+    return render(
+        request,
+        "generic/history.html",
+        {"object": agency, "rows": history_rows(agency), "back": reverse("registry:agency_detail", args=[pk])},
+    )
+
+
+@login_required
+def record_history_view(request: HttpRequest, pk: int, kind: str, record: int) -> HttpResponse:
+    """Every change of one record: who, when, before and after."""
+
+    agency = _agency(request, pk)
+    _require_full(request, agency)
+    _section(kind)
+    obj = KIND_MODELS[kind]._default_manager.filter(agency=agency, pk=record).first()  # type: ignore[misc]
+    if obj is None:
+        raise Http404
+    back = reverse("registry:section", args=[pk, kind])
+    return render(request, "generic/history.html", {"object": obj, "rows": history_rows(obj), "back": back})
+
+
+@login_required
+def attachment_view(request: HttpRequest, pk: int) -> FileResponse:
+    """A stored scan or photo, only to users who may see its agency."""
+
+    attachment = Attachment.objects.restrict(request.user).filter(pk=pk).first()
+    if attachment is None:
+        raise Http404
+    handle = default_storage.open(attachment.file.name, "rb")
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(attachment.original_name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name or "file")
+
+
+# --- Excel -------------------------------------------------------------------------------
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def import_template_view(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in imports.KINDS:
+        raise Http404
+    response = HttpResponse(imports.template_workbook(kind), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename={kind}-template.xlsx"
+    return response
+
+
+@login_required
+def import_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    agency = _agency(request, pk, "change")
+    if kind not in imports.KINDS:
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = imports.import_rows(
+                    actor=request.user,  # type: ignore[arg-type]
+                    agency=agency,
+                    kind=kind,
+                    upload=form.cleaned_data["file"],
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc, default_field="file")
+                status = 400
+            else:
+                if result.ok:
+                    messages.success(
+                        request,
+                        _("导入完成：新增 %(c)d 条，更新 %(u)d 条。") % {"c": result.created, "u": result.updated},
+                    )
+                    return redirect("registry:section", pk=agency.pk, kind=kind)
+                status = 400
+        else:
+            status = 400
+    return render(
+        request,
+        "registry/import.html",
+        _context(request, agency, form=form, result=result, kind=kind, title=imports.TITLES[kind]),
+        status=status,
+    )
+
+
+@login_required
+def export_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    agency = _agency(request, pk)
+    if kind not in imports.KINDS:
+        raise Http404
+    content = imports.export_workbook(agency=agency, kind=kind, audience=selectors.audience_for(request.user, agency))
+    response = HttpResponse(content, content_type=XLSX)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f"attachment; filename={kind}-{agency.pk}-{stamp}.xlsx"
+    return response
