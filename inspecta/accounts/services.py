@@ -259,39 +259,33 @@ def end_sessions(user: User) -> int:
     return deleted
 
 
+def _set_active(*, actor: User, user: User, active: bool, request: HttpRequest | None) -> User:
+    _require_manage(actor, user)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    log_append(kind=LogKind.ACCOUNT_STATUS_CHANGE, record=user)
+    if not active:
+        end_sessions(user)
+    auth_event_record(
+        kind=AuthEventKind.ACCOUNT_ENABLED if active else AuthEventKind.ACCOUNT_DISABLED,
+        username=user.username,
+        user=user,
+        request=request,
+        detail=f"by {actor.username}",
+    )
+    return user
+
+
 @transaction.atomic
 def user_disable(*, actor: User, user: User, request: HttpRequest | None = None) -> User:
     """Disable an account and end its sessions at once."""
 
-    _require_manage(actor, user)
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    log_append(kind=LogKind.ACCOUNT_STATUS_CHANGE, record=user)
-    end_sessions(user)
-    auth_event_record(
-        kind=AuthEventKind.ACCOUNT_DISABLED,
-        username=user.username,
-        user=user,
-        request=request,
-        detail=f"by {actor.username}",
-    )
-    return user
+    return _set_active(actor=actor, user=user, active=False, request=request)
 
 
 @transaction.atomic
 def user_enable(*, actor: User, user: User, request: HttpRequest | None = None) -> User:
-    _require_manage(actor, user)
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    log_append(kind=LogKind.ACCOUNT_STATUS_CHANGE, record=user)
-    auth_event_record(
-        kind=AuthEventKind.ACCOUNT_ENABLED,
-        username=user.username,
-        user=user,
-        request=request,
-        detail=f"by {actor.username}",
-    )
-    return user
+    return _set_active(actor=actor, user=user, active=True, request=request)
 
 
 @transaction.atomic
