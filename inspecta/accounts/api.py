@@ -23,6 +23,7 @@ class OrganisationOut(Schema):
     level: str
     region: str
     parent_id: int | None
+    log_index: int | None = Field(None, description="透明日志中最新条目的序号；待入树时为空")
 
     @staticmethod
     def resolve_region(obj: Organisation) -> str:
@@ -37,6 +38,7 @@ class UserOut(Schema):
     roles: list[str]
     is_active: bool
     date_joined: datetime
+    log_index: int | None = Field(None, description="透明日志中最新条目的序号；待入树时为空")
 
     @staticmethod
     def resolve_roles(obj: User) -> list[str]:
@@ -61,7 +63,7 @@ class UserCreateIn(Schema):
 
 @router.get("/me", response=UserOut, summary="当前用户")
 def me(request: AuthedRequest) -> User:
-    return request.auth  # type: ignore[return-value]
+    return selectors.user_get(actor=request.auth, pk=request.auth.pk)
 
 
 @router.get("/users", response=list[UserOut], summary="账号列表（本人管理范围）")

@@ -13,7 +13,18 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-EXEMPT_PREFIXES = ("/static/", "/healthz", "/readyz", "/i18n/", "/v/", "/api/v1/public/", "/agencies/", "/register/")
+EXEMPT_PREFIXES = (
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/i18n/",
+    "/v/",
+    "/api/v1/public/",
+    "/agencies/",
+    "/register/",
+    "/log/",
+    "/api/v1/log/",
+)
 
 
 def is_verified(request: HttpRequest) -> bool:

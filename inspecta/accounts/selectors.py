@@ -24,7 +24,9 @@ def user_list(*, actor: User, filters: dict[str, Any] | None = None) -> QuerySet
         qs = qs.filter(organisation=org)
     if filters.get("is_active") in ("0", "1"):
         qs = qs.filter(is_active=filters["is_active"] == "1")
-    return qs.order_by("organisation__tree_path", "username")
+    from inspecta.ledger.selectors import with_log_index
+
+    return with_log_index(qs).order_by("organisation__tree_path", "username")
 
 
 def user_get(*, actor: User, pk: int) -> User:
@@ -34,7 +36,10 @@ def user_get(*, actor: User, pk: int) -> User:
 
 
 def organisation_list(*, actor: User, action: str = "view") -> QuerySet[Organisation]:
-    return Organisation.objects.restrict(actor, action).select_related("region", "parent").order_by("tree_path", "name")
+    from inspecta.ledger.selectors import with_log_index
+
+    qs = Organisation.objects.restrict(actor, action).select_related("region", "parent")
+    return with_log_index(qs).order_by("tree_path", "name")
 
 
 def organisation_get(*, actor: User, pk: int) -> Organisation:

@@ -25,9 +25,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": _("资质目录"), "url": reverse("core:catalog"), "icon": "list"})
         if user.is_operator or user.is_regulator or user.has_role("agency_admin", "authority_admin"):
             items.append({"label": _("数据交换"), "url": reverse("exchange:client_list"), "icon": "exchange"})
-        items.append({"label": _("接口文档"), "url": "/api/v1/docs", "icon": "api"})
+    else:
+        items.append({"label": _("检测机构名录"), "url": reverse("registry_public:agency_list"), "icon": "building"})
+        items.append({"label": _("机构注册"), "url": reverse("registry_public:register"), "icon": "plus"})
+        items.append({"label": _("登录"), "url": reverse("accounts:login"), "icon": "login"})
+    footer_links = [
+        {"label": _("透明日志"), "url": "/log/"},
+        {"label": _("检测机构名录"), "url": "/agencies/"},
+        {"label": _("接口文档"), "url": "/api/v1/docs"},
+    ]
     return {
         "nav_items": items,
+        "footer_links": footer_links,
         "node_level": settings.INSPECTA_NODE_LEVEL,
         "node_region": settings.INSPECTA_NODE_REGION,
     }

@@ -3,6 +3,8 @@ carry ids, roles and hashes, never personal data, so these reads take no actor."
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from .models import AuditFinding, Checkpoint, Entry, SigningKey
@@ -51,3 +53,19 @@ def signing_keys() -> models.QuerySet[SigningKey]:
 
 def findings_open(limit: int = 50) -> list[AuditFinding]:
     return list(AuditFinding.objects.order_by("-created_at", "-pk")[:limit])
+
+
+def with_log_index(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """Annotate each row with ``log_index``: the index of its latest sequenced entry, in the
+    same query (CONTRACT §5: every logged record shows its ``log_index`` in the API)."""
+
+    from django.db.models import CharField, OuterRef, Subquery
+    from django.db.models.functions import Cast
+
+    label = queryset.model._meta.label_lower
+    latest = (
+        Entry.objects.filter(record_type=label, record_id=Cast(OuterRef("pk"), CharField()), index__isnull=False)
+        .order_by("-index")
+        .values("index")[:1]
+    )
+    return queryset.annotate(log_index=Subquery(latest))

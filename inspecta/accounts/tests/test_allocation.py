@@ -259,3 +259,16 @@ def test_city_admin_creates_station_through_page(client, tree):
     bad = client.post("/accounts/organisations/new/", {"kind": "authority", "name": "越界区", "region": "440303"})
     assert bad.status_code == 400
     assert not Organisation.objects.filter(name="越界区").exists()
+
+
+def test_api_shows_log_index_of_sequenced_accounts(client, tree):
+    from inspecta.ledger.services import sequence_pending
+
+    sequence_pending()
+    login_verified(client, tree["gz_admin"])
+    body = client.get("/api/v1/accounts/users").json()
+    indexes = [u["log_index"] for u in body["items"]]
+    assert all(isinstance(i, int) for i in indexes), indexes
+    assert len(set(indexes)) == len(indexes)
+    me = client.get("/api/v1/accounts/me").json()
+    assert me["log_index"] in indexes
