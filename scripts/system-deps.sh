@@ -9,7 +9,8 @@ command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/golang.org/x/mod ] || need+=(golang-golang-x-mod-dev)
-fc-list 2>/dev/null | grep -qi "cjk\|wqy\|droid sans fallback" || need+=(fonts-wqy-microhei)
+fonts=$(fc-list 2>/dev/null || true)
+grep -qi "cjk\|wqy\|droid sans fallback" <<<"$fonts" || need+=(fonts-wqy-microhei)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages: ${need[*]}"
 sudo=""
