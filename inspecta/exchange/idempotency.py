@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
+import typing
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -157,6 +159,23 @@ def _settle(record: IdempotencyRecord, response: HttpResponseBase) -> None:
     )
 
 
+def _resolve_signature(wrapper: Callable[..., Any], func: Callable[..., Any]) -> None:
+    """Give ``wrapper`` the signature of ``func`` with its annotations resolved in
+    ``func``'s own module: Django Ninja resolves string annotations (``from __future__
+    import annotations``) against the globals of the function it is given, which for
+    the wrapper would be this module."""
+
+    signature = inspect.signature(func)
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except (NameError, TypeError):
+        return  # names defined later: Ninja resolves them itself as far as it can
+    parameters = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()]
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=hints.get("return", signature.return_annotation)
+    )
+
+
 def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
     """Make a Django Ninja operation idempotent per CONTRACT §3 (see the module doc)."""
 
@@ -190,6 +209,7 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
 
         return wrapped
 
+    _resolve_signature(inner, func)
     contribute_operation_args(
         inner,
         "idempotency_key",

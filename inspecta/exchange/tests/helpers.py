@@ -139,3 +139,9 @@ def _sqlite() -> bool:
 needs_concurrent_db = pytest.mark.skipif(
     _sqlite(), reason="concurrent requests need separate database connections (run on PostgreSQL)"
 )
+
+# A second server process can reach the test database only when it is a server
+# (PostgreSQL); the SQLite test database lives in this process's memory.
+needs_shared_db = pytest.mark.skipif(
+    _sqlite(), reason="a separate server process needs a shared test database (run on PostgreSQL)"
+)

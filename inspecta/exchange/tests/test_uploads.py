@@ -21,7 +21,7 @@ from tusclient.uploader import Uploader
 
 from inspecta.exchange.models import StoredFile, Upload
 
-from .helpers import agency_with_admin, approved_client, needs_concurrent_db, prepare, sign_prepared, signed_call
+from .helpers import agency_with_admin, approved_client, needs_shared_db, prepare, sign_prepared, signed_call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -368,6 +368,7 @@ def _start_process(port: int, env: dict) -> subprocess.Popen:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # master and worker in one group: a crash takes both
     )
     for _i in range(150):
         try:
@@ -379,7 +380,7 @@ def _start_process(port: int, env: dict) -> subprocess.Popen:
     raise AssertionError("server process did not start")
 
 
-@needs_concurrent_db
+@needs_shared_db
 def test_resume_after_server_process_crash(tmp_path, settings):
     """A fresh server process over the same (PostgreSQL) database and upload folder
     resumes an upload whose first server process was killed (SIGKILL)."""
@@ -406,15 +407,18 @@ def test_resume_after_server_process_crash(tmp_path, settings):
         uploader.upload(stop_at=80_000)
         url = uploader.url
     finally:
-        first.send_signal(signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
+    time.sleep(1)  # the killed worker's socket closes
+    with pytest.raises(requests.ConnectionError):
+        requests.head(url, timeout=2)
     second = _start_process(port, env)
     try:
         resumed = tus.uploader(file_path=str(path), url=url, chunk_size=40_000, upload_checksum=True)
         assert resumed.offset == 80_000
         resumed.upload()
     finally:
-        second.terminate()
+        os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=20)
     stored = StoredFile.objects.get()
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
