@@ -158,6 +158,14 @@ def register_routers() -> None:
     api.add_router("/uploads/", uploads_router)
     api.add_router("/registry/", registry_router)
     api.add_router("/public/agencies", registry_public_router)
+    from inspecta.projects.api import router as projects_router
+
+    api.add_router("/projects/", projects_router)
+    from inspecta.reports.api import public_router as reports_public_router
+    from inspecta.reports.api import router as reports_router
+
+    api.add_router("/reports/", reports_router)
+    api.add_router("/public/reports/", reports_public_router)
 
 
 register_routers()

@@ -18,6 +18,9 @@ urlpatterns = [
     path("exchange/", include("inspecta.exchange.urls")),
     path("log/", include("inspecta.ledger.urls")),
     path("registry/", include("inspecta.registry.urls")),
+    path("projects/", include("inspecta.projects.urls")),
+    path("reports/", include("inspecta.reports.urls")),
+    path("v/", include("inspecta.reports.public_urls")),
     path("", include("inspecta.registry.public_urls")),
     path("", include("inspecta.core.urls")),
 ]

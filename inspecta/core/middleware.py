@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from .audit import current_request_id
 
@@ -51,4 +52,33 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class ApiEnvelopeMiddleware:
+    """CONTRACT §1: every API error leaves in the JSON envelope. Django Ninja answers a
+    wrong method with a plain-text 405; this rewrites any non-JSON 4xx/5xx under
+    ``/api/`` (keeping headers such as ``Allow``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path_info.startswith("/api/")
+            and not request.path_info.startswith("/api/v1/uploads/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from inspecta.api import STATUS_CODES, error_response
+
+            messages = {405: _("不支持该请求方法。")}
+            code = STATUS_CODES.get(response.status_code, "error")
+            message = messages.get(response.status_code, response.reason_phrase)
+            wrapped = error_response(response.status_code, code, str(message))
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    wrapped[header] = response[header]
+            return wrapped
         return response

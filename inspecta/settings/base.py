@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "inspecta.core.middleware.RequestIdMiddleware",
+    "inspecta.core.middleware.ApiEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -299,3 +300,14 @@ MIDDLEWARE += ["inspecta.exchange.middleware.CallLogMiddleware"]
 INSPECTA_REGISTRY_MAX_UPLOAD_BYTES = env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # Hour of the day (node time) of the nightly conformity recomputation.
 INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2)
+
+# --- Projects, contracts and reports (issue 5) ---------------------------------------
+INSTALLED_APPS += ["inspecta.projects", "inspecta.reports"]
+# Serial numbers per "city" (Nanchang 三(一)) or "province" (Guangdong 附件2 二(十四)).
+INSPECTA_REPORT_SERIAL_SCOPE = env.str("INSPECTA_REPORT_SERIAL_SCOPE", default="city")
+# Default action per acceptance check code ("reject" | "flag"); CheckRule rows override.
+INSPECTA_REPORT_CHECK_ACTIONS: dict[str, str] = {}
+# PEM files of CA certificates trusted for report PDF signatures.
+INSPECTA_REPORT_PDF_TRUST_ROOTS = env.list("INSPECTA_REPORT_PDF_TRUST_ROOTS", default=[])
+# Public verification: requests per minute and client IP (page, JSON and file checks).
+INSPECTA_VERIFY_RATE_PER_MINUTE = env.int("INSPECTA_VERIFY_RATE_PER_MINUTE", default=60)

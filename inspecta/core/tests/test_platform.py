@@ -90,3 +90,10 @@ def test_metrics_are_not_public(client, tree, settings):
 def test_browser_language_does_not_override_chinese_default(client):
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "账号登录" in page
+
+
+def test_wrong_method_gets_the_envelope(client):
+    response = client.delete("/api/v1/log/checkpoint")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]

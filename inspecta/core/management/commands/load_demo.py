@@ -15,6 +15,10 @@ class Command(BaseCommand):
         agencies_added, agency_logins = registry_demo_load()
         added += agencies_added
         logins += agency_logins
+        from inspecta.reports.demo import reports_demo_load
+
+        reports_added = reports_demo_load()
+        added += sum(reports_added.values())
         self.stdout.write(f"demo records added: {added}")
         self.stdout.write("")
         self.stdout.write("演示账号 / demo logins (password: %s)" % DEMO_PASSWORD)

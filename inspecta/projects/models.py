@@ -1,0 +1,219 @@
+"""Projects, their parties and testing contracts (T/CECS 4.3.2, 4.3.3; Nanchang 二(二);
+Guangxi 第八条(四), 第九条).
+
+Scoping (DESIGN.md "Who uses it"): authorities and stations see the projects located in
+their region; every party organisation (agency, owner, contractor, supervising firm)
+sees the projects it is a party of; operators see everything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.accounts.choices import OrganisationKind
+from inspecta.core.audit import audited
+from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+
+from .choices import PartyRole
+
+if TYPE_CHECKING:
+    from inspecta.accounts.models import User
+
+__all__ = ["Contract", "Project", "ProjectParty", "project_scope_q"]
+
+
+def project_scope_q(user: User, action: str, prefix: str = "") -> Q:
+    """Who may see (``view``) or change (``change``) a project's records.
+
+    - operators: everything;
+    - authority and station users: projects located inside their region; ``change``
+      (create, edit parties) for authority admins and supervisors (T/CECS 4.3.2);
+    - any other organisation: the projects it is a party of (Guangxi 第八条(四)), view only.
+    """
+
+    if user.is_operator:
+        return Q()
+    org = user.organisation
+    if org is None or not org.is_active:
+        return Q(pk__in=[])
+    if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
+        within = Q(**{f"{prefix}region__code__startswith": region_prefix(org.region_id)})
+        if action == "view":
+            return within
+        if org.kind == OrganisationKind.AUTHORITY and user.has_role("authority_admin", "authority_supervisor"):
+            return within
+        return Q(pk__in=[])
+    if action == "view":
+        return Q(**{f"{prefix}pk__in": ProjectParty.objects.filter(organisation_id=org.pk).values("project_id")})
+    return Q(pk__in=[])
+
+
+class Project(models.Model):
+    """工程项目 (T/CECS 4.3.2): code, name, location, supervision registration number and
+    the supervising station. The project page aggregates its contracts and reports."""
+
+    code = models.CharField(_("项目编号"), max_length=64, unique=True)
+    name = models.CharField(_("项目名称"), max_length=200)
+    region = models.ForeignKey(
+        "core.Region", verbose_name=_("所在行政区划"), on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("项目地址"), max_length=255)
+    longitude = models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    latitude = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    supervision_number = models.CharField(_("监督登记号"), max_length=64, blank=True, db_index=True)
+    station = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("监督站"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_projects",
+        limit_choices_to={"kind": OrganisationKind.STATION},
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工程项目")
+        verbose_name_plural = _("工程项目")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        return project_scope_q(user, action)
+
+    def agency_ids(self) -> set[int]:
+        return set(self.parties.filter(role=PartyRole.AGENCY, agency__isnull=False).values_list("agency_id", flat=True))
+
+
+class ProjectParty(models.Model):
+    """A party of a project (owner, contractor, supervising firm, testing agency) with
+    its people (T/CECS 4.3.2). ``organisation`` links a party that has accounts here, so
+    its users see the project; ``agency`` links a registered testing agency."""
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(_("参建角色"), max_length=32, choices=PartyRole.choices)
+    name = models.CharField(_("单位名称"), max_length=200)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("平台单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="project_parties",
+    )
+    agency = models.ForeignKey(
+        "registry.Agency",
+        verbose_name=_("检测机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="project_parties",
+    )
+    people = models.JSONField(
+        _("人员"), default=list, blank=True, help_text=_("[{name, role, mobile}]：项目负责人、取样人、见证人等。")
+    )
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("参建单位")
+        verbose_name_plural = _("参建单位")
+        ordering = ["project_id", "role", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.name}"
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        return project_scope_q(user, action, prefix="project__")
+
+
+class Contract(models.Model):
+    """检测合同 uploaded by the agency (T/CECS 4.3.3; Nanchang 二(二); Guangxi 第九条):
+    parties, amount, signing and validity dates, number, project, test items and the
+    scan (a stored upload, by id and SHA-256). Logged in the transparency log; never
+    edited in place. Visible to the agency, the project's parties and the regulators of
+    the project's region (its station included)."""
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="contracts")
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    number = models.CharField(_("合同编号"), max_length=64)
+    client_name = models.CharField(_("委托方"), max_length=200)
+    parties = models.JSONField(_("合同各方"), default=list, blank=True)
+    amount = models.DecimalField(
+        _("合同金额（元）"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    signed_on = models.DateField(_("签订日期"))
+    valid_from = models.DateField(_("有效期自"))
+    valid_until = models.DateField(_("有效期至"))
+    test_items = models.ManyToManyField("core.TestItem", verbose_name=_("检测项目"), related_name="+")
+    allows_additional_agency = models.BooleanField(
+        _("允许增加检测机构"),
+        default=False,
+        help_text=_("同一项目同一检测项目已有两家检测机构时，本合同允许本机构继续承接。"),
+    )
+    scan = models.ForeignKey(
+        "exchange.StoredFile", verbose_name=_("合同扫描件"), on_delete=models.PROTECT, related_name="+"
+    )
+    scan_sha256 = models.CharField(_("扫描件 SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("检测合同")
+        verbose_name_plural = _("检测合同")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["agency", "number"], name="projects_contract_number_unique")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        if user.is_operator:
+            return Q()
+        view = project_scope_q(user, "view", prefix="project__")
+        org = user.organisation
+        if org is not None and org.kind == OrganisationKind.AGENCY:
+            own = Q(agency__organisation_id=org.pk)
+            return (own | view) if action == "view" else own
+        return view if action == "view" else Q(pk__in=[])

@@ -1,0 +1,33 @@
+"""Reads of projects and contracts scoped to the acting user (STYLE.md 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Contract, Project
+
+
+def project_list(*, actor: Any, q: str = "", region: str = "") -> QuerySet[Project]:
+    qs = Project.objects.restrict(actor).select_related("region", "station")
+    if q:
+        qs = qs.filter(name__icontains=q) | qs.filter(code__icontains=q)
+    if region:
+        qs = qs.filter(region__code__startswith=region)
+    return qs.order_by("-created_at", "-pk")
+
+
+def project_get(*, actor: Any, pk: int) -> Project:
+    project = Project.objects.restrict(actor).select_related("region", "station").filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    return project
+
+
+def contract_list(*, actor: Any, project: Project | None = None) -> QuerySet[Contract]:
+    qs = Contract.objects.restrict(actor).select_related("project", "agency")
+    if project is not None:
+        qs = qs.filter(project=project)
+    return qs.order_by("-created_at", "-pk")

@@ -1,0 +1,109 @@
+"""Project pages (T/CECS 4.3.2): list, registration by authorities, the project page that
+aggregates parties, contracts and reports, and the agency's contract upload (4.3.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from inspecta.registry.models import Agency
+
+from . import selectors, services
+from .errors import DomainError
+from .forms import ContractForm, ProjectForm
+
+
+@login_required
+def project_list_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    qs = selectors.project_list(actor=user, q=request.GET.get("q", ""), region=request.GET.get("region", ""))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    may_create = user.is_operator or (
+        user.organisation
+        and user.organisation.kind == "authority"
+        and user.has_role("authority_admin", "authority_supervisor")
+    )
+    return render(request, "projects/project_list.html", {"page": page, "may_create": may_create})
+
+
+@login_required
+def project_create_view(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_create(actor=request.user, **form.service_kwargs())  # type: ignore[arg-type]
+        except DomainError as exc:
+            form.add_error(None, f"{exc.message}（{exc.code}）")
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except Exception as exc:  # form-level ValidationError from service_kwargs
+            from django.forms import ValidationError
+
+            if not isinstance(exc, ValidationError):
+                raise
+            form.add_error(None, exc)
+        else:
+            return redirect("projects:project_detail", pk=project.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "projects/project_form.html", {"form": form}, status=status)
+
+
+@login_required
+def project_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from inspecta.reports.selectors import report_list
+
+    project = selectors.project_get(actor=request.user, pk=pk)
+    user: Any = request.user
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "parties": project.parties.all(),
+            "contracts": selectors.contract_list(actor=user, project=project).prefetch_related("test_items"),
+            "reports": report_list(actor=user, filters={"project": project.pk})[:200],
+            "is_agency_party": Agency.objects.filter(
+                organisation_id=user.organisation_id, pk__in=project.agency_ids()
+            ).exists(),
+        },
+    )
+
+
+@login_required
+def contract_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from inspecta.reports.files import store_upload
+
+    project = selectors.project_get(actor=request.user, pk=pk)
+    user: Any = request.user
+    agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
+    if agency is None:
+        raise PermissionDenied(_("只有检测机构可以上传检测合同。"))
+    form = ContractForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = data.pop("scan")
+        data["test_items"] = [c.strip() for c in data["test_items"].split(",") if c.strip()]
+        try:
+            with transaction.atomic():
+                scan = store_upload(
+                    organisation_id=agency.organisation_id,
+                    user=user,
+                    upload=upload,
+                    allowed=("application/pdf", "image/jpeg", "image/png"),
+                )
+                services.contract_upload(actor=user, agency=agency, project=project, scan_id=scan.pk, **data)
+        except DomainError as exc:
+            form.add_error(None, f"{exc.message}（{exc.code}）")
+        else:
+            messages.success(request, _("检测合同已上传并存证。"))
+            return redirect("projects:project_detail", pk=project.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "projects/contract_form.html", {"form": form, "project": project}, status=status)

@@ -1,0 +1,349 @@
+"""Reports on the exchange API (CONTRACT §1-3, §6; T/CECS 4.1.2, 4.3.4, 6.0.x; Nanchang 三).
+
+* ``POST /api/v1/reports/``: submission by an agency's LIMS (RFC 9421 signed, scope
+  ``reports:submit``) or a signed-in agency user; ``Idempotency-Key`` honoured.
+  Refusals are 4xx with the check's code (see ``checks.py``).
+* reads, printed date, amendments and revocation for signed-in users, scoped.
+* ``GET /api/v1/public/reports/{code}`` and ``POST .../check-file``: public verification.
+"""
+
+import datetime
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, JsonResponse
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from inspecta.api import ApiError, AuthedRequest, session_auth
+from inspecta.exchange.auth import SignatureAuth
+from inspecta.exchange.choices import Scope
+from inspecta.exchange.idempotency import idempotent
+from inspecta.registry.models import Agency
+
+from . import codes, public, selectors, services
+from .models import Report
+
+router = Router(tags=["检测报告"])
+public_router = Router(tags=["报告公开查验"], auth=None)
+
+
+class ReportIn(Schema):
+    """The fields of Nanchang 三(一) and the three-level approval trail (Guangxi 第十一条)."""
+
+    project_id: int = Field(description="工程项目 id")
+    report_number: str = Field(min_length=1, max_length=64, description="报告编号")
+    commissioning_unit: str = Field("", max_length=200, description="委托单位")
+    commission_number: str = Field("", max_length=64, description="委托编号")
+    contractor: str = Field("", max_length=200, description="施工单位")
+    deliverer: str = Field("", max_length=64, description="送检人")
+    project_part: str = Field("", max_length=200, description="工程部位")
+    test_basis: list[str] = Field([], description="检测依据（标准）")
+    test_item: str = Field(max_length=64, description="检测项目编码（资质目录）")
+    parameters: list[str] = Field(min_length=1, description="检测参数编码")
+    environment: str = Field("", max_length=200, description="检测环境")
+    delivered_on: datetime.date | None = Field(None, description="送检日期")
+    tested_on: datetime.date = Field(description="检测日期")
+    reported_on: datetime.date = Field(description="报告日期")
+    results: dict[str, Any] = Field({}, description="检测数据")
+    conclusion: str = Field(description="qualified / nonconforming / no_verdict")
+    equipment: list[str] = Field([], description="所用仪器设备编号")
+    site_id: int | None = Field(None, description="检测场所 id")
+    pdf_id: uuid.UUID = Field(description="报告 PDF 的上传文件 id（tus）")
+    tester_id: int = Field(description="检测人（人员 id）")
+    tested_at: datetime.datetime
+    reviewer_id: int = Field(description="审核人（人员 id）")
+    reviewed_at: datetime.datetime
+    signatory_id: int = Field(description="批准人/授权签字人（人员 id）")
+    approved_at: datetime.datetime
+
+
+class FindingOut(Schema):
+    code: str
+    message: str
+
+
+class VersionOut(Schema):
+    number: int
+    pdf_sha256: str
+    created_at: datetime.datetime
+    superseded_at: datetime.datetime | None
+    log_index: int | None
+    signatures: list[dict[str, Any]]
+
+
+class ReportOut(Schema):
+    id: int
+    serial_number: str
+    serial_no: int
+    verification_code: str
+    verification_url: str
+    status: str
+    report_number: str
+    agency_id: int
+    project_id: int
+    test_item: str
+    conclusion: str
+    tested_on: datetime.date
+    reported_on: datetime.date
+    issued_at: datetime.datetime
+    printed_at: datetime.datetime | None
+    version: int
+    pdf_sha256: str
+    log_index: int | None
+    findings: list[FindingOut]
+    versions: list[VersionOut]
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    versions = [public._version_json(v) for v in report.versions.order_by("number")]
+    return {
+        "id": report.pk,
+        "serial_number": report.serial_number,
+        "serial_no": report.serial_no,
+        "verification_code": report.verification_code,
+        "verification_url": codes.verification_url(report.verification_code),
+        "status": report.status,
+        "report_number": report.report_number,
+        "agency_id": report.agency_id,
+        "project_id": report.project_id,
+        "test_item": report.test_item_id,
+        "conclusion": report.conclusion,
+        "tested_on": report.tested_on,
+        "reported_on": report.reported_on,
+        "issued_at": report.issued_at,
+        "printed_at": report.printed_at,
+        "version": versions[-1]["number"],
+        "pdf_sha256": versions[-1]["pdf_sha256"],
+        "log_index": versions[-1]["log_index"],
+        "findings": [{"code": f.code, "message": f.message} for f in report.findings.all()],
+        "versions": versions,
+    }
+
+
+def _agency_of(actor: Any) -> Agency:
+    org = getattr(actor, "organisation", None)
+    agency = Agency.objects.filter(organisation__pk=getattr(org, "pk", -1)).first()
+    if agency is None:
+        raise PermissionDenied("只有检测机构可以报送检测报告。")
+    return agency
+
+
+@router.post(
+    "/",
+    response={201: ReportOut},
+    auth=[SignatureAuth(scopes=[Scope.REPORTS_SUBMIT.value], optional=True), session_auth],
+    summary="报送检测报告（LIMS 签名调用或网页）",
+)
+@idempotent
+def report_submit(request: AuthedRequest, payload: ReportIn) -> Status:
+    agency = _agency_of(request.auth)
+    report = services.report_submit(actor=request.auth, agency=agency, **payload.dict())
+    return Status(201, report_json(report))
+
+
+class ReportFilters(Schema):
+    region: str = ""
+    agency: int | None = None
+    project: int | None = None
+    test_item: str = ""
+    conclusion: str = ""
+    status: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    q: str = ""
+
+
+PAGE_SIZE = 50
+
+
+class ReportPage(Schema):
+    items: list[ReportOut]
+    count: int
+
+
+def _page(qs: Any, page: int, render: Any) -> dict[str, Any]:
+    """``{"items", "count"}`` for page ``page`` (1-based) of a stable-ordered queryset;
+    only the page's rows are rendered (CONTRACT §1 pagination)."""
+
+    if page < 1:
+        raise ApiError(422, "invalid_input", "page 须为正整数。")
+    start = (page - 1) * PAGE_SIZE
+    return {"items": [render(r) for r in qs[start : start + PAGE_SIZE]], "count": qs.count()}
+
+
+@router.get("/", response=ReportPage, summary="检测报告列表（按权限范围，每页 50 条）")
+def report_list(request: AuthedRequest, filters: Query[ReportFilters], page: int = 1) -> dict[str, Any]:
+    qs = selectors.report_list(actor=request.auth, filters=filters.dict())
+    return _page(qs.prefetch_related("findings"), page, report_json)
+
+
+class NonconformanceOut(Schema):
+    id: int
+    report_id: int
+    serial_number: str
+    project_id: int
+    agency_id: int
+    test_item: str
+    created_at: datetime.datetime
+    closed_at: datetime.datetime | None
+
+
+class NonconformancePage(Schema):
+    items: list[NonconformanceOut]
+    count: int
+
+
+def _nonconformance_json(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "report_id": e.report_id,
+        "serial_number": e.report.serial_number,
+        "project_id": e.project_id,
+        "agency_id": e.agency_id,
+        "test_item": e.test_item_id,
+        "created_at": e.created_at,
+        "closed_at": e.closed_at,
+    }
+
+
+@router.get("/nonconformance", response=NonconformancePage, summary="不合格台账（监督站、主管部门）")
+def nonconformance_list(request: AuthedRequest, page: int = 1) -> dict[str, Any]:
+    return _page(selectors.nonconformance_list(actor=request.auth), page, _nonconformance_json)
+
+
+class CheckRuleIn(Schema):
+    action: str = Field(description="reject / flag")
+
+
+class CheckRuleOut(Schema):
+    code: str
+    action: str
+    default: str
+
+
+@router.get("/check-rules", response=list[CheckRuleOut], summary="报告接收检查规则及默认值")
+def check_rules(request: AuthedRequest) -> list[dict[str, str]]:
+    from .checks import DEFAULT_ACTIONS, check_action
+
+    return [{"code": str(c), "action": check_action(c), "default": str(a)} for c, a in DEFAULT_ACTIONS.items()]
+
+
+@router.put("/check-rules/{code}", response=CheckRuleOut, summary="配置检查规则：拒绝或接收并记录（省级）")
+def check_rule_set(request: AuthedRequest, code: str, payload: CheckRuleIn) -> dict[str, str]:
+    from .checks import DEFAULT_ACTIONS
+
+    rule = services.check_rule_set(actor=request.auth, code=code, action=payload.action)
+    return {"code": rule.code, "action": rule.action, "default": str(DEFAULT_ACTIONS.get(rule.code, ""))}
+
+
+@router.get("/{report_id}", response=ReportOut, summary="检测报告详情")
+def report_detail(request: AuthedRequest, report_id: int) -> dict[str, Any]:
+    return report_json(selectors.report_get(actor=request.auth, pk=report_id))
+
+
+class PrintedIn(Schema):
+    printed_at: datetime.datetime | None = None
+
+
+@router.post("/{report_id}/printed", response=ReportOut, summary="报告打印时间（检测机构）")
+def report_printed(request: AuthedRequest, report_id: int, payload: PrintedIn) -> dict[str, Any]:
+    report = selectors.report_get(actor=request.auth, pk=report_id)
+    return report_json(services.report_print(actor=request.auth, report=report, printed_at=payload.printed_at))
+
+
+class AmendmentIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+    data: dict[str, Any] = {}
+    pdf_id: uuid.UUID | None = None
+
+
+class AmendmentOut(Schema):
+    id: int
+    report_id: int
+    status: str
+    reason: str
+    data: dict[str, Any]
+    pdf_sha256: str
+    decision_reason: str
+
+
+def amendment_json(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "report_id": a.report_id,
+        "status": a.status,
+        "reason": a.reason,
+        "data": a.data,
+        "pdf_sha256": a.pdf_sha256,
+        "decision_reason": a.decision_reason,
+    }
+
+
+@router.post("/{report_id}/amendments", response={201: AmendmentOut}, summary="申请报告变更（检测机构）")
+@idempotent
+def amendment_apply(request: AuthedRequest, report_id: int, payload: AmendmentIn) -> Status:
+    report = selectors.report_get(actor=request.auth, pk=report_id)
+    amendment = services.amendment_apply(
+        actor=request.auth, report=report, reason=payload.reason, data=payload.data, pdf_id=payload.pdf_id
+    )
+    return Status(201, amendment_json(amendment))
+
+
+class DecisionIn(Schema):
+    reason: str = Field("", max_length=2000)
+
+
+@router.post("/amendments/{amendment_id}/approve", response=AmendmentOut, summary="批准报告变更（主管部门）")
+def amendment_approve(request: AuthedRequest, amendment_id: int, payload: DecisionIn) -> dict[str, Any]:
+    amendment = selectors.amendment_get(actor=request.auth, pk=amendment_id)
+    services.amendment_approve(actor=request.auth, amendment=amendment, reason=payload.reason)
+    amendment.refresh_from_db()
+    return amendment_json(amendment)
+
+
+@router.post("/amendments/{amendment_id}/reject", response=AmendmentOut, summary="驳回报告变更（主管部门）")
+def amendment_reject(request: AuthedRequest, amendment_id: int, payload: DecisionIn) -> dict[str, Any]:
+    amendment = selectors.amendment_get(actor=request.auth, pk=amendment_id)
+    return amendment_json(services.amendment_reject(actor=request.auth, amendment=amendment, reason=payload.reason))
+
+
+@router.post("/{report_id}/revoke", response=ReportOut, summary="撤销报告（主管部门）")
+def report_revoke(request: AuthedRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+    report = selectors.report_get(actor=request.auth, pk=report_id)
+    return report_json(services.report_revoke(actor=request.auth, report=report, reason=payload.reason))
+
+
+# ------------------------------------------------------------------ public
+
+
+def _public_report(request: HttpRequest, code: str) -> Report:
+    if public.rate_limited(request):
+        raise ApiError(429, "rate_limited", "查询过于频繁，请稍后再试。")
+    state, report = public.lookup(code)
+    if state == "mistyped":
+        raise ApiError(400, "mistyped_code", "防伪监管码有误（校验位不符），请核对后重新输入。")
+    if report is None:
+        raise ApiError(404, "unknown_code", "未查询到该防伪监管码对应的报告。")
+    return report
+
+
+@public_router.get("/{code}", summary="报告公开查验（防伪监管码）")
+def public_report(request: HttpRequest, code: str) -> JsonResponse:
+    """Status, serial and report numbers, agency, dates, file hash, versions, chain and
+    inclusion proof of the report behind a verification code (CONTRACT §6)."""
+
+    report = _public_report(request, code)
+    response = JsonResponse(public.verification_json(report), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@public_router.post("/{code}/check-file", summary="核对报告文件是否与登记版本一致")
+def public_check_file(request: HttpRequest, code: str, file: File[UploadedFile]) -> JsonResponse:
+    report = _public_report(request, code)
+    if file.size is not None and file.size > 50 * 1024 * 1024:
+        raise ApiError(413, "payload_too_large", "文件过大。")
+    return JsonResponse(public.file_match(report, file.read()), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,184 @@
+"""Demo projects, contracts and reports (issue 5); idempotent: a second run adds nothing.
+
+Run after ``inspecta.core.demo.demo_load`` and ``inspecta.registry.demo.registry_demo_load``:
+two projects in 广州 (天河区, 越秀区) supervised by the 广州 station, with their parties
+and a contract of 广州建科; three accepted reports of 广州建科: one qualified, one
+nonconforming (so the nonconformance ledger has an entry) and one amended (an approved
+amendment, two versions). Without the registry demo it does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import uuid
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from inspecta.accounts.models import Organisation, User
+from inspecta.core.choices import ParameterLevel
+from inspecta.core.models import TestItemParameter
+from inspecta.exchange.models import StoredFile
+from inspecta.projects import services as project_services
+from inspecta.projects.models import Contract, Project
+from inspecta.registry.models import Agency, Equipment, Staff
+
+from . import services
+from .models import Report
+
+ITEM = "OBJ-SP01-P1"
+
+
+def _pdf(organisation_id: int, title: str) -> StoredFile:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    content = out.getvalue()
+    file_id = uuid.uuid4()
+    path = default_storage.save(f"exchange/demo/{file_id}.pdf", ContentFile(content))
+    return StoredFile.objects.create(
+        id=file_id,
+        organisation_id=organisation_id,
+        name=f"{title}.pdf",
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        content_type="application/pdf",
+        storage_path=path,
+    )
+
+
+@transaction.atomic
+def reports_demo_load() -> dict[str, int]:
+    """Create the demo projects and reports that are missing; returns counts added."""
+
+    added = {"projects": 0, "contracts": 0, "reports": 0}
+    supervisor = User.objects.filter(username="gz_supervisor", is_active=True).first()
+    agency = Agency.objects.filter(organisation__users__username="gz_agency").select_related("organisation").first()
+    agency2 = Agency.objects.filter(organisation__users__username="gz_agency2").first()
+    if supervisor is None or agency is None or not agency.may_operate:
+        return added
+    admin = User.objects.get(username="gz_agency")
+    station = Organisation.objects.filter(kind="station", region_id="440100").first()
+    projects: list[Project] = []
+    for code, name, region, address in (
+        ("DEMO-GZ-001", "天河区某安置房项目（一期）", "440106", "广州市天河区华观路 1 号"),
+        ("DEMO-GZ-002", "越秀区某学校教学楼改建工程", "440104", "广州市越秀区德政北路 20 号"),
+    ):
+        project = Project.objects.filter(code=code).first()
+        if project is None:
+            parties: list[dict[str, Any]] = [
+                {
+                    "role": "owner",
+                    "name": "广州某城市更新投资有限公司",
+                    "people": [{"name": "陈明", "role": "项目负责人"}],
+                },
+                {
+                    "role": "contractor",
+                    "name": "广东某建筑工程有限公司",
+                    "people": [{"name": "周强", "role": "取样人"}],
+                },
+                {
+                    "role": "supervising_firm",
+                    "name": "广州某工程监理有限公司",
+                    "people": [{"name": "吴芳", "role": "见证人"}],
+                },
+                {"role": "agency", "agency_id": agency.pk},
+            ]
+            if agency2 is not None:
+                parties.append({"role": "agency", "agency_id": agency2.pk})
+            project = project_services.project_create(
+                actor=supervisor,
+                code=code,
+                name=name,
+                region_code=region,
+                address=address,
+                longitude="113.350000",
+                latitude="23.150000",
+                supervision_number=f"JD{code[-3:]}-2026",
+                station_id=station.pk if station is not None else None,
+                parties=parties,
+            )
+            added["projects"] += 1
+        projects.append(project)
+    today = timezone.localdate()
+    if not Contract.objects.filter(agency=agency, number="GZJK-HT-2026-001").exists():
+        project_services.contract_upload(
+            actor=admin,
+            agency=agency,
+            project=projects[0],
+            number="GZJK-HT-2026-001",
+            client_name="广州某城市更新投资有限公司",
+            amount="186000.00",
+            signed_on=today - datetime.timedelta(days=30),
+            valid_from=today - datetime.timedelta(days=30),
+            valid_until=today + datetime.timedelta(days=335),
+            test_items=[ITEM],
+            scan_id=_pdf(agency.organisation_id, "检测合同").pk,
+        )
+        added["contracts"] += 1
+    staff = list(Staff.objects.filter(agency=agency).order_by("pk"))
+    if len(staff) < 3:
+        return added
+    signatory, tester, reviewer = staff[0], staff[1], staff[2]
+    equipment = Equipment.objects.filter(agency=agency, test_items=ITEM).order_by("pk").first()
+    mandatory = list(
+        TestItemParameter.objects.filter(test_item_id=ITEM, level=ParameterLevel.MANDATORY)
+        .order_by("pk")
+        .values_list("parameter_id", flat=True)[:2]
+    )
+    now = timezone.now()
+    for number, conclusion, amend in (
+        ("GZJK-2026-SN-0001", "qualified", False),
+        ("GZJK-2026-SN-0002", "nonconforming", False),
+        ("GZJK-2026-SN-0003", "qualified", True),
+    ):
+        if Report.objects.filter(agency=agency, report_number=number).exists():
+            continue
+        report = services.report_submit(
+            actor=admin,
+            agency=agency,
+            project_id=projects[0].pk,
+            report_number=number,
+            test_item=ITEM,
+            parameters=mandatory,
+            conclusion=conclusion,
+            tested_on=today,
+            reported_on=today,
+            delivered_on=today - datetime.timedelta(days=3),
+            commissioning_unit="广东某建筑工程有限公司",
+            commission_number=number.replace("SN", "WT"),
+            contractor="广东某建筑工程有限公司",
+            deliverer="周强",
+            project_part="3# 楼基础",
+            test_basis=["GB/T 1346-2011", "GB/T 17671-2021"],
+            environment="温度 20℃，湿度 50%",
+            results={"凝结时间": "初凝 165 min，终凝 230 min"},
+            equipment=[equipment.asset_no] if equipment else [],
+            pdf_id=_pdf(agency.organisation_id, number).pk,
+            tester_id=tester.pk,
+            tested_at=now - datetime.timedelta(hours=5),
+            reviewer_id=reviewer.pk,
+            reviewed_at=now - datetime.timedelta(hours=3),
+            signatory_id=signatory.pk,
+            approved_at=now - datetime.timedelta(hours=2),
+        )
+        added["reports"] += 1
+        if amend:
+            amendment = services.amendment_apply(
+                actor=admin,
+                report=report,
+                reason="工程部位填写有误，更正为 3# 楼地下室底板",
+                data={"project_part": "3# 楼地下室底板"},
+                pdf_id=_pdf(agency.organisation_id, number + "-v2").pk,
+            )
+            services.amendment_approve(actor=supervisor, amendment=amendment, reason="核实无误，同意变更")
+    return added

@@ -1,0 +1,314 @@
+"""Reports, their versions, numbering, amendments and the nonconformance ledger
+(T/CECS 4.1.2, 4.3.4; Nanchang 三(一)-(三); Guangxi 第十一条-第十三条; Guangdong 附件2 二(十四)).
+
+A ``Report`` is the stable identity a QR points at (serial number, verification code,
+status); its content lives in immutable ``ReportVersion`` rows: an amendment adds a
+version, the old one stays readable and is marked superseded (Nanchang 三(二)).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.accounts.choices import OrganisationKind
+from inspecta.core.audit import audited
+from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+
+from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportStatus
+
+if TYPE_CHECKING:
+    from inspecta.accounts.models import User
+
+__all__ = [
+    "Amendment",
+    "CheckRule",
+    "NonconformanceEntry",
+    "Report",
+    "ReportFinding",
+    "ReportVersion",
+    "SerialCounter",
+    "report_scope_q",
+]
+
+
+def report_scope_q(user: User, action: str = "view", prefix: str = "") -> Q:
+    """Who sees a report (DESIGN.md "Who uses it"; Guangxi 第八条(四)).
+
+    - operators: everything;
+    - authorities and stations: reports of projects inside their region, and a station
+      the projects it supervises;
+    - the agency: its own reports;
+    - other parties (owner, contractor, supervising firm): reports of their projects.
+    """
+
+    if user.is_operator:
+        return Q()
+    org = user.organisation
+    if org is None or not org.is_active:
+        return Q(pk__in=[])
+    if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
+        return Q(**{f"{prefix}project__region__code__startswith": region_prefix(org.region_id)}) | Q(
+            **{f"{prefix}project__station_id": org.pk}
+        )
+    if org.kind == OrganisationKind.AGENCY:
+        return Q(**{f"{prefix}agency__organisation_id": org.pk})
+    from inspecta.projects.models import ProjectParty
+
+    return Q(**{f"{prefix}project_id__in": ProjectParty.objects.filter(organisation_id=org.pk).values("project_id")})
+
+
+class SerialCounter(models.Model):
+    """The last serial number issued per issuing region and year (CONTRACT §6; Nanchang
+    三(一)). Locked with ``SELECT ... FOR UPDATE`` in the accepting transaction, so a
+    rolled-back acceptance gives its number back: no gap, no reuse."""
+
+    region_code = models.CharField(_("发号行政区划"), max_length=6)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    last = models.PositiveIntegerField(_("已发最大流水号"), default=0)
+
+    class Meta:
+        verbose_name = _("流水号计数器")
+        verbose_name_plural = _("流水号计数器")
+        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="reports_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code}/{self.year}: {self.last}"
+
+
+class CheckRule(models.Model):
+    """Province configuration of one acceptance check: reject or accept with a finding
+    (issue 5 point 4). Without a row the default in ``checks.DEFAULT_ACTIONS`` applies."""
+
+    code = models.CharField(_("检查项"), max_length=64, choices=CheckCode.choices, unique=True)
+    action = models.CharField(_("处理方式"), max_length=16, choices=CheckAction.choices)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("报告接收检查规则")
+        verbose_name_plural = _("报告接收检查规则")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.action}"
+
+
+class Report(models.Model):
+    """检测报告: the identity behind the serial number and verification code (CONTRACT §6).
+    List fields (number, item, conclusion, dates) mirror the current version."""
+
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="reports"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("工程项目"), on_delete=models.PROTECT, related_name="reports"
+    )
+    issuing_region = models.CharField(_("发号行政区划"), max_length=6, db_index=True)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    serial_no = models.PositiveIntegerField(_("流水号（序号）"))
+    serial_number = models.CharField(_("统一流水号"), max_length=32, unique=True)
+    verification_code = models.CharField(_("防伪监管码"), max_length=32, unique=True)
+    status = models.CharField(_("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.VALID)
+    report_number = models.CharField(_("报告编号"), max_length=64, db_index=True)
+    test_item = models.ForeignKey(
+        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    conclusion = models.CharField(_("检测结论"), max_length=16, choices=Conclusion.choices)
+    tested_on = models.DateField(_("检测日期"))
+    reported_on = models.DateField(_("报告日期"))
+    version_count = models.PositiveSmallIntegerField(_("版本数"), default=1)
+    issued_at = models.DateTimeField(_("接收发号时间"), default=timezone.now, db_index=True)
+    printed_at = models.DateTimeField(_("打印时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoke_reason = models.TextField(_("撤销理由"), blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client = models.ForeignKey(
+        "exchange.ExchangeClient",
+        verbose_name=_("报送接入方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("检测报告")
+        verbose_name_plural = _("检测报告")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuing_region", "year", "serial_no"], name="reports_serial_unique"),
+        ]
+        indexes = [models.Index(fields=["agency", "report_number"], name="reports_agency_number")]
+
+    def __str__(self) -> str:
+        return f"{self.serial_number} {self.report_number}"
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        return report_scope_q(user, action)
+
+    def current_version(self) -> ReportVersion:
+        return self.versions.order_by("-number").first()  # type: ignore[return-value]
+
+
+class ReportVersion(models.Model):
+    """One immutable version of a report's content (Nanchang 三(一)-(二); Guangxi 第十三条):
+    the submitted fields, the PDF (stored upload + SHA-256), the three-level approval
+    trail with times (Nanchang 三(一); Guangxi 第十一条) and the PDF signature checks
+    (T/CECS 4.1.2). Logged as kind ``report_version``; only ``superseded_at`` is set later."""
+
+    report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField(_("版本号"))
+    data = models.JSONField(_("报告内容"))
+    pdf = models.ForeignKey(
+        "exchange.StoredFile", verbose_name=_("报告文件"), on_delete=models.PROTECT, related_name="+"
+    )
+    pdf_sha256 = models.CharField(_("报告文件 SHA-256"), max_length=64, db_index=True)
+    tester = models.ForeignKey("registry.Staff", verbose_name=_("检测人"), on_delete=models.PROTECT, related_name="+")
+    tested_at = models.DateTimeField(_("检测完成时间"))
+    reviewer = models.ForeignKey("registry.Staff", verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("审核时间"))
+    signatory = models.ForeignKey(
+        "registry.Staff", verbose_name=_("批准人（授权签字人）"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("批准时间"))
+    signatures = models.JSONField(_("PDF 电子签名校验"), default=list, blank=True)
+    amendment = models.ForeignKey(
+        "Amendment", verbose_name=_("变更申请"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    superseded_at = models.DateTimeField(_("被替代时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报告版本")
+        verbose_name_plural = _("报告版本")
+        ordering = ["report_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["report", "number"], name="reports_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} v{self.number}"
+
+
+class ReportFinding(models.Model):
+    """A failed acceptance check configured as accept-with-finding (issue 5 point 4)."""
+
+    report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="findings")
+    code = models.CharField(_("检查项"), max_length=64, choices=CheckCode.choices)
+    message = models.CharField(_("说明"), max_length=500)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("报告接收问题")
+        verbose_name_plural = _("报告接收问题")
+        ordering = ["report_id", "pk"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Amendment(models.Model):
+    """报告变更申请 (Nanchang 三(二); Guangxi 第十三条): the agency gives reasons and the new
+    data and/or file; the competent authority approves (a new version) or rejects."""
+
+    report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.PROTECT, related_name="amendments")
+    reason = models.TextField(_("变更理由"))
+    data = models.JSONField(_("变更内容"), default=dict, blank=True)
+    pdf = models.ForeignKey(
+        "exchange.StoredFile",
+        verbose_name=_("新报告文件"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    pdf_sha256 = models.CharField(_("新报告文件 SHA-256"), max_length=64, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    applied_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("审批意见"), blank=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("报告变更申请")
+        verbose_name_plural = _("报告变更申请")
+        ordering = ["-applied_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.get_status_display()}"
+
+
+class NonconformanceEntry(models.Model):
+    """不合格台账 entry created when a report concludes nonconforming (issue 5 point 10);
+    the oversight app builds the closure workflow on it. Visible to the project's
+    station and the authorities of the project's region."""
+
+    report = models.OneToOneField(
+        Report, verbose_name=_("报告"), on_delete=models.PROTECT, related_name="nonconformance"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("工程项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    test_item = models.ForeignKey(
+        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(_("闭环时间"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("不合格台账")
+        verbose_name_plural = _("不合格台账")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return str(self.report)
+
+    @classmethod
+    def scope_q(cls, user: User, action: str) -> Q:
+        return report_scope_q(user, action)

@@ -1,0 +1,203 @@
+"""Public verification of a report by its code (CONTRACT §6; T/CECS 4.1.2; Guangdong 附件2
+二(十四); Nanchang 三(一)): what the QR page and its JSON twin show, the file check, the
+traceability chain and the log inclusion proof, and the per-IP rate limit.
+
+Personal data is masked (names of the approval trail show their first character only);
+a mistyped code is recognised by its check character and an unknown code says only that.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from inspecta.core.masking import Audience, mask_name
+from inspecta.ledger import store
+from inspecta.ledger.models import Entry
+from inspecta.ledger.selectors import checkpoint_latest
+from inspecta.projects.models import Contract
+
+from . import codes
+from .models import Report, ReportVersion
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def rate_limited(request: HttpRequest, bucket: str = "verify") -> bool:
+    """True when this client IP exceeded ``INSPECTA_VERIFY_RATE_PER_MINUTE`` this minute."""
+
+    import time
+
+    limit = int(getattr(settings, "INSPECTA_VERIFY_RATE_PER_MINUTE", 60))
+    if limit <= 0:
+        return False
+    key = f"reports:{bucket}:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
+    if cache.add(key, 1, timeout=70):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        return False
+    return count > limit
+
+
+def lookup(code: str) -> tuple[str, Report | None]:
+    """``("ok", report)``, ``("mistyped", None)`` or ``("unknown", None)``."""
+
+    code = codes.normalise(code)
+    if not codes.is_well_formed(code):
+        return "mistyped", None
+    report = (
+        Report.objects.select_related("agency", "project__region", "test_item").filter(verification_code=code).first()
+    )
+    return ("ok", report) if report is not None else ("unknown", None)
+
+
+def _entry_of(record_type: str, record_id: Any) -> Entry | None:
+    return Entry.objects.filter(record_type=record_type, record_id=str(record_id)).order_by("-pk").first()
+
+
+def inclusion(entry: Entry | None) -> dict[str, Any] | None:
+    """The RFC 9162 inclusion proof of ``entry`` in the latest signed checkpoint, with
+    everything a browser needs to recompute leaf hash and root (CONTRACT §5)."""
+
+    if entry is None or entry.index is None:
+        return None
+    checkpoint = checkpoint_latest()
+    if checkpoint is None or checkpoint.size <= entry.index:
+        return {"index": entry.index, "size": None, "pending_checkpoint": True}
+    hashes = store.inclusion_proof(entry.index, checkpoint.size)
+    return {
+        "index": entry.index,
+        "size": checkpoint.size,
+        "entry": _b64(bytes(entry.entry)),
+        "leaf_hash": _b64(bytes(entry.leaf_hash)),
+        "hashes": [_b64(h) for h in hashes],
+        "root": _b64(bytes(checkpoint.root)),
+        "checkpoint": checkpoint.note,
+    }
+
+
+def _version_json(v: ReportVersion) -> dict[str, Any]:
+    entry = _entry_of("reports.reportversion", v.pk)
+    return {
+        "number": v.number,
+        "pdf_sha256": v.pdf_sha256,
+        "created_at": v.created_at.isoformat(),
+        "superseded_at": v.superseded_at.isoformat() if v.superseded_at else None,
+        "log_index": entry.index if entry is not None else None,
+        "signatures": [
+            {k: s.get(k) for k in ("signer", "signed_at", "intact", "valid", "trusted", "ok")} for s in v.signatures
+        ],
+        "amended": v.amendment_id is not None,
+    }
+
+
+def verification_json(report: Report) -> dict[str, Any]:
+    """The public view of a report (CONTRACT §6), personal data masked."""
+
+    versions = list(report.versions.select_related("tester", "reviewer", "signatory").order_by("number"))
+    current = versions[-1]
+    current_entry = _entry_of("reports.reportversion", current.pk)
+    chain: list[dict[str, Any]] = []
+    approval = (
+        Entry.objects.filter(
+            kind="agency_approval",
+            record_type="registry.agencyversion",
+            record_id__in=[str(pk) for pk in report.agency.versions.values_list("pk", flat=True)],
+        )
+        .order_by("-pk")
+        .first()
+    )
+    chain.append(
+        {
+            "step": "agency_approval",
+            "label": "检测机构审核通过",
+            "at": report.agency.approved_at.isoformat() if report.agency.approved_at else None,
+            "log_index": approval.index if approval is not None else None,
+        }
+    )
+    for contract in Contract.objects.filter(project=report.project, agency=report.agency, test_items=report.test_item):
+        entry = _entry_of("projects.contract", contract.pk)
+        chain.append(
+            {
+                "step": "contract",
+                "label": "检测合同",
+                "number": contract.number,
+                "at": contract.created_at.isoformat(),
+                "log_index": entry.index if entry is not None else None,
+                "sha256": contract.scan_sha256,
+            }
+        )
+    for v in versions:
+        entry = _entry_of("reports.reportversion", v.pk)
+        chain.append(
+            {
+                "step": "report_version",
+                "label": f"报告第 {v.number} 版",
+                "at": v.created_at.isoformat(),
+                "log_index": entry.index if entry is not None else None,
+                "sha256": v.pdf_sha256,
+            }
+        )
+    if report.revoked_at:
+        entry = _entry_of("reports.revocation", report.pk)
+        chain.append(
+            {
+                "step": "revocation",
+                "label": "报告撤销",
+                "at": report.revoked_at.isoformat(),
+                "log_index": entry.index if entry is not None else None,
+            }
+        )
+    return {
+        "status": report.status,
+        "serial_number": report.serial_number,
+        "report_number": report.report_number,
+        "agency": report.agency.name,
+        "agency_credit_code": report.agency.credit_code,
+        "project": {"code": report.project.code, "name": report.project.name, "region": report.project.region_id},
+        "test_item": {"code": report.test_item_id, "name": report.test_item.name},
+        "conclusion": report.conclusion,
+        "tested_on": report.tested_on.isoformat(),
+        "reported_on": report.reported_on.isoformat(),
+        "issued_at": report.issued_at.isoformat(),
+        "printed_at": report.printed_at.isoformat() if report.printed_at else None,
+        "revoked_at": report.revoked_at.isoformat() if report.revoked_at else None,
+        "pdf_sha256": current.pdf_sha256,
+        "version": current.number,
+        "log_index": current_entry.index if current_entry is not None else None,
+        "trail": {
+            "tester": mask_name(current.tester.name, Audience.PUBLIC),
+            "tested_at": current.tested_at.isoformat(),
+            "reviewer": mask_name(current.reviewer.name, Audience.PUBLIC),
+            "reviewed_at": current.reviewed_at.isoformat(),
+            "signatory": mask_name(current.signatory.name, Audience.PUBLIC),
+            "approved_at": current.approved_at.isoformat(),
+        },
+        "versions": [_version_json(v) for v in versions],
+        "chain": chain,
+        "proof": inclusion(current_entry),
+    }
+
+
+def file_match(report: Report, content: bytes) -> dict[str, Any]:
+    """Whether ``content`` is byte-identical to a registered version, and which."""
+
+    digest = hashlib.sha256(content).hexdigest()
+    version = report.versions.filter(pdf_sha256=digest).order_by("-number").first()
+    current = report.versions.order_by("-number").first()
+    return {
+        "sha256": digest,
+        "matches": version is not None,
+        "version": version.number if version is not None else None,
+        "is_current": version is not None and current is not None and version.pk == current.pk,
+        "status": report.status,
+    }

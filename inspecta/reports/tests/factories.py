@@ -1,0 +1,142 @@
+"""Report scenario data built through the real services (STYLE.md 12)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import uuid
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from inspecta.accounts.models import User
+from inspecta.exchange.models import StoredFile
+from inspecta.projects import services as project_services
+from inspecta.projects.models import Project
+from inspecta.registry import services as registry_services
+from inspecta.registry.models import Agency, Staff
+from inspecta.registry.tests.factories import CEMENT, CEMENT_MANDATORY, MATERIALS, fill, id_number, register
+
+
+def pdf_bytes(text: str = "report", width: int = 595, height: int = 842) -> bytes:
+    """A small valid PDF (distinct per ``text``)."""
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width, height)
+    writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def stored_file(organisation_id: int, content: bytes, name: str = "report.pdf") -> StoredFile:
+    """A finished upload, as the tus endpoint records it (CONTRACT §4)."""
+
+    import hashlib
+
+    import filetype
+
+    kind = filetype.guess(content[:8192])
+    path = default_storage.save(
+        f"exchange/test/{uuid.uuid4()}.{kind.extension if kind else 'bin'}", ContentFile(content)
+    )
+    return StoredFile.objects.create(
+        organisation_id=organisation_id,
+        name=name,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        content_type=kind.mime if kind else "application/octet-stream",
+        storage_path=path,
+    )
+
+
+def approved_agency(tree: dict[str, Any], n: int, *, region: str = "440100") -> tuple[Agency, User, dict[str, Any]]:
+    """An approved agency with a tester (post certificate, also a signatory), a reviewer
+    and a second signatory, calibrated equipment and cement capabilities."""
+
+    agency, admin = register(n, region=region)
+    made = fill(agency, admin, seed=n)
+    reviewer = registry_services.staff_save(
+        actor=admin, agency=agency, data={"name": f"审核人{n}", "id_number": id_number(n * 10 + 7)}
+    )
+    approver = registry_services.staff_save(
+        actor=admin, agency=agency, data={"name": f"批准人{n}", "id_number": id_number(n * 10 + 8)}
+    )
+    registry_services.signatory_save(
+        actor=admin, agency=agency, data={"staff": approver.pk, "scope": [MATERIALS], "site": made["site"].pk}
+    )
+    registry_services.agency_submit(actor=admin, agency=agency)
+    reviewer_user = tree["gz_supervisor"] if region.startswith("4401") else tree["sz_supervisor"]
+    agency = registry_services.agency_approve(actor=reviewer_user, agency=agency)
+    assert isinstance(reviewer, Staff) and isinstance(approver, Staff)
+    made.update(reviewer=reviewer, approver=approver)
+    return agency, admin, made
+
+
+def project_with(
+    tree: dict[str, Any], agencies: list[Agency], *, code: str = "P-001", region: str = "440106"
+) -> Project:
+    actor = tree["gz_supervisor"] if region.startswith("4401") else tree["sz_supervisor"]
+    return project_services.project_create(
+        actor=actor,
+        code=code,
+        name=f"测试工程{code}",
+        region_code=region,
+        address="广州市天河区测试路 1 号",
+        longitude="113.33",
+        latitude="23.13",
+        supervision_number=f"JD-{code}",
+        parties=[
+            {
+                "role": "owner",
+                "name": "某建设单位",
+                "people": [{"name": "张三", "role": "项目负责人", "mobile": "13800000000"}],
+            },
+            {"role": "contractor", "name": "某施工单位"},
+            *({"role": "agency", "agency_id": a.pk} for a in agencies),
+        ],
+    )
+
+
+def submission(
+    agency: Agency, made: dict[str, Any], project: Project, number: str = "R-0001", **over: Any
+) -> dict[str, Any]:
+    """Keyword arguments of ``report_submit`` that pass every check."""
+
+    now = timezone.now()
+    today = timezone.localdate()
+    pdf = over.pop("pdf", None) or stored_file(agency.organisation_id, pdf_bytes(number))
+    data: dict[str, Any] = {
+        "agency": agency,
+        "project_id": project.pk,
+        "report_number": number,
+        "test_item": CEMENT,
+        "parameters": CEMENT_MANDATORY[:2],
+        "conclusion": "qualified",
+        "tested_on": today,
+        "reported_on": today,
+        "delivered_on": today - datetime.timedelta(days=3),
+        "commissioning_unit": "某施工单位",
+        "commission_number": f"WT-{number}",
+        "contractor": "某施工单位",
+        "deliverer": "李四",
+        "project_part": "一层柱",
+        "test_basis": ["GB/T 17671-2021"],
+        "environment": "20℃ 50%RH",
+        "results": {"IP-0001": "初凝 180 min"},
+        "equipment": [made["equipment"].asset_no],
+        "site_id": made["site"].pk,
+        "pdf_id": pdf.pk,
+        "tester_id": made["staff"].pk,
+        "tested_at": now - datetime.timedelta(hours=3),
+        "reviewer_id": made["reviewer"].pk,
+        "reviewed_at": now - datetime.timedelta(hours=2),
+        "signatory_id": made["approver"].pk,
+        "approved_at": now - datetime.timedelta(hours=1),
+    }
+    data.update(over)
+    return data

@@ -1,0 +1,305 @@
+"""Report pages and API: scoping, submission over HTTP, public verification (issue 5)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import subprocess
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from inspecta.core.testing.access import assert_gets_nothing, login_verified
+from inspecta.ledger.services import checkpoint_publish, sequence_pending
+from inspecta.reports import codes, services
+from inspecta.reports.models import Report
+
+from .factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene(tree):
+    agency, admin, made = approved_agency(tree, 601)
+    project = project_with(tree, [agency])
+    report = services.report_submit(actor=admin, **submission(agency, made, project))
+    return {"tree": tree, "agency": agency, "admin": admin, "made": made, "project": project, "report": report}
+
+
+def _json_body(kwargs):
+    body = {k: v for k, v in kwargs.items() if k != "agency"}
+    for key, value in list(body.items()):
+        if isinstance(value, datetime.datetime | datetime.date):
+            body[key] = value.isoformat()
+    body["pdf_id"] = str(body["pdf_id"])
+    return body
+
+
+def test_submit_over_api_with_idempotency(client, scene):
+    login_verified(client, scene["admin"])
+    body = _json_body(submission(scene["agency"], scene["made"], scene["project"], "R-API"))
+    headers = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
+    first = client.post("/api/v1/reports/", json.dumps(body), content_type="application/json", **headers)
+    assert first.status_code == 201, first.content
+    again = client.post("/api/v1/reports/", json.dumps(body), content_type="application/json", **headers)
+    assert again.status_code == 201 and again.json()["serial_number"] == first.json()["serial_number"]
+    assert Report.objects.count() == 2
+    data = first.json()
+    assert data["serial_no"] == 2 and data["verification_url"].endswith("/v/" + data["verification_code"])
+
+
+def test_bad_input_is_4xx_and_changes_nothing(client, scene):
+    login_verified(client, scene["admin"])
+    body = _json_body(submission(scene["agency"], scene["made"], scene["project"], "R-BAD"))
+    before = Report.objects.count()
+    for change in ({"tested_on": "not-a-date"}, {"parameters": []}, {"pdf_id": "x"}, {"test_item": "NOPE"}):
+        response = client.post("/api/v1/reports/", json.dumps(body | change), content_type="application/json")
+        assert 400 <= response.status_code < 500 and "error" in response.json()
+    response = client.post(
+        "/api/v1/reports/",
+        json.dumps(body | {"tester_id": scene["made"]["reviewer"].pk}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422 and response.json()["error"]["code"] == "tester_certificate_invalid"
+    assert Report.objects.count() == before
+    assert client.post("/api/v1/reports/", "{", content_type="application/json").status_code in (400, 422)
+
+
+def test_city_supervisor_outside_region_gets_nothing(client, scene):
+    report = scene["report"]
+    tree = scene["tree"]
+    urls = [
+        f"/reports/{report.pk}/",
+        f"/reports/{report.pk}/qr.png",
+        f"/reports/{report.pk}/stamped.pdf",
+        f"/api/v1/reports/{report.pk}",
+        f"/projects/{scene['project'].pk}/",
+        f"/api/v1/projects/{scene['project'].pk}",
+    ]
+    login_verified(client, tree["sz_supervisor"])
+    assert_gets_nothing(client, urls, secrets=[report.serial_number, report.verification_code])
+    listing = client.get("/reports/").content.decode()
+    assert report.serial_number not in listing
+    assert client.get("/api/v1/reports/").json()["count"] == 0
+    client.logout()
+    login_verified(client, tree["gz_supervisor"])
+    assert client.get(f"/reports/{report.pk}/").status_code == 200
+    assert client.get(f"/api/v1/reports/{report.pk}").status_code == 200
+    assert report.serial_number in client.get("/reports/?conclusion=qualified").content.decode()
+    export = client.get("/reports/export.xlsx?conclusion=qualified")
+    assert export.status_code == 200 and export["Content-Type"].startswith("application/vnd.openxml")
+    login_verified(client, tree["gz_inspector"])
+    assert client.get(f"/projects/{scene['project'].pk}/").status_code == 200
+
+
+def test_public_verification_json_and_page(client, scene):
+    report = scene["report"]
+    sequence_pending()
+    checkpoint_publish()
+    data = client.get(f"/api/v1/public/reports/{report.verification_code}").json()
+    for key in ("status", "serial_number", "report_number", "agency", "issued_at", "pdf_sha256", "log_index"):
+        assert key in data
+    assert data["status"] == "valid" and data["log_index"] is not None and data["proof"]["hashes"] is not None
+    body = json.dumps(data, ensure_ascii=False)
+    assert scene["made"]["staff"].name not in body and "李四" not in body
+    page = client.get(f"/v/{report.verification_code}")
+    assert page.status_code == 200 and 'data-status="valid"' in page.content.decode()
+    assert "proof-data" in page.content.decode()
+    # a mistyped character is caught by the check character and reveals nothing
+    code = report.verification_code
+    typo = code[:3] + ("0" if code[3] != "0" else "1") + code[4:]
+    response = client.get(f"/api/v1/public/reports/{typo}")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "mistyped_code"
+    assert 'data-status="mistyped"' in client.get(f"/v/{typo}").content.decode()
+    unknown = codes.new_verification_code()
+    assert client.get(f"/api/v1/public/reports/{unknown}").json()["error"]["code"] == "unknown_code"
+    assert client.get(f"/v/{unknown}").status_code == 404
+    # file check, API and page
+    version = report.versions.get()
+    original = services._read_file(version.pdf)
+    match = client.post(
+        f"/api/v1/public/reports/{code}/check-file", {"file": SimpleUploadedFile("r.pdf", original)}
+    ).json()
+    assert match["matches"] and match["version"] == 1
+    other = client.post(f"/api/v1/public/reports/{code}/check-file", {"file": SimpleUploadedFile("r.pdf", b"%PDF-x")})
+    assert other.json()["matches"] is False
+    page = client.post(f"/v/{code}", {"file": SimpleUploadedFile("r.pdf", original)})
+    assert 'data-file="match"' in page.content.decode()
+
+
+def test_proof_recomputes_to_root(client, scene):
+    import base64
+    import hashlib
+
+    from inspecta.ledger import merkle
+
+    sequence_pending()
+    checkpoint_publish()
+    proof = client.get(f"/api/v1/public/reports/{scene['report'].verification_code}").json()["proof"]
+    entry = base64.b64decode(proof["entry"])
+    leaf = hashlib.sha256(b"\x00" + entry).digest()
+    assert base64.b64encode(leaf).decode() == proof["leaf_hash"]
+    root = merkle.root_from_inclusion_proof(
+        leaf, proof["index"], proof["size"], [base64.b64decode(h) for h in proof["hashes"]]
+    )
+    assert base64.b64encode(root).decode() == proof["root"]
+
+
+def test_public_rate_limit(client, scene, settings):
+    settings.INSPECTA_VERIFY_RATE_PER_MINUTE = 3
+    from django.core.cache import cache
+
+    cache.clear()
+    code = scene["report"].verification_code
+    statuses = [client.get(f"/api/v1/public/reports/{code}").status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[-1] == 429
+    cache.clear()
+
+
+def test_amendment_end_to_end_over_http(client, scene):
+    tree = scene["tree"]
+    report = scene["report"]
+    old_sha = report.versions.get().pdf_sha256
+    login_verified(client, scene["admin"])
+    response = client.post(
+        f"/reports/{report.pk}/amend/",
+        {"reason": "结论笔误", "conclusion": "nonconforming", "pdf": SimpleUploadedFile("n.pdf", pdf_bytes("v2"))},
+    )
+    assert response.status_code == 302
+    amendment = report.amendments.get()
+    client.logout()
+    login_verified(client, tree["sz_supervisor"])
+    assert (
+        client.post(
+            f"/api/v1/reports/amendments/{amendment.pk}/approve", {}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    client.logout()
+    login_verified(client, tree["gz_supervisor"])
+    response = client.post(
+        f"/api/v1/reports/amendments/{amendment.pk}/approve", {"reason": "同意"}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "approved"
+    report.refresh_from_db()
+    versions = list(report.versions.order_by("number"))
+    assert [v.number for v in versions] == [1, 2] and versions[0].pdf_sha256 == old_sha
+    public = client.get(f"/api/v1/public/reports/{report.verification_code}").json()
+    assert public["status"] == "amended" and len(public["versions"]) == 2
+    page = client.get(f"/v/{report.verification_code}").content.decode()
+    assert 'data-status="amended"' in page and old_sha in page and versions[1].pdf_sha256 in page
+    assert client.get("/reports/nonconformance/").status_code == 200
+    response = client.post(f"/api/v1/reports/{report.pk}/revoke", {"reason": ""}, content_type="application/json")
+    assert response.status_code == 400
+    response = client.post(f"/api/v1/reports/{report.pk}/revoke", {"reason": "伪造"}, content_type="application/json")
+    assert response.json()["status"] == "revoked"
+    assert 'data-status="revoked"' in client.get(f"/v/{report.verification_code}").content.decode()
+
+
+def test_web_form_submission(client, scene):
+    login_verified(client, scene["admin"])
+    assert client.get("/reports/new/").status_code == 200
+    kwargs = submission(scene["agency"], scene["made"], scene["project"], "R-WEB")
+    form = {
+        k: (v.strftime("%Y-%m-%dT%H:%M") if isinstance(v, datetime.datetime) else v)
+        for k, v in kwargs.items()
+        if k not in ("agency", "pdf_id", "results")
+    }
+    form["parameters"] = ",".join(kwargs["parameters"])
+    form["equipment"] = ",".join(kwargs["equipment"])
+    form["test_basis"] = "\n".join(kwargs["test_basis"])
+    now = timezone.localtime()
+    form["tested_at"] = (now - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    form["reviewed_at"] = (now - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    form["approved_at"] = (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    form["pdf"] = SimpleUploadedFile("r.pdf", pdf_bytes("web"))
+    response = client.post("/reports/new/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Report.objects.filter(report_number="R-WEB").exists()
+    form["pdf"] = SimpleUploadedFile("r.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    form["report_number"] = "R-WEB2"
+    assert client.post("/reports/new/", form).status_code == 400
+    assert not Report.objects.filter(report_number="R-WEB2").exists()
+
+
+@pytest.mark.skipif(
+    not (shutil.which("zbarimg") and shutil.which("pdftoppm")), reason="zbar-tools/poppler not installed"
+)
+def test_qr_png_and_stamped_pdf_decode_with_zbarimg(client, scene, tmp_path):
+    report = scene["report"]
+    login_verified(client, scene["admin"])
+    png = client.get(f"/reports/{report.pk}/qr.png")
+    assert png.status_code == 200 and png["Content-Type"] == "image/png"
+    (tmp_path / "qr.png").write_bytes(png.content)
+    url = codes.verification_url(report.verification_code)
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "qr.png")], capture_output=True, text=True)
+    assert decoded.stdout.strip() == url
+    svg = client.get(f"/reports/{report.pk}/qr.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.content
+    stamped = client.get(f"/reports/{report.pk}/stamped.pdf")
+    assert stamped.status_code == 200
+    (tmp_path / "s.pdf").write_bytes(stamped.content)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp_path / "s.pdf"), str(tmp_path / "s")], check=True
+    )
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "s.png")], capture_output=True, text=True)
+    assert decoded.stdout.strip() == url
+    # the URL opens the right verification page
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path)
+    assert page.status_code == 200 and report.serial_number in page.content.decode()
+
+
+def test_unknown_file_of_other_agency_is_refused(scene, tree):
+    other, _admin, _made = approved_agency(tree, 602)
+    foreign = stored_file(other.organisation_id, pdf_bytes("foreign"))
+    from inspecta.projects.errors import DomainError
+
+    with pytest.raises(DomainError) as exc:
+        services.report_submit(
+            actor=scene["admin"], **submission(scene["agency"], scene["made"], scene["project"], "R-F", pdf=foreign)
+        )
+    assert exc.value.code == "unknown_file"
+
+
+def test_check_rules_and_nonconformance_api(client, tree, scene):
+    login_verified(client, tree["gz_supervisor"])
+    rules = {r["code"]: r for r in client.get("/api/v1/reports/check-rules").json()}
+    assert rules["too_many_agencies"]["action"] == "flag" and rules["capability_missing"]["action"] == "reject"
+    refused = client.put(
+        "/api/v1/reports/check-rules/capability_missing", {"action": "flag"}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    client.logout()
+    login_verified(client, tree["gd_admin"])
+    bad = client.put("/api/v1/reports/check-rules/nope", {"action": "flag"}, content_type="application/json")
+    assert bad.status_code == 400
+    ok = client.put(
+        "/api/v1/reports/check-rules/capability_missing", {"action": "flag"}, content_type="application/json"
+    )
+    assert ok.status_code == 200 and ok.json()["action"] == "flag"
+    services.report_submit(
+        actor=scene["admin"],
+        **submission(scene["agency"], scene["made"], scene["project"], "R-NC", conclusion="nonconforming"),
+    )
+    client.logout()
+    login_verified(client, tree["gz_inspector"])
+    assert client.get("/api/v1/reports/nonconformance").json()["count"] == 1
+    client.logout()
+    login_verified(client, tree["sz_supervisor"])
+    assert client.get("/api/v1/reports/nonconformance").json()["count"] == 0
+
+
+def test_list_page_query_count(client, scene, django_assert_max_num_queries):
+    for i in range(5):
+        services.report_submit(
+            actor=scene["admin"], **submission(scene["agency"], scene["made"], scene["project"], f"R-Q{i}")
+        )
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    client.get("/reports/")  # warm the session and caches
+    with django_assert_max_num_queries(15):
+        response = client.get("/reports/")
+    assert response.status_code == 200 and "R-Q4" in response.content.decode()

@@ -1,0 +1,302 @@
+"""Report pages (issue 5 points 3, 5-8, 11): lists with filters and Excel export, detail
+with the approval trail and versions, QR and stamped PDF downloads, the web submission
+form, amendments and revocation, and the public verification page ``/v/{code}``."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from inspecta.projects.errors import DomainError
+from inspecta.registry.models import Agency
+
+from . import codes, public, selectors, services
+from .choices import AmendmentStatus
+from .files import store_upload
+from .forms import AmendmentForm, ReasonForm, ReportFilterForm, ReportSubmitForm
+from .models import ReportVersion
+
+
+def _filters(request: HttpRequest) -> tuple[ReportFilterForm, dict[str, Any]]:
+    form = ReportFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    return form, data
+
+
+@login_required
+def report_list_view(request: HttpRequest) -> HttpResponse:
+    form, data = _filters(request)
+    qs = selectors.report_list(actor=request.user, filters=data)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "reports/report_list.html", {"form": form, "page": page, "query": request.GET.urlencode()})
+
+
+@login_required
+def report_export_view(request: HttpRequest) -> HttpResponse:
+    """The filtered list as an Excel workbook (issue 5 point 11)."""
+
+    from openpyxl import Workbook
+
+    _form, data = _filters(request)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "检测报告"
+    ws.append(
+        [
+            "统一流水号",
+            "报告编号",
+            "检测机构",
+            "工程项目",
+            "检测项目",
+            "结论",
+            "状态",
+            "检测日期",
+            "报告日期",
+            "接收时间",
+        ]
+    )
+    for r in selectors.report_list(actor=request.user, filters=data)[:50000]:
+        ws.append(
+            [
+                r.serial_number,
+                r.report_number,
+                r.agency.name,
+                r.project.name,
+                r.test_item.name,
+                r.get_conclusion_display(),
+                r.get_status_display(),
+                r.tested_on,
+                r.reported_on,
+                r.issued_at.replace(tzinfo=None),
+            ]
+        )
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="reports.xlsx"'
+    return response
+
+
+@login_required
+def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.report_get(actor=request.user, pk=pk)
+    versions = list(report.versions.select_related("tester", "reviewer", "signatory").order_by("number"))
+    user: Any = request.user
+    is_agency = user.organisation_id == report.agency.organisation_id
+    return render(
+        request,
+        "reports/report_detail.html",
+        {
+            "report": report,
+            "versions": versions,
+            "current": versions[-1],
+            "code_display": codes.display(report.verification_code),
+            "url": codes.verification_url(report.verification_code),
+            "findings": report.findings.all(),
+            "amendments": report.amendments.all(),
+            "is_agency": is_agency,
+            "is_authority": user.is_operator or (user.organisation and user.organisation.kind == "authority"),
+            "amendment_form": AmendmentForm(),
+            "reason_form": ReasonForm(),
+            "pending": AmendmentStatus.PENDING,
+        },
+    )
+
+
+@login_required
+def report_qr_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    if fmt not in ("svg", "png"):
+        raise Http404
+    report = selectors.report_get(actor=request.user, pk=pk)
+    if fmt == "svg":
+        response = HttpResponse(codes.qr_svg(report.verification_code), content_type="image/svg+xml")
+    else:
+        response = HttpResponse(codes.qr_png(report.verification_code), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="{report.serial_number}.{fmt}"'
+    return response
+
+
+def _version(request: HttpRequest, pk: int, number: int | None) -> ReportVersion:
+    report = selectors.report_get(actor=request.user, pk=pk)
+    qs = report.versions.select_related("pdf", "report")
+    version = qs.filter(number=number).first() if number else qs.order_by("-number").first()
+    if version is None:
+        raise Http404
+    return version
+
+
+@login_required
+def report_pdf_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    version = _version(request, pk, number)
+    response = HttpResponse(services._read_file(version.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{version.report.serial_number}-v{number}.pdf"'
+    return response
+
+
+@login_required
+def report_stamped_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The current PDF with serial number and QR stamped top-right (issue 5 point 5)."""
+
+    version = _version(request, pk, None)
+    report = version.report
+    try:
+        data = codes.stamp_pdf(
+            services._read_file(version.pdf), code=report.verification_code, serial=report.serial_number
+        )
+    except Exception as exc:
+        return render(
+            request,
+            "error.html",
+            {"status": 422, "message": _("该 PDF 无法加盖流水号和二维码。"), "detail": str(exc)[:200]},
+            status=422,
+        )
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.serial_number}-stamped.pdf"'
+    return response
+
+
+@login_required
+def report_submit_view(request: HttpRequest) -> HttpResponse:
+    """Web submission for agencies without a LIMS (Nanchang 三(一))."""
+
+    user: Any = request.user
+    agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
+    if agency is None:
+        raise PermissionDenied(_("只有检测机构可以报送检测报告。"))
+    form = ReportSubmitForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                stored = store_upload(
+                    organisation_id=agency.organisation_id, user=user, upload=form.cleaned_data["pdf"]
+                )
+                report = services.report_submit(actor=user, agency=agency, pdf_id=stored.pk, **form.service_kwargs())
+        except DomainError as exc:
+            form.add_error(None, f"{exc.message}（{exc.code}）")
+        else:
+            messages.success(request, _("报告已接收，统一流水号 %(s)s。") % {"s": report.serial_number})
+            return redirect("reports:report_detail", pk=report.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "reports/report_form.html", {"form": form, "agency": agency}, status=status)
+
+
+@login_required
+@require_POST
+def amendment_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.report_get(actor=request.user, pk=pk)
+    form = AmendmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("请填写变更理由。"))
+        return redirect("reports:report_detail", pk=pk)
+    data = {"conclusion": form.cleaned_data["conclusion"]} if form.cleaned_data["conclusion"] else {}
+    try:
+        with transaction.atomic():
+            pdf_id = None
+            if form.cleaned_data.get("pdf"):
+                org_id = report.agency.organisation_id
+                if getattr(request.user, "organisation_id", None) != org_id:
+                    raise PermissionDenied
+                pdf_id = store_upload(organisation_id=org_id, user=request.user, upload=form.cleaned_data["pdf"]).pk
+            services.amendment_apply(
+                actor=request.user, report=report, reason=form.cleaned_data["reason"], data=data, pdf_id=pdf_id
+            )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("变更申请已提交，等待主管部门审批。"))
+    return redirect("reports:report_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    if decision not in ("approve", "reject"):
+        raise Http404
+    amendment = selectors.amendment_get(actor=request.user, pk=pk)
+    reason = request.POST.get("reason", "")
+    try:
+        if decision == "approve":
+            services.amendment_approve(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
+        else:
+            services.amendment_reject(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reports:report_detail", pk=amendment.report_id)
+
+
+@login_required
+@require_POST
+def report_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.report_get(actor=request.user, pk=pk)
+    try:
+        services.report_revoke(actor=request.user, report=report, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reports:report_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def report_printed_view(request: HttpRequest, pk: int) -> HttpResponse:
+    report = selectors.report_get(actor=request.user, pk=pk)
+    try:
+        services.report_print(actor=request.user, report=report)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reports:report_detail", pk=pk)
+
+
+@login_required
+def nonconformance_list_view(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.nonconformance_list(actor=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "reports/nonconformance_list.html", {"page": page})
+
+
+# ------------------------------------------------------------------ public page
+
+
+def verify_view(request: HttpRequest, code: str) -> HttpResponse:
+    """``/v/{code}``: the mobile-first public verification page (CONTRACT §6), with the
+    PDF check and the in-browser inclusion proof check."""
+
+    if public.rate_limited(request):
+        return render(request, "reports/verify.html", {"state": "rate_limited", "code": code}, status=429)
+    state, report = public.lookup(code)
+    context: dict[str, Any] = {"state": state, "code": code}
+    status = 200
+    if report is None:
+        status = 400 if state == "mistyped" else 404
+    else:
+        context["data"] = public.verification_json(report)
+        context["code"] = report.verification_code
+        context["code_display"] = codes.display(report.verification_code)
+        if request.method == "POST" and request.FILES.get("file"):
+            upload: Any = request.FILES["file"]
+            if upload.size and upload.size > 50 * 1024 * 1024:
+                context["file_error"] = _("文件过大。")
+            else:
+                context["file_result"] = public.file_match(report, upload.read())
+    if request.headers.get("Accept", "").startswith("application/json") and report is not None:
+        return JsonResponse(context["data"], json_dumps_params={"ensure_ascii": False})
+    return render(request, "reports/verify.html", context, status=status)
+
+
+def verify_form_view(request: HttpRequest) -> HttpResponse:
+    """``/v/``: type a code by hand."""
+
+    code = request.GET.get("code", "").strip()
+    if code:
+        return redirect("reports_public:verify", code=codes.normalise(code) or "-")
+    return render(request, "reports/verify.html", {"state": "form"})
