@@ -16,6 +16,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from inspecta.api import AuthedRequest
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_name
+from inspecta.exchange.idempotency import idempotent
 
 from . import selectors, services
 from .choices import AgencyStatus, HeadRole
@@ -478,6 +479,7 @@ def agency_return(request: AuthedRequest, agency_id: int, payload: ReasonIn) -> 
 
 
 @router.post("/agencies/{agency_id}/staff", response={201: StaffOut}, summary="新增检测人员")
+@idempotent
 def agency_staff_create(request: AuthedRequest, agency_id: int, payload: StaffIn) -> Any:
     agency = _agency(request, agency_id)
     staff = services.staff_save(actor=request.auth, agency=agency, data=payload.dict())
@@ -486,6 +488,7 @@ def agency_staff_create(request: AuthedRequest, agency_id: int, payload: StaffIn
 
 
 @router.post("/agencies/{agency_id}/equipment", response={201: EquipmentOut}, summary="新增仪器设备")
+@idempotent
 def agency_equipment_create(request: AuthedRequest, agency_id: int, payload: EquipmentIn) -> Any:
     agency = _agency(request, agency_id)
     return Status(201, services.equipment_save(actor=request.auth, agency=agency, data=payload.dict()))

@@ -137,3 +137,20 @@ def test_openapi_documents_registry(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/public/agencies" in schema["paths"]
     assert "/api/v1/registry/agencies/{agency_id}/staff" in schema["paths"]
+
+
+def test_staff_creation_is_idempotent(client, tree):
+    """CONTRACT §3: the same Idempotency-Key and body create one record; another body is 422."""
+
+    agency, admin = register(17)
+    client.force_login(admin)
+    url = f"/api/v1/registry/agencies/{agency.pk}/staff"
+    body = json.dumps({"name": "李四", "id_number": id_number(7)})
+    first = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY='"staff-001"')
+    again = client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY='"staff-001"')
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json() == again.json()
+    other = json.dumps({"name": "王五", "id_number": id_number(8)})
+    clash = client.post(url, other, content_type="application/json", HTTP_IDEMPOTENCY_KEY='"staff-001"')
+    assert clash.status_code == 422
+    assert Staff.objects.filter(agency=agency).count() == 1
