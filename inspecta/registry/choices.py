@@ -112,3 +112,10 @@ class FindingRule(models.TextChoices):
     SPECIALTY_WITHOUT_SIGNATORY = "specialty_without_signatory", _("检测专项无报告批准人")
     PERSON_IN_TWO_AGENCIES = "person_in_two_agencies", _("同一身份证号在多家机构任职（疑似证书挂靠）")
     CERTIFICATE_SHARED = "certificate_shared", _("同一上岗证被多人使用")
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")

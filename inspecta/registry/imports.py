@@ -9,14 +9,19 @@ that record; other rows create one.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -27,10 +32,13 @@ from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 from inspecta.core.models import Parameter, Specialty
 
 from . import services
-from .choices import Education, EquipmentStatus, Gender, TitleLevel
-from .models import Agency, Equipment, PostCertificate, Site, Staff
+from .choices import Education, EquipmentStatus, Gender, ImportJobStatus, TitleLevel
+from .models import Agency, Equipment, ImportJob, PostCertificate, Site, Staff
+
+logger = logging.getLogger(__name__)
 
 MAX_ROWS = 5000
+PROGRESS_EVERY = 50  # rows between two progress writes of a background job
 MAX_BYTES = 5 * 1024 * 1024
 SPLIT = re.compile(r"[、,，;；\s]+")
 
@@ -323,6 +331,92 @@ def import_rows(
                 result.updated += 1
         services._recompute(affected)
     return result
+
+
+def count_rows(upload: Any) -> int:
+    """Data rows of an uploaded workbook (raises ``ValidationError`` when unreadable);
+    the upload is rewound for the import."""
+
+    count = len(_read_rows(upload))
+    upload.seek(0)
+    return count
+
+
+def import_job_create(*, actor: User, agency: Agency, kind: str, upload: Any) -> ImportJob:
+    """Store the upload (default storage, SHA-256) and queue a background import."""
+
+    _columns(kind)
+    services._require(actor, agency, "change")
+    services._require_editable(agency)
+    upload.seek(0)
+    content = upload.read()
+    digest = hashlib.sha256(content).hexdigest()
+    path = default_storage.save(f"registry/imports/{agency.pk}/{digest}.xlsx", ContentFile(content))
+    job = ImportJob.objects.create(
+        agency=agency,
+        kind=kind,
+        file=path,
+        original_name=(getattr(upload, "name", "") or "import.xlsx")[:255],
+        sha256=digest,
+        created_by=actor,
+    )
+    from .tasks import registry_import_run
+
+    registry_import_run(job.pk)
+    return job
+
+
+def import_job_run(job_id: int) -> ImportJob:
+    """Run a queued import job: the importer with a progress callback that records the
+    processed rows every ``PROGRESS_EVERY`` rows; the job ends succeeded or failed with
+    the errors by row and column."""
+
+    job = ImportJob.objects.select_related("agency", "created_by").get(pk=job_id)
+    if job.status != ImportJobStatus.QUEUED:
+        return job
+    job.status = ImportJobStatus.RUNNING
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "started_at", "updated_at"])
+
+    def progress(rows: Iterable[Any]) -> Iterable[Any]:
+        items = list(rows)
+        job.total_rows = len(items)
+        job.processed_rows = 0
+        job.save(update_fields=["total_rows", "processed_rows", "updated_at"])
+        for done, item in enumerate(items, start=1):
+            yield item
+            if done % PROGRESS_EVERY == 0 or done == len(items):
+                job.processed_rows = done
+                job.save(update_fields=["processed_rows", "updated_at"])
+
+    errors: list[dict[str, Any]]
+    try:
+        if job.created_by is None:
+            raise ValidationError(_("导入人已不存在。"))
+        with default_storage.open(job.file.name, "rb") as handle:
+            result = import_rows(
+                actor=job.created_by,
+                agency=job.agency,
+                kind=job.kind,
+                upload=io.BytesIO(handle.read()),
+                progress=progress,
+            )
+    except ValidationError as exc:
+        errors = [{"row": 0, "column": "", "message": message} for message in exc.messages]
+        job.status = ImportJobStatus.FAILED
+    except Exception:
+        logger.exception("registry import job %s failed", job.pk)
+        errors = [{"row": 0, "column": "", "message": _("导入时发生内部错误，未保存任何数据。")}]
+        job.status = ImportJobStatus.FAILED
+    else:
+        errors = [{"row": e.row, "column": e.column, "message": str(e.message)} for e in result.errors]
+        job.status = ImportJobStatus.SUCCEEDED if result.ok else ImportJobStatus.FAILED
+        job.created_count = result.created
+        job.updated_count = result.updated
+    job.errors = errors
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "errors", "created_count", "updated_count", "finished_at", "updated_at"])
+    return job
 
 
 def export_workbook(*, agency: Agency, kind: str, audience: Audience) -> bytes:

@@ -37,6 +37,7 @@ from .choices import (
     FindingSeverity,
     Gender,
     HeadRole,
+    ImportJobStatus,
     OtherCertificateKind,
     ReviewAction,
     TitleLevel,
@@ -55,6 +56,7 @@ __all__ = [
     "ChangeRequest",
     "Equipment",
     "Finding",
+    "ImportJob",
     "OtherCertificate",
     "OutputValue",
     "PostCertificate",
@@ -731,3 +733,49 @@ class Finding(AgencyOwned):
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()}：{self.subject}"
+
+
+class ImportJob(AgencyOwned):
+    """A large Excel import run in the background (issue 6 point 7): the uploaded file
+    (default storage, with its SHA-256), the progress, and the result or the errors by
+    row and column. Scoped like its agency."""
+
+    kind = models.CharField(_("导入类型"), max_length=16)
+    file = models.FileField(_("文件"), upload_to="registry/imports/", max_length=255)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED, db_index=True
+    )
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增条数"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新条数"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("导入人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportJobStatus.SUCCEEDED:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

@@ -1,13 +1,13 @@
-"""Nightly recomputation of the conformity findings (issue 6 point 5); the job calls the
-service and holds no logic (STYLE.md 7)."""
+"""Nightly recomputation of the conformity findings (issue 6 point 5) and background
+Excel imports (issue 6 point 7); the jobs call the services and hold no logic (STYLE.md 7)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import conformity
+from . import conformity, imports
 
 
 @db_periodic_task(crontab(hour=str(settings.INSPECTA_REGISTRY_CHECK_HOUR), minute="17"))
@@ -15,3 +15,10 @@ def registry_findings_nightly() -> dict[str, int]:
     """Calibrations and certificates expire without anyone editing: re-check every agency."""
 
     return conformity.findings_recompute_all()
+
+
+@db_task()
+def registry_import_run(job_id: int) -> str:
+    """A large staff or equipment import, with its progress recorded on the job."""
+
+    return str(imports.import_job_run(job_id).status)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/review/<slug:action>/", views.review_view, name="review"),
     path("<int:pk>/sites/<int:site>/capabilities/", views.capability_view, name="capabilities"),
     path("<int:pk>/import/<slug:kind>/", views.import_view, name="import"),
+    path("<int:pk>/imports/<int:job>/", views.import_job_view, name="import_job"),
     path("<int:pk>/export/<slug:kind>.xlsx", views.export_view, name="export"),
     path("<int:pk>/<slug:kind>/", views.section_view, name="section"),
     path("<int:pk>/<slug:kind>/new/", views.record_edit_view, name="record_new"),

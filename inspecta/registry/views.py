@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -50,6 +51,7 @@ from .models import (
     ChangeRequest,
     Equipment,
     Finding,
+    ImportJob,
     OtherCertificate,
     OutputValue,
     PostCertificate,
@@ -636,12 +638,21 @@ def import_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            upload = form.cleaned_data["file"]
             try:
+                if imports.count_rows(upload) > settings.INSPECTA_REGISTRY_IMPORT_ASYNC_ROWS:
+                    job = imports.import_job_create(
+                        actor=request.user,  # type: ignore[arg-type]
+                        agency=agency,
+                        kind=kind,
+                        upload=upload,
+                    )
+                    return redirect("registry:import_job", pk=agency.pk, job=job.pk)
                 result = imports.import_rows(
                     actor=request.user,  # type: ignore[arg-type]
                     agency=agency,
                     kind=kind,
-                    upload=form.cleaned_data["file"],
+                    upload=upload,
                 )
             except ValidationError as exc:
                 apply_validation_error(form, exc, default_field="file")
@@ -662,6 +673,21 @@ def import_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         _context(request, agency, form=form, result=result, kind=kind, title=imports.TITLES[kind]),
         status=status,
     )
+
+
+@login_required
+def import_job_view(request: HttpRequest, pk: int, job: int) -> HttpResponse:
+    """A background import: a progress bar that polls itself (htmx) until the job ends,
+    then the result or the errors by row and column. Only for users who see the agency."""
+
+    agency = _agency(request, pk)
+    obj = ImportJob.objects.restrict(request.user).filter(agency=agency, pk=job).first()
+    if obj is None:
+        raise Http404
+    context = {"job": obj, "kind": obj.kind, "title": imports.TITLES.get(obj.kind, obj.kind)}
+    if request.headers.get("HX-Request"):
+        return render(request, "registry/_import_job.html", {"agency": agency, **context})
+    return render(request, "registry/import_job.html", _context(request, agency, **context))
 
 
 @login_required

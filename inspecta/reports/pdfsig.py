@@ -29,6 +29,21 @@ def _validation_context() -> Any:
 
 
 def signature_check(pdf: bytes) -> list[dict[str, Any]]:
+    """pyHanko's synchronous API calls ``asyncio.run``; where this thread already runs an
+    event loop (an async server, a browser-driving test) do the work on a worker thread."""
+
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _signature_check(pdf)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_signature_check, pdf).result()
+
+
+def _signature_check(pdf: bytes) -> list[dict[str, Any]]:
     """One result per embedded signature: ``field``, ``signer``, ``signed_at``,
     ``intact`` (hash matches), ``valid`` (CMS signature verifies), ``trusted``,
     ``covers_whole_file`` and ``ok`` (intact and valid). An empty list: no signature."""
