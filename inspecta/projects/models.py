@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.choices import OrganisationKind
 from inspecta.core.audit import audited
+from inspecta.core.fields import latitude_field, longitude_field
 from inspecta.core.scoping import RestrictedQuerySet, region_prefix
 
 from .choices import PartyRole
@@ -65,22 +66,8 @@ class Project(models.Model):
         "core.Region", verbose_name=_("所在行政区划"), on_delete=models.PROTECT, related_name="+"
     )
     address = models.CharField(_("项目地址"), max_length=255)
-    longitude = models.DecimalField(
-        _("经度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
-    latitude = models.DecimalField(
-        _("纬度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
+    longitude = longitude_field(_("经度"))
+    latitude = latitude_field(_("纬度"))
     supervision_number = models.CharField(_("监督登记号"), max_length=64, blank=True, db_index=True)
     station = models.ForeignKey(
         "accounts.Organisation",

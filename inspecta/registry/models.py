@@ -21,6 +21,7 @@ from django_fsm import FSMField, transition
 
 from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.core.audit import AuditRowImmutable, audited
+from inspecta.core.fields import latitude_field, longitude_field
 from inspecta.core.identifiers import validate_credit_code, validate_id_number, validate_mobile
 from inspecta.core.models import Parameter, Region, Specialty, TestItem, TestItemParameter
 from inspecta.core.scoping import RestrictedQuerySet, region_prefix
@@ -188,22 +189,8 @@ class Agency(models.Model):
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
     registered_address = models.CharField(_("登记地址（住所）"), max_length=255, blank=True)
     office_address = models.CharField(_("办公场所地址"), max_length=255, blank=True)
-    office_longitude = models.DecimalField(
-        _("办公场所经度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
-    office_latitude = models.DecimalField(
-        _("办公场所纬度"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
+    office_longitude = longitude_field(_("办公场所经度"))
+    office_latitude = latitude_field(_("办公场所纬度"))
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     postcode = models.CharField(_("邮政编码"), max_length=6, blank=True)
     fax = models.CharField(_("传真"), max_length=32, blank=True)
