@@ -10,11 +10,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie
+
+from inspecta.core.errors import error_response
 
 
 class AuthedRequest(HttpRequest):
@@ -32,19 +34,6 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}
-
-
-def error_response(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None, **headers: str
-) -> JsonResponse:
-    response = JsonResponse(
-        {"error": {"code": code, "message": str(message), "details": details or {}}},
-        status=status,
-        json_dumps_params={"ensure_ascii": False},
-    )
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
 
 
 STATUS_CODES = {

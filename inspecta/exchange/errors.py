@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import JsonResponse
+from inspecta.core.errors import error_response as envelope  # noqa: F401 - re-exported
 
 
 class ExchangeApiError(Exception):
@@ -24,18 +24,3 @@ class ExchangeApiError(Exception):
         self.message = str(message)
         self.details = details or {}
         self.headers = headers
-
-
-def envelope(
-    status: int, code: str, message: Any, details: dict[str, Any] | None = None, **headers: str
-) -> JsonResponse:
-    """``{"error": {"code", "message", "details"}}`` (same as ``inspecta.api.error_response``)."""
-
-    response = JsonResponse(
-        {"error": {"code": code, "message": str(message), "details": details or {}}},
-        status=status,
-        json_dumps_params={"ensure_ascii": False},
-    )
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
