@@ -216,7 +216,9 @@ def log_sequence() -> None:
 
 
 @log.command(
-    "rotate-key", help="Retire the checkpoint signing key (kept in the public history) and sign with a new one."
+    "rotate-key",
+    help="Retire the checkpoint signing key (kept in the public history) and sign with a new one; "
+    "the SM2 key too when INSPECTA_LOG_SM2_SIGNATURE is on.",
 )
 def log_rotate_key() -> None:
     _django()

@@ -12,7 +12,7 @@ cached as immutable. Error codes (all in the error envelope, never 500 for bad i
 * ``consistency_from_zero`` (400): a consistency proof from the empty tree;
 * ``from_exceeds_size`` (400): ``from > size``;
 * ``invalid_range`` (400): ``end <= start`` or more than 1000 entries asked;
-* ``entry_not_found`` / ``record_not_logged`` (404);
+* ``entry_not_found`` / ``record_not_logged`` / ``timestamp_not_found`` (404);
 * ``log_unavailable`` (503): the stored tree is damaged (the self-audit reports it).
 """
 
@@ -28,7 +28,7 @@ from ninja import Query, Router, Schema
 
 from inspecta.api import ApiError
 
-from . import selectors, services, store
+from . import selectors, services, store, tsa
 from .models import Entry
 
 router = Router(tags=["log"], auth=None)
@@ -101,6 +101,7 @@ def key(request: HttpRequest) -> HttpResponse:
 
 class KeyOut(Schema):
     verifier_key: str
+    algorithm: str
     key_hash: str
     is_active: bool
     created_at: str
@@ -113,11 +114,15 @@ class KeysOut(Schema):
 
 @router.get("/keys", response=KeysOut, summary="验证公钥历史")
 def keys(request: HttpRequest) -> HttpResponse:
-    """Every key that ever signed checkpoints, oldest first (the public key history)."""
+    """Every key that ever signed checkpoints, oldest first (the public key history):
+    Ed25519 keys (``algorithm`` ``ed25519``) and, when the optional second signature
+    line is on, SM2-with-SM3 keys (``sm2``, GB/T 39786)."""
     services.signing_key_active()
+    services.sm2_key_active()
     items = [
         {
             "verifier_key": k.verifier_key,
+            "algorithm": k.algorithm,
             "key_hash": k.key_hash,
             "is_active": k.is_active,
             "created_at": k.created_at.isoformat(),
@@ -282,3 +287,36 @@ def record_status(request: HttpRequest, record_type: str, record_id: str) -> Htt
         "logged_at": found.created_at.isoformat(),
     }
     return _json(data, "public, max-age=2" if found.index is None else _short_cache())
+
+
+TIMESTAMP_REPLY = {
+    "responses": {
+        200: {
+            "description": "RFC 3161 TimeStampResp (DER)",
+            "content": {"application/timestamp-reply": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+@router.get(
+    "/checkpoints/{size}/timestamp",
+    summary="检查点的 RFC 3161 时间戳",
+    openapi_extra=TIMESTAMP_REPLY,
+)
+def checkpoint_timestamp(request: HttpRequest, size: int) -> HttpResponse:
+    """The RFC 3161 timestamp of the checkpoint of ``size`` entries (T/CECS 4.1.2, 7.2.3):
+    a DER ``TimeStampResp`` (``application/timestamp-reply``) whose token stamps
+    SHA-256 of the checkpoint body ``origin\nsize\nbase64(root)\n``. Only when
+    ``INSPECTA_LOG_TSA_URL`` is configured; ``timestamp_not_found`` (404) until the
+    TSA has answered."""
+    if size < 0 or size > MAX_INT64:
+        raise ApiError(422, "invalid_input", _("size 须为非负整数。"))
+    stamp = selectors.checkpoint_timestamp(size)
+    if stamp is None or stamp.token is None:
+        raise ApiError(
+            404, "timestamp_not_found", _("树大小为 %(size)d 的检查点没有时间戳。") % {"size": size}, {"size": size}
+        )
+    response = HttpResponse(tsa.timestamp_reply(bytes(stamp.token)), content_type="application/timestamp-reply")
+    response["Content-Disposition"] = f'attachment; filename="checkpoint-{size}.tsr"'
+    return _cache(response, IMMUTABLE)

@@ -4,8 +4,10 @@
 
 1. every entry's leaf hash from its bytes, and that indexes run 0..n-1 without gaps;
 2. every stored perfect-subtree hash of the tree from those leaves;
-3. every stored checkpoint: its signature (key history), its root against the
-   recomputed tree, and its consistency with the previous checkpoint;
+3. every stored checkpoint: its signatures (key history: Ed25519 and, when present,
+   the SM2-with-SM3 line, GB/T 39786), its root against the recomputed tree, its
+   consistency with the previous checkpoint, and that its RFC 3161 timestamp token
+   (if any) stamps exactly this checkpoint (message imprint = SHA-256 of its body);
 4. the latest entry of every logged record against a re-rendering of the record
    (``inspecta.ledger.registry``) with the current database row and the current
    content of its files: a direct SQL UPDATE or a replaced file shows up here.
@@ -17,6 +19,7 @@ as critical :class:`~inspecta.ledger.models.AuditFinding` rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,9 +29,9 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 
-from . import merkle, store
+from . import merkle, store, tsa
 from .choices import FindingKind, FindingSeverity
-from .models import Checkpoint, Entry, SequencerState, TreeNode
+from .models import Checkpoint, CheckpointTimestamp, Entry, SequencerState, TreeNode
 from .note import NoteError, open_checkpoint
 from .registry import get_kind
 from .services import entry_bytes, finding_record, hash_files, verifiers
@@ -216,6 +219,38 @@ def _check_checkpoints(checkpoints: list[Checkpoint], roots: dict[int, bytes], s
     return problems
 
 
+def _check_timestamps() -> list[Problem]:
+    """Step 3b: each obtained RFC 3161 token stamps SHA-256 of its checkpoint's body."""
+    problems: list[Problem] = []
+    stamps = CheckpointTimestamp.objects.filter(token__isnull=False).select_related("checkpoint").order_by("pk")
+    for stamp in stamps.iterator(chunk_size=CHUNK):
+        cp = stamp.checkpoint
+        where = {"checkpoint": cp.pk, "size": cp.size, "timestamp": stamp.pk}
+        split = cp.note.rfind("\n\n")
+        body = cp.note[: split + 1] if split >= 0 else cp.note
+        expected = hashlib.sha256(body.encode("utf-8")).digest()
+        if bytes(stamp.imprint) != expected:
+            problems.append(
+                _critical(
+                    FindingKind.TIMESTAMP_INVALID,
+                    f"timestamp of checkpoint {cp.pk} (size {cp.size}): stored imprint is not SHA-256 of the checkpoint",
+                    **where,
+                )
+            )
+            continue
+        try:
+            tsa.check_token(bytes(stamp.token or b""), expected)
+        except tsa.TimestampError as exc:
+            problems.append(
+                _critical(
+                    FindingKind.TIMESTAMP_INVALID,
+                    f"timestamp of checkpoint {cp.pk} (size {cp.size}): {exc}",
+                    **where,
+                )
+            )
+    return problems
+
+
 # ------------------------------------------------------------------------- records
 
 
@@ -356,6 +391,7 @@ def verify_log(*, progress: ProgressFactory | None = None) -> list[Problem]:
     finally:
         bar.close()
     problems += _check_checkpoints(checkpoints, roots, size)
+    problems += _check_timestamps()
     records = Entry.objects.values("record_type", "record_id").distinct().count()
     bar = factory(total=records, desc="records", unit="record")
     try:

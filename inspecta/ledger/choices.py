@@ -14,6 +14,13 @@ class LogKind(models.TextChoices):
     CODE_TABLE_CHANGE = "code_table_change", _("代码表变更")
 
 
+class KeyAlgorithm(models.TextChoices):
+    """Signature algorithm of a checkpoint signing key (C2SP signed-note; GB/T 39786)."""
+
+    ED25519 = "ed25519", "Ed25519"
+    SM2 = "sm2", "SM2-SM3"
+
+
 class FindingSeverity(models.TextChoices):
     CRITICAL = "critical", _("严重")
     WARNING = "warning", _("警告")
@@ -30,3 +37,4 @@ class FindingKind(models.TextChoices):
     UNVERIFIABLE_KIND = "unverifiable_kind", _("无法复核的存证类型")
     WITNESS_FORK = "witness_fork", _("日志分叉")
     WITNESS_INVALID = "witness_invalid", _("见证校验失败")
+    TIMESTAMP_INVALID = "timestamp_invalid", _("时间戳与检查点不符")

@@ -1,6 +1,7 @@
 """Encryption at rest of the checkpoint signing keys (T/CECS 8.x; issue 3 point 3).
 
-The Ed25519 seed is sealed with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived
+The Ed25519 seed, and the SM2 private scalar of the optional second signature line
+(GB/T 39786), are sealed with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived
 by HKDF-SHA256 from ``INSPECTA_LOG_KEY_SECRET`` (default: ``SECRET_KEY``). Losing that
 secret makes the stored keys useless (a new key is then generated and the old public
 keys stay in the history); leaking the database alone does not leak the keys.

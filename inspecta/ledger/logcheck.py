@@ -16,7 +16,10 @@ It verifies:
   that checkpoint (RFC 9162 §2.1.3.2, proof from ``/proof/inclusion``);
 * with ``--state FILE``: consistency of the checkpoint saved there with the new one
   (RFC 9162 §2.1.4.2, proof from ``/proof/consistency``); a different root for the
-  same size is a fork. The new checkpoint is then saved to FILE.
+  same size is a fork. The new checkpoint is then saved to FILE;
+* with ``--sm2-key``: the optional second signature line, SM2 with SM3 (GB/T 39786),
+  by that key (type ``0xff`` followed by the DER OID 1.2.156.10197.1.501; needs
+  ``tongsuopy``; distinguishing ID ``1234567812345678``).
 
 Exit status: 0 all verified, 1 a verification failed, 2 usage or network error.
 """
@@ -46,6 +49,7 @@ __all__ = [
     "CheckError",
     "FetchError",
     "LogClient",
+    "SM2VerifierKey",
     "SignedCheckpoint",
     "VerifierKey",
     "main",
@@ -179,6 +183,60 @@ class VerifierKey:
         return cls(name, key_id, key[1:])
 
 
+SM2_TYPE_PREFIX = bytes.fromhex("ff06082a811ccf55018375")
+"""C2SP type ``0xff`` + DER OID 1.2.156.10197.1.501 (SM2-with-SM3), see ``sm2.py``."""
+
+
+@dataclass(frozen=True)
+class SM2VerifierKey:
+    """``<name>+<hex key ID>+<base64(0xff || OID DER || 04 || x || y)>`` (GB/T 39786)."""
+
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> SM2VerifierKey:
+        parts = text.strip().split("+", 2)
+        if len(parts) != 3 or not parts[0] or len(parts[1]) != 8:
+            raise CheckError("malformed SM2 verifier key")
+        name, hex_id, b64 = parts
+        key = _b64(b64)
+        if not key.startswith(SM2_TYPE_PREFIX) or len(key) != len(SM2_TYPE_PREFIX) + 65:
+            raise CheckError("verifier key is not an SM2-SM3 signed-note key")
+        key_id = hashlib.sha256(name.encode() + b"\n" + key).digest()[:4]
+        if key_id.hex() != hex_id.lower():
+            raise CheckError("SM2 verifier key ID does not match the key")
+        return cls(name, key_id, key[len(SM2_TYPE_PREFIX) :])
+
+
+def verify_sm2_line(note: str, key: SM2VerifierKey) -> None:
+    """Verify the SM2-with-SM3 signature line of ``key`` on ``note`` (GB/T 39786)."""
+    try:
+        from tongsuopy.crypto import hashes as sm_hashes
+        from tongsuopy.crypto.asymciphers import ec as sm_ec
+    except ImportError:
+        raise CheckError("--sm2-key needs the tongsuopy package (pip install tongsuopy)") from None
+    split = note.rfind("\n\n")
+    if split < 0 or not note.endswith("\n"):
+        raise CheckError("not a signed note")
+    text = note[: split + 1].encode("utf-8")
+    for line in note[split + 2 : -1].split("\n"):
+        if not line.startswith("\u2014 "):
+            raise CheckError("malformed signature line")
+        name, _, b64 = line[2:].partition(" ")
+        raw = _b64(b64)
+        if name != key.name or raw[:4] != key.key_id:
+            continue
+        try:
+            public = sm_ec.EllipticCurvePublicKey.from_encoded_point(sm_ec.SM2(), key.public_key)
+            public.verify(raw[4:], text, sm_ec.ECDSA(sm_hashes.SM3()))
+        except Exception:
+            raise CheckError("SM2 checkpoint signature is invalid") from None
+        return
+    raise CheckError(f"checkpoint carries no SM2 signature by {key.name}")
+
+
 @dataclass(frozen=True)
 class SignedCheckpoint:
     origin: str
@@ -306,6 +364,9 @@ def main(argv: Sequence[str] | None = None, *, fetch: Fetcher = http_fetch, out:
     parser.add_argument("--key", help="verifier key string, or @FILE holding it (default: trust /api/v1/log/key)")
     parser.add_argument("--state", type=Path, help="saved checkpoint file: check consistency with it, then update it")
     parser.add_argument("--index", type=int, action="append", default=[], help="check inclusion of this entry")
+    parser.add_argument(
+        "--sm2-key", help="SM2-SM3 verifier key (or @FILE): also verify the second signature line (GB/T 39786)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     args = parser.parse_args(argv)
     client = LogClient(args.url, fetch)
@@ -319,6 +380,10 @@ def main(argv: Sequence[str] | None = None, *, fetch: Fetcher = http_fetch, out:
         key = VerifierKey.parse(key_text)
         checkpoint = open_signed_checkpoint(client.checkpoint(), key)
         result.update(origin=checkpoint.origin, size=checkpoint.size, root=base64.b64encode(checkpoint.root).decode())
+        if args.sm2_key:
+            sm2_text = Path(args.sm2_key[1:]).read_text() if args.sm2_key.startswith("@") else args.sm2_key
+            verify_sm2_line(checkpoint.note, SM2VerifierKey.parse(sm2_text))
+            result["sm2"] = True
         if args.state is not None and args.state.exists():
             old = open_signed_checkpoint(args.state.read_text(encoding="utf-8"), key)
             check_consistency(client, old, checkpoint)
@@ -341,6 +406,8 @@ def main(argv: Sequence[str] | None = None, *, fetch: Fetcher = http_fetch, out:
         print(json.dumps(result, ensure_ascii=False), file=out)
     elif result["ok"]:
         print(f"OK {result['origin']} size {result['size']} root {result['root']}", file=out)
+        if result.get("sm2"):
+            print("OK SM2-SM3 signature line verified", file=out)
         if "consistent_with" in result:
             print(f"OK consistent with the saved checkpoint of size {result['consistent_with']}", file=out)
         for e in result["entries"]:

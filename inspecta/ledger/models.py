@@ -17,11 +17,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import FindingKind, FindingSeverity
+from .choices import FindingKind, FindingSeverity, KeyAlgorithm
 
 __all__ = [
     "AuditFinding",
     "Checkpoint",
+    "CheckpointTimestamp",
     "Entry",
     "LogImmutable",
     "SequencerState",
@@ -151,14 +152,19 @@ class SequencerState(models.Model):
 
 
 class SigningKey(models.Model):
-    """An Ed25519 checkpoint signing key (C2SP signed-note; T/CECS 2.0.15, 8.x).
+    """A checkpoint signing key (C2SP signed-note; T/CECS 2.0.15, 8.x; GB/T 39786).
 
-    The private seed is stored encrypted (``inspecta.ledger.keys``); the verifier
-    key string is public and kept after rotation so that old checkpoints stay
-    verifiable (the key history is public). At most one key is active.
+    Ed25519 signs every checkpoint; an SM2-with-SM3 key signs a second line when
+    ``INSPECTA_LOG_SM2_SIGNATURE`` is on (``inspecta.ledger.sm2``). The private key is
+    stored encrypted (``inspecta.ledger.keys``); the verifier key string is public and
+    kept after rotation so that old checkpoints stay verifiable (the key history is
+    public). At most one key per algorithm is active.
     """
 
     name = models.CharField(_("密钥名称"), max_length=200)
+    algorithm = models.CharField(
+        _("签名算法"), max_length=16, choices=KeyAlgorithm.choices, default=KeyAlgorithm.ED25519
+    )
     key_hash = models.CharField(_("密钥标识"), max_length=8)
     verifier_key = models.CharField(_("验证公钥"), max_length=400, unique=True)
     encrypted_private_key = models.BinaryField(_("加密私钥"))
@@ -172,7 +178,7 @@ class SigningKey(models.Model):
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=models.Q(is_active=True), name="ledger_signingkey_one_active"
+                fields=["algorithm"], condition=models.Q(is_active=True), name="ledger_signingkey_one_active_per_alg"
             )
         ]
 
@@ -191,6 +197,15 @@ class Checkpoint(models.Model):
     root = models.BinaryField(_("根哈希"), max_length=32)
     note = models.TextField(_("签名检查点"))
     key = models.ForeignKey(SigningKey, verbose_name=_("签名密钥"), on_delete=models.PROTECT, related_name="+")
+    sm2_key = models.ForeignKey(
+        SigningKey,
+        verbose_name=_("SM2 签名密钥"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=_("第二签名行（SM2-SM3，GB/T 39786）所用的密钥，未启用时为空。"),
+    )
     created_at = models.DateTimeField(_("签发时间"), default=timezone.now)
 
     class Meta:
@@ -208,6 +223,50 @@ class Checkpoint(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise LogImmutable("checkpoints cannot be deleted")
+
+
+class CheckpointTimestamp(models.Model):
+    """The RFC 3161 timestamp of a checkpoint from the configured TSA (T/CECS 4.1.2, 7.2.3).
+
+    ``imprint`` is SHA-256 of the checkpoint *body* (the signed note text
+    ``origin\nsize\nbase64(root)\n``, identical for every checkpoint of one tree
+    size whatever key signed it); ``token`` is the DER ``TimeStampToken`` (CMS
+    ``ContentInfo``) the TSA returned for it. The row is queued when the checkpoint
+    is published and filled by the ``ledger_timestamp`` job; failures are kept in
+    ``attempts``/``last_error`` and retried with back-off. Once obtained, a token is
+    never changed or removed.
+    """
+
+    checkpoint = models.OneToOneField(
+        Checkpoint, verbose_name=_("检查点"), on_delete=models.PROTECT, related_name="timestamp"
+    )
+    imprint = models.BinaryField(_("摘要"), max_length=32)
+    tsa_url = models.CharField(_("时间戳服务地址"), max_length=500)
+    token = models.BinaryField(_("时间戳令牌"), null=True, blank=True)
+    tsa_name = models.CharField(_("时间戳机构"), max_length=500, blank=True)
+    gen_time = models.DateTimeField(_("时间戳时间"), null=True, blank=True)
+    serial_number = models.CharField(_("时间戳序列号"), max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(_("最近尝试时间"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("检查点时间戳")
+        verbose_name_plural = _("检查点时间戳")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.checkpoint_id} {self.gen_time or '-'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and CheckpointTimestamp.objects.filter(pk=self.pk, token__isnull=False).exists():
+            raise LogImmutable("an obtained timestamp cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise LogImmutable("checkpoint timestamps cannot be deleted")
 
 
 class WitnessedCheckpoint(models.Model):

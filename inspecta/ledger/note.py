@@ -17,6 +17,13 @@ Formats (https://c2sp.org/signed-note, https://c2sp.org/tlog-checkpoint):
 
 Signature algorithms are pluggable (:class:`SignatureAlgorithm`,
 :func:`register_algorithm`); type ``0x01`` (Ed25519) is built in.
+
+Algorithms without an assigned type byte (the optional SM2-with-SM3 line of
+:mod:`inspecta.ledger.sm2`, GB/T 39786) use the C2SP rule for them: type byte
+``0xff`` followed by a longer identifier unlikely to collide
+(:attr:`SignatureAlgorithm.identifier`). The "type" inside key IDs and encoded keys
+is then ``0xff || identifier`` (:attr:`SignatureAlgorithm.type_prefix`), so
+``key ID = SHA-256(name || 0x0A || 0xff || identifier || public key)[:4]``.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 __all__ = [
     "ALG_ED25519",
+    "ALG_UNASSIGNED",
     "ED25519",
     "Checkpoint",
     "CheckpointError",
@@ -69,6 +77,10 @@ MAX_SIGNATURES = 100
 
 ALG_ED25519 = 0x01
 """C2SP signed-note signature type of Ed25519."""
+
+ALG_UNASSIGNED = 0xFF
+"""C2SP signed-note type byte of algorithms without an assigned byte (then followed by
+an identifier, :attr:`SignatureAlgorithm.identifier`)."""
 
 KEY_HASH_SIZE = 4
 HASH_SIZE = 32
@@ -112,8 +124,18 @@ class SignatureAlgorithm(ABC):
 
     alg_id: int
     """Signature type identifier byte (first byte of the encoded keys)."""
+    identifier: bytes = b""
+    """For ``alg_id == 0xff`` (C2SP: no assigned byte) the longer identifier that
+    follows the type byte; it must be self-delimiting (e.g. a DER OID), since the
+    public key follows it. Empty for assigned type bytes."""
     name: str
     """Human readable algorithm name."""
+
+    @property
+    def type_prefix(self) -> bytes:
+        """What precedes the public key in encoded keys and key IDs: the type byte, and
+        for type ``0xff`` the identifier (C2SP signed-note, "Signature types")."""
+        return bytes([self.alg_id]) + self.identifier
 
     @abstractmethod
     def check_public_key(self, public_key: bytes) -> None:
@@ -184,24 +206,36 @@ class Ed25519Algorithm(SignatureAlgorithm):
 
 
 ED25519 = Ed25519Algorithm()
-_ALGORITHMS: dict[int, SignatureAlgorithm] = {ED25519.alg_id: ED25519}
+_ALGORITHMS: dict[bytes, SignatureAlgorithm] = {ED25519.type_prefix: ED25519}
 
 
 def register_algorithm(algorithm: SignatureAlgorithm) -> None:
-    """Make a signature type usable in key strings (CONTRACT §5, pluggable algorithms)."""
+    """Make a signature type usable in key strings (CONTRACT §5, pluggable algorithms).
+
+    Type ``0xff`` needs a non-empty :attr:`~SignatureAlgorithm.identifier` (C2SP
+    signed-note: "followed by a longer identifier that is unlikely to collide"), other
+    type bytes none; one prefix may not name two algorithms, nor one prefix start another.
+    """
     if not 0 <= algorithm.alg_id <= 0xFF:
         raise ValueError("signature type must be one byte")
-    existing = _ALGORITHMS.get(algorithm.alg_id)
+    if (algorithm.alg_id == ALG_UNASSIGNED) != bool(algorithm.identifier):
+        raise ValueError("signature type 0xff, and only it, is followed by an identifier")
+    prefix = algorithm.type_prefix
+    existing = _ALGORITHMS.get(prefix)
     if existing is not None and existing is not algorithm:
-        raise ValueError(f"signature type 0x{algorithm.alg_id:02x} already registered")
-    _ALGORITHMS[algorithm.alg_id] = algorithm
+        raise ValueError(f"signature type {prefix.hex()} already registered")
+    for other in _ALGORITHMS:
+        if other != prefix and (other.startswith(prefix) or prefix.startswith(other)):
+            raise ValueError(f"signature type {prefix.hex()} is ambiguous with {other.hex()}")
+    _ALGORITHMS[prefix] = algorithm
 
 
-def _algorithm(alg_id: int) -> SignatureAlgorithm:
-    try:
-        return _ALGORITHMS[alg_id]
-    except KeyError:
-        raise KeyFormatError(f"unknown signature type 0x{alg_id:02x}") from None
+def _split_key(key: bytes) -> tuple[SignatureAlgorithm, bytes]:
+    """Split ``type (|| identifier) || key material`` into the algorithm and the material."""
+    for prefix, algorithm in _ALGORITHMS.items():
+        if key.startswith(prefix):
+            return algorithm, key[len(prefix) :]
+    raise KeyFormatError(f"unknown signature type 0x{key[0]:02x}" + (" with this identifier" if key[0] == 0xFF else ""))
 
 
 # -------------------------------------------------------------------- helpers
@@ -282,8 +316,8 @@ class Verifier:
 
     @property
     def encoded_key(self) -> bytes:
-        """Signature type byte followed by the public key."""
-        return bytes([self.algorithm.alg_id]) + self.public_key
+        """Signature type byte (and, for ``0xff``, identifier) followed by the public key."""
+        return self.algorithm.type_prefix + self.public_key
 
     @property
     def key_hash(self) -> bytes:
@@ -310,7 +344,8 @@ class Verifier:
             raise KeyFormatError("malformed verifier key")
         if key_hash(name, key) != bytes.fromhex(hash_hex):
             raise KeyFormatError("verifier key hash does not match")
-        return cls(name, key[1:], _algorithm(key[0]))
+        algorithm, public_key = _split_key(key)
+        return cls(name, public_key, algorithm)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Return whether ``signature`` signs ``message`` under this key."""
@@ -358,7 +393,8 @@ class Signer:
             raise KeyFormatError("malformed signer key") from exc
         if not key:
             raise KeyFormatError("malformed signer key")
-        signer = cls(name, key[1:], _algorithm(key[0]))
+        algorithm, private_key = _split_key(key)
+        signer = cls(name, private_key, algorithm)
         if signer.key_hash != bytes.fromhex(hash_hex):
             raise KeyFormatError("signer key hash does not match")
         return signer
@@ -366,7 +402,7 @@ class Signer:
     @property
     def key_string(self) -> str:
         """``PRIVATE+KEY+<name>+<8 hex key ID>+<base64(type || private key)>`` (secret)."""
-        encoded = bytes([self.algorithm.alg_id]) + self.private_key
+        encoded = self.algorithm.type_prefix + self.private_key
         return f"PRIVATE+KEY+{self.name}+{self.key_hash.hex()}+{_b64encode(encoded)}"
 
     def verifier(self) -> Verifier:

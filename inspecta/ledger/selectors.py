@@ -7,11 +7,13 @@ from typing import Any
 
 from django.db import models
 
-from .models import AuditFinding, Checkpoint, Entry, SigningKey
+from .models import AuditFinding, Checkpoint, CheckpointTimestamp, Entry, SigningKey
 
 __all__ = [
     "checkpoint_latest",
+    "checkpoint_timestamp",
     "checkpoints",
+    "checkpoints_recent",
     "entries_latest",
     "entries_range",
     "entry_at",
@@ -23,6 +25,20 @@ __all__ = [
 
 def checkpoint_latest() -> Checkpoint | None:
     return Checkpoint.objects.select_related("key").order_by("-pk").first()
+
+
+def checkpoints_recent(limit: int = 10) -> list[Checkpoint]:
+    """The latest checkpoints, newest first, with their timestamps (explorer)."""
+    return list(Checkpoint.objects.select_related("key", "timestamp").order_by("-pk")[:limit])
+
+
+def checkpoint_timestamp(size: int) -> CheckpointTimestamp | None:
+    """The obtained timestamp of the latest checkpoint of ``size`` entries that has one."""
+    return (
+        CheckpointTimestamp.objects.filter(checkpoint__size=size, token__isnull=False)
+        .order_by("-checkpoint_id")
+        .first()
+    )
 
 
 def checkpoints() -> models.QuerySet[Checkpoint]:

@@ -6,13 +6,21 @@
 * ``sequence_pending`` (the sequencer, run by a job every few seconds) gives queued
   entries consecutive indexes under a lock and integrates them into the stored tree
   in batches, as Trillian does.
-* ``checkpoint_publish`` signs a C2SP checkpoint when the tree grew.
-* ``signing_key_active`` / ``signing_key_rotate`` manage the encrypted Ed25519 key.
+* ``checkpoint_publish`` signs a C2SP checkpoint when the tree grew (Ed25519, and a
+  second SM2-with-SM3 line when ``INSPECTA_LOG_SM2_SIGNATURE`` is on, GB/T 39786) and
+  queues its RFC 3161 timestamp when ``INSPECTA_LOG_TSA_URL`` is set.
+* ``signing_key_active`` / ``sm2_key_active`` / ``signing_key_rotate`` manage the
+  encrypted keys.
+* ``timestamp_obtain`` / ``timestamps_due`` fetch the queued timestamps (job
+  ``ledger_timestamp``); a TSA outage never blocks publication.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import hashlib
+import logging
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -25,13 +33,18 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import merkle, store
-from .choices import FindingSeverity
+from . import merkle, store, tsa
+from .choices import FindingSeverity, KeyAlgorithm
 from .keys import open_private_key, seal_private_key
-from .models import AuditFinding, Checkpoint, Entry, SequencerState, SigningKey
+from .models import AuditFinding, Checkpoint, CheckpointTimestamp, Entry, SequencerState, SigningKey
+from .note import ED25519, SignatureAlgorithm, Signer, Verifier, is_valid_name, sign_checkpoint
 from .note import Checkpoint as CheckpointBody
-from .note import Signer, Verifier, is_valid_name, sign_checkpoint
 from .registry import FileRef, file_sha256, get_kind
+from .sm2 import SM2
+
+logger = logging.getLogger(__name__)
+
+ALGORITHMS: dict[str, SignatureAlgorithm] = {KeyAlgorithm.ED25519: ED25519, KeyAlgorithm.SM2: SM2}
 
 __all__ = [
     "ENTRY_FORMAT_VERSION",
@@ -46,6 +59,9 @@ __all__ = [
     "sequencer_run",
     "signing_key_active",
     "signing_key_rotate",
+    "sm2_key_active",
+    "timestamp_obtain",
+    "timestamps_due",
     "verifiers",
 ]
 
@@ -262,16 +278,14 @@ def log_origin() -> str:
     return origin
 
 
-@transaction.atomic
-def signing_key_rotate() -> SigningKey:
-    """Retire the active key (kept, public) and generate a new encrypted one."""
-    _lock_state()
-    now = timezone.now()
-    SigningKey.objects.filter(is_active=True).update(is_active=False, retired_at=now)
-    signer = Signer.generate(log_origin())
+def _key_create(algorithm: str, now: datetime.datetime) -> SigningKey:
+    """Retire the active key of ``algorithm`` and create a new encrypted one."""
+    SigningKey.objects.filter(is_active=True, algorithm=algorithm).update(is_active=False, retired_at=now)
+    signer = Signer.generate(log_origin(), ALGORITHMS[algorithm])
     verifier = signer.verifier()
     return SigningKey.objects.create(
         name=signer.name,
+        algorithm=algorithm,
         key_hash=verifier.key_hash.hex(),
         verifier_key=verifier.key_string,
         encrypted_private_key=seal_private_key(signer.private_key),
@@ -280,24 +294,51 @@ def signing_key_rotate() -> SigningKey:
     )
 
 
-def signing_key_active() -> SigningKey:
-    """The key that signs checkpoints; generated at first use (first start)."""
-    key = SigningKey.objects.filter(is_active=True).first()
-    if key is None or key.name != log_origin():
-        with transaction.atomic():
-            _lock_state()
-            key = SigningKey.objects.filter(is_active=True).first()
-            if key is None or key.name != log_origin():
-                key = signing_key_rotate()
+@transaction.atomic
+def signing_key_rotate() -> SigningKey:
+    """Retire the active key (kept, public) and generate a new encrypted one.
+
+    Rotates the Ed25519 key and, when ``INSPECTA_LOG_SM2_SIGNATURE`` is on, the SM2
+    key too (GB/T 39786); returns the new Ed25519 key.
+    """
+    _lock_state()
+    now = timezone.now()
+    key = _key_create(KeyAlgorithm.ED25519, now)
+    if settings.INSPECTA_LOG_SM2_SIGNATURE:
+        _key_create(KeyAlgorithm.SM2, now)
     return key
 
 
+def _active(algorithm: str) -> SigningKey:
+    key = SigningKey.objects.filter(is_active=True, algorithm=algorithm).first()
+    if key is None or key.name != log_origin():
+        with transaction.atomic():
+            _lock_state()
+            key = SigningKey.objects.filter(is_active=True, algorithm=algorithm).first()
+            if key is None or key.name != log_origin():
+                key = _key_create(algorithm, timezone.now())
+    return key
+
+
+def signing_key_active() -> SigningKey:
+    """The Ed25519 key that signs checkpoints; generated at first use (first start)."""
+    return _active(KeyAlgorithm.ED25519)
+
+
+def sm2_key_active() -> SigningKey | None:
+    """The SM2-with-SM3 key of the second signature line (GB/T 39786), generated at
+    first use; ``None`` unless ``INSPECTA_LOG_SM2_SIGNATURE`` is on."""
+    if not settings.INSPECTA_LOG_SM2_SIGNATURE:
+        return None
+    return _active(KeyAlgorithm.SM2)
+
+
 def signer_for(key: SigningKey) -> Signer:
-    return Signer(key.name, open_private_key(key.encrypted_private_key))
+    return Signer(key.name, open_private_key(key.encrypted_private_key), ALGORITHMS[key.algorithm])
 
 
 def verifiers() -> list[Verifier]:
-    """Every verifier key the log ever used (the public key history)."""
+    """Every verifier key the log ever used (the public key history, both algorithms)."""
     return [Verifier.from_key_string(k) for k in SigningKey.objects.values_list("verifier_key", flat=True)]
 
 
@@ -305,20 +346,114 @@ def verifiers() -> list[Verifier]:
 
 
 def checkpoint_publish(*, force: bool = False) -> Checkpoint | None:
-    """Sign and keep a checkpoint of the current tree if it grew (or the key changed).
+    """Sign and keep a checkpoint of the current tree if it grew (or a key changed).
 
+    The note carries the Ed25519 line and, when ``INSPECTA_LOG_SM2_SIGNATURE`` is on,
+    a second SM2-with-SM3 line (GB/T 39786). When ``INSPECTA_LOG_TSA_URL`` is set, an
+    RFC 3161 timestamp is queued in the same transaction and fetched by a job after
+    the commit, so a TSA outage never delays publication (T/CECS 4.1.2, 7.2.3).
     Returns the new checkpoint, or ``None`` when the latest one is still current.
     """
     key = signing_key_active()
+    sm2_key = sm2_key_active()
     with transaction.atomic():
         state = _lock_state()
         size = state.size
         last = Checkpoint.objects.order_by("-pk").first()
-        if last is not None and last.size == size and last.key_id == key.pk and not force:
+        current = (
+            last is not None
+            and last.size == size
+            and last.key_id == key.pk
+            and last.sm2_key_id == (sm2_key.pk if sm2_key else None)
+        )
+        if current and not force:
             return None
         root = store.root(size)
-        note = sign_checkpoint(CheckpointBody(key.name, size, root), [signer_for(key)])
-        return Checkpoint.objects.create(size=size, root=root, note=note, key=key)
+        signers = [signer_for(key)] + ([signer_for(sm2_key)] if sm2_key else [])
+        body = CheckpointBody(key.name, size, root)
+        note = sign_checkpoint(body, signers)
+        checkpoint = Checkpoint.objects.create(size=size, root=root, note=note, key=key, sm2_key=sm2_key)
+        url = settings.INSPECTA_LOG_TSA_URL
+        if url:
+            stamp = CheckpointTimestamp.objects.create(
+                checkpoint=checkpoint, imprint=hashlib.sha256(body.body().encode("utf-8")).digest(), tsa_url=url
+            )
+            transaction.on_commit(lambda: _enqueue_timestamp(stamp.pk))
+        return checkpoint
+
+
+def _enqueue_timestamp(pk: int) -> None:
+    from .tasks import ledger_timestamp_one
+
+    try:
+        ledger_timestamp_one(pk)
+    except Exception:  # the periodic job retries; publication must not fail
+        logger.exception("could not enqueue the timestamp of checkpoint timestamp %s", pk)
+
+
+# ------------------------------------------------------------------ timestamps
+
+RETRY_BASE = 30
+RETRY_MAX = 3600
+
+
+def timestamp_obtain(pk: int) -> CheckpointTimestamp:
+    """Ask the TSA for the queued timestamp ``pk`` and keep the token (T/CECS 4.1.2, 7.2.3).
+
+    The request is over SHA-256 of the checkpoint body, with a nonce; the answer must
+    be granted and its token's message imprint must equal ours (``tsa.check_token``).
+    A failure (TSA down, refusal, wrong imprint) is recorded on the row
+    (``attempts``, ``last_error``) and retried later with exponential back-off;
+    nothing is raised. A row that already has its token is returned unchanged.
+    """
+    stamp = CheckpointTimestamp.objects.select_related("checkpoint").get(pk=pk)
+    if stamp.token is not None:
+        return stamp
+    now = timezone.now()
+    try:
+        token = asyncio.run(
+            tsa.request_token(stamp.tsa_url, bytes(stamp.imprint), timeout=settings.INSPECTA_LOG_TSA_TIMEOUT)
+        )
+        info = tsa.check_token(token, bytes(stamp.imprint))
+    except tsa.TimestampError as exc:
+        with transaction.atomic():
+            locked = CheckpointTimestamp.objects.select_for_update().get(pk=pk)
+            if locked.token is not None:
+                return locked
+            locked.attempts += 1
+            locked.last_error = str(exc)[:500]
+            locked.last_attempt_at = now
+            delay = min(RETRY_MAX, RETRY_BASE * 2 ** min(locked.attempts - 1, 16))
+            locked.next_attempt_at = now + datetime.timedelta(seconds=delay)
+            locked.save(update_fields=["attempts", "last_error", "last_attempt_at", "next_attempt_at"])
+        logger.warning("RFC 3161 timestamp of checkpoint %s failed: %s", stamp.checkpoint_id, exc)
+        return locked
+    with transaction.atomic():
+        locked = CheckpointTimestamp.objects.select_for_update().get(pk=pk)
+        if locked.token is not None:
+            return locked
+        locked.token = token
+        locked.tsa_name = info.tsa_name[:500]
+        locked.gen_time = info.gen_time
+        locked.serial_number = str(info.serial_number)[:100]
+        locked.attempts += 1
+        locked.last_error = ""
+        locked.last_attempt_at = now
+        locked.save()
+    return locked
+
+
+def timestamps_due(*, limit: int = 50) -> int:
+    """Fetch the queued timestamps whose (re)try is due, newest first; return how many
+    were obtained. Run every minute by the ``ledger_timestamp`` job."""
+    if not settings.INSPECTA_LOG_TSA_URL:
+        return 0
+    due = list(
+        CheckpointTimestamp.objects.filter(token__isnull=True, next_attempt_at__lte=timezone.now())
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in due if timestamp_obtain(pk).token is not None)
 
 
 # -------------------------------------------------------------------- findings

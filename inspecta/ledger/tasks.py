@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from . import audit, services
 
@@ -33,3 +33,18 @@ def _verify_schedule() -> crontab:
 def ledger_verify() -> int:
     """Daily self-audit (T/CECS 7.2.3); critical problems become findings."""
     return sum(1 for p in audit.verify_and_record() if p.critical)
+
+
+@db_task()
+def ledger_timestamp_one(pk: int) -> bool:
+    """Fetch the RFC 3161 timestamp of one just-published checkpoint (T/CECS 4.1.2, 7.2.3).
+
+    Enqueued after the checkpoint's transaction commits; failures stay queued for
+    ``ledger_timestamp``."""
+    return services.timestamp_obtain(pk).token is not None
+
+
+@db_periodic_task(crontab(minute="*"))
+def ledger_timestamp() -> int:
+    """Retry every queued checkpoint timestamp whose back-off expired (TSA outages)."""
+    return services.timestamps_due()

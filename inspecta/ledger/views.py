@@ -1,6 +1,7 @@
 """Log explorer pages, public and without login (issue 3 point 8; T/CECS 4.1.2).
 
-Shows the current checkpoint, the latest entries, a search by index, and each entry
+Shows the current checkpoint, the recent checkpoints with their RFC 3161 timestamps
+(TSA, time; T/CECS 7.2.3), the latest entries, a search by index, and each entry
 with its inclusion proof verified against the latest checkpoint. Entries carry ids,
 roles and hashes only, so nothing here is personal data.
 """
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from . import merkle, selectors, store
-from .models import Entry
+from .models import Checkpoint, CheckpointTimestamp, Entry
 from .registry import get_kind
 
 MAX_INDEX = 2**63 - 1
@@ -31,6 +32,13 @@ def _b64(raw: bytes) -> str:
 def _kind_label(kind: str) -> str:
     spec = get_kind(kind)
     return spec.label if spec and spec.label else kind
+
+
+def _timestamp_of(checkpoint: Checkpoint) -> CheckpointTimestamp | None:
+    try:
+        return checkpoint.timestamp  # type: ignore[no-any-return]
+    except CheckpointTimestamp.DoesNotExist:
+        return None
 
 
 @cache_control(public=True, max_age=5)
@@ -49,6 +57,7 @@ def log_home_view(request: HttpRequest) -> HttpResponse:
         "pending": Entry.objects.pending().count(),
         "latest": latest,
         "keys": list(selectors.signing_keys()),
+        "recent": [{"checkpoint": cp, "stamp": _timestamp_of(cp)} for cp in selectors.checkpoints_recent(10)],
     }
     return render(request, "ledger/log_home.html", context)
 

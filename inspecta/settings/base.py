@@ -243,6 +243,13 @@ INSPECTA_LOG_SEQUENCE_BATCH = env.int("INSPECTA_LOG_SEQUENCE_BATCH", default=100
 INSPECTA_LOG_LOOP_SECONDS = env.float("INSPECTA_LOG_LOOP_SECONDS", default=55.0)
 # Hour of the day (node time) at which the self-audit job runs; -1 disables it.
 INSPECTA_LOG_VERIFY_HOUR = env.int("INSPECTA_LOG_VERIFY_HOUR", default=3)
+# Optional second signature line on every checkpoint with SM2-with-SM3 (GB/T 39786),
+# besides Ed25519; its key is generated at first use and rotated with the Ed25519 key.
+INSPECTA_LOG_SM2_SIGNATURE = env.bool("INSPECTA_LOG_SM2_SIGNATURE", default=False)
+# Optional RFC 3161 time-stamping authority (URL) stamping every checkpoint; empty: off.
+INSPECTA_LOG_TSA_URL = env.str("INSPECTA_LOG_TSA_URL", default="")
+# Seconds to wait for the TSA's answer.
+INSPECTA_LOG_TSA_TIMEOUT = env.float("INSPECTA_LOG_TSA_TIMEOUT", default=10.0)
 
 # --- Exchange API (issue 4; T/CECS 6.0.1-6.0.8; CONTRACT §2-4) --------------------
 # Secret from which the key sealing the HMAC client secrets and the platform callback

@@ -88,3 +88,25 @@ def test_go_accepts_the_served_checkpoint_and_proofs(client, gocheck: Path) -> N
     old = _run(gocheck, {"verifier_key": old_key, "notes": notes})
     assert old["notes"][0]["error"] == ""
     assert _run(gocheck, {"verifier_key": key, "notes": notes})["notes"][0]["error"] != ""
+
+
+@pytest.mark.django_db
+def test_go_accepts_the_served_checkpoint_with_the_sm2_line(client, gocheck: Path, settings) -> None:  # noqa: F811
+    """With ``INSPECTA_LOG_SM2_SIGNATURE`` on, the served checkpoint carries a second
+    (SM2-with-SM3, GB/T 39786) line; Go's note package, given only the Ed25519 key from
+    /key, ignores it and accepts the checkpoint."""
+    settings.INSPECTA_LOG_SM2_SIGNATURE = True
+    append(9)
+    services.sequence_pending()
+    services.checkpoint_publish()
+    served = client.get(f"{BASE}/checkpoint").content.decode()
+    assert len(served.split("\n\n", 1)[1].splitlines()) == 2
+    key = client.get(f"{BASE}/key").content.decode().strip()
+    sm2_keys = [k for k in get_json(client, f"{BASE}/keys")["items"] if k["algorithm"] == "sm2"]
+    assert len(sm2_keys) == 1 and sm2_keys[0]["verifier_key"] != key
+    response = _run(gocheck, {"verifier_key": key, "notes": [served]})
+    (note,) = response["notes"]
+    assert note["error"] == ""
+    assert note["signers"] == [services.log_origin()]
+    assert note["size"] == 9
+    assert unb64(note["root"]) == services.store.root(9)

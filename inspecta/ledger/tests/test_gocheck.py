@@ -146,6 +146,32 @@ def test_go_accepts_our_checkpoints_and_signs_identically(gocheck: Path, tree: M
         assert note["error"] != ""
 
 
+def test_go_accepts_checkpoints_with_an_sm2_line(gocheck: Path, tree: MemoryTree) -> None:
+    """The optional SM2-with-SM3 line (GB/T 39786; type 0xff + OID) is a signature by an
+    unknown key to Go's note package: ignored, and the Ed25519 line still verifies."""
+    from inspecta.ledger.sm2 import SM2
+
+    signer = Signer.generate(ORIGIN)
+    sm2 = Signer.generate(ORIGIN, SM2)
+    sizes = [0, 1, 64, 300]
+    good = [sign_checkpoint(Checkpoint(ORIGIN, n, tree.root(n)), [signer, sm2]) for n in sizes]
+    good.append(sign_checkpoint(Checkpoint(ORIGIN, 2, tree.root(2)), [sm2, signer]))  # SM2 line first
+    bad = [
+        good[2].replace("\n64\n", "\n65\n"),  # tampered: the Ed25519 line fails
+        sign_checkpoint(Checkpoint(ORIGIN, 7, tree.root(7)), [sm2]),  # only the SM2 line: unverified
+    ]
+    response = _run(gocheck, {"verifier_key": signer.verifier().key_string, "notes": good + bad})
+    notes = response["notes"]
+    for note, n in zip(notes[: len(sizes)], sizes, strict=True):
+        assert note["error"] == ""
+        assert note["signers"] == [ORIGIN]  # the SM2 line is not counted as verified
+        assert (note["size"], _unb64(note["root"])) == (n, tree.root(n))
+    assert notes[len(sizes)]["error"] == "" and notes[len(sizes)]["size"] == 2
+    assert all(len(n.split("\n\n", 1)[1].splitlines()) == 2 for n in good)
+    for note in notes[len(good) :]:
+        assert note["error"] != ""
+
+
 def test_go_tlog_agrees_on_roots_and_proofs(gocheck: Path, tree: MemoryTree) -> None:
     rng = random.Random(19)
     record_pairs = [(i, n) for n in range(1, 41) for i in range(n)]

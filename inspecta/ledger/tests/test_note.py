@@ -276,6 +276,7 @@ class _XorAlgorithm(SignatureAlgorithm):
     """Toy signature type for the pluggability test (NOT secure)."""
 
     alg_id = 0xFF
+    identifier = bytes.fromhex("06032a0304")  # C2SP: 0xff + identifier (DER OID 1.2.3.4)
     name = "test-xor"
 
     def check_public_key(self, public_key: bytes) -> None:
