@@ -20,27 +20,37 @@ Run: ``uv run python benchmarks/bench_ledger.py`` (default 200,000 entries, a fe
 minutes on 2 cores, throw-away SQLite file) or through ``benchmarks/run.py --only
 ledger``. At the issue's 10,000,000 entries, on PostgreSQL (a scratch database!)::
 
-    createdb inspecta_bench
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/inspecta_bench \\
-        uv run python benchmarks/bench_ledger.py --size 10000000 --peer-size 1000000
+    createdb -h 127.0.0.1 -U postgres inspecta_bench_ledger
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/inspecta_bench_ledger \\
+        uv run python benchmarks/bench_ledger.py --size 10000000 --peer-size 10000000
+    dropdb -h 127.0.0.1 -U postgres inspecta_bench_ledger
 
-(filling runs at roughly 2,500-5,000 entries/s on 2 cores, so about an hour, and takes
-~4 GB; ``--peer-size`` caps the pymerkle tree, whose uncached proofs read leaves
-linearly. Measured at 200,000 entries on a loaded 2-core machine: inclusion proofs
-0.6 ms median on SQLite, 1.2 ms on PostgreSQL.)
+``--fill`` chooses how the tree is grown to ``--size``: ``normal`` is the ingest path
+(``log_append_many`` per 1000 + the sequencer, 3,000-12,000 entries/s on 2 cores, so
+about an hour for 10M); ``bulk`` (``benchmarks/ledger_fill.py``) writes the very same
+rows (entries, tree nodes, sequencer state; proved identical by
+``inspecta/ledger/tests/test_bulkfill.py``) computed in Python and loaded with
+PostgreSQL ``COPY``, 30,000-50,000 entries/s; ``auto`` (default) is bulk above
+1,000,000. The fill itself is not a figure of the benchmark (its time and rate are
+reported beside the proof latencies). 10M entries take about 6.5 GB in PostgreSQL and
+1.7 GB in the pymerkle SQLite file (``--peer-size`` caps the peer tree). Measured
+figures: ``docs/ledger.md`` (Performance).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import ledger_fill
 from _django import emit, setup_django
 
 
@@ -48,15 +58,17 @@ def _entry(i: int) -> bytes:
     return b'{"data":{"n":%d},"id":"%d","kind":"bench","type":"bench.thing"}' % (i, i)
 
 
-def _latencies(fn: Callable[[int, int], Any], pairs: list[tuple[int, int]], budget: float) -> list[float]:
-    """Milliseconds per call over ``pairs`` (stops early after ``budget`` seconds)."""
+def _latencies(
+    fn: Callable[[int, int], Any], pairs: list[tuple[int, int]], budget: float, least: int = 20
+) -> list[float]:
+    """Milliseconds per call over ``pairs`` (stops after ``budget`` seconds and ``least`` calls)."""
     out = []
     started = time.perf_counter()
     for a, b in pairs:
         t = time.perf_counter()
         fn(a, b)
         out.append((time.perf_counter() - t) * 1000)
-        if time.perf_counter() - started > budget and len(out) >= 20:
+        if time.perf_counter() - started > budget and len(out) >= least:
             break
     return out
 
@@ -73,11 +85,18 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=2000, help="single appends to time")
     parser.add_argument("--batches", type=int, default=20, help="batches of 1000 to time")
     parser.add_argument("--samples", type=int, default=300, help="proofs to time")
+    parser.add_argument(
+        "--fill",
+        choices=("auto", "bulk", "normal"),
+        default="auto",
+        help="how to fill to --size: normal = log_append_many + sequencer (the ingest path), "
+        "bulk = the same rows computed in Python and loaded with COPY (benchmarks/ledger_fill.py); "
+        "auto = bulk above 1,000,000 entries",
+    )
     args, _unknown = parser.parse_known_args()
     setup_django()
 
     from django.db import connection, transaction
-    from django.utils import timezone
     from pymerkle import SqliteTree
 
     from inspecta.ledger import merkle, services, store
@@ -131,26 +150,32 @@ def main() -> None:
     # --- fill to --size ------------------------------------------------------------
     size = args.size
     have = store.tree_size()
-    table = connection.ops.quote_name("ledger_entry")
+    fill = args.fill if args.fill != "auto" else ("bulk" if size > 1_000_000 else "normal")
+
+    def progress(done: int, seconds: float) -> None:
+        sys.stderr.write(f"fill ({fill}): {done:,} entries, {seconds:.0f} s, {(done - have) / seconds:,.0f}/s\n")
+        sys.stderr.flush()
+
     t = time.perf_counter()
-    now = timezone.now()
-    chunk = 100_000
-    for start in range(have, size, chunk):
-        rows = []
-        for i in range(start, min(start + chunk, size)):
-            raw = _entry(i)
-            rows.append(("bench", "bench.thing", str(i), raw, merkle.leaf_hash(raw), now))
-        with transaction.atomic(), connection.cursor() as cursor:
-            for k in range(0, len(rows), 500):
-                part = rows[k : k + 500]
-                values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(part))
-                cursor.execute(
-                    f"INSERT INTO {table} (kind, record_type, record_id, entry, leaf_hash, created_at) VALUES {values}",  # noqa: S608
-                    [v for row in part for v in row],
-                )
-        services.sequence_pending(batch_size=chunk)
+    if fill == "bulk":
+        ledger_fill.bulk_fill(size, progress=progress)
+    else:
+        chunk = 100_000
+        for start in range(have, size, chunk):
+            ledger_fill.append_normal(start, min(start + chunk, size))
+            progress(min(start + chunk, size), time.perf_counter() - t)
     ours_fill = time.perf_counter() - t
     size = store.tree_size()
+    db_bytes = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Statistics as autovacuum would have them on a live node.
+            cursor.execute("ANALYZE ledger_entry")
+            cursor.execute("ANALYZE ledger_treenode")
+            cursor.execute("SELECT pg_database_size(current_database())")
+            db_bytes = cursor.fetchone()[0]
+    table = connection.ops.quote_name("ledger_entry")
+    chunk = 100_000
 
     peer_size = min(args.peer_size or size, size)
     peer = SqliteTree(str(scratch / "large.db"))
@@ -184,7 +209,7 @@ def main() -> None:
         )
 
     ours = _latencies(store.inclusion_proof, pairs, budget=60)
-    theirs = _latencies(lambda i, s: peer.prove_inclusion(i + 1, s), peer_pairs, budget=60)
+    theirs = _latencies(lambda i, s: peer.prove_inclusion(i + 1, s), peer_pairs, budget=60, least=10)
     emit(
         "ledger_inclusion_proof_ms",
         statistics.median(ours),
@@ -199,16 +224,20 @@ def main() -> None:
         peer_size=peer_size,
         samples=len(ours),
         peer_samples=len(theirs),
+        fill=fill,
         fill_s=round(ours_fill, 1),
+        fill_rate=round((size - have) / ours_fill, 1) if size > have else None,
         peer_fill_s=round(peer_fill, 1),
+        peer_fill_rate=round(peer_size / peer_fill, 1) if peer_fill else None,
         roots_agree=roots_agree,
+        db_bytes=db_bytes,
         database=connection.vendor,
     )
 
     cons_pairs = [(rng.randint(1, s), s) for _, s in pairs]
     peer_cons = [(rng.randint(1, s), s) for _, s in peer_pairs]
     ours = _latencies(store.consistency_proof, cons_pairs, budget=60)
-    theirs = _latencies(peer.prove_consistency, peer_cons, budget=60)
+    theirs = _latencies(peer.prove_consistency, peer_cons, budget=60, least=10)
     emit(
         "ledger_consistency_proof_ms",
         statistics.median(ours),
@@ -226,6 +255,7 @@ def main() -> None:
         database=connection.vendor,
     )
     peer.close()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
