@@ -11,6 +11,9 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/golang.org/x/mod ] || need+=(golang-golang-x-mod-dev)
 fonts=$(fc-list 2>/dev/null || true)
 grep -qi "cjk\|wqy\|droid sans fallback" <<<"$fonts" || need+=(fonts-wqy-microhei)
+# Optional, benchmarks only (benchmarks/bench_reports.py drives load with wrk):
+# INSPECTA_BENCH_DEPS=1 bash scripts/system-deps.sh
+if [ -n "${INSPECTA_BENCH_DEPS:-}" ]; then command -v wrk >/dev/null 2>&1 || need+=(wrk); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages: ${need[*]}"
 sudo=""

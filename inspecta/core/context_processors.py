@@ -23,6 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append({"label": _("资质符合性"), "url": reverse("registry:findings"), "icon": "alert"})
         items.append({"label": _("工程项目"), "url": reverse("projects:project_list"), "icon": "building"})
         items.append({"label": _("检测报告"), "url": reverse("reports:report_list"), "icon": "list"})
+        if user.is_operator or user.has_role("authority_admin", "authority_supervisor"):
+            items.append({"label": _("报告接收规则"), "url": reverse("reports:check_rules"), "icon": "alert"})
         items.append({"label": _("行政区划"), "url": reverse("core:region_list"), "icon": "map"})
         items.append({"label": _("资质目录"), "url": reverse("core:catalog"), "icon": "list"})
         if user.is_operator or user.is_regulator or user.has_role("agency_admin", "authority_admin"):

@@ -35,6 +35,8 @@ class Scope(models.TextChoices):
     REGISTRY_READ = "registry:read", _("读取本辖区机构名录")
     SYNC_PUSH = "sync:push", _("下级平台上报数据")
     SYNC_PULL = "sync:pull", _("下级平台获取下发数据")
+    PROJECTS_READ = "projects:read", _("读取本辖区工程项目（共享给其他平台）")
+    PROJECTS_WRITE = "projects:write", _("登记和修改本辖区工程项目（仅主管部门）")
 
 
 class ReceiptStatus(models.TextChoices):

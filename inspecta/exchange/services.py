@@ -116,6 +116,10 @@ def application_submit(
         raise PermissionDenied(_("只有本单位管理员可以申请接入。"))
     if auth_method not in AuthMethod.values:
         raise ValidationError({"auth_method": _("认证方式不正确。")})
+    org = actor.organisation
+    if Scope.PROJECTS_WRITE in scopes and (org is None or org.kind != OrganisationKind.AUTHORITY):
+        # T/CECS 4.3.2: projects are registered by the authorities (or their platforms)
+        raise ValidationError({"scopes": _("只有主管部门的平台可以申请登记工程项目的权限。")})
     application = AccessApplication(
         organisation=actor.organisation,
         system_name=system_name.strip(),

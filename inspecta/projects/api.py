@@ -1,19 +1,26 @@
 """Projects and contracts on the exchange API (T/CECS 4.3.2, 4.3.3).
 
-Authorities create projects (browser session); agencies upload contracts from a browser
-session or their LIMS (RFC 9421 signed, ``reports:submit`` scope) with an optional
-``Idempotency-Key`` (CONTRACT §2-3)."""
+Authorities create and update projects from a browser session or through their
+platform's exchange client (RFC 9421 signed, scope ``projects:write``, authority clients
+only, projects inside the client organisation's region); clients with ``projects:read``
+read the projects of their scope, incrementally (``updated_since``, ``cursor``), to
+mirror them on other platforms by ``external_id`` (region:code). Agencies upload
+contracts from a browser session or their LIMS (``reports:submit``). ``Idempotency-Key``
+is honoured on creating POSTs (CONTRACT §2-3)."""
 
+import base64
+import binascii
 import datetime
 import decimal
 import uuid
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from inspecta.api import AuthedRequest, session_auth
+from inspecta.api import ApiError, AuthedRequest, session_auth
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -63,6 +70,7 @@ class PartyOut(Schema):
 
 class ProjectOut(Schema):
     id: int
+    external_id: str = Field(description="跨平台标识：行政区划:项目编号（登记后不变），供其他平台镜像")
     code: str
     name: str
     region: str
@@ -72,11 +80,16 @@ class ProjectOut(Schema):
     supervision_number: str
     station_id: int | None
     parties: list[PartyOut]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
 
 
 def project_json(project: Project) -> dict[str, Any]:
     return {
         "id": project.pk,
+        "external_id": project.external_id,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
         "code": project.code,
         "name": project.name,
         "region": project.region_id,
@@ -146,28 +159,122 @@ def contract_json(contract: Contract) -> dict[str, Any]:
     }
 
 
-@router.post("/", response={201: ProjectOut}, summary="登记工程项目（主管部门）")
+_WRITE_AUTH = [SignatureAuth(scopes=[Scope.PROJECTS_WRITE.value], optional=True), session_auth]
+_READ_AUTH = [SignatureAuth(scopes=[Scope.PROJECTS_READ.value], optional=True), session_auth]
+
+
+def _parties(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(p, people=[dict(x) for x in p.get("people", [])]) for p in raw]
+
+
+@router.post(
+    "/",
+    response={201: ProjectOut},
+    auth=_WRITE_AUTH,
+    summary="登记工程项目（主管部门；或其平台签名调用，权限 projects:write）",
+)
 @idempotent
 def project_create(request: AuthedRequest, payload: ProjectIn) -> Status:
     data = payload.dict()
-    parties = [dict(p, people=[dict(x) for x in p.get("people", [])]) for p in data.pop("parties")]
+    parties = _parties(data.pop("parties"))
     project = services.project_create(actor=request.auth, region_code=data.pop("region"), parties=parties, **data)
     return Status(201, project_json(project))
+
+
+class ProjectPatch(Schema):
+    """Fields to change (only those sent); code and region never change."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = Field(None, min_length=1, max_length=255)
+    longitude: decimal.Decimal | None = Field(None, ge=-180, le=180)
+    latitude: decimal.Decimal | None = Field(None, ge=-90, le=90)
+    supervision_number: str | None = Field(None, max_length=64)
+    station_id: int | None = None
+    add_parties: list[PartyIn] = Field([], description="新增的参建单位")
+
+
+@router.patch(
+    "/{project_id}",
+    response=ProjectOut,
+    auth=_WRITE_AUTH,
+    summary="修改工程项目（主管部门；或其平台签名调用，权限 projects:write）",
+)
+def project_update(request: AuthedRequest, project_id: int, payload: ProjectPatch) -> dict[str, Any]:
+    data = payload.dict(exclude_unset=True)
+    add_parties = _parties(data.pop("add_parties", []))
+    for name in ("name", "address", "supervision_number"):
+        if name in data and data[name] is None:
+            raise ApiError(422, "invalid_input", _("%(f)s 不能为空。") % {"f": name})
+    project = selectors.project_get(actor=request.auth, pk=project_id)
+    project = services.project_update(actor=request.auth, project=project, changes=data, add_parties=add_parties)
+    return project_json(selectors.project_get(actor=request.auth, pk=project.pk))
 
 
 class ProjectPage(Schema):
     items: list[ProjectOut]
     count: int
+    next_cursor: str | None = Field(
+        None, description="有 updated_since 或 cursor 时：下一页的游标（按修改时间升序）；没有更多时为 null"
+    )
 
 
-@router.get("/", response=ProjectPage, summary="本人可见的工程项目（每页 50 条）")
-def project_list(request: AuthedRequest, q: str = "", region: str = "", page: int = Query(1, ge=1)) -> dict[str, Any]:
-    qs = selectors.project_list(actor=request.auth, q=q, region=region).prefetch_related("parties")
-    start = (page - 1) * 50
-    return {"items": [project_json(p) for p in qs[start : start + 50]], "count": qs.count()}
+PAGE_SIZE = 50
 
 
-@router.get("/{project_id}", response=ProjectOut, summary="工程项目详情")
+def _cursor_encode(project: Project) -> str:
+    raw = f"{project.updated_at.isoformat()}|{project.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        parsed = datetime.datetime.fromisoformat(moment)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise ApiError(422, "invalid_cursor", _("cursor 不合法。"), {"cursor": cursor[:80]}) from exc
+
+
+_UPDATED_SINCE = Query(None, description="只列出此时间（含）之后新建或修改的项目，按修改时间升序（RFC 3339）")
+_CURSOR = Query("", description="上一页答复的 next_cursor")
+
+
+@router.get("/", response=ProjectPage, auth=_READ_AUTH, summary="可见的工程项目（每页 50 条；增量同步）")
+def project_list(
+    request: AuthedRequest,
+    q: str = "",
+    region: str = "",
+    page: int = Query(1, ge=1),
+    updated_since: datetime.datetime | None = _UPDATED_SINCE,
+    cursor: str = _CURSOR,
+) -> dict[str, Any]:
+    """Projects in the caller's scope. For sharing with other platforms (T/CECS 4.3.2),
+    a client with ``projects:read`` mirrors them by ``external_id``: first
+    ``?updated_since=<last sync time>``, then follow ``next_cursor`` until it is null."""
+
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise ApiError(422, "invalid_input", _("updated_since 须带时区（RFC 3339）。"))
+    after = _cursor_decode(cursor) if cursor else None
+    qs = selectors.project_list(
+        actor=request.auth, q=q, region=region, updated_since=updated_since, after=after
+    ).prefetch_related("parties")
+    incremental = updated_since is not None or after is not None
+    start = 0 if after is not None else (page - 1) * PAGE_SIZE
+    rows = list(qs[start : start + PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    count_qs = selectors.project_list(actor=request.auth, q=q, region=region, updated_since=updated_since)
+    return {
+        "items": [project_json(p) for p in rows],
+        "count": count_qs.count(),
+        "next_cursor": _cursor_encode(rows[-1]) if incremental and more and rows else None,
+    }
+
+
+@router.get("/{project_id}", response=ProjectOut, auth=_READ_AUTH, summary="工程项目详情")
 def project_detail(request: AuthedRequest, project_id: int) -> dict[str, Any]:
     return project_json(selectors.project_get(actor=request.auth, pk=project_id))
 

@@ -81,7 +81,17 @@ class Project(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, on_delete=models.PROTECT, related_name="+"
     )
+    client = models.ForeignKey(
+        "exchange.ExchangeClient",
+        verbose_name=_("创建接入方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("通过数据交换接口登记项目的接入方（T/CECS 4.3.2）。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now, db_index=True)
 
     history = audited()
     objects = RestrictedQuerySet.as_manager()
@@ -97,6 +107,13 @@ class Project(models.Model):
     @classmethod
     def scope_q(cls, user: User, action: str) -> Q:
         return project_scope_q(user, action)
+
+    @property
+    def external_id(self) -> str:
+        """The identity another platform mirrors the project by: region and project code
+        (T/CECS 4.3.2 shared projects); neither changes after registration."""
+
+        return f"{self.region_id}:{self.code}"
 
     def agency_ids(self) -> set[int]:
         return set(self.parties.filter(role=PartyRole.AGENCY, agency__isnull=False).values_list("agency_id", flat=True))

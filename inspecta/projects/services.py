@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspecta.accounts.choices import OrganisationKind
@@ -24,12 +25,30 @@ from .choices import PartyRole
 from .errors import DomainError
 from .models import Contract, Project, ProjectParty
 
-__all__ = ["contract_upload", "project_create", "project_party_add"]
+__all__ = ["contract_upload", "project_create", "project_party_add", "project_update"]
 
 
-def _may_create_in(actor: User, region_code: str) -> bool:
-    """Authorities (admins, supervisors) create projects in their region (T/CECS 4.3.2)."""
+def _is_client(actor: Any) -> bool:
+    return bool(getattr(actor, "is_client", False))
 
+
+def _may_create_in(actor: Any, region_code: str) -> bool:
+    """Authorities (admins, supervisors) create projects in their region, in person or
+    through their platform's exchange client (T/CECS 4.3.2: "created by authorities or
+    through the exchange API"). A client must have been granted ``projects:write``
+    (checked by the API) and belong to an authority whose region holds the project."""
+
+    from inspecta.exchange.choices import Scope
+
+    if _is_client(actor):
+        org = actor.organisation
+        return bool(
+            actor.has_scope(Scope.PROJECTS_WRITE)
+            and org is not None
+            and org.is_active
+            and org.kind == OrganisationKind.AUTHORITY
+            and region_within(region_code, org.region_id)
+        )
     if actor.is_operator:
         return True
     org = actor.organisation
@@ -44,7 +63,7 @@ def _may_create_in(actor: User, region_code: str) -> bool:
 @transaction.atomic
 def project_create(
     *,
-    actor: User,
+    actor: Any,
     code: str,
     name: str,
     region_code: str,
@@ -78,19 +97,88 @@ def project_create(
         latitude=latitude,
         supervision_number=supervision_number,
         station=station,
-        created_by=actor,
+        created_by=actor if isinstance(actor, User) else None,
+        client=actor.client if _is_client(actor) else None,
     )
-    project.full_clean()
+    _audit_note(project, actor)
+    _full_clean(project)
     project.save()
     for party in parties:
-        project_party_add(actor=actor, project=project, **party)
+        _party_add(actor=actor, project=project, **party)
+    return project
+
+
+def _audit_note(obj: Any, actor: Any) -> None:
+    """Name the exchange client in the audit row of a machine write (the history's user
+    is only set for signed-in people)."""
+
+    if _is_client(actor):
+        obj._change_reason = f"exchange client {actor.client.pk} ({actor.key.key_id})"
+
+
+def _full_clean(project: Project) -> None:
+    try:
+        # a project registered by an exchange client has no creating user
+        project.full_clean(exclude=["created_by"])
+    except ValidationError as exc:
+        raise DomainError(400, "validation_failed", "；".join(exc.messages), {"fields": exc.message_dict}) from exc
+
+
+def _may_change(actor: Any, project: Project) -> bool:
+    if _is_client(actor):
+        return _may_create_in(actor, project.region_id)
+    return Project.objects.restrict(actor, "change").filter(pk=project.pk).exists()
+
+
+PROJECT_UPDATABLE = frozenset({"name", "address", "longitude", "latitude", "supervision_number", "station_id"})
+
+
+@transaction.atomic
+def project_update(
+    *, actor: Any, project: Project, changes: dict[str, Any], add_parties: Iterable[dict[str, Any]] = ()
+) -> Project:
+    """Change a project's details and add parties (T/CECS 4.3.2), by the authorities of
+    its region or their platform's client with ``projects:write``. Code and region are
+    the project's identity shared with other platforms and never change. Audited."""
+
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if not _may_change(actor, project):
+        raise PermissionDenied(_("无权修改该项目。"))
+    unknown = sorted(set(changes) - PROJECT_UPDATABLE)
+    if unknown:
+        raise DomainError(
+            400, "field_not_updatable", _("以下字段不可修改：%(f)s。") % {"f": "、".join(unknown)}, {"fields": unknown}
+        )
+    if "station_id" in changes and changes["station_id"] is not None:
+        station = Organisation.objects.filter(pk=changes["station_id"], kind=OrganisationKind.STATION).first()
+        if station is None or not region_within(project.region_id, station.region_id):
+            raise DomainError(400, "unknown_station", _("监督站不存在或不管辖该项目所在地。"))
+    for name, value in changes.items():
+        setattr(project, name, value)
+    project.updated_at = timezone.now()
+    _audit_note(project, actor)
+    _full_clean(project)
+    project.save()
+    for party in add_parties:
+        _party_add(actor=actor, project=project, **party)
     return project
 
 
 @transaction.atomic
-def project_party_add(
+def project_party_add(*, actor: Any, project: Project, **party: Any) -> ProjectParty:
+    """Add a party to an existing project (see ``_party_add``); the project's
+    ``updated_at`` moves so that mirroring platforms fetch it again."""
+
+    added = _party_add(actor=actor, project=project, **party)
+    project.updated_at = timezone.now()
+    _audit_note(project, actor)
+    project.save(update_fields=["updated_at"])
+    return added
+
+
+def _party_add(
     *,
-    actor: User,
+    actor: Any,
     project: Project,
     role: str,
     name: str = "",
@@ -103,7 +191,7 @@ def project_party_add(
     A party linked to an organisation of this platform lets its users see the project
     (Guangxi 第八条(四))."""
 
-    if not Project.objects.restrict(actor, "change").filter(pk=project.pk).exists():
+    if not _may_change(actor, project):
         raise PermissionDenied(_("无权修改该项目。"))
     if role not in PartyRole.values:
         raise DomainError(400, "invalid_party_role", _("参建角色不合法：%(r)s。") % {"r": role})
@@ -139,6 +227,7 @@ def project_party_add(
         party.full_clean()
     except ValidationError as exc:
         raise DomainError(400, "validation_failed", "；".join(exc.messages), {"fields": exc.message_dict}) from exc
+    _audit_note(party, actor)
     party.save()
     return party
 

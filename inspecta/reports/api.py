@@ -9,13 +9,15 @@
 
 import datetime
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
 
 from inspecta.api import ApiError, AuthedRequest, session_auth
 from inspecta.exchange.auth import SignatureAuth
@@ -97,8 +99,30 @@ class ReportOut(Schema):
     versions: list[VersionOut]
 
 
+def _fresh_version_json(v: Any) -> dict[str, Any]:
+    """``public._version_json`` of a version just inserted, without reading it back."""
+
+    return {
+        "number": v.number,
+        "pdf_sha256": v.pdf_sha256,
+        "created_at": v.created_at.isoformat(),
+        "superseded_at": None,
+        "log_index": getattr(v, "_log_index", None),
+        "signatures": [
+            {k: s.get(k) for k in ("signer", "signed_at", "intact", "valid", "trusted", "ok")} for s in v.signatures
+        ],
+        "amended": v.amendment_id is not None,
+    }
+
+
 def report_json(report: Report) -> dict[str, Any]:
-    versions = [public._version_json(v) for v in report.versions.order_by("number")]
+    fresh = getattr(report, "_fresh", None)  # set by services.report_submit_many
+    if fresh is not None:
+        versions = [_fresh_version_json(v) for v in fresh["versions"]]
+        findings = fresh["findings"]
+    else:
+        versions = [public._version_json(v) for v in report.versions.order_by("number")]
+        findings = report.findings.all()
     return {
         "id": report.pk,
         "serial_number": report.serial_number,
@@ -118,7 +142,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "version": versions[-1]["number"],
         "pdf_sha256": versions[-1]["pdf_sha256"],
         "log_index": versions[-1]["log_index"],
-        "findings": [{"code": f.code, "message": f.message} for f in report.findings.all()],
+        "findings": [{"code": f.code, "message": f.message} for f in findings],
         "versions": versions,
     }
 
@@ -142,6 +166,91 @@ def report_submit(request: AuthedRequest, payload: ReportIn) -> Status:
     agency = _agency_of(request.auth)
     report = services.report_submit(actor=request.auth, agency=agency, **payload.dict())
     return Status(201, report_json(report))
+
+
+class BatchIn(Schema):
+    """Up to 100 reports, each the body of ``POST /api/v1/reports/``."""
+
+    reports: list[dict[str, Any]] = Field(description="每项与 POST /api/v1/reports/ 的请求体相同（ReportIn），1-100 项")
+
+
+class ItemErrorOut(Schema):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class BatchAcceptedOut(Schema):
+    index: int
+    status: Literal["accepted"]
+    report: ReportOut
+
+
+class BatchRejectedOut(Schema):
+    index: int
+    status: Literal["rejected"]
+    error: ItemErrorOut
+
+
+class BatchOut(Schema):
+    accepted: int
+    rejected: int
+    results: list[Annotated[BatchAcceptedOut | BatchRejectedOut, Field(discriminator="status")]]
+
+
+def _item_error(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details}
+
+
+@router.post(
+    "/batch",
+    response={200: BatchOut},
+    auth=[SignatureAuth(scopes=[Scope.REPORTS_SUBMIT.value], optional=True), session_auth],
+    summary="批量报送检测报告（每批 1-100 份，逐份返回结果）",
+)
+@idempotent
+def report_submit_batch(request: AuthedRequest, payload: BatchIn) -> dict[str, Any]:
+    """Each report is validated and checked as by ``POST /api/v1/reports/`` and answers
+    on its own, in the order sent: ``accepted`` with the report (as the single call's
+    201 body) or ``rejected`` with the error the single call would give. A rejected
+    report changes nothing; the accepted ones get consecutive serial numbers."""
+
+    if not payload.reports:
+        raise ApiError(422, "batch_empty", _("请至少报送一份报告。"))
+    if len(payload.reports) > services.BATCH_MAX:
+        raise ApiError(
+            422,
+            "batch_too_large",
+            _("每批最多报送 %(n)d 份报告。") % {"n": services.BATCH_MAX},
+            {"max": services.BATCH_MAX, "count": len(payload.reports)},
+        )
+    agency = _agency_of(request.auth)
+    results: list[dict[str, Any] | None] = [None] * len(payload.reports)
+    items: list[dict[str, Any]] = []
+    positions: list[int] = []
+    for index, raw in enumerate(payload.reports):
+        try:
+            items.append(ReportIn.model_validate(raw).dict())
+            positions.append(index)
+        except PydanticValidationError as exc:
+            errors = [
+                {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                for e in exc.errors()
+            ]
+            results[index] = {
+                "index": index,
+                "status": "rejected",
+                "error": _item_error("invalid_input", _("请求参数不合法。"), {"errors": errors}),
+            }
+    outcomes = services.report_submit_many(actor=request.auth, agency=agency, items=items) if items else []
+    for index, outcome in zip(positions, outcomes, strict=True):
+        if isinstance(outcome, Report):
+            results[index] = {"index": index, "status": "accepted", "report": report_json(outcome)}
+        else:
+            error = _item_error(outcome.code, outcome.message, outcome.details or {})
+            results[index] = {"index": index, "status": "rejected", "error": error}
+    accepted = sum(1 for r in results if r is not None and r["status"] == "accepted")
+    return {"accepted": accepted, "rejected": len(results) - accepted, "results": results}
 
 
 class ReportFilters(Schema):
@@ -222,21 +331,25 @@ class CheckRuleOut(Schema):
     code: str
     action: str
     default: str
+    province: str = Field("", description="规则适用的省级行政区划；空为全平台")
 
 
-@router.get("/check-rules", response=list[CheckRuleOut], summary="报告接收检查规则及默认值")
-def check_rules(request: AuthedRequest) -> list[dict[str, str]]:
-    from .checks import DEFAULT_ACTIONS, check_action
-
-    return [{"code": str(c), "action": check_action(c), "default": str(a)} for c, a in DEFAULT_ACTIONS.items()]
+@router.get("/check-rules", response=list[CheckRuleOut], summary="报告接收检查规则及默认值（本省）")
+def check_rules(request: AuthedRequest, province: str = "") -> list[dict[str, str]]:
+    return selectors.check_rule_list(actor=request.auth, province=province or None)
 
 
 @router.put("/check-rules/{code}", response=CheckRuleOut, summary="配置检查规则：拒绝或接收并记录（省级）")
-def check_rule_set(request: AuthedRequest, code: str, payload: CheckRuleIn) -> dict[str, str]:
+def check_rule_set(request: AuthedRequest, code: str, payload: CheckRuleIn, province: str = "") -> dict[str, str]:
     from .checks import DEFAULT_ACTIONS
 
-    rule = services.check_rule_set(actor=request.auth, code=code, action=payload.action)
-    return {"code": rule.code, "action": rule.action, "default": str(DEFAULT_ACTIONS.get(rule.code, ""))}
+    rule = services.check_rule_set(actor=request.auth, code=code, action=payload.action, province=province or None)
+    return {
+        "code": rule.code,
+        "action": rule.action,
+        "default": str(DEFAULT_ACTIONS.get(rule.code, "")),
+        "province": rule.province,
+    }
 
 
 @router.get("/{report_id}", response=ReportOut, summary="检测报告详情")
@@ -319,8 +432,8 @@ def report_revoke(request: AuthedRequest, report_id: int, payload: DecisionIn) -
 # ------------------------------------------------------------------ public
 
 
-def _public_report(request: HttpRequest, code: str) -> Report:
-    if public.rate_limited(request):
+def _public_report(request: HttpRequest, code: str, *, limit: bool = True) -> Report:
+    if limit and public.rate_limited(request):
         raise ApiError(429, "rate_limited", "查询过于频繁，请稍后再试。")
     state, report = public.lookup(code)
     if state == "mistyped":
@@ -331,12 +444,16 @@ def _public_report(request: HttpRequest, code: str) -> Report:
 
 
 @public_router.get("/{code}", summary="报告公开查验（防伪监管码）")
-def public_report(request: HttpRequest, code: str) -> JsonResponse:
+def public_report(request: HttpRequest, code: str) -> HttpResponse:
     """Status, serial and report numbers, agency, dates, file hash, versions, chain and
     inclusion proof of the report behind a verification code (CONTRACT §6)."""
 
-    report = _public_report(request, code)
-    response = JsonResponse(public.verification_json(report), json_dumps_params={"ensure_ascii": False})
+    if public.rate_limited(request):
+        raise ApiError(429, "rate_limited", "查询过于频繁，请稍后再试。")
+    body = public.verification_body_cached(code)
+    if body is None:
+        body = public.verification_body(_public_report(request, code, limit=False))
+    response = HttpResponse(body, content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response
 

@@ -8,5 +8,10 @@ class ReportsConfig(AppConfig):
     verbose_name = _("检测报告")
 
     def ready(self) -> None:
-        # The report_version / report_amendment / report_revocation log kinds (CONTRACT §5).
-        from . import kinds  # noqa: F401
+        # kinds: the report_version / report_amendment / report_revocation log kinds
+        # (CONTRACT §5); public: drops the cached verification JSON when a report or a
+        # version is saved.
+        from . import (
+            kinds,  # noqa: F401
+            public,  # noqa: F401
+        )

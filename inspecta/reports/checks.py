@@ -3,7 +3,8 @@ point 4; T/CECS 4.3.4; Nanchang 三(一); Guangxi 第十一条).
 
 Each check has a stable code (``CheckCode``). A failed check either refuses the report
 (HTTP 422 with the code) or accepts it with a ``ReportFinding``, as configured per rule
-by the province (``CheckRule`` rows), then by ``INSPECTA_REPORT_CHECK_ACTIONS``, then by
+by the province of the project (``CheckRule`` rows; a platform-wide row set by an
+operator), then by ``INSPECTA_REPORT_CHECK_ACTIONS``, then by
 ``DEFAULT_ACTIONS`` below. Defaults (documented in docs/reports.md):
 
 ============================  ======  ==============================================
@@ -23,16 +24,18 @@ approval_trail_invalid        reject  tester, reviewer, signatory not three pers
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspecta.core.models import TestItem
-from inspecta.projects.models import Contract, Project
+from inspecta.projects.choices import PartyRole
+from inspecta.projects.models import Contract, Project, ProjectParty
 from inspecta.registry.choices import EquipmentStatus
 from inspecta.registry.models import Agency, Equipment, PostCertificate, Signatory, SiteCapability, Staff
 
@@ -50,15 +53,44 @@ DEFAULT_ACTIONS: dict[str, str] = {
     CheckCode.APPROVAL_TRAIL_INVALID: CheckAction.REJECT,
 }
 
+PLATFORM = ""  # ``CheckRule.province`` of a platform-wide rule (set by an operator)
 
-def check_action(code: str) -> str:
-    """The configured action of a check: ``CheckRule`` row, then settings, then default."""
 
-    row = CheckRule.objects.filter(code=code).values_list("action", flat=True).first()
-    if row:
-        return str(row)
+def province_of(region_code: str) -> str:
+    """The province (``XX0000``) whose rules apply to a project in ``region_code``."""
+
+    return region_code[:2] + "0000"
+
+
+def configured_action(code: str) -> str:
+    """The action of a check without a province rule: settings, then the default."""
+
     configured = getattr(settings, "INSPECTA_REPORT_CHECK_ACTIONS", {}) or {}
     return str(configured.get(code, DEFAULT_ACTIONS.get(code, CheckAction.REJECT)))
+
+
+def check_actions(provinces: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``{province: {code: action}}`` for every check, in one query: the province's
+    ``CheckRule``, then a platform-wide rule, then settings, then the default."""
+
+    wanted = sorted(set(provinces))
+    rows = CheckRule.objects.filter(province__in=[*wanted, PLATFORM]).values_list("province", "code", "action")
+    by_province: dict[str, dict[str, str]] = defaultdict(dict)
+    for province, code, action in rows:
+        by_province[province][code] = str(action)
+    result: dict[str, dict[str, str]] = {}
+    for province in wanted:
+        own, platform = by_province.get(province, {}), by_province.get(PLATFORM, {})
+        result[province] = {
+            str(code): own.get(code) or platform.get(code) or configured_action(code) for code in CheckCode.values
+        }
+    return result
+
+
+def check_action(code: str, province: str = PLATFORM) -> str:
+    """The configured action of one check in ``province`` (see ``check_actions``)."""
+
+    return check_actions([province])[province].get(code, configured_action(code))
 
 
 @dataclass
@@ -85,17 +117,116 @@ class CheckInput:
     equipment: list[str]
 
 
-def run_checks(c: CheckInput) -> list[Failure]:
-    """Every failed check, in a stable order."""
+@dataclass
+class CheckContext:
+    """What the checks read, loaded once for any number of one agency's reports with
+    set-wise queries (one per kind of fact), so a batch of N reports costs the same
+    handful of queries as one report. ``run_checks`` reads nothing else: a single
+    submission and a batch apply exactly the same rules."""
 
+    agency: Agency
+    # (site_id, test_item_id, parameter_id) of the agency's site capabilities
+    capabilities: set[tuple[int, str, str]] = field(default_factory=set)
+    # staff_id -> [(category_id, issued_on, valid_until)]
+    certificates: dict[int, list[tuple[str, datetime.date | None, datetime.date]]] = field(default_factory=dict)
+    # staff_id -> [(site_id or None, {specialty ids})]
+    signatories: dict[int, list[tuple[int | None, set[str]]]] = field(default_factory=dict)
+    equipment: dict[str, Equipment] = field(default_factory=dict)
+    project_agencies: dict[int, set[int]] = field(default_factory=dict)
+    # (project_id, test_item_id) -> agencies with a report or contract for it
+    item_agencies: dict[tuple[int, str], set[int]] = field(default_factory=dict)
+    # (project_id, test_item_id) where this agency's contract allows an additional agency
+    allowing_contracts: set[tuple[int, str]] = field(default_factory=set)
+    actions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, *, agency: Agency, inputs: Iterable[CheckInput]) -> CheckContext:
+        from .models import Report
+
+        inputs = list(inputs)
+        ctx = cls(agency=agency)
+        if not inputs:
+            return ctx
+        item_ids = {c.test_item.pk for c in inputs}
+        project_ids = {c.project.pk for c in inputs}
+        ctx.capabilities = {
+            (site_id, item_id, parameter_id)
+            for site_id, item_id, parameter_id in SiteCapability.objects.filter(
+                agency=agency, item_parameter__test_item_id__in=item_ids
+            ).values_list("site_id", "item_parameter__test_item_id", "item_parameter__parameter_id")
+        }
+        certificates: dict[int, list[tuple[str, datetime.date | None, datetime.date]]] = defaultdict(list)
+        for staff_id, category_id, issued_on, valid_until in PostCertificate.objects.filter(
+            staff_id__in={c.tester.pk for c in inputs}
+        ).values_list("staff_id", "category_id", "issued_on", "valid_until"):
+            certificates[staff_id].append((category_id, issued_on, valid_until))
+        ctx.certificates = dict(certificates)
+        roles: dict[int, tuple[int, int | None, set[str]]] = {}
+        for pk, staff_id, site_id, scope in Signatory.objects.filter(
+            agency=agency, staff_id__in={c.signatory.pk for c in inputs}
+        ).values_list("pk", "staff_id", "site_id", "scope"):
+            role = roles.setdefault(pk, (staff_id, site_id, set()))
+            if scope is not None:
+                role[2].add(scope)
+        signatories: dict[int, list[tuple[int | None, set[str]]]] = defaultdict(list)
+        for staff_id, site_id, scopes in roles.values():
+            signatories[staff_id].append((site_id, scopes))
+        ctx.signatories = dict(signatories)
+        assets = {a for c in inputs for a in c.equipment}
+        if assets:
+            ctx.equipment = {e.asset_no: e for e in Equipment.objects.filter(agency=agency, asset_no__in=assets)}
+        project_agencies: dict[int, set[int]] = defaultdict(set)
+        for project_id, agency_id in ProjectParty.objects.filter(
+            project_id__in=project_ids, role=PartyRole.AGENCY, agency__isnull=False
+        ).values_list("project_id", "agency_id"):
+            project_agencies[project_id].add(agency_id)
+        ctx.project_agencies = dict(project_agencies)
+        item_agencies: dict[tuple[int, str], set[int]] = defaultdict(set)
+        reported = (
+            Report.objects.filter(project_id__in=project_ids, test_item_id__in=item_ids)
+            .order_by()
+            .values_list("project_id", "test_item_id", "agency_id")
+            .distinct()
+        )
+        contracted = (
+            Contract.objects.filter(project_id__in=project_ids, test_items__in=item_ids)
+            .order_by()
+            .values_list("project_id", "test_items", "agency_id")
+            .distinct()
+        )
+        for project_id, item_id, agency_id in [*reported, *contracted]:
+            item_agencies[(project_id, item_id)].add(agency_id)
+        ctx.item_agencies = dict(item_agencies)
+        ctx.allowing_contracts = set(
+            Contract.objects.filter(
+                project_id__in=project_ids, agency=agency, test_items__in=item_ids, allows_additional_agency=True
+            ).values_list("project_id", "test_items")
+        )
+        ctx.actions = check_actions(province_of(c.project.region_id) for c in inputs)
+        return ctx
+
+    def action(self, code: str, project: Project) -> str:
+        province = province_of(project.region_id)
+        if province not in self.actions:
+            self.actions.update(check_actions([province]))
+        return self.actions[province].get(code, configured_action(code))
+
+
+def run_checks(c: CheckInput, ctx: CheckContext | None = None) -> list[Failure]:
+    """Every failed check, in a stable order. ``ctx`` holds the facts (loaded for ``c``
+    alone when not given)."""
+
+    if ctx is None:
+        ctx = CheckContext.load(agency=c.agency, inputs=[c])
     failures: list[Failure] = []
     specialty_id = c.test_item.specialty_id
     if not c.agency.may_operate:
         failures.append(Failure(CheckCode.AGENCY_NOT_APPROVED, _("检测机构未通过审核，不能报送报告。")))
-    caps = SiteCapability.objects.filter(agency=c.agency, item_parameter__test_item_id=c.test_item.pk)
-    if c.site_id:
-        caps = caps.filter(site_id=c.site_id)
-    covered = set(caps.values_list("item_parameter__parameter_id", flat=True))
+    covered = {
+        parameter_id
+        for site_id, item_id, parameter_id in ctx.capabilities
+        if item_id == c.test_item.pk and (not c.site_id or site_id == c.site_id)
+    }
     missing = sorted(set(c.parameters) - covered) if covered else sorted(c.parameters)
     if missing or not covered:
         failures.append(
@@ -105,10 +236,11 @@ def run_checks(c: CheckInput) -> list[Failure]:
                 {"test_item": c.test_item.pk, "parameters": missing},
             )
         )
-    certificate = PostCertificate.objects.filter(
-        staff=c.tester, category_id=specialty_id, valid_until__gte=c.tested_on
-    ).filter(Q(issued_on__isnull=True) | Q(issued_on__lte=c.tested_on))
-    if not c.tester.active or not certificate.exists():
+    certified = any(
+        category_id == specialty_id and valid_until >= c.tested_on and (issued_on is None or issued_on <= c.tested_on)
+        for category_id, issued_on, valid_until in ctx.certificates.get(c.tester.pk, ())
+    )
+    if not c.tester.active or not certified:
         failures.append(
             Failure(
                 CheckCode.TESTER_CERTIFICATE_INVALID,
@@ -116,10 +248,11 @@ def run_checks(c: CheckInput) -> list[Failure]:
                 {"tester": c.tester.pk, "category": specialty_id, "tested_on": c.tested_on.isoformat()},
             )
         )
-    signatory = Signatory.objects.filter(agency=c.agency, staff=c.signatory, scope=specialty_id)
-    if c.site_id:
-        signatory = signatory.filter(Q(site__isnull=True) | Q(site_id=c.site_id))
-    if not signatory.exists():
+    authorised = any(
+        specialty_id in scopes and (not c.site_id or site_id is None or site_id == c.site_id)
+        for site_id, scopes in ctx.signatories.get(c.signatory.pk, ())
+    )
+    if not authorised:
         failures.append(
             Failure(
                 CheckCode.SIGNATORY_NOT_AUTHORISED,
@@ -128,9 +261,8 @@ def run_checks(c: CheckInput) -> list[Failure]:
             )
         )
     bad_equipment = []
-    found = {e.asset_no: e for e in Equipment.objects.filter(agency=c.agency, asset_no__in=c.equipment)}
     for asset_no in c.equipment:
-        eq = found.get(asset_no)
+        eq = ctx.equipment.get(asset_no)
         if (
             eq is None
             or eq.status != EquipmentStatus.IN_USE
@@ -147,28 +279,20 @@ def run_checks(c: CheckInput) -> list[Failure]:
                 {"equipment": bad_equipment},
             )
         )
-    if c.agency.pk not in c.project.agency_ids():
+    if c.agency.pk not in ctx.project_agencies.get(c.project.pk, set()):
         failures.append(
             Failure(CheckCode.AGENCY_NOT_PARTY, _("检测机构不是该项目的参建检测机构。"), {"project": c.project.pk})
         )
-    from .models import Report
-
-    others = set(
-        Report.objects.filter(project=c.project, test_item=c.test_item).values_list("agency_id", flat=True)
-    ) | set(Contract.objects.filter(project=c.project, test_items=c.test_item).values_list("agency_id", flat=True))
+    others = set(ctx.item_agencies.get((c.project.pk, c.test_item.pk), set()))
     others.discard(c.agency.pk)
-    if len(others) >= 2:
-        allowed = Contract.objects.filter(
-            project=c.project, agency=c.agency, test_items=c.test_item, allows_additional_agency=True
-        ).exists()
-        if not allowed:
-            failures.append(
-                Failure(
-                    CheckCode.TOO_MANY_AGENCIES,
-                    _("该项目该检测项目已有两家检测机构，且无合同允许增加。"),
-                    {"agencies": sorted(others)},
-                )
+    if len(others) >= 2 and (c.project.pk, c.test_item.pk) not in ctx.allowing_contracts:
+        failures.append(
+            Failure(
+                CheckCode.TOO_MANY_AGENCIES,
+                _("该项目该检测项目已有两家检测机构，且无合同允许增加。"),
+                {"agencies": sorted(others)},
             )
+        )
     people = {c.tester.pk, c.reviewer.pk, c.signatory.pk}
     in_order = c.tested_at <= c.reviewed_at <= c.approved_at <= timezone.now() + datetime.timedelta(minutes=5)
     if len(people) != 3 or not in_order:
@@ -180,3 +304,14 @@ def run_checks(c: CheckInput) -> list[Failure]:
             )
         )
     return failures
+
+
+def split_failures(failures: Iterable[Failure], actions: Mapping[str, str]) -> tuple[list[Failure], list[Failure]]:
+    """``(rejected, flagged)`` by the configured actions."""
+
+    rejected: list[Failure] = []
+    flagged: list[Failure] = []
+    for failure in failures:
+        action = actions.get(failure.code, configured_action(failure.code))
+        (rejected if action == CheckAction.REJECT else flagged).append(failure)
+    return rejected, flagged

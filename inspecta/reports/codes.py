@@ -38,7 +38,10 @@ def check_character(body: str) -> str:
 
 
 def new_verification_code() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    # 80 random bits from one call, five per symbol: uniform like 16 ``secrets.choice``
+    # draws, at a fraction of the cost on the batch submission path.
+    bits = int.from_bytes(secrets.token_bytes(BODY_LENGTH * 5 // 8), "big")
+    body = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(BODY_LENGTH))
     return body + check_character(body)
 
 

@@ -83,9 +83,12 @@ class SerialCounter(models.Model):
 
 class CheckRule(models.Model):
     """Province configuration of one acceptance check: reject or accept with a finding
-    (issue 5 point 4). Without a row the default in ``checks.DEFAULT_ACTIONS`` applies."""
+    (issue 5 point 4). A rule applies to reports on projects of its ``province``; an
+    empty ``province`` is a platform-wide rule (operators). Without a row the setting or
+    the default in ``checks.DEFAULT_ACTIONS`` applies. Changes are audited (history)."""
 
-    code = models.CharField(_("检查项"), max_length=64, choices=CheckCode.choices, unique=True)
+    province = models.CharField(_("省级行政区划"), max_length=6, blank=True, default="", db_index=True)
+    code = models.CharField(_("检查项"), max_length=64, choices=CheckCode.choices)
     action = models.CharField(_("处理方式"), max_length=16, choices=CheckAction.choices)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, on_delete=models.PROTECT, related_name="+"
@@ -97,9 +100,10 @@ class CheckRule(models.Model):
     class Meta:
         verbose_name = _("报告接收检查规则")
         verbose_name_plural = _("报告接收检查规则")
+        constraints = [models.UniqueConstraint(fields=["province", "code"], name="reports_checkrule_unique")]
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.action}"
+        return f"{self.province or '*'} {self.code}: {self.action}"
 
 
 class Report(models.Model):

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.http import HttpRequest
 
 from inspecta.core.masking import Audience, mask_name
@@ -186,6 +192,70 @@ def verification_json(report: Report) -> dict[str, Any]:
         "chain": chain,
         "proof": inclusion(current_entry),
     }
+
+
+# ------------------------------------------------------------------ cache
+# The public JSON is cached per code (Redis in production) as the encoded body, for
+# ``INSPECTA_VERIFY_CACHE_SECONDS`` (default 300). Any save of the report (amendment
+# approved, revocation, printed date) or a new version drops the entry, at once and
+# again after commit (a reader racing the transaction could otherwise keep the old body;
+# a reader that read before the commit and writes after it still can, for at most the
+# timeout). A body whose log entry still awaits its index or checkpoint is not cached.
+
+
+def _cache_key(code: str) -> str:
+    return f"reports:verify:json:{code}"
+
+
+def _cache_seconds() -> int:
+    return int(getattr(settings, "INSPECTA_VERIFY_CACHE_SECONDS", 300))
+
+
+def verification_body_cached(code: str) -> bytes | None:
+    """The cached JSON body for ``code`` (normalised here), or ``None``."""
+
+    if _cache_seconds() <= 0:
+        return None
+    body: bytes | None = cache.get(_cache_key(codes.normalise(code)))
+    return body
+
+
+def verification_body(report: Report) -> bytes:
+    """``verification_json`` encoded, stored in the cache when it is final."""
+
+    data = verification_json(report)
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode("utf-8")
+    pending = bool((data["proof"] or {}).get("pending_checkpoint")) or (
+        Entry.objects.filter(index__isnull=True)
+        .filter(
+            Q(
+                record_type="reports.reportversion",
+                record_id__in=[str(pk) for pk in report.versions.values_list("pk", flat=True)],
+            )
+            | Q(record_type="reports.revocation", record_id=str(report.pk))
+        )
+        .exists()
+    )
+    if _cache_seconds() > 0 and not pending:
+        cache.set(_cache_key(report.verification_code), body, timeout=_cache_seconds())
+    return body
+
+
+def verification_cache_drop(code: str) -> None:
+    key = _cache_key(code)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+@receiver(post_save, sender=Report, dispatch_uid="reports_public_cache_report")
+def _report_saved(sender: Any, instance: Report, **kwargs: Any) -> None:
+    if instance.verification_code:
+        verification_cache_drop(instance.verification_code)
+
+
+@receiver(post_save, sender=ReportVersion, dispatch_uid="reports_public_cache_version")
+def _version_saved(sender: Any, instance: ReportVersion, **kwargs: Any) -> None:
+    verification_cache_drop(instance.report.verification_code)
 
 
 def file_match(report: Report, content: bytes) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from inspecta.core.scoping import region_prefix
 
@@ -70,3 +71,55 @@ def amendment_get(*, actor: Any, pk: int) -> Amendment:
 
 def nonconformance_list(*, actor: Any) -> QuerySet[NonconformanceEntry]:
     return NonconformanceEntry.objects.restrict(actor).select_related("report", "project", "agency", "test_item")
+
+
+def check_rule_viewer(actor: Any) -> tuple[str | None, bool]:
+    """``(province, may_change)`` of the acceptance check rules for ``actor``: authority
+    admins and supervisors see their province's rules and a province authority admin
+    changes them (issue 5 point 4); operators see and change the platform-wide rules
+    (``province`` None). Anyone else is refused (403)."""
+
+    from django.core.exceptions import PermissionDenied
+
+    from inspecta.accounts.choices import OrganisationKind
+
+    from .checks import province_of
+
+    if getattr(actor, "is_operator", False):
+        return None, True
+    org = getattr(actor, "organisation", None)
+    if (
+        org is None
+        or not org.is_active
+        or org.kind != OrganisationKind.AUTHORITY
+        or not actor.has_role("authority_admin", "authority_supervisor")
+    ):
+        raise PermissionDenied(_("只有主管部门可以查看报告接收检查规则。"))
+    return province_of(org.region_id), org.level == "province" and actor.has_role("authority_admin")
+
+
+def check_rule_list(*, actor: Any, province: str | None = None) -> list[dict[str, Any]]:
+    """Every acceptance check with its Chinese description, default and the action now
+    in force in the actor's province (an operator may name any ``province``)."""
+
+    from django.core.exceptions import PermissionDenied
+
+    from .checks import DEFAULT_ACTIONS, PLATFORM, check_actions
+    from .choices import CheckCode
+
+    own, _may_change = check_rule_viewer(actor)
+    if own is not None and province not in (None, own):
+        raise PermissionDenied(_("只能查看本省的报告接收检查规则。"))
+    target = own if own is not None else (province or PLATFORM)
+    actions = check_actions([target])[target]
+    labels = dict(CheckCode.choices)
+    return [
+        {
+            "code": str(code),
+            "label": str(labels.get(code, code)),
+            "action": actions[code],
+            "default": str(default),
+            "province": target,
+        }
+        for code, default in DEFAULT_ACTIONS.items()
+    ]

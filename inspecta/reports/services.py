@@ -11,7 +11,9 @@ Guangdong 附件2 二(十四) (unified report codes, QR verification).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import uuid
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from django.conf import settings
@@ -26,13 +28,13 @@ from inspecta.accounts.models import User
 from inspecta.core.models import TestItem, TestItemParameter
 from inspecta.core.scoping import region_within
 from inspecta.exchange.models import StoredFile
-from inspecta.ledger.services import log_append
+from inspecta.ledger.services import log_append, log_append_many
 from inspecta.projects.errors import DomainError
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency, Staff
 
 from . import codes, pdfsig
-from .checks import CheckInput, check_action, run_checks
+from .checks import PLATFORM, CheckContext, CheckInput, province_of, run_checks, split_failures
 from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportStatus
 from .models import (
     Amendment,
@@ -54,7 +56,9 @@ __all__ = [
     "report_print",
     "report_revoke",
     "report_submit",
+    "report_submit_many",
     "serial_issue",
+    "serial_issue_many",
 ]
 
 AMENDABLE_FIELDS = frozenset(
@@ -131,9 +135,57 @@ def serial_issue(*, region_code: str, year: int) -> int:
     return counter.last
 
 
+def serial_issue_many(*, region_code: str, year: int, count: int) -> int:
+    """Take ``count`` consecutive serial numbers of ``region_code`` and ``year`` with one
+    lock of the counter row; returns the first. Same rules as ``serial_issue``."""
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("serial_issue_many must run inside the accepting transaction")
+    SerialCounter.objects.get_or_create(region_code=region_code, year=year)
+    counter = SerialCounter.objects.select_for_update().get(region_code=region_code, year=year)
+    first = counter.last + 1
+    counter.last += count
+    counter.save(update_fields=["last"])
+    return first
+
+
 def _read_file(stored: StoredFile) -> bytes:
     with default_storage.open(stored.storage_path, "rb") as handle:
         return handle.read()
+
+
+def _read_files(files: list[StoredFile]) -> dict[Any, bytes | OSError]:
+    """The content of each file by id (an ``OSError`` for one that cannot be read). On a
+    remote storage (S3-compatible object storage) the reads of a batch run on a few
+    threads, as each is a network round trip; local files are read in turn."""
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.files.storage import FileSystemStorage
+
+    unique = list({f.pk: f for f in files}.values())
+
+    def read(stored: StoredFile) -> bytes | OSError:
+        try:
+            return _read_file(stored)
+        except OSError as exc:
+            return exc
+
+    if len(unique) <= 1 or isinstance(default_storage, FileSystemStorage):
+        return {f.pk: read(f) for f in unique}
+    with ThreadPoolExecutor(max_workers=min(8, len(unique))) as pool:
+        return dict(zip([f.pk for f in unique], pool.map(read, unique), strict=True))
+
+
+def _signatures_of(content: bytes) -> list[dict[str, Any]]:
+    """pyHanko validation of the PDF's embedded signatures (T/CECS 4.1.2). A PDF
+    signature's ``/ByteRange`` must stand in the file's raw bytes (it delimits the
+    ``/Contents`` gap in them), so a file without it has no signature to validate and
+    skips the parse, which costs far more than everything else of a submission."""
+
+    if b"/ByteRange" not in content and b"/Byte#" not in content:
+        return []
+    return pdfsig.signature_check(content)
 
 
 def _pdf_of(agency: Agency, pdf_id: Any) -> tuple[StoredFile, list[dict[str, Any]]]:
@@ -146,36 +198,359 @@ def _pdf_of(agency: Agency, pdf_id: Any) -> tuple[StoredFile, list[dict[str, Any
         content = _read_file(stored)
     except OSError as exc:
         raise DomainError(400, "file_unavailable", _("报告文件无法读取。")) from exc
-    return stored, pdfsig.signature_check(content)
-
-
-def _staff(agency: Agency, pk: Any, label: str) -> Staff:
-    staff = Staff.objects.filter(pk=pk, agency=agency).first() if pk is not None else None
-    if staff is None:
-        raise DomainError(400, "unknown_staff", _("%(l)s不是本机构登记的人员。") % {"l": label}, {"staff": pk})
-    return staff
+    return stored, _signatures_of(content)
 
 
 def _date(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _finish_failures(failures: Iterable[Any]) -> list[Any]:
-    """Split failures by configured action; refuse with the first rejecting code."""
+def _as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    flagged: list[Any] = []
-    rejected: list[Any] = []
-    for failure in failures:
-        (rejected if check_action(failure.code) == CheckAction.REJECT else flagged).append(failure)
-    if rejected:
-        first = rejected[0]
-        raise DomainError(
-            422,
-            str(first.code),
-            first.message,
-            {"failures": [{"code": str(f.code), "message": f.message, **f.details} for f in rejected]},
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+@dataclass
+class _Submission:
+    """One report of a submission on its way through validation, checks and insertion."""
+
+    index: int
+    fields: dict[str, Any]
+    project: Project | None = None
+    test_item: TestItem | None = None
+    parameters: list[str] = dc_field(default_factory=list)
+    tester: Staff | None = None
+    reviewer: Staff | None = None
+    signatory: Staff | None = None
+    stored: StoredFile | None = None
+    check_input: CheckInput | None = None
+    flagged: list[Any] = dc_field(default_factory=list)
+    signatures: list[dict[str, Any]] = dc_field(default_factory=list)
+    error: DomainError | None = None
+
+
+class _Lookups:
+    """The rows a submission refers to, loaded once for all the reports of a call
+    (one set-wise query per model)."""
+
+    def __init__(self, agency: Agency, items: list[dict[str, Any]]) -> None:
+        project_ids = {p for p in (_as_int(i.get("project_id")) for i in items) if p is not None}
+        self.projects = Project.objects.in_bulk(project_ids) if project_ids else {}
+        item_ids = {str(i.get("test_item")) for i in items if i.get("test_item") is not None}
+        self.test_items = TestItem.objects.in_bulk(item_ids) if item_ids else {}
+        self.parameters = set(
+            TestItemParameter.objects.filter(test_item_id__in=self.test_items).values_list(
+                "test_item_id", "parameter_id"
+            )
         )
-    return flagged
+        numbers = {i.get("report_number") for i in items if isinstance(i.get("report_number"), str)}
+        self.taken = set(
+            Report.objects.filter(agency=agency, report_number__in=numbers).values_list("report_number", flat=True)
+        )
+        staff_ids = {
+            s
+            for i in items
+            for k in ("tester_id", "reviewer_id", "signatory_id")
+            if (s := _as_int(i.get(k))) is not None
+        }
+        self.staff = Staff.objects.filter(agency=agency).in_bulk(staff_ids) if staff_ids else {}
+        file_ids = {f for f in (_as_uuid(i.get("pdf_id")) for i in items) if f is not None}
+        self.files = (
+            StoredFile.objects.filter(organisation_id=agency.organisation_id).in_bulk(file_ids) if file_ids else {}
+        )
+
+
+def _validate(lookups: _Lookups, agency: Agency, s: _Submission) -> None:
+    """The refusals that need no check rule (nothing changed; same order for a single
+    report and a batch)."""
+
+    f = s.fields
+    project = lookups.projects.get(_as_int(f.get("project_id")))  # type: ignore[arg-type]
+    if project is None:
+        raise DomainError(400, "unknown_project", _("工程项目不存在：%(p)s。") % {"p": f.get("project_id")})
+    item = lookups.test_items.get(str(f.get("test_item")))
+    if item is None:
+        raise DomainError(400, "unknown_test_item", _("检测项目不存在：%(i)s。") % {"i": f.get("test_item")})
+    parameters = list(dict.fromkeys(f.get("parameters") or []))
+    unknown = [p for p in parameters if (item.pk, p) not in lookups.parameters]
+    if not parameters or unknown:
+        raise DomainError(400, "unknown_parameter", _("检测参数不属于该检测项目或为空。"), {"parameters": unknown})
+    if f.get("conclusion") not in Conclusion.values:
+        raise DomainError(400, "invalid_conclusion", _("检测结论不合法：%(c)s。") % {"c": f.get("conclusion")})
+    if f["report_number"] in lookups.taken:
+        raise DomainError(409, "report_number_taken", _("本机构已报送该报告编号：%(n)s。") % {"n": f["report_number"]})
+    if f["reported_on"] < f["tested_on"]:
+        raise DomainError(400, "invalid_dates", _("报告日期不能早于检测日期。"))
+    people = []
+    for key, label in (("tester_id", _("检测人")), ("reviewer_id", _("审核人")), ("signatory_id", _("批准人"))):
+        staff = lookups.staff.get(_as_int(f.get(key)))  # type: ignore[arg-type]
+        if staff is None:
+            raise DomainError(
+                400, "unknown_staff", _("%(l)s不是本机构登记的人员。") % {"l": label}, {"staff": f.get(key)}
+            )
+        people.append(staff)
+    stored = lookups.files.get(_as_uuid(f.get("pdf_id")))  # type: ignore[arg-type]
+    if stored is None:
+        raise DomainError(400, "unknown_file", _("报告文件不存在或不属于本机构：%(f)s。") % {"f": f.get("pdf_id")})
+    if stored.content_type != "application/pdf":
+        raise DomainError(415, "not_a_pdf", _("报告文件须为 PDF。"))
+    s.project, s.test_item, s.parameters, s.stored = project, item, parameters, stored
+    s.tester, s.reviewer, s.signatory = people
+    s.check_input = CheckInput(
+        agency=agency,
+        project=project,
+        test_item=item,
+        parameters=parameters,
+        tested_on=f["tested_on"],
+        site_id=f.get("site_id"),
+        tester=people[0],
+        reviewer=people[1],
+        signatory=people[2],
+        tested_at=f["tested_at"],
+        reviewed_at=f["reviewed_at"],
+        approved_at=f["approved_at"],
+        equipment=list(f.get("equipment") or []),
+    )
+
+
+def _refusal(rejected: list[Any]) -> DomainError:
+    """A refusal with the first rejecting check's code and every rejecting failure."""
+
+    first = rejected[0]
+    return DomainError(
+        422,
+        str(first.code),
+        first.message,
+        {"failures": [{"code": str(f.code), "message": f.message, **f.details} for f in rejected]},
+    )
+
+
+def _known_signatures(stored: list[StoredFile]) -> dict[str, list[dict[str, Any]]]:
+    """Signature results already recorded for files of the same content: a stored file
+    that was validated once is not parsed again."""
+
+    digests = {s.sha256 for s in stored}
+    known: dict[str, list[dict[str, Any]]] = {}
+    if digests:
+        for digest, signatures in ReportVersion.objects.filter(pdf_sha256__in=digests).values_list(
+            "pdf_sha256", "signatures"
+        ):
+            known.setdefault(digest, signatures or [])
+    return known
+
+
+def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_Submission]:
+    """Validate and check every report of a call against data loaded once; each
+    ``_Submission`` ends with ``error`` set (refused) or ready to insert."""
+
+    subs = [_Submission(index=i, fields=dict(item)) for i, item in enumerate(items)]
+    lookups = _Lookups(agency, items)
+    for s in subs:
+        try:
+            _validate(lookups, agency, s)
+        except DomainError as exc:
+            s.error = exc
+    valid = [s for s in subs if s.error is None]
+    ctx = CheckContext.load(agency=agency, inputs=[s.check_input for s in valid if s.check_input is not None])
+    for s in valid:
+        assert s.check_input is not None and s.project is not None
+        failures = run_checks(s.check_input, ctx)
+        actions = {f.code: ctx.action(f.code, s.project) for f in failures}
+        rejected, s.flagged = split_failures(failures, actions)
+        if rejected:
+            s.error = _refusal(rejected)
+    passing = [s for s in subs if s.error is None and s.stored is not None]
+    known = _known_signatures([s.stored for s in passing if s.stored is not None])
+    contents = _read_files([s.stored for s in passing if s.stored is not None and s.stored.sha256 not in known])
+    for s in passing:
+        assert s.stored is not None
+        if s.stored.sha256 in known:
+            s.signatures = known[s.stored.sha256]
+            continue
+        content = contents.get(s.stored.pk)
+        if not isinstance(content, bytes):
+            s.error = DomainError(400, "file_unavailable", _("报告文件无法读取。"))
+            continue
+        s.signatures = known[s.stored.sha256] = _signatures_of(content)
+    # A number repeated inside the call: the later report is refused as it would be if
+    # the reports had been sent one by one (the number is checked after these codes).
+    earlier = {"unknown_project", "unknown_test_item", "unknown_parameter", "invalid_conclusion"}
+    accepted_numbers: set[str] = set()
+    for s in subs:
+        number = s.fields.get("report_number")
+        if number in accepted_numbers and (s.error is None or s.error.code not in earlier):
+            s.error = DomainError(409, "report_number_taken", _("本机构已报送该报告编号：%(n)s。") % {"n": number})
+        elif s.error is None:
+            accepted_numbers.add(number)  # type: ignore[arg-type]
+    return subs
+
+
+def _version_data(s: _Submission) -> dict[str, Any]:
+    f = s.fields
+    assert s.test_item is not None
+    return {
+        "report_number": f["report_number"],
+        "commissioning_unit": f.get("commissioning_unit", ""),
+        "commission_number": f.get("commission_number", ""),
+        "contractor": f.get("contractor", ""),
+        "deliverer": f.get("deliverer", ""),
+        "project_part": f.get("project_part", ""),
+        "test_basis": list(f.get("test_basis") or []),
+        "category": s.test_item.specialty_id,
+        "test_item": s.test_item.pk,
+        "parameters": s.parameters,
+        "environment": f.get("environment", ""),
+        "delivered_on": _date(f.get("delivered_on")),
+        "tested_on": f["tested_on"].isoformat(),
+        "reported_on": f["reported_on"].isoformat(),
+        "results": f["results"] if f.get("results") is not None else {},
+        "conclusion": f["conclusion"],
+        "equipment": list(f.get("equipment") or []),
+        "site_id": f.get("site_id"),
+    }
+
+
+def _history_attrs() -> dict[str, Any]:
+    from simple_history.models import HistoricalRecords
+
+    from inspecta.core.audit import current_request_id
+
+    request = getattr(HistoricalRecords.context, "request", None)
+    return {
+        "request_id": current_request_id.get(),
+        "remote_addr": (request.META.get("REMOTE_ADDR") or None) if request is not None else None,
+    }
+
+
+def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]:
+    """Insert the accepted reports in one transaction: one counter lock per issuing
+    region for consecutive serial numbers, bulk inserts of reports (with their audit
+    rows), versions, findings, log entries and nonconformance entries. A failure rolls
+    everything back, serial numbers included (no gap, no reuse)."""
+
+    if not subs:
+        return []
+    user = actor if isinstance(actor, User) else None
+    client = getattr(actor, "client", None)
+    with transaction.atomic():
+        now = timezone.now()
+        year = timezone.localdate(now).year
+        regions: dict[str, list[_Submission]] = {}
+        for s in subs:
+            assert s.project is not None
+            regions.setdefault(issuing_region(s.project), []).append(s)
+        serials: dict[int, tuple[str, int]] = {}
+        for region in sorted(regions):  # a fixed lock order: concurrent batches cannot deadlock
+            first = serial_issue_many(region_code=region, year=year, count=len(regions[region]))
+            for offset, s in enumerate(regions[region]):
+                serials[s.index] = (region, first + offset)
+        reports = []
+        for s in subs:
+            region, serial_no = serials[s.index]
+            assert s.project is not None and s.test_item is not None
+            reports.append(
+                Report(
+                    agency=agency,
+                    project=s.project,
+                    issuing_region=region,
+                    year=year,
+                    serial_no=serial_no,
+                    serial_number=codes.serial_number(region, year, serial_no),
+                    verification_code=codes.new_verification_code(),
+                    report_number=s.fields["report_number"],
+                    test_item=s.test_item,
+                    conclusion=s.fields["conclusion"],
+                    tested_on=s.fields["tested_on"],
+                    reported_on=s.fields["reported_on"],
+                    issued_at=now,
+                    submitted_by=user,
+                    client=client,
+                )
+            )
+        Report.objects.bulk_create(reports)
+        Report.history.bulk_history_create(  # type: ignore[attr-defined]
+            reports,
+            default_user=user,
+            default_date=now,
+            default_change_reason=f"exchange client {client.pk}" if client is not None else None,
+            custom_historical_attrs=_history_attrs(),
+        )
+        versions = [
+            ReportVersion(
+                report=report,
+                number=1,
+                data=_version_data(s),
+                pdf=s.stored,
+                pdf_sha256=s.stored.sha256 if s.stored else "",
+                tester=s.tester,
+                tested_at=s.fields["tested_at"],
+                reviewer=s.reviewer,
+                reviewed_at=s.fields["reviewed_at"],
+                signatory=s.signatory,
+                approved_at=s.fields["approved_at"],
+                signatures=s.signatures,
+                created_at=now,
+            )
+            for report, s in zip(reports, subs, strict=True)
+        ]
+        ReportVersion.objects.bulk_create(versions)
+        findings = [
+            ReportFinding(report=report, code=f.code, message=f.message[:500], details=f.details)
+            for report, s in zip(reports, subs, strict=True)
+            for f in s.flagged
+        ]
+        if findings:
+            ReportFinding.objects.bulk_create(findings)
+        entries = log_append_many(kind="report_version", records=versions)
+        nonconforming = [
+            NonconformanceEntry(
+                report=r, project_id=r.project_id, agency_id=r.agency_id, test_item_id=r.test_item_id, created_at=now
+            )
+            for r in reports
+            if r.conclusion == Conclusion.NONCONFORMING
+        ]
+        if nonconforming:
+            NonconformanceEntry.objects.bulk_create(nonconforming)
+    for report, version, s in zip(reports, versions, subs, strict=True):
+        # what the API answers, without reading back what was just written
+        report._fresh = {  # type: ignore[attr-defined]
+            "versions": [version],
+            "findings": [ReportFinding(report=report, code=f.code, message=f.message[:500]) for f in s.flagged],
+        }
+    for entry, version in zip(entries, versions, strict=True):
+        version._log_index = entry.index  # type: ignore[attr-defined]
+    return reports
+
+
+BATCH_MAX = 100
+
+
+def report_submit_many(*, actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[Report | DomainError]:
+    """Submit up to ``BATCH_MAX`` reports of one agency in one call (issue 5; T/CECS
+    6.0.6 per-record results): every report is validated and checked exactly as by
+    ``report_submit`` (the same code, with the registry, project and catalog rows
+    loaded once for all), then the accepted ones are inserted together. Each item
+    answers with its ``Report`` or the ``DomainError`` that refused it; a refused item
+    changes nothing.
+
+    ``items``: the keyword arguments of ``report_submit`` (without ``actor``/``agency``).
+    """
+
+    _require_agency_actor(actor, agency)
+    if len(items) > BATCH_MAX:
+        raise DomainError(
+            422, "batch_too_large", _("每批最多报送 %(n)d 份报告。") % {"n": BATCH_MAX}, {"max": BATCH_MAX}
+        )
+    subs = _evaluate(actor, agency, items)
+    accepted = [s for s in subs if s.error is None]
+    reports = iter(_accept(actor, agency, accepted))
+    return [s.error if s.error is not None else next(reports) for s in subs]
 
 
 def report_submit(
@@ -211,121 +586,17 @@ def report_submit(
     """Accept a report from an agency's LIMS (signed API) or web form (Nanchang 三(一)):
     validate, run the acceptance checks (``checks.py``), then in one transaction issue
     the serial number and verification code, store version 1, record findings, log the
-    version and open a nonconformance entry for a nonconforming conclusion.
+    version and open a nonconformance entry for a nonconforming conclusion. The same
+    code as a batch of one (``report_submit_many``).
 
     Refusals raise ``DomainError`` (4xx with a stable code) and change nothing.
     """
 
-    _require_agency_actor(actor, agency)
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:
-        raise DomainError(400, "unknown_project", _("工程项目不存在：%(p)s。") % {"p": project_id})
-    item = TestItem.objects.filter(pk=test_item).first()
-    if item is None:
-        raise DomainError(400, "unknown_test_item", _("检测项目不存在：%(i)s。") % {"i": test_item})
-    parameters = list(dict.fromkeys(parameters))
-    known = set(
-        TestItemParameter.objects.filter(test_item=item, parameter_id__in=parameters).values_list(
-            "parameter_id", flat=True
-        )
-    )
-    unknown = [p for p in parameters if p not in known]
-    if not parameters or unknown:
-        raise DomainError(400, "unknown_parameter", _("检测参数不属于该检测项目或为空。"), {"parameters": unknown})
-    if conclusion not in Conclusion.values:
-        raise DomainError(400, "invalid_conclusion", _("检测结论不合法：%(c)s。") % {"c": conclusion})
-    if Report.objects.filter(agency=agency, report_number=report_number).exists():
-        raise DomainError(409, "report_number_taken", _("本机构已报送该报告编号：%(n)s。") % {"n": report_number})
-    if reported_on < tested_on:
-        raise DomainError(400, "invalid_dates", _("报告日期不能早于检测日期。"))
-    tester = _staff(agency, tester_id, _("检测人"))
-    reviewer = _staff(agency, reviewer_id, _("审核人"))
-    signatory = _staff(agency, signatory_id, _("批准人"))
-    equipment = list(equipment or [])
-    stored, signatures = _pdf_of(agency, pdf_id)
-    flagged = _finish_failures(
-        run_checks(
-            CheckInput(
-                agency=agency,
-                project=project,
-                test_item=item,
-                parameters=parameters,
-                tested_on=tested_on,
-                site_id=site_id,
-                tester=tester,
-                reviewer=reviewer,
-                signatory=signatory,
-                tested_at=tested_at,
-                reviewed_at=reviewed_at,
-                approved_at=approved_at,
-                equipment=equipment,
-            )
-        )
-    )
-    data = {
-        "report_number": report_number,
-        "commissioning_unit": commissioning_unit,
-        "commission_number": commission_number,
-        "contractor": contractor,
-        "deliverer": deliverer,
-        "project_part": project_part,
-        "test_basis": list(test_basis or []),
-        "category": item.specialty_id,
-        "test_item": item.pk,
-        "parameters": parameters,
-        "environment": environment,
-        "delivered_on": _date(delivered_on),
-        "tested_on": tested_on.isoformat(),
-        "reported_on": reported_on.isoformat(),
-        "results": results if results is not None else {},
-        "conclusion": conclusion,
-        "equipment": equipment,
-        "site_id": site_id,
-    }
-    with transaction.atomic():
-        now = timezone.now()
-        region = issuing_region(project)
-        year = timezone.localdate(now).year
-        serial_no = serial_issue(region_code=region, year=year)
-        report = Report.objects.create(
-            agency=agency,
-            project=project,
-            issuing_region=region,
-            year=year,
-            serial_no=serial_no,
-            serial_number=codes.serial_number(region, year, serial_no),
-            verification_code=codes.new_verification_code(),
-            report_number=report_number,
-            test_item=item,
-            conclusion=conclusion,
-            tested_on=tested_on,
-            reported_on=reported_on,
-            issued_at=now,
-            submitted_by=actor if isinstance(actor, User) else None,
-            client=getattr(actor, "client", None),
-        )
-        version = ReportVersion.objects.create(
-            report=report,
-            number=1,
-            data=data,
-            pdf=stored,
-            pdf_sha256=stored.sha256,
-            tester=tester,
-            tested_at=tested_at,
-            reviewer=reviewer,
-            reviewed_at=reviewed_at,
-            signatory=signatory,
-            approved_at=approved_at,
-            signatures=signatures,
-            created_at=now,
-        )
-        ReportFinding.objects.bulk_create(
-            [ReportFinding(report=report, code=f.code, message=f.message[:500], details=f.details) for f in flagged]
-        )
-        log_append(kind="report_version", record=version)
-        if conclusion == Conclusion.NONCONFORMING:
-            _nonconformance_open(report)
-    return report
+    fields = {k: v for k, v in locals().items() if k not in ("actor", "agency")}
+    (outcome,) = report_submit_many(actor=actor, agency=agency, items=[fields])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
 
 
 def _nonconformance_open(report: Report) -> None:
@@ -409,7 +680,7 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
     pdf, pdf_sha = old.pdf, old.pdf_sha256
     if amendment.pdf is not None:
         pdf, pdf_sha = amendment.pdf, amendment.pdf_sha256
-        signatures = pdfsig.signature_check(_read_file(amendment.pdf))
+        signatures = _signatures_of(_read_file(amendment.pdf))
     version = ReportVersion.objects.create(
         report=report,
         number=old.number + 1,
@@ -500,18 +771,35 @@ def report_revoke(*, actor: User, report: Report, reason: str) -> Report:
 
 
 @transaction.atomic
-def check_rule_set(*, actor: User, code: str, action: str) -> CheckRule:
-    """The province decides whether a check rejects or flags (issue 5 point 4)."""
+def check_rule_set(*, actor: User, code: str, action: str, province: str | None = None) -> CheckRule:
+    """The province decides whether a check rejects or flags reports on its projects
+    (issue 5 point 4): a province authority admin sets its own province's rule; an
+    operator sets ``province``'s, or the platform-wide rule without one. The change is
+    audited (``CheckRule.history``: who, when, before and after)."""
 
     org = actor.organisation
-    if not actor.is_operator and not (
+    if actor.is_operator:
+        target = province if province is not None else PLATFORM
+    elif (
         org is not None
         and org.kind == OrganisationKind.AUTHORITY
         and org.level == "province"
         and actor.has_role("authority_admin")
+        and province in (None, province_of(org.region_id))
     ):
-        raise PermissionDenied(_("只有省级主管部门管理员可以配置报告接收检查规则。"))
+        target = province_of(org.region_id)
+    else:
+        raise PermissionDenied(_("只有省级主管部门管理员可以配置本省的报告接收检查规则。"))
     if code not in CheckCode.values or action not in CheckAction.values:
         raise DomainError(400, "invalid_check_rule", _("检查项或处理方式不合法。"))
-    rule, _created = CheckRule.objects.update_or_create(code=code, defaults={"action": action, "updated_by": actor})
+    if target and (len(target) != 6 or not target.isdigit() or not target.endswith("0000")):
+        raise DomainError(400, "invalid_check_rule", _("检查项或处理方式不合法。"))
+    rule = CheckRule.objects.select_for_update().filter(province=target, code=code).first()
+    if rule is None:
+        rule = CheckRule(province=target, code=code)
+    elif rule.action == action:
+        return rule
+    rule.action = action
+    rule.updated_by = actor
+    rule.save()
     return rule

@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.xlsx", views.report_export_view, name="report_export"),
     path("new/", views.report_submit_view, name="report_submit"),
     path("nonconformance/", views.nonconformance_list_view, name="nonconformance_list"),
+    path("check-rules/", views.check_rules_view, name="check_rules"),
     path("<int:pk>/", views.report_detail_view, name="report_detail"),
     path("<int:pk>/qr.<str:fmt>", views.report_qr_view, name="report_qr"),
     path("<int:pk>/v<int:number>.pdf", views.report_pdf_view, name="report_pdf"),

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,7 @@ from inspecta.projects.errors import DomainError
 from inspecta.registry.models import Agency
 
 from . import codes, public, selectors, services
-from .choices import AmendmentStatus
+from .choices import AmendmentStatus, CheckAction, CheckCode
 from .files import store_upload
 from .forms import AmendmentForm, ReasonForm, ReportFilterForm, ReportSubmitForm
 from .models import ReportVersion
@@ -300,3 +301,59 @@ def verify_form_view(request: HttpRequest) -> HttpResponse:
     if code:
         return redirect("reports_public:verify", code=codes.normalise(code) or "-")
     return render(request, "reports/verify.html", {"state": "form"})
+
+
+# ------------------------------------------------------------------ check rules
+
+
+@login_required
+def check_rules_view(request: HttpRequest) -> HttpResponse:
+    """``/reports/check-rules/``: every acceptance check with its description, default
+    and the action in force in the user's province (issue 5 point 4). A province
+    authority admin switches reject/flag here (the same service as
+    ``PUT /api/v1/reports/check-rules/{code}``); city/district authority users see the
+    rules read-only; anyone else gets 403. Changes are audited and listed below."""
+
+    from .models import CheckRule
+
+    province, may_change = selectors.check_rule_viewer(request.user)
+    requested = request.GET.get("province") or request.POST.get("province") or None
+    if province is None and requested:  # operators may look at any province
+        province = requested
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied(_("只有省级主管部门管理员可以配置本省的报告接收检查规则。"))
+        try:
+            rule = services.check_rule_set(
+                actor=request.user,  # type: ignore[arg-type]
+                code=request.POST.get("code", ""),
+                action=request.POST.get("action", ""),
+                province=province,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("已将“%(c)s”设置为：%(a)s。") % {"c": rule.get_code_display(), "a": rule.get_action_display()},
+            )
+        target = reverse("reports:check_rules")
+        return redirect(f"{target}?province={province}" if requested and province else target)
+    rules = selectors.check_rule_list(actor=request.user, province=province)
+    history = (
+        CheckRule.history.filter(province=rules[0]["province"] if rules else "")  # type: ignore[attr-defined]
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:100]
+    )
+    return render(
+        request,
+        "reports/check_rules.html",
+        {
+            "rules": rules,
+            "may_change": may_change,
+            "province": rules[0]["province"] if rules else "",
+            "history": history,
+            "actions": CheckAction.choices,
+            "codes": dict(CheckCode.choices),
+        },
+    )
