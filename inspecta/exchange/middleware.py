@@ -1,4 +1,11 @@
-"""The call log (T/CECS 6.0.3-6.0.4, 8.2.4): one append-only row per API call."""
+"""The call log (T/CECS 6.0.3-6.0.4, 8.2.4): one append-only row per API call.
+
+What is logged is the data exchange: calls by exchange clients (signed) and by signed-in
+users. Anonymous reads of the public endpoints (report verification, the transparency
+log) are not exchange calls; they are rate-limited and left to the web server's access
+log, so a QR scan does not cost a database write. Such a call that fails with a server
+error is still logged.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from inspecta.core.audit import current_request_id
@@ -15,6 +23,21 @@ logger = logging.getLogger("inspecta.exchange")
 
 LOGGED_PREFIX = "/api/v1/"
 SKIPPED = ("/api/v1/docs", "/api/v1/openapi.json")
+PUBLIC = ("/api/v1/public/", "/api/v1/log/")
+"""Public endpoints whose anonymous calls are not exchange calls (see above)."""
+
+
+def _anonymous_public(request: HttpRequest) -> bool:
+    """A call to a public endpoint without signature, credentials or session."""
+
+    meta = request.META
+    return (
+        request.path_info.startswith(PUBLIC)
+        and "HTTP_SIGNATURE" not in meta
+        and "HTTP_SIGNATURE_INPUT" not in meta
+        and "HTTP_AUTHORIZATION" not in meta
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
 
 
 def _error_code(response: HttpResponse) -> str:
@@ -38,6 +61,8 @@ class CallLogMiddleware:
             return self.get_response(request)
         started = time.perf_counter()
         response = self.get_response(request)
+        if response.status_code < 500 and _anonymous_public(request):
+            return response
         latency_ms = (time.perf_counter() - started) * 1000
         try:
             self._record(request, response, latency_ms)
