@@ -318,5 +318,7 @@ INSPECTA_REPORT_CHECK_ACTIONS: dict[str, str] = {}
 INSPECTA_REPORT_PDF_TRUST_ROOTS = env.list("INSPECTA_REPORT_PDF_TRUST_ROOTS", default=[])
 # Public verification: requests per minute and client IP (page, JSON and file checks).
 INSPECTA_VERIFY_RATE_PER_MINUTE = env.int("INSPECTA_VERIFY_RATE_PER_MINUTE", default=60)
+# Seconds the public verification JSON stays cached (dropped on any change); 0: off.
+INSPECTA_VERIFY_CACHE_SECONDS = env.int("INSPECTA_VERIFY_CACHE_SECONDS", default=300)
 # Excel imports with more data rows than this run as a background job with progress.
 INSPECTA_REGISTRY_IMPORT_ASYNC_ROWS = env.int("INSPECTA_REGISTRY_IMPORT_ASYNC_ROWS", default=200)
