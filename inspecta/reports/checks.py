@@ -135,13 +135,15 @@ class CheckContext:
     project_agencies: dict[int, set[int]] = field(default_factory=dict)
     # (project_id, test_item_id) -> agencies with a report or contract for it
     item_agencies: dict[tuple[int, str], set[int]] = field(default_factory=dict)
+    # (project_id, test_item_id) this agency has already reported (ProjectItemAgency rows)
+    reported_items: set[tuple[int, str]] = field(default_factory=set)
     # (project_id, test_item_id) where this agency's contract allows an additional agency
     allowing_contracts: set[tuple[int, str]] = field(default_factory=set)
     actions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, *, agency: Agency, inputs: Iterable[CheckInput]) -> CheckContext:
-        from .models import Report
+        from .models import ProjectItemAgency
 
         inputs = list(inputs)
         ctx = cls(agency=agency)
@@ -182,11 +184,11 @@ class CheckContext:
             project_agencies[project_id].add(agency_id)
         ctx.project_agencies = dict(project_agencies)
         item_agencies: dict[tuple[int, str], set[int]] = defaultdict(set)
-        reported = (
-            Report.objects.filter(project_id__in=project_ids, test_item_id__in=item_ids)
-            .order_by()
-            .values_list("project_id", "test_item_id", "agency_id")
-            .distinct()
+        # one row per (project, item, agency) that has reported, not every report
+        reported = list(
+            ProjectItemAgency.objects.filter(project_id__in=project_ids, test_item_id__in=item_ids).values_list(
+                "project_id", "test_item_id", "agency_id"
+            )
         )
         contracted = (
             Contract.objects.filter(project_id__in=project_ids, test_items__in=item_ids)
@@ -194,6 +196,9 @@ class CheckContext:
             .values_list("project_id", "test_items", "agency_id")
             .distinct()
         )
+        for project_id, item_id, agency_id in reported:
+            if agency_id == agency.pk:
+                ctx.reported_items.add((project_id, item_id))
         for project_id, item_id, agency_id in [*reported, *contracted]:
             item_agencies[(project_id, item_id)].add(agency_id)
         ctx.item_agencies = dict(item_agencies)

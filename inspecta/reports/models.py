@@ -29,6 +29,7 @@ __all__ = [
     "Amendment",
     "CheckRule",
     "NonconformanceEntry",
+    "ProjectItemAgency",
     "Report",
     "ReportFinding",
     "ReportVersion",
@@ -316,3 +317,31 @@ class NonconformanceEntry(models.Model):
     @classmethod
     def scope_q(cls, user: User, action: str) -> Q:
         return report_scope_q(user, action)
+
+
+class ProjectItemAgency(models.Model):
+    """Which agencies have reported which test item on which project: the fact the
+    "too many agencies" check reads (Hunan/Hebei rule, ``checks.CheckContext.load``),
+    kept as one row per (project, test item, agency) instead of reading every report of
+    the project. Written with the reports in ``services._accept`` (same transaction);
+    the rows of reports accepted before it existed come from migration 0003."""
+
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("工程项目"), on_delete=models.CASCADE, related_name="+"
+    )
+    test_item = models.ForeignKey(
+        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.CASCADE, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("项目检测项目的检测机构")
+        verbose_name_plural = _("项目检测项目的检测机构")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "test_item", "agency"], name="reports_item_agency_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.test_item_id} {self.agency_id}"

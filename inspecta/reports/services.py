@@ -40,6 +40,7 @@ from .models import (
     Amendment,
     CheckRule,
     NonconformanceEntry,
+    ProjectItemAgency,
     Report,
     ReportFinding,
     ReportVersion,
@@ -141,8 +142,10 @@ def serial_issue_many(*, region_code: str, year: int, count: int) -> int:
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("serial_issue_many must run inside the accepting transaction")
-    SerialCounter.objects.get_or_create(region_code=region_code, year=year)
-    counter = SerialCounter.objects.select_for_update().get(region_code=region_code, year=year)
+    counter = SerialCounter.objects.select_for_update().filter(region_code=region_code, year=year).first()
+    if counter is None:  # the region's first report of the year
+        SerialCounter.objects.get_or_create(region_code=region_code, year=year)
+        counter = SerialCounter.objects.select_for_update().get(region_code=region_code, year=year)
     first = counter.last + 1
     counter.last += count
     counter.save(update_fields=["last"])
@@ -233,6 +236,8 @@ class _Submission:
     flagged: list[Any] = dc_field(default_factory=list)
     signatures: list[dict[str, Any]] = dc_field(default_factory=list)
     error: DomainError | None = None
+    # the agency already has a ProjectItemAgency row for this project and item
+    item_reported: bool = False
 
 
 class _Lookups:
@@ -333,15 +338,24 @@ def _refusal(rejected: list[Any]) -> DomainError:
 
 def _known_signatures(stored: list[StoredFile]) -> dict[str, list[dict[str, Any]]]:
     """Signature results already recorded for files of the same content: a stored file
-    that was validated once is not parsed again."""
+    that was validated once is not parsed again. One query, and one version per digest
+    (an index look-up with ``LIMIT 1`` in a subquery), however many versions share a
+    file: every version of one content carries the result recorded for it first."""
 
-    digests = {s.sha256 for s in stored}
+    from django.db.models import OuterRef, Subquery
+
+    if not stored:
+        return {}
+    first = ReportVersion.objects.filter(pdf_sha256=OuterRef("sha256")).order_by().values("signatures")[:1]
     known: dict[str, list[dict[str, Any]]] = {}
-    if digests:
-        for digest, signatures in ReportVersion.objects.filter(pdf_sha256__in=digests).values_list(
-            "pdf_sha256", "signatures"
-        ):
-            known.setdefault(digest, signatures or [])
+    for digest, signatures in (
+        StoredFile.objects.filter(pk__in={s.pk for s in stored})
+        .order_by()
+        .annotate(known_signatures=Subquery(first))
+        .values_list("sha256", "known_signatures")
+    ):
+        if signatures is not None:  # None: no version has this content yet
+            known.setdefault(digest, signatures)
     return known
 
 
@@ -361,6 +375,7 @@ def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_
     for s in valid:
         assert s.check_input is not None and s.project is not None
         failures = run_checks(s.check_input, ctx)
+        s.item_reported = (s.project.pk, s.check_input.test_item.pk) in ctx.reported_items
         actions = {f.code: ctx.action(f.code, s.project) for f in failures}
         rejected, s.flagged = split_failures(failures, actions)
         if rejected:
@@ -517,6 +532,16 @@ def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]
         ]
         if nonconforming:
             NonconformanceEntry.objects.bulk_create(nonconforming)
+        # the fact the "too many agencies" check reads (checks.CheckContext.load)
+        # (a concurrent first report of the same pair is absorbed by ignore_conflicts)
+        pairs = sorted(
+            {(r.project_id, r.test_item_id) for r, sub in zip(reports, subs, strict=True) if not sub.item_reported}
+        )
+        if pairs:
+            ProjectItemAgency.objects.bulk_create(
+                [ProjectItemAgency(project_id=p, test_item_id=i, agency_id=agency.pk) for p, i in pairs],
+                ignore_conflicts=True,
+            )
     for report, version, s in zip(reports, versions, subs, strict=True):
         # what the API answers, without reading back what was just written
         report._fresh = {  # type: ignore[attr-defined]
