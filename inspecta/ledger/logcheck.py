@@ -217,24 +217,31 @@ def verify_sm2_line(note: str, key: SM2VerifierKey) -> None:
         from tongsuopy.crypto.asymciphers import ec as sm_ec
     except ImportError:
         raise CheckError("--sm2-key needs the tongsuopy package (pip install tongsuopy)") from None
-    split = note.rfind("\n\n")
-    if split < 0 or not note.endswith("\n"):
-        raise CheckError("not a signed note")
-    text = note[: split + 1].encode("utf-8")
-    for line in note[split + 2 : -1].split("\n"):
-        if not line.startswith("\u2014 "):
-            raise CheckError("malformed signature line")
-        name, _, b64 = line[2:].partition(" ")
-        raw = _b64(b64)
-        if name != key.name or raw[:4] != key.key_id:
-            continue
+    text, signatures = _signatures_by(note, key.name, key.key_id)
+    for signature in signatures:
         try:
             public = sm_ec.EllipticCurvePublicKey.from_encoded_point(sm_ec.SM2(), key.public_key)
-            public.verify(raw[4:], text, sm_ec.ECDSA(sm_hashes.SM3()))
+            public.verify(signature, text.encode("utf-8"), sm_ec.ECDSA(sm_hashes.SM3()))
         except Exception:
             raise CheckError("SM2 checkpoint signature is invalid") from None
         return
     raise CheckError(f"checkpoint carries no SM2 signature by {key.name}")
+
+
+def _signatures_by(note: str, name: str, key_id: bytes) -> tuple[str, list[bytes]]:
+    """The text of a signed note and the signatures on it by the key ``name``/``key_id``."""
+    split = note.rfind("\n\n")
+    if split < 0 or not note.endswith("\n"):
+        raise CheckError("not a signed note")
+    signatures = []
+    for line in note[split + 2 : -1].split("\n"):
+        if not line.startswith("\u2014 "):
+            raise CheckError("malformed signature line")
+        signer, _, b64 = line[2:].partition(" ")
+        raw = _b64(b64)
+        if signer == name and raw[:4] == key_id:
+            signatures.append(raw[4:])
+    return note[: split + 1], signatures
 
 
 @dataclass(frozen=True)
@@ -248,25 +255,14 @@ class SignedCheckpoint:
 
 def open_signed_checkpoint(note: str, key: VerifierKey) -> SignedCheckpoint:
     """Verify a C2SP signed checkpoint with ``key`` and parse its body."""
-    split = note.rfind("\n\n")
-    if split < 0 or not note.endswith("\n"):
-        raise CheckError("not a signed note")
-    text, sigs = note[: split + 1], note[split + 2 :]
-    verified = False
-    for line in sigs[:-1].split("\n"):
-        if not line.startswith("\u2014 "):
-            raise CheckError("malformed signature line")
-        name, _, b64 = line[2:].partition(" ")
-        raw = _b64(b64)
-        if name != key.name or raw[:4] != key.key_id:
-            continue
+    text, signatures = _signatures_by(note, key.name, key.key_id)
+    if not signatures:
+        raise CheckError(f"checkpoint carries no signature by {key.name}")
+    for signature in signatures:
         try:
-            Ed25519PublicKey.from_public_bytes(key.public_key).verify(raw[4:], text.encode("utf-8"))
+            Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, text.encode("utf-8"))
         except InvalidSignature:
             raise CheckError("checkpoint signature is invalid") from None
-        verified = True
-    if not verified:
-        raise CheckError(f"checkpoint carries no signature by {key.name}")
     lines = text[:-1].split("\n")
     if len(lines) < 3 or not lines[1].isdigit() or (lines[1] != "0" and lines[1].startswith("0")):
         raise CheckError("malformed checkpoint body")
