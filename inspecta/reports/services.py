@@ -120,28 +120,22 @@ def issuing_region(project: Project) -> str:
 
 
 def serial_issue(*, region_code: str, year: int) -> int:
-    """The next serial number of ``region_code`` and ``year`` (CONTRACT §6).
+    """The next serial number of ``region_code`` and ``year`` (CONTRACT §6)."""
 
-    Must run inside the accepting transaction: the counter row is locked with
-    ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite serialises writers) until commit, so
-    concurrent acceptances queue, and a rollback returns the number: no gap, no reuse.
-    """
-
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("serial_issue must run inside the accepting transaction")
-    SerialCounter.objects.get_or_create(region_code=region_code, year=year)
-    counter = SerialCounter.objects.select_for_update().get(region_code=region_code, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+    return serial_issue_many(region_code=region_code, year=year, count=1)
 
 
 def serial_issue_many(*, region_code: str, year: int, count: int) -> int:
-    """Take ``count`` consecutive serial numbers of ``region_code`` and ``year`` with one
-    lock of the counter row; returns the first. Same rules as ``serial_issue``."""
+    """Take ``count`` consecutive serial numbers of ``region_code`` and ``year``; returns
+    the first (CONTRACT §6).
+
+    Must run inside the accepting transaction: the counter row is locked with
+    ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite serialises writers) until commit, so
+    concurrent acceptances queue, and a rollback returns the numbers: no gap, no reuse.
+    """
 
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("serial_issue_many must run inside the accepting transaction")
+        raise RuntimeError("serial numbers must be issued inside the accepting transaction")
     counter = SerialCounter.objects.select_for_update().filter(region_code=region_code, year=year).first()
     if counter is None:  # the region's first report of the year
         SerialCounter.objects.get_or_create(region_code=region_code, year=year)
@@ -191,17 +185,14 @@ def _signatures_of(content: bytes) -> list[dict[str, Any]]:
     return pdfsig.signature_check(content)
 
 
-def _pdf_of(agency: Agency, pdf_id: Any) -> tuple[StoredFile, list[dict[str, Any]]]:
-    stored = StoredFile.objects.filter(pk=pdf_id, organisation_id=agency.organisation_id).first()
+def _require_pdf(stored: StoredFile | None, pdf_id: Any) -> StoredFile:
+    """``stored`` (the agency's stored file ``pdf_id``), refused when missing or not a PDF."""
+
     if stored is None:
         raise DomainError(400, "unknown_file", _("报告文件不存在或不属于本机构：%(f)s。") % {"f": pdf_id})
     if stored.content_type != "application/pdf":
         raise DomainError(415, "not_a_pdf", _("报告文件须为 PDF。"))
-    try:
-        content = _read_file(stored)
-    except OSError as exc:
-        raise DomainError(400, "file_unavailable", _("报告文件无法读取。")) from exc
-    return stored, _signatures_of(content)
+    return stored
 
 
 def _date(value: Any) -> str | None:
@@ -300,11 +291,7 @@ def _validate(lookups: _Lookups, agency: Agency, s: _Submission) -> None:
                 400, "unknown_staff", _("%(l)s不是本机构登记的人员。") % {"l": label}, {"staff": f.get(key)}
             )
         people.append(staff)
-    stored = lookups.files.get(_as_uuid(f.get("pdf_id")))  # type: ignore[arg-type]
-    if stored is None:
-        raise DomainError(400, "unknown_file", _("报告文件不存在或不属于本机构：%(f)s。") % {"f": f.get("pdf_id")})
-    if stored.content_type != "application/pdf":
-        raise DomainError(415, "not_a_pdf", _("报告文件须为 PDF。"))
+    stored = _require_pdf(lookups.files.get(_as_uuid(f.get("pdf_id"))), f.get("pdf_id"))  # type: ignore[arg-type]
     s.project, s.test_item, s.parameters, s.stored = project, item, parameters, stored
     s.tester, s.reviewer, s.signatory = people
     s.check_input = CheckInput(
@@ -671,7 +658,15 @@ def amendment_apply(
         raise DomainError(400, "invalid_conclusion", _("检测结论不合法。"))
     if not data and pdf_id is None:
         raise DomainError(400, "nothing_to_amend", _("请提供变更后的内容或报告文件。"))
-    stored = _pdf_of(report.agency, pdf_id)[0] if pdf_id is not None else None
+    stored = None
+    if pdf_id is not None:  # its signatures are validated when the amendment is approved
+        stored = _require_pdf(
+            StoredFile.objects.filter(pk=pdf_id, organisation_id=report.agency.organisation_id).first(), pdf_id
+        )
+        try:
+            _read_file(stored)
+        except OSError as exc:
+            raise DomainError(400, "file_unavailable", _("报告文件无法读取。")) from exc
     amendment = Amendment.objects.create(
         report=report,
         reason=reason.strip(),
