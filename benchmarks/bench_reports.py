@@ -425,10 +425,6 @@ def settings_dir() -> Path:
         "DEBUG = False\n"
         "INSPECTA_VERIFY_RATE_PER_MINUTE = 0  # one loopback IP for every client\n"
     )
-    (folder / "bench_reports_settings_nocalllog.py").write_text(
-        "from bench_reports_settings import *  # noqa\n"
-        "MIDDLEWARE = [m for m in MIDDLEWARE if not m.endswith('CallLogMiddleware')]  # noqa: F405\n"
-    )
     (folder / "bench_reports_urlmod.py").write_text(
         "import baseline_django\n"
         "from inspecta import urls as project_urls\n"
@@ -757,7 +753,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--hot-codes", type=int, default=5_000, help="distinct codes of the warm-cache run")
     parser.add_argument("--pool-factor", type=float, default=1.0, help="scale the prepared request pools")
+    parser.add_argument(
+        "--figures", default="verify,submit,batch,serial", help="comma-separated subset of verify,submit,batch,serial"
+    )
     args, _unknown = parser.parse_known_args()
+    figures = {f.strip() for f in args.figures.split(",") if f.strip()}
     if shutil.which("wrk") is None:
         raise SystemExit("bench_reports needs wrk (apt-get install -y wrk)")
 
@@ -812,226 +812,222 @@ def main() -> None:
         dport, fport = django_server.port, fastapi_server.port
         run_id = uuid.uuid4().hex[:6]
 
-        # 3. public verification (first, on the filled table)
-        hot = sample_codes(args.hot_codes)
-        spare = sample_codes(2, exclude=set(hot))
-        cold = sample_codes(
-            min(int(60_000 * args.pool_factor), args.reports - len(hot) - 2), exclude=set(hot) | set(spare)
-        )
-        hot_stream = [random.choice(hot) for _i in range(50_000)]
-        public_hot = wrk.pool([raw_request("GET", f"/api/v1/public/reports/{c}", dport) for c in hot_stream])
-        public_cold = wrk.pool([raw_request("GET", f"/api/v1/public/reports/{c}", dport) for c in cold])
-        base_hot = wrk.pool([raw_request("GET", f"/bench/baseline/public/{c}", dport) for c in hot_stream])
-        base_cold = wrk.pool([raw_request("GET", f"/bench/baseline/public/{c}", dport) for c in cold])
-        fast_hot = wrk.pool([raw_request("GET", f"/bench/baseline/public/{c}", fport) for c in hot_stream])
-        wrk.run(fastapi_server.base, fast_hot, seconds=3)
-        fastapi_lookup = wrk.run(fastapi_server.base, fast_hot)
-        _check(fastapi_lookup, "fastapi lookup", unique=False)
-        wrk.run(django_server.base, base_hot, seconds=3)
-        django_lookup = wrk.run(django_server.base, base_hot)
-        _check(django_lookup, "django lookup", unique=False)
-        cold_run = wrk.run(django_server.base, public_cold)
-        _check(cold_run, "public cold", unique=True)
-        # fill the cache: every hot code once (at the cold rate), then the measured run
-        prime = wrk.pool([raw_request("GET", f"/api/v1/public/reports/{c}", dport) for c in hot])
-        wrk.run(django_server.base, prime, seconds=1.5 * len(hot) / max(cold_run["rate"], 1) + 2)
-        warm_run = wrk.run(django_server.base, public_hot)
-        _check(warm_run, "public warm", unique=False)
-        base_cold_run = wrk.run(django_server.base, base_cold)
-        # diagnostic: the warm lookup without the call log row every API call writes
-        quiet = start_gunicorn(args.workers, {**env, "DJANGO_SETTINGS_MODULE": "bench_reports_settings_nocalllog"})
-        servers.append(quiet)
-        public_hot_q = wrk.pool([raw_request("GET", f"/api/v1/public/reports/{c}", quiet.port) for c in hot_stream])
-        wrk.run(quiet.base, public_hot_q, seconds=3)
-        warm_quiet = wrk.run(quiet.base, public_hot_q)
-        emit(
-            "reports_public_verify_without_call_log",
-            warm_quiet["rate"],
-            "req/s",
-            "baseline_fastapi_lookup",
-            fastapi_lookup["rate"],
-            **latency(warm_quiet),
-            note="diagnostic: warm cache, CallLogMiddleware removed (not a product configuration)",
-            **common,
-        )
-        quiet.stop()
-        servers.remove(quiet)
+        if "verify" in figures:
+            # 3. public verification (first, on the filled table)
+            hot = sample_codes(args.hot_codes)
+            spare = sample_codes(2, exclude=set(hot))
+            cold = sample_codes(
+                min(int(60_000 * args.pool_factor), args.reports - len(hot) - 2), exclude=set(hot) | set(spare)
+            )
+            hot_stream = [random.choice(hot) for _i in range(50_000)]
+            public_hot = wrk.pool([raw_request("GET", f"/api/v1/public/reports/{c}", dport) for c in hot_stream])
+            public_cold = wrk.pool([raw_request("GET", f"/api/v1/public/reports/{c}", dport) for c in cold])
+            base_hot = wrk.pool([raw_request("GET", f"/bench/baseline/public/{c}", dport) for c in hot_stream])
+            base_cold = wrk.pool([raw_request("GET", f"/bench/baseline/public/{c}", dport) for c in cold])
+            fast_hot = wrk.pool([raw_request("GET", f"/bench/baseline/public/{c}", fport) for c in hot_stream])
+            wrk.run(fastapi_server.base, fast_hot, seconds=3)
+            fastapi_lookup = wrk.run(fastapi_server.base, fast_hot)
+            _check(fastapi_lookup, "fastapi lookup", unique=False)
+            wrk.run(django_server.base, base_hot, seconds=3)
+            django_lookup = wrk.run(django_server.base, base_hot)
+            _check(django_lookup, "django lookup", unique=False)
+            cold_run = wrk.run(django_server.base, public_cold)
+            _check(cold_run, "public cold", unique=True)
+            # fill the cache: every hot code once (at the cold rate), then the measured run
+            prime = wrk.pool([raw_request("GET", f"/api/v1/public/reports/{c}", dport) for c in hot])
+            wrk.run(django_server.base, prime, seconds=1.5 * len(hot) / max(cold_run["rate"], 1) + 2)
+            warm_run = wrk.run(django_server.base, public_hot)
+            _check(warm_run, "public warm", unique=False)
+            base_cold_run = wrk.run(django_server.base, base_cold)
+            emit(
+                "reports_public_verify",
+                warm_run["rate"],
+                "req/s",
+                "baseline_fastapi_lookup",
+                fastapi_lookup["rate"],
+                target_ratio=0.5,
+                target_p99_ms=20,
+                **latency(warm_run),
+                hot_codes=len(hot),
+                cache_state="warm (each of the hot codes served before)",
+                baseline_p99_ms=_ms(fastapi_lookup["p99_us"]),
+                django_bare_lookup=round(django_lookup["rate"], 1),
+                django_bare_lookup_p99_ms=_ms(django_lookup["p99_us"]),
+                **common,
+            )
+            cold_profile = profile_call(fx, "/api/v1/public/reports/", None, tags=(spare[0], spare[1]))
+            emit(
+                "reports_public_verify_cold",
+                cold_run["rate"],
+                "req/s",
+                "baseline_fastapi_lookup",
+                fastapi_lookup["rate"],
+                **latency(cold_run),
+                cache_state="cold (every request a code not asked before)",
+                django_bare_lookup_cold=round(base_cold_run["rate"], 1),
+                profile=cold_profile,
+                **common,
+            )
 
-        emit(
-            "reports_public_verify",
-            warm_run["rate"],
-            "req/s",
-            "baseline_fastapi_lookup",
-            fastapi_lookup["rate"],
-            target_ratio=0.5,
-            target_p99_ms=20,
-            **latency(warm_run),
-            hot_codes=len(hot),
-            cache_state="warm (each of the hot codes served before)",
-            baseline_p99_ms=_ms(fastapi_lookup["p99_us"]),
-            django_bare_lookup=round(django_lookup["rate"], 1),
-            django_bare_lookup_p99_ms=_ms(django_lookup["p99_us"]),
-            **common,
-        )
-        cold_profile = profile_call(fx, "/api/v1/public/reports/", None, tags=(spare[0], spare[1]))
-        emit(
-            "reports_public_verify_cold",
-            cold_run["rate"],
-            "req/s",
-            "baseline_fastapi_lookup",
-            fastapi_lookup["rate"],
-            **latency(cold_run),
-            cache_state="cold (every request a code not asked before)",
-            django_bare_lookup_cold=round(base_cold_run["rate"], 1),
-            profile=cold_profile,
-            **common,
-        )
-
-        # 1. signed single submission vs the bare insert
         plain = [json.dumps(report_body(fx, f"BASE-{run_id}-{i:06d}", baseline=True)).encode() for i in range(2000)]
-        base_insert = wrk.pool(
-            [raw_request("POST", "/bench/baseline/reports", dport, b, Content_Type="application/json") for b in plain]
-        )
-        fast_insert = wrk.pool(
-            [raw_request("POST", "/bench/baseline/reports", fport, b, Content_Type="application/json") for b in plain]
-        )
-        fastapi_ins = wrk.run(fastapi_server.base, fast_insert)
-        _check(fastapi_ins, "fastapi insert", unique=False)
-        django_ins = wrk.run(django_server.base, base_insert)
-        _check(django_ins, "django insert", unique=False)
-        single_profile = profile_call(
-            fx,
-            "/api/v1/reports/",
-            lambda tag: json.dumps(report_body(fx, f"PROF1-{tag}-{run_id}", fresh=True)).encode(),
-        )
-        # pool: twice what the cores could do at the in-process cost of one call
-        per_call = single_profile["wall_ms"] / 1000
-        n_signed = int((cores / per_call * args.seconds * 2 + 200 + 2 * args.connections) * args.pool_factor)
-        log(f"signing {n_signed} single submissions")
-        signed = wrk.pool(
-            [
-                signed_post(
-                    fx,
-                    dport,
-                    "/api/v1/reports/",
-                    json.dumps(report_body(fx, f"S-{run_id}-{i:07d}", fresh=True)).encode(),
-                )
-                for i in range(n_signed)
-            ]
-        )
-        submit = wrk.run(django_server.base, signed)
-        _check(submit, "signed submit", unique=True)
-        emit(
-            "reports_submit_signed",
-            submit["rate"],
-            "req/s",
-            "baseline_django_insert",
-            django_ins["rate"],
-            target_ratio=0.7,
-            **latency(submit),
-            includes="signature, idempotency, validation, checks, PDF signature check, numbering, insert, version, "
-            "log append, audit row, call log",
-            baseline_p99_ms=_ms(django_ins["p99_us"]),
-            fastapi_insert=round(fastapi_ins["rate"], 1),
-            fastapi_insert_p99_ms=_ms(fastapi_ins["p99_us"]),
-            profile=single_profile,
-            **common,
-        )
+        submit_rate = 0.0
+        if "submit" in figures:
+            # 1. signed single submission vs the bare insert
+            base_insert = wrk.pool(
+                [
+                    raw_request("POST", "/bench/baseline/reports", dport, b, Content_Type="application/json")
+                    for b in plain
+                ]
+            )
+            fast_insert = wrk.pool(
+                [
+                    raw_request("POST", "/bench/baseline/reports", fport, b, Content_Type="application/json")
+                    for b in plain
+                ]
+            )
+            fastapi_ins = wrk.run(fastapi_server.base, fast_insert)
+            _check(fastapi_ins, "fastapi insert", unique=False)
+            django_ins = wrk.run(django_server.base, base_insert)
+            _check(django_ins, "django insert", unique=False)
+            single_profile = profile_call(
+                fx,
+                "/api/v1/reports/",
+                lambda tag: json.dumps(report_body(fx, f"PROF1-{tag}-{run_id}", fresh=True)).encode(),
+            )
+            # pool: twice what the cores could do at the in-process cost of one call
+            per_call = single_profile["wall_ms"] / 1000
+            n_signed = int((cores / per_call * args.seconds * 2 + 200 + 2 * args.connections) * args.pool_factor)
+            log(f"signing {n_signed} single submissions")
+            signed = wrk.pool(
+                [
+                    signed_post(
+                        fx,
+                        dport,
+                        "/api/v1/reports/",
+                        json.dumps(report_body(fx, f"S-{run_id}-{i:07d}", fresh=True)).encode(),
+                    )
+                    for i in range(n_signed)
+                ]
+            )
+            submit = wrk.run(django_server.base, signed)
+            _check(submit, "signed submit", unique=True)
+            emit(
+                "reports_submit_signed",
+                submit["rate"],
+                "req/s",
+                "baseline_django_insert",
+                django_ins["rate"],
+                target_ratio=0.7,
+                **latency(submit),
+                includes="signature, idempotency, validation, checks, PDF signature check, numbering, insert, version, "
+                "log append, audit row, call log",
+                baseline_p99_ms=_ms(django_ins["p99_us"]),
+                fastapi_insert=round(fastapi_ins["rate"], 1),
+                fastapi_insert_p99_ms=_ms(fastapi_ins["p99_us"]),
+                profile=single_profile,
+                **common,
+            )
 
-        # 2. batch
-        size = args.batch_size
+        batch_rate = 0.0
+        if "batch" in figures:
+            # 2. batch
+            size = args.batch_size
 
-        def batch_body(tag: str, fresh: bool = True) -> bytes:
-            reports = [report_body(fx, f"{tag}-{i:03d}", fresh, baseline=not fresh) for i in range(size)]
-            return json.dumps({"reports": reports}, separators=(",", ":")).encode()
+            def batch_body(tag: str, fresh: bool = True) -> bytes:
+                reports = [report_body(fx, f"{tag}-{i:03d}", fresh, baseline=not fresh) for i in range(size)]
+                return json.dumps({"reports": reports}, separators=(",", ":")).encode()
 
-        plain_batches = [batch_body(f"BB-{run_id}-{n:05d}", fresh=False) for n in range(50)]
-        fast_batch = wrk.pool(
-            [
-                raw_request("POST", "/bench/baseline/reports/batch", fport, b, Content_Type="application/json")
-                for b in plain_batches
-            ]
-        )
-        base_batch = wrk.pool(
-            [
-                raw_request("POST", "/bench/baseline/reports/batch", dport, b, Content_Type="application/json")
-                for b in plain_batches
-            ]
-        )
-        fastapi_b = wrk.run(fastapi_server.base, fast_batch)
-        _check(fastapi_b, "fastapi batch", unique=False)
-        django_b = wrk.run(django_server.base, base_batch)
-        _check(django_b, "django batch", unique=False)
-        profile = profile_call(fx, "/api/v1/reports/batch", lambda tag: batch_body(f"PROF-{tag}-{run_id}"))
-        per_call = profile["wall_ms"] / 1000
-        n_batches = int((cores / per_call * args.seconds * 3 + 2 * args.connections) * args.pool_factor)
-        log(f"signing {n_batches} batches of {size}")
-        signed_batches = wrk.pool(
-            [
-                signed_post(fx, dport, "/api/v1/reports/batch", batch_body(f"SB-{run_id}-{n:05d}"))
-                for n in range(n_batches)
-            ]
-        )
-        batch = wrk.run(django_server.base, signed_batches)
-        _check(batch, "signed batch", unique=True)
-        emit(
-            "reports_batch_signed",
-            batch["rate"] * size,
-            "reports/s",
-            "baseline_fastapi_batch",
-            fastapi_b["rate"] * size,
-            target_ratio=0.7,
-            batch_size=size,
-            calls_per_s=round(batch["rate"], 2),
-            **latency(batch),
-            baseline_p99_ms=_ms(fastapi_b["p99_us"]),
-            django_bare_batch=round(django_b["rate"] * size, 1),
-            profile=profile,
-            **common,
-        )
+            plain_batches = [batch_body(f"BB-{run_id}-{n:05d}", fresh=False) for n in range(50)]
+            fast_batch = wrk.pool(
+                [
+                    raw_request("POST", "/bench/baseline/reports/batch", fport, b, Content_Type="application/json")
+                    for b in plain_batches
+                ]
+            )
+            base_batch = wrk.pool(
+                [
+                    raw_request("POST", "/bench/baseline/reports/batch", dport, b, Content_Type="application/json")
+                    for b in plain_batches
+                ]
+            )
+            fastapi_b = wrk.run(fastapi_server.base, fast_batch)
+            _check(fastapi_b, "fastapi batch", unique=False)
+            django_b = wrk.run(django_server.base, base_batch)
+            _check(django_b, "django batch", unique=False)
+            profile = profile_call(fx, "/api/v1/reports/batch", lambda tag: batch_body(f"PROF-{tag}-{run_id}"))
+            per_call = profile["wall_ms"] / 1000
+            n_batches = int((cores / per_call * args.seconds * 3 + 2 * args.connections) * args.pool_factor)
+            log(f"signing {n_batches} batches of {size}")
+            signed_batches = wrk.pool(
+                [
+                    signed_post(fx, dport, "/api/v1/reports/batch", batch_body(f"SB-{run_id}-{n:05d}"))
+                    for n in range(n_batches)
+                ]
+            )
+            batch = wrk.run(django_server.base, signed_batches)
+            _check(batch, "signed batch", unique=True)
+            emit(
+                "reports_batch_signed",
+                batch["rate"] * size,
+                "reports/s",
+                "baseline_fastapi_batch",
+                fastapi_b["rate"] * size,
+                target_ratio=0.7,
+                batch_size=size,
+                calls_per_s=round(batch["rate"], 2),
+                **latency(batch),
+                baseline_p99_ms=_ms(fastapi_b["p99_us"]),
+                django_bare_batch=round(django_b["rate"] * size, 1),
+                profile=profile,
+                **common,
+            )
 
         for server in servers:
             server.stop()
         servers.clear()
 
-        # 4. serial issuance with concurrent issuers
-        issuers = args.issuers
-        django_server = start_gunicorn(issuers, env)
-        servers.append(django_server)
-        dport = django_server.port
-        before = gaps(fx)
-        base_insert = wrk.pool(
-            [raw_request("POST", "/bench/baseline/reports", dport, b, Content_Type="application/json") for b in plain]
-        )
-        django_ins16 = wrk.run(django_server.base, base_insert, connections=issuers)
-        n_signed = int((max(submit["rate"], batch["rate"] * size / 10) * args.seconds * 2 + 200) * args.pool_factor)
-        signed = wrk.pool(
-            [
-                signed_post(
-                    fx,
-                    dport,
-                    "/api/v1/reports/",
-                    json.dumps(report_body(fx, f"I-{run_id}-{i:07d}", fresh=True)).encode(),
-                )
-                for i in range(n_signed)
-            ]
-        )
-        issue = wrk.run(django_server.base, signed, connections=issuers)
-        _check(issue, "serial issue", unique=True)
-        django_server.stop()  # graceful: requests still in flight when wrk stops are finished first
-        after = gaps(fx)
-        emit(
-            "reports_serial_issue",
-            issue["rate"],
-            "reports/s",
-            "baseline_django_insert_16",
-            django_ins16["rate"],
-            issuers=issuers,
-            **latency(issue),
-            issued_in_run=after["issued"] - before["issued"],
-            **after,
-            **{**common, "gunicorn_workers": issuers, "connections": issuers},
-        )
+        if "serial" in figures:
+            # 4. serial issuance with concurrent issuers
+            issuers = args.issuers
+            django_server = start_gunicorn(issuers, env)
+            servers.append(django_server)
+            dport = django_server.port
+            before = gaps(fx)
+            base_insert = wrk.pool(
+                [
+                    raw_request("POST", "/bench/baseline/reports", dport, b, Content_Type="application/json")
+                    for b in plain
+                ]
+            )
+            django_ins16 = wrk.run(django_server.base, base_insert, connections=issuers)
+            n_signed = int((max(submit_rate, batch_rate / 10, 100) * args.seconds * 2 + 200) * args.pool_factor)
+            signed = wrk.pool(
+                [
+                    signed_post(
+                        fx,
+                        dport,
+                        "/api/v1/reports/",
+                        json.dumps(report_body(fx, f"I-{run_id}-{i:07d}", fresh=True)).encode(),
+                    )
+                    for i in range(n_signed)
+                ]
+            )
+            issue = wrk.run(django_server.base, signed, connections=issuers)
+            _check(issue, "serial issue", unique=True)
+            django_server.stop()  # graceful: requests still in flight when wrk stops are finished first
+            after = gaps(fx)
+            emit(
+                "reports_serial_issue",
+                issue["rate"],
+                "reports/s",
+                "baseline_django_insert_16",
+                django_ins16["rate"],
+                issuers=issuers,
+                **latency(issue),
+                issued_in_run=after["issued"] - before["issued"],
+                **after,
+                **{**common, "gunicorn_workers": issuers, "connections": issuers},
+            )
     finally:
         for server in servers:
             server.stop()

@@ -44,14 +44,22 @@ def rate_limited(request: HttpRequest, bucket: str = "verify") -> bool:
     limit = int(getattr(settings, "INSPECTA_VERIFY_RATE_PER_MINUTE", 60))
     if limit <= 0:
         return False
+    # one count per request, however many times it is asked (the cached fast path in
+    # middleware.py asks before the view does)
+    answered: dict[str, bool] = request.__dict__.setdefault("_inspecta_rate_limited", {})
+    if bucket in answered:
+        return answered[bucket]
     key = f"reports:{bucket}:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
     if cache.add(key, 1, timeout=70):
+        answered[bucket] = False
         return False
     try:
         count = cache.incr(key)
     except ValueError:
+        answered[bucket] = False
         return False
-    return count > limit
+    answered[bucket] = count > limit
+    return answered[bucket]
 
 
 def lookup(code: str) -> tuple[str, Report | None]:

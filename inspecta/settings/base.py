@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "inspecta.core.middleware.RequestIdMiddleware",
     "inspecta.core.middleware.ApiEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "inspecta.reports.middleware.CachedVerificationMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "inspecta.core.middleware.LanguageMiddleware",

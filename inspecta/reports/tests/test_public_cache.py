@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from inspecta.ledger.services import checkpoint_publish, sequence_pending
@@ -88,3 +89,84 @@ def test_cache_disabled(client, scene, settings):
     code = scene["report"].verification_code
     assert _get(client, code)["status"] == "valid"
     assert public.verification_body_cached(code) is None
+
+
+# ------------------------------------------------------------------ fast path
+# (middleware.CachedVerificationMiddleware answers cache hits ahead of the stack)
+
+_reached: list[str] = []
+
+
+class _Recorder:
+    """Last in the stack: records every request that got past the fast path."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        _reached.append(request.path_info)
+        return self.get_response(request)
+
+
+RECORDER = f"{__name__}._Recorder"
+FAST = "inspecta.reports.middleware.CachedVerificationMiddleware"
+
+
+def _headers(response):
+    return {k: v for k, v in response.headers.items() if k not in ("X-Request-ID",)}
+
+
+def test_fast_path_answers_a_hit_like_the_full_path(scene, settings):
+    code = scene["report"].verification_code
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, RECORDER]
+    client = Client()
+    _reached.clear()
+    miss = client.get(f"/api/v1/public/reports/{code}")  # fills the cache through the full stack
+    assert miss.status_code == 200 and _reached == [f"/api/v1/public/reports/{code}"]
+    _reached.clear()
+    hit = client.get(f"/api/v1/public/reports/{code.lower()}")
+    assert hit.status_code == 200 and _reached == []  # answered before the stack
+    assert hit.content == miss.content
+    assert _headers(hit) == _headers(miss)
+    assert hit["X-Request-ID"] and hit["X-Request-ID"] != miss["X-Request-ID"]
+
+    # the same cached body through the full stack (fast path removed): same answer
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != FAST]
+    client = Client()  # a client loads the middleware once
+    full = client.get(f"/api/v1/public/reports/{code}")
+    assert _reached == [f"/api/v1/public/reports/{code}"]
+    assert full.content == hit.content and _headers(full) == _headers(hit)
+
+    # in English (footer choice), both paths say so
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, FAST]
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert client.get(f"/api/v1/public/reports/{code}")["Content-Language"] == "en"
+
+
+def test_fast_path_leaves_misses_errors_and_other_calls_to_the_stack(scene, settings):
+    code = scene["report"].verification_code
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, RECORDER]
+    client = Client()
+    client.get(f"/api/v1/public/reports/{code}")
+    _reached.clear()
+    mistyped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert client.get(f"/api/v1/public/reports/{mistyped}").status_code in (400, 404)
+    assert client.post(f"/api/v1/public/reports/{code}/check-file").status_code == 422
+    assert client.head(f"/api/v1/public/reports/{code}").status_code in (200, 405)
+    assert len(_reached) == 3
+
+
+def test_rate_limit_counts_each_request_once(client, scene, settings):
+    settings.INSPECTA_VERIFY_RATE_PER_MINUTE = 3
+    cache.clear()
+    code = scene["report"].verification_code
+    answers = [client.get(f"/api/v1/public/reports/{code}") for _ in range(4)]
+    # the first is a miss (full stack), the next two hits (fast path): three allowed
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert answers[3].json()["error"]["code"] == "rate_limited"
+    cache.clear()
+    # misses of unknown codes are counted once each too
+    statuses = [client.get(f"/api/v1/public/reports/{'0' * 17}").status_code for _ in range(4)]
+    assert statuses[0] in (400, 404) and statuses[1:3] == statuses[:1] * 2 and statuses[3] == 429
+    cache.clear()
