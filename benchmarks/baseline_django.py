@@ -3,6 +3,10 @@ by the same gunicorn, settings and middleware as the product, doing only
 
 * ``POST /bench/baseline/reports``: one INSERT of the posted report into the columns of
   ``reports_report`` (no signature, idempotency, checks, version, log or audit);
+* ``POST /bench/baseline/reports/signed``: the same INSERT behind the product's RFC 9421
+  signature check (``SignatureAuth`` with scope ``reports:submit``: key look-up, digest,
+  Ed25519, nonce, rate window; the call log middleware records the call as for the
+  product), the floor every signed submission pays before any of its own work;
 * ``POST /bench/baseline/reports/batch``: the same for ``{"reports": [...]}`` (one
   ``executemany`` in one transaction);
 * ``GET /bench/baseline/public/{code}``: the indexed lookup of one report row by
@@ -85,6 +89,18 @@ def insert(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+def signed_insert(request: HttpRequest) -> HttpResponse:
+    from inspecta.exchange.auth import SignatureAuth
+    from inspecta.exchange.errors import ExchangeApiError
+
+    try:
+        SignatureAuth(scopes=["reports:submit"])(request)
+    except ExchangeApiError as exc:
+        return JsonResponse({"error": {"code": exc.code}}, status=exc.status)
+    return insert(request)
+
+
+@csrf_exempt
 def insert_batch(request: HttpRequest) -> HttpResponse:
     reports = json.loads(request.body)["reports"]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -103,6 +119,7 @@ def lookup(request: HttpRequest, code: str) -> HttpResponse:
 
 urlpatterns = [
     path("bench/baseline/reports", insert),
+    path("bench/baseline/reports/signed", signed_insert),
     path("bench/baseline/reports/batch", insert_batch),
     path("bench/baseline/public/<str:code>", lookup),
 ]

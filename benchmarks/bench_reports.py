@@ -889,6 +889,17 @@ def main() -> None:
             _check(fastapi_ins, "fastapi insert", unique=False)
             django_ins = wrk.run(django_server.base, base_insert)
             _check(django_ins, "django insert", unique=False)
+            # the same insert behind the signature check alone: the floor of any signed call
+            n_floor = int((django_ins["rate"] * args.seconds * 1.5 + 200) * args.pool_factor)
+            log(f"signing {n_floor} bare signed inserts")
+            signed_floor = wrk.pool(
+                [
+                    signed_post(fx, dport, "/bench/baseline/reports/signed", plain[i % len(plain)])
+                    for i in range(n_floor)
+                ]
+            )
+            django_signed = wrk.run(django_server.base, signed_floor)
+            _check(django_signed, "django signed insert", unique=True)
             single_profile = profile_call(
                 fx,
                 "/api/v1/reports/",
@@ -922,6 +933,8 @@ def main() -> None:
                 includes="signature, idempotency, validation, checks, PDF signature check, numbering, insert, version, "
                 "log append, audit row, call log",
                 baseline_p99_ms=_ms(django_ins["p99_us"]),
+                django_signed_insert=round(django_signed["rate"], 1),
+                signed_floor_ratio=round(django_signed["rate"] / max(django_ins["rate"], 1e-9), 3),
                 fastapi_insert=round(fastapi_ins["rate"], 1),
                 fastapi_insert_p99_ms=_ms(fastapi_ins["p99_us"]),
                 profile=single_profile,
