@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from inspecta.api import ApiError, AuthedRequest, session_auth
@@ -32,7 +32,7 @@ router = Router(tags=["检测报告"])
 public_router = Router(tags=["报告公开查验"], auth=None)
 
 
-class ReportIn(Schema):
+class ReportIn(BaseModel):
     """The fields of Nanchang 三(一) and the three-level approval trail (Guangxi 第十一条)."""
 
     project_id: int = Field(description="工程项目 id")
@@ -62,12 +62,12 @@ class ReportIn(Schema):
     approved_at: datetime.datetime
 
 
-class FindingOut(Schema):
+class FindingOut(BaseModel):
     code: str
     message: str
 
 
-class VersionOut(Schema):
+class VersionOut(BaseModel):
     number: int
     pdf_sha256: str
     created_at: datetime.datetime
@@ -76,7 +76,7 @@ class VersionOut(Schema):
     signatures: list[dict[str, Any]]
 
 
-class ReportOut(Schema):
+class ReportOut(BaseModel):
     id: int
     serial_number: str
     serial_no: int
@@ -164,35 +164,35 @@ def _agency_of(actor: Any) -> Agency:
 @idempotent
 def report_submit(request: AuthedRequest, payload: ReportIn) -> Status:
     agency = _agency_of(request.auth)
-    report = services.report_submit(actor=request.auth, agency=agency, **payload.dict())
+    report = services.report_submit(actor=request.auth, agency=agency, **payload.model_dump())
     return Status(201, report_json(report))
 
 
-class BatchIn(Schema):
+class BatchIn(BaseModel):
     """Up to 100 reports, each the body of ``POST /api/v1/reports/``."""
 
     reports: list[dict[str, Any]] = Field(description="每项与 POST /api/v1/reports/ 的请求体相同（ReportIn），1-100 项")
 
 
-class ItemErrorOut(Schema):
+class ItemErrorOut(BaseModel):
     code: str
     message: str
     details: dict[str, Any]
 
 
-class BatchAcceptedOut(Schema):
+class BatchAcceptedOut(BaseModel):
     index: int
     status: Literal["accepted"]
     report: ReportOut
 
 
-class BatchRejectedOut(Schema):
+class BatchRejectedOut(BaseModel):
     index: int
     status: Literal["rejected"]
     error: ItemErrorOut
 
 
-class BatchOut(Schema):
+class BatchOut(BaseModel):
     accepted: int
     rejected: int
     results: list[Annotated[BatchAcceptedOut | BatchRejectedOut, Field(discriminator="status")]]
@@ -230,7 +230,7 @@ def report_submit_batch(request: AuthedRequest, payload: BatchIn) -> dict[str, A
     positions: list[int] = []
     for index, raw in enumerate(payload.reports):
         try:
-            items.append(ReportIn.model_validate(raw).dict())
+            items.append(ReportIn.model_validate(raw).model_dump())
             positions.append(index)
         except PydanticValidationError as exc:
             errors = [
