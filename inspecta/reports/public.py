@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -78,6 +79,21 @@ def _entry_of(record_type: str, record_id: Any) -> Entry | None:
     return Entry.objects.filter(record_type=record_type, record_id=str(record_id)).order_by("-pk").first()
 
 
+def _entries_of(wanted: list[tuple[str, Any]]) -> dict[tuple[str, str], Entry]:
+    """The latest log entry of each ``(record_type, record_id)``, in one query (what
+    ``_entry_of`` gives for each)."""
+
+    if not wanted:
+        return {}
+    query = Q()
+    for record_type in {t for t, _i in wanted}:
+        query |= Q(record_type=record_type, record_id__in=[str(i) for t, i in wanted if t == record_type])
+    latest: dict[tuple[str, str], Entry] = {}
+    for entry in Entry.objects.filter(query).order_by("pk"):
+        latest[(entry.record_type, entry.record_id)] = entry  # a later pk replaces an earlier one
+    return latest
+
+
 def inclusion(entry: Entry | None) -> dict[str, Any] | None:
     """The RFC 9162 inclusion proof of ``entry`` in the latest signed checkpoint, with
     everything a browser needs to recompute leaf hash and root (CONTRACT §5)."""
@@ -99,8 +115,11 @@ def inclusion(entry: Entry | None) -> dict[str, Any] | None:
     }
 
 
-def _version_json(v: ReportVersion) -> dict[str, Any]:
-    entry = _entry_of("reports.reportversion", v.pk)
+def _version_json(v: ReportVersion, entries: dict[tuple[str, str], Entry] | None = None) -> dict[str, Any]:
+    if entries is None:
+        entry = _entry_of("reports.reportversion", v.pk)
+    else:
+        entry = entries.get(("reports.reportversion", str(v.pk)))
     return {
         "number": v.number,
         "pdf_sha256": v.pdf_sha256,
@@ -117,15 +136,37 @@ def _version_json(v: ReportVersion) -> dict[str, Any]:
 def verification_json(report: Report) -> dict[str, Any]:
     """The public view of a report (CONTRACT §6), personal data masked."""
 
+    return _verification(report)[0]
+
+
+def _verification(report: Report) -> tuple[dict[str, Any], bool]:
+    """``verification_json`` and whether one of its log entries still awaits its index
+    (such a body is not cached). The log entries of the versions, contracts and
+    revocation are read in one query."""
+
     versions = list(report.versions.select_related("tester", "reviewer", "signatory").order_by("number"))
     current = versions[-1]
-    current_entry = _entry_of("reports.reportversion", current.pk)
+    contracts = list(Contract.objects.filter(project=report.project, agency=report.agency, test_items=report.test_item))
+    wanted: list[tuple[str, Any]] = [("reports.reportversion", v.pk) for v in versions]
+    wanted += [("projects.contract", c.pk) for c in contracts]
+    if report.revoked_at:
+        wanted.append(("reports.revocation", report.pk))
+    entries = _entries_of(wanted)
+    pending = any(
+        entries[key].index is None for key in (("reports.reportversion", str(v.pk)) for v in versions) if key in entries
+    ) or (
+        ("reports.revocation", str(report.pk)) in entries
+        and entries[("reports.revocation", str(report.pk))].index is None
+    )
+    current_entry = entries.get(("reports.reportversion", str(current.pk)))
     chain: list[dict[str, Any]] = []
     approval = (
         Entry.objects.filter(
             kind="agency_approval",
             record_type="registry.agencyversion",
-            record_id__in=[str(pk) for pk in report.agency.versions.values_list("pk", flat=True)],
+            record_id__in=report.agency.versions.values("pk")
+            .annotate(as_text=Cast("pk", CharField()))
+            .values("as_text"),
         )
         .order_by("-pk")
         .first()
@@ -138,8 +179,8 @@ def verification_json(report: Report) -> dict[str, Any]:
             "log_index": approval.index if approval is not None else None,
         }
     )
-    for contract in Contract.objects.filter(project=report.project, agency=report.agency, test_items=report.test_item):
-        entry = _entry_of("projects.contract", contract.pk)
+    for contract in contracts:
+        entry = entries.get(("projects.contract", str(contract.pk)))
         chain.append(
             {
                 "step": "contract",
@@ -151,7 +192,7 @@ def verification_json(report: Report) -> dict[str, Any]:
             }
         )
     for v in versions:
-        entry = _entry_of("reports.reportversion", v.pk)
+        entry = entries.get(("reports.reportversion", str(v.pk)))
         chain.append(
             {
                 "step": "report_version",
@@ -162,7 +203,7 @@ def verification_json(report: Report) -> dict[str, Any]:
             }
         )
     if report.revoked_at:
-        entry = _entry_of("reports.revocation", report.pk)
+        entry = entries.get(("reports.revocation", str(report.pk)))
         chain.append(
             {
                 "step": "revocation",
@@ -196,10 +237,10 @@ def verification_json(report: Report) -> dict[str, Any]:
             "signatory": mask_name(current.signatory.name, Audience.PUBLIC),
             "approved_at": current.approved_at.isoformat(),
         },
-        "versions": [_version_json(v) for v in versions],
+        "versions": [_version_json(v, entries) for v in versions],
         "chain": chain,
         "proof": inclusion(current_entry),
-    }
+    }, pending
 
 
 # ------------------------------------------------------------------ cache
@@ -231,19 +272,9 @@ def verification_body_cached(code: str) -> bytes | None:
 def verification_body(report: Report) -> bytes:
     """``verification_json`` encoded, stored in the cache when it is final."""
 
-    data = verification_json(report)
+    data, unsequenced = _verification(report)
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode("utf-8")
-    pending = bool((data["proof"] or {}).get("pending_checkpoint")) or (
-        Entry.objects.filter(index__isnull=True)
-        .filter(
-            Q(
-                record_type="reports.reportversion",
-                record_id__in=[str(pk) for pk in report.versions.values_list("pk", flat=True)],
-            )
-            | Q(record_type="reports.revocation", record_id=str(report.pk))
-        )
-        .exists()
-    )
+    pending = unsequenced or bool((data["proof"] or {}).get("pending_checkpoint"))
     if _cache_seconds() > 0 and not pending:
         cache.set(_cache_key(report.verification_code), body, timeout=_cache_seconds())
     return body

@@ -170,3 +170,62 @@ def test_rate_limit_counts_each_request_once(client, scene, settings):
     statuses = [client.get(f"/api/v1/public/reports/{'0' * 17}").status_code for _ in range(4)]
     assert statuses[0] in (400, 404) and statuses[1:3] == statuses[:1] * 2 and statuses[3] == 429
     cache.clear()
+
+
+def _cold_queries(client, code):
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/v1/public/reports/{code}")
+    assert response.status_code == 200, response.content
+    return len(queries.captured_queries), response.json()
+
+
+def test_cold_verification_reads_every_log_entry_in_one_query(client, tree, settings):
+    """The cold JSON reads a fixed number of queries however many versions and contracts
+    the report has (the log entries of all of them in one)."""
+
+    import datetime
+
+    from inspecta.projects import services as project_services
+
+    settings.INSPECTA_VERIFY_RATE_PER_MINUTE = 0
+    agency, admin, made = approved_agency(tree, 615)
+    project = project_with(tree, [agency])
+    simple = services.report_submit(actor=admin, **submission(agency, made, project, "R-Q1"))
+    sub = submission(agency, made, project, "R-Q2")
+    for n in range(2):
+        project_services.contract_upload(
+            actor=admin,
+            agency=agency,
+            project=project,
+            number=f"HT-Q-{n}",
+            client_name="建设单位",
+            amount="1000",
+            signed_on=datetime.date(2026, 1, 1),
+            valid_from=datetime.date(2026, 1, 1),
+            valid_until=datetime.date(2027, 12, 31),
+            test_items=[sub["test_item"]],
+            scan_id=stored_file(agency.organisation_id, pdf_bytes(f"HT-Q-{n}")).pk,
+        )
+    busy = services.report_submit(actor=admin, **sub)
+    amendment = services.amendment_apply(
+        actor=admin,
+        report=busy,
+        reason="部位笔误",
+        data={"project_part": "三层柱"},
+        pdf_id=stored_file(agency.organisation_id, pdf_bytes("R-Q2-v2")).pk,
+    )
+    services.amendment_approve(actor=tree["gz_supervisor"], amendment=amendment, reason="同意")
+    busy.refresh_from_db()
+    services.report_revoke(actor=tree["gz_supervisor"], report=busy, reason="伪造")
+    sequence_pending()
+    checkpoint_publish()
+
+    few, _data = _cold_queries(client, simple.verification_code)
+    many, data = _cold_queries(client, busy.verification_code)
+    steps = [step["step"] for step in data["chain"]]
+    assert steps == ["agency_approval", "contract", "contract", "report_version", "report_version", "revocation"]
+    assert all(step["log_index"] is not None for step in data["chain"])
+    assert [v["log_index"] is not None for v in data["versions"]] == [True, True]
+    assert few == many <= 7
+    cache.clear()
