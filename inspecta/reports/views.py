@@ -5,6 +5,7 @@ form, amendments and revocation, and the public verification page ``/v/{code}``.
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -274,22 +275,29 @@ def verify_view(request: HttpRequest, code: str) -> HttpResponse:
 
     if public.rate_limited(request):
         return render(request, "reports/verify.html", {"state": "rate_limited", "code": code}, status=429)
-    state, report = public.lookup(code)
+    # the page shows the public JSON (one cache with GET /api/v1/public/reports/{code});
+    # the PDF check (POST) needs the report itself
+    cached = public.verification_body_cached(code) if request.method == "GET" else None
+    if cached is not None:
+        state, report = "ok", None
+    else:
+        state, report = public.lookup(code)
     context: dict[str, Any] = {"state": state, "code": code}
     status = 200
-    if report is None:
+    if report is None and cached is None:
         status = 400 if state == "mistyped" else 404
     else:
-        context["data"] = public.verification_json(report)
-        context["code"] = report.verification_code
-        context["code_display"] = codes.display(report.verification_code)
-        if request.method == "POST" and request.FILES.get("file"):
+        normalised = codes.normalise(code) if report is None else report.verification_code
+        context["data"] = json.loads(cached if cached is not None else public.verification_body(report))  # type: ignore[arg-type]
+        context["code"] = normalised
+        context["code_display"] = codes.display(normalised)
+        if report is not None and request.method == "POST" and request.FILES.get("file"):
             upload: Any = request.FILES["file"]
             if upload.size and upload.size > 50 * 1024 * 1024:
                 context["file_error"] = _("文件过大。")
             else:
                 context["file_result"] = public.file_match(report, upload.read())
-    if request.headers.get("Accept", "").startswith("application/json") and report is not None:
+    if request.headers.get("Accept", "").startswith("application/json") and "data" in context:
         return JsonResponse(context["data"], json_dumps_params={"ensure_ascii": False})
     return render(request, "reports/verify.html", context, status=status)
 

@@ -229,3 +229,27 @@ def test_cold_verification_reads_every_log_entry_in_one_query(client, tree, sett
     assert [v["log_index"] is not None for v in data["versions"]] == [True, True]
     assert few == many <= 7
     cache.clear()
+
+
+def test_page_shares_the_json_cache(client, scene):
+    """``/v/{code}`` (what a scanned QR code opens) shows the cached public JSON: a second
+    view reads nothing of reports or the log, and a change shows at once."""
+
+    report, tree = scene["report"], scene["tree"]
+    code = report.verification_code
+    cache.clear()
+    first = client.get(f"/v/{code}")
+    assert first.status_code == 200 and public.verification_body_cached(code) is not None
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(f"/v/{code.lower()}")
+    assert second.status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "reports_" in q["sql"] or "ledger_" in q["sql"]]
+    assert second.content.decode().count(report.serial_number) == first.content.decode().count(report.serial_number) > 0
+    as_json = client.get(f"/v/{code}", headers={"Accept": "application/json"})
+    assert as_json.json() == client.get(f"/api/v1/public/reports/{code}").json()
+
+    services.report_revoke(actor=tree["gz_supervisor"], report=report, reason="伪造")
+    revoked = client.get(f"/v/{code}")
+    assert revoked.status_code == 200 and "已撤销" in revoked.content.decode()
+    assert client.get(f"/v/{code}", headers={"Accept": "application/json"}).json()["status"] == "revoked"
+    cache.clear()
