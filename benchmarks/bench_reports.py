@@ -329,6 +329,11 @@ def bulk_fill(fx: Fixture, count: int) -> float:
             cursor.execute("SELECT nextval(%s)", [sequence])
             first_id = cursor.fetchone()[0]
             cursor.execute("SELECT setval(%s, %s)", [sequence, first_id + count])
+            cursor.execute(f"SELECT pg_get_serial_sequence('{version_table}', 'id')")
+            version_sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s)", [version_sequence])
+            first_version_id = cursor.fetchone()[0]
+            cursor.execute("SELECT setval(%s, %s)", [version_sequence, first_version_id + count])
         with raw.cursor() as cur:
             columns = (
                 "id, agency_id, project_id, issuing_region, year, serial_no, serial_number, verification_code, "
@@ -361,7 +366,7 @@ def bulk_fill(fx: Fixture, count: int) -> float:
                     )
             log(f"bulk: {count} reports copied in {time.perf_counter() - started:.1f}s")
             columns = (
-                "report_id, number, data, pdf_id, pdf_sha256, tester_id, tested_at, reviewer_id, reviewed_at, "
+                "id, report_id, number, data, pdf_id, pdf_sha256, tester_id, tested_at, reviewer_id, reviewed_at, "
                 "signatory_id, approved_at, signatures, created_at"
             )
             tested_at = datetime.datetime.fromisoformat(template["tested_at"])
@@ -371,6 +376,7 @@ def bulk_fill(fx: Fixture, count: int) -> float:
                 for i in range(count):
                     copy.write_row(
                         (
+                            first_version_id + i,
                             first_id + i,
                             1,
                             data_json.replace("__NUMBER__", f"BULK-{first_serial + i:07d}"),
@@ -389,6 +395,25 @@ def bulk_fill(fx: Fixture, count: int) -> float:
                             now,
                         )
                     )
+    # A sequenced log entry for every bulk version and a signed checkpoint over them, so
+    # the public verification serves real inclusion proofs (``ledger_fill``: the entry
+    # data is ``{"n": position}``, not the version's rendering; the endpoint serves the
+    # entry bytes without re-rendering them).
+    from ledger_fill import bulk_fill as ledger_bulk_fill
+
+    from inspecta.ledger import store
+    from inspecta.ledger.services import checkpoint_publish, sequence_pending
+
+    sequence_pending()
+    have = store.tree_size()
+    ledger_bulk_fill(
+        have + count,
+        kind="report_version",
+        record_type=ReportVersion._meta.label_lower,
+        record_id=lambda position: first_version_id + position - have,
+    )
+    checkpoint_publish()
+    log(f"bulk: {count} log entries and a checkpoint at {store.tree_size()} in {time.perf_counter() - started:.1f}s")
     with connection.cursor() as cursor:
         # What ``services._accept`` keeps for the "too many agencies" check.
         cursor.execute(
@@ -398,6 +423,8 @@ def bulk_fill(fx: Fixture, count: int) -> float:
         cursor.execute(f"ANALYZE {report_table}")
         cursor.execute(f"ANALYZE {version_table}")
         cursor.execute("ANALYZE reports_projectitemagency")
+        cursor.execute("ANALYZE ledger_entry")
+        cursor.execute("ANALYZE ledger_treenode")
     return time.perf_counter() - started
 
 

@@ -33,10 +33,13 @@ def bench_record(i: int) -> dict[str, object]:
     return {"type": BENCH_TYPE, "id": i, "n": i}
 
 
-def entry_template(kind: str, record_type: str, logged_at: str) -> Callable[[int], bytes]:
+def entry_template(
+    kind: str, record_type: str, logged_at: str, record_id: Callable[[int], int] | None = None
+) -> Callable[[int], bytes]:
     """``i -> entry bytes`` of ``bench_record(i)``: the RFC 8785 serialisation written
-    out (keys sorted, ``data = {"n": i}``, ``id = str(i)``, no files), checked against
-    ``services.entry_bytes`` by ``bulk_fill`` for the first entry of every chunk."""
+    out (keys sorted, ``data = {"n": i}``, ``id = str(i)`` or ``str(record_id(i))``, no
+    files), checked against ``services.entry_bytes`` by ``bulk_fill`` for the first
+    entry of every chunk."""
 
     def s(value: str) -> bytes:
         return bytes(rfc8785.dumps(value))
@@ -46,7 +49,7 @@ def entry_template(kind: str, record_type: str, logged_at: str) -> Callable[[int
     tail = b'","kind":' + s(kind) + b',"logged_at":' + s(logged_at) + b',"type":' + s(record_type) + b',"v":1}'
 
     def make(i: int) -> bytes:
-        return b"%s%d%s%d%s" % (head, i, mid, i, tail)
+        return b"%s%d%s%d%s" % (head, i, mid, i if record_id is None else record_id(i), tail)
 
     return make
 
@@ -93,6 +96,9 @@ def bulk_fill(
     chunk: int = 100_000,
     now: datetime.datetime | None = None,
     progress: Callable[[int, float], None] | None = None,
+    kind: str = BENCH_KIND,
+    record_type: str = BENCH_TYPE,
+    record_id: Callable[[int], int] | None = None,
 ) -> int:
     """Append benchmark entries until the log holds ``size`` sequenced entries.
 
@@ -100,6 +106,10 @@ def bulk_fill(
     refuses to run while entries are pending. ``now`` is the logging and sequencing
     time of every entry (``log_append_many`` also uses one time per call). Returns the
     number of entries added; ``progress(size_so_far, seconds)`` after each chunk.
+
+    ``kind``, ``record_type`` and ``record_id`` (log position -> record id) let the
+    entries stand for records of another table (the reports benchmark gives each of its
+    bulk report versions an entry); the entry data stays ``{"n": position}``.
     """
     from django.db import connection, transaction
     from django.utils import timezone
@@ -116,7 +126,8 @@ def bulk_fill(
     nodes = store.fetch_nodes(merkle.perfect_subtrees(0, have))
     frontier = [(level, nodes[(level, index)]) for level, index in merkle.perfect_subtrees(0, have)]
     logged_at = services.format_time(now)
-    make = entry_template(BENCH_KIND, BENCH_TYPE, logged_at)
+    make = entry_template(kind, record_type, logged_at, record_id)
+    rid = (lambda i: i) if record_id is None else record_id
     entry_table = connection.ops.quote_name(Entry._meta.db_table)
     node_table = connection.ops.quote_name(TreeNode._meta.db_table)
     col = connection.ops.quote_name("index")
@@ -129,9 +140,9 @@ def bulk_fill(
     for start in range(have, size, chunk):
         end = min(start + chunk, size)
         expected = services.entry_bytes(
-            kind=BENCH_KIND,
-            record_type=BENCH_TYPE,
-            record_id=str(start),
+            kind=kind,
+            record_type=record_type,
+            record_id=str(rid(start)),
             logged_at=logged_at,
             data={"n": start},
             files=[],
@@ -149,7 +160,7 @@ def bulk_fill(
                 raw_cursor = connection.connection.cursor()  # psycopg 3: cursor.copy
                 with raw_cursor.copy(f"COPY {entry_table} ({entry_cols}) FROM STDIN") as copy:
                     for i, (raw, leaf) in enumerate(zip(raws, leaves, strict=True), start):
-                        copy.write_row((BENCH_KIND, BENCH_TYPE, str(i), raw, leaf, stamp, i, stamp))
+                        copy.write_row((kind, record_type, str(rid(i)), raw, leaf, stamp, i, stamp))
                 with raw_cursor.copy(f"COPY {node_table} (id, level, {col}, hash) FROM STDIN") as copy:
                     for row in _node_rows(start, leaves, frontier):
                         copy.write_row(row)
@@ -159,7 +170,7 @@ def bulk_fill(
                     cursor.executemany(
                         f"INSERT INTO {entry_table} ({entry_cols}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
                         [
-                            (BENCH_KIND, BENCH_TYPE, str(i), raw, leaf, stamp, i, stamp)
+                            (kind, record_type, str(rid(i)), raw, leaf, stamp, i, stamp)
                             for i, (raw, leaf) in enumerate(zip(raws, leaves, strict=True), start)
                         ],
                     )

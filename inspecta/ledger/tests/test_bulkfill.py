@@ -160,3 +160,34 @@ def test_refuses_pending_entries():
         services.log_append_many(kind="bench", records=[ledger_fill.bench_record(0)])
     with pytest.raises(RuntimeError, match="pending"):
         ledger_fill.bulk_fill(10)
+
+
+def test_entries_for_records_of_another_table():
+    """The reports benchmark gives its bulk report versions entries: kind, record type
+    and record id as asked, entry bytes as ``services.entry_bytes`` makes them."""
+
+    size = 300
+    assert (
+        ledger_fill.bulk_fill(
+            size, chunk=128, kind="report_version", record_type="reports.reportversion", record_id=lambda i: 5000 + i
+        )
+        == size
+    )
+    logged_at = services.format_time(FROZEN)
+    rows = _entries()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        (i, "report_version", "reports.reportversion", str(5000 + i)) for i in range(size)
+    ]
+    tree = merkle.MemoryTree()
+    for i, row in enumerate(rows):
+        raw = services.entry_bytes(
+            kind="report_version",
+            record_type="reports.reportversion",
+            record_id=str(5000 + i),
+            logged_at=logged_at,
+            data={"n": i},
+            files=[],
+        )
+        assert row[4] == raw and row[5] == merkle.leaf_hash(raw)
+        tree.append_entry(raw)
+    assert store.root(size) == tree.root(size)
