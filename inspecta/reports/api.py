@@ -257,6 +257,7 @@ class ReportFilters(Schema):
     region: str = ""
     agency: int | None = None
     project: int | None = None
+    project_q: str = Field("", max_length=100, description="工程项目编号或名称（包含即可）")
     test_item: str = ""
     conclusion: str = ""
     status: str = ""

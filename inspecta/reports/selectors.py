@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,9 @@ def report_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySe
         qs = qs.filter(agency_id=f["agency"])
     if f.get("project"):
         qs = qs.filter(project_id=f["project"])
+    if f.get("project_q"):
+        text = str(f["project_q"])
+        qs = qs.filter(Q(project__code__icontains=text) | Q(project__name__icontains=text))
     if f.get("test_item"):
         qs = qs.filter(test_item_id=f["test_item"])
     if f.get("conclusion"):

@@ -30,9 +30,11 @@ from .models import ReportVersion
 
 
 def _filters(request: HttpRequest) -> tuple[ReportFilterForm, dict[str, Any]]:
-    form = ReportFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    return form, data
+    form = ReportFilterForm(request.GET or None, user=request.user)
+    if not form.is_bound:
+        return form, {}
+    form.is_valid()  # an invalid filter is named on the page and ignored; the others apply
+    return form, dict(form.cleaned_data)
 
 
 @login_required
@@ -269,6 +271,31 @@ def nonconformance_list_view(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------ public page
 
 
+_TIME_KEYS = frozenset({"issued_at", "printed_at", "revoked_at", "created_at", "superseded_at", "at", "signed_at"})
+
+
+def _with_datetimes(value: Any) -> Any:
+    """The public JSON with its ISO 8601 instants as aware datetimes, so the page shows
+    them in the platform's time zone (Beijing time), not as UTC text."""
+
+    import datetime
+
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in _TIME_KEYS and isinstance(item, str):
+                try:
+                    out[key] = datetime.datetime.fromisoformat(item)
+                except ValueError:
+                    out[key] = item
+            else:
+                out[key] = _with_datetimes(item)
+        return out
+    if isinstance(value, list):
+        return [_with_datetimes(item) for item in value]
+    return value
+
+
 def verify_view(request: HttpRequest, code: str) -> HttpResponse:
     """``/v/{code}``: the mobile-first public verification page (CONTRACT §6), with the
     PDF check and the in-browser inclusion proof check."""
@@ -299,6 +326,8 @@ def verify_view(request: HttpRequest, code: str) -> HttpResponse:
                 context["file_result"] = public.file_match(report, upload.read())
     if request.headers.get("Accept", "").startswith("application/json") and "data" in context:
         return JsonResponse(context["data"], json_dumps_params={"ensure_ascii": False})
+    if "data" in context:
+        context["data"] = _with_datetimes(context["data"])
     return render(request, "reports/verify.html", context, status=status)
 
 

@@ -130,6 +130,28 @@ def test_public_verification_json_and_page(client, scene):
     assert 'data-file="match"' in page.content.decode()
 
 
+def test_public_page_shows_beijing_time(client, scene):
+    """Instants on the public page are in the platform's time zone (Asia/Shanghai), not
+    the UTC text of the JSON: a report issued at 23:30 UTC shows the next day."""
+
+    report = scene["report"]
+    issued = datetime.datetime(2026, 3, 4, 23, 30, 5, tzinfo=datetime.UTC)
+    Report.objects.filter(pk=report.pk).update(issued_at=issued)
+    report.versions.update(created_at=issued)
+    page = client.get(f"/v/{report.verification_code}").content.decode()
+    assert "2026-03-05 07:30:05" in page and "2026-03-04T23:30" not in page
+    assert "v1 · 2026-03-05 07:30" in page
+    services.report_revoke(actor=scene["tree"]["gz_supervisor"], report=Report.objects.get(pk=report.pk), reason="伪造")
+    revoked_at = timezone.localtime(Report.objects.get(pk=report.pk).revoked_at).strftime("%Y-%m-%d %H:%M:%S")
+    page = client.get(f"/v/{report.verification_code}").content.decode()
+    assert "撤销时间" in page and revoked_at in page
+    assert (
+        client.get(f"/api/v1/public/reports/{report.verification_code}")
+        .json()["issued_at"]
+        .startswith("2026-03-04T23:30:05")
+    )
+
+
 def test_proof_recomputes_to_root(client, scene):
     import base64
     import hashlib
@@ -303,3 +325,41 @@ def test_list_page_query_count(client, scene, django_assert_max_num_queries):
     with django_assert_max_num_queries(15):
         response = client.get("/reports/")
     assert response.status_code == 200 and "R-Q4" in response.content.decode()
+
+
+def test_list_filters_offer_only_what_the_user_may_see(client, scene, tree):
+    """Region, agency and item filters of the report list are choices within the user's
+    scope; a project is found by code or name; an agency sees no agency filter."""
+
+    sz_agency, sz_admin, sz_made = approved_agency(tree, 602, region="440300")
+    sz_project = project_with(tree, [sz_agency], code="SZ-001", region="440304")
+    services.report_submit(actor=sz_admin, **submission(sz_agency, sz_made, sz_project, "R-SZ"))
+    other = project_with(tree, [scene["agency"]], code="GZ-OTHER")
+    services.report_submit(actor=scene["admin"], **submission(scene["agency"], scene["made"], other, "R-OTHER"))
+
+    login_verified(client, tree["gz_supervisor"])
+    page = client.get("/reports/")
+    form = page.context["form"]
+    regions = [code for code, _label in form.fields["region"].choices if code]
+    assert regions and all(code.startswith("4401") and code != "440100" for code in regions)
+    agencies = [pk for pk, _label in form.fields["agency"].choices if pk]
+    assert agencies == [scene["agency"].pk]
+    html = page.content.decode()
+    assert sz_agency.name not in html and "R-SZ" not in html
+
+    found = client.get("/reports/", {"project_q": "GZ-OTHER"}).content.decode()
+    assert "R-OTHER" in found and scene["report"].report_number not in found
+    by_name = client.get("/reports/", {"project_q": "测试工程P-001"}).content.decode()
+    assert "R-OTHER" not in by_name and scene["report"].report_number in by_name
+    by_agency = client.get("/reports/", {"agency": sz_agency.pk}).content.decode()
+    assert "R-SZ" not in by_agency  # not a choice: the form refuses it, the list stays in scope
+    assert 'data-testid="filter-errors"' in by_agency
+    both = client.get("/reports/", {"agency": sz_agency.pk, "project_q": "GZ-OTHER"}).content.decode()
+    assert "R-OTHER" in both and scene["report"].report_number not in both  # the valid filter still applies
+    export = client.get("/reports/export.xlsx", {"project_q": "GZ-OTHER"})
+    assert export.status_code == 200
+
+    client.logout()
+    login_verified(client, scene["admin"])
+    form = client.get("/reports/").context["form"]
+    assert "agency" not in form.fields

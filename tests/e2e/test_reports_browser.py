@@ -1,0 +1,118 @@
+"""Browser tests of issue 5: a phone opens the public verification page a report's QR
+code points to and checks the log inclusion proof in the browser (CONTRACT §6:
+"verify in your browser" recomputes leaf hash and root with WebCrypto); a tampered
+proof fails; a city supervisor works through the report list and detail.
+
+Run: ``uv run pytest tests/e2e/test_reports_browser.py -q`` (``INSPECTA_SCREENSHOTS=1``
+refreshes the README screenshots).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from inspecta.core.testing.factories import PASSWORD
+from inspecta.ledger.services import checkpoint_publish, sequence_pending
+from inspecta.reports import codes, services
+from inspecta.reports.tests.factories import approved_agency, project_with, submission
+
+CHROMIUM = os.environ.get("INSPECTA_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+def report(e2e_tree: dict[str, Any]) -> Any:
+    agency, admin, made = approved_agency(e2e_tree, 801)
+    project = project_with(e2e_tree, [agency])
+    first = services.report_submit(actor=admin, **submission(agency, made, project, "R-E2E-1"))
+    services.report_submit(actor=admin, **submission(agency, made, project, "R-E2E-2"))
+    sequence_pending()
+    checkpoint_publish()
+    return first
+
+
+def test_phone_verifies_the_proof_in_the_browser(phone_page: Any, report: Any, screenshot: Any) -> None:
+    page = phone_page
+    page.goto(f"/v/{codes.display(report.verification_code)}")  # as printed under the QR
+    expect(page.locator("[data-status=valid]")).to_be_visible()
+    expect(page.get_by_text(report.serial_number).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    page.locator("#proof-check").click()
+    expect(page.locator("#proof-result")).to_have_text(re.compile("验证通过"))
+    expect(page.locator("#proof-result")).to_have_class("text-success")
+    screenshot(page, "verify-phone", full_page=True)
+
+
+def test_a_tampered_proof_fails_in_the_browser(phone_page: Any, report: Any) -> None:
+    """The same page with one proof hash altered on the way: the browser's own check
+    says so (the check can fail)."""
+
+    page = phone_page
+    path = f"/v/{report.verification_code}"
+    page.goto(path)
+    proof = json.loads(page.locator("#proof-data").text_content())
+    assert proof["hashes"], "the tree holds two entries: the proof has a sibling hash"
+    original = proof["hashes"][0]
+    altered = ("A" if original[0] != "A" else "B") + original[1:]
+
+    def tamper(route: Any) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace(original, altered))
+
+    page.route(f"**{path}", tamper)
+    page.reload()
+    assert json.loads(page.locator("#proof-data").text_content())["hashes"][0] == altered
+    page.locator("#proof-check").click()
+    expect(page.locator("#proof-result")).to_have_text(re.compile("验证失败"))
+    expect(page.locator("#proof-result")).to_have_class("text-danger")
+
+
+def _login_with_totp(page: Any, user: Any) -> None:
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/accounts/otp/$"))
+    page.fill("input[name=token]", str(totp(device.bin_key, device.step, device.t0, device.digits)).zfill(6))
+    with page.expect_navigation():
+        page.get_by_role("button", name="验证", exact=True).click()
+    expect(page.get_by_test_id("user-menu")).to_be_visible()
+
+
+def test_city_supervisor_lists_and_opens_reports(
+    page: Any, e2e_tree: dict[str, Any], report: Any, screenshot: Any
+) -> None:
+    _login_with_totp(page, e2e_tree["gz_supervisor"])
+    page.goto("/reports/")
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.get_by_text("R-E2E-1")).to_be_visible()
+    screenshot(page, "reports-list", full_page=True)
+    with page.expect_navigation():
+        page.get_by_role("link", name=report.serial_number).click()
+    expect(page).to_have_url(re.compile(rf"/reports/{report.pk}/$"))
+    expect(page.get_by_text("R-E2E-1").first).to_be_visible()
+    screenshot(page, "report-detail", full_page=True)
+
+
+def test_supervisor_of_another_city_sees_none_of_them(page: Any, e2e_tree: dict[str, Any], report: Any) -> None:
+    _login_with_totp(page, e2e_tree["sz_supervisor"])
+    page.goto("/reports/")
+    expect(page.get_by_text("R-E2E-1")).to_have_count(0)
+    response = page.goto(f"/reports/{report.pk}/")
+    assert response is not None and response.status in (403, 404)
