@@ -7,6 +7,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.models import TestItem
+
 from .choices import Conclusion, ReportStatus
 
 
@@ -74,9 +76,13 @@ class ReportFilterForm(forms.Form):
 
 
 class ReportSubmitForm(forms.Form):
-    """For agencies without a LIMS: the same fields as the API (Nanchang 三(一))."""
+    """For agencies without a LIMS: the same fields as the API (Nanchang 三(一)), chosen
+    from the agency's own registry records instead of typed as ids: its projects, the
+    test items of its capabilities (the parameters follow the chosen item), its sites,
+    staff in post, signatories and equipment. What the lists offer is a convenience; the
+    acceptance checks still decide (``services.report_submit``)."""
 
-    project_id = forms.IntegerField(label=_("工程项目 id"))
+    project_id = forms.TypedChoiceField(label=_("工程项目"), coerce=int)
     report_number = forms.CharField(label=_("报告编号"), max_length=64)
     commissioning_unit = forms.CharField(label=_("委托单位"), max_length=200, required=False)
     commission_number = forms.CharField(label=_("委托编号"), max_length=64, required=False)
@@ -86,37 +92,164 @@ class ReportSubmitForm(forms.Form):
     test_basis = forms.CharField(
         label=_("检测依据（每行一个标准）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    test_item = forms.CharField(label=_("检测项目编码"), max_length=64)
-    parameters = forms.CharField(label=_("检测参数编码（逗号分隔）"))
+    test_item = forms.ChoiceField(label=_("检测项目"))
+    parameters = forms.MultipleChoiceField(
+        label=_("检测参数"), widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+    )
     environment = forms.CharField(label=_("检测环境"), max_length=200, required=False)
     delivered_on = forms.DateField(label=_("送检日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     tested_on = forms.DateField(label=_("检测日期"), widget=forms.DateInput(attrs={"type": "date"}))
     reported_on = forms.DateField(label=_("报告日期"), widget=forms.DateInput(attrs={"type": "date"}))
     conclusion = forms.ChoiceField(label=_("检测结论"), choices=Conclusion.choices)
-    equipment = forms.CharField(label=_("仪器设备编号（逗号分隔）"), required=False)
-    site_id = forms.IntegerField(label=_("检测场所 id"), required=False)
-    tester_id = forms.IntegerField(label=_("检测人 id"))
+    equipment = forms.MultipleChoiceField(
+        label=_("所用仪器设备"), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+    )
+    site_id = forms.TypedChoiceField(label=_("检测场所"), required=False, coerce=int, empty_value=None)
+    tester_id = forms.TypedChoiceField(label=_("检测人"), coerce=int)
     tested_at = forms.DateTimeField(
         label=_("检测完成时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    reviewer_id = forms.IntegerField(label=_("审核人 id"))
+    reviewer_id = forms.TypedChoiceField(label=_("审核人"), coerce=int)
     reviewed_at = forms.DateTimeField(label=_("审核时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    signatory_id = forms.IntegerField(label=_("批准人 id"))
+    signatory_id = forms.TypedChoiceField(label=_("批准人（授权签字人）"), coerce=int)
     approved_at = forms.DateTimeField(label=_("批准时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    pdf = forms.FileField(label=_("报告 PDF"))
+    pdf = forms.FileField(label=_("报告 PDF"), widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, agency: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.agency = agency
+        self._choices()
         for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "form-control")
+            if isinstance(field.widget, forms.CheckboxSelectMultiple):
+                continue
+            css = "form-select" if isinstance(field.widget, forms.Select | forms.SelectMultiple) else "form-control"
+            field.widget.attrs.setdefault("class", css)
 
-    def service_kwargs(self) -> dict:
+    def _choices(self) -> None:
+        from inspecta.projects.models import Project
+        from inspecta.registry.models import Equipment, Site, SiteCapability, Staff
+
+        agency = self.agency
+        projects = Project.objects.filter(parties__agency=agency).distinct().order_by("-pk").only("pk", "code", "name")
+        self._set("project_id", [(p.pk, f"{p.code} {p.name}") for p in projects], _("请选择工程项目"))
+        capable = (
+            SiteCapability.objects.filter(agency=agency)
+            .values_list("item_parameter__test_item_id", flat=True)
+            .distinct()
+        )
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for item in (
+            TestItem.objects.filter(pk__in=capable).select_related("specialty").order_by("specialty_id", "code")
+        ):
+            groups.setdefault(item.specialty.name, []).append((item.code, f"{item.code} {item.name}"))
+        cast(forms.ChoiceField, self.fields["test_item"]).choices = [
+            ("", _("请选择检测项目")),
+            *((group, tuple(options)) for group, options in groups.items()),
+        ]
+        from django.urls import reverse
+
+        self.fields["test_item"].widget.attrs.update(
+            {
+                "hx-get": reverse("reports:report_submit_parameters"),
+                "hx-target": "#parameters",
+                "hx-swap": "outerHTML",
+                "hx-trigger": "change",
+            }
+        )
+        item = self.data.get("test_item") if self.is_bound else self.initial.get("test_item")
+        cast(forms.ChoiceField, self.fields["parameters"]).choices = parameter_choices(agency, item)
+        self._set(
+            "site_id",
+            [(site.pk, site.name) for site in Site.objects.filter(agency=agency).order_by("pk")],
+            _("（不指定）"),
+        )
+        staff = [
+            (person.pk, person.name) for person in Staff.objects.filter(agency=agency, active=True).order_by("name")
+        ]
+        self._set("tester_id", staff, _("请选择"))
+        self._set("reviewer_id", staff, _("请选择"))
+        signatories = (
+            Staff.objects.filter(agency=agency, active=True, signatory_roles__isnull=False).distinct().order_by("name")
+        )
+        self._set("signatory_id", [(person.pk, person.name) for person in signatories], _("请选择"))
+        cast(forms.ChoiceField, self.fields["equipment"]).choices = [
+            (e.asset_no, f"{e.asset_no} {e.name}")
+            for e in Equipment.objects.filter(agency=agency).order_by("asset_no").only("asset_no", "name")
+        ]
+
+    SECTIONS = (
+        (
+            _("工程与委托"),
+            (
+                "project_id",
+                "report_number",
+                "commissioning_unit",
+                "commission_number",
+                "contractor",
+                "deliverer",
+                "project_part",
+                "delivered_on",
+            ),
+        ),
+        (
+            _("检测信息"),
+            (
+                "test_item",
+                "site_id",
+                "environment",
+                "parameters",
+                "test_basis",
+                "equipment",
+                "tested_on",
+                "reported_on",
+                "conclusion",
+            ),
+        ),
+        (
+            _("三级审批"),
+            ("tester_id", "tested_at", "reviewer_id", "reviewed_at", "signatory_id", "approved_at"),
+        ),
+        (_("报告文件"), ("pdf",)),
+    )
+
+    def sections(self) -> list[dict[str, Any]]:
+        """The fields in the page's cards, in order (every field exactly once)."""
+
+        return [{"title": title, "fields": [self[name] for name in names]} for title, names in self.SECTIONS]
+
+    def _set(self, name: str, options: list[tuple[Any, str]], empty: Any) -> None:
+        cast(forms.ChoiceField, self.fields[name]).choices = [("", empty), *options]
+
+    def service_kwargs(self) -> dict[str, Any]:
         d = dict(self.cleaned_data)
         d.pop("pdf")
         d["test_basis"] = [line.strip() for line in (d.get("test_basis") or "").splitlines() if line.strip()]
-        d["parameters"] = [p.strip() for p in d["parameters"].split(",") if p.strip()]
-        d["equipment"] = [p.strip() for p in (d.get("equipment") or "").split(",") if p.strip()]
+        d["parameters"] = list(d["parameters"])
+        d["equipment"] = list(d.get("equipment") or [])
         return d
+
+
+def parameter_choices(agency: Any, item: Any) -> list[tuple[str, str]]:
+    """The parameters of catalog item ``item`` (none without an item); those outside the
+    agency's capabilities are marked, since the capability check will flag or refuse
+    them."""
+
+    from inspecta.core.models import TestItemParameter
+    from inspecta.registry.models import SiteCapability
+
+    if not item:
+        return []
+    covered = set(
+        SiteCapability.objects.filter(agency=agency, item_parameter__test_item_id=item).values_list(
+            "item_parameter__parameter_id", flat=True
+        )
+    )
+    links = TestItemParameter.objects.filter(test_item_id=item).select_related("parameter").order_by("parameter_id")
+    outside = str(_("（本机构无此能力）"))
+    return [
+        (link.parameter_id, link.parameter.name if link.parameter_id in covered else link.parameter.name + outside)
+        for link in links
+    ]
 
 
 class AmendmentForm(forms.Form):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.report_list_view, name="report_list"),
     path("export.xlsx", views.report_export_view, name="report_export"),
     path("new/", views.report_submit_view, name="report_submit"),
+    path("new/parameters", views.report_submit_parameters_view, name="report_submit_parameters"),
     path("nonconformance/", views.nonconformance_list_view, name="nonconformance_list"),
     path("check-rules/", views.check_rules_view, name="check_rules"),
     path("<int:pk>/", views.report_detail_view, name="report_detail"),

@@ -179,7 +179,7 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
     agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
     if agency is None:
         raise PermissionDenied(_("只有检测机构可以报送检测报告。"))
-    form = ReportSubmitForm(request.POST or None, request.FILES or None)
+    form = ReportSubmitForm(request.POST or None, request.FILES or None, agency=agency)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -193,7 +193,24 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("报告已接收，统一流水号 %(s)s。") % {"s": report.serial_number})
             return redirect("reports:report_detail", pk=report.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "reports/report_form.html", {"form": form, "agency": agency}, status=status)
+    return render(
+        request,
+        "reports/report_form.html",
+        {"form": form, "agency": agency, "sections": form.sections()},
+        status=status,
+    )
+
+
+@login_required
+def report_submit_parameters_view(request: HttpRequest) -> HttpResponse:
+    """The parameter checkboxes of the item chosen in the submission form (htmx)."""
+
+    user: Any = request.user
+    agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
+    if agency is None:
+        raise PermissionDenied(_("只有检测机构可以报送检测报告。"))
+    form = ReportSubmitForm(initial={"test_item": request.GET.get("test_item", "")}, agency=agency)
+    return render(request, "reports/_parameters.html", {"field": form["parameters"]})
 
 
 @login_required

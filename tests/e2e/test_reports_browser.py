@@ -116,3 +116,58 @@ def test_supervisor_of_another_city_sees_none_of_them(page: Any, e2e_tree: dict[
     expect(page.get_by_text("R-E2E-1")).to_have_count(0)
     response = page.goto(f"/reports/{report.pk}/")
     assert response is not None and response.status in (403, 404)
+
+
+def test_agency_without_lims_submits_through_the_web_form(
+    page: Any, e2e_tree: dict[str, Any], tmp_path: Path, screenshot: Any
+) -> None:
+    """Choose project, item (its parameters appear), site, people and equipment from the
+    agency's own records, attach the PDF, submit: the report is accepted and numbered."""
+
+    import datetime
+
+    from django.utils import timezone
+
+    from inspecta.reports.models import Report
+    from inspecta.reports.tests.factories import pdf_bytes
+
+    agency, admin, made = approved_agency(e2e_tree, 802)
+    project = project_with(e2e_tree, [agency], code="WEB-001")
+    kwargs = submission(agency, made, project, "R-WEB-E2E")
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", admin.username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录", exact=True).click()
+    page.goto("/reports/new/")
+    page.select_option("select[name=project_id]", str(project.pk))
+    page.fill("input[name=report_number]", "R-WEB-E2E")
+    page.fill("input[name=commissioning_unit]", "某施工单位")
+    page.select_option("select[name=test_item]", kwargs["test_item"])
+    parameters = page.get_by_test_id("parameters")
+    for code in kwargs["parameters"]:  # loaded by htmx for the chosen item
+        parameters.locator(f"input[value='{code}']").check()
+    page.select_option("select[name=site_id]", str(made["site"].pk))
+    page.select_option("select[name=equipment]", kwargs["equipment"])
+    today = timezone.localdate().isoformat()
+    page.fill("input[name=tested_on]", today)
+    page.fill("input[name=reported_on]", today)
+    page.select_option("select[name=conclusion]", "qualified")
+    now = timezone.localtime()
+    for person, when, hours in (
+        ("tester_id", "tested_at", 3),
+        ("reviewer_id", "reviewed_at", 2),
+        ("signatory_id", "approved_at", 1),
+    ):
+        page.select_option(f"select[name={person}]", str(kwargs[person]))
+        page.fill(f"input[name={when}]", (now - datetime.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M"))
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdf_bytes("R-WEB-E2E"))
+    page.set_input_files("input[name=pdf]", str(pdf))
+    screenshot(page, "report-form", full_page=True)
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交", exact=True).click()
+    report = Report.objects.get(report_number="R-WEB-E2E")
+    expect(page).to_have_url(re.compile(rf"/reports/{report.pk}/$"))
+    expect(page.get_by_text(report.serial_number).first).to_be_visible()
+    assert sorted(report.versions.get().data["parameters"]) == sorted(kwargs["parameters"])

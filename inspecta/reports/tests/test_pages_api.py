@@ -230,9 +230,10 @@ def test_web_form_submission(client, scene):
         for k, v in kwargs.items()
         if k not in ("agency", "pdf_id", "results")
     }
-    form["parameters"] = ",".join(kwargs["parameters"])
-    form["equipment"] = ",".join(kwargs["equipment"])
+    form["parameters"] = list(kwargs["parameters"])
+    form["equipment"] = list(kwargs["equipment"])
     form["test_basis"] = "\n".join(kwargs["test_basis"])
+    form = {k: v for k, v in form.items() if v is not None}
     now = timezone.localtime()
     form["tested_at"] = (now - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
     form["reviewed_at"] = (now - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
@@ -245,6 +246,52 @@ def test_web_form_submission(client, scene):
     form["report_number"] = "R-WEB2"
     assert client.post("/reports/new/", form).status_code == 400
     assert not Report.objects.filter(report_number="R-WEB2").exists()
+
+
+def test_web_form_offers_the_agencys_own_records(client, scene, tree):
+    """The submission form lists the agency's projects, capable items, staff,
+    signatories and equipment; the parameters follow the chosen item (htmx); another
+    agency's person is not a choice and is refused without writing anything."""
+
+    from inspecta.reports.forms import ReportSubmitForm
+
+    other, _other_admin, other_made = approved_agency(tree, 603)
+    login_verified(client, scene["admin"])
+    page = client.get("/reports/new/")
+    form = page.context["form"]
+    assert sorted(f.name for s in form.sections() for f in s["fields"]) == sorted(ReportSubmitForm.base_fields)
+    projects = [pk for pk, _label in form.fields["project_id"].choices if pk]
+    assert projects == [scene["project"].pk]
+    staff_ids = {pk for pk, _label in form.fields["tester_id"].choices if pk}
+    assert scene["made"]["staff"].pk in staff_ids and other_made["staff"].pk not in staff_ids
+    signatories = {pk for pk, _label in form.fields["signatory_id"].choices if pk}
+    assert signatories and signatories <= staff_ids
+    items = [code for _group, options in form.fields["test_item"].choices[1:] for code, _label in options]
+    kwargs = submission(scene["agency"], scene["made"], scene["project"], "R-WEB3")
+    assert kwargs["test_item"] in items
+    assert set(kwargs["equipment"]) <= {code for code, _label in form.fields["equipment"].choices}
+    html = page.content.decode()
+    assert 'hx-get="/reports/new/parameters"' in html and other.name not in html
+
+    fragment = client.get("/reports/new/parameters", {"test_item": kwargs["test_item"]}).content.decode()
+    assert all(f'value="{p}"' in fragment for p in kwargs["parameters"])
+    assert "先选择检测项目" in client.get("/reports/new/parameters").content.decode()
+
+    posted = {
+        k: (v.strftime("%Y-%m-%dT%H:%M") if isinstance(v, datetime.datetime) else v)
+        for k, v in kwargs.items()
+        if k not in ("agency", "pdf_id", "results") and v is not None
+    }
+    posted["test_basis"] = "\n".join(kwargs["test_basis"])
+    posted["tester_id"] = other_made["staff"].pk
+    posted["pdf"] = SimpleUploadedFile("r.pdf", pdf_bytes("web3"))
+    refused = client.post("/reports/new/", posted)
+    assert refused.status_code == 400 and "tester_id" in refused.context["form"].errors
+    assert not Report.objects.filter(report_number="R-WEB3").exists()
+
+    client.logout()
+    login_verified(client, tree["gz_supervisor"])
+    assert client.get("/reports/new/parameters", {"test_item": kwargs["test_item"]}).status_code == 403
 
 
 @pytest.mark.skipif(
