@@ -253,12 +253,74 @@ def parameter_choices(agency: Any, item: Any) -> list[tuple[str, str]]:
 
 
 class AmendmentForm(forms.Form):
-    reason = forms.CharField(label=_("变更理由"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}))
+    """The agency's application to amend a report (Nanchang 三(二); Guangxi 第十三条):
+    the reason, and only the fields that change (a blank field stays as it is) and/or a
+    new PDF. Parameters, results and equipment are amended through the API
+    (``POST /api/v1/reports/{id}/amendments``)."""
+
+    reason = forms.CharField(label=_("变更理由"), widget=forms.Textarea(attrs={"rows": 3}))
+    report_number = forms.CharField(label=_("报告编号"), max_length=64, required=False)
+    commissioning_unit = forms.CharField(label=_("委托单位"), max_length=200, required=False)
+    commission_number = forms.CharField(label=_("委托编号"), max_length=64, required=False)
+    contractor = forms.CharField(label=_("施工单位"), max_length=200, required=False)
+    deliverer = forms.CharField(label=_("送检人"), max_length=64, required=False)
+    project_part = forms.CharField(label=_("工程部位"), max_length=200, required=False)
+    environment = forms.CharField(label=_("检测环境"), max_length=200, required=False)
+    test_basis = forms.CharField(
+        label=_("检测依据（每行一个标准）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    delivered_on = forms.DateField(label=_("送检日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    tested_on = forms.DateField(label=_("检测日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reported_on = forms.DateField(label=_("报告日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     conclusion = forms.ChoiceField(
         label=_("变更后结论"), required=False, choices=[("", _("不变")), *Conclusion.choices]
     )
-    pdf = forms.FileField(label=_("变更后报告 PDF"), required=False)
+    pdf = forms.FileField(
+        label=_("变更后报告 PDF"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def changes(self) -> dict[str, Any]:
+        """The amended fields, as ``services.amendment_apply`` takes them."""
+
+        out: dict[str, Any] = {}
+        for name, value in self.cleaned_data.items():
+            if name in ("reason", "pdf") or value in (None, ""):
+                continue
+            if name == "test_basis":
+                value = [line.strip() for line in value.splitlines() if line.strip()]
+                if not value:
+                    continue
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            out[name] = value
+        return out
+
+
+def amendment_rows(amendment: Any, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """``{"label", "before", "after"}`` of each field an amendment changes (``current``:
+    the data of the version in force), for the report page."""
+
+    labels = {name: field.label for name, field in AmendmentForm.base_fields.items()}
+    labels["conclusion"] = _("检测结论")
+    conclusions: dict[Any, Any] = dict(Conclusion.choices)
+    rows = []
+    for name, after in (amendment.data or {}).items():
+        before = current.get(name)
+        if name == "conclusion":
+            before, after = conclusions.get(before, before), conclusions.get(after, after)
+        if isinstance(before, list):
+            before = "、".join(str(v) for v in before)
+        if isinstance(after, list):
+            after = "、".join(str(v) for v in after)
+        rows.append({"label": labels.get(name, name), "before": before, "after": after})
+    return rows
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))
+    reason = forms.CharField(label=_("撤销理由"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))

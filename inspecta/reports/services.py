@@ -656,6 +656,7 @@ def amendment_apply(
         raise DomainError(400, "field_not_amendable", _("以下字段不可变更：%(f)s。") % {"f": "、".join(unknown)})
     if "conclusion" in data and data["conclusion"] not in Conclusion.values:
         raise DomainError(400, "invalid_conclusion", _("检测结论不合法。"))
+    _check_amended_values(report, data)
     if not data and pdf_id is None:
         raise DomainError(400, "nothing_to_amend", _("请提供变更后的内容或报告文件。"))
     stored = None
@@ -677,6 +678,32 @@ def amendment_apply(
     )
     log_append(kind="report_amendment", record=amendment)
     return amendment
+
+
+def _check_amended_values(report: Report, data: dict[str, Any]) -> None:
+    """What the amended version would hold must be as valid as a submission: dates in
+    ISO form and in order, a report number the agency has not used on another report."""
+
+    current = report.versions.order_by("-number").values_list("data", flat=True).first() or {}
+    merged = {**current, **data}
+    dates: dict[str, datetime.date] = {}
+    for key in ("delivered_on", "tested_on", "reported_on"):
+        value = merged.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            dates[key] = datetime.date.fromisoformat(str(value))
+        except ValueError:
+            raise DomainError(400, "invalid_dates", _("日期格式应为 YYYY-MM-DD：%(f)s。") % {"f": key}) from None
+    if "tested_on" in dates and "reported_on" in dates and dates["reported_on"] < dates["tested_on"]:
+        raise DomainError(400, "invalid_dates", _("报告日期不能早于检测日期。"))
+    number = data.get("report_number")
+    if number is not None:
+        if not isinstance(number, str) or not number.strip() or len(number) > 64:
+            raise DomainError(400, "invalid_input", _("报告编号不合法。"))
+        taken = Report.objects.filter(agency_id=report.agency_id, report_number=number).exclude(pk=report.pk)
+        if taken.exists():
+            raise DomainError(409, "report_number_taken", _("本机构已报送该报告编号：%(n)s。") % {"n": number})
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from inspecta.registry.models import Agency
 from . import codes, public, selectors, services
 from .choices import AmendmentStatus, CheckAction, CheckCode
 from .files import store_upload
-from .forms import AmendmentForm, ReasonForm, ReportFilterForm, ReportSubmitForm
+from .forms import AmendmentForm, ReasonForm, ReportFilterForm, ReportSubmitForm, amendment_rows
 from .models import ReportVersion
 
 
@@ -93,6 +93,17 @@ def report_export_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _version_before(versions: list[ReportVersion], amendment: Any) -> ReportVersion:
+    """The version an amendment changes: the one before the version it created, or the
+    one in force when it was applied (pending or rejected)."""
+
+    for index, version in enumerate(versions):
+        if version.amendment_id == amendment.pk and index > 0:
+            return versions[index - 1]
+    earlier = [v for v in versions if v.created_at <= amendment.applied_at]
+    return earlier[-1] if earlier else versions[0]
+
+
 @login_required
 def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get(actor=request.user, pk=pk)
@@ -109,7 +120,10 @@ def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "code_display": codes.display(report.verification_code),
             "url": codes.verification_url(report.verification_code),
             "findings": report.findings.all(),
-            "amendments": report.amendments.all(),
+            "amendments": [
+                {"amendment": a, "rows": amendment_rows(a, _version_before(versions, a).data)}
+                for a in report.amendments.select_related("applied_by", "decided_by").order_by("-applied_at")
+            ],
             "is_agency": is_agency,
             "is_authority": user.is_operator or (user.organisation and user.organisation.kind == "authority"),
             "amendment_form": AmendmentForm(),
@@ -221,7 +235,7 @@ def amendment_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请填写变更理由。"))
         return redirect("reports:report_detail", pk=pk)
-    data = {"conclusion": form.cleaned_data["conclusion"]} if form.cleaned_data["conclusion"] else {}
+    data = form.changes()
     try:
         with transaction.atomic():
             pdf_id = None

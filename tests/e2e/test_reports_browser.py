@@ -171,3 +171,41 @@ def test_agency_without_lims_submits_through_the_web_form(
     expect(page).to_have_url(re.compile(rf"/reports/{report.pk}/$"))
     expect(page.get_by_text(report.serial_number).first).to_be_visible()
     assert sorted(report.versions.get().data["parameters"]) == sorted(kwargs["parameters"])
+
+
+def test_amendment_applied_and_approved_in_the_browser(
+    browser: Any, live_server: Any, e2e_tree: dict[str, Any], report: Any, screenshot: Any
+) -> None:
+    """The agency asks to change one field; the city supervisor sees before and after
+    and approves; version 2 is in force and the public page says "amended"."""
+
+    agency_page = browser.new_page(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    admin = report.agency.organisation.users.filter(is_active=True).order_by("pk").first()
+    agency_page.goto("/accounts/login/")
+    agency_page.fill("input[name=username]", admin.username)
+    agency_page.fill("input[name=password]", PASSWORD)
+    with agency_page.expect_navigation():
+        agency_page.get_by_role("button", name="登录", exact=True).click()
+    agency_page.goto(f"/reports/{report.pk}/")
+    form = agency_page.get_by_test_id("amendment-form")
+    form.locator("textarea[name=reason]").fill("工程部位笔误")
+    form.locator("input[name=project_part]").fill("二层梁")
+    with agency_page.expect_navigation():
+        form.get_by_role("button", name="申请变更").click()
+    expect(agency_page.get_by_test_id("amendment").first).to_contain_text("待审批")
+    agency_page.close()
+
+    supervisor_page = browser.new_page(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    _login_with_totp(supervisor_page, e2e_tree["gz_supervisor"])
+    supervisor_page.goto(f"/reports/{report.pk}/")
+    amendment = supervisor_page.get_by_test_id("amendment").first
+    expect(amendment).to_contain_text("一层柱")
+    expect(amendment).to_contain_text("二层梁")
+    screenshot(supervisor_page, "amendment-review", full_page=True)
+    with supervisor_page.expect_navigation():
+        amendment.get_by_role("button", name="批准").click()
+    expect(supervisor_page.get_by_test_id("amendment").first).to_contain_text("已批准")
+    supervisor_page.goto(f"/v/{report.verification_code}")
+    expect(supervisor_page.locator("[data-status=amended]")).to_be_visible()
+    supervisor_page.close()
+    assert report.versions.count() == 2 and report.versions.get(number=2).data["project_part"] == "二层梁"

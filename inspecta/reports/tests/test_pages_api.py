@@ -221,6 +221,47 @@ def test_amendment_end_to_end_over_http(client, scene):
     assert 'data-status="revoked"' in client.get(f"/v/{report.verification_code}").content.decode()
 
 
+def test_web_amendment_changes_only_the_filled_fields(client, scene):
+    """The agency fills in only what changes; the page shows each field before and after;
+    an approval makes version 2 with exactly those changes; an empty application, a date
+    out of order or a report number the agency already used is refused, nothing written."""
+
+    from inspecta.reports.models import Amendment
+
+    tree, report = scene["tree"], scene["report"]
+    other = services.report_submit(
+        actor=scene["admin"], **submission(scene["agency"], scene["made"], scene["project"], "R-USED")
+    )
+    v1 = report.versions.get()
+    login_verified(client, scene["admin"])
+    page = client.get(f"/reports/{report.pk}/").content.decode()
+    assert 'data-testid="amendment-form"' in page
+    for bad in (
+        {"reason": "无内容"},
+        {"reason": "日期", "reported_on": (v1.data["tested_on"][:4] + "-01-01")},
+        {"reason": "编号", "report_number": "R-USED"},
+    ):
+        client.post(f"/reports/{report.pk}/amend/", bad)
+        assert not Amendment.objects.filter(report=report).exists(), bad
+    response = client.post(
+        f"/reports/{report.pk}/amend/",
+        {"reason": "部位笔误", "project_part": "二层梁", "tested_on": v1.data["tested_on"]},
+    )
+    assert response.status_code == 302
+    amendment = report.amendments.get()
+    assert amendment.data == {"project_part": "二层梁", "tested_on": v1.data["tested_on"]}
+    page = client.get(f"/reports/{report.pk}/").content.decode()
+    assert "一层柱" in page and "<strong>二层梁</strong>" in page
+    client.logout()
+    login_verified(client, tree["gz_supervisor"])
+    assert client.post(f"/reports/amendments/{amendment.pk}/approve/", {"reason": "同意"}).status_code == 302
+    v2 = report.versions.get(number=2)
+    assert v2.data == {**v1.data, "project_part": "二层梁"} and v2.pdf_sha256 == v1.pdf_sha256
+    page = client.get(f"/reports/{report.pk}/").content.decode()
+    assert "一层柱" in page and "二层梁" in page  # before and after, after the approval too
+    assert other.report_number == "R-USED"
+
+
 def test_web_form_submission(client, scene):
     login_verified(client, scene["admin"])
     assert client.get("/reports/new/").status_code == 200
