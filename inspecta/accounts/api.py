@@ -5,9 +5,10 @@ from datetime import datetime
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from inspecta.api import ApiError, AuthedRequest
+from inspecta.core.pagination import Pages
 
 from . import selectors, services
 from .choices import Role
@@ -67,7 +68,7 @@ def me(request: AuthedRequest) -> User:
 
 
 @router.get("/users", response=list[UserOut], summary="账号列表（本人管理范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def users(request: AuthedRequest, filters: Query[UserFilter]) -> object:
     data = {"q": filters.q, "role": filters.role.value if filters.role else None}
     if filters.is_active is not None:
@@ -111,6 +112,6 @@ def user_disable(request: AuthedRequest, user_id: int) -> User:
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="单位列表")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def organisations(request: AuthedRequest) -> object:
     return selectors.organisation_list(actor=request.auth)

@@ -3,12 +3,13 @@
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from inspecta.api import AuthedRequest
 
 from . import selectors
 from .models import Region, Specialty, TestItem
+from .pagination import Pages
 
 router = Router(tags=["core"])
 
@@ -30,7 +31,7 @@ class RegionFilter(Schema):
 
 
 @router.get("/regions", response=list[RegionOut], summary="行政区划列表")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def regions(request: AuthedRequest, filters: Query[RegionFilter]) -> object:
     """Provinces by default; children of ``parent``; or matches of ``q`` (name or code prefix)."""
 

@@ -10,9 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from inspecta.api import ApiError, AuthedRequest, api, error_response, session_auth
+from inspecta.core.pagination import Pages
 
 from . import feedback, selectors, services
 from .auth import ClientPrincipal, SignatureAuth, signature_auth, signature_optional
@@ -205,7 +206,7 @@ class ReceiptOut(Schema):
 
 
 @router.get("/applications", response=list[ApplicationOut], summary="接入申请列表（本人范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def application_list(request: AuthedRequest, status: str = "") -> object:
     return selectors.application_list(actor=_user(request), status=status).select_related("client")
 
@@ -258,7 +259,7 @@ def application_reject(request: AuthedRequest, application_id: int, payload: Dec
 
 
 @router.get("/clients", response=list[ClientOut], summary="接入方列表")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def client_list(request: AuthedRequest) -> object:
     return selectors.client_list(actor=_user(request)).prefetch_related("keys")
 

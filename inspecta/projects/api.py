@@ -21,6 +21,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from inspecta.api import ApiError, AuthedRequest, session_auth
+from inspecta.core.pagination import MAX_PAGE
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -247,7 +248,7 @@ def project_list(
     request: AuthedRequest,
     q: str = "",
     region: str = "",
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     updated_since: datetime.datetime | None = _UPDATED_SINCE,
     cursor: str = _CURSOR,
 ) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from typing import Any
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from inspecta.api import AuthedRequest
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_name
+from inspecta.core.pagination import Pages
 from inspecta.exchange.idempotency import idempotent
 
 from . import selectors, services
@@ -92,7 +93,7 @@ def public_items(agencies: list[Agency]) -> list[dict[str, Any]]:
 
 
 @public_router.get("", response=list[PublicAgencyOut], summary="已登记检测机构公开名录", auth=None)
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pages, page_size=20)
 def public_agencies(request: Any, filters: Query[PublicFilter]) -> Any:
     """Approved agencies (Guangdong 附件2 一(四) 向社会公布), searchable by region and specialty."""
 
@@ -139,8 +140,9 @@ class AgencyOut(Schema):
     approved_at: datetime.datetime | None
 
     @staticmethod
-    def resolve_region(obj: Agency) -> str:
-        return obj.region_id
+    def resolve_region(obj: Agency | dict[str, Any]) -> str:
+        # the list renders model rows, the detail a dict it builds (region included)
+        return str(obj["region"]) if isinstance(obj, dict) else obj.region_id
 
 
 class HeadOut(Schema):
@@ -372,7 +374,7 @@ def _staff_out(staff: Staff, audience: Audience) -> dict[str, Any]:
 
 
 @router.get("/agencies", response=list[AgencyOut], summary="检测机构列表（本人权限范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def agencies(request: AuthedRequest, filters: Query[AgencyFilter]) -> Any:
     data = filters.dict()
     data["status"] = filters.status.value if filters.status else ""

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from inspecta.api import ApiError, AuthedRequest, session_auth
+from inspecta.core.pagination import MAX_PAGE
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -278,8 +279,8 @@ def _page(qs: Any, page: int, render: Any) -> dict[str, Any]:
     """``{"items", "count"}`` for page ``page`` (1-based) of a stable-ordered queryset;
     only the page's rows are rendered (CONTRACT §1 pagination)."""
 
-    if page < 1:
-        raise ApiError(422, "invalid_input", "page 须为正整数。")
+    if page < 1 or page > MAX_PAGE:
+        raise ApiError(422, "invalid_input", _("page 须为 1 至 %(n)d 的整数。") % {"n": MAX_PAGE})
     start = (page - 1) * PAGE_SIZE
     return {"items": [render(r) for r in qs[start : start + PAGE_SIZE]], "count": qs.count()}
 

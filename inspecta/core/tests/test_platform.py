@@ -97,3 +97,25 @@ def test_wrong_method_gets_the_envelope(client):
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/core/regions",
+        "/api/v1/accounts/users",
+        "/api/v1/registry/agencies",
+        "/api/v1/projects/",
+        "/api/v1/reports/",
+        "/api/v1/reports/nonconformance",
+    ],
+)
+def test_a_page_number_beyond_any_table_is_422_not_500(client, tree, url):
+    """A 20-digit page number would overflow the database's OFFSET; every list refuses it
+    with the envelope, and a normal page still answers."""
+
+    login_verified(client, tree["gd_admin"])
+    response = client.get(url, {"page": "99999999999999999999"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input", response.content
+    assert client.get(url, {"page": 1000000}).status_code == 200
+    assert client.get(url, {"page": 1000001}).status_code == 422

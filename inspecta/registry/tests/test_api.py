@@ -154,3 +154,21 @@ def test_staff_creation_is_idempotent(client, tree):
     clash = client.post(url, other, content_type="application/json", HTTP_IDEMPOTENCY_KEY='"staff-001"')
     assert clash.status_code == 422
     assert Staff.objects.filter(agency=agency).count() == 1
+
+
+def test_agency_detail_reads_for_its_agency_and_supervisor(client, tree):
+    """``GET /api/v1/registry/agencies/{id}`` answers the agency itself and its city
+    supervisor with the full record (region included), masked for the audience."""
+
+    agency, admin = register(15)
+    records = fill(agency, admin, seed=15)
+    client.force_login(admin)
+    own = client.get(f"/api/v1/registry/agencies/{agency.pk}")
+    assert own.status_code == 200, own.content
+    body = own.json()
+    assert body["region"] == agency.region_id and body["name"] == agency.name and body["heads"]
+    assert client.post(f"/api/v1/registry/agencies/{agency.pk}/submit").status_code == 200
+    login_verified(client, tree["gz_supervisor"])
+    seen = client.get(f"/api/v1/registry/agencies/{agency.pk}")
+    assert seen.status_code == 200 and seen.json()["region"] == agency.region_id
+    assert records["staff"].id_number not in seen.content.decode()

@@ -451,3 +451,32 @@ def test_list_filters_offer_only_what_the_user_may_see(client, scene, tree):
     login_verified(client, scene["admin"])
     form = client.get("/reports/").context["form"]
     assert "agency" not in form.fields
+
+
+def test_a_multipart_body_without_boundary_is_400_not_500(scene):
+    """A broken multipart body gets the envelope's 400 from the API (Django answers 400
+    for pages; the API's catch-all made it a 500: the CSRF check of a signed-in call and
+    a file upload both parse the body), and changes nothing."""
+
+    from django.test import Client
+
+    report = scene["report"]
+    client = Client(enforce_csrf_checks=True)
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    client.get("/")  # the csrftoken cookie
+    token = client.cookies["csrftoken"].value
+    for path in (f"/api/v1/reports/{report.pk}/revoke", f"/api/v1/reports/{report.pk}/printed"):
+        response = client.generic(
+            "POST", path, b'{"reason": "x"}', content_type="multipart/form-data", headers={"X-CSRFToken": token}
+        )
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["error"]["code"] == "invalid_input"
+    public = Client().generic(
+        "POST",
+        f"/api/v1/public/reports/{report.verification_code}/check-file",
+        b"%PDF-1.7 not a form",
+        content_type="multipart/form-data",
+    )
+    assert public.status_code == 400 and public.json()["error"]["code"] == "invalid_input", public.content
+    report.refresh_from_db()
+    assert report.status == "valid" and report.revoked_at is None
