@@ -10,11 +10,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie
 
 from inspecta.core.errors import error_response
@@ -67,12 +69,47 @@ class SessionAuth(APIKeyCookie):
 
 session_auth = SessionAuth(csrf=True)
 
+
+def _refuse_nul(value: Any, where: str) -> None:
+    """PostgreSQL text cannot hold U+0000 (SQLite can): refuse it at the door, for both
+    databases alike, instead of failing in the INSERT."""
+
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValidationError(
+                    [{"loc": [where], "msg": _("文本不能包含 NUL（U+0000）字符。"), "type": "string_contains_nul"}]
+                )
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+class _Parser(Parser):
+    """Django Ninja's JSON and query-string parser, refusing NUL characters."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        _refuse_nul(data, "body")
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        result = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(result, "query")
+        return result
+
+
 api = NinjaAPI(
+    parser=_Parser(),
     title="Inspecta API",
     version="1",
     description=(
         "建设工程检测监管信息服务平台 数据交换接口。错误统一为 "
-        '`{"error": {"code", "message", "details"}}`；错误码见 docs/integration/errors.md。'
+        '`{"error": {"code", "message", "details"}}`；错误码见 docs/integration/README.md。'
     ),
     urls_namespace="api",
     docs_url="/docs",
@@ -119,6 +156,11 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):  # raised by _Parser, wrapped by Django Ninja
+        return _validation_error(request, cause)
+    if exc.status_code == 400 and isinstance(cause, ValueError):  # JSON or UTF-8 that cannot be decoded
+        return error_response(400, "bad_request", _("请求体不是有效的 JSON（UTF-8）。"), {"reason": str(cause)[:200]})
     return error_response(exc.status_code, STATUS_CODES.get(exc.status_code, "error"), str(exc))
 
 
@@ -126,6 +168,20 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
     # Django answers 400 for this outside the API; inside, the catch-all below would 500.
     return error_response(400, "invalid_input", _("请求体不是有效的 multipart/form-data。"), {"reason": str(exc)})
+
+
+@api.exception_handler(DataError)
+def _data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # a value the database refuses (out of range, NUL in a path parameter, ...): the
+    # statement failed, so nothing was written
+    return error_response(422, "invalid_input", _("数据超出数据库允许的取值范围或格式。"))
+
+
+@api.exception_handler(OverflowError)
+def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # an integer no database column can hold (see inspecta.core.limits); inputs are
+    # bounded where they are parsed, this is the net under them
+    return error_response(422, "invalid_input", _("数值超出范围。"))
 
 
 @api.exception_handler(Exception)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from inspecta.api import ApiError, AuthedRequest, session_auth
+from inspecta.core.limits import MAX_ID
 from inspecta.core.pagination import MAX_PAGE
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
@@ -36,7 +37,7 @@ public_router = Router(tags=["报告公开查验"], auth=None)
 class ReportIn(BaseModel):
     """The fields of Nanchang 三(一) and the three-level approval trail (Guangxi 第十一条)."""
 
-    project_id: int = Field(description="工程项目 id")
+    project_id: int = Field(ge=1, le=MAX_ID, description="工程项目 id")
     report_number: str = Field(min_length=1, max_length=64, description="报告编号")
     commissioning_unit: str = Field("", max_length=200, description="委托单位")
     commission_number: str = Field("", max_length=64, description="委托编号")
@@ -53,13 +54,13 @@ class ReportIn(BaseModel):
     results: dict[str, Any] = Field({}, description="检测数据")
     conclusion: str = Field(description="qualified / nonconforming / no_verdict")
     equipment: list[str] = Field([], description="所用仪器设备编号")
-    site_id: int | None = Field(None, description="检测场所 id")
+    site_id: int | None = Field(None, ge=1, le=MAX_ID, description="检测场所 id")
     pdf_id: uuid.UUID = Field(description="报告 PDF 的上传文件 id（tus）")
-    tester_id: int = Field(description="检测人（人员 id）")
+    tester_id: int = Field(ge=1, le=MAX_ID, description="检测人（人员 id）")
     tested_at: datetime.datetime
-    reviewer_id: int = Field(description="审核人（人员 id）")
+    reviewer_id: int = Field(ge=1, le=MAX_ID, description="审核人（人员 id）")
     reviewed_at: datetime.datetime
-    signatory_id: int = Field(description="批准人/授权签字人（人员 id）")
+    signatory_id: int = Field(ge=1, le=MAX_ID, description="批准人/授权签字人（人员 id）")
     approved_at: datetime.datetime
 
 
@@ -256,8 +257,8 @@ def report_submit_batch(request: AuthedRequest, payload: BatchIn) -> dict[str, A
 
 class ReportFilters(Schema):
     region: str = ""
-    agency: int | None = None
-    project: int | None = None
+    agency: int | None = Field(None, ge=1, le=MAX_ID)
+    project: int | None = Field(None, ge=1, le=MAX_ID)
     project_q: str = Field("", max_length=100, description="工程项目编号或名称（包含即可）")
     test_item: str = ""
     conclusion: str = ""

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.limits import MAX_ID
 from inspecta.core.models import TestItem
 
 from .choices import Conclusion, ReportStatus
@@ -21,7 +22,7 @@ class ReportFilterForm(forms.Form):
     region = forms.ChoiceField(label=_("行政区划"), required=False)
     agency = forms.TypedChoiceField(label=_("检测机构"), required=False, coerce=int, empty_value=None)
     project_q = forms.CharField(label=_("项目编号/名称"), required=False, max_length=100)
-    project = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    project = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     test_item = forms.ChoiceField(label=_("检测项目"), required=False)
     conclusion = forms.ChoiceField(label=_("结论"), required=False, choices=[("", _("全部结论")), *Conclusion.choices])
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *ReportStatus.choices])

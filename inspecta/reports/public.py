@@ -265,7 +265,10 @@ def verification_body_cached(code: str) -> bytes | None:
 
     if _cache_seconds() <= 0:
         return None
-    body: bytes | None = cache.get(_cache_key(codes.normalise(code)))
+    code = codes.normalise(code)
+    if not codes.is_well_formed(code):  # never cached; spares the cache a junk key
+        return None
+    body: bytes | None = cache.get(_cache_key(code))
     return body
 
 
