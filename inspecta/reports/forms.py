@@ -76,7 +76,22 @@ class ReportFilterForm(forms.Form):
         ]
 
 
-class ReportSubmitForm(forms.Form):
+class _ReportTexts(forms.Form):
+    """The descriptive fields of a report (Nanchang 三(一)), optional, shared by the
+    submission and the amendment forms."""
+
+    commissioning_unit = forms.CharField(label=_("委托单位"), max_length=200, required=False)
+    commission_number = forms.CharField(label=_("委托编号"), max_length=64, required=False)
+    contractor = forms.CharField(label=_("施工单位"), max_length=200, required=False)
+    deliverer = forms.CharField(label=_("送检人"), max_length=64, required=False)
+    project_part = forms.CharField(label=_("工程部位"), max_length=200, required=False)
+    environment = forms.CharField(label=_("检测环境"), max_length=200, required=False)
+    test_basis = forms.CharField(
+        label=_("检测依据（每行一个标准）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReportSubmitForm(_ReportTexts):
     """For agencies without a LIMS: the same fields as the API (Nanchang 三(一)), chosen
     from the agency's own registry records instead of typed as ids: its projects, the
     test items of its capabilities (the parameters follow the chosen item), its sites,
@@ -85,19 +100,10 @@ class ReportSubmitForm(forms.Form):
 
     project_id = forms.TypedChoiceField(label=_("工程项目"), coerce=int)
     report_number = forms.CharField(label=_("报告编号"), max_length=64)
-    commissioning_unit = forms.CharField(label=_("委托单位"), max_length=200, required=False)
-    commission_number = forms.CharField(label=_("委托编号"), max_length=64, required=False)
-    contractor = forms.CharField(label=_("施工单位"), max_length=200, required=False)
-    deliverer = forms.CharField(label=_("送检人"), max_length=64, required=False)
-    project_part = forms.CharField(label=_("工程部位"), max_length=200, required=False)
-    test_basis = forms.CharField(
-        label=_("检测依据（每行一个标准）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
     test_item = forms.ChoiceField(label=_("检测项目"))
     parameters = forms.MultipleChoiceField(
         label=_("检测参数"), widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
     )
-    environment = forms.CharField(label=_("检测环境"), max_length=200, required=False)
     delivered_on = forms.DateField(label=_("送检日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     tested_on = forms.DateField(label=_("检测日期"), widget=forms.DateInput(attrs={"type": "date"}))
     reported_on = forms.DateField(label=_("报告日期"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -253,7 +259,7 @@ def parameter_choices(agency: Any, item: Any) -> list[tuple[str, str]]:
     ]
 
 
-class AmendmentForm(forms.Form):
+class AmendmentForm(_ReportTexts):
     """The agency's application to amend a report (Nanchang 三(二); Guangxi 第十三条):
     the reason, and only the fields that change (a blank field stays as it is) and/or a
     new PDF. Parameters, results and equipment are amended through the API
@@ -261,15 +267,6 @@ class AmendmentForm(forms.Form):
 
     reason = forms.CharField(label=_("变更理由"), widget=forms.Textarea(attrs={"rows": 3}))
     report_number = forms.CharField(label=_("报告编号"), max_length=64, required=False)
-    commissioning_unit = forms.CharField(label=_("委托单位"), max_length=200, required=False)
-    commission_number = forms.CharField(label=_("委托编号"), max_length=64, required=False)
-    contractor = forms.CharField(label=_("施工单位"), max_length=200, required=False)
-    deliverer = forms.CharField(label=_("送检人"), max_length=64, required=False)
-    project_part = forms.CharField(label=_("工程部位"), max_length=200, required=False)
-    environment = forms.CharField(label=_("检测环境"), max_length=200, required=False)
-    test_basis = forms.CharField(
-        label=_("检测依据（每行一个标准）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
     delivered_on = forms.DateField(label=_("送检日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     tested_on = forms.DateField(label=_("检测日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     reported_on = forms.DateField(label=_("报告日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -278,6 +275,18 @@ class AmendmentForm(forms.Form):
     )
     pdf = forms.FileField(
         label=_("变更后报告 PDF"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"})
+    )
+
+    field_order = (
+        "reason",
+        "report_number",
+        "commissioning_unit",
+        "commission_number",
+        "contractor",
+        "deliverer",
+        "project_part",
+        "environment",
+        "test_basis",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -185,14 +185,22 @@ def report_stamped_view(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
-def report_submit_view(request: HttpRequest) -> HttpResponse:
-    """Web submission for agencies without a LIMS (Nanchang 三(一))."""
+def _submitting_agency(request: HttpRequest) -> Agency:
+    """The agency of the signed-in user; 403 for anyone else."""
 
     user: Any = request.user
     agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
     if agency is None:
         raise PermissionDenied(_("只有检测机构可以报送检测报告。"))
+    return agency
+
+
+@login_required
+def report_submit_view(request: HttpRequest) -> HttpResponse:
+    """Web submission for agencies without a LIMS (Nanchang 三(一))."""
+
+    user: Any = request.user
+    agency = _submitting_agency(request)
     form = ReportSubmitForm(request.POST or None, request.FILES or None, agency=agency)
     if request.method == "POST" and form.is_valid():
         try:
@@ -219,10 +227,7 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
 def report_submit_parameters_view(request: HttpRequest) -> HttpResponse:
     """The parameter checkboxes of the item chosen in the submission form (htmx)."""
 
-    user: Any = request.user
-    agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
-    if agency is None:
-        raise PermissionDenied(_("只有检测机构可以报送检测报告。"))
+    agency = _submitting_agency(request)
     form = ReportSubmitForm(initial={"test_item": request.GET.get("test_item", "")}, agency=agency)
     return render(request, "reports/_parameters.html", {"field": form["parameters"]})
 
