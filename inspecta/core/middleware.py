@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -81,4 +82,39 @@ class ApiEnvelopeMiddleware:
                 if header in response:
                     wrapped[header] = response[header]
             return wrapped
+        return response
+
+
+class InputGuardMiddleware:
+    """Input no database can store is a 400, not a 500 (Django answers 500 for a
+    ``DataError``). A URL carrying the NUL character (PostgreSQL text cannot hold U+0000;
+    SQLite can) is refused before any view runs; a value a page passes on that the
+    database still refuses (a NUL in a form field read without a Django form, a number
+    out of range) ends in the same 400 page. The API has its own handlers with the
+    envelope (``inspecta/api.py``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if request.path_info.startswith("/api/"):  # the API answers these with its envelope
+            return self.get_response(request)
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return self._bad_request(request, _("请求地址不能包含 NUL（U+0000）字符。"))
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import DataError
+
+        if isinstance(exception, DataError | OverflowError) and not request.path.startswith("/api/"):
+            return self._bad_request(request, _("数据超出数据库允许的取值范围或格式。"))
+        return None
+
+    @staticmethod
+    def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+        from django.urls import get_resolver
+
+        view: Any = get_resolver().resolve_error_handler(400)
+        response: HttpResponse = view(request, exception=ValueError(str(message)))
         return response

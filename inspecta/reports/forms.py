@@ -334,3 +334,9 @@ def amendment_rows(amendment: Any, current: dict[str, Any]) -> list[dict[str, An
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("撤销理由"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))
+
+
+class DecisionForm(forms.Form):
+    """The authority's comment on an amendment (required by the service when rejecting)."""
+
+    reason = forms.CharField(label=_("意见"), required=False, max_length=2000)

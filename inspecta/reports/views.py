@@ -25,7 +25,14 @@ from inspecta.registry.models import Agency
 from . import codes, public, selectors, services
 from .choices import AmendmentStatus, CheckAction, CheckCode
 from .files import store_upload
-from .forms import AmendmentForm, ReasonForm, ReportFilterForm, ReportSubmitForm, amendment_rows
+from .forms import (
+    AmendmentForm,
+    DecisionForm,
+    ReasonForm,
+    ReportFilterForm,
+    ReportSubmitForm,
+    amendment_rows,
+)
 from .models import ReportVersion
 
 
@@ -265,7 +272,11 @@ def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpR
     if decision not in ("approve", "reject"):
         raise Http404
     amendment = selectors.amendment_get(actor=request.user, pk=pk)
-    reason = request.POST.get("reason", "")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("reports:report_detail", pk=amendment.report_id)
+    reason = form.cleaned_data["reason"]
     try:
         if decision == "approve":
             services.amendment_approve(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
@@ -280,8 +291,12 @@ def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpR
 @require_POST
 def report_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get(actor=request.user, pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("reports:report_detail", pk=pk)
     try:
-        services.report_revoke(actor=request.user, report=report, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+        services.report_revoke(actor=request.user, report=report, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("reports:report_detail", pk=pk)

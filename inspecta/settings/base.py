@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "inspecta.core.middleware.RequestIdMiddleware",
     "inspecta.core.middleware.ApiEnvelopeMiddleware",
+    "inspecta.core.middleware.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "inspecta.reports.middleware.CachedVerificationMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
