@@ -561,6 +561,12 @@ def raw_request(method: str, path: str, port: int, body: bytes | None = None, **
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + (body or b"")
 
 
+def json_pool(wrk: Wrk, path: str, port: int, bodies: list[bytes]) -> str:
+    """A wrk request pool of unsigned JSON POSTs of ``bodies`` (the baselines)."""
+
+    return wrk.pool([raw_request("POST", path, port, b, Content_Type="application/json") for b in bodies])
+
+
 def signed_post(fx: Fixture, port: int, path: str, body: bytes) -> bytes:
     url = f"http://{HOST}:{port}{path}"
     headers = fx.signer.headers("POST", url, body)
@@ -900,18 +906,8 @@ def main() -> None:
         submit_rate = 0.0
         if "submit" in figures:
             # 1. signed single submission vs the bare insert
-            base_insert = wrk.pool(
-                [
-                    raw_request("POST", "/bench/baseline/reports", dport, b, Content_Type="application/json")
-                    for b in plain
-                ]
-            )
-            fast_insert = wrk.pool(
-                [
-                    raw_request("POST", "/bench/baseline/reports", fport, b, Content_Type="application/json")
-                    for b in plain
-                ]
-            )
+            base_insert = json_pool(wrk, "/bench/baseline/reports", dport, plain)
+            fast_insert = json_pool(wrk, "/bench/baseline/reports", fport, plain)
             fastapi_ins = wrk.run(fastapi_server.base, fast_insert)
             _check(fastapi_ins, "fastapi insert", unique=False)
             django_ins = wrk.run(django_server.base, base_insert)
@@ -978,18 +974,8 @@ def main() -> None:
                 return json.dumps({"reports": reports}, separators=(",", ":")).encode()
 
             plain_batches = [batch_body(f"BB-{run_id}-{n:05d}", fresh=False) for n in range(50)]
-            fast_batch = wrk.pool(
-                [
-                    raw_request("POST", "/bench/baseline/reports/batch", fport, b, Content_Type="application/json")
-                    for b in plain_batches
-                ]
-            )
-            base_batch = wrk.pool(
-                [
-                    raw_request("POST", "/bench/baseline/reports/batch", dport, b, Content_Type="application/json")
-                    for b in plain_batches
-                ]
-            )
+            fast_batch = json_pool(wrk, "/bench/baseline/reports/batch", fport, plain_batches)
+            base_batch = json_pool(wrk, "/bench/baseline/reports/batch", dport, plain_batches)
             fastapi_b = wrk.run(fastapi_server.base, fast_batch)
             _check(fastapi_b, "fastapi batch", unique=False)
             django_b = wrk.run(django_server.base, base_batch)
@@ -1033,12 +1019,7 @@ def main() -> None:
             servers.append(django_server)
             dport = django_server.port
             before = gaps(fx)
-            base_insert = wrk.pool(
-                [
-                    raw_request("POST", "/bench/baseline/reports", dport, b, Content_Type="application/json")
-                    for b in plain
-                ]
-            )
+            base_insert = json_pool(wrk, "/bench/baseline/reports", dport, plain)
             django_ins16 = wrk.run(django_server.base, base_insert, connections=issuers)
             n_signed = int((max(submit_rate, batch_rate / 10, 100) * args.seconds * 2 + 200) * args.pool_factor)
             signed = wrk.pool(

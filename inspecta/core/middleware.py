@@ -34,6 +34,16 @@ class RequestIdMiddleware:
         return response
 
 
+def chosen_language(request: HttpRequest) -> str:
+    """The language the user picked in the footer (cookie), else zh-hans."""
+
+    from django.conf import settings
+
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    supported = {code for code, _name in settings.LANGUAGES}
+    return chosen if chosen in supported else settings.LANGUAGE_CODE
+
+
 class LanguageMiddleware:
     """zh-hans for everyone unless the user chose another language (T/CECS: Chinese
     interface). Unlike Django's ``LocaleMiddleware`` the browser's Accept-Language is
@@ -43,12 +53,9 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
         from django.utils import translation
 
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        supported = {code for code, _name in settings.LANGUAGES}
-        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        language = chosen_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         response = self.get_response(request)

@@ -40,7 +40,7 @@ class ReportFilterForm(forms.Form):
             field.widget.attrs.setdefault("aria-label", field.label)
 
     def _choices(self, user: Any) -> None:
-        from inspecta.core.models import Region, TestItem
+        from inspecta.core.models import Region
         from inspecta.core.scoping import region_prefix
         from inspecta.registry.models import Agency
 

@@ -20,14 +20,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from inspecta.core.middleware import chosen_language
+
 from . import public
 
 PREFIX = "/api/v1/public/reports/"
-
-
-def _language(request: HttpRequest) -> str:
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return chosen if chosen in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
 
 
 class CachedVerificationMiddleware:
@@ -49,7 +46,7 @@ class CachedVerificationMiddleware:
         # the headers the inner middleware and the view would add (see the module doc)
         response = HttpResponse(body, content_type="application/json")
         response["Cache-Control"] = "no-store"
-        response["Content-Language"] = _language(request)
+        response["Content-Language"] = chosen_language(request)
         response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
         response["Content-Length"] = str(len(body))
         return response

@@ -152,12 +152,7 @@ def _verification(report: Report) -> tuple[dict[str, Any], bool]:
     if report.revoked_at:
         wanted.append(("reports.revocation", report.pk))
     entries = _entries_of(wanted)
-    pending = any(
-        entries[key].index is None for key in (("reports.reportversion", str(v.pk)) for v in versions) if key in entries
-    ) or (
-        ("reports.revocation", str(report.pk)) in entries
-        and entries[("reports.revocation", str(report.pk))].index is None
-    )
+    pending = any(e.index is None for e in entries.values() if e.record_type != "projects.contract")
     current_entry = entries.get(("reports.reportversion", str(current.pk)))
     chain: list[dict[str, Any]] = []
     approval = (
