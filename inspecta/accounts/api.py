@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from inspecta.api import ApiError, AuthedRequest
 from inspecta.core.pagination import Pages
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .choices import Role
 from .models import Organisation, User
 
@@ -88,7 +88,7 @@ def user(request: AuthedRequest, user_id: int) -> User:
 def user_create(request: AuthedRequest, payload: UserCreateIn) -> Status[User]:
     actor = request.auth
     org = selectors.organisation_list(actor=actor, action="change").filter(pk=payload.organisation_id).first()
-    if org is None or not services.may_allocate(actor, org, payload.role.value):  # type: ignore[arg-type]
+    if org is None or not permissions.may_allocate(actor, org, payload.role.value):  # type: ignore[arg-type]
         raise ApiError(403, "allocation_forbidden", _("无权为该单位分配该角色的账号。"))
     created = services.user_create(
         actor=actor,  # type: ignore[arg-type]
@@ -106,7 +106,7 @@ def user_create(request: AuthedRequest, payload: UserCreateIn) -> Status[User]:
 @router.post("/users/{user_id}/disable", response=UserOut, summary="停用账号（立即结束会话）")
 def user_disable(request: AuthedRequest, user_id: int) -> User:
     target = user(request, user_id)
-    if not services.may_manage(request.auth, target):  # type: ignore[arg-type]
+    if not permissions.may_manage(request.auth, target):  # type: ignore[arg-type]
         raise ApiError(403, "manage_forbidden", _("无权管理该账号。"))
     return services.user_disable(actor=request.auth, user=target, request=request)  # type: ignore[arg-type]
 

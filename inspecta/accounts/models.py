@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.audit import AuditRowImmutable, audited
 from inspecta.core.models import Region
-from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+from inspecta.core.permissions import has_role, is_member, is_operator, is_regulator, signed_in
+from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import AuthEventKind, AuthorityLevel, OrganisationKind, Role
 
@@ -49,6 +50,28 @@ class Organisation(models.Model):
     history = audited()
     objects = RestrictedQuerySet.as_manager()
 
+    # Operators see every organisation; authority and station users their own subtree
+    # of the allocation tree, and to view also the other bodies registered in their
+    # region; everyone else only their own organisation.
+    scoping = Scoping(
+        region="region__code",
+        organisation="pk",
+        tree="tree_path",
+        grants={
+            "view": (
+                Grant(Reach.ALL, is_operator),
+                Grant(Reach.SUBTREE, is_regulator),
+                Grant(Reach.REGION, is_regulator, where=~Q(kind__in=MANAGED_KINDS)),
+                Grant(Reach.OWN, is_member & ~is_regulator),
+            ),
+            "change": (
+                Grant(Reach.ALL, is_operator),
+                Grant(Reach.SUBTREE, is_regulator),
+                Grant(Reach.OWN, is_member & ~is_regulator),
+            ),
+        },
+    )
+
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
@@ -56,25 +79,6 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        """Operators see every organisation; authority users their own subtree of the
-        allocation tree plus the other bodies registered in their region; everyone else
-        only their own organisation."""
-
-        if user.is_operator:
-            return Q()
-        org = user.organisation
-        if org is None:
-            return Q(pk__in=[])
-        if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
-            subtree = Q(tree_path__startswith=org.tree_path)
-            if action == "view":
-                outside_tree = ~Q(kind__in=MANAGED_KINDS) & Q(region__code__startswith=region_prefix(org.region_id))
-                return subtree | outside_tree
-            return subtree
-        return Q(pk=org.pk)
 
 
 class RoleGrant(models.Model):
@@ -118,6 +122,20 @@ class User(AbstractUser):
     history = audited(excluded_fields=["last_login", "password"])
     objects = InspectaUserManager()  # type: ignore[misc]
 
+    # Accounts are visible along the allocation tree only: an admin sees the users of
+    # its own organisation and of every organisation below it; nobody sees accounts
+    # outside their subtree (Guangdong 附件2 一(一)). Others see only themselves.
+    _account_grants = (
+        Grant(Reach.ALL, is_operator),
+        Grant(Reach.SUBTREE, has_role(Role.AUTHORITY_ADMIN)),
+        Grant(Reach.SELF, signed_in),
+    )
+    scoping = Scoping(
+        tree="organisation__tree_path",
+        person="pk",
+        grants={"view": _account_grants, "change": _account_grants},
+    )
+
     REQUIRED_FIELDS = ["full_name"]
 
     class Meta:
@@ -149,16 +167,12 @@ class User(AbstractUser):
         return Role.AUTHORITY_ADMIN in self.roles
 
     @property
-    def is_province_admin(self) -> bool:
-        return (
-            self.is_authority_admin
-            and self.organisation is not None
-            and self.organisation.level == AuthorityLevel.PROVINCE
-        )
-
-    @property
     def is_regulator(self) -> bool:
-        return self.has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR, Role.STATION_INSPECTOR)
+        """Works for an authority or a station (the one meaning, ``Actor.is_regulator``)."""
+
+        from inspecta.core.actors import actor_of
+
+        return actor_of(self).is_regulator
 
     @property
     def region_code(self) -> str:
@@ -175,19 +189,6 @@ class User(AbstractUser):
             return False
         changed = self.password_changed_at or self.date_joined
         return timezone.now() - changed > timedelta(days=max_age)
-
-    # --- scoping -----------------------------------------------------------------
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        """Accounts are visible along the allocation tree only: an admin sees the users of
-        its own organisation and of every organisation below it; nobody sees accounts
-        outside their subtree (Guangdong 附件2 一(一)). Others see only themselves."""
-
-        if user.is_operator:
-            return Q()
-        if user.is_authority_admin and user.organisation is not None:
-            return Q(organisation__tree_path__startswith=user.organisation.tree_path)
-        return Q(pk=user.pk)
 
 
 class AuthEvent(models.Model):

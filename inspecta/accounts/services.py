@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from inspecta.core.actors import actor_of
 from inspecta.core.audit import current_request_id
 from inspecta.core.models import Region
 from inspecta.ledger.choices import LogKind
@@ -30,6 +32,7 @@ from inspecta.ledger.services import log_append
 
 from .choices import LEVEL_BELOW, ROLES_BY_KIND, AuthEventKind, AuthorityLevel, OrganisationKind, Role
 from .models import AuthEvent, Organisation, RoleGrant, User
+from .permissions import may_administer_accounts, may_allocate, may_manage
 
 REGION_LEVEL_FOR = {
     AuthorityLevel.PROVINCE: "province",
@@ -148,9 +151,10 @@ class Allocation:
     role: str
 
 
-def allocatable(actor: User) -> list[Allocation]:
-    """What accounts ``actor`` may create (Guangdong 附件2 一(一))."""
+def allocatable(who: Any) -> list[Allocation]:
+    """What accounts ``who`` may create (Guangdong 附件2 一(一))."""
 
+    actor = actor_of(who)
     if actor.is_operator:
         result = [
             Allocation(org, Role.AUTHORITY_ADMIN)
@@ -164,7 +168,7 @@ def allocatable(actor: User) -> list[Allocation]:
         ]
         return result
     own = actor.organisation
-    if not actor.is_authority_admin or own is None or not own.is_active:
+    if not may_administer_accounts(actor) or own is None:
         return []
     result = [Allocation(own, Role.AUTHORITY_SUPERVISOR)]
     for child in own.children.filter(is_active=True).select_related("region").order_by("name"):
@@ -173,25 +177,6 @@ def allocatable(actor: User) -> list[Allocation]:
         elif child.kind == OrganisationKind.STATION:
             result.append(Allocation(child, Role.STATION_INSPECTOR))
     return result
-
-
-def may_allocate(actor: User, organisation: Organisation, role: str) -> bool:
-    return any(a.organisation.pk == organisation.pk and a.role == role for a in allocatable(actor))
-
-
-def may_manage(actor: User, user: User) -> bool:
-    """Whether ``actor`` may disable, reset or edit ``user``: strictly below in the tree,
-    or a non-admin of the actor's own department."""
-
-    if actor.pk == user.pk:
-        return False
-    if actor.is_operator:
-        return True
-    if not actor.is_authority_admin or actor.organisation is None or user.organisation is None:
-        return False
-    if user.organisation.pk == actor.organisation.pk:
-        return not user.is_authority_admin
-    return user.organisation.tree_path.startswith(actor.organisation.tree_path)
 
 
 # --- users ------------------------------------------------------------------------

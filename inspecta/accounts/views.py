@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inspecta.core.audit import history_rows
 from inspecta.core.forms import apply_validation_error
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .choices import AuthEventKind
 from .forms import (
     LoginForm,
@@ -269,7 +269,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 
 
 def _require_admin(user: Any) -> None:
-    if not (user.is_operator or user.is_authority_admin):
+    if not permissions.may_administer_accounts(user):
         raise PermissionDenied(_("只有管理员可以管理账号。"))
 
 
@@ -339,7 +339,7 @@ def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "subject": user,
         "issued_password": issued["password"] if issued and issued.get("user") == user.pk else None,
-        "may_manage": services.may_manage(actor, user),
+        "may_manage": permissions.may_manage(actor, user),
         "events": selectors.auth_events_for(actor=actor, user=user),
         "has_totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "edit_form": UserEditForm(initial={"full_name": user.full_name, "mobile": user.mobile, "email": user.email}),
@@ -354,7 +354,7 @@ def user_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse
     actor: User = request.user  # type: ignore[assignment]
     _require_admin(actor)
     user = _scoped_user(actor, pk)
-    if not services.may_manage(actor, user):
+    if not permissions.may_manage(actor, user):
         raise PermissionDenied(_("无权管理该账号。"))
     try:
         if action == "disable":

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from inspecta.accounts.choices import Role
 
 from .audit import audited
 from .choices import ParameterLevel, RegionLevel
-from .scoping import RestrictedQuerySet
+from .permissions import has_role, is_authority, is_operator, is_province_level, signed_in
+from .scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-if TYPE_CHECKING:
-    from inspecta.accounts.models import User
+is_province_admin = is_authority & is_province_level & has_role(Role.AUTHORITY_ADMIN)
+"""Corrects the code tables of its province (Guangdong 附件2 一(一))."""
 
 __all__ = ["Parameter", "Region", "Specialty", "TestItem", "TestItemParameter"]
 
@@ -31,6 +31,16 @@ class Region(models.Model):
 
     history = audited()
     objects = RestrictedQuerySet.as_manager()
+
+    # Everyone signed in sees every region (they are public codes); the province admin
+    # of the region, and operators, correct them.
+    scoping = Scoping(
+        region="code",
+        grants={
+            "view": (Grant(Reach.ALL, signed_in),),
+            "change": (Grant(Reach.ALL, is_operator), Grant(Reach.REGION, is_province_admin)),
+        },
+    )
 
     class Meta:
         verbose_name = _("行政区划")
@@ -50,21 +60,6 @@ class Region(models.Model):
             node = node.parent
         return "".join(reversed(names))
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        """Everyone sees every region (they are public codes); province admins of the
-        region, and operators, may correct them."""
-
-        if action == "view":
-            return Q()
-        if user.is_operator:
-            return Q()
-        if user.is_province_admin:
-            from .scoping import region_prefix
-
-            return Q(code__startswith=region_prefix(user.region_code))
-        return Q(pk__in=[])
-
 
 class CatalogQuerySet(RestrictedQuerySet):
     pass
@@ -77,14 +72,15 @@ class CatalogModel(models.Model):
 
     objects = CatalogQuerySet.as_manager()
 
+    scoping = Scoping(
+        grants={
+            "view": (Grant(Reach.ALL, signed_in),),
+            "change": (Grant(Reach.ALL, is_operator | is_province_admin),),
+        },
+    )
+
     class Meta:
         abstract = True
-
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        if action == "view" or user.is_operator or user.is_province_admin:
-            return Q()
-        return Q(pk__in=[])
 
 
 class Specialty(CatalogModel):

@@ -38,7 +38,9 @@ REFERENCE_MODELS: dict[str, tuple[type[models.Model], type[Any]]] = {
 def home_view(request: HttpRequest) -> HttpResponse:
     actor = request.user
     recent = []
-    if actor.is_operator or actor.is_authority_admin:  # type: ignore[union-attr]
+    from inspecta.accounts.permissions import may_administer_accounts
+
+    if may_administer_accounts(actor):
         from inspecta.accounts.selectors import user_list
 
         recent = list(user_list(actor=actor).order_by("-date_joined")[:5])  # type: ignore[arg-type]

@@ -13,10 +13,11 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from inspecta.api import ApiError, AuthedRequest, api, error_response, session_auth
+from inspecta.core.actors import Actor, actor_of
 from inspecta.core.pagination import Pages
 
 from . import feedback, selectors, services
-from .auth import ClientPrincipal, SignatureAuth, signature_auth, signature_optional
+from .auth import SignatureAuth, signature_auth, signature_optional
 from .choices import AuthMethod, Scope
 from .errors import ExchangeApiError
 from .idempotency import idempotent
@@ -31,7 +32,7 @@ def _exchange_error(request: HttpRequest, exc: ExchangeApiError) -> HttpResponse
 
 
 def _user(request: AuthedRequest) -> Any:
-    if isinstance(request.auth, ClientPrincipal):
+    if actor_of(request.auth).is_client:
         raise ApiError(403, "forbidden", _("该操作须由用户登录后办理。"))
     return request.auth
 
@@ -321,7 +322,7 @@ def key_revoke(request: AuthedRequest, key_id: str, payload: RevokeIn) -> Client
     summary="签名回显：用于接入方调试签名（CONTRACT §2）",
 )
 def ping(request: AuthedRequest) -> dict[str, Any]:
-    principal: ClientPrincipal = request.auth
+    principal: Actor = request.auth
     echo: Any = None
     if request.body:
         try:
@@ -333,7 +334,7 @@ def ping(request: AuthedRequest) -> dict[str, Any]:
         "client_id": principal.client.pk,
         "client": principal.client.name,
         "key_id": principal.key.key_id,
-        "organisation": principal.organisation.name,
+        "organisation": principal.client.organisation.name,
         "region": principal.region_code,
         "scopes": sorted(principal.scopes),
         "method": request.method,
@@ -352,7 +353,7 @@ def ping(request: AuthedRequest) -> dict[str, Any]:
 )
 @idempotent
 def upload_token(request: AuthedRequest) -> Status[dict[str, Any]]:
-    if isinstance(request.auth, ClientPrincipal):
+    if actor_of(request.auth).is_client:
         token, ttl = services.upload_token_issue(client=request.auth.client)
     else:
         user = request.auth
@@ -382,7 +383,7 @@ def file_detail(request: AuthedRequest, file_id: UUID) -> StoredFile:
 )
 @idempotent
 def test_batch(request: AuthedRequest, payload: BatchIn) -> Status[dict[str, Any]]:
-    principal: ClientPrincipal = request.auth
+    principal: Actor = request.auth
     if payload.asynchronous:
         receipt = feedback.receipt_create(client=principal.client, operation="test-batch", records=payload.records)
         return Status(

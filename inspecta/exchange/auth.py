@@ -6,8 +6,9 @@ Use it on any router or operation::
     @router.post("/x", auth=[signature_optional, session_auth]) # signed or browser
     @router.post("/y", auth=SignatureAuth(scopes=["reports:submit"]))
 
-``request.auth`` is then a :class:`ClientPrincipal` (or a ``User`` for sessions).
-Authorisation on top: :meth:`ClientPrincipal.require_scope` and :func:`actor_region_q`.
+``request.auth`` is then the client's :class:`~inspecta.core.actors.Actor` (or a ``User``
+for sessions; ``actor_of`` resolves either). Authorisation on top: :func:`require_scope`
+and the models' declared scoping (``Model.objects.restrict(request.auth)``).
 Every refusal is a 401 with its own code (``signatures.MESSAGES``); a client over its
 rate limit gets 429 with ``Retry-After``.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,15 +24,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.security.base import AuthBase
 
-from inspecta.accounts.choices import OrganisationKind
 from inspecta.accounts.models import Organisation
-from inspecta.core.scoping import region_prefix
+from inspecta.core.actors import Actor
 
 from . import signatures
 from .choices import AuthMethod, KeyStatus
@@ -41,69 +39,21 @@ from .errors import ExchangeApiError
 from .models import ClientKey, ExchangeClient, SignatureNonce
 
 __all__ = [
-    "ClientPrincipal",
     "ExchangeApiError",
     "SignatureAuth",
-    "actor_region_q",
     "nonce_remember",
+    "require_scope",
     "signature_auth",
     "signature_optional",
     "verify_signed_request",
 ]
 
 
-@dataclass
-class ClientPrincipal:
-    """The authenticated machine: its client, the key that signed, and what it may do."""
+def require_scope(actor: Actor, scope: str) -> None:
+    """Refuse a signed call whose client was not granted ``scope`` (403 ``insufficient_scope``)."""
 
-    client: ExchangeClient
-    key: ClientKey
-    is_client = True
-
-    @property
-    def organisation(self) -> Organisation:
-        return self.client.organisation
-
-    @property
-    def region_code(self) -> str:
-        return self.client.organisation.region_id
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        return frozenset(self.client.scopes)
-
-    @property
-    def owner_tag(self) -> str:
-        return f"client:{self.client.pk}"
-
-    def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
-
-    def require_scope(self, scope: str) -> None:
-        if not self.has_scope(scope):
-            raise ExchangeApiError(
-                403, "insufficient_scope", _("接入方未获授权：%(s)s。") % {"s": scope}, {"scope": scope}
-            )
-
-
-def actor_region_q(actor: Any, *, organisation_field: str = "organisation", region_field: str | None = None) -> Q:
-    """Rows an exchange client may see: a regulator's platform (authority or station) its
-    region, any other organisation (an agency LIMS) its own rows only. For users, the
-    same rule by their organisation (operators: everything)."""
-
-    region_field = region_field or f"{organisation_field}__region__code"
-    org: Organisation | None
-    if isinstance(actor, ClientPrincipal):
-        org = actor.organisation
-    else:
-        if getattr(actor, "is_operator", False):
-            return Q()
-        org = getattr(actor, "organisation", None)
-        if org is None:
-            return Q(pk__in=[])
-    if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
-        return Q(**{f"{region_field}__startswith": region_prefix(org.region_id)})
-    return Q(**{organisation_field: org})
+    if not actor.has_scope(scope):
+        raise ExchangeApiError(403, "insufficient_scope", _("接入方未获授权：%(s)s。") % {"s": scope}, {"scope": scope})
 
 
 def _refuse(error: signatures.SignatureError) -> ExchangeApiError:
@@ -170,7 +120,7 @@ def key_lookup(key_id: str) -> ClientKey | None:
     return key
 
 
-def verify_signed_request(request: HttpRequest) -> ClientPrincipal:
+def verify_signed_request(request: HttpRequest) -> Actor:
     """Verify ``request`` per CONTRACT §2; :class:`ExchangeApiError` 401 with the refusal's code."""
 
     now = time.time()
@@ -221,7 +171,7 @@ def verify_signed_request(request: HttpRequest) -> ClientPrincipal:
             raise signatures.SignatureError("nonce_replayed")
     except signatures.SignatureError as exc:
         raise _refuse(exc) from None
-    return ClientPrincipal(client=key.client, key=key)
+    return Actor.for_client(key.client, key)
 
 
 _local_windows: dict[tuple[int, int], int] = {}
@@ -306,7 +256,7 @@ class SignatureAuth(AuthBase):
         self.scopes = tuple(scopes)
         self.optional = optional
 
-    def __call__(self, request: HttpRequest) -> ClientPrincipal | None:
+    def __call__(self, request: HttpRequest) -> Actor | None:
         if self.optional and "Signature-Input" not in request.headers and "Signature" not in request.headers:
             return None
         principal = verify_signed_request(request)
@@ -314,7 +264,7 @@ class SignatureAuth(AuthBase):
         rate_limit_check(principal.client)
         _touch(principal.client)
         for scope in self.scopes:
-            principal.require_scope(scope)
+            require_scope(principal, scope)
         return principal
 
 

@@ -10,16 +10,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.audit import AuditRowImmutable, audited
-from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+from inspecta.core.permissions import is_operator, is_regulator, signed_in
+from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import (
     ApplicationStatus,
@@ -30,9 +30,6 @@ from .choices import (
     ReceiptStatus,
     UploadState,
 )
-
-if TYPE_CHECKING:
-    from inspecta.accounts.models import User
 
 __all__ = [
     "AccessApplication",
@@ -50,19 +47,22 @@ __all__ = [
 ]
 
 
-def organisation_scope_q(user: User, action: str, field: str = "organisation") -> Q:
-    """Who sees an exchange record owned by an organisation: operators everything (they run
-    the node's exchange traffic), regulators the organisations of their region, everyone else
-    their own organisation's only."""
-
-    if user.is_operator and action == "view":
-        return Q()
-    org = user.organisation
-    if org is None:
-        return Q(pk__in=[])
-    if user.is_regulator and action == "view":
-        return Q(**{f"{field}__region__code__startswith": region_prefix(org.region_id)}) | Q(**{field: org})
-    return Q(**{field: org})
+EXCHANGE_SCOPING = Scoping(
+    region="organisation__region__code",
+    organisation="organisation_id",
+    grants={
+        # operators see everything (they run the node's exchange traffic), regulators the
+        # organisations of their region, everyone else their own organisation's only;
+        # only the owning organisation acts on its records
+        "view": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_regulator),
+            Grant(Reach.OWN, signed_in),
+        ),
+        "change": (Grant(Reach.OWN, signed_in),),
+    },
+)
+"""Who sees an exchange record owned by an organisation."""
 
 
 class AccessApplication(models.Model):
@@ -110,9 +110,7 @@ class AccessApplication(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} · {self.system_name}"
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return organisation_scope_q(user, action)
+    scoping = EXCHANGE_SCOPING
 
 
 class ExchangeClient(models.Model):
@@ -148,9 +146,7 @@ class ExchangeClient(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return organisation_scope_q(user, action)
+    scoping = EXCHANGE_SCOPING
 
 
 class ClientKey(models.Model):
@@ -183,9 +179,7 @@ class ClientKey(models.Model):
     def __str__(self) -> str:
         return self.key_id
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return organisation_scope_q(user, action, field="client__organisation")
+    scoping = EXCHANGE_SCOPING.via("client")
 
     def is_valid_at(self, moment: Any) -> bool:
         if self.status not in (KeyStatus.ACTIVE, KeyStatus.RETIRING):
@@ -285,9 +279,7 @@ class StoredFile(models.Model):
     def __str__(self) -> str:
         return f"{self.name or self.id} ({self.sha256[:12]})"
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return organisation_scope_q(user, action)
+    scoping = EXCHANGE_SCOPING
 
 
 class Upload(models.Model):
@@ -415,6 +407,4 @@ class AnomalyFinding(models.Model):
     def __str__(self) -> str:
         return f"{self.client_id} {self.kind}"
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return organisation_scope_q(user, action, field="client__organisation")
+    scoping = EXCHANGE_SCOPING.via("client")

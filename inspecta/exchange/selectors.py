@@ -12,7 +12,7 @@ from django.utils import timezone
 from inspecta.accounts.models import User
 
 from .models import AccessApplication, AnomalyFinding, CallLog, ClientKey, ExchangeClient, StoredFile
-from .services import may_review
+from .permissions import may_review
 
 __all__ = [
     "application_get",
@@ -56,10 +56,6 @@ def key_get(*, actor: User, key_id: str) -> ClientKey:
 
 
 def file_get(*, actor: Any, pk: Any) -> StoredFile:
-    from .auth import ClientPrincipal, actor_region_q
-
-    if isinstance(actor, ClientPrincipal):
-        return StoredFile.objects.filter(actor_region_q(actor)).get(pk=pk)
     return StoredFile.objects.restrict(actor, "view").get(pk=pk)
 
 

@@ -20,13 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspecta.accounts.choices import OrganisationKind, Role
-from inspecta.accounts.models import Organisation, User
-from inspecta.core.scoping import region_prefix
+from inspecta.accounts.choices import OrganisationKind
+from inspecta.accounts.models import User
 
 from .choices import ApplicationStatus, AuthMethod, KeyStatus, Scope
 from .crypto import load_public_key, new_secret, public_key_pem, seal_secret
 from .models import AccessApplication, ClientKey, ExchangeClient
+from .permissions import is_competent_for, may_apply, may_manage_client, may_review
 
 __all__ = [
     "IssuedKey",
@@ -37,15 +37,9 @@ __all__ = [
     "key_register_public",
     "key_revoke",
     "key_rotate",
-    "may_apply",
-    "may_manage_client",
-    "may_review",
     "upload_token_issue",
     "upload_token_read",
 ]
-
-APPLICANT_ROLES = (Role.AGENCY_ADMIN, Role.AUTHORITY_ADMIN)
-REVIEWER_ROLES = (Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR)
 
 
 @dataclass(frozen=True)
@@ -54,33 +48,6 @@ class IssuedKey:
 
     key: ClientKey
     secret: str | None
-
-
-# --- permissions ------------------------------------------------------------------
-
-
-def may_apply(actor: User) -> bool:
-    """An organisation's admin applies for its own systems (T/CECS 6.0.7-6.0.8)."""
-    return actor.is_active and actor.organisation_id is not None and actor.has_role(*APPLICANT_ROLES)
-
-
-def _is_competent_for(actor: User, organisation: Organisation) -> bool:
-    own = actor.organisation
-    if own is None or own.kind != OrganisationKind.AUTHORITY or not actor.has_role(*REVIEWER_ROLES):
-        return False
-    if own.pk == organisation.pk:
-        return False
-    return organisation.region_id.startswith(region_prefix(own.region_id))
-
-
-def may_review(actor: User, application: AccessApplication) -> bool:
-    return _is_competent_for(actor, application.organisation)
-
-
-def may_manage_client(actor: User, client: ExchangeClient) -> bool:
-    """The client's own organisation admins (keys) and its competent authority."""
-    own_admin = actor.organisation_id == client.organisation_id and actor.has_role(*APPLICANT_ROLES)
-    return own_admin or _is_competent_for(actor, client.organisation)
 
 
 def _clean_scopes(scopes: list[str]) -> list[str]:
@@ -303,7 +270,7 @@ def client_update(
     """Settings of a client: status, rate limit and monitoring by its authority; the
     callback URL also by the client's own admins."""
 
-    authority = _is_competent_for(actor, client.organisation)
+    authority = is_competent_for(actor, client.organisation)
     if not (authority or may_manage_client(actor, client)):
         raise PermissionDenied(_("无权修改该接入方。"))
     if (is_active is not None or rate_limit_per_minute is not None) and not authority:

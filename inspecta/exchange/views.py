@@ -21,7 +21,7 @@ from inspecta.accounts.models import User
 from inspecta.core.audit import history_rows
 from inspecta.core.forms import apply_validation_error
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .choices import AuthMethod, KeyStatus
 from .forms import ApplicationForm, ClientSettingsForm, DecisionForm, PublicKeyForm, RevokeForm, RotateForm
 from .models import AccessApplication, ClientKey, ExchangeClient
@@ -41,10 +41,6 @@ def _client(actor: User, pk: int) -> ExchangeClient:
         raise Http404(_("接入方不存在或不在您的权限范围内。")) from exc
 
 
-def _may_monitor(actor: User) -> bool:
-    return actor.is_operator or actor.is_regulator
-
-
 @login_required
 def client_list_view(request: HttpRequest) -> HttpResponse:
     actor: User = request.user  # type: ignore[assignment]
@@ -54,9 +50,9 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
         "exchange/client_list.html",
         {
             "page": page,
-            "may_apply": services.may_apply(actor),
+            "may_apply": permissions.may_apply(actor),
             "review_count": len(selectors.review_queue(actor=actor)),
-            "may_monitor": _may_monitor(actor),
+            "may_monitor": permissions.may_monitor(actor),
         },
     )
 
@@ -71,14 +67,14 @@ def application_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exchange/application_list.html",
-        {"page": page, "status": status, "may_apply": services.may_apply(actor)},
+        {"page": page, "status": status, "may_apply": permissions.may_apply(actor)},
     )
 
 
 @login_required
 def application_create_view(request: HttpRequest) -> HttpResponse:
     actor: User = request.user  # type: ignore[assignment]
-    if not services.may_apply(actor):
+    if not permissions.may_apply(actor):
         raise PermissionDenied(_("只有本单位管理员可以申请接入。"))
     form = ApplicationForm(request.POST or None)
     status = 200
@@ -107,7 +103,7 @@ def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "client": client,
-            "may_review": services.may_review(actor, application) and application.status == "pending",
+            "may_review": permissions.may_review(actor, application) and application.status == "pending",
             "decision_form": DecisionForm(),
         },
     )
@@ -118,7 +114,7 @@ def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def application_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     actor: User = request.user  # type: ignore[assignment]
     application = _application(actor, pk)
-    if not services.may_review(actor, application):
+    if not permissions.may_review(actor, application):
         raise PermissionDenied(_("只有申请单位所在辖区的主管部门可以审核。"))
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -146,13 +142,13 @@ def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(actor, pk)
     issued = request.session.pop("issued_secret", None)
     keys = list(client.keys.all())
-    may_manage = services.may_manage_client(actor, client)
+    may_manage = permissions.may_manage_client(actor, client)
     context: dict[str, Any] = {
         "client": client,
         "keys": keys,
         "issued": issued if issued and any(k.key_id == issued.get("key_id") for k in keys) else None,
         "may_manage": may_manage,
-        "may_administer": services.may_review(actor, client.application),
+        "may_administer": permissions.may_review(actor, client.application),
         "awaiting": [k for k in keys if k.status == KeyStatus.AWAITING_PUBLIC_KEY],
         "is_ed25519": client.auth_method == AuthMethod.ED25519,
         "rotate_form": RotateForm(),
@@ -246,7 +242,7 @@ def client_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
 @login_required
 def monitoring_view(request: HttpRequest) -> HttpResponse:
     actor: User = request.user  # type: ignore[assignment]
-    if not _may_monitor(actor):
+    if not permissions.may_monitor(actor):
         raise PermissionDenied(_("只有运维和监管人员可以查看接口监控。"))
     clients = list(selectors.client_list(actor=actor))
     return render(
@@ -279,7 +275,7 @@ def monitoring_data_view(request: HttpRequest) -> HttpResponse:
         client = _client(actor, int(raw))
         ids: list[int] | None = [client.pk]
     else:
-        if not _may_monitor(actor):
+        if not permissions.may_monitor(actor):
             raise PermissionDenied
         ids = None if actor.is_operator else list(selectors.client_list(actor=actor).values_list("pk", flat=True))
     bucket = 60 if hours > 6 else 5

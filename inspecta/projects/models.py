@@ -8,52 +8,39 @@ sees the projects it is a party of; operators see everything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.choices import OrganisationKind
 from inspecta.core.audit import audited
 from inspecta.core.fields import latitude_field, longitude_field
-from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator
+from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import PartyRole
+from .permissions import may_register_projects
 
-if TYPE_CHECKING:
-    from inspecta.accounts.models import User
-
-__all__ = ["Contract", "Project", "ProjectParty", "project_scope_q"]
+__all__ = ["PROJECT_SCOPING", "Contract", "Project", "ProjectParty"]
 
 
-def project_scope_q(user: User, action: str, prefix: str = "") -> Q:
-    """Who may see (``view``) or change (``change``) a project's records.
-
-    - operators: everything;
-    - authority and station users: projects located inside their region; ``change``
-      (create, edit parties) for authority admins and supervisors (T/CECS 4.3.2);
-    - any other organisation: the projects it is a party of (Guangxi 第八条(四)), view only.
-    """
-
-    if user.is_operator:
-        return Q()
-    org = user.organisation
-    if org is None or not org.is_active:
-        return Q(pk__in=[])
-    if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
-        within = Q(**{f"{prefix}region__code__startswith": region_prefix(org.region_id)})
-        if action == "view":
-            return within
-        if org.kind == OrganisationKind.AUTHORITY and user.has_role("authority_admin", "authority_supervisor"):
-            return within
-        return Q(pk__in=[])
-    if action == "view":
-        return Q(**{f"{prefix}pk__in": ProjectParty.objects.filter(organisation_id=org.pk).values("project_id")})
-    return Q(pk__in=[])
+PROJECT_SCOPING = Scoping(
+    region="region__code",
+    project="pk",
+    grants={
+        # authorities and stations: projects located inside their region; any other
+        # organisation the projects it is a party of (Guangxi 第八条(四)), view only
+        "view": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_regulator),
+            Grant(Reach.PARTY, is_agency | is_party),
+        ),
+        "change": (Grant(Reach.ALL, is_operator), Grant(Reach.REGION, may_register_projects)),
+    },
+)
+"""Who may see (``view``) or change (``change``) a project's records."""
 
 
 class Project(models.Model):
@@ -104,9 +91,7 @@ class Project(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return project_scope_q(user, action)
+    scoping = PROJECT_SCOPING
 
     @property
     def external_id(self) -> str:
@@ -159,9 +144,7 @@ class ProjectParty(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.name}"
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return project_scope_q(user, action, prefix="project__")
+    scoping = PROJECT_SCOPING.via("project")
 
 
 class Contract(models.Model):
@@ -211,13 +194,13 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        if user.is_operator:
-            return Q()
-        view = project_scope_q(user, "view", prefix="project__")
-        org = user.organisation
-        if org is not None and org.kind == OrganisationKind.AGENCY:
-            own = Q(agency__organisation_id=org.pk)
-            return (own | view) if action == "view" else own
-        return view if action == "view" else Q(pk__in=[])
+    # the project's view, plus the agency that uploaded it, which alone may add to it
+    scoping = Scoping(
+        region="project__region__code",
+        project="project_id",
+        organisation="agency__organisation_id",
+        grants={
+            "view": (*PROJECT_SCOPING.grants["view"], Grant(Reach.OWN, is_agency)),
+            "change": (Grant(Reach.ALL, is_operator), Grant(Reach.OWN, is_agency)),
+        },
+    )

@@ -8,28 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from inspecta.accounts.choices import OrganisationKind
-from inspecta.core.scoping import region_prefix
-
-from .models import Contract, Project, ProjectParty
-
-
-def organisation_project_q(organisation: Any) -> Q:
-    """Projects an organisation's exchange client may read (``projects:read``): a
-    regulator's platform (authority or station) the projects located in its region,
-    any other organisation the projects it is a party of (as ``project_scope_q``)."""
-
-    if organisation is None or not organisation.is_active:
-        return Q(pk__in=[])
-    if organisation.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
-        return Q(region__code__startswith=region_prefix(organisation.region_id))
-    return Q(pk__in=ProjectParty.objects.filter(organisation_id=organisation.pk).values("project_id"))
-
-
-def _scoped(actor: Any) -> QuerySet[Project]:
-    if getattr(actor, "is_client", False):
-        return Project.objects.filter(organisation_project_q(actor.organisation))
-    return Project.objects.restrict(actor)
+from .models import Contract, Project
 
 
 def project_list(
@@ -44,7 +23,7 @@ def project_list(
     ``(updated_at, pk)``) the order is oldest change first, for mirroring by another
     platform (T/CECS 4.3.2); otherwise newest first."""
 
-    qs = _scoped(actor).select_related("region", "station")
+    qs = Project.objects.restrict(actor).select_related("region", "station")
     if q:
         qs = qs.filter(name__icontains=q) | qs.filter(code__icontains=q)
     if region:
@@ -59,7 +38,7 @@ def project_list(
 
 
 def project_get(*, actor: Any, pk: int) -> Project:
-    project = _scoped(actor).select_related("region", "station").filter(pk=pk).first()
+    project = Project.objects.restrict(actor).select_related("region", "station").filter(pk=pk).first()
     if project is None:
         raise Http404
     return project

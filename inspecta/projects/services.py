@@ -14,50 +14,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspecta.accounts.choices import OrganisationKind
-from inspecta.accounts.models import Organisation, User
+from inspecta.accounts.models import Organisation
+from inspecta.core.actors import actor_of
 from inspecta.core.models import Region, TestItem
-from inspecta.core.scoping import region_within
+from inspecta.core.scoping import permits, region_within
 from inspecta.exchange.models import StoredFile
 from inspecta.ledger.services import log_append
 from inspecta.registry.models import Agency
+from inspecta.registry.permissions import acts_for_agency
 
+from . import permissions
 from .choices import PartyRole
 from .errors import DomainError
 from .models import Contract, Project, ProjectParty
 
 __all__ = ["contract_upload", "project_create", "project_party_add", "project_update"]
-
-
-def _is_client(actor: Any) -> bool:
-    return bool(getattr(actor, "is_client", False))
-
-
-def _may_create_in(actor: Any, region_code: str) -> bool:
-    """Authorities (admins, supervisors) create projects in their region, in person or
-    through their platform's exchange client (T/CECS 4.3.2: "created by authorities or
-    through the exchange API"). A client must have been granted ``projects:write``
-    (checked by the API) and belong to an authority whose region holds the project."""
-
-    from inspecta.exchange.choices import Scope
-
-    if _is_client(actor):
-        org = actor.organisation
-        return bool(
-            actor.has_scope(Scope.PROJECTS_WRITE)
-            and org is not None
-            and org.is_active
-            and org.kind == OrganisationKind.AUTHORITY
-            and region_within(region_code, org.region_id)
-        )
-    if actor.is_operator:
-        return True
-    org = actor.organisation
-    return bool(
-        org is not None
-        and org.kind == OrganisationKind.AUTHORITY
-        and actor.has_role("authority_admin", "authority_supervisor")
-        and region_within(region_code, org.region_id)
-    )
 
 
 @transaction.atomic
@@ -79,7 +50,7 @@ def project_create(
     region = Region.objects.filter(pk=region_code).first()
     if region is None:
         raise DomainError(400, "unknown_region", _("行政区划代码不存在：%(c)s。") % {"c": region_code})
-    if not _may_create_in(actor, region_code):
+    if not permissions.may_create_in(actor, region_code):
         raise PermissionDenied(_("只有项目所在地的主管部门可以登记项目。"))
     station = None
     if station_id is not None:
@@ -97,8 +68,8 @@ def project_create(
         latitude=latitude,
         supervision_number=supervision_number,
         station=station,
-        created_by=actor if isinstance(actor, User) else None,
-        client=actor.client if _is_client(actor) else None,
+        created_by=actor_of(actor).user,
+        client=actor_of(actor).client,
     )
     _audit_note(project, actor)
     _full_clean(project)
@@ -112,8 +83,9 @@ def _audit_note(obj: Any, actor: Any) -> None:
     """Name the exchange client in the audit row of a machine write (the history's user
     is only set for signed-in people)."""
 
-    if _is_client(actor):
-        obj._change_reason = f"exchange client {actor.client.pk} ({actor.key.key_id})"
+    who = actor_of(actor)
+    if who.is_client:
+        obj._change_reason = f"exchange client {who.client.pk} ({who.key.key_id})"
 
 
 def _full_clean(project: Project) -> None:
@@ -125,9 +97,7 @@ def _full_clean(project: Project) -> None:
 
 
 def _may_change(actor: Any, project: Project) -> bool:
-    if _is_client(actor):
-        return _may_create_in(actor, project.region_id)
-    return Project.objects.restrict(actor, "change").filter(pk=project.pk).exists()
+    return permits(actor, project, "change")
 
 
 PROJECT_UPDATABLE = frozenset({"name", "address", "longitude", "latitude", "supervision_number", "station_id"})
@@ -256,7 +226,7 @@ def contract_upload(
     Logged as kind ``contract``.
     """
 
-    if actor.organisation is None or actor.organisation.pk != agency.organisation_id:
+    if not acts_for_agency(actor, agency):
         raise PermissionDenied(_("只能上传本机构的检测合同。"))
     if agency.pk not in project.agency_ids():
         raise DomainError(400, "agency_not_party", _("本机构不是该项目的参建检测机构。"))
@@ -283,7 +253,7 @@ def contract_upload(
         allows_additional_agency=allows_additional_agency,
         scan=scan,
         scan_sha256=scan.sha256,
-        uploaded_by=actor if isinstance(actor, User) else None,
+        uploaded_by=actor_of(actor).user,
     )
     try:
         contract.full_clean(exclude=["test_items"])

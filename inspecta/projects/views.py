@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from inspecta.registry.models import Agency
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .errors import DomainError
 from .forms import ContractForm, ProjectForm
 
@@ -26,12 +26,7 @@ def project_list_view(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     qs = selectors.project_list(actor=user, q=request.GET.get("q", ""), region=request.GET.get("region", ""))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    may_create = user.is_operator or (
-        user.organisation
-        and user.organisation.kind == "authority"
-        and user.has_role("authority_admin", "authority_supervisor")
-    )
-    return render(request, "projects/project_list.html", {"page": page, "may_create": may_create})
+    return render(request, "projects/project_list.html", {"page": page, "may_create": permissions.may_create_in(user)})
 
 
 @login_required
@@ -70,9 +65,7 @@ def project_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "parties": project.parties.all(),
             "contracts": selectors.contract_list(actor=user, project=project).prefetch_related("test_items"),
             "reports": report_list(actor=user, filters={"project": project.pk})[:200],
-            "is_agency_party": Agency.objects.filter(
-                organisation_id=user.organisation_id, pk__in=project.agency_ids()
-            ).exists(),
+            "may_upload_contract": permissions.may_upload_contract(user, project),
         },
     )
 

@@ -2,29 +2,29 @@
 
 An ``Agency`` is the registry record of an ``accounts.Organisation`` of kind agency
 (one to one). Its people, equipment, sites, capabilities, signatories and certificates
-hang off it. What a user may see is decided by ``Agency.scope_q`` (and, for the child
-records, the same rule through ``agency__``): the agency itself, the authorities whose
+hang off it. Who may see or change them is declared once in ``AGENCY_SCOPING`` (and, for
+the child records, the same declaration through ``agency``): the agency itself, the authorities whose
 region contains the agency's registration region, the operator.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from inspecta.accounts.choices import OrganisationKind, Role
+from inspecta.accounts.choices import Role
 from inspecta.core.audit import AuditRowImmutable, audited
 from inspecta.core.fields import latitude_field, longitude_field
 from inspecta.core.identifiers import validate_credit_code, validate_id_number, validate_mobile
 from inspecta.core.models import Parameter, Region, Specialty, TestItem, TestItemParameter
-from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_province_level, is_regulator
+from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import (
     AgencyCertificateKind,
@@ -43,9 +43,6 @@ from .choices import (
     ReviewAction,
     TitleLevel,
 )
-
-if TYPE_CHECKING:
-    from inspecta.accounts.models import User
 
 __all__ = [
     "Agency",
@@ -69,34 +66,22 @@ __all__ = [
 ]
 
 
-def agency_scope_q(user: User, action: str, prefix: str = "") -> Q:
-    """Who may see (``view``) or change (``change``) an agency's records.
+is_reviewer = is_authority & ~is_province_level & has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR)
+"""Reviews agencies: the authority of the registration region below province level
+(Guangdong 附件2 一(一)-(二))."""
 
-    - operators: everything;
-    - authority and station users: agencies registered inside their region (view);
-      ``review`` is for authority admins and supervisors below province level (the
-      authority of the registration region, Guangdong 附件2 一(一)-(二));
-    - agency users: their own agency; ``change`` only for the agency admin.
-    """
-
-    if user.is_operator:
-        return Q()
-    org = user.organisation
-    if org is None or not org.is_active:
-        return Q(pk__in=[])
-    if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
-        within = Q(**{f"{prefix}region__code__startswith": region_prefix(org.region_id)})
-        if action == "view":
-            return within
-        reviewer = org.kind == OrganisationKind.AUTHORITY and org.level != "province"
-        if action == "review" and reviewer and user.has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR):
-            return within
-        return Q(pk__in=[])
-    if org.kind == OrganisationKind.AGENCY:
-        own = Q(**{f"{prefix}organisation_id": org.pk})
-        if action == "view" or (action == "change" and user.has_role(Role.AGENCY_ADMIN)):
-            return own
-    return Q(pk__in=[])
+AGENCY_SCOPING = Scoping(
+    region="region__code",
+    organisation="organisation_id",
+    grants={
+        # operators everything; authorities and stations the agencies registered inside
+        # their region; an agency its own records, changed only by its admin
+        "view": (Grant(Reach.ALL, is_operator), Grant(Reach.REGION, is_regulator), Grant(Reach.OWN, is_agency)),
+        "change": (Grant(Reach.ALL, is_operator), Grant(Reach.OWN, is_agency & has_role(Role.AGENCY_ADMIN))),
+        "review": (Grant(Reach.ALL, is_operator), Grant(Reach.REGION, is_reviewer)),
+    },
+)
+"""Who may see (``view``), change (``change``) or review (``review``) an agency's records."""
 
 
 class AgencyChildQuerySet(RestrictedQuerySet):
@@ -117,9 +102,7 @@ class AgencyOwned(models.Model):
     class Meta:
         abstract = True
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return agency_scope_q(user, action, prefix="agency__")
+    scoping = AGENCY_SCOPING.via("agency")
 
 
 class Attachment(models.Model):
@@ -152,9 +135,7 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return agency_scope_q(user, action, prefix="agency__")
+    scoping = AGENCY_SCOPING.via("agency")
 
 
 def _attachment(label: Any) -> models.ForeignKey:
@@ -260,9 +241,7 @@ class Agency(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return agency_scope_q(user, action)
+    scoping = AGENCY_SCOPING
 
     @property
     def may_operate(self) -> bool:

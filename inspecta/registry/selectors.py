@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspecta.accounts.models import User
+from inspecta.core.actors import actor_of
 from inspecta.core.masking import Audience
 from inspecta.core.scoping import region_prefix
 
@@ -66,27 +67,16 @@ def audience_for(actor: Any, agency: Agency) -> Audience:
     and its reviewing authority in full; other authority users first 6 + last 4; the
     rest (public, other agencies) first 1 + last 2."""
 
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    from .permissions import acts_for_agency, may_review
+
+    who = actor_of(actor)
+    if who.is_public:
         return Audience.PUBLIC
-    if Agency.objects.restrict(actor, "review").filter(pk=agency.pk).exists():
+    if acts_for_agency(who, agency) or may_review(who, agency):
         return Audience.FULL
-    if actor.organisation_id and actor.organisation_id == agency.organisation_id:
-        return Audience.FULL
-    if actor.is_operator or actor.is_regulator:
+    if who.is_operator or who.is_regulator:
         return Audience.AUTHORITY
     return Audience.PUBLIC
-
-
-def may_review(actor: Any, agency: Agency) -> bool:
-    return bool(actor and actor.is_authenticated) and (
-        Agency.objects.restrict(actor, "review").filter(pk=agency.pk).exists()
-    )
-
-
-def may_change(actor: Any, agency: Agency) -> bool:
-    return bool(actor and actor.is_authenticated) and (
-        Agency.objects.restrict(actor, "change").filter(pk=agency.pk).exists()
-    )
 
 
 def open_findings(agency: Agency) -> QuerySet[Finding]:

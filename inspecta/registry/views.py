@@ -27,7 +27,7 @@ from inspecta.core.audit import history_rows
 from inspecta.core.forms import apply_validation_error
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 
-from . import imports, selectors, services
+from . import imports, permissions, selectors, services
 from .api import public_items
 from .choices import ChangeRequestStatus
 from .forms import (
@@ -207,8 +207,8 @@ def _context(request: HttpRequest, agency: Agency, **extra: Any) -> dict[str, An
     return {
         "agency": agency,
         "sections": [(k, v[0]) for k, v in SECTIONS.items()],
-        "can_change": selectors.may_change(request.user, agency),
-        "can_review": selectors.may_review(request.user, agency),
+        "can_change": permissions.may_change(request.user, agency),
+        "can_review": permissions.may_review(request.user, agency),
         "audience": selectors.audience_for(request.user, agency),
         **extra,
     }
@@ -473,7 +473,7 @@ def capability_view(request: HttpRequest, pk: int, site: int) -> HttpResponse:
     form = CapabilityForm(request.POST or None, item=item, initial={"test_item": item, "parameters": sorted(current)})
     status = 200
     if request.method == "POST":
-        if not selectors.may_change(request.user, agency):
+        if not permissions.may_change(request.user, agency):
             raise PermissionDenied(_("无权修改该检测机构的信息。"))
         if form.is_valid():
             try:

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.actors import ActorKind
 from inspecta.core.limits import MAX_ID
 from inspecta.core.models import TestItem
 
@@ -40,29 +41,28 @@ class ReportFilterForm(forms.Form):
             field.widget.attrs.setdefault("aria-label", field.label)
 
     def _choices(self, user: Any) -> None:
+        from inspecta.core.actors import actor_of
         from inspecta.core.models import Region
-        from inspecta.core.scoping import region_prefix
+        from inspecta.core.scoping import scope_q
         from inspecta.registry.models import Agency
 
-        from .models import ProjectItemAgency, report_scope_q
+        from .models import ProjectItemAgency
 
-        org = getattr(user, "organisation", None)
+        actor = actor_of(user)
         regions = Region.objects.none()
-        if user is not None and getattr(user, "is_operator", False):
+        if actor.is_operator:
             regions = Region.objects.filter(level="province")
-        elif org is not None:
-            regions = Region.objects.filter(code__startswith=region_prefix(org.region_id)).exclude(pk=org.region_id)
+        elif actor.region_code:
+            regions = Region.objects.filter(code__startswith=actor.region_prefix).exclude(pk=actor.region_code)
         cast(forms.ChoiceField, self.fields["region"]).choices = [
             ("", _("全部行政区划")),
             *((r.code, f"{r.code} {r.name}") for r in regions.order_by("code").only("code", "name")),
         ]
-        agencies = Agency.objects.none()
-        if user is not None and (org is None or org.kind != "agency"):
-            seen = ProjectItemAgency.objects.filter(report_scope_q(user)).values("agency_id")
-            agencies = Agency.objects.filter(pk__in=seen).order_by("name").only("pk", "name")
-        if org is not None and org.kind == "agency":
+        if actor.kind is ActorKind.AGENCY:
             del self.fields["agency"]  # an agency sees its own reports only
         else:
+            seen = ProjectItemAgency.objects.filter(scope_q(actor, ProjectItemAgency)).values("agency_id")
+            agencies = Agency.objects.filter(pk__in=seen).order_by("name").only("pk", "name")
             cast(forms.ChoiceField, self.fields["agency"]).choices = [
                 ("", _("全部检测机构")),
                 *((a.pk, a.name) for a in agencies),

@@ -8,24 +8,20 @@ version, the old one stays readable and is marked superseded (Nanchang 三(二))
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.accounts.choices import OrganisationKind
+from inspecta.accounts.choices import Role
 from inspecta.core.audit import audited
-from inspecta.core.scoping import RestrictedQuerySet, region_prefix
+from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_party, is_regulator
+from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportStatus
 
-if TYPE_CHECKING:
-    from inspecta.accounts.models import User
-
 __all__ = [
+    "REPORT_SCOPING",
     "Amendment",
     "CheckRule",
     "NonconformanceEntry",
@@ -34,34 +30,35 @@ __all__ = [
     "ReportFinding",
     "ReportVersion",
     "SerialCounter",
-    "report_scope_q",
 ]
 
 
-def report_scope_q(user: User, action: str = "view", prefix: str = "") -> Q:
-    """Who sees a report (DESIGN.md "Who uses it"; Guangxi 第八条(四)).
-
-    - operators: everything;
-    - authorities and stations: reports of projects inside their region, and a station
-      the projects it supervises;
-    - the agency: its own reports;
-    - other parties (owner, contractor, supervising firm): reports of their projects.
-    """
-
-    if user.is_operator:
-        return Q()
-    org = user.organisation
-    if org is None or not org.is_active:
-        return Q(pk__in=[])
-    if org.kind in (OrganisationKind.AUTHORITY, OrganisationKind.STATION):
-        return Q(**{f"{prefix}project__region__code__startswith": region_prefix(org.region_id)}) | Q(
-            **{f"{prefix}project__station_id": org.pk}
-        )
-    if org.kind == OrganisationKind.AGENCY:
-        return Q(**{f"{prefix}agency__organisation_id": org.pk})
-    from inspecta.projects.models import ProjectParty
-
-    return Q(**{f"{prefix}project_id__in": ProjectParty.objects.filter(organisation_id=org.pk).values("project_id")})
+REPORT_SCOPING = Scoping(
+    region="project__region__code",
+    station="project__station_id",
+    organisation="agency__organisation_id",
+    project="project_id",
+    grants={
+        # authorities and stations: reports of projects inside their region, and a
+        # station the projects it supervises; the agency its own reports; the other
+        # parties (owner, contractor, supervising firm) the reports of their projects
+        # (DESIGN.md "Who uses it"; Guangxi 第八条(四))
+        "view": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_regulator),
+            Grant(Reach.STATION, is_regulator),
+            Grant(Reach.OWN, is_agency),
+            Grant(Reach.PARTY, is_party),
+        ),
+        # amendments and revocation are decided by the authority of the project's
+        # region (Nanchang 三(二))
+        "decide": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_authority & has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR)),
+        ),
+    },
+)
+"""Who sees a report and who acts on it."""
 
 
 class SerialCounter(models.Model):
@@ -175,9 +172,7 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"{self.serial_number} {self.report_number}"
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return report_scope_q(user, action)
+    scoping = REPORT_SCOPING
 
     def current_version(self) -> ReportVersion:
         return self.versions.order_by("-number").first()  # type: ignore[return-value]
@@ -314,9 +309,7 @@ class NonconformanceEntry(models.Model):
     def __str__(self) -> str:
         return str(self.report)
 
-    @classmethod
-    def scope_q(cls, user: User, action: str) -> Q:
-        return report_scope_q(user, action)
+    scoping = REPORT_SCOPING
 
 
 class ProjectItemAgency(models.Model):
@@ -335,6 +328,8 @@ class ProjectItemAgency(models.Model):
     agency = models.ForeignKey(
         "registry.Agency", verbose_name=_("检测机构"), on_delete=models.CASCADE, related_name="+"
     )
+
+    scoping = REPORT_SCOPING
 
     class Meta:
         verbose_name = _("项目检测项目的检测机构")

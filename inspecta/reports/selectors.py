@@ -84,21 +84,17 @@ def check_rule_viewer(actor: Any) -> tuple[str | None, bool]:
 
     from django.core.exceptions import PermissionDenied
 
-    from inspecta.accounts.choices import OrganisationKind
+    from inspecta.core.actors import actor_of
 
     from .checks import province_of
+    from .permissions import may_change_check_rules, may_view_check_rules
 
-    if getattr(actor, "is_operator", False):
-        return None, True
-    org = getattr(actor, "organisation", None)
-    if (
-        org is None
-        or not org.is_active
-        or org.kind != OrganisationKind.AUTHORITY
-        or not actor.has_role("authority_admin", "authority_supervisor")
-    ):
+    if not may_view_check_rules(actor):
         raise PermissionDenied(_("只有主管部门可以查看报告接收检查规则。"))
-    return province_of(org.region_id), org.level == "province" and actor.has_role("authority_admin")
+    who = actor_of(actor)
+    if who.is_operator:
+        return None, True
+    return province_of(who.region_code), may_change_check_rules(who)
 
 
 def check_rule_list(*, actor: Any, province: str | None = None) -> list[dict[str, Any]]:

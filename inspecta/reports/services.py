@@ -23,17 +23,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspecta.accounts.choices import OrganisationKind
 from inspecta.accounts.models import User
+from inspecta.core.actors import actor_of
 from inspecta.core.models import TestItem, TestItemParameter
-from inspecta.core.scoping import region_within
 from inspecta.exchange.models import StoredFile
 from inspecta.ledger.services import log_append, log_append_many
 from inspecta.projects.errors import DomainError
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency, Staff
 
-from . import codes, pdfsig
+from . import codes, pdfsig, permissions
 from .checks import PLATFORM, CheckContext, CheckInput, province_of, run_checks, split_failures
 from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportStatus
 from .models import (
@@ -83,28 +82,15 @@ AMENDABLE_FIELDS = frozenset(
 )
 
 
-def _organisation(actor: Any) -> Any:
-    return getattr(actor, "organisation", None)
-
-
 def _require_agency_actor(actor: Any, agency: Agency) -> None:
-    org = _organisation(actor)
-    if org is None or org.pk != agency.organisation_id:
+    if not permissions.acts_for_agency(actor, agency):
         raise PermissionDenied(_("只能报送本机构的检测报告。"))
 
 
-def _require_competent_authority(actor: User, report: Report) -> None:
+def _require_competent_authority(actor: Any, report: Report) -> None:
     """The authority of the project's region decides amendments and revokes (Nanchang 三(二))."""
 
-    if actor.is_operator:
-        return
-    org = actor.organisation
-    if (
-        org is None
-        or org.kind != OrganisationKind.AUTHORITY
-        or not actor.has_role("authority_admin", "authority_supervisor")
-        or not region_within(report.project.region_id, org.region_id)
-    ):
+    if not permissions.may_decide(actor, report):
         raise PermissionDenied(_("只有项目所在地的主管部门可以审批报告变更或撤销报告。"))
 
 
@@ -438,8 +424,8 @@ def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]
 
     if not subs:
         return []
-    user = actor if isinstance(actor, User) else None
-    client = getattr(actor, "client", None)
+    who = actor_of(actor)
+    user, client = who.user, who.client
     with transaction.atomic():
         now = timezone.now()
         year = timezone.localdate(now).year
@@ -674,7 +660,7 @@ def amendment_apply(
         data=data,
         pdf=stored,
         pdf_sha256=stored.sha256 if stored else "",
-        applied_by=actor if isinstance(actor, User) else None,
+        applied_by=actor_of(actor).user,
     )
     log_append(kind="report_amendment", record=amendment)
     return amendment
@@ -824,17 +810,13 @@ def check_rule_set(*, actor: User, code: str, action: str, province: str | None 
     operator sets ``province``'s, or the platform-wide rule without one. The change is
     audited (``CheckRule.history``: who, when, before and after)."""
 
-    org = actor.organisation
-    if actor.is_operator:
+    if not permissions.may_change_check_rules(actor):
+        raise PermissionDenied(_("只有省级主管部门管理员可以配置本省的报告接收检查规则。"))
+    own = actor_of(actor)
+    if own.is_operator:
         target = province if province is not None else PLATFORM
-    elif (
-        org is not None
-        and org.kind == OrganisationKind.AUTHORITY
-        and org.level == "province"
-        and actor.has_role("authority_admin")
-        and province in (None, province_of(org.region_id))
-    ):
-        target = province_of(org.region_id)
+    elif province in (None, province_of(own.region_code)):
+        target = province_of(own.region_code)
     else:
         raise PermissionDenied(_("只有省级主管部门管理员可以配置本省的报告接收检查规则。"))
     if code not in CheckCode.values or action not in CheckAction.values:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from inspecta.projects.errors import DomainError
 from inspecta.registry.models import Agency
 
-from . import codes, public, selectors, services
+from . import codes, permissions, public, selectors, services
 from .choices import AmendmentStatus, CheckAction, CheckCode
 from .files import store_upload
 from .forms import (
@@ -115,8 +115,6 @@ def _version_before(versions: list[ReportVersion], amendment: Any) -> ReportVers
 def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get(actor=request.user, pk=pk)
     versions = list(report.versions.select_related("tester", "reviewer", "signatory").order_by("number"))
-    user: Any = request.user
-    is_agency = user.organisation_id == report.agency.organisation_id
     return render(
         request,
         "reports/report_detail.html",
@@ -131,8 +129,8 @@ def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 {"amendment": a, "rows": amendment_rows(a, _version_before(versions, a).data)}
                 for a in report.amendments.select_related("applied_by", "decided_by").order_by("-applied_at")
             ],
-            "is_agency": is_agency,
-            "is_authority": user.is_operator or (user.organisation and user.organisation.kind == "authority"),
+            "may_submit": permissions.acts_for_agency(request.user, report.agency),
+            "may_decide": permissions.may_decide(request.user, report),
             "amendment_form": AmendmentForm(),
             "reason_form": ReasonForm(),
             "pending": AmendmentStatus.PENDING,

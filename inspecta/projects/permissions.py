@@ -1,0 +1,42 @@
+"""Who may do what with projects and contracts: the predicates that services, views and
+templates share (DESIGN.md "Who uses it"; T/CECS 4.3.2-4.3.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspecta.accounts.choices import Role
+from inspecta.core.actors import actor_of
+from inspecta.core.permissions import has_role, has_scope, is_agency, is_authority, is_operator
+from inspecta.exchange.choices import Scope
+
+__all__ = ["may_create_in", "may_register_projects", "may_upload_contract"]
+
+may_register_projects = is_authority & (
+    has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR) | has_scope(Scope.PROJECTS_WRITE)
+)
+"""Registers and changes projects of its region: an authority's admins and supervisors,
+or the authority's platform through the exchange API with ``projects:write`` (T/CECS
+4.3.2: "created by authorities or through the exchange API")."""
+
+
+def may_create_in(who: Any, region_code: str = "") -> bool:
+    """Registers a project located in ``region_code`` (any region it may, when empty:
+    whether to offer the form at all)."""
+
+    actor = actor_of(who)
+    if is_operator(actor):
+        return True
+    return bool(may_register_projects(actor) and (not region_code or actor.within(region_code)))
+
+
+def may_upload_contract(who: Any, project: Any) -> bool:
+    """Uploads a testing contract of ``project``: an agency that is a party of it, for
+    itself (T/CECS 4.3.3)."""
+
+    from inspecta.registry.models import Agency
+
+    actor = actor_of(who)
+    if not is_agency(actor) or actor.organisation is None:
+        return False
+    return Agency.objects.filter(organisation_id=actor.organisation.pk, pk__in=project.agency_ids()).exists()
