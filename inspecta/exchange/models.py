@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.audit import AuditRowImmutable, audited
-from inspecta.core.permissions import is_operator, is_regulator, signed_in
+from inspecta.core.permissions import is_member, is_operator, is_regulator
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import (
@@ -57,9 +57,9 @@ EXCHANGE_SCOPING = Scoping(
         "view": (
             Grant(Reach.ALL, is_operator),
             Grant(Reach.REGION, is_regulator),
-            Grant(Reach.OWN, signed_in),
+            Grant(Reach.OWN, is_member),
         ),
-        "change": (Grant(Reach.OWN, signed_in),),
+        "change": (Grant(Reach.OWN, is_operator | is_member),),
     },
 )
 """Who sees an exchange record owned by an organisation."""

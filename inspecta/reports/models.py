@@ -329,6 +329,7 @@ class ProjectItemAgency(models.Model):
         "registry.Agency", verbose_name=_("检测机构"), on_delete=models.CASCADE, related_name="+"
     )
 
+    objects = RestrictedQuerySet.as_manager()
     scoping = REPORT_SCOPING
 
     class Meta:

@@ -1,0 +1,498 @@
+"""Every scoped model, every kind of actor, every declared action (STYLE.md 13; NetBox
+``ViewTestCases``): who reaches which rows through ``Model.objects.restrict``.
+
+One scenario with a Guangzhou side ("A": agency, project in Tianhe district, its owner,
+report, contract, LIMS, files) and a Shenzhen side ("B"), seen by the operator, the
+province (parent), Guangzhou (own city, admin, supervisor and station), Tianhe (child
+district), Shenzhen (sibling city), each agency, each owner, the agency's LIMS and the
+Guangzhou platform (exchange clients), a person of a disabled agency, and nobody. The
+expectations are written out by hand, row by row: they are the specification the
+declarations in the models must meet, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import models, transaction
+
+from inspecta.accounts.choices import OrganisationKind, Role
+from inspecta.accounts.models import Organisation, User
+from inspecta.core.actors import Actor, ActorKind, actor_of
+from inspecta.core.models import Region, Specialty
+from inspecta.core.scoping import Scoping, permits
+from inspecta.core.testing.factories import OrganisationFactory, UserFactory, authority_tree
+from inspecta.exchange.choices import FindingKind
+from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, StoredFile
+from inspecta.exchange.tests.helpers import approved_client
+from inspecta.projects import services as project_services
+from inspecta.projects.models import Contract, Project, ProjectParty
+from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned, Attachment
+from inspecta.registry.tests.factories import CEMENT
+from inspecta.reports import services as report_services
+from inspecta.reports.choices import Conclusion
+from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report
+from inspecta.reports.tests.factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+
+ACTORS = [
+    "op",
+    "gd_admin",
+    "gz_admin",
+    "gz_sup",
+    "gz_insp",
+    "th_admin",
+    "sz_admin",
+    "ag_a",
+    "ag_b",
+    "own_gz",
+    "own_sz",
+    "lims_a",
+    "plat_gz",
+    "ag_off",
+    "anon",
+]
+ALL = frozenset(ACTORS)
+
+
+def _who(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+def _expect(default: Any = frozenset(), **by_actor: Any) -> dict[str, frozenset[str]]:
+    """Expected row labels per actor; actors not named see ``default``."""
+
+    table = {name: frozenset(default) for name in ACTORS}
+    for name, rows in by_actor.items():
+        assert name in table, name
+        table[name] = frozenset(rows)
+    return table
+
+
+AB = "AB"
+A, B = "A", "B"
+
+# --- the specification -----------------------------------------------------------
+
+AGENCY_VIEW = _expect(
+    op=AB, gd_admin=AB, gz_admin=A, gz_sup=A, gz_insp=A, sz_admin=B, ag_a=A, ag_b=B, lims_a=A, plat_gz=A
+)
+AGENCY = {
+    "view": AGENCY_VIEW,
+    "change": _expect(op=AB, ag_a=A, ag_b=B),
+    "review": _expect(op=AB, gz_admin=A, gz_sup=A, sz_admin=B),
+}
+PROJECT = {
+    "view": _expect(
+        op=AB,
+        gd_admin=AB,
+        gz_admin=A,
+        gz_sup=A,
+        gz_insp=A,
+        th_admin=A,
+        sz_admin=B,
+        ag_a=A,
+        ag_b=B,
+        own_gz=A,
+        own_sz=B,
+        lims_a=A,
+        plat_gz=A,
+    ),
+    "change": _expect(op=AB, gd_admin=AB, gz_admin=A, gz_sup=A, th_admin=A, sz_admin=B, plat_gz=A),
+}
+REPORT = {
+    "view": PROJECT["view"],
+    "decide": _expect(op=AB, gd_admin=AB, gz_admin=A, gz_sup=A, th_admin=A, sz_admin=B),
+}
+CONTRACT = {
+    "view": PROJECT["view"],
+    "change": _expect(op=AB, ag_a=A, ag_b=B, lims_a=A),
+}
+APPLICATION = {  # rows: A (agency A), B (agency B), G (the Guangzhou platform)
+    "view": _expect(
+        op="ABG",
+        gd_admin="ABG",
+        gz_admin="AG",
+        gz_sup="AG",
+        gz_insp="AG",
+        sz_admin=B,
+        ag_a=A,
+        ag_b=B,
+        lims_a=A,
+        plat_gz="AG",
+    ),
+    "change": _expect(gz_admin="G", gz_sup="G", ag_a=A, ag_b=B, lims_a=A, plat_gz="G"),
+}
+FILES = {  # every stored file of the scenario belongs to agency A or B
+    "view": AGENCY_VIEW,
+    "change": _expect(ag_a=A, ag_b=B, lims_a=A),
+}
+ORGANISATION_ROWS = ["gd", "gz", "sz", "th", "gz_station", "ops", "org_a", "org_b", "own_gz", "own_sz"]
+GZ_TREE = {"gz", "th", "gz_station", "org_a", "own_gz"}
+ORGANISATION = {
+    "view": _expect(
+        op=ORGANISATION_ROWS,
+        gd_admin={"gd", "gz", "sz", "th", "gz_station", "org_a", "org_b", "own_gz", "own_sz"},
+        gz_admin=GZ_TREE,
+        gz_sup=GZ_TREE,
+        gz_insp={"gz_station", "org_a", "own_gz"},
+        th_admin={"th", "own_gz"},
+        sz_admin={"sz", "org_b", "own_sz"},
+        ag_a={"org_a"},
+        ag_b={"org_b"},
+        own_gz={"own_gz"},
+        own_sz={"own_sz"},
+        lims_a={"org_a"},
+        plat_gz=GZ_TREE,
+    ),
+    "change": _expect(
+        op=ORGANISATION_ROWS,
+        gd_admin={"gd", "gz", "sz", "th", "gz_station"},
+        gz_admin={"gz", "th", "gz_station"},
+        gz_sup={"gz", "th", "gz_station"},
+        gz_insp={"gz_station"},
+        th_admin={"th"},
+        sz_admin={"sz"},
+        ag_a={"org_a"},
+        ag_b={"org_b"},
+        own_gz={"own_gz"},
+        own_sz={"own_sz"},
+        lims_a={"org_a"},
+        plat_gz={"gz", "th", "gz_station"},
+    ),
+}
+USER_ROWS = {
+    "op": "operator",
+    "gd_admin": "gd_admin",
+    "gz_admin": "gz_admin",
+    "gz_sup": "gz_supervisor",
+    "gz_insp": "gz_inspector",
+    "th_admin": "th_admin",
+    "sz_admin": "sz_admin",
+    "ag_a": "ag_a",
+    "ag_b": "ag_b",
+    "own_gz": "own_gz",
+    "own_sz": "own_sz",
+    "ag_off": "ag_off",
+}
+_ALL_USERS = set(USER_ROWS.values()) | {"sz_supervisor"}
+_GZ_USERS = {"gz_admin", "gz_supervisor", "gz_inspector", "th_admin"}
+_ACCOUNTS = _expect(
+    op=_ALL_USERS,
+    gd_admin={"gd_admin", "sz_admin", "sz_supervisor", *_GZ_USERS},
+    gz_admin=_GZ_USERS,
+    gz_sup={"gz_supervisor"},
+    gz_insp={"gz_inspector"},
+    th_admin={"th_admin"},
+    sz_admin={"sz_admin", "sz_supervisor"},
+    ag_a={"ag_a"},
+    ag_b={"ag_b"},
+    own_gz={"own_gz"},
+    own_sz={"own_sz"},
+    ag_off={"ag_off"},
+)
+ACCOUNTS = {"view": _ACCOUNTS, "change": _ACCOUNTS}
+REGION = {  # rows: 440000, 440100, 440300 and Beijing 110000
+    "view": _expect(default={"440000", "440100", "440300", "110000"}, anon=()),
+    "change": _expect(op={"440000", "440100", "440300", "110000"}, gd_admin={"440000", "440100", "440300"}),
+}
+CATALOG = {  # one specialty row, "S"
+    "view": _expect(default="S", anon=""),
+    "change": _expect(op="S", gd_admin="S"),
+}
+
+
+# --- the scenario --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Built once for the module inside a transaction that is rolled back at its end;
+    each test runs in a savepoint inside it (the ``db`` fixture)."""
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _build(authority_tree())
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _build(tree: dict[str, Any]) -> dict[str, Any]:
+    agency_a, admin_a, made_a = approved_agency(tree, 1, region="440100")
+    agency_b, admin_b, made_b = approved_agency(tree, 2, region="440300")
+    agency_off, admin_off, _ = approved_agency(tree, 3, region="440100")
+    own_gz_org = OrganisationFactory(name="广州某建设单位", kind=OrganisationKind.OWNER, level="", region_code="440106")
+    own_sz_org = OrganisationFactory(name="深圳某建设单位", kind=OrganisationKind.OWNER, level="", region_code="440300")
+    own_gz = UserFactory(username="own_gz", organisation=own_gz_org, roles=[Role.PROJECT_VIEWER])
+    own_sz = UserFactory(username="own_sz", organisation=own_sz_org, roles=[Role.PROJECT_VIEWER])
+    for user, name in ((admin_a, "ag_a"), (admin_b, "ag_b"), (admin_off, "ag_off")):
+        User.objects.filter(pk=user.pk).update(username=name)
+        user.username = name
+
+    project_a = project_with(tree, [agency_a], code="P-GZ", region="440106")
+    project_b = project_with(tree, [agency_b], code="P-SZ", region="440300")
+    project_services.project_party_add(
+        actor=tree["gz_supervisor"], project=project_a, role="owner", organisation_id=own_gz_org.pk
+    )
+    project_services.project_party_add(
+        actor=tree["sz_supervisor"], project=project_b, role="owner", organisation_id=own_sz_org.pk
+    )
+    reports = {}
+    contracts = {}
+    for label, agency, admin, made, project in (
+        (A, agency_a, admin_a, made_a, project_a),
+        (B, agency_b, admin_b, made_b, project_b),
+    ):
+        reports[label] = report_services.report_submit(
+            actor=admin, **submission(agency, made, project, number=f"R-{label}", conclusion=Conclusion.NONCONFORMING)
+        )
+        scan = stored_file(agency.organisation_id, pdf_bytes(f"contract {label}"), name="contract.pdf")
+        today = datetime.date.today()
+        contracts[label] = project_services.contract_upload(
+            actor=admin,
+            agency=agency,
+            project=project,
+            number=f"HT-{label}",
+            client_name="某建设单位",
+            amount="1000.00",
+            signed_on=today,
+            valid_from=today,
+            valid_until=today + datetime.timedelta(days=365),
+            test_items=[CEMENT],
+            scan_id=scan.pk,
+        )
+
+    lims_a = approved_client(applicant=admin_a, reviewer=tree["gz_admin"], scopes=["reports:submit", "registry:read"])
+    lims_b = approved_client(applicant=admin_b, reviewer=tree["sz_admin"], scopes=["reports:submit"])
+    plat_gz = approved_client(
+        applicant=tree["gz_admin"], reviewer=tree["gd_admin"], scopes=["projects:read", "projects:write"]
+    )
+    for creds in (lims_a, lims_b):
+        AnomalyFinding.objects.create(client=creds.client, kind=FindingKind.SILENT, detail={})
+    # the disabled agency: its people act in no role from now on
+    Organisation.objects.filter(pk=agency_off.organisation_id).update(is_active=False)
+
+    def client_actor(creds: Any) -> Actor:
+        client = ExchangeClient.objects.select_related("organisation").get(pk=creds.client.pk)
+        return Actor.for_client(client, client.keys.first())
+
+    actors: dict[str, Any] = {
+        "op": tree["operator"],
+        "gd_admin": tree["gd_admin"],
+        "gz_admin": tree["gz_admin"],
+        "gz_sup": tree["gz_supervisor"],
+        "gz_insp": tree["gz_inspector"],
+        "th_admin": tree["th_admin"],
+        "sz_admin": tree["sz_admin"],
+        "ag_a": User.objects.get(pk=admin_a.pk),
+        "ag_b": User.objects.get(pk=admin_b.pk),
+        "own_gz": own_gz,
+        "own_sz": own_sz,
+        "lims_a": client_actor(lims_a),
+        "plat_gz": client_actor(plat_gz),
+        "ag_off": User.objects.get(pk=admin_off.pk),
+        "anon": None,
+    }
+    org_labels = {tree[k].pk: k for k in ("gd", "gz", "sz", "th", "gz_station", "ops")} | {
+        agency_a.organisation_id: "org_a",
+        agency_b.organisation_id: "org_b",
+        own_gz_org.pk: "own_gz",
+        own_sz_org.pk: "own_sz",
+    }
+    side = {agency_a.pk: A, agency_b.pk: B}
+    return {
+        "actors": actors,
+        "agencies": (agency_a, agency_b),
+        "side_of_agency": side,
+        "side_of_org": {agency_a.organisation_id: A, agency_b.organisation_id: B},
+        "side_of_project": {project_a.pk: A, project_b.pk: B},
+        "org_labels": org_labels,
+        "reports": reports,
+        "contracts": contracts,
+        "app_labels": {
+            lims_a.client.application_id: A,
+            lims_b.client.application_id: B,
+            plat_gz.client.application_id: "G",
+        },
+    }
+
+
+def _seen(world: dict[str, Any], model: type[models.Model], action: str, label_of: Any) -> dict[str, frozenset[str]]:
+    seen: dict[str, frozenset[str]] = {}
+    for name, who in world["actors"].items():
+        rows = model.objects.restrict(who, action)  # type: ignore[attr-defined]
+        labels = {label_of(row) for row in rows}
+        seen[name] = frozenset(label for label in labels if label is not None)
+    return seen
+
+
+def _check(world: dict[str, Any], model: type[models.Model], spec: dict[str, Any], label_of: Any) -> None:
+    assert set(spec) == set(model.scoping.grants), f"{model.__name__}: actions {sorted(model.scoping.grants)}"  # type: ignore[attr-defined]
+    for action, expected in spec.items():
+        seen = _seen(world, model, action, label_of)
+        wrong = {name: (sorted(seen[name]), sorted(expected[name])) for name in ACTORS if seen[name] != expected[name]}
+        assert not wrong, f"{model.__name__} {action}: actor: (seen, expected) {wrong}"
+
+
+# --- the tests -----------------------------------------------------------------------
+
+COVERED: set[type[models.Model]] = set()
+
+
+def covers(*models_: type[models.Model]) -> Any:
+    COVERED.update(models_)
+    return lambda f: f
+
+
+@covers(Agency)
+def test_agencies(db: None, world: dict[str, Any]) -> None:
+    _check(world, Agency, AGENCY, lambda a: world["side_of_agency"].get(a.pk))
+
+
+def _agency_owned() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if issubclass(m, AgencyOwned | Attachment)]
+
+
+@covers(*_agency_owned())
+@pytest.mark.parametrize("model", _agency_owned(), ids=lambda m: m.__name__)
+def test_agency_records(db: None, world: dict[str, Any], model: type[models.Model]) -> None:
+    """Every record of an agency is reached exactly as its agency is; the ones the
+    scenario holds rows of are checked row by row."""
+
+    assert model.scoping == AGENCY_SCOPING.via("agency")  # type: ignore[attr-defined]
+    if model.objects.filter(agency__in=world["agencies"]).values("agency").distinct().count() < 2:  # type: ignore[attr-defined]
+        pytest.skip(f"the scenario holds no {model.__name__} of both agencies")
+    _check(world, model, AGENCY, lambda r: world["side_of_agency"].get(r.agency_id))
+
+
+@covers(Project, ProjectParty)
+def test_projects_and_parties(db: None, world: dict[str, Any]) -> None:
+    _check(world, Project, PROJECT, lambda p: world["side_of_project"].get(p.pk))
+    _check(world, ProjectParty, PROJECT, lambda p: world["side_of_project"].get(p.project_id))
+
+
+@covers(Contract)
+def test_contracts(db: None, world: dict[str, Any]) -> None:
+    _check(world, Contract, CONTRACT, lambda c: world["side_of_project"].get(c.project_id))
+
+
+@covers(Report, NonconformanceEntry, ProjectItemAgency)
+def test_reports_and_their_facts(db: None, world: dict[str, Any]) -> None:
+    _check(world, Report, REPORT, lambda r: world["side_of_project"].get(r.project_id))
+    assert NonconformanceEntry.objects.count() >= 2  # both reports are unqualified
+    _check(world, NonconformanceEntry, REPORT, lambda r: world["side_of_project"].get(r.project_id))
+    _check(world, ProjectItemAgency, REPORT, lambda r: world["side_of_project"].get(r.project_id))
+
+
+def test_permits_agrees_with_restrict(db: None, world: dict[str, Any]) -> None:
+    """The one-row question (what pages and services ask before offering or doing an
+    action) gives the same answer as the list."""
+
+    for name, who in world["actors"].items():
+        for label, report in world["reports"].items():
+            assert permits(who, report, "decide") == (label in REPORT["decide"][name]), (name, label)
+            assert permits(who, report, "view") == (label in REPORT["view"][name]), (name, label)
+
+
+@covers(AccessApplication, ExchangeClient, ClientKey)
+def test_exchange_access(db: None, world: dict[str, Any]) -> None:
+    apps_ = world["app_labels"]
+    _check(world, AccessApplication, APPLICATION, lambda a: apps_.get(a.pk))
+    _check(world, ExchangeClient, APPLICATION, lambda c: apps_.get(c.application_id))
+    _check(world, ClientKey, APPLICATION, lambda k: apps_.get(k.client.application_id))
+
+
+@covers(AnomalyFinding)
+def test_exchange_findings(db: None, world: dict[str, Any]) -> None:
+    spec = {action: {name: rows - {"G"} for name, rows in table.items()} for action, table in APPLICATION.items()}
+    _check(world, AnomalyFinding, spec, lambda f: world["app_labels"].get(f.client.application_id))
+
+
+@covers(StoredFile)
+def test_stored_files(db: None, world: dict[str, Any]) -> None:
+    assert StoredFile.objects.filter(organisation_id__in=world["side_of_org"]).count() >= 4
+    _check(world, StoredFile, FILES, lambda f: world["side_of_org"].get(f.organisation_id))
+
+
+@covers(Organisation)
+def test_organisations(db: None, world: dict[str, Any]) -> None:
+    _check(world, Organisation, ORGANISATION, lambda o: world["org_labels"].get(o.pk))
+
+
+@covers(User)
+def test_accounts(db: None, world: dict[str, Any]) -> None:
+    wanted = _ALL_USERS
+    _check(world, User, ACCOUNTS, lambda u: u.username if u.username in wanted else None)
+
+
+@covers(Region)
+def test_regions(db: None, world: dict[str, Any]) -> None:
+    wanted = {"440000", "440100", "440300", "110000"}
+    _check(world, Region, REGION, lambda r: r.code if r.code in wanted else None)
+
+
+def _catalog() -> list[type[models.Model]]:
+    return [
+        m for m in apps.get_models() if m._meta.app_label == "core" and m.__name__ != "Region" and hasattr(m, "scoping")
+    ]
+
+
+@covers(*_catalog())
+def test_catalog(db: None, world: dict[str, Any]) -> None:
+    first = Specialty.objects.order_by("pk").first()
+    assert first is not None
+    for model in _catalog():
+        assert model.scoping == Specialty.scoping  # type: ignore[attr-defined]
+    _check(world, Specialty, CATALOG, lambda s: "S" if s.pk == first.pk else None)
+
+
+def test_every_scoped_model_is_in_the_matrix() -> None:
+    """A new scoped model cannot go without its row of this matrix."""
+
+    scoped = {m for m in apps.get_models() if isinstance(getattr(m, "scoping", None), Scoping)}
+    missing = sorted(m.__name__ for m in scoped - COVERED)
+    assert not missing, f"add these models to the access matrix: {missing}"
+
+
+def test_actor_kinds(db: None, world: dict[str, Any]) -> None:
+    kinds = {name: actor_of(who).kind for name, who in world["actors"].items()}
+    assert kinds == {
+        "op": ActorKind.OPERATOR,
+        "gd_admin": ActorKind.AUTHORITY,
+        "gz_admin": ActorKind.AUTHORITY,
+        "gz_sup": ActorKind.AUTHORITY,
+        "gz_insp": ActorKind.STATION,
+        "th_admin": ActorKind.AUTHORITY,
+        "sz_admin": ActorKind.AUTHORITY,
+        "ag_a": ActorKind.AGENCY,
+        "ag_b": ActorKind.AGENCY,
+        "own_gz": ActorKind.PARTY,
+        "own_sz": ActorKind.PARTY,
+        "lims_a": ActorKind.AGENCY,
+        "plat_gz": ActorKind.AUTHORITY,
+        "ag_off": ActorKind.PUBLIC,
+        "anon": ActorKind.PUBLIC,
+    }
+    lims = world["actors"]["lims_a"]
+    assert lims.is_client and lims.user is None and lims.roles == frozenset()
+    assert lims.has_scope("reports:submit") and not lims.has_scope("projects:write")
+
+
+def test_an_undeclared_action_is_an_error(db: None, world: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="declares no 'approve' action"):
+        Report.objects.restrict(world["actors"]["gz_admin"], "approve")
+
+
+def test_disabling_an_organisation_takes_effect_at_once(db: None, world: dict[str, Any]) -> None:
+    user = User.objects.get(username="gz_admin")
+    assert Organisation.objects.restrict(user).exists()
+    Organisation.objects.filter(pk=user.organisation_id).update(is_active=False)
+    user.organisation.refresh_from_db()
+    assert not Organisation.objects.restrict(user).exists()
+    assert not Report.objects.restrict(user).exists()
+    assert list(User.objects.restrict(user).values_list("username", flat=True)) == ["gz_admin"]
