@@ -480,3 +480,36 @@ def test_a_multipart_body_without_boundary_is_400_not_500(scene):
     assert public.status_code == 400 and public.json()["error"]["code"] == "invalid_input", public.content
     report.refresh_from_db()
     assert report.status == "valid" and report.revoked_at is None
+
+
+def test_report_page_offers_exactly_what_the_services_accept(client, scene):
+    """The revoke card and the agency's actions appear for those, and only those, whose
+    request the service would accept (reports.permissions)."""
+
+    from django.test import Client
+
+    tree, report = scene["tree"], scene["report"]
+    url = f"/reports/{report.pk}/"
+    viewers = {
+        "gz_supervisor": tree["gz_supervisor"],
+        "gd_admin": tree["gd_admin"],
+        "th_admin": tree["th_admin"],
+        "gz_inspector": tree["gz_inspector"],
+        "agency": scene["admin"],
+    }
+    decides = {"gz_supervisor", "gd_admin", "th_admin"}
+    for name, user in viewers.items():
+        page = login_verified(Client(), user).get(url)
+        assert page.status_code == 200, name
+        body = page.content.decode()
+        assert ('data-testid="revoke"' in body) == (name in decides), name
+        assert ('data-testid="amendment-form"' in body) == (name == "agency"), name
+    # the station inspector sees the report but may not revoke it: the service agrees
+    inspector = login_verified(Client(), tree["gz_inspector"])
+    inspector.post(f"/reports/{report.pk}/revoke/", {"reason": "试图撤销"})
+    report.refresh_from_db()
+    assert report.status != "revoked"
+    supervisor = login_verified(Client(), tree["gz_supervisor"])
+    supervisor.post(f"/reports/{report.pk}/revoke/", {"reason": "报告数据有误"})
+    report.refresh_from_db()
+    assert report.status == "revoked"
