@@ -46,9 +46,7 @@ def _kind_is(*kinds: ActorKind) -> rules.Predicate:
 
 
 always = rules.always_true
-signed_in = rules.Predicate(
-    lambda who: (a := actor_of(who)).user is not None or a.client is not None, name="signed_in"
-)
+signed_in = rules.Predicate(lambda who: (a := actor_of(who)).user is not None or a.client is not None, name="signed_in")
 """A person signed in or a signed client, whatever its organisation's state."""
 is_operator = _kind_is(ActorKind.OPERATOR)
 is_authority = _kind_is(ActorKind.AUTHORITY)
