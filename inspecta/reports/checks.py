@@ -5,7 +5,9 @@ Each check has a stable code (``CheckCode``). A failed check either refuses the 
 (HTTP 422 with the code) or accepts it with a ``ReportFinding``, as configured per rule
 by the province of the project (``CheckRule`` rows; a platform-wide row set by an
 operator), then by ``INSPECTA_REPORT_CHECK_ACTIONS``, then by
-``DEFAULT_ACTIONS`` below. Defaults (documented in docs/reports.md):
+the rule's default action. Each check is one rule of ``CHECKS`` (a
+``core.rulebook.RuleBook``) with its code, clause and default action. Defaults
+(documented in docs/reports.md):
 
 ============================  ======  ==============================================
 code                          action  what fails
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inspecta.core.models import TestItem
+from inspecta.core.rulebook import RuleBook
 from inspecta.projects.choices import PartyRole
 from inspecta.projects.models import Contract, Project, ProjectParty
 from inspecta.registry.choices import EquipmentStatus
@@ -41,17 +44,6 @@ from inspecta.registry.models import Agency, Equipment, PostCertificate, Signato
 
 from .choices import CheckAction, CheckCode
 from .models import CheckRule
-
-DEFAULT_ACTIONS: dict[str, str] = {
-    CheckCode.AGENCY_NOT_APPROVED: CheckAction.REJECT,
-    CheckCode.CAPABILITY_MISSING: CheckAction.REJECT,
-    CheckCode.TESTER_CERTIFICATE_INVALID: CheckAction.REJECT,
-    CheckCode.SIGNATORY_NOT_AUTHORISED: CheckAction.REJECT,
-    CheckCode.EQUIPMENT_NOT_CALIBRATED: CheckAction.REJECT,
-    CheckCode.AGENCY_NOT_PARTY: CheckAction.REJECT,
-    CheckCode.TOO_MANY_AGENCIES: CheckAction.FLAG,
-    CheckCode.APPROVAL_TRAIL_INVALID: CheckAction.REJECT,
-}
 
 PLATFORM = ""  # ``CheckRule.province`` of a platform-wide rule (set by an operator)
 
@@ -217,16 +209,22 @@ class CheckContext:
         return self.actions[province].get(code, configured_action(code))
 
 
-def run_checks(c: CheckInput, ctx: CheckContext | None = None) -> list[Failure]:
-    """Every failed check, in a stable order. ``ctx`` holds the facts (loaded for ``c``
-    alone when not given)."""
+CHECKS: RuleBook[Failure] = RuleBook("report_acceptance")
+"""The acceptance checks, in the order their failures are reported."""
 
-    if ctx is None:
-        ctx = CheckContext.load(agency=c.agency, inputs=[c])
-    failures: list[Failure] = []
-    specialty_id = c.test_item.specialty_id
+
+@CHECKS.rule(CheckCode.AGENCY_NOT_APPROVED, clause="Guangdong 附件2 一(二)", action=CheckAction.REJECT)
+def agency_not_approved(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """Only an approved agency may report."""
+
     if not c.agency.may_operate:
-        failures.append(Failure(CheckCode.AGENCY_NOT_APPROVED, _("检测机构未通过审核，不能报送报告。")))
+        yield Failure(CheckCode.AGENCY_NOT_APPROVED, _("检测机构未通过审核，不能报送报告。"))
+
+
+@CHECKS.rule(CheckCode.CAPABILITY_MISSING, clause="T/CECS 4.3.4; 建质〔2023〕1号", action=CheckAction.REJECT)
+def capability_missing(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """A site capability for the item and every parameter reported."""
+
     covered = {
         parameter_id
         for site_id, item_id, parameter_id in ctx.capabilities
@@ -234,37 +232,51 @@ def run_checks(c: CheckInput, ctx: CheckContext | None = None) -> list[Failure]:
     }
     missing = sorted(set(c.parameters) - covered) if covered else sorted(c.parameters)
     if missing or not covered:
-        failures.append(
-            Failure(
-                CheckCode.CAPABILITY_MISSING,
-                _("检测机构未登记该检测项目/参数的检测能力。"),
-                {"test_item": c.test_item.pk, "parameters": missing},
-            )
+        yield Failure(
+            CheckCode.CAPABILITY_MISSING,
+            _("检测机构未登记该检测项目/参数的检测能力。"),
+            {"test_item": c.test_item.pk, "parameters": missing},
         )
+
+
+@CHECKS.rule(CheckCode.TESTER_CERTIFICATE_INVALID, clause="T/CECS 4.3.4; Guangxi 第十一条", action=CheckAction.REJECT)
+def tester_certificate_invalid(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """The tester holds a post certificate of the category valid on the test date."""
+
+    specialty_id = c.test_item.specialty_id
     certified = any(
         category_id == specialty_id and valid_until >= c.tested_on and (issued_on is None or issued_on <= c.tested_on)
         for category_id, issued_on, valid_until in ctx.certificates.get(c.tester.pk, ())
     )
     if not c.tester.active or not certified:
-        failures.append(
-            Failure(
-                CheckCode.TESTER_CERTIFICATE_INVALID,
-                _("检测人员在检测日期没有该类别的有效上岗证。"),
-                {"tester": c.tester.pk, "category": specialty_id, "tested_on": c.tested_on.isoformat()},
-            )
+        yield Failure(
+            CheckCode.TESTER_CERTIFICATE_INVALID,
+            _("检测人员在检测日期没有该类别的有效上岗证。"),
+            {"tester": c.tester.pk, "category": specialty_id, "tested_on": c.tested_on.isoformat()},
         )
+
+
+@CHECKS.rule(CheckCode.SIGNATORY_NOT_AUTHORISED, clause="Nanchang 三(一)", action=CheckAction.REJECT)
+def signatory_not_authorised(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """The approver is a signatory registered with that scope and site."""
+
+    specialty_id = c.test_item.specialty_id
     authorised = any(
         specialty_id in scopes and (not c.site_id or site_id is None or site_id == c.site_id)
         for site_id, scopes in ctx.signatories.get(c.signatory.pk, ())
     )
     if not authorised:
-        failures.append(
-            Failure(
-                CheckCode.SIGNATORY_NOT_AUTHORISED,
-                _("批准人不是具有该签字范围和检测场所的授权签字人。"),
-                {"signatory": c.signatory.pk, "category": specialty_id, "site": c.site_id},
-            )
+        yield Failure(
+            CheckCode.SIGNATORY_NOT_AUTHORISED,
+            _("批准人不是具有该签字范围和检测场所的授权签字人。"),
+            {"signatory": c.signatory.pk, "category": specialty_id, "site": c.site_id},
         )
+
+
+@CHECKS.rule(CheckCode.EQUIPMENT_NOT_CALIBRATED, clause="T/CECS 4.1.3", action=CheckAction.REJECT)
+def equipment_not_calibrated(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """Every piece of equipment named is registered, in use and calibrated on the test date."""
+
     bad_equipment = []
     for asset_no in c.equipment:
         eq = ctx.equipment.get(asset_no)
@@ -277,38 +289,59 @@ def run_checks(c: CheckInput, ctx: CheckContext | None = None) -> list[Failure]:
         ):
             bad_equipment.append(asset_no)
     if bad_equipment:
-        failures.append(
-            Failure(
-                CheckCode.EQUIPMENT_NOT_CALIBRATED,
-                _("仪器设备未登记、未在用或检测日期不在检定/校准有效期内：%(e)s。") % {"e": "、".join(bad_equipment)},
-                {"equipment": bad_equipment},
-            )
+        yield Failure(
+            CheckCode.EQUIPMENT_NOT_CALIBRATED,
+            _("仪器设备未登记、未在用或检测日期不在检定/校准有效期内：%(e)s。") % {"e": "、".join(bad_equipment)},
+            {"equipment": bad_equipment},
         )
+
+
+@CHECKS.rule(CheckCode.AGENCY_NOT_PARTY, clause="T/CECS 4.3.2; Guangxi 第八条(四)", action=CheckAction.REJECT)
+def agency_not_party(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """The agency is a party of the project."""
+
     if c.agency.pk not in ctx.project_agencies.get(c.project.pk, set()):
-        failures.append(
-            Failure(CheckCode.AGENCY_NOT_PARTY, _("检测机构不是该项目的参建检测机构。"), {"project": c.project.pk})
-        )
+        yield Failure(CheckCode.AGENCY_NOT_PARTY, _("检测机构不是该项目的参建检测机构。"), {"project": c.project.pk})
+
+
+@CHECKS.rule(CheckCode.TOO_MANY_AGENCIES, clause="Hunan/Hebei interface rule", action=CheckAction.FLAG)
+def too_many_agencies(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """At most two agencies per project and item, unless a contract allows another."""
+
     others = set(ctx.item_agencies.get((c.project.pk, c.test_item.pk), set()))
     others.discard(c.agency.pk)
     if len(others) >= 2 and (c.project.pk, c.test_item.pk) not in ctx.allowing_contracts:
-        failures.append(
-            Failure(
-                CheckCode.TOO_MANY_AGENCIES,
-                _("该项目该检测项目已有两家检测机构，且无合同允许增加。"),
-                {"agencies": sorted(others)},
-            )
+        yield Failure(
+            CheckCode.TOO_MANY_AGENCIES,
+            _("该项目该检测项目已有两家检测机构，且无合同允许增加。"),
+            {"agencies": sorted(others)},
         )
+
+
+@CHECKS.rule(CheckCode.APPROVAL_TRAIL_INVALID, clause="Nanchang 三(一); Guangxi 第十一条", action=CheckAction.REJECT)
+def approval_trail_invalid(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """Tester, reviewer and signatory are three people, in time order."""
+
     people = {c.tester.pk, c.reviewer.pk, c.signatory.pk}
     in_order = c.tested_at <= c.reviewed_at <= c.approved_at <= timezone.now() + datetime.timedelta(minutes=5)
     if len(people) != 3 or not in_order:
-        failures.append(
-            Failure(
-                CheckCode.APPROVAL_TRAIL_INVALID,
-                _("三级审批须由检测、审核、批准三人依次完成，时间不得倒序。"),
-                {"distinct_people": len(people) == 3, "in_order": in_order},
-            )
+        yield Failure(
+            CheckCode.APPROVAL_TRAIL_INVALID,
+            _("三级审批须由检测、审核、批准三人依次完成，时间不得倒序。"),
+            {"distinct_people": len(people) == 3, "in_order": in_order},
         )
-    return failures
+
+
+DEFAULT_ACTIONS: dict[str, str] = CHECKS.defaults()
+
+
+def run_checks(c: CheckInput, ctx: CheckContext | None = None) -> list[Failure]:
+    """Every failed check, in a stable order. ``ctx`` holds the facts (loaded for ``c``
+    alone when not given)."""
+
+    if ctx is None:
+        ctx = CheckContext.load(agency=c.agency, inputs=[c])
+    return CHECKS.run(c, ctx)
 
 
 def split_failures(failures: Iterable[Failure], actions: Mapping[str, str]) -> tuple[list[Failure], list[Failure]]:

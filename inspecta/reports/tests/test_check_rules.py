@@ -132,3 +132,14 @@ def test_operator_sets_platform_and_province_rules(tree):
     )
     with pytest.raises(PermissionDenied):
         services.check_rule_set(actor=station_user, code=CheckCode.AGENCY_NOT_PARTY, action="flag")
+
+
+def test_every_check_code_is_one_rule_with_a_default_action():
+    from inspecta.reports.checks import CHECKS, DEFAULT_ACTIONS
+    from inspecta.reports.choices import CheckAction, CheckCode
+
+    assert CHECKS.codes() == list(CheckCode.values)
+    assert set(DEFAULT_ACTIONS.values()) <= set(CheckAction.values)
+    assert DEFAULT_ACTIONS[CheckCode.TOO_MANY_AGENCIES] == CheckAction.FLAG
+    for rule in CHECKS:
+        assert rule.clause and rule.doc, rule.code
