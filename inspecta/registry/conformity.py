@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,8 +29,9 @@ from django.utils.translation import gettext as _
 
 from inspecta.core.choices import ParameterLevel
 from inspecta.core.masking import Audience, mask_id_number
+from inspecta.core.rulebook import RuleBook, Severity
 
-from .choices import AgencyCertificateKind, CalibrationKind, EquipmentStatus, FindingRule, FindingSeverity
+from .choices import AgencyCertificateKind, CalibrationKind, EquipmentStatus, FindingRule
 
 if TYPE_CHECKING:
     from .models import Agency
@@ -48,141 +50,248 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
+Found = tuple[tuple[str, str], Expected]
+"""A finding that holds: ``((rule, key), expected)``."""
+
+
+@dataclass
+class Facts:
+    """What the conformity rules read about one agency on one day, loaded once."""
+
+    agency: Agency
+    today: datetime.date
+    qualifications: list[Any] = field(default_factory=list)
+    # specialties covered by a qualification certificate valid today
+    qualified: set[str] = field(default_factory=set)
+    equipment: list[Any] = field(default_factory=list)
+    # parameter code -> sites (None: any site) served by calibrated in-use equipment
+    served: dict[str, set[int | None]] = field(default_factory=dict)
+    capabilities: list[Any] = field(default_factory=list)
+    # (site, specialty) offered -> (site name, specialty name)
+    offered: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)
+    # specialty -> sites (None: any) with certified staff / a signatory
+    staff_cover: dict[str, set[int | None]] = field(default_factory=dict)
+    signatory_cover: dict[str, set[int | None]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, agency: Agency, today: datetime.date) -> Facts:
+        from .models import Equipment, PostCertificate, QualificationCertificate, Signatory, SiteCapability
+
+        facts = cls(agency=agency, today=today)
+        facts.qualifications = list(
+            QualificationCertificate.objects.filter(agency=agency).prefetch_related("specialties")
+        )
+        for cert in facts.qualifications:
+            if cert.valid_until >= today:
+                facts.qualified.update(s.code for s in cert.specialties.all())
+        facts.equipment = list(
+            Equipment.objects.filter(agency=agency, status=EquipmentStatus.IN_USE).prefetch_related("parameters")
+        )
+        served: dict[str, set[int | None]] = defaultdict(set)
+        for item in facts.equipment:
+            if item.calibration_valid_on(today) or (
+                item.calibration_kind == CalibrationKind.SELF_CHECK and item.calibration_valid_until is None
+            ):
+                for parameter in item.parameters.all():
+                    served[parameter.code].add(item.site_id)
+        facts.served = dict(served)
+        facts.capabilities = list(
+            SiteCapability.objects.filter(agency=agency).select_related(
+                "site", "item_parameter__test_item__specialty", "item_parameter__parameter"
+            )
+        )
+        for cap in facts.capabilities:
+            specialty = cap.item_parameter.test_item.specialty
+            facts.offered[(cap.site_id, specialty.code)] = (cap.site.name, specialty.name)
+        if facts.offered:
+            staff_cover: dict[str, set[int | None]] = defaultdict(set)
+            for site_id, category in PostCertificate.objects.filter(
+                agency=agency, staff__active=True, valid_until__gte=today
+            ).values_list("staff__site_id", "category_id"):
+                staff_cover[category].add(site_id)
+            signatory_cover: dict[str, set[int | None]] = defaultdict(set)
+            for site_id, code in Signatory.objects.filter(agency=agency, staff__active=True).values_list(
+                "site_id", "scope__code"
+            ):
+                if code:
+                    signatory_cover[code].add(site_id)
+            facts.staff_cover, facts.signatory_cover = dict(staff_cover), dict(signatory_cover)
+        return facts
+
+
+RULES: RuleBook[Found] = RuleBook("registry_conformity")
+"""Qualification conformity (T/CECS 4.1.3, 4.1.1-8) and certificate hanging (7.2.2-1)."""
+
+CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
+
+
+@RULES.rule(FindingRule.QUALIFICATION_MISSING, clause="T/CECS 4.1.1-8; Guangdong 附件2 二(三)")
+def qualification_missing(f: Facts) -> Iterator[Found]:
+    """The agency has registered a qualification certificate."""
+
+    if not f.qualifications:
+        yield (FindingRule.QUALIFICATION_MISSING, "agency"), Expected(CRITICAL, f.agency.name)
+
+
+@RULES.rule(FindingRule.QUALIFICATION_EXPIRED, clause="T/CECS 4.1.1-8; Guangdong 附件2 二(三)")
+def qualification_expired(f: Facts) -> Iterator[Found]:
+    """Every qualification certificate is valid today."""
+
+    for cert in f.qualifications:
+        if cert.valid_until < f.today:
+            detail = _("有效期至 %(d)s") % {"d": cert.valid_until.isoformat()}
+            yield (
+                (FindingRule.QUALIFICATION_EXPIRED, f"qualification:{cert.pk}"),
+                Expected(CRITICAL, cert.number, detail),
+            )
+
+
+@RULES.rule(FindingRule.CMA_MISSING, clause="Guangdong 附件2 二(四)")
+def cma_missing(f: Facts) -> Iterator[Found]:
+    """A CMA certificate valid today."""
+
+    from .models import AgencyCertificate
+
+    if not AgencyCertificate.objects.filter(
+        agency=f.agency, kind=AgencyCertificateKind.CMA, valid_until__gte=f.today
+    ).exists():
+        yield (FindingRule.CMA_MISSING, "cma"), Expected(CRITICAL, f.agency.name)
+
+
+@RULES.rule(FindingRule.CALIBRATION_EXPIRED, clause="T/CECS 4.1.3")
+def calibration_expired(f: Facts) -> Iterator[Found]:
+    """Equipment in use has a calibration valid today (self-checked equipment excepted)."""
+
+    for item in f.equipment:
+        until = item.calibration_valid_until
+        if until is None and item.calibration_kind != CalibrationKind.SELF_CHECK:
+            yield (
+                (FindingRule.CALIBRATION_EXPIRED, f"equipment:{item.pk}"),
+                Expected(CRITICAL, str(item), _("未登记检定/校准有效期")),
+            )
+        elif until is not None and until < f.today:
+            yield (
+                (FindingRule.CALIBRATION_EXPIRED, f"equipment:{item.pk}"),
+                Expected(CRITICAL, str(item), _("有效期至 %(d)s") % {"d": until.isoformat()}),
+            )
+
+
+@RULES.rule(FindingRule.CALIBRATION_EXPIRING, clause="T/CECS 4.1.3", severity=WARNING)
+def calibration_expiring(f: Facts) -> Iterator[Found]:
+    """A calibration that expires within ``EXPIRY_WARNING_DAYS``."""
+
+    for item in f.equipment:
+        until = item.calibration_valid_until
+        if until is not None and f.today <= until <= f.today + datetime.timedelta(days=EXPIRY_WARNING_DAYS):
+            yield (
+                (FindingRule.CALIBRATION_EXPIRING, f"equipment:{item.pk}"),
+                Expected(WARNING, str(item), _("有效期至 %(d)s") % {"d": until.isoformat()}),
+            )
+
+
+@RULES.rule(FindingRule.PARAMETER_WITHOUT_EQUIPMENT, clause="T/CECS 4.1.3, 4.1.1-6")
+def parameter_without_equipment(f: Facts) -> Iterator[Found]:
+    """Every mandatory parameter offered at a site is served by calibrated equipment."""
+
+    for cap in f.capabilities:
+        link = cap.item_parameter
+        if link.level != ParameterLevel.MANDATORY:
+            continue
+        sites = f.served.get(link.parameter_id, set())
+        if cap.site_id not in sites and None not in sites:
+            yield (
+                (FindingRule.PARAMETER_WITHOUT_EQUIPMENT, f"site:{cap.site_id}:tip:{link.pk}"),
+                Expected(CRITICAL, f"{cap.site.name} / {link.test_item.name} / {link.parameter.name}"),
+            )
+
+
+def _offered(f: Facts) -> Iterator[tuple[int, str, str, str]]:
+    for (site_id, code), (site_name, specialty_name) in f.offered.items():
+        yield site_id, code, f"{site_name} / {specialty_name}", f"site:{site_id}:specialty:{code}"
+
+
+@RULES.rule(FindingRule.OUT_OF_QUALIFICATION, clause="T/CECS 4.1.1-8")
+def out_of_qualification(f: Facts) -> Iterator[Found]:
+    """Every specialty offered is covered by a valid qualification certificate."""
+
+    for _site_id, code, subject, key in _offered(f):
+        if code not in f.qualified:
+            yield (FindingRule.OUT_OF_QUALIFICATION, key), Expected(CRITICAL, subject)
+
+
+@RULES.rule(FindingRule.SPECIALTY_WITHOUT_STAFF, clause="T/CECS 4.1.3")
+def specialty_without_staff(f: Facts) -> Iterator[Found]:
+    """Every specialty offered at a site has staff with a valid post certificate."""
+
+    for site_id, code, subject, key in _offered(f):
+        cover = f.staff_cover.get(code, set())
+        if site_id not in cover and None not in cover:
+            yield (FindingRule.SPECIALTY_WITHOUT_STAFF, key), Expected(CRITICAL, subject)
+
+
+@RULES.rule(FindingRule.SPECIALTY_WITHOUT_SIGNATORY, clause="T/CECS 4.1.3")
+def specialty_without_signatory(f: Facts) -> Iterator[Found]:
+    """Every specialty offered at a site has a signatory."""
+
+    for site_id, code, subject, key in _offered(f):
+        cover = f.signatory_cover.get(code, set())
+        if site_id not in cover and None not in cover:
+            yield (FindingRule.SPECIALTY_WITHOUT_SIGNATORY, key), Expected(CRITICAL, subject)
+
+
+@RULES.rule(FindingRule.PERSON_IN_TWO_AGENCIES, clause="T/CECS 7.2.2-1")
+def person_in_two_agencies(f: Facts) -> Iterator[Found]:
+    """The same citizen ID active as staff of two agencies (certificate hanging)."""
+
+    from .models import Staff
+
+    own_people = dict(Staff.objects.filter(agency=f.agency, active=True).values_list("id_number", "name"))
+    if not own_people:
+        return
+    others: dict[str, set[str]] = defaultdict(set)
+    for id_number, other_name in (
+        Staff.objects.filter(id_number__in=list(own_people), active=True)
+        .exclude(agency=f.agency)
+        .values_list("id_number", "agency__name")
+    ):
+        others[id_number].add(other_name)
+    for id_number, agencies in others.items():
+        yield (
+            (FindingRule.PERSON_IN_TWO_AGENCIES, f"id:{_digest(id_number)}"),
+            Expected(
+                CRITICAL,
+                f"{own_people[id_number]}（{mask_id_number(id_number, Audience.AUTHORITY)}）",
+                _("同时在职于：%(names)s") % {"names": "、".join(sorted(agencies))},
+            ),
+        )
+
+
+@RULES.rule(FindingRule.CERTIFICATE_SHARED, clause="T/CECS 7.2.2-1")
+def certificate_shared(f: Facts) -> Iterator[Found]:
+    """One post certificate number used by two people."""
+
+    from .models import PostCertificate
+
+    numbers = set(PostCertificate.objects.filter(agency=f.agency, staff__active=True).values_list("number", flat=True))
+    if not numbers:
+        return
+    holders: dict[str, set[str]] = defaultdict(set)
+    for number, id_number in PostCertificate.objects.filter(number__in=numbers, staff__active=True).values_list(
+        "number", "staff__id_number"
+    ):
+        holders[number].add(id_number)
+    for number in sorted(numbers):
+        if len(holders[number]) > 1:
+            yield (
+                (FindingRule.CERTIFICATE_SHARED, f"cert:{_digest(number)}"),
+                Expected(CRITICAL, number, _("%(n)d 人使用同一证书编号") % {"n": len(holders[number])}),
+            )
+
+
 def evaluate(agency: Agency, today: datetime.date) -> dict[tuple[str, str], Expected]:
     """Every finding that holds for ``agency`` on ``today``, by (rule, key)."""
 
-    from .models import (
-        AgencyCertificate,
-        Equipment,
-        PostCertificate,
-        QualificationCertificate,
-        Signatory,
-        SiteCapability,
-        Staff,
-    )
-
-    found: dict[tuple[str, str], Expected] = {}
-    critical, warning = FindingSeverity.CRITICAL.value, FindingSeverity.WARNING.value
-
-    # Qualification certificate and CMA (4.1.1-8; Guangdong 二(三)-(四)).
-    qualifications = list(QualificationCertificate.objects.filter(agency=agency).prefetch_related("specialties"))
-    qualified: set[str] = set()
-    if not qualifications:
-        found[(FindingRule.QUALIFICATION_MISSING, "agency")] = Expected(critical, agency.name)
-    for cert in qualifications:
-        if cert.valid_until < today:
-            found[(FindingRule.QUALIFICATION_EXPIRED, f"qualification:{cert.pk}")] = Expected(
-                critical, cert.number, _("有效期至 %(d)s") % {"d": cert.valid_until.isoformat()}
-            )
-        else:
-            qualified.update(s.code for s in cert.specialties.all())
-    if not AgencyCertificate.objects.filter(
-        agency=agency, kind=AgencyCertificateKind.CMA, valid_until__gte=today
-    ).exists():
-        found[(FindingRule.CMA_MISSING, "cma")] = Expected(critical, agency.name)
-
-    # Equipment calibration (4.1.3).
-    equipment = list(
-        Equipment.objects.filter(agency=agency, status=EquipmentStatus.IN_USE).prefetch_related("parameters")
-    )
-    for item in equipment:
-        until = item.calibration_valid_until
-        if until is None:
-            if item.calibration_kind != CalibrationKind.SELF_CHECK:
-                found[(FindingRule.CALIBRATION_EXPIRED, f"equipment:{item.pk}")] = Expected(
-                    critical, str(item), _("未登记检定/校准有效期")
-                )
-        elif until < today:
-            found[(FindingRule.CALIBRATION_EXPIRED, f"equipment:{item.pk}")] = Expected(
-                critical, str(item), _("有效期至 %(d)s") % {"d": until.isoformat()}
-            )
-        elif until <= today + datetime.timedelta(days=EXPIRY_WARNING_DAYS):
-            found[(FindingRule.CALIBRATION_EXPIRING, f"equipment:{item.pk}")] = Expected(
-                warning, str(item), _("有效期至 %(d)s") % {"d": until.isoformat()}
-            )
-    # parameter code -> sites (None: any site) served by calibrated in-use equipment
-    served: dict[str, set[int | None]] = defaultdict(set)
-    for item in equipment:
-        if item.calibration_valid_on(today) or (
-            item.calibration_kind == CalibrationKind.SELF_CHECK and item.calibration_valid_until is None
-        ):
-            for parameter in item.parameters.all():
-                served[parameter.code].add(item.site_id)
-
-    # Capabilities per site (4.1.1-6, 4.1.3).
-    capabilities = list(
-        SiteCapability.objects.filter(agency=agency).select_related(
-            "site", "item_parameter__test_item__specialty", "item_parameter__parameter"
-        )
-    )
-    offered: dict[tuple[int, str], tuple[str, str]] = {}
-    for cap in capabilities:
-        link = cap.item_parameter
-        specialty = link.test_item.specialty
-        offered[(cap.site_id, specialty.code)] = (cap.site.name, specialty.name)
-        if link.level == ParameterLevel.MANDATORY:
-            sites = served.get(link.parameter_id, set())
-            if cap.site_id not in sites and None not in sites:
-                found[(FindingRule.PARAMETER_WITHOUT_EQUIPMENT, f"site:{cap.site_id}:tip:{link.pk}")] = Expected(
-                    critical, f"{cap.site.name} / {link.test_item.name} / {link.parameter.name}"
-                )
-    if offered:
-        certified = PostCertificate.objects.filter(
-            agency=agency, staff__active=True, valid_until__gte=today
-        ).values_list("staff__site_id", "category_id")
-        staff_cover: dict[str, set[int | None]] = defaultdict(set)
-        for site_id, category in certified:
-            staff_cover[category].add(site_id)
-        signatory_cover: dict[str, set[int | None]] = defaultdict(set)
-        for site_id, code in Signatory.objects.filter(agency=agency, staff__active=True).values_list(
-            "site_id", "scope__code"
-        ):
-            if code:
-                signatory_cover[code].add(site_id)
-        for (site_id, code), (site_name, specialty_name) in offered.items():
-            subject = f"{site_name} / {specialty_name}"
-            key = f"site:{site_id}:specialty:{code}"
-            if code not in qualified:
-                found[(FindingRule.OUT_OF_QUALIFICATION, key)] = Expected(critical, subject)
-            cover = staff_cover.get(code, set())
-            if site_id not in cover and None not in cover:
-                found[(FindingRule.SPECIALTY_WITHOUT_STAFF, key)] = Expected(critical, subject)
-            cover = signatory_cover.get(code, set())
-            if site_id not in cover and None not in cover:
-                found[(FindingRule.SPECIALTY_WITHOUT_SIGNATORY, key)] = Expected(critical, subject)
-
-    # Certificate hanging (7.2.2-1).
-    own_people = dict(Staff.objects.filter(agency=agency, active=True).values_list("id_number", "name"))
-    if own_people:
-        others: dict[str, set[str]] = defaultdict(set)
-        for id_number, other_name in (
-            Staff.objects.filter(id_number__in=list(own_people), active=True)
-            .exclude(agency=agency)
-            .values_list("id_number", "agency__name")
-        ):
-            others[id_number].add(other_name)
-        for id_number, agencies in others.items():
-            found[(FindingRule.PERSON_IN_TWO_AGENCIES, f"id:{_digest(id_number)}")] = Expected(
-                critical,
-                f"{own_people[id_number]}（{mask_id_number(id_number, Audience.AUTHORITY)}）",
-                _("同时在职于：%(names)s") % {"names": "、".join(sorted(agencies))},
-            )
-    own_certs = list(
-        PostCertificate.objects.filter(agency=agency, staff__active=True).values_list("number", "staff__id_number")
-    )
-    if own_certs:
-        numbers = {number for number, _id in own_certs}
-        holders: dict[str, set[str]] = defaultdict(set)
-        for number, id_number in PostCertificate.objects.filter(number__in=numbers, staff__active=True).values_list(
-            "number", "staff__id_number"
-        ):
-            holders[number].add(id_number)
-        for number in sorted(numbers):
-            if len(holders[number]) > 1:
-                found[(FindingRule.CERTIFICATE_SHARED, f"cert:{_digest(number)}")] = Expected(
-                    critical, number, _("%(n)d 人使用同一证书编号") % {"n": len(holders[number])}
-                )
-    return found
+    return dict(RULES.run(Facts.load(agency, today)))
 
 
 @transaction.atomic

@@ -78,3 +78,15 @@ def test_authority_list_query_count(client, tree, django_assert_max_num_queries)
     with django_assert_max_num_queries(25):
         response = client.get("/registry/")
     assert response.status_code == 200
+
+
+def test_every_conformity_rule_is_one_registered_rule():
+    from inspecta.core.rulebook import Severity
+    from inspecta.registry.choices import FindingRule, FindingSeverity
+    from inspecta.registry.conformity import RULES
+
+    assert sorted(RULES.codes()) == sorted(FindingRule.values)
+    assert {s.value for s in Severity} >= set(FindingSeverity.values)
+    assert RULES[FindingRule.CALIBRATION_EXPIRING].severity == Severity.WARNING
+    for rule in RULES:
+        assert rule.clause and rule.doc, rule.code
