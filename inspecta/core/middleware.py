@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from .audit import current_request_id
+from .audit import current_client, current_request_id
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -26,9 +26,11 @@ class RequestIdMiddleware:
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = current_request_id.set(request_id)
+        client_token = current_client.set(None)  # set by the signature check of a signed call
         try:
             response = self.get_response(request)
         finally:
+            current_client.reset(client_token)
             current_request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response

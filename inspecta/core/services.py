@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from inspecta.ledger.choices import LogKind
 from inspecta.ledger.services import log_append
 
+from .audit import audit_bulk_history
 from .choices import ParameterLevel, RegionLevel
 from .models import Parameter, Region, Specialty, TestItem, TestItemParameter
 
@@ -58,16 +59,8 @@ def regions_load(*, data_dir: Path = DATA_DIR, progress: Callable[[Iterable[Any]
         if code not in existing:
             added.append(Region(code=code, name=row["name"], level=RegionLevel.COUNTY, parent_id=_pad(row["cityCode"])))
     Region.objects.bulk_create(added, batch_size=1000)
-    _bulk_history(Region, added)
+    audit_bulk_history(Region, added, reason="seed data")
     return len(added)
-
-
-def _bulk_history(model: type[models.Model], objs: list[Any]) -> None:
-    """Seed loads use bulk_create; their audit rows are written in bulk too."""
-
-    if objs:
-        history = model.history  # type: ignore[attr-defined]
-        history.bulk_history_create(objs, batch_size=1000, default_change_reason="seed data")
 
 
 @transaction.atomic
@@ -88,7 +81,7 @@ def catalog_load(*, data_dir: Path = DATA_DIR / "catalog") -> dict[str, int]:
         if r["code"] not in have
     ]
     Specialty.objects.bulk_create(specialties)
-    _bulk_history(Specialty, specialties)
+    audit_bulk_history(Specialty, specialties, reason="seed data")
     counts["specialties"] = len(specialties)
 
     have = set(TestItem.objects.values_list("code", flat=True))
@@ -107,7 +100,7 @@ def catalog_load(*, data_dir: Path = DATA_DIR / "catalog") -> dict[str, int]:
         if r["code"] not in have
     ]
     TestItem.objects.bulk_create(items)
-    _bulk_history(TestItem, items)
+    audit_bulk_history(TestItem, items, reason="seed data")
     counts["test_items"] = len(items)
 
     have = set(Parameter.objects.values_list("code", flat=True))
@@ -125,7 +118,7 @@ def catalog_load(*, data_dir: Path = DATA_DIR / "catalog") -> dict[str, int]:
         if r["code"] not in have
     ]
     Parameter.objects.bulk_create(params)
-    _bulk_history(Parameter, params)
+    audit_bulk_history(Parameter, params, reason="seed data")
     counts["parameters"] = len(params)
 
     have_links = set(TestItemParameter.objects.values_list("test_item_id", "parameter_id"))
@@ -138,7 +131,7 @@ def catalog_load(*, data_dir: Path = DATA_DIR / "catalog") -> dict[str, int]:
         level = ParameterLevel.MANDATORY if r["qualificationLevel"] == "QUALIFIED" else ParameterLevel.OPTIONAL
         links.append(TestItemParameter(test_item_id=key[0], parameter_id=key[1], level=level))
     TestItemParameter.objects.bulk_create(links)
-    _bulk_history(TestItemParameter, links)
+    audit_bulk_history(TestItemParameter, links, reason="seed data")
     counts["links"] = len(links)
     return counts
 

@@ -31,6 +31,7 @@ from ninja.security.base import AuthBase
 
 from inspecta.accounts.models import Organisation
 from inspecta.core.actors import Actor
+from inspecta.core.audit import current_client
 
 from . import signatures
 from .choices import AuthMethod, KeyStatus
@@ -261,6 +262,7 @@ class SignatureAuth(AuthBase):
             return None
         principal = verify_signed_request(request)
         request.exchange_principal = principal  # type: ignore[attr-defined]
+        current_client.set(principal.client)  # every audit row of this call names the client
         rate_limit_check(principal.client)
         _touch(principal.client)
         for scope in self.scopes:

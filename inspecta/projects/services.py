@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from inspecta.accounts.choices import OrganisationKind
 from inspecta.accounts.models import Organisation
 from inspecta.core.actors import actor_of
+from inspecta.core.audit import audit_stamp
 from inspecta.core.models import Region, TestItem
 from inspecta.core.scoping import permits, region_within
 from inspecta.exchange.models import StoredFile
@@ -71,21 +72,12 @@ def project_create(
         created_by=actor_of(actor).user,
         client=actor_of(actor).client,
     )
-    _audit_note(project, actor)
+    audit_stamp(project, actor)
     _full_clean(project)
     project.save()
     for party in parties:
         _party_add(actor=actor, project=project, **party)
     return project
-
-
-def _audit_note(obj: Any, actor: Any) -> None:
-    """Name the exchange client in the audit row of a machine write (the history's user
-    is only set for signed-in people)."""
-
-    who = actor_of(actor)
-    if who.is_client:
-        obj._change_reason = f"exchange client {who.client.pk} ({who.key.key_id})"
 
 
 def _full_clean(project: Project) -> None:
@@ -126,7 +118,7 @@ def project_update(
     for name, value in changes.items():
         setattr(project, name, value)
     project.updated_at = timezone.now()
-    _audit_note(project, actor)
+    audit_stamp(project, actor)
     _full_clean(project)
     project.save()
     for party in add_parties:
@@ -141,7 +133,7 @@ def project_party_add(*, actor: Any, project: Project, **party: Any) -> ProjectP
 
     added = _party_add(actor=actor, project=project, **party)
     project.updated_at = timezone.now()
-    _audit_note(project, actor)
+    audit_stamp(project, actor)
     project.save(update_fields=["updated_at"])
     return added
 
@@ -197,7 +189,7 @@ def _party_add(
         party.full_clean()
     except ValidationError as exc:
         raise DomainError(400, "validation_failed", "；".join(exc.messages), {"fields": exc.message_dict}) from exc
-    _audit_note(party, actor)
+    audit_stamp(party, actor)
     party.save()
     return party
 

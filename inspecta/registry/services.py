@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Organisation, User
 from inspecta.accounts.services import organisation_create, user_create
+from inspecta.core.audit import audit_stamp
 from inspecta.core.identifiers import validate_credit_code
 from inspecta.core.models import Region, TestItem, TestItemParameter
 from inspecta.core.scoping import region_prefix
@@ -115,14 +116,6 @@ ALLOWED_UPLOAD_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/pn
 
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def _stamp(obj: models.Model, actor: User | None, reason: str = "") -> None:
-    """Name the actor (and reason) on the historical row the next save writes."""
-
-    obj._history_user = actor  # type: ignore[attr-defined]
-    if reason:
-        obj._change_reason = reason[:100]  # type: ignore[attr-defined]
 
 
 def _require(actor: User, agency: Agency, action: str) -> None:
@@ -306,12 +299,12 @@ def agency_update(
                 raise ValidationError({"parent": _("上级机构不能形成循环。")})
             node = node.parent
     agency.full_clean()
-    _stamp(agency, actor)
+    audit_stamp(agency, actor)
     agency.save()
     if agency.organisation.name != agency.name:
         org = agency.organisation
         org.name = agency.name
-        _stamp(org, actor)
+        audit_stamp(org, actor)
         org.save(update_fields=["name"])
         log_append(kind=ORGANISATION_RENAME, record=org)
     return agency
@@ -367,7 +360,7 @@ def _apply_save(
 ) -> models.Model:
     instance, m2m = _build(agency, kind, pk, data)
     before = _people_keys(instance) if pk is not None else set()
-    _stamp(instance, actor)
+    audit_stamp(instance, actor)
     instance.save()
     for name, values in m2m.items():
         getattr(instance, name).set(values)
@@ -382,7 +375,7 @@ def _apply_delete(*, actor: User | None, agency: Agency, kind: str, pk: int) -> 
     if instance is None:
         raise ValidationError(_("记录不存在。"))
     affected = {agency.pk} | _people_keys(instance)
-    _stamp(instance, actor)
+    audit_stamp(instance, actor)
     if isinstance(instance, Staff):
         # People leave; their record stays for the history of the tests they did.
         if Signatory.objects.filter(staff=instance).exists():
@@ -415,11 +408,11 @@ def _apply_capability_set(
     current = {c.item_parameter_id: c for c in SiteCapability.objects.filter(site=site, item_parameter__test_item=item)}
     for tip_id, capability in current.items():
         if tip_id not in wanted:
-            _stamp(capability, actor)
+            audit_stamp(capability, actor)
             capability.delete()
     for tip_id in wanted - set(current):
         capability = SiteCapability(agency=agency, site=site, item_parameter_id=tip_id)
-        _stamp(capability, actor)
+        audit_stamp(capability, actor)
         capability.save()
     _recompute([agency])
 
@@ -440,7 +433,7 @@ def _change_request(*, actor: User, agency: Agency, operation: str, summary: str
         agency=agency, operation=operation, summary=summary[:255], payload=jsonable(payload), submitted_by=actor
     )
     request.full_clean()
-    _stamp(request, actor)
+    audit_stamp(request, actor)
     request.save()
     return request
 
@@ -600,7 +593,7 @@ def agency_submit(*, actor: User, agency: Agency) -> Agency:
     if problems:
         raise ValidationError(problems)
     agency.submit()
-    _stamp(agency, actor, _("提交审核"))
+    audit_stamp(agency, actor, _("提交审核"))
     agency.save()
     AgencyReview.objects.create(agency=agency, action=ReviewAction.SUBMIT, actor=actor)
     return agency
@@ -670,7 +663,7 @@ def agency_approve(*, actor: User, agency: Agency, reason: str = "") -> Agency:
     if agency.status != AgencyStatus.SUBMITTED:
         raise ValidationError(_("只有待审核的检测机构可以审核。"))
     agency.approve()
-    _stamp(agency, actor, reason or _("审核通过"))
+    audit_stamp(agency, actor, reason or _("审核通过"))
     agency.save()
     AgencyReview.objects.create(agency=agency, action=ReviewAction.APPROVE, actor=actor, reason=reason)
     _new_version(actor=actor, agency=agency)
@@ -690,7 +683,7 @@ def agency_return(*, actor: User, agency: Agency, reason: str) -> Agency:
     if agency.status != AgencyStatus.SUBMITTED:
         raise ValidationError(_("只有待审核的检测机构可以退回。"))
     agency.return_for_changes(reason)
-    _stamp(agency, actor, reason)
+    audit_stamp(agency, actor, reason)
     agency.save()
     AgencyReview.objects.create(agency=agency, action=ReviewAction.RETURN, actor=actor, reason=reason)
     return agency
@@ -727,7 +720,7 @@ def change_request_approve(*, actor: User, change: ChangeRequest, reason: str = 
     change.approve()
     change.reviewed_by = actor
     change.reason = reason
-    _stamp(change, actor, reason or _("审核通过"))
+    audit_stamp(change, actor, reason or _("审核通过"))
     change.save()
     AgencyReview.objects.create(
         agency=change.agency, action=ReviewAction.APPROVE, actor=actor, reason=reason, change_request=change
@@ -747,7 +740,7 @@ def change_request_return(*, actor: User, change: ChangeRequest, reason: str) ->
         raise ValidationError(_("该变更申请已处理。"))
     change.return_for_changes(reason)
     change.reviewed_by = actor
-    _stamp(change, actor, reason)
+    audit_stamp(change, actor, reason)
     change.save()
     AgencyReview.objects.create(
         agency=change.agency, action=ReviewAction.RETURN, actor=actor, reason=reason, change_request=change
@@ -795,6 +788,6 @@ def attachment_store(*, actor: User, agency: Agency, upload: UploadedFile, purpo
         uploaded_by=actor,
     )
     attachment.full_clean()
-    _stamp(attachment, actor)
+    audit_stamp(attachment, actor)
     attachment.save()
     return attachment

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
+from inspecta.core.audit import audit_bulk_history
 from inspecta.core.models import TestItem, TestItemParameter
 from inspecta.exchange.models import StoredFile
 from inspecta.ledger.services import log_append, log_append_many
@@ -404,18 +405,6 @@ def _version_data(s: _Submission) -> dict[str, Any]:
     }
 
 
-def _history_attrs() -> dict[str, Any]:
-    from simple_history.models import HistoricalRecords
-
-    from inspecta.core.audit import current_request_id
-
-    request = getattr(HistoricalRecords.context, "request", None)
-    return {
-        "request_id": current_request_id.get(),
-        "remote_addr": (request.META.get("REMOTE_ADDR") or None) if request is not None else None,
-    }
-
-
 def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]:
     """Insert the accepted reports in one transaction: one counter lock per issuing
     region for consecutive serial numbers, bulk inserts of reports (with their audit
@@ -462,13 +451,7 @@ def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]
                 )
             )
         Report.objects.bulk_create(reports)
-        Report.history.bulk_history_create(  # type: ignore[attr-defined]
-            reports,
-            default_user=user,
-            default_date=now,
-            default_change_reason=f"exchange client {client.pk}" if client is not None else None,
-            custom_historical_attrs=_history_attrs(),
-        )
+        audit_bulk_history(Report, reports, actor=actor, date=now)
         versions = [
             ReportVersion(
                 report=report,

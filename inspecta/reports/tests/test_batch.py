@@ -134,7 +134,7 @@ def test_signed_mixed_batch_then_idempotent_replay(client, scene):
     # audited and logged like a single submission
     for report in reports:
         [record] = report.history.filter(history_type="+")
-        assert record.history_change_reason == f"exchange client {creds.client.pk}" and record.request_id
+        assert record.acting_client_id == creds.client.pk and record.request_id
         version = report.versions.get()
         assert Entry.objects.filter(kind="report_version", record_id=str(version.pk)).exists()
     # the accepted item is shaped as the single endpoint's 201 body
