@@ -90,12 +90,12 @@ def insert(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 def signed_insert(request: HttpRequest) -> HttpResponse:
+    from inspecta.core.errors import AppError
     from inspecta.exchange.auth import SignatureAuth
-    from inspecta.exchange.errors import ExchangeApiError
 
     try:
         SignatureAuth(scopes=["reports:submit"])(request)
-    except ExchangeApiError as exc:
+    except AppError as exc:
         return JsonResponse({"error": {"code": exc.code}}, status=exc.status)
     return insert(request)
 

@@ -4,8 +4,9 @@ from django.shortcuts import render
 from django.urls import include, path
 from django.utils.translation import gettext as _
 
-from inspecta.api import api, error_response
+from inspecta.api import api
 from inspecta.core import health, metrics
+from inspecta.core.errors import ErrorCode, error_response
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -26,10 +27,12 @@ urlpatterns = [
 ]
 
 
-def _error_page(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+def _error_page(code: ErrorCode, message: str):  # type: ignore[no-untyped-def]
+    status = code.status
+
     def view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
         if request.path.startswith("/api/"):
-            return error_response(status, code, message)
+            return error_response(code, message)
         return render(
             request, "error.html", {"status": status, "message": message, "detail": str(exception or "")}, status=status
         )
@@ -37,14 +40,14 @@ def _error_page(status: int, code: str, message: str):  # type: ignore[no-untype
     return view
 
 
-handler400 = _error_page(400, "bad_request", _("请求不合法。"))
-handler403 = _error_page(403, "forbidden", _("无权访问。"))
-handler404 = _error_page(404, "not_found", _("页面不存在或不在您的权限范围内。"))
+handler400 = _error_page(ErrorCode.BAD_REQUEST, _("请求不合法。"))
+handler403 = _error_page(ErrorCode.FORBIDDEN, _("无权访问。"))
+handler404 = _error_page(ErrorCode.NOT_FOUND, _("页面不存在或不在您的权限范围内。"))
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return error_response(500, "internal_error", _("服务器内部错误，请稍后再试。"))
+        return error_response(ErrorCode.INTERNAL_ERROR, _("服务器内部错误，请稍后再试。"))
     return render(request, "error.html", {"status": 500, "message": _("服务器内部错误，请稍后再试。")}, status=500)
 
 

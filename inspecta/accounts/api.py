@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from inspecta.api import ApiError, AuthedRequest
+from inspecta.core.api_base import AuthedRequest
+from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.pagination import Pages
 
 from . import permissions, selectors, services
@@ -89,7 +90,7 @@ def user_create(request: AuthedRequest, payload: UserCreateIn) -> Status[User]:
     actor = request.auth
     org = selectors.organisation_list(actor=actor, action="change").filter(pk=payload.organisation_id).first()
     if org is None or not permissions.may_allocate(actor, org, payload.role.value):  # type: ignore[arg-type]
-        raise ApiError(403, "allocation_forbidden", _("无权为该单位分配该角色的账号。"))
+        raise AppError(ErrorCode.ALLOCATION_FORBIDDEN, _("无权为该单位分配该角色的账号。"))
     created = services.user_create(
         actor=actor,  # type: ignore[arg-type]
         username=payload.username,
@@ -107,7 +108,7 @@ def user_create(request: AuthedRequest, payload: UserCreateIn) -> Status[User]:
 def user_disable(request: AuthedRequest, user_id: int) -> User:
     target = user(request, user_id)
     if not permissions.may_manage(request.auth, target):  # type: ignore[arg-type]
-        raise ApiError(403, "manage_forbidden", _("无权管理该账号。"))
+        raise AppError(ErrorCode.MANAGE_FORBIDDEN, _("无权管理该账号。"))
     return services.user_disable(actor=request.auth, user=target, request=request)  # type: ignore[arg-type]
 
 

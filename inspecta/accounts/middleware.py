@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from inspecta.core.errors import ErrorCode, error_response
 
 EXEMPT_PREFIXES = (
     "/static/",
@@ -71,15 +73,8 @@ class LoginPolicyMiddleware:
                 }
                 if path not in allowed:
                     if path.startswith("/api/"):
-                        return JsonResponse(
-                            {
-                                "error": {
-                                    "code": "login_incomplete",
-                                    "message": _("请先完成登录验证。"),
-                                    "details": {"next": reverse(step)},
-                                }
-                            },
-                            status=401,
+                        return error_response(
+                            ErrorCode.LOGIN_INCOMPLETE, _("请先完成登录验证。"), {"next": reverse(step)}
                         )
                     return HttpResponseRedirect(reverse(step))
         return self.get_response(request)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from inspecta.api import AuthedRequest
+from inspecta.core.api_base import AuthedRequest
 
 from . import selectors
 from .models import Region, Specialty, TestItem

@@ -81,12 +81,11 @@ class ApiEnvelopeMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            from inspecta.api import STATUS_CODES, error_response
+            from inspecta.core.errors import code_for_status, error_response
 
             messages = {405: _("不支持该请求方法。")}
-            code = STATUS_CODES.get(response.status_code, "error")
             message = messages.get(response.status_code, response.reason_phrase)
-            wrapped = error_response(response.status_code, code, str(message))
+            wrapped = error_response(code_for_status(response.status_code), str(message), status=response.status_code)
             for header in ("Allow", "Retry-After", "WWW-Authenticate"):
                 if header in response:
                     wrapped[header] = response[header]
@@ -100,7 +99,7 @@ class InputGuardMiddleware:
     SQLite can) is refused before any view runs; a value a page passes on that the
     database still refuses (a NUL in a form field read without a Django form, a number
     out of range) ends in the same 400 page. The API has its own handlers with the
-    envelope (``inspecta/api.py``)."""
+    envelope (``inspecta/core/api_base.py``)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

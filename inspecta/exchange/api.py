@@ -12,28 +12,23 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from inspecta.api import ApiError, AuthedRequest, api, error_response, session_auth
 from inspecta.core.actors import Actor, actor_of
+from inspecta.core.api_base import AuthedRequest, session_auth
+from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.pagination import Pages
 
 from . import feedback, selectors, services
 from .auth import SignatureAuth, signature_auth, signature_optional
 from .choices import AuthMethod, Scope
-from .errors import ExchangeApiError
 from .idempotency import idempotent
 from .models import AccessApplication, ClientKey, ExchangeClient, Receipt, StoredFile
 
 router = Router(tags=["exchange"])
 
 
-@api.exception_handler(ExchangeApiError)
-def _exchange_error(request: HttpRequest, exc: ExchangeApiError) -> HttpResponse:
-    return error_response(exc.status, exc.code, exc.message, exc.details, **exc.headers)
-
-
 def _user(request: AuthedRequest) -> Any:
     if actor_of(request.auth).is_client:
-        raise ApiError(403, "forbidden", _("该操作须由用户登录后办理。"))
+        raise AppError(ErrorCode.FORBIDDEN, _("该操作须由用户登录后办理。"))
     return request.auth
 
 
@@ -358,7 +353,7 @@ def upload_token(request: AuthedRequest) -> Status[dict[str, Any]]:
     else:
         user = request.auth
         if user.organisation_id is None:
-            raise ApiError(403, "forbidden", _("无所属单位的账号不能上传文件。"))
+            raise AppError(ErrorCode.FORBIDDEN, _("无所属单位的账号不能上传文件。"))
         token, ttl = services.upload_token_issue(user=user)
     return Status(
         201, {"token": token, "expires_in": ttl, "upload_url": request.build_absolute_uri("/api/v1/uploads/")}

@@ -32,15 +32,15 @@ from ninja.security.base import AuthBase
 from inspecta.accounts.models import Organisation
 from inspecta.core.actors import Actor
 from inspecta.core.audit import current_client
+from inspecta.core.errors import AppError, ErrorCode
 
 from . import signatures
 from .choices import AuthMethod, KeyStatus
 from .crypto import SecretUnavailable, open_secret
-from .errors import ExchangeApiError
 from .models import ClientKey, ExchangeClient, SignatureNonce
 
 __all__ = [
-    "ExchangeApiError",
+    "AppError",
     "SignatureAuth",
     "nonce_remember",
     "require_scope",
@@ -54,11 +54,11 @@ def require_scope(actor: Actor, scope: str) -> None:
     """Refuse a signed call whose client was not granted ``scope`` (403 ``insufficient_scope``)."""
 
     if not actor.has_scope(scope):
-        raise ExchangeApiError(403, "insufficient_scope", _("接入方未获授权：%(s)s。") % {"s": scope}, {"scope": scope})
+        raise AppError(ErrorCode.INSUFFICIENT_SCOPE, _("接入方未获授权：%(s)s。") % {"s": scope}, {"scope": scope})
 
 
-def _refuse(error: signatures.SignatureError) -> ExchangeApiError:
-    return ExchangeApiError(401, error.code, error.message, error.details)
+def _refuse(error: signatures.SignatureError) -> AppError:
+    return AppError(error.code, error.message, error.details, status=401)
 
 
 def nonce_remember(key_id: str, nonce: str, expires: int) -> bool:
@@ -122,7 +122,7 @@ def key_lookup(key_id: str) -> ClientKey | None:
 
 
 def verify_signed_request(request: HttpRequest) -> Actor:
-    """Verify ``request`` per CONTRACT §2; :class:`ExchangeApiError` 401 with the refusal's code."""
+    """Verify ``request`` per CONTRACT §2; :class:`AppError` 401 with the refusal's code."""
 
     now = time.time()
     try:
@@ -132,19 +132,18 @@ def verify_signed_request(request: HttpRequest) -> Actor:
     key = key_lookup(parsed.keyid)
     try:
         if key is None or key.status == KeyStatus.AWAITING_PUBLIC_KEY:
-            raise signatures.SignatureError("unknown_key", keyid=parsed.keyid)
+            raise signatures.SignatureError(ErrorCode.UNKNOWN_KEY, keyid=parsed.keyid)
         if key.status == KeyStatus.REVOKED:
-            raise signatures.SignatureError("revoked_key", keyid=parsed.keyid)
+            raise signatures.SignatureError(ErrorCode.REVOKED_KEY, keyid=parsed.keyid)
         if key.not_after is not None and key.not_after.timestamp() <= now:
-            raise signatures.SignatureError("key_expired", keyid=parsed.keyid)
+            raise signatures.SignatureError(ErrorCode.KEY_EXPIRED, keyid=parsed.keyid)
         if not key.client.is_active:
-            raise signatures.SignatureError("client_disabled")
+            raise signatures.SignatureError(ErrorCode.CLIENT_DISABLED)
         try:
             body = request.body
         except RequestDataTooBig:
-            raise ExchangeApiError(
-                413,
-                "payload_too_large",
+            raise AppError(
+                ErrorCode.PAYLOAD_TOO_LARGE,
                 _("请求体过大；文件请使用上传接口（tus）。"),
                 {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
             ) from None
@@ -155,21 +154,21 @@ def verify_signed_request(request: HttpRequest) -> Actor:
             max_window=settings.INSPECTA_EXCHANGE_MAX_WINDOW,
         )
         if parsed.alg and parsed.alg != key.algorithm:
-            raise signatures.SignatureError("bad_signature", "alg does not match the key")
+            raise signatures.SignatureError(ErrorCode.BAD_SIGNATURE, "alg does not match the key")
         signatures.check_content_digest(request, body, parsed)
         base = signatures.signature_base(request, parsed)
         if key.algorithm == AuthMethod.HMAC_SHA256:
             try:
                 secret = open_secret(key.sealed_secret or b"")
             except SecretUnavailable:
-                raise signatures.SignatureError("bad_signature", "key material unavailable") from None
+                raise signatures.SignatureError(ErrorCode.BAD_SIGNATURE, "key material unavailable") from None
             valid = signatures.verify_hmac(secret, base, parsed.signature)
         else:
             valid = signatures.verify_ed25519(key.public_key, base, parsed.signature)
         if not valid:
-            raise signatures.SignatureError("bad_signature")
+            raise signatures.SignatureError(ErrorCode.BAD_SIGNATURE)
         if not nonce_remember(key.key_id, parsed.nonce, parsed.expires):
-            raise signatures.SignatureError("nonce_replayed")
+            raise signatures.SignatureError(ErrorCode.NONCE_REPLAYED)
     except signatures.SignatureError as exc:
         raise _refuse(exc) from None
     return Actor.for_client(key.client, key)
@@ -217,9 +216,8 @@ def rate_limit_check(client: ExchangeClient) -> None:
         count = _count_in_cache(client.pk, window)
     if count > limit:
         retry = max(1, int(60 - now % 60) + 1)
-        raise ExchangeApiError(
-            429,
-            "rate_limited",
+        raise AppError(
+            ErrorCode.RATE_LIMITED,
             _("调用过于频繁，请 %(s)d 秒后再试。") % {"s": retry},
             {"limit_per_minute": limit, "retry_after": retry},
             Retry_After=str(retry),

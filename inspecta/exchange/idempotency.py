@@ -37,9 +37,9 @@ from ninja import Header
 from ninja.decorators import decorate_view
 from ninja.utils import contribute_operation_args
 
+from inspecta.core.errors import AppError, ErrorCode, error_response
+
 from .crypto import open_sealed, seal_secret
-from .errors import ExchangeApiError
-from .errors import envelope as error_response
 from .models import IdempotencyRecord
 
 __all__ = ["idempotency_purge", "idempotent", "idempotent_view"]
@@ -62,8 +62,10 @@ def _parse_key(request: HttpRequest) -> str | None:
         else:
             key = item.value if isinstance(item.value, str) else ""
     if not key or len(key) > 255 or not key.isprintable() or not key.isascii():
-        raise ExchangeApiError(
-            400, "invalid_idempotency_key", _("Idempotency-Key 须为 1-255 个可打印 ASCII 字符。"), {"header": raw[:80]}
+        raise AppError(
+            ErrorCode.INVALID_IDEMPOTENCY_KEY,
+            _("Idempotency-Key 须为 1-255 个可打印 ASCII 字符。"),
+            {"header": raw[:80]},
         )
     return key
 
@@ -76,7 +78,7 @@ def _owner(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    raise ExchangeApiError(401, "not_authenticated", _("请先登录或提供有效的签名。"))
+    raise AppError(ErrorCode.NOT_AUTHENTICATED, _("请先登录或提供有效的签名。"))
 
 
 def _fingerprint(request: HttpRequest) -> str:
@@ -128,21 +130,19 @@ def _claim(request: HttpRequest, key: str) -> IdempotencyRecord | HttpResponse:
             continue
         if existing.fingerprint != fingerprint:
             return error_response(
-                422,
-                "idempotency_key_reused",
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
                 _("该 Idempotency-Key 已用于另一请求内容。"),
                 {"idempotency_key": key},
             )
         if existing.running:
             return error_response(
-                409,
-                "idempotency_in_progress",
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
                 _("相同 Idempotency-Key 的请求仍在处理中，请稍后重试。"),
                 {"idempotency_key": key},
                 Retry_After="1",
             )
         return _replay(existing)
-    return error_response(409, "idempotency_in_progress", _("请求冲突，请稍后重试。"), {"idempotency_key": key})
+    return error_response(ErrorCode.IDEMPOTENCY_IN_PROGRESS, _("请求冲突，请稍后重试。"), {"idempotency_key": key})
 
 
 def _settle(record: IdempotencyRecord, response: HttpResponseBase) -> None:
@@ -234,8 +234,8 @@ def idempotent_view(view: Callable[..., HttpResponseBase]) -> Callable[..., Http
             if key is None:
                 return view(request, *args, **kwargs)
             claimed = _claim(request, key)
-        except ExchangeApiError as exc:
-            return error_response(exc.status, exc.code, exc.message, exc.details)
+        except AppError as exc:
+            return exc.response()
         if isinstance(claimed, HttpResponse):
             return claimed
         try:

@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.errors import ErrorCode
+
 from .crypto import load_public_key
 
 __all__ = [
@@ -45,30 +47,30 @@ REQUIRED_PARAMS = ("created", "expires", "nonce", "keyid")
 DERIVED = {"@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path", "@query"}
 
 # Stable error codes and their messages (docs/integration/errors.md).
-MESSAGES: dict[str, Any] = {
-    "missing_signature": _("请求未签名：缺少 Signature-Input 或 Signature 头。"),
-    "malformed_signature": _("签名头格式不正确。"),
-    "missing_component": _("签名未覆盖必需的组件或缺少必需的参数。"),
-    "unknown_key": _("密钥标识不存在。"),
-    "revoked_key": _("密钥已被吊销。"),
-    "key_expired": _("密钥已轮换失效。"),
-    "signature_expired": _("签名已过期。"),
-    "created_in_future": _("签名创建时间超前服务器时间过多。"),
-    "window_too_long": _("签名有效期超过上限。"),
-    "digest_mismatch": _("请求体与 Content-Digest 不一致。"),
-    "bad_signature": _("签名校验失败。"),
-    "nonce_replayed": _("该随机数已使用过（疑似重放）。"),
-    "client_disabled": _("接入方已停用。"),
+MESSAGES: dict[ErrorCode, Any] = {
+    ErrorCode.MISSING_SIGNATURE: _("请求未签名：缺少 Signature-Input 或 Signature 头。"),
+    ErrorCode.MALFORMED_SIGNATURE: _("签名头格式不正确。"),
+    ErrorCode.MISSING_COMPONENT: _("签名未覆盖必需的组件或缺少必需的参数。"),
+    ErrorCode.UNKNOWN_KEY: _("密钥标识不存在。"),
+    ErrorCode.REVOKED_KEY: _("密钥已被吊销。"),
+    ErrorCode.KEY_EXPIRED: _("密钥已轮换失效。"),
+    ErrorCode.SIGNATURE_EXPIRED: _("签名已过期。"),
+    ErrorCode.CREATED_IN_FUTURE: _("签名创建时间超前服务器时间过多。"),
+    ErrorCode.WINDOW_TOO_LONG: _("签名有效期超过上限。"),
+    ErrorCode.DIGEST_MISMATCH: _("请求体与 Content-Digest 不一致。"),
+    ErrorCode.BAD_SIGNATURE: _("签名校验失败。"),
+    ErrorCode.NONCE_REPLAYED: _("该随机数已使用过（疑似重放）。"),
+    ErrorCode.CLIENT_DISABLED: _("接入方已停用。"),
 }
 
 
 class SignatureError(Exception):
     """A refused signature; ``code`` is the stable error code of the 401 answer."""
 
-    def __init__(self, code: str, detail: str = "", **details: Any) -> None:
+    def __init__(self, code: ErrorCode, detail: str = "", **details: Any) -> None:
         super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.message = str(MESSAGES.get(code, code))
+        self.code = ErrorCode(code)
+        self.message = str(MESSAGES.get(self.code, self.code))
         self.details = {k: v for k, v in {"reason": detail, **details}.items() if v not in ("", None)}
 
 
@@ -97,48 +99,50 @@ def parse_signature(request: HttpRequest) -> ParsedSignature:
     raw_input = _header(request, "Signature-Input")
     raw_signature = _header(request, "Signature")
     if not raw_input or not raw_signature:
-        raise SignatureError("missing_signature")
+        raise SignatureError(ErrorCode.MISSING_SIGNATURE)
     inputs = http_sfv.Dictionary()
     signatures = http_sfv.Dictionary()
     try:
         inputs.parse(raw_input.encode("latin-1"))
         signatures.parse(raw_signature.encode("latin-1"))
     except (ValueError, UnicodeEncodeError) as exc:
-        raise SignatureError("malformed_signature", "structured field cannot be parsed") from exc
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "structured field cannot be parsed") from exc
     if not inputs:
-        raise SignatureError("malformed_signature", "empty Signature-Input")
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "empty Signature-Input")
     label = next(iter(inputs))
     member = inputs[label]
     if not isinstance(member, http_sfv.InnerList):
-        raise SignatureError("malformed_signature", "Signature-Input member is not an inner list", label=label)
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "Signature-Input member is not an inner list", label=label)
     if label not in signatures:
-        raise SignatureError("malformed_signature", "no Signature for the label", label=label)
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "no Signature for the label", label=label)
     sig_item = signatures[label]
     if not isinstance(sig_item, http_sfv.Item) or not isinstance(sig_item.value, bytes):
-        raise SignatureError("malformed_signature", "Signature member is not a byte sequence", label=label)
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "Signature member is not a byte sequence", label=label)
     params = dict(member.params)
     for name in REQUIRED_PARAMS:
         if name not in params:
-            raise SignatureError("missing_component", f"parameter {name} is required", parameter=name)
+            raise SignatureError(ErrorCode.MISSING_COMPONENT, f"parameter {name} is required", parameter=name)
     created, expires = params["created"], params["expires"]
     if type(created) is not int or type(expires) is not int:
-        raise SignatureError("malformed_signature", "created and expires must be integers")
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "created and expires must be integers")
     keyid, nonce = params["keyid"], params["nonce"]
     if not isinstance(keyid, str) or not isinstance(nonce, str) or not keyid or not nonce:
-        raise SignatureError("malformed_signature", "keyid and nonce must be non-empty strings")
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "keyid and nonce must be non-empty strings")
     if len(nonce) > 128 or len(keyid) > 64:
-        raise SignatureError("malformed_signature", "keyid or nonce too long")
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "keyid or nonce too long")
     alg = params.get("alg", "")
     if not isinstance(alg, str):
-        raise SignatureError("malformed_signature", "alg must be a string")
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "alg must be a string")
     names = []
     for item in member:
         if not isinstance(item.value, str):
-            raise SignatureError("malformed_signature", "component identifiers are strings")
+            raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "component identifiers are strings")
         if item.params:
-            raise SignatureError("malformed_signature", "component parameters are not supported", component=str(item))
+            raise SignatureError(
+                ErrorCode.MALFORMED_SIGNATURE, "component parameters are not supported", component=str(item)
+            )
         if item.value in names:
-            raise SignatureError("malformed_signature", "component repeated", component=item.value)
+            raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "component repeated", component=item.value)
         names.append(item.value)
     return ParsedSignature(
         label=label,
@@ -184,12 +188,12 @@ def _component_value(request: HttpRequest, name: str, target: str) -> str:
     if name == "@request-target":
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if name.startswith("@"):
-        raise SignatureError("malformed_signature", "unsupported derived component", component=name)
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "unsupported derived component", component=name)
     if name != name.lower():
-        raise SignatureError("malformed_signature", "field names must be lowercase", component=name)
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "field names must be lowercase", component=name)
     value = request.headers.get(name)
     if value is None:
-        raise SignatureError("missing_component", "covered header is absent", component=name)
+        raise SignatureError(ErrorCode.MISSING_COMPONENT, "covered header is absent", component=name)
     return value.strip()
 
 
@@ -201,13 +205,13 @@ def signature_base(request: HttpRequest, parsed: ParsedSignature) -> bytes:
     for item in parsed.components:
         value = _component_value(request, item.value, target)
         if "\n" in value or "\r" in value:
-            raise SignatureError("malformed_signature", "component value contains a newline")
+            raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "component value contains a newline")
         lines.append(f"{item}: {value}")
     lines.append(f'"@signature-params": {parsed.serialized_params}')
     try:
         return "\n".join(lines).encode("ascii")
     except UnicodeEncodeError as exc:
-        raise SignatureError("malformed_signature", "signature base is not ASCII") from exc
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "signature base is not ASCII") from exc
 
 
 def content_digest(body: bytes) -> str:
@@ -221,31 +225,31 @@ def check_content_digest(request: HttpRequest, body: bytes, parsed: ParsedSignat
     if not body:
         return
     if "content-digest" not in parsed.names:
-        raise SignatureError("missing_component", "a request with a body must cover content-digest")
+        raise SignatureError(ErrorCode.MISSING_COMPONENT, "a request with a body must cover content-digest")
     raw = request.headers.get("Content-Digest", "")
     digests = http_sfv.Dictionary()
     try:
         digests.parse(raw.encode("latin-1"))
     except (ValueError, UnicodeEncodeError) as exc:
-        raise SignatureError("digest_mismatch", "Content-Digest cannot be parsed") from exc
+        raise SignatureError(ErrorCode.DIGEST_MISMATCH, "Content-Digest cannot be parsed") from exc
     member = digests.get("sha-256") if "sha-256" in digests else None
     if not isinstance(member, http_sfv.Item) or not isinstance(member.value, bytes):
-        raise SignatureError("missing_component", "Content-Digest must carry sha-256")
+        raise SignatureError(ErrorCode.MISSING_COMPONENT, "Content-Digest must carry sha-256")
     if not hmac.compare_digest(member.value, hashlib.sha256(body).digest()):
-        raise SignatureError("digest_mismatch")
+        raise SignatureError(ErrorCode.DIGEST_MISMATCH)
 
 
 def check_policy(parsed: ParsedSignature, *, now: float, max_skew: int, max_window: int) -> None:
     if "@method" not in parsed.names or "@target-uri" not in parsed.names:
-        raise SignatureError("missing_component", 'must cover "@method" and "@target-uri"')
+        raise SignatureError(ErrorCode.MISSING_COMPONENT, 'must cover "@method" and "@target-uri"')
     if parsed.expires <= parsed.created:
-        raise SignatureError("malformed_signature", "expires must be after created")
+        raise SignatureError(ErrorCode.MALFORMED_SIGNATURE, "expires must be after created")
     if parsed.expires < now:
-        raise SignatureError("signature_expired", expires=parsed.expires, now=int(now))
+        raise SignatureError(ErrorCode.SIGNATURE_EXPIRED, expires=parsed.expires, now=int(now))
     if parsed.created > now + max_skew:
-        raise SignatureError("created_in_future", created=parsed.created, now=int(now))
+        raise SignatureError(ErrorCode.CREATED_IN_FUTURE, created=parsed.created, now=int(now))
     if parsed.expires - parsed.created > max_window:
-        raise SignatureError("window_too_long", window=parsed.expires - parsed.created, limit=max_window)
+        raise SignatureError(ErrorCode.WINDOW_TOO_LONG, window=parsed.expires - parsed.created, limit=max_window)
 
 
 @lru_cache(maxsize=1024)

@@ -48,9 +48,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from inspecta.accounts.models import User
+from inspecta.core.errors import AppError, ErrorCode
 
 from .choices import Scope, UploadState
-from .errors import envelope as error_response
 from .models import ExchangeClient, StoredFile, Upload
 from .services import upload_token_read
 
@@ -61,15 +61,6 @@ EXTENSIONS = "creation,expiration,checksum,termination"
 CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 CHUNK = 1024 * 1024
 _META_KEY = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-
-
-class TusError(Exception):
-    def __init__(self, status: int, code: str, message: str, **headers: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers
 
 
 def _temp_dir() -> Path:
@@ -88,11 +79,8 @@ def _base_headers(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _error(exc: TusError) -> HttpResponse:
-    response = error_response(exc.status, exc.code, exc.message)
-    for name, value in exc.headers.items():
-        response[name.replace("_", "-")] = value
-    return _base_headers(response)
+def _error(exc: AppError) -> HttpResponse:
+    return _base_headers(exc.response())
 
 
 def _expires_header(upload: Upload) -> str:
@@ -122,19 +110,19 @@ def _owner(request: HttpRequest) -> Owner:
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise TusError(401, "not_authenticated", _("缺少上传令牌（Authorization: Bearer）。"))
+        raise AppError(ErrorCode.NOT_AUTHENTICATED, _("缺少上传令牌（Authorization: Bearer）。"))
     data = upload_token_read(token.strip())
     if data is None:
-        raise TusError(401, "invalid_upload_token", _("上传令牌无效或已过期。"))
+        raise AppError(ErrorCode.INVALID_UPLOAD_TOKEN, _("上传令牌无效或已过期。"))
     if "c" in data:
         client = ExchangeClient.objects.filter(pk=data["c"], is_active=True).first()
         if client is None or Scope.FILES_UPLOAD.value not in client.scopes:
-            raise TusError(401, "invalid_upload_token", _("上传令牌无效或已过期。"))
+            raise AppError(ErrorCode.INVALID_UPLOAD_TOKEN, _("上传令牌无效或已过期。"))
         request.exchange_client_id = client.pk  # type: ignore[attr-defined]
         return Owner(client, None)
     user = User.objects.filter(pk=data.get("u"), is_active=True).first()
     if user is None or user.organisation_id is None:
-        raise TusError(401, "invalid_upload_token", _("上传令牌无效或已过期。"))
+        raise AppError(ErrorCode.INVALID_UPLOAD_TOKEN, _("上传令牌无效或已过期。"))
     return Owner(None, user)
 
 
@@ -147,16 +135,18 @@ def parse_metadata(raw: str) -> dict[str, str]:
     for pair in raw.split(","):
         parts = pair.strip().split(" ")
         if not parts[0] or len(parts) > 2 or not _META_KEY.match(parts[0]) or parts[0] in result:
-            raise TusError(400, "bad_upload_metadata", _("Upload-Metadata 格式不正确。"))
+            raise AppError(ErrorCode.BAD_UPLOAD_METADATA, _("Upload-Metadata 格式不正确。"))
         value = ""
         if len(parts) == 2:
             try:
                 value = base64.b64decode(parts[1], validate=True).decode("utf-8")
             except (binascii.Error, ValueError) as exc:
-                raise TusError(400, "bad_upload_metadata", _("Upload-Metadata 的值须为 Base64 编码的 UTF-8。")) from exc
+                raise AppError(
+                    ErrorCode.BAD_UPLOAD_METADATA, _("Upload-Metadata 的值须为 Base64 编码的 UTF-8。")
+                ) from exc
         result[parts[0]] = value[:1000]
     if len(result) > 32:
-        raise TusError(400, "bad_upload_metadata", _("Upload-Metadata 项过多。"))
+        raise AppError(ErrorCode.BAD_UPLOAD_METADATA, _("Upload-Metadata 项过多。"))
     return result
 
 
@@ -181,25 +171,24 @@ def _options() -> HttpResponse:
 def _int_header(request: HttpRequest, name: str) -> int:
     raw = request.headers.get(name)
     if raw is None or not raw.isdigit() or len(raw) > 19:
-        raise TusError(400, "bad_request", _("缺少或错误的 %(h)s 头。") % {"h": name})
+        raise AppError(ErrorCode.BAD_REQUEST, _("缺少或错误的 %(h)s 头。") % {"h": name})
     return int(raw)
 
 
 def _create(request: HttpRequest, owner: Owner) -> HttpResponse:
     if "Upload-Defer-Length" in request.headers:
-        raise TusError(400, "defer_length_unsupported", _("不支持延迟声明长度（Upload-Defer-Length）。"))
+        raise AppError(ErrorCode.DEFER_LENGTH_UNSUPPORTED, _("不支持延迟声明长度（Upload-Defer-Length）。"))
     length = _int_header(request, "Upload-Length")
     if length > settings.INSPECTA_UPLOAD_MAX_SIZE:
-        raise TusError(
-            413,
-            "upload_too_large",
+        raise AppError(
+            ErrorCode.UPLOAD_TOO_LARGE,
             _("文件超过上限 %(n)d 字节。") % {"n": settings.INSPECTA_UPLOAD_MAX_SIZE},
         )
     if length == 0:
-        raise TusError(400, "empty_upload", _("不能上传空文件。"))
+        raise AppError(ErrorCode.EMPTY_UPLOAD, _("不能上传空文件。"))
     if int(request.META.get("CONTENT_LENGTH") or 0) > 0:
-        raise TusError(
-            400, "creation_with_upload_unsupported", _("创建请求不能携带数据（未启用 creation-with-upload）。")
+        raise AppError(
+            ErrorCode.CREATION_WITH_UPLOAD_UNSUPPORTED, _("创建请求不能携带数据（未启用 creation-with-upload）。")
         )
     metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     upload = Upload.objects.create(
@@ -220,11 +209,11 @@ def _create(request: HttpRequest, owner: Owner) -> HttpResponse:
 def _get_upload(owner: Owner, upload_id: UUID) -> Upload:
     upload = owner.uploads().filter(pk=upload_id).first()
     if upload is None:
-        raise TusError(404, "not_found", _("上传任务不存在。"))
+        raise AppError(ErrorCode.NOT_FOUND, _("上传任务不存在。"))
     if upload.state in (UploadState.TERMINATED, UploadState.EXPIRED) or (
         upload.state == UploadState.RECEIVING and upload.expires_at < timezone.now()
     ):
-        raise TusError(410, "upload_gone", _("上传任务已终止或过期。"))
+        raise AppError(ErrorCode.UPLOAD_GONE, _("上传任务已终止或过期。"))
     return upload
 
 
@@ -247,11 +236,11 @@ def _checksum(request: HttpRequest) -> tuple[Any, bytes] | None:
         return None
     algorithm, _sep, value = raw.strip().partition(" ")
     if algorithm not in CHECKSUMS:
-        raise TusError(400, "checksum_algorithm_unsupported", _("不支持的校验算法，仅支持 sha1、sha256。"))
+        raise AppError(ErrorCode.CHECKSUM_ALGORITHM_UNSUPPORTED, _("不支持的校验算法，仅支持 sha1、sha256。"))
     try:
         expected = base64.b64decode(value.strip(), validate=True)
     except binascii.Error as exc:
-        raise TusError(400, "bad_checksum", _("Upload-Checksum 的值须为 Base64。")) from exc
+        raise AppError(ErrorCode.BAD_CHECKSUM, _("Upload-Checksum 的值须为 Base64。")) from exc
     return CHECKSUMS[algorithm](), expected
 
 
@@ -261,7 +250,7 @@ def _locked(path: Path) -> Any:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise TusError(423, "upload_locked", _("该上传任务正被另一请求写入。")) from None
+            raise AppError(ErrorCode.UPLOAD_LOCKED, _("该上传任务正被另一请求写入。")) from None
         try:
             yield handle
         finally:
@@ -270,25 +259,27 @@ def _locked(path: Path) -> Any:
 
 def _patch(request: HttpRequest, owner: Owner, upload_id: UUID) -> HttpResponse:
     if request.content_type != "application/offset+octet-stream":
-        raise TusError(415, "unsupported_media_type", _("PATCH 的 Content-Type 须为 application/offset+octet-stream。"))
+        raise AppError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE, _("PATCH 的 Content-Type 须为 application/offset+octet-stream。")
+        )
     upload = _get_upload(owner, upload_id)
     offset = _int_header(request, "Upload-Offset")
     checksum = _checksum(request)
     declared = request.META.get("CONTENT_LENGTH")
     path = partial_path(upload)
     if not path.exists():
-        raise TusError(410, "upload_gone", _("上传任务的数据已不存在。"))
+        raise AppError(ErrorCode.UPLOAD_GONE, _("上传任务的数据已不存在。"))
     with _locked(path) as handle:
         upload.refresh_from_db()
         if upload.state != UploadState.RECEIVING:
-            raise TusError(409, "upload_complete", _("该上传已完成。"))
+            raise AppError(ErrorCode.UPLOAD_COMPLETE, _("该上传已完成。"))
         if offset != upload.offset:
-            raise TusError(
-                409, "offset_mismatch", _("Upload-Offset 与服务器偏移量不一致。"), Upload_Offset=str(upload.offset)
+            raise AppError(
+                ErrorCode.OFFSET_MISMATCH, _("Upload-Offset 与服务器偏移量不一致。"), Upload_Offset=str(upload.offset)
             )
         remaining = upload.length - upload.offset
         if declared and declared.isdigit() and int(declared) > remaining:
-            raise TusError(413, "upload_too_large", _("数据超过声明的 Upload-Length。"))
+            raise AppError(ErrorCode.UPLOAD_TOO_LARGE, _("数据超过声明的 Upload-Length。"))
         handle.seek(upload.offset)
         received = 0
         interrupted = False
@@ -300,7 +291,7 @@ def _patch(request: HttpRequest, owner: Owner, upload_id: UUID) -> HttpResponse:
                     break
                 if received + len(chunk) > remaining:
                     handle.truncate(upload.offset)
-                    raise TusError(413, "upload_too_large", _("数据超过声明的 Upload-Length。"))
+                    raise AppError(ErrorCode.UPLOAD_TOO_LARGE, _("数据超过声明的 Upload-Length。"))
                 handle.write(chunk)
                 if hasher is not None:
                     hasher.update(chunk)
@@ -312,8 +303,8 @@ def _patch(request: HttpRequest, owner: Owner, upload_id: UUID) -> HttpResponse:
         if checksum is not None and (interrupted or hasher.digest() != checksum[1]):  # type: ignore[union-attr]
             handle.truncate(upload.offset)
             if interrupted:
-                raise TusError(400, "incomplete_chunk", _("数据块不完整，已丢弃。"))
-            raise TusError(460, "checksum_mismatch", _("数据块校验值不一致，已丢弃。"))
+                raise AppError(ErrorCode.INCOMPLETE_CHUNK, _("数据块不完整，已丢弃。"))
+            raise AppError(ErrorCode.CHECKSUM_MISMATCH, _("数据块校验值不一致，已丢弃。"))
         handle.flush()
         os.fsync(handle.fileno())
         new_offset = upload.offset + received
@@ -343,9 +334,8 @@ def upload_finish(*, upload: Upload, path: Path) -> StoredFile:
     if content_type not in settings.INSPECTA_UPLOAD_ALLOWED_TYPES:
         Upload.objects.filter(pk=upload.pk).update(state=UploadState.TERMINATED)
         path.unlink(missing_ok=True)
-        raise TusError(
-            415,
-            "unsupported_file_type",
+        raise AppError(
+            ErrorCode.UNSUPPORTED_FILE_TYPE,
             _("不接受的文件类型：%(t)s。") % {"t": content_type},
         )
     digest = hashlib.sha256()
@@ -414,7 +404,7 @@ def _method(request: HttpRequest) -> str:
 
 def _check_version(request: HttpRequest) -> None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        raise TusError(412, "tus_version_unsupported", _("仅支持 tus 1.0.0。"), Tus_Version=TUS_VERSION)
+        raise AppError(ErrorCode.TUS_VERSION_UNSUPPORTED, _("仅支持 tus 1.0.0。"), Tus_Version=TUS_VERSION)
 
 
 @csrf_exempt
@@ -424,10 +414,10 @@ def collection_view(request: HttpRequest) -> HttpResponse:
         if method == "OPTIONS":
             return _options()
         if method != "POST":
-            raise TusError(405, "method_not_allowed", _("不支持的方法。"))
+            raise AppError(ErrorCode.METHOD_NOT_ALLOWED, _("不支持的方法。"))
         _check_version(request)
         return _create(request, _owner(request))
-    except TusError as exc:
+    except AppError as exc:
         return _error(exc)
 
 
@@ -441,7 +431,7 @@ def resource_view(request: HttpRequest, upload_id: UUID) -> HttpResponse:
             owner = _owner(request)
             upload = owner.uploads().select_related("stored_file").filter(pk=upload_id).first()
             if upload is None:
-                raise TusError(404, "not_found", _("上传任务不存在。"))
+                raise AppError(ErrorCode.NOT_FOUND, _("上传任务不存在。"))
             return _file_json(upload)
         _check_version(request)
         owner = _owner(request)
@@ -454,8 +444,8 @@ def resource_view(request: HttpRequest, upload_id: UUID) -> HttpResponse:
             return _patch(request, owner, upload_id)
         if method == "DELETE":
             return _terminate(owner, upload_id)
-        raise TusError(405, "method_not_allowed", _("不支持的方法。"))
-    except TusError as exc:
+        raise AppError(ErrorCode.METHOD_NOT_ALLOWED, _("不支持的方法。"))
+    except AppError as exc:
         return _error(exc)
 
 
@@ -472,7 +462,7 @@ def uploads_expire() -> int:
                 path.unlink(missing_ok=True)
             else:
                 Upload.objects.filter(pk=upload.pk).update(state=UploadState.EXPIRED)
-        except TusError:
+        except AppError:
             continue  # being written right now: not abandoned
         count += 1
     return count

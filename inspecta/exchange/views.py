@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from inspecta.accounts.models import User
 from inspecta.core.audit import history_rows
+from inspecta.core.errors import ErrorCode, error_response
 from inspecta.core.forms import apply_validation_error
 
 from . import permissions, selectors, services
@@ -266,12 +267,10 @@ def monitoring_data_view(request: HttpRequest) -> HttpResponse:
     try:
         hours = min(24 * 31, max(1, int(request.GET.get("hours", "24"))))
     except ValueError:
-        return JsonResponse({"error": {"code": "bad_request", "message": _("参数不正确。"), "details": {}}}, status=400)
+        return error_response(ErrorCode.BAD_REQUEST, _("参数不正确。"))
     if raw:
         if not raw.isdigit():
-            return JsonResponse(
-                {"error": {"code": "bad_request", "message": _("参数不正确。"), "details": {}}}, status=400
-            )
+            return error_response(ErrorCode.BAD_REQUEST, _("参数不正确。"))
         client = _client(actor, int(raw))
         ids: list[int] | None = [client.pk]
     else:

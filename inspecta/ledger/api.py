@@ -26,7 +26,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from inspecta.api import ApiError
+from inspecta.core.errors import AppError, ErrorCode
 
 from . import selectors, services, store, tsa
 from .models import Entry
@@ -59,9 +59,8 @@ def _short_cache() -> str:
 def _check_size(size: int) -> int:
     current = store.tree_size()
     if size > current:
-        raise ApiError(
-            400,
-            "tree_size_exceeded",
+        raise AppError(
+            ErrorCode.TREE_SIZE_EXCEEDED,
             _("树大小 %(size)d 超过当前日志大小 %(current)d。") % {"size": size, "current": current},
             {"size": size, "tree_size": current},
         )
@@ -72,7 +71,7 @@ def _store_call(fn: Any, *args: int) -> list[bytes]:
     try:
         result: list[bytes] = fn(*args)
     except store.StoreError as exc:
-        raise ApiError(503, "log_unavailable", _("存证日志暂不可用，请稍后再试。"), {"reason": str(exc)}) from exc
+        raise AppError(ErrorCode.LOG_UNAVAILABLE, _("存证日志暂不可用，请稍后再试。"), {"reason": str(exc)}) from exc
     return result
 
 
@@ -149,13 +148,14 @@ def proof_inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> HttpRespo
     """RFC 9162 §2.1.3 inclusion proof of entry ``index`` in the tree of ``size`` entries."""
     index, size = q.index, q.size
     if index < 0 or size < 0 or index > MAX_INT64 or size > MAX_INT64:
-        raise ApiError(422, "invalid_input", _("index 和 size 须为非负整数。"))
+        raise AppError(ErrorCode.INVALID_INPUT, _("index 和 size 须为非负整数。"))
     if size == 0:
-        raise ApiError(400, "size_zero", _("空树没有包含性证明。"))
+        raise AppError(ErrorCode.SIZE_ZERO, _("空树没有包含性证明。"))
     _check_size(size)
     if index >= size:
-        raise ApiError(
-            400, "index_out_of_range", _("序号 %(index)d 不在大小为 %(size)d 的树中。") % {"index": index, "size": size}
+        raise AppError(
+            ErrorCode.INDEX_OUT_OF_RANGE,
+            _("序号 %(index)d 不在大小为 %(size)d 的树中。") % {"index": index, "size": size},
         )
     hashes = _store_call(store.inclusion_proof, index, size)
     return _json({"index": index, "size": size, "hashes": [_b64(h) for h in hashes]}, IMMUTABLE)
@@ -188,11 +188,11 @@ def proof_inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> HttpRespo
 def proof_consistency(request: HttpRequest, size: int, from_: int = Query(..., alias="from")) -> HttpResponse:
     """RFC 9162 §2.1.4 consistency proof from the tree of ``from`` entries to ``size``."""
     if from_ < 0 or size < 0 or from_ > MAX_INT64 or size > MAX_INT64:
-        raise ApiError(422, "invalid_input", _("from 和 size 须为非负整数。"))
+        raise AppError(ErrorCode.INVALID_INPUT, _("from 和 size 须为非负整数。"))
     if from_ == 0:
-        raise ApiError(400, "consistency_from_zero", _("不能从空树证明一致性。"))
+        raise AppError(ErrorCode.CONSISTENCY_FROM_ZERO, _("不能从空树证明一致性。"))
     if from_ > size:
-        raise ApiError(400, "from_exceeds_size", _("from 不能大于 size。"))
+        raise AppError(ErrorCode.FROM_EXCEEDS_SIZE, _("from 不能大于 size。"))
     _check_size(size)
     hashes = _store_call(store.consistency_proof, from_, size)
     return _json({"from": from_, "size": size, "hashes": [_b64(h) for h in hashes]}, IMMUTABLE)
@@ -241,9 +241,9 @@ def entries(request: HttpRequest, q: Query[RangeQuery]) -> HttpResponse:
     start = q.start
     end = q.end if q.end is not None else start + 100
     if start < 0 or end < 0 or start > MAX_INT64 or end > MAX_INT64:
-        raise ApiError(422, "invalid_input", _("start 和 end 须为非负整数。"))
+        raise AppError(ErrorCode.INVALID_INPUT, _("start 和 end 须为非负整数。"))
     if end <= start or end - start > MAX_RANGE:
-        raise ApiError(400, "invalid_range", _("须满足 start < end 且一次最多 %(max)d 条。") % {"max": MAX_RANGE})
+        raise AppError(ErrorCode.INVALID_RANGE, _("须满足 start < end 且一次最多 %(max)d 条。") % {"max": MAX_RANGE})
     current = store.tree_size()
     clipped = min(end, current)
     items = [entry_json(e) for e in selectors.entries_range(start, clipped)] if start < clipped else []
@@ -255,10 +255,10 @@ def entries(request: HttpRequest, q: Query[RangeQuery]) -> HttpResponse:
 def entry(request: HttpRequest, index: int) -> HttpResponse:
     """One entry: base64 of its bytes (RFC 8785 JSON), kind, record and leaf hash."""
     if index < 0 or index > MAX_INT64:
-        raise ApiError(422, "invalid_input", _("序号须为非负整数。"))
+        raise AppError(ErrorCode.INVALID_INPUT, _("序号须为非负整数。"))
     found = selectors.entry_at(index)
     if found is None:
-        raise ApiError(404, "entry_not_found", _("日志中没有序号为 %(index)d 的条目。") % {"index": index})
+        raise AppError(ErrorCode.ENTRY_NOT_FOUND, _("日志中没有序号为 %(index)d 的条目。") % {"index": index})
     return _json(entry_json(found), IMMUTABLE)
 
 
@@ -277,7 +277,7 @@ def record_status(request: HttpRequest, record_type: str, record_id: str) -> Htt
     ``log_index`` (within seconds), then ``sequenced``."""
     found = Entry.objects.filter(record_type=record_type[:100], record_id=record_id[:64]).order_by("-pk").first()
     if found is None:
-        raise ApiError(404, "record_not_logged", _("该记录没有存证。"))
+        raise AppError(ErrorCode.RECORD_NOT_LOGGED, _("该记录没有存证。"))
     data = {
         "record_type": found.record_type,
         "record_id": found.record_id,
@@ -311,11 +311,11 @@ def checkpoint_timestamp(request: HttpRequest, size: int) -> HttpResponse:
     ``INSPECTA_LOG_TSA_URL`` is configured; ``timestamp_not_found`` (404) until the
     TSA has answered."""
     if size < 0 or size > MAX_INT64:
-        raise ApiError(422, "invalid_input", _("size 须为非负整数。"))
+        raise AppError(ErrorCode.INVALID_INPUT, _("size 须为非负整数。"))
     stamp = selectors.checkpoint_timestamp(size)
     if stamp is None or stamp.token is None:
-        raise ApiError(
-            404, "timestamp_not_found", _("树大小为 %(size)d 的检查点没有时间戳。") % {"size": size}, {"size": size}
+        raise AppError(
+            ErrorCode.TIMESTAMP_NOT_FOUND, _("树大小为 %(size)d 的检查点没有时间戳。") % {"size": size}, {"size": size}
         )
     response = HttpResponse(tsa.timestamp_reply(bytes(stamp.token)), content_type="application/timestamp-reply")
     response["Content-Disposition"] = f'attachment; filename="checkpoint-{size}.tsr"'

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from inspecta.api import ApiError, AuthedRequest, session_auth
+from inspecta.core.api_base import AuthedRequest, session_auth
+from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.pagination import MAX_PAGE
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
@@ -205,7 +206,7 @@ def project_update(request: AuthedRequest, project_id: int, payload: ProjectPatc
     add_parties = _parties(data.pop("add_parties", []))
     for name in ("name", "address", "supervision_number"):
         if name in data and data[name] is None:
-            raise ApiError(422, "invalid_input", _("%(f)s 不能为空。") % {"f": name})
+            raise AppError(ErrorCode.INVALID_INPUT, _("%(f)s 不能为空。") % {"f": name})
     project = selectors.project_get(actor=request.auth, pk=project_id)
     project = services.project_update(actor=request.auth, project=project, changes=data, add_parties=add_parties)
     return project_json(selectors.project_get(actor=request.auth, pk=project.pk))
@@ -236,7 +237,7 @@ def _cursor_decode(cursor: str) -> tuple[datetime.datetime, int]:
             raise ValueError("naive")
         return parsed, int(pk)
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise ApiError(422, "invalid_cursor", _("cursor 不合法。"), {"cursor": cursor[:80]}) from exc
+        raise AppError(ErrorCode.INVALID_CURSOR, _("cursor 不合法。"), {"cursor": cursor[:80]}) from exc
 
 
 _UPDATED_SINCE = Query(None, description="只列出此时间（含）之后新建或修改的项目，按修改时间升序（RFC 3339）")
@@ -257,7 +258,7 @@ def project_list(
     ``?updated_since=<last sync time>``, then follow ``next_cursor`` until it is null."""
 
     if updated_since is not None and updated_since.tzinfo is None:
-        raise ApiError(422, "invalid_input", _("updated_since 须带时区（RFC 3339）。"))
+        raise AppError(ErrorCode.INVALID_INPUT, _("updated_since 须带时区（RFC 3339）。"))
     after = _cursor_decode(cursor) if cursor else None
     qs = selectors.project_list(
         actor=request.auth, q=q, region=region, updated_since=updated_since, after=after

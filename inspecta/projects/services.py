@@ -17,6 +17,7 @@ from inspecta.accounts.choices import OrganisationKind
 from inspecta.accounts.models import Organisation
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
+from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.models import Region, TestItem
 from inspecta.core.scoping import permits, region_within
 from inspecta.exchange.models import StoredFile
@@ -26,7 +27,6 @@ from inspecta.registry.permissions import acts_for_agency
 
 from . import permissions
 from .choices import PartyRole
-from .errors import DomainError
 from .models import Contract, Project, ProjectParty
 
 __all__ = ["contract_upload", "project_create", "project_party_add", "project_update"]
@@ -50,16 +50,16 @@ def project_create(
 
     region = Region.objects.filter(pk=region_code).first()
     if region is None:
-        raise DomainError(400, "unknown_region", _("行政区划代码不存在：%(c)s。") % {"c": region_code})
+        raise AppError(ErrorCode.UNKNOWN_REGION, _("行政区划代码不存在：%(c)s。") % {"c": region_code})
     if not permissions.may_create_in(actor, region_code):
         raise PermissionDenied(_("只有项目所在地的主管部门可以登记项目。"))
     station = None
     if station_id is not None:
         station = Organisation.objects.filter(pk=station_id, kind=OrganisationKind.STATION).first()
         if station is None or not region_within(region_code, station.region_id):
-            raise DomainError(400, "unknown_station", _("监督站不存在或不管辖该项目所在地。"))
+            raise AppError(ErrorCode.UNKNOWN_STATION, _("监督站不存在或不管辖该项目所在地。"))
     if Project.objects.filter(code=code).exists():
-        raise DomainError(409, "project_code_taken", _("项目编号已存在：%(c)s。") % {"c": code})
+        raise AppError(ErrorCode.PROJECT_CODE_TAKEN, _("项目编号已存在：%(c)s。") % {"c": code})
     project = Project(
         code=code,
         name=name,
@@ -85,7 +85,7 @@ def _full_clean(project: Project) -> None:
         # a project registered by an exchange client has no creating user
         project.full_clean(exclude=["created_by"])
     except ValidationError as exc:
-        raise DomainError(400, "validation_failed", "；".join(exc.messages), {"fields": exc.message_dict}) from exc
+        raise AppError(ErrorCode.VALIDATION_FAILED, "；".join(exc.messages), {"fields": exc.message_dict}) from exc
 
 
 def _may_change(actor: Any, project: Project) -> bool:
@@ -108,13 +108,15 @@ def project_update(
         raise PermissionDenied(_("无权修改该项目。"))
     unknown = sorted(set(changes) - PROJECT_UPDATABLE)
     if unknown:
-        raise DomainError(
-            400, "field_not_updatable", _("以下字段不可修改：%(f)s。") % {"f": "、".join(unknown)}, {"fields": unknown}
+        raise AppError(
+            ErrorCode.FIELD_NOT_UPDATABLE,
+            _("以下字段不可修改：%(f)s。") % {"f": "、".join(unknown)},
+            {"fields": unknown},
         )
     if "station_id" in changes and changes["station_id"] is not None:
         station = Organisation.objects.filter(pk=changes["station_id"], kind=OrganisationKind.STATION).first()
         if station is None or not region_within(project.region_id, station.region_id):
-            raise DomainError(400, "unknown_station", _("监督站不存在或不管辖该项目所在地。"))
+            raise AppError(ErrorCode.UNKNOWN_STATION, _("监督站不存在或不管辖该项目所在地。"))
     for name, value in changes.items():
         setattr(project, name, value)
     project.updated_at = timezone.now()
@@ -156,25 +158,25 @@ def _party_add(
     if not _may_change(actor, project):
         raise PermissionDenied(_("无权修改该项目。"))
     if role not in PartyRole.values:
-        raise DomainError(400, "invalid_party_role", _("参建角色不合法：%(r)s。") % {"r": role})
+        raise AppError(ErrorCode.INVALID_PARTY_ROLE, _("参建角色不合法：%(r)s。") % {"r": role})
     agency = None
     organisation = None
     if role == PartyRole.AGENCY:
         agency = Agency.objects.filter(pk=agency_id).select_related("organisation").first() if agency_id else None
         if agency is None:
-            raise DomainError(400, "unknown_agency", _("检测机构不存在。"))
+            raise AppError(ErrorCode.UNKNOWN_AGENCY, _("检测机构不存在。"))
         organisation = agency.organisation
         name = name or agency.name
         credit_code = credit_code or agency.credit_code
     elif organisation_id is not None:
         organisation = Organisation.objects.filter(pk=organisation_id).first()
         if organisation is None:
-            raise DomainError(400, "unknown_organisation", _("单位不存在。"))
+            raise AppError(ErrorCode.UNKNOWN_ORGANISATION, _("单位不存在。"))
         name = name or organisation.name
     clean_people = []
     for person in people or []:
         if not isinstance(person, dict) or not str(person.get("name", "")).strip():
-            raise DomainError(400, "invalid_people", _("人员须包含姓名。"))
+            raise AppError(ErrorCode.INVALID_PEOPLE, _("人员须包含姓名。"))
         clean_people.append({k: str(person.get(k, ""))[:64] for k in ("name", "role", "mobile")})
     party = ProjectParty(
         project=project,
@@ -188,7 +190,7 @@ def _party_add(
     try:
         party.full_clean()
     except ValidationError as exc:
-        raise DomainError(400, "validation_failed", "；".join(exc.messages), {"fields": exc.message_dict}) from exc
+        raise AppError(ErrorCode.VALIDATION_FAILED, "；".join(exc.messages), {"fields": exc.message_dict}) from exc
     audit_stamp(party, actor)
     party.save()
     return party
@@ -221,17 +223,17 @@ def contract_upload(
     if not acts_for_agency(actor, agency):
         raise PermissionDenied(_("只能上传本机构的检测合同。"))
     if agency.pk not in project.agency_ids():
-        raise DomainError(400, "agency_not_party", _("本机构不是该项目的参建检测机构。"))
+        raise AppError(ErrorCode.AGENCY_NOT_PARTY, _("本机构不是该项目的参建检测机构。"))
     scan = StoredFile.objects.filter(pk=scan_id, organisation_id=agency.organisation_id).first()
     if scan is None:
-        raise DomainError(400, "unknown_file", _("合同扫描件不存在：%(f)s。") % {"f": scan_id})
+        raise AppError(ErrorCode.UNKNOWN_FILE, _("合同扫描件不存在：%(f)s。") % {"f": scan_id})
     items = list(TestItem.objects.filter(code__in=test_items))
     if not test_items or len(items) != len(set(test_items)):
-        raise DomainError(400, "unknown_test_item", _("检测项目不存在或为空。"))
+        raise AppError(ErrorCode.UNKNOWN_TEST_ITEM, _("检测项目不存在或为空。"))
     if valid_until < valid_from:
-        raise DomainError(400, "invalid_dates", _("有效期截止日期不能早于起始日期。"))
+        raise AppError(ErrorCode.INVALID_DATES, _("有效期截止日期不能早于起始日期。"))
     if Contract.objects.filter(agency=agency, number=number).exists():
-        raise DomainError(409, "contract_number_taken", _("合同编号已存在：%(n)s。") % {"n": number})
+        raise AppError(ErrorCode.CONTRACT_NUMBER_TAKEN, _("合同编号已存在：%(n)s。") % {"n": number})
     contract = Contract(
         project=project,
         agency=agency,
@@ -250,7 +252,7 @@ def contract_upload(
     try:
         contract.full_clean(exclude=["test_items"])
     except ValidationError as exc:
-        raise DomainError(400, "validation_failed", "；".join(exc.messages), {"fields": exc.message_dict}) from exc
+        raise AppError(ErrorCode.VALIDATION_FAILED, "；".join(exc.messages), {"fields": exc.message_dict}) from exc
     contract.save()
     contract.test_items.set(items)
     log_append(kind="contract", record=contract)

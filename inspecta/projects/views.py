@@ -14,10 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from inspecta.core.errors import AppError
 from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
-from .errors import DomainError
 from .forms import ContractForm, ProjectForm
 
 
@@ -35,7 +35,7 @@ def project_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             project = services.project_create(actor=request.user, **form.service_kwargs())  # type: ignore[arg-type]
-        except DomainError as exc:
+        except AppError as exc:
             form.add_error(None, f"{exc.message}（{exc.code}）")
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
@@ -93,7 +93,7 @@ def contract_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
                     allowed=("application/pdf", "image/jpeg", "image/png"),
                 )
                 services.contract_upload(actor=user, agency=agency, project=project, scan_id=scan.pk, **data)
-        except DomainError as exc:
+        except AppError as exc:
             form.add_error(None, f"{exc.message}（{exc.code}）")
         else:
             messages.success(request, _("检测合同已上传并存证。"))

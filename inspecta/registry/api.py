@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from inspecta.api import AuthedRequest
+from inspecta.core.api_base import AuthedRequest
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_name
 from inspecta.core.pagination import Pages
 from inspecta.exchange.idempotency import idempotent

@@ -19,7 +19,8 @@ from ninja.files import UploadedFile
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from inspecta.api import ApiError, AuthedRequest, session_auth
+from inspecta.core.api_base import AuthedRequest, session_auth
+from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.limits import MAX_ID
 from inspecta.core.pagination import MAX_PAGE
 from inspecta.exchange.auth import SignatureAuth
@@ -218,11 +219,10 @@ def report_submit_batch(request: AuthedRequest, payload: BatchIn) -> dict[str, A
     report changes nothing; the accepted ones get consecutive serial numbers."""
 
     if not payload.reports:
-        raise ApiError(422, "batch_empty", _("请至少报送一份报告。"))
+        raise AppError(ErrorCode.BATCH_EMPTY, _("请至少报送一份报告。"))
     if len(payload.reports) > services.BATCH_MAX:
-        raise ApiError(
-            422,
-            "batch_too_large",
+        raise AppError(
+            ErrorCode.BATCH_TOO_LARGE,
             _("每批最多报送 %(n)d 份报告。") % {"n": services.BATCH_MAX},
             {"max": services.BATCH_MAX, "count": len(payload.reports)},
         )
@@ -281,7 +281,7 @@ def _page(qs: Any, page: int, render: Any) -> dict[str, Any]:
     only the page's rows are rendered (CONTRACT §1 pagination)."""
 
     if page < 1 or page > MAX_PAGE:
-        raise ApiError(422, "invalid_input", _("page 须为 1 至 %(n)d 的整数。") % {"n": MAX_PAGE})
+        raise AppError(ErrorCode.INVALID_INPUT, _("page 须为 1 至 %(n)d 的整数。") % {"n": MAX_PAGE})
     start = (page - 1) * PAGE_SIZE
     return {"items": [render(r) for r in qs[start : start + PAGE_SIZE]], "count": qs.count()}
 
@@ -437,12 +437,12 @@ def report_revoke(request: AuthedRequest, report_id: int, payload: DecisionIn) -
 
 def _public_report(request: HttpRequest, code: str, *, limit: bool = True) -> Report:
     if limit and public.rate_limited(request):
-        raise ApiError(429, "rate_limited", "查询过于频繁，请稍后再试。")
+        raise AppError(ErrorCode.RATE_LIMITED, "查询过于频繁，请稍后再试。")
     state, report = public.lookup(code)
     if state == "mistyped":
-        raise ApiError(400, "mistyped_code", "防伪监管码有误（校验位不符），请核对后重新输入。")
+        raise AppError(ErrorCode.MISTYPED_CODE, "防伪监管码有误（校验位不符），请核对后重新输入。")
     if report is None:
-        raise ApiError(404, "unknown_code", "未查询到该防伪监管码对应的报告。")
+        raise AppError(ErrorCode.UNKNOWN_CODE, "未查询到该防伪监管码对应的报告。")
     return report
 
 
@@ -452,7 +452,7 @@ def public_report(request: HttpRequest, code: str) -> HttpResponse:
     inclusion proof of the report behind a verification code (CONTRACT §6)."""
 
     if public.rate_limited(request):
-        raise ApiError(429, "rate_limited", "查询过于频繁，请稍后再试。")
+        raise AppError(ErrorCode.RATE_LIMITED, "查询过于频繁，请稍后再试。")
     body = public.verification_body_cached(code)
     if body is None:
         body = public.verification_body(_public_report(request, code, limit=False))
@@ -465,5 +465,5 @@ def public_report(request: HttpRequest, code: str) -> HttpResponse:
 def public_check_file(request: HttpRequest, code: str, file: File[UploadedFile]) -> JsonResponse:
     report = _public_report(request, code)
     if file.size is not None and file.size > 50 * 1024 * 1024:
-        raise ApiError(413, "payload_too_large", "文件过大。")
+        raise AppError(ErrorCode.PAYLOAD_TOO_LARGE, "文件过大。")
     return JsonResponse(public.file_match(report, file.read()), json_dumps_params={"ensure_ascii": False})

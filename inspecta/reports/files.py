@@ -14,8 +14,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspecta.core.errors import AppError, ErrorCode
 from inspecta.exchange.models import StoredFile
-from inspecta.projects.errors import DomainError
 
 
 def store_upload(
@@ -23,11 +23,11 @@ def store_upload(
 ) -> StoredFile:
     content = upload.read()
     if len(content) > settings.INSPECTA_UPLOAD_MAX_SIZE:
-        raise DomainError(413, "payload_too_large", _("文件过大。"))
+        raise AppError(ErrorCode.PAYLOAD_TOO_LARGE, _("文件过大。"))
     kind = filetype.guess(content[:8192])
     content_type = kind.mime if kind is not None else "application/octet-stream"
     if content_type not in allowed:
-        raise DomainError(415, "unsupported_file_type", _("不接受的文件类型：%(t)s。") % {"t": content_type})
+        raise AppError(ErrorCode.UNSUPPORTED_FILE_TYPE, _("不接受的文件类型：%(t)s。") % {"t": content_type})
     now = timezone.now()
     file_id = uuid.uuid4()
     path = default_storage.save(

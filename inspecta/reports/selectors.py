@@ -51,9 +51,9 @@ def _date(value: Any) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError as exc:
-        from inspecta.projects.errors import DomainError
+        from inspecta.core.errors import AppError, ErrorCode
 
-        raise DomainError(400, "invalid_date", "日期格式应为 YYYY-MM-DD。") from exc
+        raise AppError(ErrorCode.INVALID_DATE, "日期格式应为 YYYY-MM-DD。") from exc
 
 
 def report_get(*, actor: Any, pk: int) -> Report:

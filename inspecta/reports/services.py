@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_bulk_history
+from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.models import TestItem, TestItemParameter
 from inspecta.exchange.models import StoredFile
 from inspecta.ledger.services import log_append, log_append_many
-from inspecta.projects.errors import DomainError
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency, Staff
 
@@ -176,9 +176,9 @@ def _require_pdf(stored: StoredFile | None, pdf_id: Any) -> StoredFile:
     """``stored`` (the agency's stored file ``pdf_id``), refused when missing or not a PDF."""
 
     if stored is None:
-        raise DomainError(400, "unknown_file", _("报告文件不存在或不属于本机构：%(f)s。") % {"f": pdf_id})
+        raise AppError(ErrorCode.UNKNOWN_FILE, _("报告文件不存在或不属于本机构：%(f)s。") % {"f": pdf_id})
     if stored.content_type != "application/pdf":
-        raise DomainError(415, "not_a_pdf", _("报告文件须为 PDF。"))
+        raise AppError(ErrorCode.NOT_A_PDF, _("报告文件须为 PDF。"))
     return stored
 
 
@@ -213,7 +213,7 @@ class _Submission:
     check_input: CheckInput | None = None
     flagged: list[Any] = dc_field(default_factory=list)
     signatures: list[dict[str, Any]] = dc_field(default_factory=list)
-    error: DomainError | None = None
+    error: AppError | None = None
     # the agency already has a ProjectItemAgency row for this project and item
     item_reported: bool = False
 
@@ -256,26 +256,26 @@ def _validate(lookups: _Lookups, agency: Agency, s: _Submission) -> None:
     f = s.fields
     project = lookups.projects.get(_as_int(f.get("project_id")))  # type: ignore[arg-type]
     if project is None:
-        raise DomainError(400, "unknown_project", _("工程项目不存在：%(p)s。") % {"p": f.get("project_id")})
+        raise AppError(ErrorCode.UNKNOWN_PROJECT, _("工程项目不存在：%(p)s。") % {"p": f.get("project_id")})
     item = lookups.test_items.get(str(f.get("test_item")))
     if item is None:
-        raise DomainError(400, "unknown_test_item", _("检测项目不存在：%(i)s。") % {"i": f.get("test_item")})
+        raise AppError(ErrorCode.UNKNOWN_TEST_ITEM, _("检测项目不存在：%(i)s。") % {"i": f.get("test_item")})
     parameters = list(dict.fromkeys(f.get("parameters") or []))
     unknown = [p for p in parameters if (item.pk, p) not in lookups.parameters]
     if not parameters or unknown:
-        raise DomainError(400, "unknown_parameter", _("检测参数不属于该检测项目或为空。"), {"parameters": unknown})
+        raise AppError(ErrorCode.UNKNOWN_PARAMETER, _("检测参数不属于该检测项目或为空。"), {"parameters": unknown})
     if f.get("conclusion") not in Conclusion.values:
-        raise DomainError(400, "invalid_conclusion", _("检测结论不合法：%(c)s。") % {"c": f.get("conclusion")})
+        raise AppError(ErrorCode.INVALID_CONCLUSION, _("检测结论不合法：%(c)s。") % {"c": f.get("conclusion")})
     if f["report_number"] in lookups.taken:
-        raise DomainError(409, "report_number_taken", _("本机构已报送该报告编号：%(n)s。") % {"n": f["report_number"]})
+        raise AppError(ErrorCode.REPORT_NUMBER_TAKEN, _("本机构已报送该报告编号：%(n)s。") % {"n": f["report_number"]})
     if f["reported_on"] < f["tested_on"]:
-        raise DomainError(400, "invalid_dates", _("报告日期不能早于检测日期。"))
+        raise AppError(ErrorCode.INVALID_DATES, _("报告日期不能早于检测日期。"))
     people = []
     for key, label in (("tester_id", _("检测人")), ("reviewer_id", _("审核人")), ("signatory_id", _("批准人"))):
         staff = lookups.staff.get(_as_int(f.get(key)))  # type: ignore[arg-type]
         if staff is None:
-            raise DomainError(
-                400, "unknown_staff", _("%(l)s不是本机构登记的人员。") % {"l": label}, {"staff": f.get(key)}
+            raise AppError(
+                ErrorCode.UNKNOWN_STAFF, _("%(l)s不是本机构登记的人员。") % {"l": label}, {"staff": f.get(key)}
             )
         people.append(staff)
     stored = _require_pdf(lookups.files.get(_as_uuid(f.get("pdf_id"))), f.get("pdf_id"))  # type: ignore[arg-type]
@@ -298,15 +298,15 @@ def _validate(lookups: _Lookups, agency: Agency, s: _Submission) -> None:
     )
 
 
-def _refusal(rejected: list[Any]) -> DomainError:
+def _refusal(rejected: list[Any]) -> AppError:
     """A refusal with the first rejecting check's code and every rejecting failure."""
 
     first = rejected[0]
-    return DomainError(
-        422,
-        str(first.code),
+    return AppError(
+        ErrorCode(first.code),
         first.message,
         {"failures": [{"code": str(f.code), "message": f.message, **f.details} for f in rejected]},
+        status=422,
     )
 
 
@@ -342,7 +342,7 @@ def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_
     for s in subs:
         try:
             _validate(lookups, agency, s)
-        except DomainError as exc:
+        except AppError as exc:
             s.error = exc
     valid = [s for s in subs if s.error is None]
     ctx = CheckContext.load(agency=agency, inputs=[s.check_input for s in valid if s.check_input is not None])
@@ -364,7 +364,7 @@ def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_
             continue
         content = contents.get(s.stored.pk)
         if not isinstance(content, bytes):
-            s.error = DomainError(400, "file_unavailable", _("报告文件无法读取。"))
+            s.error = AppError(ErrorCode.FILE_UNAVAILABLE, _("报告文件无法读取。"))
             continue
         s.signatures = known[s.stored.sha256] = _signatures_of(content)
     # A number repeated inside the call: the later report is refused as it would be if
@@ -374,7 +374,7 @@ def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_
     for s in subs:
         number = s.fields.get("report_number")
         if number in accepted_numbers and (s.error is None or s.error.code not in earlier):
-            s.error = DomainError(409, "report_number_taken", _("本机构已报送该报告编号：%(n)s。") % {"n": number})
+            s.error = AppError(ErrorCode.REPORT_NUMBER_TAKEN, _("本机构已报送该报告编号：%(n)s。") % {"n": number})
         elif s.error is None:
             accepted_numbers.add(number)  # type: ignore[arg-type]
     return subs
@@ -512,12 +512,12 @@ def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]
 BATCH_MAX = 100
 
 
-def report_submit_many(*, actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[Report | DomainError]:
+def report_submit_many(*, actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[Report | AppError]:
     """Submit up to ``BATCH_MAX`` reports of one agency in one call (issue 5; T/CECS
     6.0.6 per-record results): every report is validated and checked exactly as by
     ``report_submit`` (the same code, with the registry, project and catalog rows
     loaded once for all), then the accepted ones are inserted together. Each item
-    answers with its ``Report`` or the ``DomainError`` that refused it; a refused item
+    answers with its ``Report`` or the ``AppError`` that refused it; a refused item
     changes nothing.
 
     ``items``: the keyword arguments of ``report_submit`` (without ``actor``/``agency``).
@@ -525,8 +525,8 @@ def report_submit_many(*, actor: Any, agency: Agency, items: list[dict[str, Any]
 
     _require_agency_actor(actor, agency)
     if len(items) > BATCH_MAX:
-        raise DomainError(
-            422, "batch_too_large", _("每批最多报送 %(n)d 份报告。") % {"n": BATCH_MAX}, {"max": BATCH_MAX}
+        raise AppError(
+            ErrorCode.BATCH_TOO_LARGE, _("每批最多报送 %(n)d 份报告。") % {"n": BATCH_MAX}, {"max": BATCH_MAX}
         )
     subs = _evaluate(actor, agency, items)
     accepted = [s for s in subs if s.error is None]
@@ -570,12 +570,12 @@ def report_submit(
     version and open a nonconformance entry for a nonconforming conclusion. The same
     code as a batch of one (``report_submit_many``).
 
-    Refusals raise ``DomainError`` (4xx with a stable code) and change nothing.
+    Refusals raise ``AppError`` (4xx with a stable code) and change nothing.
     """
 
     fields = {k: v for k, v in locals().items() if k not in ("actor", "agency")}
     (outcome,) = report_submit_many(actor=actor, agency=agency, items=[fields])
-    if isinstance(outcome, DomainError):
+    if isinstance(outcome, AppError):
         raise outcome
     return outcome
 
@@ -595,10 +595,10 @@ def report_print(*, actor: Any, report: Report, printed_at: datetime.datetime | 
 
     _require_agency_actor(actor, report.agency)
     if report.status == ReportStatus.REVOKED:
-        raise DomainError(409, "report_revoked", _("报告已撤销。"))
+        raise AppError(ErrorCode.REPORT_REVOKED, _("报告已撤销。"))
     moment = printed_at or timezone.now()
     if moment < report.issued_at or moment > timezone.now() + datetime.timedelta(minutes=5):
-        raise DomainError(400, "invalid_printed_at", _("打印时间须在发号之后且不晚于当前时间。"))
+        raise AppError(ErrorCode.INVALID_PRINTED_AT, _("打印时间须在发号之后且不晚于当前时间。"))
     report.printed_at = moment
     report.save(update_fields=["printed_at"])
     return report
@@ -614,20 +614,20 @@ def amendment_apply(
     _require_agency_actor(actor, report.agency)
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.status == ReportStatus.REVOKED:
-        raise DomainError(409, "report_revoked", _("报告已撤销，不能变更。"))
+        raise AppError(ErrorCode.REPORT_REVOKED, _("报告已撤销，不能变更。"))
     if report.amendments.filter(status=AmendmentStatus.PENDING).exists():
-        raise DomainError(409, "amendment_pending", _("该报告已有待审批的变更申请。"))
+        raise AppError(ErrorCode.AMENDMENT_PENDING, _("该报告已有待审批的变更申请。"))
     if not reason or not reason.strip():
-        raise DomainError(400, "reason_required", _("请填写变更理由。"))
+        raise AppError(ErrorCode.REASON_REQUIRED, _("请填写变更理由。"))
     data = dict(data or {})
     unknown = sorted(set(data) - AMENDABLE_FIELDS)
     if unknown:
-        raise DomainError(400, "field_not_amendable", _("以下字段不可变更：%(f)s。") % {"f": "、".join(unknown)})
+        raise AppError(ErrorCode.FIELD_NOT_AMENDABLE, _("以下字段不可变更：%(f)s。") % {"f": "、".join(unknown)})
     if "conclusion" in data and data["conclusion"] not in Conclusion.values:
-        raise DomainError(400, "invalid_conclusion", _("检测结论不合法。"))
+        raise AppError(ErrorCode.INVALID_CONCLUSION, _("检测结论不合法。"))
     _check_amended_values(report, data)
     if not data and pdf_id is None:
-        raise DomainError(400, "nothing_to_amend", _("请提供变更后的内容或报告文件。"))
+        raise AppError(ErrorCode.NOTHING_TO_AMEND, _("请提供变更后的内容或报告文件。"))
     stored = None
     if pdf_id is not None:  # its signatures are validated when the amendment is approved
         stored = _require_pdf(
@@ -636,7 +636,7 @@ def amendment_apply(
         try:
             _read_file(stored)
         except OSError as exc:
-            raise DomainError(400, "file_unavailable", _("报告文件无法读取。")) from exc
+            raise AppError(ErrorCode.FILE_UNAVAILABLE, _("报告文件无法读取。")) from exc
     amendment = Amendment.objects.create(
         report=report,
         reason=reason.strip(),
@@ -663,16 +663,16 @@ def _check_amended_values(report: Report, data: dict[str, Any]) -> None:
         try:
             dates[key] = datetime.date.fromisoformat(str(value))
         except ValueError:
-            raise DomainError(400, "invalid_dates", _("日期格式应为 YYYY-MM-DD：%(f)s。") % {"f": key}) from None
+            raise AppError(ErrorCode.INVALID_DATES, _("日期格式应为 YYYY-MM-DD：%(f)s。") % {"f": key}) from None
     if "tested_on" in dates and "reported_on" in dates and dates["reported_on"] < dates["tested_on"]:
-        raise DomainError(400, "invalid_dates", _("报告日期不能早于检测日期。"))
+        raise AppError(ErrorCode.INVALID_DATES, _("报告日期不能早于检测日期。"))
     number = data.get("report_number")
     if number is not None:
         if not isinstance(number, str) or not number.strip() or len(number) > 64:
-            raise DomainError(400, "invalid_input", _("报告编号不合法。"))
+            raise AppError(ErrorCode.INVALID_INPUT, _("报告编号不合法。"), status=400)
         taken = Report.objects.filter(agency_id=report.agency_id, report_number=number).exclude(pk=report.pk)
         if taken.exists():
-            raise DomainError(409, "report_number_taken", _("本机构已报送该报告编号：%(n)s。") % {"n": number})
+            raise AppError(ErrorCode.REPORT_NUMBER_TAKEN, _("本机构已报送该报告编号：%(n)s。") % {"n": number})
 
 
 @transaction.atomic
@@ -684,10 +684,10 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
     report = amendment.report
     _require_competent_authority(actor, report)
     if amendment.status != AmendmentStatus.PENDING:
-        raise DomainError(409, "amendment_decided", _("该变更申请已审批。"))
+        raise AppError(ErrorCode.AMENDMENT_DECIDED, _("该变更申请已审批。"))
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.status == ReportStatus.REVOKED:
-        raise DomainError(409, "report_revoked", _("报告已撤销。"))
+        raise AppError(ErrorCode.REPORT_REVOKED, _("报告已撤销。"))
     old = report.versions.order_by("-number").first()
     assert old is not None
     now = timezone.now()
@@ -742,9 +742,9 @@ def amendment_reject(*, actor: User, amendment: Amendment, reason: str) -> Amend
     amendment = Amendment.objects.select_for_update().select_related("report__project").get(pk=amendment.pk)
     _require_competent_authority(actor, amendment.report)
     if amendment.status != AmendmentStatus.PENDING:
-        raise DomainError(409, "amendment_decided", _("该变更申请已审批。"))
+        raise AppError(ErrorCode.AMENDMENT_DECIDED, _("该变更申请已审批。"))
     if not reason or not reason.strip():
-        raise DomainError(400, "reason_required", _("驳回须填写理由。"))
+        raise AppError(ErrorCode.REASON_REQUIRED, _("驳回须填写理由。"))
     amendment.status = AmendmentStatus.REJECTED
     amendment.decided_by = actor
     amendment.decided_at = timezone.now()
@@ -762,9 +762,9 @@ def report_revoke(*, actor: User, report: Report, reason: str) -> Report:
     report = Report.objects.select_for_update().select_related("project").get(pk=report.pk)
     _require_competent_authority(actor, report)
     if report.status == ReportStatus.REVOKED:
-        raise DomainError(409, "report_revoked", _("报告已撤销。"))
+        raise AppError(ErrorCode.REPORT_REVOKED, _("报告已撤销。"))
     if not reason or not reason.strip():
-        raise DomainError(400, "reason_required", _("撤销须填写理由。"))
+        raise AppError(ErrorCode.REASON_REQUIRED, _("撤销须填写理由。"))
     report.status = ReportStatus.REVOKED
     report.revoked_at = timezone.now()
     report.revoke_reason = reason.strip()
@@ -803,9 +803,9 @@ def check_rule_set(*, actor: User, code: str, action: str, province: str | None 
     else:
         raise PermissionDenied(_("只有省级主管部门管理员可以配置本省的报告接收检查规则。"))
     if code not in CheckCode.values or action not in CheckAction.values:
-        raise DomainError(400, "invalid_check_rule", _("检查项或处理方式不合法。"))
+        raise AppError(ErrorCode.INVALID_CHECK_RULE, _("检查项或处理方式不合法。"))
     if target and (len(target) != 6 or not target.isdigit() or not target.endswith("0000")):
-        raise DomainError(400, "invalid_check_rule", _("检查项或处理方式不合法。"))
+        raise AppError(ErrorCode.INVALID_CHECK_RULE, _("检查项或处理方式不合法。"))
     rule = CheckRule.objects.select_for_update().filter(province=target, code=code).first()
     if rule is None:
         rule = CheckRule(province=target, code=code)

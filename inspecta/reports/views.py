@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from inspecta.projects.errors import DomainError
+from inspecta.core.errors import AppError
 from inspecta.registry.models import Agency
 
 from . import codes, permissions, public, selectors, services
@@ -214,7 +214,7 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
                     organisation_id=agency.organisation_id, user=user, upload=form.cleaned_data["pdf"]
                 )
                 report = services.report_submit(actor=user, agency=agency, pdf_id=stored.pk, **form.service_kwargs())
-        except DomainError as exc:
+        except AppError as exc:
             form.add_error(None, f"{exc.message}（{exc.code}）")
         else:
             messages.success(request, _("报告已接收，统一流水号 %(s)s。") % {"s": report.serial_number})
@@ -257,7 +257,7 @@ def amendment_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
             services.amendment_apply(
                 actor=request.user, report=report, reason=form.cleaned_data["reason"], data=data, pdf_id=pdf_id
             )
-    except DomainError as exc:
+    except AppError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("变更申请已提交，等待主管部门审批。"))
@@ -280,7 +280,7 @@ def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpR
             services.amendment_approve(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
         else:
             services.amendment_reject(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
-    except DomainError as exc:
+    except AppError as exc:
         messages.error(request, exc.message)
     return redirect("reports:report_detail", pk=amendment.report_id)
 
@@ -295,7 +295,7 @@ def report_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("reports:report_detail", pk=pk)
     try:
         services.report_revoke(actor=request.user, report=report, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
-    except DomainError as exc:
+    except AppError as exc:
         messages.error(request, exc.message)
     return redirect("reports:report_detail", pk=pk)
 
@@ -306,7 +306,7 @@ def report_printed_view(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get(actor=request.user, pk=pk)
     try:
         services.report_print(actor=request.user, report=report)
-    except DomainError as exc:
+    except AppError as exc:
         messages.error(request, exc.message)
     return redirect("reports:report_detail", pk=pk)
 
@@ -416,7 +416,7 @@ def check_rules_view(request: HttpRequest) -> HttpResponse:
                 action=request.POST.get("action", ""),
                 province=province,
             )
-        except DomainError as exc:
+        except AppError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(

@@ -143,7 +143,7 @@ def test_update_by_client_and_other_region_gets_nothing(client, tree, platforms)
 
 
 def test_incremental_listing_for_mirroring(client, tree, platforms, monkeypatch):
-    from inspecta.projects import api as projects_api  # after inspecta.api registered the routers
+    from inspecta.projects import api as projects_api
 
     gz = platforms["gz"]
     monkeypatch.setattr(projects_api, "PAGE_SIZE", 2)

@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inspecta.accounts.choices import OrganisationKind, Role
+from inspecta.core.errors import AppError
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory
 from inspecta.ledger.models import Entry
 from inspecta.projects import services
-from inspecta.projects.errors import DomainError
 from inspecta.projects.models import Contract, Project
 from inspecta.registry.tests.factories import CEMENT
 from inspecta.reports.tests.factories import approved_agency, pdf_bytes, project_with, stored_file
@@ -96,10 +96,10 @@ def test_contract_upload_logged_and_visible_to_station(client, tree):
     assert Entry.objects.filter(kind="contract", record_id=str(contract.pk)).exists()
     assert Contract.objects.restrict(tree["gz_inspector"]).filter(pk=contract.pk).exists()
     assert not Contract.objects.restrict(tree["sz_supervisor"]).exists()
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(AppError) as exc:
         services.contract_upload(actor=admin, agency=agency, project=project, **kwargs)
     assert exc.value.code == "contract_number_taken"
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(AppError) as exc:
         services.contract_upload(
             actor=admin, agency=agency, project=project, **kwargs | {"number": "HT-2", "test_items": ["NOPE"]}
         )

@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from inspecta.core.errors import AppError
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.exchange.tests.helpers import approved_client, prepare, send, sign_prepared
 from inspecta.ledger.models import Entry
-from inspecta.projects.errors import DomainError
 from inspecta.reports import services
 from inspecta.reports.choices import CheckAction, CheckCode
 from inspecta.reports.models import NonconformanceEntry, Report, ReportFinding, SerialCounter
@@ -69,7 +69,7 @@ def _variants(scene) -> list[tuple[str, dict]]:
 
 
 def _outcome(result) -> tuple:
-    if isinstance(result, DomainError):
+    if isinstance(result, AppError):
         return ("rejected", result.status, result.code, json.dumps(result.details, sort_keys=True, default=str))
     return ("accepted", sorted(f.code for f in ReportFinding.objects.filter(report=result)))
 
@@ -90,7 +90,7 @@ def test_checks_equal_the_single_path(scene):
     for (name, over), batch_result in zip(variants, batch, strict=True):
         try:
             single = services.report_submit(actor=admin, **submission(agency, made, project, f"S-{name}", **over))
-        except DomainError as exc:
+        except AppError as exc:
             single = exc
         assert _outcome(batch_result) == _outcome(single), name
     accepted = [r for r in batch if isinstance(r, Report)]
@@ -265,7 +265,7 @@ def test_signed_pdfs_validated_once_and_unreadable_file_refused(scene, tmp_path,
         kwargs.pop("agency")
         items.append(kwargs)
     results = services.report_submit_many(actor=admin, agency=agency, items=items)
-    assert isinstance(results[1], DomainError) and results[1].code == "file_unavailable"
+    assert isinstance(results[1], AppError) and results[1].code == "file_unavailable"
     first, third, fourth = results[0], results[2], results[3]
     assert first.versions.get().signatures[0]["ok"] is True
     assert third.versions.get().signatures == first.versions.get().signatures

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from inspecta.accounts.choices import AuthorityLevel, OrganisationKind, Role
+from inspecta.core.errors import AppError
 from inspecta.core.testing.access import login_verified
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory
-from inspecta.projects.errors import DomainError
 from inspecta.reports import services
 from inspecta.reports.choices import CheckAction, CheckCode
 from inspecta.reports.models import CheckRule, Report, ReportFinding
@@ -104,7 +104,7 @@ def test_another_province_cannot_change_yours(client, tree, hunan_admin):
     agency, admin, made = approved_agency(tree, 902)
     project = project_with(tree, [agency])
     kwargs = submission(agency, made, project, "R-HN", equipment=["NO-SUCH"])
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(AppError) as exc:
         services.report_submit(actor=admin, **kwargs)
     assert exc.value.code == CheckCode.EQUIPMENT_NOT_CALIBRATED
     services.check_rule_set(actor=tree["gd_admin"], code=CheckCode.EQUIPMENT_NOT_CALIBRATED, action=CheckAction.FLAG)
@@ -123,7 +123,7 @@ def test_operator_sets_platform_and_province_rules(tree):
 
     assert check_action(CheckCode.AGENCY_NOT_PARTY, "440000") == CheckAction.REJECT
     assert check_action(CheckCode.AGENCY_NOT_PARTY, "430000") == CheckAction.FLAG
-    with pytest.raises(DomainError):
+    with pytest.raises(AppError):
         services.check_rule_set(actor=operator, code=CheckCode.AGENCY_NOT_PARTY, action="flag", province="44")
     station_user = UserFactory(
         username="st",

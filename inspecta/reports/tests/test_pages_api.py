@@ -366,9 +366,9 @@ def test_qr_png_and_stamped_pdf_decode_with_zbarimg(client, scene, tmp_path):
 def test_unknown_file_of_other_agency_is_refused(scene, tree):
     other, _admin, _made = approved_agency(tree, 602)
     foreign = stored_file(other.organisation_id, pdf_bytes("foreign"))
-    from inspecta.projects.errors import DomainError
+    from inspecta.core.errors import AppError
 
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(AppError) as exc:
         services.report_submit(
             actor=scene["admin"], **submission(scene["agency"], scene["made"], scene["project"], "R-F", pdf=foreign)
         )

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from inspecta.core.errors import AppError
 from inspecta.ledger.models import Entry
-from inspecta.projects.errors import DomainError
 from inspecta.registry.models import Equipment, PostCertificate
 from inspecta.reports import codes, services
 from inspecta.reports.choices import CheckAction, CheckCode, ReportStatus
@@ -114,7 +114,7 @@ def test_each_check_rejects_or_flags_with_its_code(scene, code):
         pytest.skip("catalog has no parameter outside the capability")
     agency = over.pop("agency", scene["agency"])
     kwargs = submission(agency, scene["made"], scene["project"], "R-X", **over)
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(AppError) as exc:
         services.report_submit(actor=scene["admin"], **kwargs)
     assert exc.value.code == code and exc.value.status == 422
     assert not Report.objects.exists() and not SerialCounter.objects.filter(last__gt=0).exists()
@@ -143,7 +143,7 @@ def test_bad_input_changes_nothing(scene):
         ({"pdf": stored_file(scene["agency"].organisation_id, b"\x89PNG\r\n\x1a\n" + b"0" * 64)}, "not_a_pdf"),
     ]
     for over, code in cases:
-        with pytest.raises(DomainError) as exc:
+        with pytest.raises(AppError) as exc:
             submit(scene, **over)
         assert exc.value.code == code and 400 <= exc.value.status < 500
     assert not Report.objects.exists() and not Entry.objects.filter(kind="report_version").exists()
@@ -170,7 +170,7 @@ def test_amendment_flow_and_revocation(scene):
     old = report.versions.get()
     old_sha = old.pdf_sha256
     new_pdf = stored_file(scene["agency"].organisation_id, pdf_bytes("amended"))
-    with pytest.raises(DomainError):
+    with pytest.raises(AppError):
         services.amendment_apply(actor=scene["admin"], report=report, reason="", data={"conclusion": "nonconforming"})
     amendment = services.amendment_apply(
         actor=scene["admin"], report=report, reason="结论笔误", data={"conclusion": "nonconforming"}, pdf_id=new_pdf.pk
@@ -199,7 +199,7 @@ def test_printed_date(scene):
     services.report_print(actor=scene["admin"], report=report)
     report.refresh_from_db()
     assert report.printed_at is not None
-    with pytest.raises(DomainError):
+    with pytest.raises(AppError):
         services.report_print(
             actor=scene["admin"], report=report, printed_at=timezone.now() - datetime.timedelta(days=9)
         )
