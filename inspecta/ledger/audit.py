@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 
@@ -33,7 +32,7 @@ from . import merkle, store, tsa
 from .choices import FindingKind, FindingSeverity
 from .models import Checkpoint, CheckpointTimestamp, Entry, SequencerState, TreeNode
 from .note import NoteError, open_checkpoint
-from .registry import get_kind
+from .registry import get_kind, record_model
 from .services import entry_bytes, finding_record, hash_files, verifiers
 
 __all__ = ["Problem", "verify_and_record", "verify_log"]
@@ -306,10 +305,7 @@ def _check_records(progress: Progress) -> list[Problem]:
         for entry in entries:
             by_type.setdefault(entry.record_type, []).append(entry)
         for record_type, group in by_type.items():
-            try:
-                model = apps.get_model(record_type)
-            except (LookupError, ValueError):
-                model = None
+            model = record_model(record_type)
             objects = {}
             if model is not None:
                 ids = [e.record_id for e in group]

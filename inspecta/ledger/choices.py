@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LogKind(models.TextChoices):
-    """Kinds of logged records known to the foundation; other apps register their own
-    (``inspecta.ledger.registry.register_kind``), so ``Entry.kind`` is not limited to these."""
+    """Kinds of logged records of the foundation (accounts, code tables); every other app
+    names its own in one ``<App>LogKind`` enum, so ``Entry.kind`` is not limited to these."""
 
     ACCOUNT_ALLOCATION = "account_allocation", _("账号分配")
     ACCOUNT_STATUS_CHANGE = "account_status_change", _("账号启用/停用")

@@ -47,7 +47,7 @@ def render_code_table_row(obj: Any) -> Rendered:
     return Rendered(model_snapshot(obj))
 
 
-register_kind(LogKind.ACCOUNT_ALLOCATION.value, render=render_user, label="账号分配")
-register_kind(LogKind.ACCOUNT_STATUS_CHANGE.value, render=render_user, label="账号启用/停用")
-register_kind(LogKind.ORGANISATION_CREATION.value, render=render_organisation, label="单位创建")
-register_kind(LogKind.CODE_TABLE_CHANGE.value, render=render_code_table_row, label="代码表变更")
+register_kind(LogKind.ACCOUNT_ALLOCATION, render=render_user)
+register_kind(LogKind.ACCOUNT_STATUS_CHANGE, render=render_user)
+register_kind(LogKind.ORGANISATION_CREATION, render=render_organisation)
+register_kind(LogKind.CODE_TABLE_CHANGE, render=render_code_table_row)

@@ -7,11 +7,18 @@ references. ``log_append`` uses the renderer when given a model instance, and
 difference means the record changed without a new log entry (a direct SQL UPDATE, a
 replaced file).
 
-Register in the app's ``AppConfig.ready``::
+Each app names its kinds in one enum (``ReportLogKind`` in ``reports/choices.py``; the
+label is shown on the log pages) and registers each member in its ``kinds.py``, which
+the app's ``AppConfig.ready`` imports::
 
     from inspecta.ledger.registry import register_kind
 
-    register_kind("report_version", render=render_report_version)
+    register_kind(ReportLogKind.REPORT_VERSION, render=render_report_version)
+
+``log_append`` refuses to log a model record of a kind nobody registered. A kind whose
+entries are not named after the model they render (``record_type``, e.g.
+``reports.revocation`` for a revoked ``Report``) says so, and the self-audit loads its
+records from ``model`` by the entry's id.
 
 A renderer must be a pure function of the stored record (no clocks, no request data),
 must not include personal data beyond ids (the log is public) nor secrets, and every
@@ -39,6 +46,7 @@ __all__ = [
     "file_sha256",
     "get_kind",
     "model_snapshot",
+    "record_model",
     "register_kind",
     "registered_kinds",
 ]
@@ -65,16 +73,25 @@ class LogKindSpec:
 
     kind: str
     render: Renderer
-    label: str = ""
+    label: Any = ""
+    record_type: str = ""
+    model: type[models.Model] | None = None
 
 
 _KINDS: dict[str, LogKindSpec] = {}
 
 
-def register_kind(kind: str, *, render: Renderer, label: str = "") -> LogKindSpec:
-    """Register (or replace, e.g. on module reload) the renderer of ``kind``."""
-    spec = LogKindSpec(kind=kind, render=render, label=label)
-    _KINDS[kind] = spec
+def register_kind(
+    kind: str, *, render: Renderer, label: Any = "", record_type: str = "", model: type[models.Model] | None = None
+) -> LogKindSpec:
+    """Register (or replace, e.g. on module reload) the renderer of ``kind``; ``label``
+    defaults to the enum member's label. ``record_type`` and ``model``: see above."""
+    if bool(record_type) != (model is not None):
+        raise ValueError("record_type and model go together")
+    spec = LogKindSpec(
+        kind=str(kind), render=render, label=label or getattr(kind, "label", ""), record_type=record_type, model=model
+    )
+    _KINDS[spec.kind] = spec
     return spec
 
 
@@ -84,6 +101,20 @@ def get_kind(kind: str) -> LogKindSpec | None:
 
 def registered_kinds() -> dict[str, LogKindSpec]:
     return dict(_KINDS)
+
+
+def record_model(record_type: str) -> type[models.Model] | None:
+    """The model whose rows entries of ``record_type`` log: a model label, or the
+    ``record_type`` a kind registered with its ``model``."""
+    from django.apps import apps
+
+    for spec in _KINDS.values():
+        if spec.record_type == record_type:
+            return spec.model
+    try:
+        return apps.get_model(record_type)
+    except (LookupError, ValueError):
+        return None
 
 
 def file_sha256(content: Any) -> str:

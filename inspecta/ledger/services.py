@@ -128,7 +128,7 @@ def _build_entry(
         if record.pk is None:
             raise LogError("save the record before logging it")
         rendered = spec.render(record)
-        record_type, record_id = record._meta.label_lower, str(record.pk)
+        record_type, record_id = spec.record_type or record._meta.label_lower, str(record.pk)
         data, file_list = rendered.data, hash_files(rendered.files)
     else:
         if "type" not in record or "id" not in record:

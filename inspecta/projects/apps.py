@@ -8,5 +8,5 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("工程项目")
 
     def ready(self) -> None:
-        # The "contract" log kind and its renderer (CONTRACT §5).
+        # The renderers of ProjectLogKind (CONTRACT §5).
         from . import kinds  # noqa: F401

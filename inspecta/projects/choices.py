@@ -11,3 +11,10 @@ class PartyRole(models.TextChoices):
     CONTRACTOR = "contractor", _("施工单位")
     SUPERVISING_FIRM = "supervising_firm", _("监理单位")
     AGENCY = "agency", _("检测机构")
+
+
+class ProjectLogKind(models.TextChoices):
+    """Kinds the projects app appends to the transparency log (CONTRACT §5); renderers in
+    ``projects/kinds.py``."""
+
+    CONTRACT = "contract", _("检测合同")

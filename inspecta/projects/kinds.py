@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from inspecta.ledger.registry import Rendered, register_kind
 
+from .choices import ProjectLogKind
 from .models import Contract
 
 
@@ -26,4 +27,4 @@ def render_contract(contract: Contract) -> Rendered:
     )
 
 
-register_kind("contract", render=render_contract, label="检测合同")
+register_kind(ProjectLogKind.CONTRACT, render=render_contract)

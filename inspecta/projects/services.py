@@ -26,7 +26,7 @@ from inspecta.registry.models import Agency
 from inspecta.registry.permissions import acts_for_agency
 
 from . import permissions
-from .choices import PartyRole
+from .choices import PartyRole, ProjectLogKind
 from .models import Contract, Project, ProjectParty
 
 __all__ = ["contract_upload", "project_create", "project_party_add", "project_update"]
@@ -255,5 +255,5 @@ def contract_upload(
         raise AppError(ErrorCode.VALIDATION_FAILED, "；".join(exc.messages), {"fields": exc.message_dict}) from exc
     contract.save()
     contract.test_items.set(items)
-    log_append(kind="contract", record=contract)
+    log_append(kind=ProjectLogKind.CONTRACT, record=contract)
     return contract

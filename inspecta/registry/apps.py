@@ -8,5 +8,5 @@ class RegistryConfig(AppConfig):
     verbose_name = _("检测机构管理")
 
     def ready(self) -> None:
-        # The "agency_approval" log kind and its renderer (CONTRACT §5).
+        # The renderers of RegistryLogKind (CONTRACT §5).
         from . import kinds  # noqa: F401

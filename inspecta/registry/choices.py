@@ -119,3 +119,13 @@ class ImportJobStatus(models.TextChoices):
     RUNNING = "running", _("导入中")
     SUCCEEDED = "succeeded", _("已完成")
     FAILED = "failed", _("失败")
+
+
+class RegistryLogKind(models.TextChoices):
+    """Kinds the registry appends to the transparency log (CONTRACT §5); renderers in
+    ``registry/kinds.py``."""
+
+    AGENCY_APPROVAL = "agency_approval", _("检测机构审核通过")
+    # An agency renames itself: its organisation (logged at creation) is logged again, so
+    # that the self-audit's re-rendering of the organisation matches its latest entry.
+    ORGANISATION_RENAME = "organisation_rename", _("单位更名")

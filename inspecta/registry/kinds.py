@@ -13,10 +13,7 @@ from typing import Any
 from inspecta.ledger.kinds import render_organisation
 from inspecta.ledger.registry import Rendered, json_value, register_kind
 
-AGENCY_APPROVAL = "agency_approval"
-# An agency renames itself: its organisation (logged at creation) is logged again, so
-# that the self-audit's re-rendering of the organisation matches its latest entry.
-ORGANISATION_RENAME = "organisation_rename"
+from .choices import RegistryLogKind
 
 
 def render_agency_version(version: Any) -> Rendered:
@@ -35,5 +32,5 @@ def render_agency_version(version: Any) -> Rendered:
     )
 
 
-register_kind(AGENCY_APPROVAL, render=render_agency_version, label="检测机构审核通过")
-register_kind(ORGANISATION_RENAME, render=render_organisation, label="单位更名")
+register_kind(RegistryLogKind.AGENCY_APPROVAL, render=render_agency_version)
+register_kind(RegistryLogKind.ORGANISATION_RENAME, render=render_organisation)

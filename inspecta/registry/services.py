@@ -40,8 +40,7 @@ from inspecta.core.scoping import region_prefix
 from inspecta.ledger.services import log_append
 
 from . import conformity
-from .choices import AgencyCertificateKind, AgencyStatus, ChangeRequestStatus, HeadRole, ReviewAction
-from .kinds import AGENCY_APPROVAL, ORGANISATION_RENAME
+from .choices import AgencyCertificateKind, AgencyStatus, ChangeRequestStatus, HeadRole, RegistryLogKind, ReviewAction
 from .models import (
     Agency,
     AgencyCertificate,
@@ -306,7 +305,7 @@ def agency_update(
         org.name = agency.name
         audit_stamp(org, actor)
         org.save(update_fields=["name"])
-        log_append(kind=ORGANISATION_RENAME, record=org)
+        log_append(kind=RegistryLogKind.ORGANISATION_RENAME, record=org)
     return agency
 
 
@@ -649,7 +648,7 @@ def _new_version(*, actor: User, agency: Agency) -> AgencyVersion:
     version = AgencyVersion.objects.create(
         agency=agency, number=number, snapshot=snapshot, snapshot_sha256=digest, approved_by=actor
     )
-    log_append(kind=AGENCY_APPROVAL, record=version)
+    log_append(kind=RegistryLogKind.AGENCY_APPROVAL, record=version)
     return version
 
 

@@ -8,7 +8,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("检测报告")
 
     def ready(self) -> None:
-        # kinds: the report_version / report_amendment / report_revocation log kinds
+        # kinds: the renderers of ReportLogKind
         # (CONTRACT §5); public: drops the cached verification JSON when a report or a
         # version is saved.
         from . import (

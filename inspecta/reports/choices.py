@@ -44,3 +44,12 @@ class CheckCode(models.TextChoices):
     AGENCY_NOT_PARTY = "agency_not_party", _("检测机构不是该项目的参建方")
     TOO_MANY_AGENCIES = "too_many_agencies", _("同一项目同一检测项目超过两家检测机构")
     APPROVAL_TRAIL_INVALID = "approval_trail_invalid", _("三级审批记录不完整或时间顺序不正确")
+
+
+class ReportLogKind(models.TextChoices):
+    """Kinds the reports app appends to the transparency log (CONTRACT §5); renderers in
+    ``reports/kinds.py``."""
+
+    REPORT_VERSION = "report_version", _("报告版本")
+    REPORT_AMENDMENT = "report_amendment", _("报告变更")
+    REPORT_REVOCATION = "report_revocation", _("报告撤销")

@@ -1,13 +1,16 @@
 """Log kinds of reports (CONTRACT §5; T/CECS 4.1.2, 4.3.3): ``report_version`` (each version
 with the PDF's SHA-256 and the approval trail by staff id), ``report_amendment`` (every
-application and decision) and ``report_revocation``. No names or verification codes:
-the log is public and the code is the key to the public page."""
+application and decision) and ``report_revocation`` (the revoked report as
+``reports.revocation``: serial number, time and the revoking authority; the reason stays
+on the report). No names or verification codes: the log is public and the code is the
+key to the public page."""
 
 from __future__ import annotations
 
 from inspecta.ledger.registry import Rendered, register_kind
 
-from .models import Amendment, ReportVersion
+from .choices import ReportLogKind
+from .models import Amendment, Report, ReportVersion
 
 
 def _time(value: object) -> str | None:
@@ -57,5 +60,22 @@ def render_amendment(a: Amendment) -> Rendered:
     )
 
 
-register_kind("report_version", render=render_report_version, label="报告版本")
-register_kind("report_amendment", render=render_amendment, label="报告变更")
+def render_revocation(report: Report) -> Rendered:
+    """A revoked report, as ``report_revoke`` has logged it since revocations were first
+    logged (so every existing entry still verifies): a report revoked and reinstated by
+    hand renders ``revoked_at`` as ``None`` and no longer matches."""
+
+    revoked_by = report.revoked_by
+    return Rendered(
+        {
+            "report": report.pk,
+            "serial_number": report.serial_number,
+            "revoked_at": _time(report.revoked_at),
+            "authority": revoked_by.organisation_id if revoked_by is not None else None,
+        }
+    )
+
+
+register_kind(ReportLogKind.REPORT_VERSION, render=render_report_version)
+register_kind(ReportLogKind.REPORT_AMENDMENT, render=render_amendment)
+register_kind(ReportLogKind.REPORT_REVOCATION, render=render_revocation, record_type="reports.revocation", model=Report)

@@ -35,7 +35,7 @@ from inspecta.registry.models import Agency, Staff
 
 from . import codes, pdfsig, permissions
 from .checks import PLATFORM, CheckContext, CheckInput, province_of, run_checks, split_failures
-from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportStatus
+from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportLogKind, ReportStatus
 from .models import (
     Amendment,
     CheckRule,
@@ -478,7 +478,7 @@ def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]
         ]
         if findings:
             ReportFinding.objects.bulk_create(findings)
-        entries = log_append_many(kind="report_version", records=versions)
+        entries = log_append_many(kind=ReportLogKind.REPORT_VERSION, records=versions)
         nonconforming = [
             NonconformanceEntry(
                 report=r, project_id=r.project_id, agency_id=r.agency_id, test_item_id=r.test_item_id, created_at=now
@@ -645,7 +645,7 @@ def amendment_apply(
         pdf_sha256=stored.sha256 if stored else "",
         applied_by=actor_of(actor).user,
     )
-    log_append(kind="report_amendment", record=amendment)
+    log_append(kind=ReportLogKind.REPORT_AMENDMENT, record=amendment)
     return amendment
 
 
@@ -728,8 +728,8 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
     if data.get("reported_on"):
         report.reported_on = datetime.date.fromisoformat(data["reported_on"])
     report.save(update_fields=["status", "version_count", "report_number", "conclusion", "tested_on", "reported_on"])
-    log_append(kind="report_version", record=version)
-    log_append(kind="report_amendment", record=amendment)
+    log_append(kind=ReportLogKind.REPORT_VERSION, record=version)
+    log_append(kind=ReportLogKind.REPORT_AMENDMENT, record=amendment)
     if report.conclusion == Conclusion.NONCONFORMING:
         _nonconformance_open(report)
     return version
@@ -750,7 +750,7 @@ def amendment_reject(*, actor: User, amendment: Amendment, reason: str) -> Amend
     amendment.decided_at = timezone.now()
     amendment.decision_reason = reason.strip()
     amendment.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-    log_append(kind="report_amendment", record=amendment)
+    log_append(kind=ReportLogKind.REPORT_AMENDMENT, record=amendment)
     return amendment
 
 
@@ -770,19 +770,7 @@ def report_revoke(*, actor: User, report: Report, reason: str) -> Report:
     report.revoke_reason = reason.strip()
     report.revoked_by = actor
     report.save(update_fields=["status", "revoked_at", "revoke_reason", "revoked_by"])
-    from inspecta.ledger.services import format_time
-
-    log_append(
-        kind="report_revocation",
-        record={
-            "type": "reports.revocation",
-            "id": str(report.pk),
-            "report": report.pk,
-            "serial_number": report.serial_number,
-            "revoked_at": format_time(report.revoked_at),
-            "authority": actor.organisation_id,
-        },
-    )
+    log_append(kind=ReportLogKind.REPORT_REVOCATION, record=report)
     return report
 
 
