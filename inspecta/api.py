@@ -1,5 +1,6 @@
 """The exchange API root (CONTRACT §1): Django Ninja at ``/api/v1/``, built here and
-nowhere else, from the shared base (``inspecta.core.api_base``) and the apps' routers.
+nowhere else, from the shared base (``inspecta.core.api_base``) and the routers each app
+declares on its ``AppConfig`` (``api_routers``; ``inspecta.core.appconfig``).
 
 Every error, from any layer, leaves as ``{"error": {"code", "message", "details"}}``
 with a stable code (``inspecta.core.errors.ErrorCode``); messages are zh-hans by default.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from inspecta.core.api_base import NulRefusingParser, install_error_handlers, session_auth
+from inspecta.core.appconfig import api_mounts
 
 api = NinjaAPI(
     parser=NulRefusingParser(),
@@ -28,30 +30,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 
-def register_routers() -> None:
-    from inspecta.accounts.api import router as accounts_router
-    from inspecta.core.api import router as core_router
-    from inspecta.exchange.api import router as exchange_router
-    from inspecta.exchange.api import uploads_router
-    from inspecta.ledger.api import router as ledger_router
-    from inspecta.registry.api import public_router as registry_public_router
-    from inspecta.registry.api import router as registry_router
-
-    api.add_router("/core/", core_router)
-    api.add_router("/accounts/", accounts_router)
-    api.add_router("/log/", ledger_router)
-    api.add_router("/exchange/", exchange_router)
-    api.add_router("/uploads/", uploads_router)
-    api.add_router("/registry/", registry_router)
-    api.add_router("/public/agencies", registry_public_router)
-    from inspecta.projects.api import router as projects_router
-
-    api.add_router("/projects/", projects_router)
-    from inspecta.reports.api import public_router as reports_public_router
-    from inspecta.reports.api import router as reports_router
-
-    api.add_router("/reports/", reports_router)
-    api.add_router("/public/reports/", reports_public_router)
-
-
-register_routers()
+for _prefix, _router in api_mounts():
+    api.add_router(_prefix, _router)

@@ -6,24 +6,22 @@ from django.utils.translation import gettext as _
 
 from inspecta.api import api
 from inspecta.core import health, metrics
+from inspecta.core.appconfig import url_mounts
 from inspecta.core.errors import ErrorCode, error_response
 
+"""The root URLconf: the platform's own endpoints, then every page URLconf the apps
+declare on their ``AppConfig`` (``urls``; ``inspecta.core.appconfig``), the API root
+after the prefixed ones (the tus views live under its path) and the site-root ones last."""
+
+_mounts = url_mounts()
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
-    path("api/v1/uploads/", include("inspecta.exchange.upload_urls")),
+    *(path(m.prefix, include(m.urls)) for m in _mounts if m.prefix),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("inspecta.accounts.urls")),
-    path("exchange/", include("inspecta.exchange.urls")),
-    path("log/", include("inspecta.ledger.urls")),
-    path("registry/", include("inspecta.registry.urls")),
-    path("projects/", include("inspecta.projects.urls")),
-    path("reports/", include("inspecta.reports.urls")),
-    path("v/", include("inspecta.reports.public_urls")),
-    path("", include("inspecta.registry.public_urls")),
-    path("", include("inspecta.core.urls")),
+    *(path(m.prefix, include(m.urls)) for m in _mounts if not m.prefix),
 ]
 
 

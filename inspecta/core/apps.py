@@ -1,11 +1,22 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
 
-class CoreConfig(AppConfig):
+
+class CoreConfig(InspectaAppConfig):
     name = "inspecta.core"
     label = "core"
     verbose_name = _("基础数据")
 
+    api_routers = (ApiMount("/core/", "inspecta.core.api:router"),)
+    urls = (UrlMount("", "inspecta.core.urls"),)
+    nav = (
+        NavEntry(_("首页"), "core:home", "home", 10),
+        NavEntry(_("行政区划"), "core:region_list", "map", 90),
+        NavEntry(_("资质目录"), "core:catalog", "list", 100),
+    )
+    demo_loader = "inspecta.core.demo:demo_load"
+
     def ready(self) -> None:
+        super().ready()
         from . import signals  # noqa: F401

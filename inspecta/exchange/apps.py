@@ -1,8 +1,28 @@
-from django.apps import AppConfig
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, signed_in
 
-class ExchangeConfig(AppConfig):
+
+def _uses_exchange(user: Any) -> bool:
+    from .permissions import may_apply, may_monitor
+
+    return signed_in(user) and bool(may_monitor(user) or may_apply(user))
+
+
+class ExchangeConfig(InspectaAppConfig):
     name = "inspecta.exchange"
     label = "exchange"
     verbose_name = _("数据交换")
+
+    api_routers = (
+        ApiMount("/exchange/", "inspecta.exchange.api:router"),
+        ApiMount("/uploads/", "inspecta.exchange.api:uploads_router"),
+    )
+    # tus uploads are plain Django views under the API's path (CONTRACT §4)
+    urls = (
+        UrlMount("api/v1/uploads/", "inspecta.exchange.upload_urls"),
+        UrlMount("exchange/", "inspecta.exchange.urls"),
+    )
+    nav = (NavEntry(_("数据交换"), "exchange:client_list", "exchange", 110, _uses_exchange),)

@@ -1,12 +1,15 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
 
-class ProjectsConfig(AppConfig):
+
+class ProjectsConfig(InspectaAppConfig):
     name = "inspecta.projects"
     label = "projects"
     verbose_name = _("工程项目")
 
-    def ready(self) -> None:
-        # The renderers of ProjectLogKind (CONTRACT §5).
-        from . import kinds  # noqa: F401
+    api_routers = (ApiMount("/projects/", "inspecta.projects.api:router"),)
+    urls = (UrlMount("projects/", "inspecta.projects.urls"),)
+    nav = (NavEntry(_("工程项目"), "projects:project_list", "building", 60),)
+    log_kind_enum = "inspecta.projects.choices:ProjectLogKind"
+    log_kinds = "inspecta.projects.kinds"

@@ -1,12 +1,33 @@
-from django.apps import AppConfig
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, anonymous, signed_in
 
-class RegistryConfig(AppConfig):
+
+def _sees_findings(user: Any) -> bool:
+    from inspecta.core.permissions import is_operator, is_regulator
+
+    return signed_in(user) and bool(is_operator(user) or is_regulator(user))
+
+
+class RegistryConfig(InspectaAppConfig):
     name = "inspecta.registry"
     label = "registry"
     verbose_name = _("检测机构管理")
 
-    def ready(self) -> None:
-        # The renderers of RegistryLogKind (CONTRACT §5).
-        from . import kinds  # noqa: F401
+    api_routers = (
+        ApiMount("/registry/", "inspecta.registry.api:router"),
+        ApiMount("/public/agencies", "inspecta.registry.api:public_router"),
+    )
+    urls = (UrlMount("registry/", "inspecta.registry.urls"), UrlMount("", "inspecta.registry.public_urls"))
+    nav = (
+        NavEntry(_("检测机构"), "registry:agency_list", "building", 40),
+        NavEntry(_("资质符合性"), "registry:findings", "alert", 50, _sees_findings),
+        NavEntry(_("检测机构名录"), "registry_public:agency_list", "building", 1010, anonymous),
+        NavEntry(_("机构注册"), "registry_public:register", "plus", 1020, anonymous),
+    )
+    demo_loader = "inspecta.registry.demo:registry_demo_load"
+    demo_after = ("core",)
+    log_kind_enum = "inspecta.registry.choices:RegistryLogKind"
+    log_kinds = "inspecta.registry.kinds"

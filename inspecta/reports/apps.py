@@ -1,17 +1,36 @@
-from django.apps import AppConfig
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, signed_in
 
-class ReportsConfig(AppConfig):
+
+def _sets_check_rules(user: Any) -> bool:
+    from .permissions import may_view_check_rules
+
+    return signed_in(user) and bool(may_view_check_rules(user))
+
+
+class ReportsConfig(InspectaAppConfig):
     name = "inspecta.reports"
     label = "reports"
     verbose_name = _("检测报告")
 
+    api_routers = (
+        ApiMount("/reports/", "inspecta.reports.api:router"),
+        ApiMount("/public/reports/", "inspecta.reports.api:public_router"),
+    )
+    urls = (UrlMount("reports/", "inspecta.reports.urls"), UrlMount("v/", "inspecta.reports.public_urls"))
+    nav = (
+        NavEntry(_("检测报告"), "reports:report_list", "list", 70),
+        NavEntry(_("报告接收规则"), "reports:check_rules", "alert", 80, _sets_check_rules),
+    )
+    demo_loader = "inspecta.reports.demo:reports_demo"
+    demo_after = ("core", "registry")
+    log_kind_enum = "inspecta.reports.choices:ReportLogKind"
+    log_kinds = "inspecta.reports.kinds"
+
     def ready(self) -> None:
-        # kinds: the renderers of ReportLogKind
-        # (CONTRACT §5); public: drops the cached verification JSON when a report or a
-        # version is saved.
-        from . import (
-            kinds,  # noqa: F401
-            public,  # noqa: F401
-        )
+        super().ready()
+        # drops the cached verification JSON when a report or a version is saved
+        from . import public  # noqa: F401

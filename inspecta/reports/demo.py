@@ -182,3 +182,9 @@ def reports_demo_load() -> dict[str, int]:
             )
             services.amendment_approve(actor=supervisor, amendment=amendment, reason="核实无误，同意变更")
     return added
+
+
+def reports_demo() -> tuple[int, list[Any]]:
+    """``inspecta demo``'s loader (``ReportsConfig.demo_loader``): records added, no logins."""
+
+    return sum(reports_demo_load().values()), []

@@ -2,23 +2,19 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from inspecta.core.demo import DEMO_PASSWORD, demo_load
+from inspecta.core.appconfig import demo_loaders
+from inspecta.core.demo import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
-    help = "Load demo organisations and accounts (idempotent) and print the demo logins."
+    help = "Load demo data of every app (idempotent) and print the demo logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        added, logins = demo_load()
-        from inspecta.registry.demo import registry_demo_load
-
-        agencies_added, agency_logins = registry_demo_load()
-        added += agencies_added
-        logins += agency_logins
-        from inspecta.reports.demo import reports_demo_load
-
-        reports_added = reports_demo_load()
-        added += sum(reports_added.values())
+        added, logins = 0, []
+        for _label, loader in demo_loaders():  # each app's AppConfig.demo_loader, dependencies first
+            app_added, app_logins = loader()
+            added += app_added
+            logins += app_logins
         self.stdout.write(f"demo records added: {added}")
         self.stdout.write("")
         self.stdout.write("演示账号 / demo logins (password: %s)" % DEMO_PASSWORD)

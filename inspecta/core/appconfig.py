@@ -1,0 +1,166 @@
+"""What an app contributes to the platform, declared on its ``AppConfig``.
+
+An app subclasses :class:`InspectaAppConfig` and lists, as class attributes, its API
+routers, its page URLs, its navigation entries, its demo loader and its log kinds; the
+root URLconf, the API root (``inspecta.api``), the navigation context processor and
+``inspecta demo`` discover them from ``django.apps.apps`` in ``INSTALLED_APPS`` order.
+Adding an app is its folder plus one line in ``INSTALLED_APPS``
+(docs/development/adding-an-app.md).
+
+Modules are named as dotted strings (``"inspecta.reports.api:router"``) and imported
+when the root is built, so declaring them imports nothing at app-loading time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import AppConfig, apps
+
+__all__ = [
+    "ApiMount",
+    "DemoResult",
+    "InspectaAppConfig",
+    "NavEntry",
+    "UrlMount",
+    "anonymous",
+    "api_mounts",
+    "demo_loaders",
+    "import_string",
+    "inspecta_apps",
+    "nav_entries",
+    "signed_in",
+    "url_mounts",
+]
+
+
+def import_string(path: str) -> Any:
+    """``"package.module:attribute"`` → the attribute; ``"package.module"`` → the module."""
+
+    module_name, _colon, attribute = path.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute) if attribute else module
+
+
+def signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+def anonymous(user: Any) -> bool:
+    return not signed_in(user)
+
+
+@dataclass(frozen=True)
+class ApiMount:
+    """A Ninja router (``"module:attribute"``) mounted under ``/api/v1/<prefix>``."""
+
+    prefix: str
+    router: str
+
+
+@dataclass(frozen=True)
+class UrlMount:
+    """A page URLconf (``module``) included at ``<prefix>``; ``""`` is the site root."""
+
+    prefix: str
+    urls: str
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link of the main navigation. ``visible(user)`` decides who sees it (the user may
+    be anonymous); ``order`` places it among every app's entries."""
+
+    label: Any
+    url_name: str
+    icon: str
+    order: int
+    visible: Callable[[Any], bool] = signed_in
+
+
+DemoResult = tuple[int, list[Any]]
+"""What a demo loader returns: records added, and demo logins to print."""
+
+
+class InspectaAppConfig(AppConfig):
+    """Base of every Inspecta app's ``AppConfig``; the class attributes are its
+    declaration (all optional)."""
+
+    # Django takes the one AppConfig of an apps.py that is not marked ``default =
+    # False``: this base is imported there too, so it is marked, and its subclasses not.
+    default = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "default" not in cls.__dict__:
+            cls.default = True
+
+    # Ninja routers under /api/v1/, in the order they are mounted.
+    api_routers: tuple[ApiMount, ...] = ()
+    # Page URLconfs.
+    urls: tuple[UrlMount, ...] = ()
+    # Main navigation entries.
+    nav: tuple[NavEntry, ...] = ()
+    # ``"module:function"`` returning a :data:`DemoResult`, run by ``inspecta demo`` after
+    # the loaders of the apps (labels) in ``demo_after``.
+    demo_loader: str = ""
+    demo_after: tuple[str, ...] = ()
+    # The app's log-kind enum (``"module:Enum"``) and the module registering a renderer
+    # per member (imported when the app is ready).
+    log_kind_enum: str = ""
+    log_kinds: str = ""
+
+    def ready(self) -> None:
+        if self.log_kinds:
+            importlib.import_module(self.log_kinds)
+
+
+def inspecta_apps() -> list[InspectaAppConfig]:
+    """The installed apps that declare themselves, in ``INSTALLED_APPS`` order."""
+
+    return [config for config in apps.get_app_configs() if isinstance(config, InspectaAppConfig)]
+
+
+def api_mounts() -> Iterator[tuple[str, Any]]:
+    """``(prefix, router)`` of every declared router."""
+
+    for config in inspecta_apps():
+        for mount in config.api_routers:
+            yield mount.prefix, import_string(mount.router)
+
+
+def url_mounts() -> list[UrlMount]:
+    """Every declared page URLconf; the site-root ones last, so that prefixed ones win."""
+
+    mounts = [mount for config in inspecta_apps() for mount in config.urls]
+    return [m for m in mounts if m.prefix] + [m for m in mounts if not m.prefix]
+
+
+def nav_entries(user: Any) -> list[NavEntry]:
+    """The entries ``user`` sees, in order."""
+
+    entries = [entry for config in inspecta_apps() for entry in config.nav if entry.visible(user)]
+    return sorted(entries, key=lambda entry: entry.order)
+
+
+def demo_loaders() -> list[tuple[str, Callable[[], DemoResult]]]:
+    """``(app label, loader)`` in an order where every loader runs after those it names
+    in ``demo_after`` (otherwise ``INSTALLED_APPS`` order)."""
+
+    pending = [config for config in inspecta_apps() if config.demo_loader]
+    known = {config.label for config in pending}
+    done: list[str] = []
+    ordered: list[tuple[str, Callable[[], DemoResult]]] = []
+    while pending:
+        for config in pending:
+            if all(dep in done or dep not in known for dep in config.demo_after):
+                ordered.append((config.label, import_string(config.demo_loader)))
+                done.append(config.label)
+                pending.remove(config)
+                break
+        else:
+            raise RuntimeError(f"demo loaders depend on each other in a cycle: {[c.label for c in pending]}")
+    return ordered
