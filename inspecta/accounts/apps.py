@@ -1,14 +1,7 @@
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, anonymous, signed_in
-
-
-def _manages_accounts(user: Any) -> bool:
-    from .permissions import may_administer_accounts
-
-    return signed_in(user) and bool(may_administer_accounts(user))
+from inspecta.accounts.permissions import may_administer_accounts
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, anonymous
 
 
 class AccountsConfig(InspectaAppConfig):
@@ -19,8 +12,8 @@ class AccountsConfig(InspectaAppConfig):
     api_routers = (ApiMount("/accounts/", "inspecta.accounts.api:router"),)
     urls = (UrlMount("accounts/", "inspecta.accounts.urls"),)
     nav = (
-        NavEntry(_("账号管理"), "accounts:user_list", "users", 20, _manages_accounts),
-        NavEntry(_("单位管理"), "accounts:organisation_list", "building", 30, _manages_accounts),
+        NavEntry(_("账号管理"), "accounts:user_list", "users", 20, may_administer_accounts),
+        NavEntry(_("单位管理"), "accounts:organisation_list", "building", 30, may_administer_accounts),
         NavEntry(_("登录"), "accounts:login", "login", 1030, anonymous),
     )
 

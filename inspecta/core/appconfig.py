@@ -20,6 +20,8 @@ from typing import Any
 
 from django.apps import AppConfig, apps
 
+from .permissions import signed_in
+
 __all__ = [
     "ApiMount",
     "DemoResult",
@@ -45,12 +47,8 @@ def import_string(path: str) -> Any:
     return getattr(module, attribute) if attribute else module
 
 
-def signed_in(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated)
-
-
-def anonymous(user: Any) -> bool:
-    return not signed_in(user)
+anonymous = ~signed_in
+"""Nobody signed in (the public's links)."""
 
 
 @dataclass(frozen=True)

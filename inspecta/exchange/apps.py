@@ -1,14 +1,7 @@
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, signed_in
-
-
-def _uses_exchange(user: Any) -> bool:
-    from .permissions import may_apply, may_monitor
-
-    return signed_in(user) and bool(may_monitor(user) or may_apply(user))
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
+from inspecta.exchange.permissions import may_apply, may_monitor
 
 
 class ExchangeConfig(InspectaAppConfig):
@@ -25,4 +18,4 @@ class ExchangeConfig(InspectaAppConfig):
         UrlMount("api/v1/uploads/", "inspecta.exchange.upload_urls"),
         UrlMount("exchange/", "inspecta.exchange.urls"),
     )
-    nav = (NavEntry(_("数据交换"), "exchange:client_list", "exchange", 110, _uses_exchange),)
+    nav = (NavEntry(_("数据交换"), "exchange:client_list", "exchange", 110, may_monitor | may_apply),)

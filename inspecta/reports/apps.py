@@ -1,14 +1,7 @@
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, signed_in
-
-
-def _sets_check_rules(user: Any) -> bool:
-    from .permissions import may_view_check_rules
-
-    return signed_in(user) and bool(may_view_check_rules(user))
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
+from inspecta.reports.permissions import may_view_check_rules
 
 
 class ReportsConfig(InspectaAppConfig):
@@ -23,7 +16,7 @@ class ReportsConfig(InspectaAppConfig):
     urls = (UrlMount("reports/", "inspecta.reports.urls"), UrlMount("v/", "inspecta.reports.public_urls"))
     nav = (
         NavEntry(_("检测报告"), "reports:report_list", "list", 70),
-        NavEntry(_("报告接收规则"), "reports:check_rules", "alert", 80, _sets_check_rules),
+        NavEntry(_("报告接收规则"), "reports:check_rules", "alert", 80, may_view_check_rules),
     )
     demo_loader = "inspecta.reports.demo:reports_demo"
     demo_after = ("core", "registry")
