@@ -189,7 +189,7 @@ def build_fixture(projects: int) -> Fixture:
     from inspecta.core.testing.factories import authority_tree
     from inspecta.exchange import services as exchange_services
     from inspecta.reports import services as report_services
-    from inspecta.reports.tests.factories import approved_agency, pdf_bytes, project_with, stored_file
+    from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file
 
     fx = Fixture()
     fx.pdfs = []
@@ -231,7 +231,7 @@ def pdf_pool(fx: Fixture, count: int) -> list[str]:
     from django.conf import settings
 
     from inspecta.exchange.models import StoredFile
-    from inspecta.reports.tests.factories import pdf_bytes
+    from inspecta.reports.testing import pdf_bytes
 
     placeholder = "#" * 24
     template = pdf_bytes(f"bench {placeholder}")
@@ -262,7 +262,7 @@ def report_body(fx: Fixture, number: str, fresh: bool = False, baseline: bool = 
     """The JSON body of ``POST /api/v1/reports/`` that passes every check; ``fresh``:
     with a PDF of its own (else the shared fixture PDF, fine for the baselines)."""
 
-    from inspecta.reports.tests.factories import submission
+    from inspecta.reports.testing import submission
 
     body = {k: v for k, v in submission(fx.agency, fx.made, fx.project, number, pdf=fx.pdf).items() if k != "agency"}
     if baseline:

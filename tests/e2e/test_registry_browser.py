@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from inspecta.accounts.models import User
 from inspecta.core.testing.factories import PASSWORD
 from inspecta.registry.models import Agency, Staff
-from inspecta.registry.tests.factories import credit_code, fill
+from inspecta.registry.testing import credit_code, fill
 
 CHROMIUM = os.environ.get("INSPECTA_CHROMIUM", "/usr/bin/chromium")
 

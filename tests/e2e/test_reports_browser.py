@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from inspecta.core.testing.factories import PASSWORD
 from inspecta.ledger.services import checkpoint_publish, sequence_pending
 from inspecta.reports import codes, services
-from inspecta.reports.tests.factories import approved_agency, project_with, submission
+from inspecta.reports.testing import approved_agency, project_with, submission
 
 CHROMIUM = os.environ.get("INSPECTA_CHROMIUM", "/usr/bin/chromium")
 
@@ -129,7 +129,7 @@ def test_agency_without_lims_submits_through_the_web_form(
     from django.utils import timezone
 
     from inspecta.reports.models import Report
-    from inspecta.reports.tests.factories import pdf_bytes
+    from inspecta.reports.testing import pdf_bytes
 
     agency, admin, made = approved_agency(e2e_tree, 802)
     project = project_with(e2e_tree, [agency], code="WEB-001")

@@ -44,7 +44,7 @@ def scene(tree: dict[str, Any]) -> dict[str, Any]:
 
     from inspecta.ledger.services import checkpoint_publish, sequence_pending
     from inspecta.reports import services
-    from inspecta.reports.tests.factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+    from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
     agency, admin, made = approved_agency(tree, 990)
     project = project_with(tree, [agency])

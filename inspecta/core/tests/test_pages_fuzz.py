@@ -30,7 +30,7 @@ def _routes(resolver: Any, prefix: str = "") -> Iterator[str]:
 
 def test_no_page_answers_a_server_error(tree: dict[str, Any]) -> None:
     from inspecta.reports import services
-    from inspecta.reports.tests.factories import approved_agency, project_with, submission
+    from inspecta.reports.testing import approved_agency, project_with, submission
 
     agency, admin, made = approved_agency(tree, 970)
     project = project_with(tree, [agency])
@@ -54,7 +54,7 @@ def test_no_page_answers_a_server_error(tree: dict[str, Any]) -> None:
 
 def test_nul_in_a_page_address_or_form_field_is_a_400(client: Client, tree: dict[str, Any]) -> None:
     from inspecta.reports import services
-    from inspecta.reports.tests.factories import approved_agency, project_with, submission
+    from inspecta.reports.testing import approved_agency, project_with, submission
 
     agency, admin, made = approved_agency(tree, 971)
     project = project_with(tree, [agency])

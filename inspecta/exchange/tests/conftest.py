@@ -1,6 +1,6 @@
 import pytest
 
-from .helpers import agency_with_admin, approved_client
+from inspecta.exchange.testing import agency_with_admin, approved_client
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.exchange import permissions, services
 from inspecta.exchange.choices import ApplicationStatus, KeyStatus
 from inspecta.exchange.models import AccessApplication, ClientKey, ExchangeClient
-
-from .helpers import agency_with_admin
+from inspecta.exchange.testing import agency_with_admin
 
 APPLY = {
     "system_name": "检测管理系统",

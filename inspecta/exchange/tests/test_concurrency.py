@@ -10,8 +10,7 @@ import pytest
 import requests
 
 from inspecta.exchange.models import CallLog, Receipt
-
-from .helpers import agency_with_admin, approved_client, needs_concurrent_db, prepare, sign_prepared
+from inspecta.exchange.testing import agency_with_admin, approved_client, needs_concurrent_db, prepare, sign_prepared
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

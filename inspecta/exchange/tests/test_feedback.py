@@ -27,8 +27,7 @@ from inspecta.exchange.models import (
     Receipt,
     SignatureNonce,
 )
-
-from .helpers import approved_client, signed_call
+from inspecta.exchange.testing import approved_client, signed_call
 
 
 class Receiver:

@@ -12,8 +12,7 @@ import requests
 from inspecta.core.testing.access import login_verified
 from inspecta.exchange import services
 from inspecta.exchange.models import AccessApplication, IdempotencyRecord, Receipt
-
-from .helpers import (
+from inspecta.exchange.testing import (
     agency_with_admin,
     approved_client,
     needs_concurrent_db,
@@ -22,6 +21,7 @@ from .helpers import (
     sign_prepared,
     signed_call,
 )
+
 from .test_applications import APPLY, post_json
 
 URL = "/api/v1/exchange/applications"

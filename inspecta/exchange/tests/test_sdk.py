@@ -14,8 +14,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 
 from inspecta.exchange.models import Receipt, StoredFile
-
-from .helpers import agency_with_admin, approved_client
+from inspecta.exchange.testing import agency_with_admin, approved_client
 
 SDK = Path(__file__).resolve().parents[3] / "clients" / "python" / "src"
 sys.path.insert(0, str(SDK))

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from inspecta.exchange import services
 from inspecta.exchange.models import CallLog, ClientKey
-
-from .helpers import prepare, send, sign_prepared, signed_call
+from inspecta.exchange.testing import prepare, send, sign_prepared, signed_call
 
 PING = "/api/v1/exchange/ping"
 BODY = json.dumps({"hello": "世界", "n": 1}, ensure_ascii=False).encode()
@@ -204,7 +203,7 @@ def test_rate_limit_answers_429_with_retry_after(client, tree, hmac_creds, setti
 
 
 def test_scope_and_size_limits(client, tree, agency, settings):
-    from .helpers import approved_client
+    from inspecta.exchange.testing import approved_client
 
     creds = approved_client(applicant=agency["admin"], reviewer=tree["gz_admin"], scopes=["registry:read"])
     refused = signed_call(client, creds, "POST", "/api/v1/exchange/upload-tokens")

@@ -20,8 +20,14 @@ from tusclient import client as tus_client
 from tusclient.uploader import Uploader
 
 from inspecta.exchange.models import StoredFile, Upload
-
-from .helpers import agency_with_admin, approved_client, needs_shared_db, prepare, sign_prepared, signed_call
+from inspecta.exchange.testing import (
+    agency_with_admin,
+    approved_client,
+    needs_shared_db,
+    prepare,
+    sign_prepared,
+    signed_call,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django.test import Client
 
 from inspecta.ledger import merkle, services
 from inspecta.ledger.note import Verifier, open_checkpoint
-from inspecta.ledger.tests.helpers import append, b64, bulk_entries, get_json, unb64
+from inspecta.ledger.testing import append, b64, bulk_entries, get_json, unb64
 
 pytestmark = pytest.mark.django_db
 

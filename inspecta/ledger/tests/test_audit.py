@@ -18,7 +18,7 @@ from inspecta.ledger import audit, registry, services
 from inspecta.ledger.choices import FindingKind
 from inspecta.ledger.models import AuditFinding, Checkpoint, Entry, TreeNode
 from inspecta.ledger.registry import Rendered
-from inspecta.ledger.tests.helpers import append
+from inspecta.ledger.testing import append
 
 pytestmark = pytest.mark.django_db
 

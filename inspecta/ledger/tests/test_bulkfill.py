@@ -18,7 +18,7 @@ from django.db import connection
 
 from inspecta.ledger import merkle, services, store
 from inspecta.ledger.models import Entry, SequencerState, TreeNode
-from inspecta.ledger.tests.helpers import get_json, unb64
+from inspecta.ledger.testing import get_json, unb64
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 ledger_fill: Any = importlib.import_module("ledger_fill")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from inspecta.ledger import merkle, services
-from inspecta.ledger.tests.helpers import append, get_json, unb64
-from inspecta.ledger.tests.test_gocheck import _run, gocheck  # noqa: F401 - the fixture builds the Go checker
+from inspecta.ledger.testing import append, get_json, unb64
+from inspecta.ledger.testing import go_check as _run
 
 BASE = "/api/v1/log"
 
@@ -25,7 +25,7 @@ N = 150
 
 
 @pytest.mark.django_db
-def test_go_accepts_the_served_checkpoint_and_proofs(client, gocheck: Path) -> None:  # noqa: F811
+def test_go_accepts_the_served_checkpoint_and_proofs(client, gocheck: Path) -> None:
     append(N)
     services.sequence_pending()
     notes = []
@@ -91,7 +91,7 @@ def test_go_accepts_the_served_checkpoint_and_proofs(client, gocheck: Path) -> N
 
 
 @pytest.mark.django_db
-def test_go_accepts_the_served_checkpoint_with_the_sm2_line(client, gocheck: Path, settings) -> None:  # noqa: F811
+def test_go_accepts_the_served_checkpoint_with_the_sm2_line(client, gocheck: Path, settings) -> None:
     """With ``INSPECTA_LOG_SM2_SIGNATURE`` on, the served checkpoint carries a second
     (SM2-with-SM3, GB/T 39786) line; Go's note package, given only the Ed25519 key from
     /key, ignores it and accepts the checkpoint."""

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import random
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +25,8 @@ from inspecta.ledger.note import (
     sign_checkpoint,
     sign_note,
 )
+from inspecta.ledger.testing import go_check as _run
 
-GOCHECK_SRC = Path(__file__).parent / "gocheck" / "main.go"
-GOPATH = os.environ.get("INSPECTA_GOPATH", "/usr/share/gocode")
 ORIGIN = "inspecta.example/ledger-test"
 N_LEAVES = 300
 
@@ -45,51 +41,6 @@ def _unb64(value: str | None) -> bytes:
 
 def _flip(value: bytes) -> bytes:
     return bytes([value[0] ^ 0x80]) + value[1:]
-
-
-@pytest.fixture(scope="module")
-def gocheck(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("go binary not installed")
-    tmp = tmp_path_factory.mktemp("gocheck")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp),
-        "GO111MODULE": "off",
-        "GOPATH": GOPATH,
-        "GOCACHE": str(tmp / "cache"),
-        "GOFLAGS": "",
-        "GOPROXY": "off",
-        "GOTOOLCHAIN": "local",
-        "CGO_ENABLED": "0",
-    }
-    binary = tmp / "gocheck"
-    result = subprocess.run(
-        [go, "build", "-o", str(binary), str(GOCHECK_SRC)],
-        env=env,
-        cwd=tmp,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, f"go build failed (is golang-golang-x-mod-dev installed?):\n{result.stderr}"
-    return binary
-
-
-def _run(binary: Path, request: dict[str, Any]) -> dict[str, Any]:
-    result = subprocess.run(
-        [str(binary)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    response: dict[str, Any] = json.loads(result.stdout)
-    return response
 
 
 @pytest.fixture(scope="module")

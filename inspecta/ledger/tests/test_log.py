@@ -15,7 +15,7 @@ from inspecta.core.testing.factories import PASSWORD
 from inspecta.ledger import merkle, services, store
 from inspecta.ledger.models import Checkpoint, Entry, LogImmutable, SigningKey, TreeNode
 from inspecta.ledger.note import Verifier, open_checkpoint
-from inspecta.ledger.tests.helpers import append
+from inspecta.ledger.testing import append
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from inspecta.ledger.choices import FindingKind
 from inspecta.ledger.models import AuditFinding, SigningKey, WitnessedCheckpoint
 from inspecta.ledger.note import Checkpoint as CheckpointBody
 from inspecta.ledger.note import sign_checkpoint
-from inspecta.ledger.tests.helpers import append
+from inspecta.ledger.testing import append
 from inspecta.ledger.witness import WitnessAlarm, witness_observe
 
 VECTORS = Path(__file__).parent / "vectors"

@@ -32,7 +32,7 @@ from inspecta.ledger.note import (
     sign_note,
 )
 from inspecta.ledger.sm2 import SM2, SM2_DISTID, SM2_SM3_OID_DER, sm2_private_key_pem, sm2_public_key_pem
-from inspecta.ledger.tests.helpers import append, get_json
+from inspecta.ledger.testing import append, get_json
 
 ORIGIN = "inspecta.example/sm2-test"
 NODE = "http://node.test"

@@ -31,7 +31,7 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from inspecta.ledger import audit, services, tsa
 from inspecta.ledger.choices import FindingKind
 from inspecta.ledger.models import Checkpoint, CheckpointTimestamp, LogImmutable
-from inspecta.ledger.tests.helpers import append
+from inspecta.ledger.testing import append
 
 TSA_CN = "Inspecta Test TSA"
 

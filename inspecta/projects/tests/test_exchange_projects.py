@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from inspecta.exchange import services as exchange_services
-from inspecta.exchange.tests.helpers import approved_client, prepare, send, sign_prepared, signed_call
+from inspecta.exchange.testing import approved_client, prepare, send, sign_prepared, signed_call
 from inspecta.projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_authority_client_creates_with_idempotency_and_region_limit(client, tree
 
 
 def test_only_authority_clients_may_write(client, tree):
-    from inspecta.reports.tests.factories import approved_agency, project_with
+    from inspecta.reports.testing import approved_agency, project_with
 
     agency, agency_admin, _ = approved_agency(tree, 951)
     with pytest.raises(ValidationError):
@@ -176,7 +176,7 @@ def test_incremental_listing_for_mirroring(client, tree, platforms, monkeypatch)
 
 def test_session_update_by_authority_of_the_region_only(client, tree):
     from inspecta.core.testing.access import login_verified
-    from inspecta.reports.tests.factories import project_with
+    from inspecta.reports.testing import project_with
 
     project = project_with(tree, [], code="P-SESSION")
     login_verified(client, tree["sz_supervisor"])

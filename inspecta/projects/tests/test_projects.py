@@ -16,8 +16,8 @@ from inspecta.core.testing.factories import OrganisationFactory, UserFactory
 from inspecta.ledger.models import Entry
 from inspecta.projects import services
 from inspecta.projects.models import Contract, Project
-from inspecta.registry.tests.factories import CEMENT
-from inspecta.reports.tests.factories import approved_agency, pdf_bytes, project_with, stored_file
+from inspecta.registry.testing import CEMENT
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.registry.models import Equipment, Staff
-
-from .factories import approved, fill, id_number, register
+from inspecta.registry.testing import approved, fill, id_number, register
 
 pytestmark = pytest.mark.django_db
 

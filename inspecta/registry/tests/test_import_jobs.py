@@ -7,8 +7,8 @@ from django.core.files.storage import default_storage
 
 from inspecta.registry.choices import ImportJobStatus
 from inspecta.registry.models import ImportJob, Staff
+from inspecta.registry.testing import id_number, register
 
-from .factories import id_number, register
 from .test_pages import _staff_row, _workbook
 
 pytestmark = pytest.mark.django_db

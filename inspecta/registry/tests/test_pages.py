@@ -15,8 +15,7 @@ from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.core.testing.factories import PASSWORD
 from inspecta.registry.choices import AgencyStatus
 from inspecta.registry.models import Agency, Attachment, Equipment, Staff
-
-from .factories import approved, credit_code, fill, id_number, register
+from inspecta.registry.testing import approved, credit_code, fill, id_number, register
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_na
 from inspecta.registry.choices import FindingRule
 from inspecta.registry.models import Finding
 from inspecta.registry.tasks import registry_findings_nightly
-
-from .factories import approved, credit_code, id_number
+from inspecta.registry.testing import approved, credit_code, id_number
 
 
 def test_credit_code_check_character():

@@ -13,8 +13,7 @@ from inspecta.ledger.models import Entry
 from inspecta.registry import services
 from inspecta.registry.choices import AgencyStatus, ChangeRequestStatus, FindingRule
 from inspecta.registry.models import Agency, AgencyHead, AgencyVersion, ChangeRequest, Finding
-
-from .factories import CEMENT_MANDATORY, approved, credit_code, fill, id_number, register
+from inspecta.registry.testing import CEMENT_MANDATORY, approved, credit_code, fill, id_number, register
 
 pytestmark = pytest.mark.django_db
 

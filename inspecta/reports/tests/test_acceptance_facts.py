@@ -12,13 +12,12 @@ from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inspecta.registry.tests.factories import CEMENT
+from inspecta.registry.testing import CEMENT
 from inspecta.reports import services
 from inspecta.reports.checks import CheckContext
 from inspecta.reports.choices import CheckCode
 from inspecta.reports.models import ProjectItemAgency, Report, ReportFinding, ReportVersion
-
-from .factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from inspecta.core.errors import AppError
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
-from inspecta.exchange.tests.helpers import approved_client, prepare, send, sign_prepared
+from inspecta.exchange.testing import approved_client, prepare, send, sign_prepared
 from inspecta.ledger.models import Entry
 from inspecta.reports import services
 from inspecta.reports.choices import CheckAction, CheckCode
 from inspecta.reports.models import NonconformanceEntry, Report, ReportFinding, SerialCounter
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
-from .factories import approved_agency, pdf_bytes, project_with, stored_file, submission
 from .test_pages_api import _json_body
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,7 @@ from inspecta.core.testing.factories import OrganisationFactory, UserFactory
 from inspecta.reports import services
 from inspecta.reports.choices import CheckAction, CheckCode
 from inspecta.reports.models import CheckRule, Report, ReportFinding
-
-from .factories import approved_agency, project_with, submission
+from inspecta.reports.testing import approved_agency, project_with, submission
 
 pytestmark = pytest.mark.django_db
 

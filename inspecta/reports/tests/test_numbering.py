@@ -10,8 +10,7 @@ from django.db import connection, connections
 
 from inspecta.reports import services
 from inspecta.reports.models import Report, SerialCounter
-
-from .factories import approved_agency, project_with, submission
+from inspecta.reports.testing import approved_agency, project_with, submission
 
 
 class Boom(RuntimeError):

@@ -15,8 +15,7 @@ from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.ledger.services import checkpoint_publish, sequence_pending
 from inspecta.reports import codes, services
 from inspecta.reports.models import Report
-
-from .factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 pytestmark = pytest.mark.django_db
 

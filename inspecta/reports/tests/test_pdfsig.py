@@ -13,8 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from inspecta.reports import pdfsig, services
-
-from .factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 
 def signed_pdf(tmp_path) -> bytes:

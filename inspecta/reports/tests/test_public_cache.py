@@ -11,8 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inspecta.ledger.services import checkpoint_publish, sequence_pending
 from inspecta.reports import public, services
-
-from .factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from inspecta.registry.models import Equipment, PostCertificate
 from inspecta.reports import codes, services
 from inspecta.reports.choices import CheckAction, CheckCode, ReportStatus
 from inspecta.reports.models import NonconformanceEntry, Report, ReportFinding, ReportVersion, SerialCounter
-
-from .factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +78,7 @@ def _break(scene, code):
         )
         return {}
     if code == CheckCode.AGENCY_NOT_PARTY:
-        from .factories import project_with as other
+        from inspecta.reports.testing import project_with as other
 
         project = other(scene["tree"], [], code="P-OTHER")
         return {"project_id": project.pk}
@@ -91,7 +90,7 @@ def _break(scene, code):
 
 def _param_exists(code):
     from inspecta.core.models import TestItemParameter
-    from inspecta.registry.tests.factories import CEMENT
+    from inspecta.registry.testing import CEMENT
 
     return TestItemParameter.objects.filter(test_item_id=CEMENT, parameter_id=code).exists()
 

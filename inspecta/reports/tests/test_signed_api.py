@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from inspecta.exchange.tests.helpers import approved_client, signed_call
+from inspecta.exchange.testing import approved_client, signed_call
 from inspecta.reports.models import Report
+from inspecta.reports.testing import approved_agency, project_with, submission
 
-from .factories import approved_agency, project_with, submission
 from .test_pages_api import _json_body
 
 pytestmark = pytest.mark.django_db

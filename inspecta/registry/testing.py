@@ -1,4 +1,5 @@
-"""Registry scenario data built through the real services (STYLE.md 12)."""
+"""Registry scenario builders for tests, browser tests and benchmarks of any app: agencies
+registered, filled and approved through the real services (STYLE.md 12)."""
 
 from __future__ import annotations
 

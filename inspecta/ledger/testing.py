@@ -1,8 +1,12 @@
-"""Shared helpers of the ledger tests."""
+"""Ledger scenario builders for tests and benchmarks of any app: records appended through
+the real ``log_append``, a bulk loader for large trees, and the Go checker runner."""
 
 from __future__ import annotations
 
 import base64
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -57,3 +61,19 @@ def get_json(client: Client, url: str, **params: Any) -> dict[str, Any]:
     assert response.status_code == 200, (url, params, response.content)
     data: dict[str, Any] = response.json()
     return data
+
+
+def go_check(binary: Path, request: dict[str, Any]) -> dict[str, Any]:
+    """Feed one JSON request to the built Go checker (``gocheck`` fixture) and read its answer."""
+
+    result = subprocess.run(  # noqa: S603 - the checker binary the gocheck fixture just built
+        [str(binary)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    response: dict[str, Any] = json.loads(result.stdout)
+    return response

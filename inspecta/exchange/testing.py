@@ -1,4 +1,4 @@
-"""Test helpers: clients approved through the real services, and requests signed by the
+"""Exchange scenario builders for tests of any app: clients approved through the real services, and requests signed by the
 INDEPENDENT peer ``http-message-signatures`` (CONTRACT §2), never by our own code."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def send(client: Client, prepared: requests.PreparedRequest):
     if isinstance(body, str):
         body = body.encode()
     content_type = headers.pop("Content-Type", "application/json")
-    return client.generic(prepared.method, path, data=body, content_type=content_type, headers=headers)
+    return client.generic(prepared.method or "GET", path, data=body, content_type=content_type, headers=headers)
 
 
 def signed_call(client: Client, creds: Credentials, method: str, path: str, body: bytes | None = None, **kw: Any):

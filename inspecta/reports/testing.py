@@ -1,4 +1,6 @@
-"""Report scenario data built through the real services (STYLE.md 12)."""
+"""Report scenario builders for tests, browser tests and benchmarks of any app: approved
+agencies, projects, stored PDFs and complete submissions, through the real services
+(STYLE.md 12)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from inspecta.projects import services as project_services
 from inspecta.projects.models import Project
 from inspecta.registry import services as registry_services
 from inspecta.registry.models import Agency, Staff
-from inspecta.registry.tests.factories import CEMENT, CEMENT_MANDATORY, MATERIALS, fill, id_number, register
+from inspecta.registry.testing import CEMENT, CEMENT_MANDATORY, MATERIALS, fill, id_number, register
 
 
 def pdf_bytes(text: str = "report", width: int = 595, height: int = 842) -> bytes:
