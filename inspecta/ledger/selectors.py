@@ -3,6 +3,7 @@ carry ids, roles and hashes, never personal data, so these reads take no actor."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -61,6 +62,19 @@ def entries_latest(limit: int = 20) -> list[Entry]:
 def entry_for_record(record: models.Model) -> Entry | None:
     """The latest entry of a record (pending or sequenced): its ``log_index`` source."""
     return Entry.objects.filter(record_type=record._meta.label_lower, record_id=str(record.pk)).order_by("-pk").first()
+
+
+def entries_for_records(records: Sequence[models.Model]) -> dict[tuple[str, str], Entry]:
+    """``entry_for_record`` of each record of a list, in one query, keyed by
+    ``(record_type, record_id)``."""
+
+    if not records:
+        return {}
+    label = records[0]._meta.label_lower
+    latest: dict[tuple[str, str], Entry] = {}
+    for entry in Entry.objects.filter(record_type=label, record_id__in=[str(r.pk) for r in records]).order_by("pk"):
+        latest[(entry.record_type, entry.record_id)] = entry  # a later pk replaces an earlier one
+    return latest
 
 
 def signing_keys() -> models.QuerySet[SigningKey]:

@@ -26,7 +26,7 @@ from inspecta.core.pagination import MAX_PAGE
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
-from inspecta.ledger.selectors import entry_for_record
+from inspecta.ledger.selectors import entries_for_records, entry_for_record
 from inspecta.registry.models import Agency
 
 from . import selectors, services
@@ -142,8 +142,13 @@ class ContractOut(Schema):
     log_index: int | None
 
 
-def contract_json(contract: Contract) -> dict[str, Any]:
-    entry = entry_for_record(contract)
+def contract_json(contract: Contract, entries: dict[tuple[str, str], Any] | None = None) -> dict[str, Any]:
+    """``entries``: the log entries of a list of contracts read at once (``contract_list``)."""
+
+    if entries is None:
+        entry = entry_for_record(contract)
+    else:
+        entry = entries.get((contract._meta.label_lower, str(contract.pk)))
     return {
         "id": contract.pk,
         "project_id": contract.project_id,
@@ -154,7 +159,7 @@ def contract_json(contract: Contract) -> dict[str, Any]:
         "signed_on": contract.signed_on,
         "valid_from": contract.valid_from,
         "valid_until": contract.valid_until,
-        "test_items": sorted(contract.test_items.values_list("code", flat=True)),
+        "test_items": sorted(t.code for t in contract.test_items.all()),
         "scan_id": str(contract.scan_id),
         "scan_sha256": contract.scan_sha256,
         "log_index": entry.index if entry is not None else None,
@@ -305,4 +310,6 @@ def contract_upload(request: AuthedRequest, project_id: int, payload: ContractIn
 @router.get("/{project_id}/contracts", response=list[ContractOut], summary="项目的检测合同")
 def contract_list(request: AuthedRequest, project_id: int) -> list[dict[str, Any]]:
     project = selectors.project_get(actor=request.auth, pk=project_id)
-    return [contract_json(c) for c in selectors.contract_list(actor=request.auth, project=project)]
+    contracts = list(selectors.contract_list(actor=request.auth, project=project).prefetch_related("test_items"))
+    entries = entries_for_records(contracts)
+    return [contract_json(c, entries) for c in contracts]

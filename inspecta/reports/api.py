@@ -118,11 +118,17 @@ def _fresh_version_json(v: Any) -> dict[str, Any]:
     }
 
 
-def report_json(report: Report) -> dict[str, Any]:
+def report_json(report: Report, entries: dict[tuple[str, str], Any] | None = None) -> dict[str, Any]:
+    """``entries``: the log entries of the versions, loaded at once for a page of reports
+    whose versions are prefetched (``reports_json``)."""
+
     fresh = getattr(report, "_fresh", None)  # set by services.report_submit_many
     if fresh is not None:
         versions = [_fresh_version_json(v) for v in fresh["versions"]]
         findings = fresh["findings"]
+    elif entries is not None:
+        versions = [public._version_json(v, entries) for v in sorted(report.versions.all(), key=lambda v: v.number)]
+        findings = report.findings.all()
     else:
         versions = [public._version_json(v) for v in report.versions.order_by("number")]
         findings = report.findings.all()
@@ -278,18 +284,27 @@ class ReportPage(Schema):
 
 def _page(qs: Any, page: int, render: Any) -> dict[str, Any]:
     """``{"items", "count"}`` for page ``page`` (1-based) of a stable-ordered queryset;
-    only the page's rows are rendered (CONTRACT §1 pagination)."""
+    only the page's rows are rendered, ``render`` taking the list of them (CONTRACT §1
+    pagination)."""
 
     if page < 1 or page > MAX_PAGE:
         raise AppError(ErrorCode.INVALID_INPUT, _("page 须为 1 至 %(n)d 的整数。") % {"n": MAX_PAGE})
     start = (page - 1) * PAGE_SIZE
-    return {"items": [render(r) for r in qs[start : start + PAGE_SIZE]], "count": qs.count()}
+    return {"items": render(list(qs[start : start + PAGE_SIZE])), "count": qs.count()}
+
+
+def reports_json(reports: list[Report]) -> list[dict[str, Any]]:
+    """``report_json`` of each report (versions and findings prefetched), with the log
+    entries of all their versions read in one query."""
+
+    entries = public._entries_of([("reports.reportversion", v.pk) for r in reports for v in r.versions.all()])
+    return [report_json(r, entries) for r in reports]
 
 
 @router.get("/", response=ReportPage, summary="检测报告列表（按权限范围，每页 50 条）")
 def report_list(request: AuthedRequest, filters: Query[ReportFilters], page: int = 1) -> dict[str, Any]:
     qs = selectors.report_list(actor=request.auth, filters=filters.dict())
-    return _page(qs.prefetch_related("findings"), page, report_json)
+    return _page(qs.prefetch_related("findings", "versions"), page, reports_json)
 
 
 class NonconformanceOut(Schema):
@@ -323,7 +338,9 @@ def _nonconformance_json(e: Any) -> dict[str, Any]:
 
 @router.get("/nonconformance", response=NonconformancePage, summary="不合格台账（监督站、主管部门）")
 def nonconformance_list(request: AuthedRequest, page: int = 1) -> dict[str, Any]:
-    return _page(selectors.nonconformance_list(actor=request.auth), page, _nonconformance_json)
+    return _page(
+        selectors.nonconformance_list(actor=request.auth), page, lambda rows: [_nonconformance_json(e) for e in rows]
+    )
 
 
 class CheckRuleIn(Schema):

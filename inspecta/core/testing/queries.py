@@ -69,7 +69,9 @@ def assert_queries_constant(
     if rows is not None:
         before, after = rows(first), rows(second)
         assert after > before, f"the list showed {before} rows, then {after}: the builder made nothing visible"
-    report = _listing(f"at {n} rows", small.captured_queries) + "\n" + _listing(f"at {3 * n} rows", large.captured_queries)
+    report = (
+        _listing(f"at {n} rows", small.captured_queries) + "\n" + _listing(f"at {3 * n} rows", large.captured_queries)
+    )
     assert len(small) == len(large), f"query count grows with the rows ({len(small)} -> {len(large)})\n{report}"
     assert len(large) <= limit, f"{len(large)} queries, above the ceiling of {limit}\n{report}"
     return len(large)
