@@ -27,15 +27,15 @@ from inspecta.core.scoping import Scoping, permits
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory, authority_tree
 from inspecta.exchange.choices import FindingKind
 from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, StoredFile
-from inspecta.exchange.tests.helpers import approved_client
+from inspecta.exchange.testing import approved_client
 from inspecta.projects import services as project_services
 from inspecta.projects.models import Contract, Project, ProjectParty
 from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned, Attachment
-from inspecta.registry.tests.factories import CEMENT
+from inspecta.registry.testing import CEMENT
 from inspecta.reports import services as report_services
 from inspecta.reports.choices import Conclusion
 from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report
-from inspecta.reports.tests.factories import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 ACTORS = [
     "op",
