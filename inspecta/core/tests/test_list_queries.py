@@ -53,7 +53,7 @@ def _specialties(k: int) -> None:
 def test_region_list_api(client, tree):
     login_verified(client, tree["gd_admin"])
     assert_queries_constant(
-        lambda: client.get(f"/api/v1/core/regions?parent={PARENT}"), _districts, limit=10, rows=json_rows("items")
+        lambda: client.get(f"/api/v1/core/regions?parent={PARENT}"), _districts, limit=12, rows=json_rows("items")
     )
 
 
@@ -61,7 +61,7 @@ def test_region_list_api(client, tree):
 def test_specialty_list_api(client, tree):
     login_verified(client, tree["gd_admin"])
     assert_queries_constant(
-        lambda: client.get("/api/v1/core/catalog/specialties"), _specialties, limit=9, rows=json_rows()
+        lambda: client.get("/api/v1/core/catalog/specialties"), _specialties, limit=11, rows=json_rows()
     )
 
 
@@ -69,7 +69,7 @@ def test_specialty_list_api(client, tree):
 def test_test_item_list_api(client, tree, specialty):
     login_verified(client, tree["gd_admin"])
     url = "/api/v1/core/catalog/specialties/SPQ/items"
-    assert_queries_constant(lambda: client.get(url), _items(specialty), limit=12, rows=json_rows())
+    assert_queries_constant(lambda: client.get(url), _items(specialty), limit=14, rows=json_rows())
 
 
 def test_region_list_page(client, tree):

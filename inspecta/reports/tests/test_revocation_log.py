@@ -14,8 +14,7 @@ from inspecta.ledger.choices import FindingKind
 from inspecta.ledger.models import Entry
 from inspecta.reports import services
 from inspecta.reports.choices import ReportLogKind, ReportStatus
-
-from .factories import approved_agency, project_with, submission
+from inspecta.reports.testing import approved_agency, project_with, submission
 
 pytestmark = pytest.mark.django_db
 
