@@ -71,12 +71,12 @@ class ApplicationOut(Schema):
         return client.pk if client is not None else None
 
 
-class DecisionIn(Schema):
+class ApplicationDecisionIn(Schema):
     reason: str = Field("", max_length=2000)
     scopes: list[Scope] | None = None
 
 
-class KeyOut(Schema):
+class ClientKeyOut(Schema):
     key_id: str
     algorithm: str
     status: str
@@ -86,7 +86,7 @@ class KeyOut(Schema):
     public_key: str
 
 
-class IssuedKeyOut(KeyOut):
+class IssuedKeyOut(ClientKeyOut):
     secret: str | None = Field(None, description="HMAC 密钥，仅此一次显示（Base64url，解码后 32 字节为 HMAC 密钥）")
 
 
@@ -101,7 +101,7 @@ class ClientOut(Schema):
     is_active: bool
     rate_limit_per_minute: int
     last_seen_at: datetime | None
-    keys: list[KeyOut]
+    keys: list[ClientKeyOut]
 
     @staticmethod
     def resolve_region(obj: ExchangeClient) -> str:
@@ -176,12 +176,12 @@ class RecordResult(Schema):
     message: str | None = None
 
 
-class BatchIn(Schema):
+class TestBatchIn(Schema):
     records: list[dict[str, Any]] = Field(..., min_length=1, max_length=1000)
     asynchronous: bool = Field(False, alias="async", description="true: 返回受理回执，处理完成后回调")
 
 
-class BatchOut(Schema):
+class TestBatchOut(Schema):
     receipt_id: UUID | None = None
     status: str
     accepted: int
@@ -234,19 +234,21 @@ def application_detail(request: AuthedRequest, application_id: int) -> AccessApp
     response=ApprovalOut,
     summary="批准接入申请（签发密钥标识，HMAC 密钥仅显示一次）",
 )
-def application_approve(request: AuthedRequest, application_id: int, payload: DecisionIn) -> dict[str, Any]:
+def application_approve(request: AuthedRequest, application_id: int, payload: ApplicationDecisionIn) -> dict[str, Any]:
     application = _application(request, application_id)
     scopes = [s.value for s in payload.scopes] if payload.scopes is not None else None
     client, issued = services.application_approve(
         actor=_user(request), application=application, reason=payload.reason, scopes=scopes
     )
     application.refresh_from_db()
-    key = KeyOut.from_orm(issued.key).dict()
+    key = ClientKeyOut.from_orm(issued.key).dict()
     return {"application": application, "client": client, "key": {**key, "secret": issued.secret}}
 
 
 @router.post("/applications/{application_id}/reject", response=ApplicationOut, summary="驳回接入申请（须填写理由）")
-def application_reject(request: AuthedRequest, application_id: int, payload: DecisionIn) -> AccessApplication:
+def application_reject(
+    request: AuthedRequest, application_id: int, payload: ApplicationDecisionIn
+) -> AccessApplication:
     application = _application(request, application_id)
     return services.application_reject(actor=_user(request), application=application, reason=payload.reason)
 
@@ -286,7 +288,7 @@ def key_rotate(request: AuthedRequest, client_id: int, payload: RotateIn) -> Sta
     client = _client(request, client_id)
     overlap = timedelta(hours=payload.overlap_hours) if payload.overlap_hours is not None else None
     issued = services.key_rotate(actor=_user(request), client=client, public_key=payload.public_key, overlap=overlap)
-    return Status(201, {**KeyOut.from_orm(issued.key).dict(), "secret": issued.secret})
+    return Status(201, {**ClientKeyOut.from_orm(issued.key).dict(), "secret": issued.secret})
 
 
 def _key(request: AuthedRequest, key_id: str) -> ClientKey:
@@ -296,12 +298,12 @@ def _key(request: AuthedRequest, key_id: str) -> ClientKey:
         raise Http404(_("密钥不存在或不在您的权限范围内。")) from exc
 
 
-@router.post("/keys/{key_id}/public-key", response=KeyOut, summary="登记 Ed25519 公钥")
+@router.post("/keys/{key_id}/public-key", response=ClientKeyOut, summary="登记 Ed25519 公钥")
 def key_register_public(request: AuthedRequest, key_id: str, payload: PublicKeyIn) -> ClientKey:
     return services.key_register_public(actor=_user(request), key=_key(request, key_id), public_key=payload.public_key)
 
 
-@router.post("/keys/{key_id}/revoke", response=KeyOut, summary="立即吊销密钥")
+@router.post("/keys/{key_id}/revoke", response=ClientKeyOut, summary="立即吊销密钥")
 def key_revoke(request: AuthedRequest, key_id: str, payload: RevokeIn) -> ClientKey:
     return services.key_revoke(actor=_user(request), key=_key(request, key_id), reason=payload.reason)
 
@@ -373,11 +375,11 @@ def file_detail(request: AuthedRequest, file_id: UUID) -> StoredFile:
 @router.post(
     "/test-batches",
     auth=signature_auth,
-    response={200: BatchOut, 202: BatchOut},
+    response={200: TestBatchOut, 202: TestBatchOut},
     summary="结果反馈演示：逐条结果；async=true 时返回受理回执并回调（T/CECS 6.0.6）",
 )
 @idempotent
-def test_batch(request: AuthedRequest, payload: BatchIn) -> Status[dict[str, Any]]:
+def test_batch(request: AuthedRequest, payload: TestBatchIn) -> Status[dict[str, Any]]:
     principal: Actor = request.auth
     if payload.asynchronous:
         receipt = feedback.receipt_create(client=principal.client, operation="test-batch", records=payload.records)

@@ -98,7 +98,7 @@ def key(request: HttpRequest) -> HttpResponse:
     return _cache(response, "public, max-age=300")
 
 
-class KeyOut(Schema):
+class LogKeyOut(Schema):
     verifier_key: str
     algorithm: str
     key_hash: str
@@ -108,7 +108,7 @@ class KeyOut(Schema):
 
 
 class KeysOut(Schema):
-    items: list[KeyOut]
+    items: list[LogKeyOut]
 
 
 @router.get("/keys", response=KeysOut, summary="验证公钥历史")

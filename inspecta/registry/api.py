@@ -281,7 +281,7 @@ class CertificateOut(Schema):
     valid_until: datetime.date
 
 
-class FindingOut(Schema):
+class AgencyFindingOut(Schema):
     id: int
     rule: str
     rule_label: str
@@ -451,7 +451,7 @@ def agency_certificates(request: AuthedRequest, agency_id: int) -> Any:
     return AgencyCertificate.objects.filter(agency=_agency(request, agency_id))
 
 
-@router.get("/agencies/{agency_id}/findings", response=list[FindingOut], summary="资质符合性问题")
+@router.get("/agencies/{agency_id}/findings", response=list[AgencyFindingOut], summary="资质符合性问题")
 def agency_findings(request: AuthedRequest, agency_id: int, include_resolved: bool = False) -> Any:
     agency = _agency(request, agency_id)
     qs = Finding.objects.filter(agency=agency)

@@ -65,7 +65,7 @@ class ReportIn(BaseModel):
     approved_at: datetime.datetime
 
 
-class FindingOut(BaseModel):
+class ReportFindingOut(BaseModel):
     code: str
     message: str
 
@@ -98,7 +98,7 @@ class ReportOut(BaseModel):
     version: int
     pdf_sha256: str
     log_index: int | None
-    findings: list[FindingOut]
+    findings: list[ReportFindingOut]
     versions: list[VersionOut]
 
 
@@ -177,7 +177,7 @@ def report_submit(request: AuthedRequest, payload: ReportIn) -> Status:
     return Status(201, report_json(report))
 
 
-class BatchIn(BaseModel):
+class ReportBatchIn(BaseModel):
     """Up to 100 reports, each the body of ``POST /api/v1/reports/``."""
 
     reports: list[dict[str, Any]] = Field(description="每项与 POST /api/v1/reports/ 的请求体相同（ReportIn），1-100 项")
@@ -201,7 +201,7 @@ class BatchRejectedOut(BaseModel):
     error: ItemErrorOut
 
 
-class BatchOut(BaseModel):
+class ReportBatchOut(BaseModel):
     accepted: int
     rejected: int
     results: list[Annotated[BatchAcceptedOut | BatchRejectedOut, Field(discriminator="status")]]
@@ -213,12 +213,12 @@ def _item_error(code: str, message: str, details: dict[str, Any]) -> dict[str, A
 
 @router.post(
     "/batch",
-    response={200: BatchOut},
+    response={200: ReportBatchOut},
     auth=[SignatureAuth(scopes=[Scope.REPORTS_SUBMIT.value], optional=True), session_auth],
     summary="批量报送检测报告（每批 1-100 份，逐份返回结果）",
 )
 @idempotent
-def report_submit_batch(request: AuthedRequest, payload: BatchIn) -> dict[str, Any]:
+def report_submit_batch(request: AuthedRequest, payload: ReportBatchIn) -> dict[str, Any]:
     """Each report is validated and checked as by ``POST /api/v1/reports/`` and answers
     on its own, in the order sent: ``accepted`` with the report (as the single call's
     201 body) or ``rejected`` with the error the single call would give. A rejected
@@ -425,12 +425,12 @@ def amendment_apply(request: AuthedRequest, report_id: int, payload: AmendmentIn
     return Status(201, amendment_json(amendment))
 
 
-class DecisionIn(Schema):
+class ReportDecisionIn(Schema):
     reason: str = Field("", max_length=2000)
 
 
 @router.post("/amendments/{amendment_id}/approve", response=AmendmentOut, summary="批准报告变更（主管部门）")
-def amendment_approve(request: AuthedRequest, amendment_id: int, payload: DecisionIn) -> dict[str, Any]:
+def amendment_approve(request: AuthedRequest, amendment_id: int, payload: ReportDecisionIn) -> dict[str, Any]:
     amendment = selectors.amendment_get(actor=request.auth, pk=amendment_id)
     services.amendment_approve(actor=request.auth, amendment=amendment, reason=payload.reason)
     amendment.refresh_from_db()
@@ -438,13 +438,13 @@ def amendment_approve(request: AuthedRequest, amendment_id: int, payload: Decisi
 
 
 @router.post("/amendments/{amendment_id}/reject", response=AmendmentOut, summary="驳回报告变更（主管部门）")
-def amendment_reject(request: AuthedRequest, amendment_id: int, payload: DecisionIn) -> dict[str, Any]:
+def amendment_reject(request: AuthedRequest, amendment_id: int, payload: ReportDecisionIn) -> dict[str, Any]:
     amendment = selectors.amendment_get(actor=request.auth, pk=amendment_id)
     return amendment_json(services.amendment_reject(actor=request.auth, amendment=amendment, reason=payload.reason))
 
 
 @router.post("/{report_id}/revoke", response=ReportOut, summary="撤销报告（主管部门）")
-def report_revoke(request: AuthedRequest, report_id: int, payload: DecisionIn) -> dict[str, Any]:
+def report_revoke(request: AuthedRequest, report_id: int, payload: ReportDecisionIn) -> dict[str, Any]:
     report = selectors.report_get(actor=request.auth, pk=report_id)
     return report_json(services.report_revoke(actor=request.auth, report=report, reason=payload.reason))
 

@@ -1,0 +1,93 @@
+"""The OpenAPI document (CONTRACT §1) names each schema once and documents every answer."""
+
+from __future__ import annotations
+
+import enum
+import typing
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from inspecta.api import api
+
+
+def _classes(annotation: Any, seen: set[type]) -> None:
+    """Every pydantic model and enum reachable from a type annotation."""
+
+    if isinstance(annotation, type) and annotation in seen:
+        return
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        seen.add(annotation)
+        return
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        seen.add(annotation)
+        for field in annotation.model_fields.values():
+            _classes(field.annotation, seen)
+        return
+    for argument in typing.get_args(annotation):
+        _classes(argument, seen)
+
+
+def _operation_models() -> set[type]:
+    """The body, parameter and response models of every operation of every router."""
+
+    found: set[type] = set()
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in [*operation.models, *operation.response_models.values()]:
+                    if isinstance(model, type) and issubclass(model, BaseModel):
+                        for field in model.model_fields.values():  # Django Ninja's wrappers
+                            _classes(field.annotation, found)
+    return found
+
+
+def _component_name(cls: type) -> str:
+    return cls.__name__ if not issubclass(cls, BaseModel) else cls.__name__.split("[")[0]
+
+
+def test_no_two_schema_classes_share_a_component_name() -> None:
+    """``components/schemas`` keeps one schema per name: two classes of the same name
+    would document one operation with another's fields."""
+
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for cls in _operation_models():
+        by_name[_component_name(cls)].add(f"{cls.__module__}.{cls.__qualname__}")
+    clashes = {name: sorted(where) for name, where in by_name.items() if len(where) > 1}
+    assert not clashes, clashes
+
+
+def test_the_walk_reaches_the_documented_components() -> None:
+    """The names checked above are the names the document uses."""
+
+    components = set(api.get_openapi_schema()["components"]["schemas"])
+    walked = {_component_name(cls) for cls in _operation_models()}
+    assert {"LogKeyOut", "ClientKeyOut", "ReportBatchIn", "TestBatchIn", "AgencyFindingOut"} <= components
+    assert components <= walked | {"ErrorEnvelope", "ErrorBody"}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status", "field"),
+    [
+        ("/api/v1/log/keys", "get", "200", "LogKeyOut"),
+        ("/api/v1/exchange/clients/{client_id}", "get", "200", "ClientKeyOut"),
+        ("/api/v1/registry/agencies/{agency_id}/findings", "get", "200", "AgencyFindingOut"),
+        ("/api/v1/reports/batch", "post", "200", "ReportBatchOut"),
+    ],
+)
+def test_operations_reference_their_own_schemas(client: Any, path: str, method: str, status: str, field: str) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    answer = document["paths"][path][method]["responses"][status]
+    assert field in repr(answer) or field in repr(
+        [document["components"]["schemas"][ref.rsplit("/", 1)[1]] for ref in _refs(answer)]
+    )
+
+
+def _refs(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [value["$ref"]] if "$ref" in value else [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _refs(v)]
+    return []
