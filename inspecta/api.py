@@ -9,12 +9,11 @@ No app imports this module.
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from inspecta.core.api_base import NulRefusingParser, install_error_handlers, session_auth
 from inspecta.core.appconfig import api_mounts
+from inspecta.core.openapi import DocumentedAPI
 
-api = NinjaAPI(
+api = DocumentedAPI(
     parser=NulRefusingParser(),
     title="Inspecta API",
     version="1",

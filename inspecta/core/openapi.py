@@ -1,0 +1,126 @@
+"""Every answer of every operation in the OpenAPI document (CONTRACT §1).
+
+Django Ninja documents the success answers an operation declares. The errors come from
+one place for the whole API (the handlers at the root), so they are documented from one
+place too: :class:`DocumentedAPI` adds the error envelope
+``{"error": {"code", "message", "details"}}`` as the component ``ErrorEnvelope`` and, to
+each operation, the error answers it can give:
+
+- 401 and 403 when it requires authentication (a session or a signature);
+- 404 when its path names a record;
+- 422 when it takes parameters or a body (``invalid_input``), 400 when it takes a body
+  (``bad_request``: not JSON or not multipart; ``validation_failed``: a rule on the data
+  or on the record's state that the schema cannot state);
+- 429 when a signed client may call it (``rate_limited``, with ``Retry-After``);
+- 409 when it takes an ``Idempotency-Key`` (CONTRACT §3: the first request with that
+  key is still running).
+
+An operation declares the answers that are its own (409, 410, 412, 413, 415, ...) with
+``openapi_extra={"responses": {...}}``; those without a body schema get the envelope.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ninja import NinjaAPI, Schema
+from ninja.openapi.schema import OpenAPISchema
+from ninja.utils import normalize_path
+from pydantic import Field
+
+ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
+
+
+class ErrorBody(Schema):
+    code: str = Field(
+        ..., description="稳定的 snake_case 错误码，见 docs/integration/README.md", pattern=r"^[a-z0-9_]+$"
+    )
+    message: str = Field(..., description="可读说明，默认简体中文")
+    details: dict[str, Any] = Field(default_factory=dict, description="与错误码相关的附加信息")
+
+
+class ErrorEnvelope(Schema):
+    """CONTRACT §1: the body of every 4xx and 5xx answer."""
+
+    error: ErrorBody
+
+
+#: The answers added by :func:`document_errors`, with their description (zh-hans).
+STANDARD = {
+    "400": "请求体无法解析（bad_request）或不符合业务规则（validation_failed）",
+    "401": "未登录或签名无效（not_authenticated 及签名错误码）",
+    "403": "无权执行该操作（forbidden）",
+    "404": "资源不存在或不在权限范围内（not_found）",
+    "422": "请求参数不合法（invalid_input）",
+    "429": "调用过于频繁（rate_limited，见 Retry-After）",
+    "409": "相同 Idempotency-Key 的请求仍在处理中（idempotency_in_progress）",
+}
+
+_WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _signed(operation: Any) -> bool:
+    from inspecta.exchange.auth import SignatureAuth
+
+    return any(isinstance(callback, SignatureAuth) for callback in operation.auth_callbacks)
+
+
+def _answers(details: dict[str, Any], method: str, rate_limited: bool) -> list[str]:
+    parameters = details.get("parameters") or []
+    wanted = []
+    if details.get("security"):
+        wanted += ["401", "403"]
+    if any(parameter.get("in") == "path" for parameter in parameters):
+        wanted.append("404")
+    if parameters or details.get("requestBody"):
+        wanted.append("422")
+    if details.get("requestBody") or method in _WRITE_METHODS:
+        wanted.append("400")
+    if rate_limited:
+        wanted.append("429")
+    if any(parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key" for parameter in parameters):
+        wanted.append("409")
+    return wanted
+
+
+def _envelope(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ENVELOPE_REF}}}}
+
+
+def document_errors(document: OpenAPISchema, api: NinjaAPI) -> None:
+    """Add the envelope component and the standard error answers to ``document``."""
+
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    envelope = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(envelope.pop("$defs", {}))
+    schemas["ErrorEnvelope"] = envelope
+    for router in api._get_bound_routers():
+        for path, path_view in router.path_operations.items():
+            full = normalize_path("/" + document.path_prefix + "/".join(p for p in (router.prefix, path) if p))
+            entry = document["paths"].get(re.sub(r"{[^}:]+:", "{", full), {})
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    details = entry.get(method.lower())
+                    if details is None:
+                        continue
+                    _complete(details, method.lower(), _signed(operation))
+
+
+def _complete(details: dict[str, Any], method: str, rate_limited: bool) -> None:
+    responses = details["responses"] = {str(status): answer for status, answer in details["responses"].items()}
+    for status, description in STANDARD.items():
+        if status not in responses and status in _answers(details, method, rate_limited):
+            responses[status] = _envelope(description)
+    for status, answer in list(responses.items()):
+        if int(status) >= 400 and "content" not in answer:
+            responses[status] = _envelope(answer.get("description") or STANDARD.get(str(status), ""))
+
+
+class DocumentedAPI(NinjaAPI):
+    """:class:`NinjaAPI` whose OpenAPI document lists every error answer."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(document, self)
+        return document
