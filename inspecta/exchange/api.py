@@ -412,35 +412,42 @@ def platform_keys(request: HttpRequest) -> dict[str, Any]:
 # The tus endpoint (CONTRACT §4) is served by ``uploads.py`` (its URL patterns come before
 # this API's in ``inspecta/urls.py``); these operations put it into the OpenAPI schema
 # (CONTRACT §1) and, should they ever be routed, hand the request to the same views.
-uploads_router = Router(tags=["uploads (tus 1.0.0)"])
+uploads_router = Router(tags=["文件上传（tus 1.0.0）"])
 
 
-def _header(name: str, description: str, required: bool = False) -> dict[str, Any]:
-    return {
-        "in": "header",
-        "name": name,
-        "required": required,
-        "description": description,
-        "schema": {"type": "string"},
-    }
+def _header(name: str, description: str, schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"in": "header", "name": name, "required": required, "description": description, "schema": schema}
 
 
-_TUS = _header("Tus-Resumable", "1.0.0", required=True)
-_BEARER = _header("Authorization", "Bearer <上传令牌>（POST /api/v1/exchange/upload-tokens）", required=True)
-_TUS_RESPONSES = {
-    "400": {"description": "请求头错误（错误信封）"},
-    "401": {"description": "not_authenticated / invalid_upload_token"},
-    "404": {"description": "上传任务不存在或不属于该令牌"},
-    "410": {"description": "upload_gone：已终止或过期"},
-    "412": {"description": "tus_version_unsupported"},
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description}  # the envelope is added by inspecta.core.openapi
+
+
+_DIGITS = {"type": "string", "pattern": "^[0-9]{1,18}$"}
+_TUS = _header("Tus-Resumable", "协议版本，须为 1.0.0（否则 412）", {"type": "string", "enum": ["1.0.0"]})
+_BEARER = _header(
+    "Authorization",
+    "Bearer <上传令牌>（POST /api/v1/exchange/upload-tokens）",
+    {"type": "string", "pattern": "^Bearer [A-Za-z0-9._~+/-]+=*$"},
+)
+_TUS_ERRORS = {
+    "401": _error("not_authenticated / invalid_upload_token"),
+    "404": _error("上传任务不存在或不属于该令牌（not_found）"),
+    "410": _error("upload_gone：已终止或过期"),
+    "412": _error("tus_version_unsupported：缺少 Tus-Resumable 或版本不是 1.0.0"),
+    "423": _error("upload_locked：另一请求正在写入"),
 }
+
+
+def _tus(parameters: list[dict[str, Any]], responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"parameters": parameters, "responses": responses, **extra}
 
 
 @uploads_router.api_operation(
     ["OPTIONS"],
     "/",
     auth=None,
-    include_in_schema=True,
+    response={204: None},
     summary="tus：能力声明（Tus-Version、Tus-Extension、Tus-Max-Size、Tus-Checksum-Algorithm）",
     openapi_extra={"responses": {"204": {"description": "无内容，见响应头"}}},
 )
@@ -453,20 +460,27 @@ def tus_options(request: HttpRequest) -> HttpResponse:
 @uploads_router.post(
     "/",
     auth=None,
+    response={201: None},
     summary="tus creation：创建上传任务（201 + Location）",
-    openapi_extra={
-        "parameters": [
+    openapi_extra=_tus(
+        [
             _TUS,
             _BEARER,
-            _header("Upload-Length", "文件字节数（不超过 Tus-Max-Size）", required=True),
-            _header("Upload-Metadata", "逗号分隔的 `键 Base64值`，如 `filename 5qOA5rWL5oql5ZGKLnBkZg==`"),
+            _header("Upload-Length", "文件字节数（不超过 Tus-Max-Size）", _DIGITS),
+            _header(
+                "Upload-Metadata",
+                "逗号分隔的 `键 Base64值`，如 `filename 5qOA5rWL5oql5ZGKLnBkZg==`",
+                {"type": "string"},
+                required=False,
+            ),
         ],
-        "responses": {
+        {
             "201": {"description": "Location、Upload-Expires"},
-            "413": {"description": "upload_too_large"},
-            **_TUS_RESPONSES,
+            "400": _error("请求头错误（bad_request）"),
+            "413": _error("upload_too_large"),
+            **_TUS_ERRORS,
         },
-    },
+    ),
 )
 def tus_create(request: HttpRequest) -> HttpResponse:
     from . import uploads
@@ -475,32 +489,80 @@ def tus_create(request: HttpRequest) -> HttpResponse:
 
 
 @uploads_router.api_operation(
-    ["HEAD", "PATCH", "DELETE", "GET"],
+    ["HEAD"],
     "/{upload_id}",
     auth=None,
-    summary="tus：HEAD 查询偏移量；PATCH 续传数据块（checksum sha1/sha256）；DELETE 终止；GET 完成后的文件信息（JSON）",
-    openapi_extra={
-        "parameters": [
+    response={200: None},
+    summary="tus：查询偏移量（Upload-Offset、Upload-Length）",
+    openapi_extra=_tus([_TUS, _BEARER], {"200": {"description": "Upload-Offset、Upload-Length"}, **_TUS_ERRORS}),
+)
+def tus_head(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    from . import uploads
+
+    return uploads.resource_view(request, upload_id)
+
+
+@uploads_router.patch(
+    "/{upload_id}",
+    auth=None,
+    response={204: None},
+    summary="tus：续传数据块（checksum sha1/sha256）",
+    openapi_extra=_tus(
+        [
             _TUS,
             _BEARER,
-            _header("Upload-Offset", "PATCH：当前偏移量"),
-            _header("Upload-Checksum", "PATCH：`sha256 <Base64>` 或 `sha1 <Base64>`"),
-            _header("Content-Type", "PATCH：application/offset+octet-stream"),
+            _header("Upload-Offset", "当前偏移量", _DIGITS),
+            _header(
+                "Upload-Checksum",
+                "`sha256 <Base64>` 或 `sha1 <Base64>`",
+                {"type": "string", "pattern": "^(sha1|sha256) [A-Za-z0-9+/]+={0,2}$"},
+                required=False,
+            ),
         ],
-        "responses": {
-            "200": {"description": "HEAD：Upload-Offset、Upload-Length；GET：文件信息"},
-            "204": {
-                "description": "PATCH：新的 Upload-Offset（最后一块另有 Inspecta-File-Id、Inspecta-File-SHA256）；DELETE：已终止"
-            },
-            "409": {"description": "offset_mismatch"},
-            "415": {"description": "unsupported_media_type / unsupported_file_type"},
-            "423": {"description": "upload_locked"},
-            "460": {"description": "checksum_mismatch"},
-            **_TUS_RESPONSES,
+        {
+            "204": {"description": "新的 Upload-Offset（最后一块另有 Inspecta-File-Id、Inspecta-File-SHA256）"},
+            "400": _error("请求头错误（bad_request / bad_checksum）"),
+            "409": _error("offset_mismatch"),
+            "413": _error("upload_too_large"),
+            "415": _error("unsupported_media_type / unsupported_file_type"),
+            "460": _error("checksum_mismatch"),
+            **_TUS_ERRORS,
         },
-    },
+        requestBody={
+            "required": True,
+            "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    ),
 )
-def tus_resource(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+def tus_patch(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    from . import uploads
+
+    return uploads.resource_view(request, upload_id)
+
+
+@uploads_router.delete(
+    "/{upload_id}",
+    auth=None,
+    response={204: None},
+    summary="tus termination：终止上传",
+    openapi_extra=_tus([_TUS, _BEARER], {"204": {"description": "已终止"}, **_TUS_ERRORS}),
+)
+def tus_delete(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    from . import uploads
+
+    return uploads.resource_view(request, upload_id)
+
+
+@uploads_router.get(
+    "/{upload_id}",
+    auth=None,
+    response={200: None},
+    summary="完成后的文件信息（JSON）",
+    openapi_extra=_tus(
+        [_BEARER], {"200": {"description": "文件信息"}, "401": _TUS_ERRORS["401"], "404": _TUS_ERRORS["404"]}
+    ),
+)
+def tus_file(request: HttpRequest, upload_id: UUID) -> HttpResponse:
     from . import uploads
 
     return uploads.resource_view(request, upload_id)

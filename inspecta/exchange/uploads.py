@@ -414,11 +414,14 @@ def collection_view(request: HttpRequest) -> HttpResponse:
         if method == "OPTIONS":
             return _options()
         if method != "POST":
-            raise AppError(ErrorCode.METHOD_NOT_ALLOWED, _("不支持的方法。"))
+            raise AppError(ErrorCode.METHOD_NOT_ALLOWED, _("不支持的方法。"), Allow="OPTIONS, POST")
         _check_version(request)
         return _create(request, _owner(request))
     except AppError as exc:
         return _error(exc)
+
+
+_RESOURCE_METHODS = ("GET", "HEAD", "PATCH", "DELETE", "OPTIONS")
 
 
 @csrf_exempt
@@ -427,6 +430,8 @@ def resource_view(request: HttpRequest, upload_id: UUID) -> HttpResponse:
     try:
         if method == "OPTIONS":
             return _options()
+        if method not in _RESOURCE_METHODS:  # before the tus headers: 405, not 412
+            raise AppError(ErrorCode.METHOD_NOT_ALLOWED, _("不支持的方法。"), Allow=", ".join(_RESOURCE_METHODS))
         if method == "GET":
             owner = _owner(request)
             upload = owner.uploads().select_related("stored_file").filter(pk=upload_id).first()
@@ -442,9 +447,7 @@ def resource_view(request: HttpRequest, upload_id: UUID) -> HttpResponse:
             return _head(_get_upload(owner, upload_id))
         if method == "PATCH":
             return _patch(request, owner, upload_id)
-        if method == "DELETE":
-            return _terminate(owner, upload_id)
-        raise AppError(ErrorCode.METHOD_NOT_ALLOWED, _("不支持的方法。"))
+        return _terminate(owner, upload_id)
     except AppError as exc:
         return _error(exc)
 

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -430,3 +431,13 @@ def test_resume_after_server_process_crash(tmp_path, settings):
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     on_disk = tmp_path / "var" / "media" / stored.storage_path
     assert hashlib.sha256(on_disk.read_bytes()).hexdigest() == stored.sha256
+
+
+@pytest.mark.parametrize("url", ["/api/v1/uploads/", f"/api/v1/uploads/{uuid.uuid4()}"])
+def test_an_undocumented_method_is_405_with_allow_before_the_tus_headers(client, url):
+    """Method not allowed comes before the Tus-Resumable check (405, not 412)."""
+
+    response = client.generic("TRACE", url)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "OPTIONS" in response["Allow"]
