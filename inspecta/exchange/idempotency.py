@@ -25,7 +25,7 @@ import inspect
 import typing
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import http_sfv
 from django.conf import settings
@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from ninja import Header
 from ninja.decorators import decorate_view
 from ninja.utils import contribute_operation_args
+from pydantic import WithJsonSchema
 
 from inspecta.core.errors import AppError, ErrorCode, error_response
 
@@ -213,7 +214,10 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
     contribute_operation_args(
         inner,
         "idempotency_key",
-        str | None,  # type: ignore[arg-type]
+        Annotated[  # the rule of _parse_key, stated (answered with 400 invalid_idempotency_key)
+            str | None,
+            WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]*[!-~][ -~]*$"}),
+        ],  # type: ignore[arg-type]
         Header(
             None,
             alias="Idempotency-Key",

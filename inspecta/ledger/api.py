@@ -19,12 +19,13 @@ cached as immutable. Error codes (all in the error envelope, never 500 for bad i
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from pydantic import WithJsonSchema
 
 from inspecta.core.errors import AppError, ErrorCode
 
@@ -75,6 +76,11 @@ def _store_call(fn: Any, *args: int) -> list[bytes]:
     return result
 
 
+RULES = {
+    400: {
+        "description": "请求合乎格式但与日志不符（tree_size_exceeded、index_out_of_range、size_zero、consistency_from_zero、from_exceeds_size、invalid_range）"
+    }
+}
 TEXT_PLAIN = {"responses": {200: {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
 
 
@@ -138,12 +144,24 @@ class ProofOut(Schema):
     hashes: list[str]
 
 
+def _bounds(minimum: int) -> dict[str, Any]:
+    """The range stated in the schema; the view answers outside it with the codes of the
+    module docstring (``invalid_input`` 422, ``size_zero``/``consistency_from_zero`` 400)."""
+
+    return {"minimum": minimum, "maximum": MAX_INT64}
+
+
+# Path and query parameters with the same stated ranges.
+NonNegative = Annotated[int, WithJsonSchema({"type": "integer", **_bounds(0)})]
+Positive = Annotated[int, WithJsonSchema({"type": "integer", **_bounds(1)})]
+
+
 class InclusionQuery(Schema):
-    index: int
-    size: int
+    index: int = Field(..., json_schema_extra=_bounds(0))
+    size: int = Field(..., description="树大小，不超过当前日志大小", json_schema_extra=_bounds(1))
 
 
-@router.get("/proof/inclusion", response=ProofOut, summary="包含性证明（RFC 9162）")
+@router.get("/proof/inclusion", response=ProofOut, summary="包含性证明（RFC 9162）", openapi_extra={"responses": RULES})
 def proof_inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> HttpResponse:
     """RFC 9162 §2.1.3 inclusion proof of entry ``index`` in the tree of ``size`` entries."""
     index, size = q.index, q.size
@@ -181,11 +199,12 @@ def proof_inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> HttpRespo
                         }
                     }
                 },
-            }
+            },
+            **RULES,
         }
     },
 )
-def proof_consistency(request: HttpRequest, size: int, from_: int = Query(..., alias="from")) -> HttpResponse:
+def proof_consistency(request: HttpRequest, size: Positive, from_: Positive = Query(..., alias="from")) -> HttpResponse:  # noqa: B008
     """RFC 9162 §2.1.4 consistency proof from the tree of ``from`` entries to ``size``."""
     if from_ < 0 or size < 0 or from_ > MAX_INT64 or size > MAX_INT64:
         raise AppError(ErrorCode.INVALID_INPUT, _("from 和 size 须为非负整数。"))
@@ -230,11 +249,11 @@ class EntriesOut(Schema):
 
 
 class RangeQuery(Schema):
-    start: int = 0
-    end: int | None = None
+    start: int = Field(0, json_schema_extra=_bounds(0))
+    end: int | None = Field(None, description="不含；须大于 start，且 end - start ≤ 1000", json_schema_extra=_bounds(1))
 
 
-@router.get("/entries", response=EntriesOut, summary="日志条目（区间）")
+@router.get("/entries", response=EntriesOut, summary="日志条目（区间）", openapi_extra={"responses": RULES})
 def entries(request: HttpRequest, q: Query[RangeQuery]) -> HttpResponse:
     """Entries ``start <= index < end`` (at most 1000; ``end`` defaults to ``start + 100``
     and is clipped to the tree size)."""
@@ -252,7 +271,7 @@ def entries(request: HttpRequest, q: Query[RangeQuery]) -> HttpResponse:
 
 
 @router.get("/entries/{index}", response=EntryOut, summary="日志条目")
-def entry(request: HttpRequest, index: int) -> HttpResponse:
+def entry(request: HttpRequest, index: NonNegative) -> HttpResponse:
     """One entry: base64 of its bytes (RFC 8785 JSON), kind, record and leaf hash."""
     if index < 0 or index > MAX_INT64:
         raise AppError(ErrorCode.INVALID_INPUT, _("序号须为非负整数。"))
@@ -271,8 +290,12 @@ class RecordLogOut(Schema):
     logged_at: str
 
 
+RecordType = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^[a-z_]+\.[a-z_]+$", "maxLength": 100})]
+RecordId = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 64})]
+
+
 @router.get("/records/{record_type}/{record_id}", response=RecordLogOut, summary="记录的存证状态")
-def record_status(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
+def record_status(request: HttpRequest, record_type: RecordType, record_id: RecordId) -> HttpResponse:
     """The latest entry of a record: ``pending`` until the sequencer gives it its
     ``log_index`` (within seconds), then ``sequenced``."""
     found = Entry.objects.filter(record_type=record_type[:100], record_id=record_id[:64]).order_by("-pk").first()
@@ -304,7 +327,7 @@ TIMESTAMP_REPLY = {
     summary="检查点的 RFC 3161 时间戳",
     openapi_extra=TIMESTAMP_REPLY,
 )
-def checkpoint_timestamp(request: HttpRequest, size: int) -> HttpResponse:
+def checkpoint_timestamp(request: HttpRequest, size: Positive) -> HttpResponse:
     """The RFC 3161 timestamp of the checkpoint of ``size`` entries (T/CECS 4.1.2, 7.2.3):
     a DER ``TimeStampResp`` (``application/timestamp-reply``) whose token stamps
     SHA-256 of the checkpoint body ``origin\nsize\nbase64(root)\n``. Only when

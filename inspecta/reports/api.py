@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
 from inspecta.core.api_base import AuthedRequest, session_auth
@@ -415,7 +415,12 @@ def amendment_json(a: Any) -> dict[str, Any]:
     }
 
 
-@router.post("/{report_id}/amendments", response={201: AmendmentOut}, summary="申请报告变更（检测机构）")
+_CONFLICT: dict[str, Any] = {"responses": {409: {"description": "报告或变更的状态不允许该操作（如已决定、已撤销）"}}}
+
+
+@router.post(
+    "/{report_id}/amendments", response={201: AmendmentOut}, summary="申请报告变更（检测机构）", openapi_extra=_CONFLICT
+)
 @idempotent
 def amendment_apply(request: AuthedRequest, report_id: int, payload: AmendmentIn) -> Status:
     report = selectors.report_get(actor=request.auth, pk=report_id)
@@ -429,7 +434,12 @@ class ReportDecisionIn(Schema):
     reason: str = Field("", max_length=2000)
 
 
-@router.post("/amendments/{amendment_id}/approve", response=AmendmentOut, summary="批准报告变更（主管部门）")
+@router.post(
+    "/amendments/{amendment_id}/approve",
+    response=AmendmentOut,
+    summary="批准报告变更（主管部门）",
+    openapi_extra=_CONFLICT,
+)
 def amendment_approve(request: AuthedRequest, amendment_id: int, payload: ReportDecisionIn) -> dict[str, Any]:
     amendment = selectors.amendment_get(actor=request.auth, pk=amendment_id)
     services.amendment_approve(actor=request.auth, amendment=amendment, reason=payload.reason)
@@ -437,19 +447,45 @@ def amendment_approve(request: AuthedRequest, amendment_id: int, payload: Report
     return amendment_json(amendment)
 
 
-@router.post("/amendments/{amendment_id}/reject", response=AmendmentOut, summary="驳回报告变更（主管部门）")
+@router.post(
+    "/amendments/{amendment_id}/reject",
+    response=AmendmentOut,
+    summary="驳回报告变更（主管部门）",
+    openapi_extra=_CONFLICT,
+)
 def amendment_reject(request: AuthedRequest, amendment_id: int, payload: ReportDecisionIn) -> dict[str, Any]:
     amendment = selectors.amendment_get(actor=request.auth, pk=amendment_id)
     return amendment_json(services.amendment_reject(actor=request.auth, amendment=amendment, reason=payload.reason))
 
 
-@router.post("/{report_id}/revoke", response=ReportOut, summary="撤销报告（主管部门）")
+@router.post("/{report_id}/revoke", response=ReportOut, summary="撤销报告（主管部门）", openapi_extra=_CONFLICT)
 def report_revoke(request: AuthedRequest, report_id: int, payload: ReportDecisionIn) -> dict[str, Any]:
     report = selectors.report_get(actor=request.auth, pk=report_id)
     return report_json(services.report_revoke(actor=request.auth, report=report, reason=payload.reason))
 
 
 # ------------------------------------------------------------------ public
+
+
+# 17 symbols of Crockford base32 (any case, optionally grouped by hyphens or spaces); the
+# check character is verified by the view (400 mistyped_code)
+VerificationCode = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[0-9A-Za-z]([ -]?[0-9A-Za-z]){16}$",
+            "description": "防伪监管码（17 位，末位为校验位）",
+        }
+    ),
+]
+_PUBLIC_ANSWERS: dict[str, Any] = {
+    "responses": {
+        400: {"description": "mistyped_code：校验位不符"},
+        404: {"description": "unknown_code：未查询到该防伪监管码"},
+        429: {"description": "rate_limited：查询过于频繁"},
+    }
+}
 
 
 def _public_report(request: HttpRequest, code: str, *, limit: bool = True) -> Report:
@@ -463,8 +499,8 @@ def _public_report(request: HttpRequest, code: str, *, limit: bool = True) -> Re
     return report
 
 
-@public_router.get("/{code}", summary="报告公开查验（防伪监管码）")
-def public_report(request: HttpRequest, code: str) -> HttpResponse:
+@public_router.get("/{code}", summary="报告公开查验（防伪监管码）", openapi_extra=_PUBLIC_ANSWERS)
+def public_report(request: HttpRequest, code: VerificationCode) -> HttpResponse:
     """Status, serial and report numbers, agency, dates, file hash, versions, chain and
     inclusion proof of the report behind a verification code (CONTRACT §6)."""
 
@@ -478,8 +514,14 @@ def public_report(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@public_router.post("/{code}/check-file", summary="核对报告文件是否与登记版本一致")
-def public_check_file(request: HttpRequest, code: str, file: File[UploadedFile]) -> JsonResponse:
+@public_router.post(
+    "/{code}/check-file",
+    summary="核对报告文件是否与登记版本一致",
+    openapi_extra={
+        "responses": {**_PUBLIC_ANSWERS["responses"], 413: {"description": "payload_too_large：文件超过 50 MB"}}
+    },
+)
+def public_check_file(request: HttpRequest, code: VerificationCode, file: File[UploadedFile]) -> JsonResponse:
     report = _public_report(request, code)
     if file.size is not None and file.size > 50 * 1024 * 1024:
         raise AppError(ErrorCode.PAYLOAD_TOO_LARGE, "文件过大。")
