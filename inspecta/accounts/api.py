@@ -15,7 +15,7 @@ from . import permissions, selectors, services
 from .choices import Role
 from .models import Organisation, User
 
-router = Router(tags=["accounts"])
+router = Router(tags=["用户与组织"])
 
 
 class OrganisationOut(Schema):

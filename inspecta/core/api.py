@@ -11,7 +11,7 @@ from . import selectors
 from .models import Region, Specialty, TestItem
 from .pagination import Pages
 
-router = Router(tags=["core"])
+router = Router(tags=["基础数据"])
 
 
 class RegionOut(Schema):

@@ -23,7 +23,7 @@ from .choices import AuthMethod, Scope
 from .idempotency import idempotent
 from .models import AccessApplication, ClientKey, ExchangeClient, Receipt, StoredFile
 
-router = Router(tags=["exchange"])
+router = Router(tags=["数据交换"])
 
 
 def _user(request: AuthedRequest) -> Any:

@@ -32,7 +32,7 @@ from inspecta.core.errors import AppError, ErrorCode
 from . import selectors, services, store, tsa
 from .models import Entry
 
-router = Router(tags=["log"], auth=None)
+router = Router(tags=["存证日志"], auth=None)
 
 MAX_INT64 = 2**63 - 1
 MAX_RANGE = 1000

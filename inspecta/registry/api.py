@@ -34,8 +34,8 @@ from .models import (
     Staff,
 )
 
-public_router = Router(tags=["public"], auth=None)
-router = Router(tags=["registry"])
+public_router = Router(tags=["检测机构公开名录"], auth=None)
+router = Router(tags=["检测机构登记"])
 
 
 # --- schemas ------------------------------------------------------------------------

@@ -91,3 +91,11 @@ def _refs(value: Any) -> list[str]:
     if isinstance(value, list):
         return [r for v in value for r in _refs(v)]
     return []
+
+
+def test_tags_are_in_chinese(client: Any) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    tags = {
+        tag for operations in document["paths"].values() for op in operations.values() for tag in op.get("tags", [])
+    }
+    assert tags and all(any("\u4e00" <= ch <= "\u9fff" for ch in tag) for tag in tags), tags
