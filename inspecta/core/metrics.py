@@ -46,7 +46,7 @@ class InspectaCollector(Collector):
 
 
 def _authorised(request: HttpRequest) -> bool:
-    token = getattr(settings, "INSPECTA_METRICS_TOKEN", "")
+    token = settings.INSPECTA_METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:], token):
         return True

@@ -26,7 +26,7 @@ class KeyUnavailable(Exception):
 
 
 def _fernet() -> Fernet:
-    secret = getattr(settings, "INSPECTA_LOG_KEY_SECRET", "") or settings.SECRET_KEY
+    secret = settings.INSPECTA_LOG_KEY_SECRET or settings.SECRET_KEY
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"inspecta-ledger", info=_INFO).derive(
         secret.encode("utf-8")
     )

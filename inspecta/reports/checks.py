@@ -57,7 +57,7 @@ def province_of(region_code: str) -> str:
 def configured_action(code: str) -> str:
     """The action of a check without a province rule: settings, then the default."""
 
-    configured = getattr(settings, "INSPECTA_REPORT_CHECK_ACTIONS", {}) or {}
+    configured = settings.INSPECTA_REPORT_CHECK_ACTIONS
     return str(configured.get(code, DEFAULT_ACTIONS.get(code, CheckAction.REJECT)))
 
 

@@ -47,6 +47,6 @@ class CachedVerificationMiddleware:
         response = HttpResponse(body, content_type="application/json")
         response["Cache-Control"] = "no-store"
         response["Content-Language"] = chosen_language(request)
-        response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+        response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
         response["Content-Length"] = str(len(body))
         return response

@@ -20,7 +20,7 @@ def _validation_context() -> Any:
     from pyhanko_certvalidator import ValidationContext
 
     roots = []
-    for path in getattr(settings, "INSPECTA_REPORT_PDF_TRUST_ROOTS", []):
+    for path in settings.INSPECTA_REPORT_PDF_TRUST_ROOTS:
         with open(path, "rb") as handle:
             data = handle.read()
         for _type, _headers, der in pem.unarmor(data, multiple=True) if pem.detect(data) else [(None, None, data)]:

@@ -42,7 +42,7 @@ def rate_limited(request: HttpRequest, bucket: str = "verify") -> bool:
 
     import time
 
-    limit = int(getattr(settings, "INSPECTA_VERIFY_RATE_PER_MINUTE", 60))
+    limit = settings.INSPECTA_VERIFY_RATE_PER_MINUTE
     if limit <= 0:
         return False
     # one count per request, however many times it is asked (the cached fast path in
@@ -252,7 +252,7 @@ def _cache_key(code: str) -> str:
 
 
 def _cache_seconds() -> int:
-    return int(getattr(settings, "INSPECTA_VERIFY_CACHE_SECONDS", 300))
+    return settings.INSPECTA_VERIFY_CACHE_SECONDS
 
 
 def verification_body_cached(code: str) -> bytes | None:

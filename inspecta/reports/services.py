@@ -101,7 +101,7 @@ def issuing_region(project: Project) -> str:
     province (Guangdong 附件2 二(十四) province-wide codes)."""
 
     code = project.region_id
-    if getattr(settings, "INSPECTA_REPORT_SERIAL_SCOPE", "city") == "province":
+    if settings.INSPECTA_REPORT_SERIAL_SCOPE == "province":
         return code[:2] + "0000"
     return code[:4] + "00"
 
