@@ -15,7 +15,6 @@ rate limit gets 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
 from ninja.security.base import AuthBase
 
 from inspecta.accounts.models import Organisation
@@ -174,54 +174,26 @@ def verify_signed_request(request: HttpRequest) -> Actor:
     return Actor.for_client(key.client, key)
 
 
-_local_windows: dict[tuple[int, int], int] = {}
-_local_lock = threading.Lock()
-
-
-def _count_locally(client_id: int, window: int) -> int:
-    with _local_lock:
-        if len(_local_windows) > 10_000:
-            for stale in [k for k in _local_windows if k[1] < window]:
-                del _local_windows[stale]
-        count = _local_windows.get((client_id, window), 0) + 1
-        _local_windows[(client_id, window)] = count
-        return count
-
-
-def _count_in_cache(client_id: int, window: int) -> int:
-    name = f"exrate:{client_id}:{window}"
-    cache.add(name, 0, 120)
-    try:
-        return int(cache.incr(name))
-    except ValueError:  # evicted between add and incr
-        cache.set(name, 1, 120)
-        return 1
-
-
-def rate_limit_check(client: ExchangeClient) -> None:
-    """Fixed one-minute window per client, counted in the shared cache (Redis in
-    production); with the embedded footprint's database cache, counted in the process
-    (one web process), which spares every call several cache queries. 429 with
-    ``Retry-After``."""
+def rate_limit_check(request: HttpRequest, client: ExchangeClient) -> None:
+    """A one-minute window per client, counted by django-ratelimit in the shared cache
+    (Redis in production, the database cache of the embedded footprint), so that every
+    web process counts against the one limit. Over it: 429 with ``Retry-After``."""
 
     limit = client.rate_limit_per_minute
     if not limit:
         return
-    now = time.time()
-    window = int(now // 60)
-    backend = settings.CACHES["default"]["BACKEND"]
-    if backend.endswith("DatabaseCache"):
-        count = _count_locally(client.pk, window)
-    else:
-        count = _count_in_cache(client.pk, window)
-    if count > limit:
-        retry = max(1, int(60 - now % 60) + 1)
-        raise AppError(
-            ErrorCode.RATE_LIMITED,
-            _("调用过于频繁，请 %(s)d 秒后再试。") % {"s": retry},
-            {"limit_per_minute": limit, "retry_after": retry},
-            Retry_After=str(retry),
-        )
+    usage = get_usage(
+        request, group="exchange.client", key=lambda _group, _request: str(client.pk), rate=(limit, 60), increment=True
+    )
+    if usage is None or not usage["should_limit"]:
+        return
+    retry = max(1, int(usage["time_left"]) + 1)
+    raise AppError(
+        ErrorCode.RATE_LIMITED,
+        _("调用过于频繁，请 %(s)d 秒后再试。") % {"s": retry},
+        {"limit_per_minute": limit, "retry_after": retry},
+        Retry_After=str(retry),
+    )
 
 
 def _touch(client: ExchangeClient) -> None:
@@ -261,7 +233,7 @@ class SignatureAuth(AuthBase):
         principal = verify_signed_request(request)
         request.exchange_principal = principal  # type: ignore[attr-defined]
         current_client.set(principal.client)  # every audit row of this call names the client
-        rate_limit_check(principal.client)
+        rate_limit_check(request, principal.client)
         _touch(principal.client)
         for scope in self.scopes:
             require_scope(principal, scope)

@@ -22,6 +22,7 @@ from django.db.models.functions import Cast
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_ratelimit.core import get_usage
 
 from inspecta.core.masking import Audience, mask_name
 from inspecta.ledger import store
@@ -37,10 +38,13 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(bytes(raw)).decode("ascii")
 
 
-def rate_limited(request: HttpRequest, bucket: str = "verify") -> bool:
-    """True when this client IP exceeded ``INSPECTA_VERIFY_RATE_PER_MINUTE`` this minute."""
+def _client_ip(_group: str, request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
 
-    import time
+
+def rate_limited(request: HttpRequest, bucket: str = "verify") -> bool:
+    """True when this client IP exceeded ``INSPECTA_VERIFY_RATE_PER_MINUTE`` in its
+    one-minute window, counted by django-ratelimit in the shared cache."""
 
     limit = settings.INSPECTA_VERIFY_RATE_PER_MINUTE
     if limit <= 0:
@@ -48,18 +52,9 @@ def rate_limited(request: HttpRequest, bucket: str = "verify") -> bool:
     # one count per request, however many times it is asked (the cached fast path in
     # middleware.py asks before the view does)
     answered: dict[str, bool] = request.__dict__.setdefault("_inspecta_rate_limited", {})
-    if bucket in answered:
-        return answered[bucket]
-    key = f"reports:{bucket}:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
-    if cache.add(key, 1, timeout=70):
-        answered[bucket] = False
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        answered[bucket] = False
-        return False
-    answered[bucket] = count > limit
+    if bucket not in answered:
+        usage = get_usage(request, group=f"reports.{bucket}", key=_client_ip, rate=(limit, 60), increment=True)
+        answered[bucket] = usage is not None and usage["should_limit"]
     return answered[bucket]
 
 

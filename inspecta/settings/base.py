@@ -128,6 +128,12 @@ else:
         }
     }
 
+# Rate limits (exchange clients, public verification) are counted by django-ratelimit in
+# this cache, shared by every web process. A counter lost between its creation and its
+# increment (evicted) lets the request through rather than refusing it.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
+
 # --- Jobs (huey) -----------------------------------------------------------------
 if REDIS_URL:
     HUEY = {

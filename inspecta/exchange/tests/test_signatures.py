@@ -188,11 +188,13 @@ def test_disabled_client_and_call_log(client, tree, hmac_creds):
 
 @pytest.mark.parametrize("embedded", [False, True])
 def test_rate_limit_answers_429_with_retry_after(client, tree, hmac_creds, settings, embedded):
-    if embedded:  # the embedded footprint's database cache: counted in the process
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "x"}}
-        from inspecta.exchange import auth
+    if embedded:  # the embedded footprint's database cache, shared by its web processes
+        from django.core.management import call_command
 
-        auth._local_windows.clear()
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_rate_cache"}
+        }
+        call_command("createcachetable", verbosity=0)
     services.client_update(actor=tree["gz_admin"], client=hmac_creds.client, rate_limit_per_minute=2)
     statuses = [signed_call(client, hmac_creds, "GET", PING) for _i in range(3)]
     assert [r.status_code for r in statuses[:2]] == [200, 200] or statuses[0].status_code == 200
