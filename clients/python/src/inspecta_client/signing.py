@@ -3,24 +3,27 @@
 The signature covers ``"@method" "@target-uri"`` and, with a body,
 ``"content-digest"`` (RFC 9530, ``sha-256``); parameters ``created``, ``expires``,
 ``nonce``, ``keyid`` and ``alg``. The HMAC key is the base64url-decoded secret issued
-by the platform.
+by the platform. The signature base, the signature and the digest are made by the
+``http-message-signatures`` library.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
+import datetime
 import secrets
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from http_message_signatures import ContentDigest, HTTPMessageSigner, MappingKeyResolver
+from http_message_signatures.algorithms import ED25519, HMAC_SHA256
 
 
 def content_digest(body: bytes) -> str:
-    return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
+    """RFC 9530 ``Content-Digest`` value with ``sha-256``."""
+    return ContentDigest.create(body)
 
 
 def decode_secret(secret: str) -> bytes:
@@ -33,6 +36,13 @@ def load_private_key(path: str | Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("not an Ed25519 private key")
     return key
+
+
+@dataclass
+class _Message:
+    method: str
+    url: str
+    headers: dict[str, str]
 
 
 class Signer:
@@ -54,35 +64,26 @@ class Signer:
         self.private_key = private_key
         self.validity = validity
         self.algorithm = "ed25519" if private_key is not None else "hmac-sha256"
-
-    def signature_base(self, method: str, url: str, digest: str | None, params: str) -> bytes:
-        lines = [f'"@method": {method.upper()}', f'"@target-uri": {url}']
-        if digest is not None:
-            lines.append(f'"content-digest": {digest}')
-        lines.append(f'"@signature-params": {params}')
-        return "\n".join(lines).encode("ascii")
+        key = private_key if private_key is not None else self.hmac_key
+        self._signer = HTTPMessageSigner(
+            signature_algorithm=ED25519 if private_key is not None else HMAC_SHA256,
+            key_resolver=MappingKeyResolver(public_keys={}, private_keys={key_id: key}),
+        )
 
     def headers(self, method: str, url: str, body: bytes | None) -> dict[str, str]:
         """The headers to add: ``Signature-Input``, ``Signature`` and, with a body,
         ``Content-Digest``. ``url`` must be exactly the URL sent (scheme, host, path, query)."""
 
-        created = int(time.time())
-        digest = content_digest(body) if body else None
-        components = '"@method" "@target-uri"' + (' "content-digest"' if digest else "")
-        params = (
-            f"({components});created={created};expires={created + self.validity}"
-            f';nonce="{secrets.token_urlsafe(18)}";keyid="{self.key_id}";alg="{self.algorithm}"'
+        message = _Message(method.upper(), url, {})
+        created = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017 - the SDK supports Python 3.10
+        self._signer.sign(
+            message,
+            key_id=self.key_id,
+            created=created,
+            expires=created + datetime.timedelta(seconds=self.validity),
+            nonce=secrets.token_urlsafe(18),
+            label="sig1",
+            covered_component_ids=("@method", "@target-uri"),
+            body=body or None,
         )
-        base = self.signature_base(method, url, digest, params)
-        if self.private_key is not None:
-            signature = self.private_key.sign(base)
-        else:
-            assert self.hmac_key is not None
-            signature = hmac.new(self.hmac_key, base, hashlib.sha256).digest()
-        out = {
-            "Signature-Input": f"sig1={params}",
-            "Signature": f"sig1=:{base64.b64encode(signature).decode('ascii')}:",
-        }
-        if digest:
-            out["Content-Digest"] = digest
-        return out
+        return message.headers
