@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
@@ -156,17 +157,15 @@ def verify_signed_request(request: HttpRequest) -> Actor:
         if parsed.alg and parsed.alg != key.algorithm:
             raise signatures.SignatureError(ErrorCode.BAD_SIGNATURE, "alg does not match the key")
         signatures.check_content_digest(request, body, parsed)
-        base = signatures.signature_base(request, parsed)
-        if key.algorithm == AuthMethod.HMAC_SHA256:
-            try:
-                secret = open_secret(key.sealed_secret or b"")
-            except SecretUnavailable:
-                raise signatures.SignatureError(ErrorCode.BAD_SIGNATURE, "key material unavailable") from None
-            valid = signatures.verify_hmac(secret, base, parsed.signature)
-        else:
-            valid = signatures.verify_ed25519(key.public_key, base, parsed.signature)
-        if not valid:
-            raise signatures.SignatureError(ErrorCode.BAD_SIGNATURE)
+        material: bytes | Ed25519PublicKey
+        try:
+            if key.algorithm == AuthMethod.HMAC_SHA256:
+                material = open_secret(key.sealed_secret or b"")
+            else:
+                material = signatures.public_key(key.public_key)
+        except (SecretUnavailable, ValueError):
+            raise signatures.SignatureError(ErrorCode.BAD_SIGNATURE, "key material unavailable") from None
+        signatures.verify_signature(request, parsed, algorithm=key.algorithm, key=material)
         if not nonce_remember(key.key_id, parsed.nonce, parsed.expires):
             raise signatures.SignatureError(ErrorCode.NONCE_REPLAYED)
     except signatures.SignatureError as exc:

@@ -213,3 +213,80 @@ def test_scope_and_size_limits(client, tree, agency, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     big = signed_call(client, creds, "POST", PING, b'{"x": "' + b"a" * 2000 + b'"}')
     assert (big.status_code, code(big)) == (413, "payload_too_large")
+
+
+BASE_CASES = [
+    # method, URL as sent, raw request-target (as gunicorn passes it) or "", headers, components
+    ("POST", "https://platform.example.cn/api/v1/exchange/ping?x=1&y=%E4%B8%AD", "", {}, ("@method", "@target-uri")),
+    (
+        "GET",
+        "http://testserver/api/v1/exchange/ping",
+        "",
+        {},
+        ("@method", "@authority", "@scheme", "@path", "@query", "@request-target", "@target-uri"),
+    ),
+    (
+        "GET",
+        "http://Platform.Example.CN:8443/api/v1/exchange/ping?q=&r=%20",
+        "",
+        {},
+        ("@method", "@authority", "@target-uri", "@query", "@request-target"),
+    ),
+    ("GET", "https://platform.example.cn:443/api/v1/x", "", {}, ("@authority", "@target-uri", "@method")),
+    ("GET", "http://[::1]:8000/api/v1/x?a=1", "", {}, ("@method", "@authority", "@target-uri")),
+    ("GET", "http://testserver/api/v1/x?", "/api/v1/x?", {}, ("@method", "@target-uri", "@query")),
+    (
+        "PUT",
+        "http://testserver/api/v1/x",
+        "",
+        {"X-Lims-Batch": "  B-2026-01  ", "Content-Type": "application/json"},
+        ("@method", "@target-uri", "x-lims-batch", "content-type"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "raw", "headers", "components"), BASE_CASES)
+def test_base_is_the_librarys(settings, method, url, raw, headers, components):
+    """The signature base verification builds (signatures.signature_base, kept for speed)
+    is byte for byte the one ``http-message-signatures`` signs, for every component."""
+
+    from types import SimpleNamespace
+    from urllib.parse import urlsplit
+
+    from django.test import RequestFactory
+    from http_message_signatures import HTTPMessageSigner
+    from http_message_signatures.algorithms import HMAC_SHA256
+
+    from inspecta.exchange import signatures
+
+    settings.ALLOWED_HOSTS = ["*"]
+    body = BODY if method in ("POST", "PUT") else None
+    message = SimpleNamespace(method=method, url=url, headers=dict(headers))
+    now = datetime.datetime.now(datetime.UTC)
+    prepared = HTTPMessageSigner(signature_algorithm=HMAC_SHA256).prepare(
+        message,
+        key_id="ik_base",
+        created=now,
+        expires=now + timedelta(seconds=60),
+        nonce="n-0123456789",
+        label="sig1",
+        covered_component_ids=components,
+        body=body,
+    )
+    parts = urlsplit(url)
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in message.headers.items() if k != "Content-Type"}
+    if raw:
+        extra["RAW_URI"] = raw
+    request = RequestFactory().generic(
+        method,
+        parts.path + (f"?{parts.query}" if parts.query else ""),
+        data=body or b"",
+        content_type=message.headers.get("Content-Type", "application/json"),
+        secure=parts.scheme == "https",
+        HTTP_HOST=parts.netloc,
+        HTTP_SIGNATURE_INPUT=f"sig1={prepared.signature_params}",
+        HTTP_SIGNATURE="sig1=:AAAA:",
+        **extra,
+    )
+    parsed = signatures.parse_signature(request)
+    assert signatures.signature_base(request, parsed) == prepared.signature_base
