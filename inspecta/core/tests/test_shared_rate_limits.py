@@ -25,7 +25,7 @@ import django
 django.setup()
 from django.test import RequestFactory
 from inspecta.exchange.auth import rate_limit_check
-from inspecta.exchange.errors import ExchangeApiError
+from inspecta.core.errors import AppError
 from inspecta.exchange.models import ExchangeClient
 from inspecta.reports import public
 
@@ -36,7 +36,7 @@ for _i in range(calls):
     try:
         rate_limit_check(RequestFactory().get("/api/v1/exchange/ping"), client)
         out["exchange"].append(200)
-    except ExchangeApiError as exc:
+    except AppError as exc:
         out["exchange"].append(exc.status)
         out["retry_after"].append(int(exc.headers["Retry_After"]))
     out["verify"].append(429 if public.rate_limited(RequestFactory().get("/v/x", REMOTE_ADDR=ip)) else 200)
