@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.audit import AuditRowImmutable, audited
 from inspecta.core.models import Region
-from inspecta.core.permissions import has_role, is_member, is_operator, is_regulator, signed_in
+from inspecta.core.permissions import has_role, is_authority, is_member, is_operator, is_regulator, signed_in
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import AuthEventKind, AuthorityLevel, OrganisationKind, Role
@@ -22,6 +22,9 @@ from .choices import AuthEventKind, AuthorityLevel, OrganisationKind, Role
 __all__ = ["ActiveSession", "AuthEvent", "Organisation", "RoleGrant", "User"]
 
 MANAGED_KINDS = (OrganisationKind.AUTHORITY, OrganisationKind.STATION, OrganisationKind.OPERATOR)
+
+_administers_tree = is_authority & has_role(Role.AUTHORITY_ADMIN)
+"""Sees and manages the accounts of its allocation subtree (Guangdong 附件2 一(一))."""
 
 
 class Organisation(models.Model):
@@ -125,10 +128,12 @@ class User(AbstractUser):
     # Accounts are visible along the allocation tree only: an admin sees the users of
     # its own organisation and of every organisation below it; nobody sees accounts
     # outside their subtree (Guangdong 附件2 一(一)). Others see only themselves.
+    # (the grants are disjoint: an OR of overlapping reaches would cost the query its
+    # inner joins)
     _account_grants = (
         Grant(Reach.ALL, is_operator),
-        Grant(Reach.SUBTREE, has_role(Role.AUTHORITY_ADMIN)),
-        Grant(Reach.SELF, signed_in),
+        Grant(Reach.SUBTREE, _administers_tree),
+        Grant(Reach.SELF, signed_in & ~is_operator & ~_administers_tree),
     )
     scoping = Scoping(
         tree="organisation__tree_path",
