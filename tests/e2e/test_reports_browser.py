@@ -209,3 +209,19 @@ def test_amendment_applied_and_approved_in_the_browser(
     expect(supervisor_page.locator("[data-status=amended]")).to_be_visible()
     supervisor_page.close()
     assert report.versions.count() == 2 and report.versions.get(number=2).data["project_part"] == "二层梁"
+
+
+def test_the_report_page_offers_revoke_only_to_the_competent_authority(
+    page: Any, e2e_tree: dict[str, Any], report: Any
+) -> None:
+    """The station inspector reads the report but is offered no revocation; the city
+    supervisor, whom the service lets revoke, is (reports.permissions.may_decide)."""
+
+    _login_with_totp(page, e2e_tree["gz_inspector"])
+    page.goto(f"/reports/{report.pk}/")
+    expect(page.get_by_text("R-E2E-1").first).to_be_visible()
+    expect(page.get_by_test_id("revoke")).to_have_count(0)
+    page.context.clear_cookies()
+    _login_with_totp(page, e2e_tree["gz_supervisor"])
+    page.goto(f"/reports/{report.pk}/")
+    expect(page.get_by_test_id("revoke")).to_be_visible()
