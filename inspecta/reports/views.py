@@ -111,10 +111,20 @@ def _version_before(versions: list[ReportVersion], amendment: Any) -> ReportVers
     return earlier[-1] if earlier else versions[0]
 
 
-@login_required
-def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    report = selectors.report_get(actor=request.user, pk=pk)
+def _detail_response(
+    request: HttpRequest,
+    report: Any,
+    *,
+    amendment_form: AmendmentForm | None = None,
+    reason_form: ReasonForm | None = None,
+    decision_errors: dict[int, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The report page; a refused or invalid action re-renders it with the bound form and
+    its errors (status 400, or the refusal's status) instead of a flash and a redirect."""
+
     versions = list(report.versions.select_related("tester", "reviewer", "signatory").order_by("number"))
+    decision_errors = decision_errors or {}
     return render(
         request,
         "reports/report_detail.html",
@@ -126,16 +136,26 @@ def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "url": codes.verification_url(report.verification_code),
             "findings": report.findings.all(),
             "amendments": [
-                {"amendment": a, "rows": amendment_rows(a, _version_before(versions, a).data)}
+                {
+                    "amendment": a,
+                    "rows": amendment_rows(a, _version_before(versions, a).data),
+                    "errors": decision_errors.get(a.pk, []),
+                }
                 for a in report.amendments.select_related("applied_by", "decided_by").order_by("-applied_at")
             ],
             "may_submit": permissions.acts_for_agency(request.user, report.agency),
             "may_decide": permissions.may_decide(request.user, report),
-            "amendment_form": AmendmentForm(),
-            "reason_form": ReasonForm(),
+            "amendment_form": amendment_form or AmendmentForm(),
+            "reason_form": reason_form or ReasonForm(),
             "pending": AmendmentStatus.PENDING,
         },
+        status=status,
     )
+
+
+@login_required
+def report_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_response(request, selectors.report_get(actor=request.user, pk=pk))
 
 
 @login_required
@@ -243,24 +263,27 @@ def amendment_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get(actor=request.user, pk=pk)
     form = AmendmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("请填写变更理由。"))
-        return redirect("reports:report_detail", pk=pk)
-    data = form.changes()
+        return _detail_response(request, report, amendment_form=form, status=400)
+    if not permissions.acts_for_agency(request.user, report.agency):
+        raise PermissionDenied(_("只能报送本机构的检测报告。"))
     try:
         with transaction.atomic():
             pdf_id = None
             if form.cleaned_data.get("pdf"):
-                org_id = report.agency.organisation_id
-                if getattr(request.user, "organisation_id", None) != org_id:
-                    raise PermissionDenied
-                pdf_id = store_upload(organisation_id=org_id, user=request.user, upload=form.cleaned_data["pdf"]).pk
+                pdf_id = store_upload(
+                    organisation_id=report.agency.organisation_id, user=request.user, upload=form.cleaned_data["pdf"]
+                ).pk
             services.amendment_apply(
-                actor=request.user, report=report, reason=form.cleaned_data["reason"], data=data, pdf_id=pdf_id
+                actor=request.user,
+                report=report,
+                reason=form.cleaned_data["reason"],
+                data=form.changes(),
+                pdf_id=pdf_id,
             )
     except AppError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("变更申请已提交，等待主管部门审批。"))
+        form.add_error(None, f"{exc.message}（{exc.code}）")
+        return _detail_response(request, report, amendment_form=form, status=exc.status)
+    messages.success(request, _("变更申请已提交，等待主管部门审批。"))
     return redirect("reports:report_detail", pk=pk)
 
 
@@ -272,8 +295,8 @@ def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpR
     amendment = selectors.amendment_get(actor=request.user, pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect("reports:report_detail", pk=amendment.report_id)
+        errors = [str(e) for errors in form.errors.values() for e in errors]
+        return _detail_response(request, amendment.report, decision_errors={amendment.pk: errors}, status=400)
     reason = form.cleaned_data["reason"]
     try:
         if decision == "approve":
@@ -281,7 +304,8 @@ def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpR
         else:
             services.amendment_reject(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
     except AppError as exc:
-        messages.error(request, exc.message)
+        errors = [f"{exc.message}（{exc.code}）"]
+        return _detail_response(request, amendment.report, decision_errors={amendment.pk: errors}, status=exc.status)
     return redirect("reports:report_detail", pk=amendment.report_id)
 
 
@@ -291,12 +315,12 @@ def report_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_get(actor=request.user, pk=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect("reports:report_detail", pk=pk)
+        return _detail_response(request, report, reason_form=form, status=400)
     try:
         services.report_revoke(actor=request.user, report=report, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
     except AppError as exc:
-        messages.error(request, exc.message)
+        form.add_error(None, f"{exc.message}（{exc.code}）")
+        return _detail_response(request, report, reason_form=form, status=exc.status)
     return redirect("reports:report_detail", pk=pk)
 
 

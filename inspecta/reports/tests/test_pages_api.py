@@ -512,3 +512,27 @@ def test_report_page_offers_exactly_what_the_services_accept(client, scene):
     supervisor.post(f"/reports/{report.pk}/revoke/", {"reason": "报告数据有误"})
     report.refresh_from_db()
     assert report.status == "revoked"
+
+
+def test_bad_action_input_re_renders_the_report_page_with_400_and_changes_nothing(client, scene):
+    from django.test import Client
+
+    tree, report, admin = scene["tree"], scene["report"], scene["admin"]
+    supervisor = login_verified(Client(), tree["gz_supervisor"])
+    # a revocation without a reason
+    page = supervisor.post(f"/reports/{report.pk}/revoke/", {"reason": ""})
+    assert page.status_code == 400
+    assert 'data-testid="revoke"' in page.content.decode() and "invalid-feedback" in page.content.decode()
+    report.refresh_from_db()
+    assert report.status != "revoked"
+    # an amendment without a reason
+    agency = login_verified(Client(), admin)
+    page = agency.post(f"/reports/{report.pk}/amend/", {"reason": "", "conclusion": "nonconforming"})
+    assert page.status_code == 400 and 'data-testid="amendment-form"' in page.content.decode()
+    assert not report.amendments.exists()
+    # a rejection without a reason, on a real pending amendment
+    amendment = services.amendment_apply(actor=admin, report=report, reason="笔误", data={"project_part": "二层柱"})
+    page = supervisor.post(f"/reports/amendments/{amendment.pk}/reject/", {"reason": ""})
+    assert page.status_code == 400 and 'data-testid="decision-error"' in page.content.decode()
+    amendment.refresh_from_db()
+    assert amendment.status == "pending"
