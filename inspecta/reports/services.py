@@ -335,16 +335,33 @@ def _known_signatures(stored: list[StoredFile]) -> dict[str, list[dict[str, Any]
 
 def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_Submission]:
     """Validate and check every report of a call against data loaded once; each
-    ``_Submission`` ends with ``error`` set (refused) or ready to insert."""
+    ``_Submission`` ends with ``error`` set (refused) or ready to insert. The steps run
+    in this order for a single report and a batch alike, so both refuse alike."""
 
     subs = [_Submission(index=i, fields=dict(item)) for i, item in enumerate(items)]
-    lookups = _Lookups(agency, items)
+    _resolve(agency, subs, _Lookups(agency, items))
+    _check(agency, [s for s in subs if s.error is None])
+    _verify_signatures([s for s in subs if s.error is None and s.stored is not None])
+    _refuse_repeated_numbers(subs)
+    return subs
+
+
+def _resolve(agency: Agency, subs: list[_Submission], lookups: _Lookups) -> None:
+    """Resolve each report's ids to the agency's rows and refuse what needs no check
+    rule (Nanchang 三(一) report fields; Guangxi 第十一条 approval trail)."""
+
     for s in subs:
         try:
             _validate(lookups, agency, s)
         except AppError as exc:
             s.error = exc
-    valid = [s for s in subs if s.error is None]
+
+
+def _check(agency: Agency, valid: list[_Submission]) -> None:
+    """Load the check context once, run the acceptance checks (``checks.py``) and split
+    each report's failures into refusals and findings by the province's rule for each
+    check (T/CECS 4.3.4; Nanchang 三(一); Guangxi 第十一条)."""
+
     ctx = CheckContext.load(agency=agency, inputs=[s.check_input for s in valid if s.check_input is not None])
     for s in valid:
         assert s.check_input is not None and s.project is not None
@@ -354,7 +371,13 @@ def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_
         rejected, s.flagged = split_failures(failures, actions)
         if rejected:
             s.error = _refusal(rejected)
-    passing = [s for s in subs if s.error is None and s.stored is not None]
+
+
+def _verify_signatures(passing: list[_Submission]) -> None:
+    """The embedded signatures of each report's PDF (T/CECS 4.1.2): recorded results
+    reused by content digest, the other files read (a batch's at once) and validated; a
+    file that cannot be read refuses its report."""
+
     known = _known_signatures([s.stored for s in passing if s.stored is not None])
     contents = _read_files([s.stored for s in passing if s.stored is not None and s.stored.sha256 not in known])
     for s in passing:
@@ -367,8 +390,13 @@ def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_
             s.error = AppError(ErrorCode.FILE_UNAVAILABLE, _("报告文件无法读取。"))
             continue
         s.signatures = known[s.stored.sha256] = _signatures_of(content)
-    # A number repeated inside the call: the later report is refused as it would be if
-    # the reports had been sent one by one (the number is checked after these codes).
+
+
+def _refuse_repeated_numbers(subs: list[_Submission]) -> None:
+    """A report number repeated inside the call (Nanchang 三(一): one number per report
+    of an agency): the later report is refused as it would be if the reports had been
+    sent one by one (the number is checked after these codes)."""
+
     earlier = {"unknown_project", "unknown_test_item", "unknown_parameter", "invalid_conclusion"}
     accepted_numbers: set[str] = set()
     for s in subs:
@@ -377,7 +405,6 @@ def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_
             s.error = AppError(ErrorCode.REPORT_NUMBER_TAKEN, _("本机构已报送该报告编号：%(n)s。") % {"n": number})
         elif s.error is None:
             accepted_numbers.add(number)  # type: ignore[arg-type]
-    return subs
 
 
 def _version_data(s: _Submission) -> dict[str, Any]:
@@ -408,105 +435,163 @@ def _version_data(s: _Submission) -> dict[str, Any]:
 def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]:
     """Insert the accepted reports in one transaction: one counter lock per issuing
     region for consecutive serial numbers, bulk inserts of reports (with their audit
-    rows), versions, findings, log entries and nonconformance entries. A failure rolls
-    everything back, serial numbers included (no gap, no reuse)."""
+    rows), versions, findings, log entries, nonconformance entries and the acceptance
+    facts. A failure rolls everything back, serial numbers included (no gap, no reuse)."""
 
     if not subs:
         return []
-    who = actor_of(actor)
-    user, client = who.user, who.client
     with transaction.atomic():
         now = timezone.now()
         year = timezone.localdate(now).year
-        regions: dict[str, list[_Submission]] = {}
-        for s in subs:
-            assert s.project is not None
-            regions.setdefault(issuing_region(s.project), []).append(s)
-        serials: dict[int, tuple[str, int]] = {}
-        for region in sorted(regions):  # a fixed lock order: concurrent batches cannot deadlock
-            first = serial_issue_many(region_code=region, year=year, count=len(regions[region]))
-            for offset, s in enumerate(regions[region]):
-                serials[s.index] = (region, first + offset)
-        reports = []
-        for s in subs:
-            region, serial_no = serials[s.index]
-            assert s.project is not None and s.test_item is not None
-            reports.append(
-                Report(
-                    agency=agency,
-                    project=s.project,
-                    issuing_region=region,
-                    year=year,
-                    serial_no=serial_no,
-                    serial_number=codes.serial_number(region, year, serial_no),
-                    verification_code=codes.new_verification_code(),
-                    report_number=s.fields["report_number"],
-                    test_item=s.test_item,
-                    conclusion=s.fields["conclusion"],
-                    tested_on=s.fields["tested_on"],
-                    reported_on=s.fields["reported_on"],
-                    issued_at=now,
-                    submitted_by=user,
-                    client=client,
-                )
-            )
-        Report.objects.bulk_create(reports)
-        audit_bulk_history(Report, reports, actor=actor, date=now)
-        versions = [
-            ReportVersion(
-                report=report,
-                number=1,
-                data=_version_data(s),
-                pdf=s.stored,
-                pdf_sha256=s.stored.sha256 if s.stored else "",
-                tester=s.tester,
-                tested_at=s.fields["tested_at"],
-                reviewer=s.reviewer,
-                reviewed_at=s.fields["reviewed_at"],
-                signatory=s.signatory,
-                approved_at=s.fields["approved_at"],
-                signatures=s.signatures,
-                created_at=now,
-            )
-            for report, s in zip(reports, subs, strict=True)
-        ]
-        ReportVersion.objects.bulk_create(versions)
-        findings = [
-            ReportFinding(report=report, code=f.code, message=f.message[:500], details=f.details)
-            for report, s in zip(reports, subs, strict=True)
-            for f in s.flagged
-        ]
-        if findings:
-            ReportFinding.objects.bulk_create(findings)
+        serials = _issue_serials(subs, year)
+        reports = _insert_reports(actor, agency, subs, serials, year=year, now=now)
+        versions = _insert_versions(reports, subs, now=now)
+        _insert_findings(reports, subs)
         entries = log_append_many(kind=ReportLogKind.REPORT_VERSION, records=versions)
-        nonconforming = [
-            NonconformanceEntry(
-                report=r, project_id=r.project_id, agency_id=r.agency_id, test_item_id=r.test_item_id, created_at=now
+        _open_nonconformance(reports, now=now)
+        _record_reported_items(agency, reports, subs)
+    _attach_fresh(reports, versions, entries, subs)
+    return reports
+
+
+def _issue_serials(subs: list[_Submission], year: int) -> dict[int, tuple[str, int]]:
+    """The issuing region and serial number of each report, by its index: consecutive
+    numbers per region, taken after approval (Nanchang 三(一); CONTRACT §6)."""
+
+    regions: dict[str, list[_Submission]] = {}
+    for s in subs:
+        assert s.project is not None
+        regions.setdefault(issuing_region(s.project), []).append(s)
+    serials: dict[int, tuple[str, int]] = {}
+    for region in sorted(regions):  # a fixed lock order: concurrent batches cannot deadlock
+        first = serial_issue_many(region_code=region, year=year, count=len(regions[region]))
+        for offset, s in enumerate(regions[region]):
+            serials[s.index] = (region, first + offset)
+    return serials
+
+
+def _insert_reports(
+    actor: Any,
+    agency: Agency,
+    subs: list[_Submission],
+    serials: dict[int, tuple[str, int]],
+    *,
+    year: int,
+    now: datetime.datetime,
+) -> list[Report]:
+    """The report rows, with their unified code and verification code (Guangdong 附件2
+    二(十四)), and their audit rows (Guangxi 第十三条 change audit trail)."""
+
+    who = actor_of(actor)
+    reports = []
+    for s in subs:
+        region, serial_no = serials[s.index]
+        assert s.project is not None and s.test_item is not None
+        reports.append(
+            Report(
+                agency=agency,
+                project=s.project,
+                issuing_region=region,
+                year=year,
+                serial_no=serial_no,
+                serial_number=codes.serial_number(region, year, serial_no),
+                verification_code=codes.new_verification_code(),
+                report_number=s.fields["report_number"],
+                test_item=s.test_item,
+                conclusion=s.fields["conclusion"],
+                tested_on=s.fields["tested_on"],
+                reported_on=s.fields["reported_on"],
+                issued_at=now,
+                submitted_by=who.user,
+                client=who.client,
             )
-            for r in reports
-            if r.conclusion == Conclusion.NONCONFORMING
-        ]
-        if nonconforming:
-            NonconformanceEntry.objects.bulk_create(nonconforming)
-        # the fact the "too many agencies" check reads (checks.CheckContext.load)
-        # (a concurrent first report of the same pair is absorbed by ignore_conflicts)
-        pairs = sorted(
-            {(r.project_id, r.test_item_id) for r, sub in zip(reports, subs, strict=True) if not sub.item_reported}
         )
-        if pairs:
-            ProjectItemAgency.objects.bulk_create(
-                [ProjectItemAgency(project_id=p, test_item_id=i, agency_id=agency.pk) for p, i in pairs],
-                ignore_conflicts=True,
-            )
+    Report.objects.bulk_create(reports)
+    audit_bulk_history(Report, reports, actor=actor, date=now)
+    return reports
+
+
+def _insert_versions(reports: list[Report], subs: list[_Submission], *, now: datetime.datetime) -> list[ReportVersion]:
+    """Version 1 of each report: its fields, file digest, approval trail and signature
+    results (Nanchang 三(一); Guangxi 第十一条; T/CECS 4.1.2)."""
+
+    versions = [
+        ReportVersion(
+            report=report,
+            number=1,
+            data=_version_data(s),
+            pdf=s.stored,
+            pdf_sha256=s.stored.sha256 if s.stored else "",
+            tester=s.tester,
+            tested_at=s.fields["tested_at"],
+            reviewer=s.reviewer,
+            reviewed_at=s.fields["reviewed_at"],
+            signatory=s.signatory,
+            approved_at=s.fields["approved_at"],
+            signatures=s.signatures,
+            created_at=now,
+        )
+        for report, s in zip(reports, subs, strict=True)
+    ]
+    ReportVersion.objects.bulk_create(versions)
+    return versions
+
+
+def _insert_findings(reports: list[Report], subs: list[_Submission]) -> None:
+    """The failures of flagging checks, kept on the accepted report (T/CECS 4.3.4)."""
+
+    findings = [
+        ReportFinding(report=report, code=f.code, message=f.message[:500], details=f.details)
+        for report, s in zip(reports, subs, strict=True)
+        for f in s.flagged
+    ]
+    if findings:
+        ReportFinding.objects.bulk_create(findings)
+
+
+def _open_nonconformance(reports: list[Report], *, now: datetime.datetime) -> None:
+    """不合格台账: one entry per report with a nonconforming conclusion, as
+    ``_nonconformance_open`` opens for an amended one."""
+
+    nonconforming = [
+        NonconformanceEntry(
+            report=r, project_id=r.project_id, agency_id=r.agency_id, test_item_id=r.test_item_id, created_at=now
+        )
+        for r in reports
+        if r.conclusion == Conclusion.NONCONFORMING
+    ]
+    if nonconforming:
+        NonconformanceEntry.objects.bulk_create(nonconforming)
+
+
+def _record_reported_items(agency: Agency, reports: list[Report], subs: list[_Submission]) -> None:
+    """The fact the "too many agencies" check reads (``checks.CheckContext.load``): the
+    agency has reported on this project and item. A concurrent first report of the same
+    pair is absorbed by ``ignore_conflicts``."""
+
+    pairs = sorted(
+        {(r.project_id, r.test_item_id) for r, sub in zip(reports, subs, strict=True) if not sub.item_reported}
+    )
+    if pairs:
+        ProjectItemAgency.objects.bulk_create(
+            [ProjectItemAgency(project_id=p, test_item_id=i, agency_id=agency.pk) for p, i in pairs],
+            ignore_conflicts=True,
+        )
+
+
+def _attach_fresh(
+    reports: list[Report], versions: list[ReportVersion], entries: list[Any], subs: list[_Submission]
+) -> None:
+    """What the API answers (``api.report_json``), without reading back what was just
+    written: each report's version and findings, each version's log index (T/CECS 4.3.3)."""
+
     for report, version, s in zip(reports, versions, subs, strict=True):
-        # what the API answers, without reading back what was just written
         report._fresh = {  # type: ignore[attr-defined]
             "versions": [version],
             "findings": [ReportFinding(report=report, code=f.code, message=f.message[:500]) for f in s.flagged],
         }
     for entry, version in zip(entries, versions, strict=True):
         version._log_index = entry.index  # type: ignore[attr-defined]
-    return reports
 
 
 BATCH_MAX = 100
