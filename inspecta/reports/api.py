@@ -9,7 +9,7 @@
 
 import datetime
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -63,6 +63,11 @@ class ReportIn(BaseModel):
     reviewed_at: datetime.datetime
     signatory_id: int = Field(ge=1, le=MAX_ID, description="批准人/授权签字人（人员 id）")
     approved_at: datetime.datetime
+
+    def report_fields(self) -> services.ReportFields:
+        """What ``services.report_submit`` takes (the same field names)."""
+
+        return cast(services.ReportFields, self.model_dump())
 
 
 class ReportFindingOut(BaseModel):
@@ -173,7 +178,7 @@ def _agency_of(actor: Any) -> Agency:
 @idempotent
 def report_submit(request: AuthedRequest, payload: ReportIn) -> Status:
     agency = _agency_of(request.auth)
-    report = services.report_submit(actor=request.auth, agency=agency, **payload.model_dump())
+    report = services.report_submit(actor=request.auth, agency=agency, **payload.report_fields())
     return Status(201, report_json(report))
 
 
@@ -234,11 +239,11 @@ def report_submit_batch(request: AuthedRequest, payload: ReportBatchIn) -> dict[
         )
     agency = _agency_of(request.auth)
     results: list[dict[str, Any] | None] = [None] * len(payload.reports)
-    items: list[dict[str, Any]] = []
+    items: list[services.ReportFields] = []
     positions: list[int] = []
     for index, raw in enumerate(payload.reports):
         try:
-            items.append(ReportIn.model_validate(raw).model_dump())
+            items.append(ReportIn.model_validate(raw).report_fields())
             positions.append(index)
         except PydanticValidationError as exc:
             errors = [

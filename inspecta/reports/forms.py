@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +12,9 @@ from inspecta.core.limits import MAX_ID
 from inspecta.core.models import TestItem
 
 from .choices import Conclusion, ReportStatus
+
+if TYPE_CHECKING:
+    from .services import ReportFields
 
 
 class ReportFilterForm(forms.Form):
@@ -227,13 +230,16 @@ class ReportSubmitForm(_ReportTexts):
     def _set(self, name: str, options: list[tuple[Any, str]], empty: Any) -> None:
         cast(forms.ChoiceField, self.fields[name]).choices = [("", empty), *options]
 
-    def service_kwargs(self) -> dict[str, Any]:
+    def report_fields(self, *, pdf_id: Any) -> ReportFields:
+        """What ``services.report_submit`` takes, with the uploaded file ``pdf_id``."""
+
         d = dict(self.cleaned_data)
         d.pop("pdf")
         d["test_basis"] = [line.strip() for line in (d.get("test_basis") or "").splitlines() if line.strip()]
         d["parameters"] = list(d["parameters"])
         d["equipment"] = list(d.get("equipment") or [])
-        return d
+        d["pdf_id"] = pdf_id
+        return cast("ReportFields", d)
 
 
 def parameter_choices(agency: Any, item: Any) -> list[tuple[str, str]]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -49,6 +50,7 @@ from .models import (
 
 __all__ = [
     "AMENDABLE_FIELDS",
+    "ReportFields",
     "amendment_apply",
     "amendment_approve",
     "amendment_reject",
@@ -61,6 +63,54 @@ __all__ = [
     "serial_issue",
     "serial_issue_many",
 ]
+
+
+class _RequiredReportFields(TypedDict):
+    """The fields every submitted report carries (see ``ReportFields``)."""
+
+    project_id: int
+    report_number: str
+    test_item: str
+    parameters: list[str]
+    conclusion: str
+    tested_on: datetime.date
+    reported_on: datetime.date
+    pdf_id: Any
+    tester_id: int
+    tested_at: datetime.datetime
+    reviewer_id: int
+    reviewed_at: datetime.datetime
+    signatory_id: int
+    approved_at: datetime.datetime
+
+
+class ReportFields(_RequiredReportFields, total=False):
+    """One submitted report (Nanchang 三(一) fields; Guangxi 第十一条 approval trail): what
+    ``report_submit`` takes as keyword arguments and ``report_submit_many`` as each item.
+    The API (``api.ReportIn``), the web form (``forms.ReportSubmitForm``) and the batch
+    endpoint all build it; optional keys default as in ``_version_data``."""
+
+    delivered_on: datetime.date | None
+    commissioning_unit: str
+    commission_number: str
+    contractor: str
+    deliverer: str
+    project_part: str
+    test_basis: list[str] | None
+    environment: str
+    results: Any
+    equipment: list[str] | None
+    site_id: int | None
+
+
+def _require_fields(fields: Mapping[str, Any]) -> None:
+    """Missing or unknown fields are a programming error, as a wrong keyword argument."""
+
+    missing = ReportFields.__required_keys__ - fields.keys()
+    unknown = fields.keys() - ReportFields.__required_keys__ - ReportFields.__optional_keys__
+    if missing or unknown:
+        raise TypeError(f"report_submit(): missing {sorted(missing)}, unexpected {sorted(unknown)}")
+
 
 AMENDABLE_FIELDS = frozenset(
     {
@@ -222,7 +272,7 @@ class _Lookups:
     """The rows a submission refers to, loaded once for all the reports of a call
     (one set-wise query per model)."""
 
-    def __init__(self, agency: Agency, items: list[dict[str, Any]]) -> None:
+    def __init__(self, agency: Agency, items: Sequence[ReportFields]) -> None:
         project_ids = {p for p in (_as_int(i.get("project_id")) for i in items) if p is not None}
         self.projects = Project.objects.in_bulk(project_ids) if project_ids else {}
         item_ids = {str(i.get("test_item")) for i in items if i.get("test_item") is not None}
@@ -333,7 +383,7 @@ def _known_signatures(stored: list[StoredFile]) -> dict[str, list[dict[str, Any]
     return known
 
 
-def _evaluate(actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[_Submission]:
+def _evaluate(actor: Any, agency: Agency, items: Sequence[ReportFields]) -> list[_Submission]:
     """Validate and check every report of a call against data loaded once; each
     ``_Submission`` ends with ``error`` set (refused) or ready to insert. The steps run
     in this order for a single report and a batch alike, so both refuse alike."""
@@ -597,7 +647,7 @@ def _attach_fresh(
 BATCH_MAX = 100
 
 
-def report_submit_many(*, actor: Any, agency: Agency, items: list[dict[str, Any]]) -> list[Report | AppError]:
+def report_submit_many(*, actor: Any, agency: Agency, items: Sequence[ReportFields]) -> list[Report | AppError]:
     """Submit up to ``BATCH_MAX`` reports of one agency in one call (issue 5; T/CECS
     6.0.6 per-record results): every report is validated and checked exactly as by
     ``report_submit`` (the same code, with the registry, project and catalog rows
@@ -605,9 +655,11 @@ def report_submit_many(*, actor: Any, agency: Agency, items: list[dict[str, Any]
     answers with its ``Report`` or the ``AppError`` that refused it; a refused item
     changes nothing.
 
-    ``items``: the keyword arguments of ``report_submit`` (without ``actor``/``agency``).
+    ``items``: what ``report_submit`` takes (``ReportFields``), checked as it is.
     """
 
+    for item in items:
+        _require_fields(item)
     _require_agency_actor(actor, agency)
     if len(items) > BATCH_MAX:
         raise AppError(
@@ -619,46 +671,16 @@ def report_submit_many(*, actor: Any, agency: Agency, items: list[dict[str, Any]
     return [s.error if s.error is not None else next(reports) for s in subs]
 
 
-def report_submit(
-    *,
-    actor: Any,
-    agency: Agency,
-    project_id: int,
-    report_number: str,
-    test_item: str,
-    parameters: list[str],
-    conclusion: str,
-    tested_on: datetime.date,
-    reported_on: datetime.date,
-    pdf_id: Any,
-    tester_id: int,
-    tested_at: datetime.datetime,
-    reviewer_id: int,
-    reviewed_at: datetime.datetime,
-    signatory_id: int,
-    approved_at: datetime.datetime,
-    delivered_on: datetime.date | None = None,
-    commissioning_unit: str = "",
-    commission_number: str = "",
-    contractor: str = "",
-    deliverer: str = "",
-    project_part: str = "",
-    test_basis: list[str] | None = None,
-    environment: str = "",
-    results: Any = None,
-    equipment: list[str] | None = None,
-    site_id: int | None = None,
-) -> Report:
+def report_submit(*, actor: Any, agency: Agency, **fields: Unpack[ReportFields]) -> Report:
     """Accept a report from an agency's LIMS (signed API) or web form (Nanchang 三(一)):
     validate, run the acceptance checks (``checks.py``), then in one transaction issue
     the serial number and verification code, store version 1, record findings, log the
     version and open a nonconformance entry for a nonconforming conclusion. The same
-    code as a batch of one (``report_submit_many``).
+    code as a batch of one (``report_submit_many``); ``fields`` as ``ReportFields``.
 
     Refusals raise ``AppError`` (4xx with a stable code) and change nothing.
     """
 
-    fields = {k: v for k, v in locals().items() if k not in ("actor", "agency")}
     (outcome,) = report_submit_many(actor=actor, agency=agency, items=[fields])
     if isinstance(outcome, AppError):
         raise outcome

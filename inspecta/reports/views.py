@@ -233,7 +233,7 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
                 stored = store_upload(
                     organisation_id=agency.organisation_id, user=user, upload=form.cleaned_data["pdf"]
                 )
-                report = services.report_submit(actor=user, agency=agency, pdf_id=stored.pk, **form.service_kwargs())
+                report = services.report_submit(actor=user, agency=agency, **form.report_fields(pdf_id=stored.pk))
         except AppError as exc:
             form.add_error(None, f"{exc.message}（{exc.code}）")
         else:

@@ -202,3 +202,18 @@ def test_printed_date(scene):
         services.report_print(
             actor=scene["admin"], report=report, printed_at=timezone.now() - datetime.timedelta(days=9)
         )
+
+
+def test_missing_or_unknown_field_is_a_type_error(tree):
+    agency, admin, made = approved_agency(tree, 590)
+    project = project_with(tree, [agency])
+    fields = submission(agency, made, project, "R-FIELDS")
+    without_pdf = {k: v for k, v in fields.items() if k != "pdf_id"}
+    with pytest.raises(TypeError, match="pdf_id"):
+        services.report_submit(actor=admin, **without_pdf)
+    with pytest.raises(TypeError, match="colour"):
+        services.report_submit(actor=admin, **fields, colour="red")
+    optional_left_out = {k: v for k, v in fields.items() if k not in ("site_id", "results", "test_basis")}
+    report = services.report_submit(actor=admin, **optional_left_out)
+    assert report.versions.get().data["site_id"] is None
+    assert Report.objects.count() == 1
