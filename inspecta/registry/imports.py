@@ -238,6 +238,16 @@ def _read_rows(upload: Any) -> list[tuple[int, list[Any]]]:
     return rows
 
 
+@dataclass
+class _ValidRow:
+    """A row that passed every check, ready to save."""
+
+    number: int
+    data: dict[str, Any]
+    pk: int | None  # the agency's record it updates; None creates one
+    certificate: dict[str, Any] | None = None  # the staff row's post certificate
+
+
 def import_rows(
     *,
     actor: User,
@@ -252,69 +262,139 @@ def import_rows(
     services._require(actor, agency, "change")
     services._require_editable(agency)
     result = ImportResult()
-    parsed: list[tuple[int, dict[str, Any], int | None]] = []
+    rows = _validate_rows(agency, kind, columns, progress(_read_rows(upload)), result.errors)
+    if not rows and not result.errors:
+        result.errors.append(RowError(0, "", _("文件中没有数据行。")))
+    if result.errors:
+        return result
+    _save_rows(actor, agency, kind, rows, result)
+    return result
+
+
+def _validate_rows(
+    agency: Agency, kind: str, columns: list[Column], rows: Iterable[Any], errors: list[RowError]
+) -> list[_ValidRow]:
+    """Parse and check each row, in order, adding every problem to ``errors`` by row
+    number and column header; the rows without one are returned."""
+
+    valid: list[_ValidRow] = []
     seen: dict[str, int] = {}
     by_field = {c.key: c.header for c in columns}
     unique_key = "id_number" if kind == "staff" else "asset_no"
-    for number, values in progress(_read_rows(upload)):
-        data: dict[str, Any] = {}
-        row_ok = True
-        for index, column in enumerate(columns):
-            raw = values[index] if index < len(values) else None
-            try:
-                data[column.key] = _parse(column, raw, agency)
-            except ValidationError as exc:
-                row_ok = False
-                for message in exc.messages:
-                    result.errors.append(RowError(number, column.header, message))
-        if not row_ok:
+    for number, values in rows:
+        data = _parse_cells(agency, columns, number, values, errors)
+        if data is None:
             continue
         key = str(data[unique_key]).upper() if kind == "staff" else str(data[unique_key])
         data[unique_key] = key
         if key in seen:
-            result.errors.append(RowError(number, by_field[unique_key], _("与第 %(n)d 行重复。") % {"n": seen[key]}))
+            errors.append(RowError(number, by_field[unique_key], _("与第 %(n)d 行重复。") % {"n": seen[key]}))
             continue
         seen[key] = number
-        certificate = {k[3:]: data.pop(k) for k in list(data) if k.startswith("pc_")}
-        if kind == "staff" and any(certificate.values()):
-            for name, header in (
-                ("number", "上岗证编号"),
-                ("category", "上岗证检测类别"),
-                ("valid_until", "上岗证有效期至"),
-            ):
-                if not certificate.get(name):
-                    result.errors.append(RowError(number, header, _("填写上岗证时必填。")))
-                    row_ok = False
-        data = {k: v for k, v in data.items() if v is not None or k in ("site",)}
-        if kind == "equipment" and not data.get("status"):
-            data.pop("status", None)
-        if kind == "staff" and not data.get("title_level"):
-            data.pop("title_level", None)
-        model = Staff if kind == "staff" else Equipment
-        existing = model._default_manager.filter(agency=agency, **{unique_key: key}).first()  # type: ignore[misc]
-        pk = existing.pk if existing is not None else None
+        certificate, certificate_ok = _split_certificate(kind, number, data, errors)
+        data = _drop_blanks(kind, data)
+        pk = _match_existing(agency, kind, unique_key, key)
+        record_ok = _check_record(agency, kind, number, pk, data, by_field, errors)
+        if certificate_ok and record_ok:
+            valid.append(_ValidRow(number, data, pk, certificate if certificate.get("number") else None))
+    return valid
+
+
+def _parse_cells(
+    agency: Agency, columns: list[Column], number: int, values: list[Any], errors: list[RowError]
+) -> dict[str, Any] | None:
+    """The row's values by column key, each parsed by its column (``_parse``); None when
+    a cell is invalid (its errors added)."""
+
+    data: dict[str, Any] = {}
+    row_ok = True
+    for index, column in enumerate(columns):
+        raw = values[index] if index < len(values) else None
         try:
-            services._build(agency, kind, pk, data)
+            data[column.key] = _parse(column, raw, agency)
         except ValidationError as exc:
             row_ok = False
-            for name, messages in exc.message_dict.items():
-                for message in messages:
-                    result.errors.append(RowError(number, by_field.get(name, name), message))
-        if row_ok:
-            if certificate.get("number"):
-                data["_certificate"] = certificate
-            parsed.append((number, data, pk))
-    if not parsed and not result.errors:
-        result.errors.append(RowError(0, "", _("文件中没有数据行。")))
-    if result.errors:
-        return result
+            for message in exc.messages:
+                errors.append(RowError(number, column.header, message))
+    return data if row_ok else None
+
+
+def _split_certificate(
+    kind: str, number: int, data: dict[str, Any], errors: list[RowError]
+) -> tuple[dict[str, Any], bool]:
+    """Take the ``pc_*`` cells out of ``data`` as the staff row's post certificate; a
+    certificate partly filled in lacks a required cell (False, errors added)."""
+
+    certificate = {k[3:]: data.pop(k) for k in list(data) if k.startswith("pc_")}
+    ok = True
+    if kind == "staff" and any(certificate.values()):
+        for name, header in (
+            ("number", "上岗证编号"),
+            ("category", "上岗证检测类别"),
+            ("valid_until", "上岗证有效期至"),
+        ):
+            if not certificate.get(name):
+                errors.append(RowError(number, header, _("填写上岗证时必填。")))
+                ok = False
+    return certificate, ok
+
+
+def _drop_blanks(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Blank cells are left out of the record's data (a blank site is kept, as none);
+    a blank status or title level keeps the model's default."""
+
+    data = {k: v for k, v in data.items() if v is not None or k in ("site",)}
+    if kind == "equipment" and not data.get("status"):
+        data.pop("status", None)
+    if kind == "staff" and not data.get("title_level"):
+        data.pop("title_level", None)
+    return data
+
+
+def _match_existing(agency: Agency, kind: str, unique_key: str, key: str) -> int | None:
+    """The agency's record with the row's ID number (staff) or equipment number
+    (equipment), which the row updates; None: the row creates one."""
+
+    model = Staff if kind == "staff" else Equipment
+    existing = model._default_manager.filter(agency=agency, **{unique_key: key}).first()  # type: ignore[misc]
+    return existing.pk if existing is not None else None
+
+
+def _check_record(
+    agency: Agency,
+    kind: str,
+    number: int,
+    pk: int | None,
+    data: dict[str, Any],
+    by_field: dict[str, str],
+    errors: list[RowError],
+) -> bool:
+    """The record the row would save, checked as the registry form checks it
+    (``services._build``); False with its errors added by column header."""
+
+    try:
+        services._build(agency, kind, pk, data)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            for message in messages:
+                errors.append(RowError(number, by_field.get(name, name), message))
+        return False
+    return True
+
+
+def _save_rows(actor: User, agency: Agency, kind: str, rows: list[_ValidRow], result: ImportResult) -> None:
+    """Save every row and its post certificate in one transaction (all or none), then
+    recompute the affected people keys once; counts created and updated records."""
+
     with transaction.atomic():
         affected: set[int] = {agency.pk}
-        for _number, data, pk in parsed:
-            certificate = data.pop("_certificate", None)
-            instance = services._apply_save(actor=actor, agency=agency, kind=kind, pk=pk, data=data, recompute=False)
+        for row in rows:
+            instance = services._apply_save(
+                actor=actor, agency=agency, kind=kind, pk=row.pk, data=row.data, recompute=False
+            )
             affected |= services._people_keys(instance)
-            if certificate:
+            if row.certificate:
+                certificate = row.certificate
                 current = PostCertificate.objects.filter(staff_id=instance.pk, number=certificate["number"]).first()
                 saved = services._apply_save(
                     actor=actor,
@@ -325,12 +405,11 @@ def import_rows(
                     recompute=False,
                 )
                 affected |= services._people_keys(saved)
-            if pk is None:
+            if row.pk is None:
                 result.created += 1
             else:
                 result.updated += 1
         services._recompute(affected)
-    return result
 
 
 def count_rows(upload: Any) -> int:

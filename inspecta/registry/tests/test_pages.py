@@ -327,3 +327,29 @@ def test_capabilities_page_and_history(client, tree):
     assert client.get(f"/registry/{agency.pk}/history/").status_code == 200
     login_verified(client, tree["sz_supervisor"])
     assert client.get(url).status_code == 404
+
+
+def test_import_rows_updates_by_id_number_and_checks_certificates(tree):
+    from inspecta.registry.imports import RowError, import_rows
+
+    agency, admin = register(36)
+    first = import_rows(actor=admin, agency=agency, kind="staff", upload=_workbook([_staff_row("甲", id_number(361))]))
+    assert (first.created, first.updated, first.errors) == (1, 0, [])
+    partial = import_rows(
+        actor=admin,
+        agency=agency,
+        kind="staff",
+        upload=_workbook([_staff_row("甲", id_number(361), c14="SG361"), _staff_row("乙", id_number(362))]),
+    )
+    assert [(e.row, e.column) for e in partial.errors] == [(2, "上岗证检测类别"), (2, "上岗证有效期至")]
+    assert partial.created == partial.updated == 0 and Staff.objects.filter(agency=agency).count() == 1
+    rows = [
+        _staff_row("甲改", id_number(361).lower(), c14="SG361", c15="SP01", c16="2030-01-01"),
+        _staff_row("乙", id_number(362)),
+    ]
+    second = import_rows(actor=admin, agency=agency, kind="staff", upload=_workbook(rows))
+    assert (second.created, second.updated, second.errors) == (1, 1, [])
+    updated = Staff.objects.get(agency=agency, id_number=id_number(361).upper())
+    assert updated.name == "甲改" and updated.post_certificates.get().number == "SG361"
+    empty = import_rows(actor=admin, agency=agency, kind="staff", upload=_workbook([]))
+    assert empty.errors == [RowError(0, "", "文件中没有数据行。")]
