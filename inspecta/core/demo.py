@@ -68,6 +68,15 @@ USERS = [
 def demo_load() -> tuple[int, list[DemoLogin]]:
     """Create what is missing; return how many records were added and the logins."""
 
+    added_orgs, orgs = _organisations()
+    added_users, logins = _users(orgs)
+    return added_orgs + added_users, logins
+
+
+def _organisations() -> tuple[int, dict[str, Organisation]]:
+    """The ``ORGANISATIONS`` that are missing, each under its parent; returns how many
+    were added and every one by key."""
+
     added = 0
     orgs: dict[str, Organisation] = {}
     for key, name, kind, level, region_code, parent_key in ORGANISATIONS:
@@ -83,6 +92,15 @@ def demo_load() -> tuple[int, list[DemoLogin]]:
             )
             added += 1
         orgs[key] = org
+    return added, orgs
+
+
+def _users(orgs: dict[str, Organisation]) -> tuple[int, list[DemoLogin]]:
+    """The ``USERS`` that are missing (``is_demo``, the printed password), a confirmed
+    TOTP device for each role that needs a second factor; returns how many were added
+    and every login."""
+
+    added = 0
     logins = []
     for username, full_name, org_key, role in USERS:
         user = User.objects.filter(username=username).first()

@@ -110,7 +110,35 @@ def _id_number(index: int, region: str) -> str:
 
 
 def _load_one(index: int, spec: DemoAgency) -> Agency:
+    """One demo agency, filled in by its admin step by step as through the pages, then
+    submitted and (``spec.approve``) approved by its reviewer."""
+
     today = timezone.localdate()
+    agency, admin = _register(index, spec)
+    _profile(admin, agency, index, spec)
+    _heads(admin, agency, index, spec)
+    site = services.record_save(
+        actor=admin, agency=agency, kind="site", data={"name": "主检测场所", "address": spec.address}
+    )
+    links = list(
+        TestItemParameter.objects.filter(test_item_id__in=spec.items).select_related("test_item").order_by("pk")
+    )
+    specialties = sorted({link.test_item.specialty_id for link in links})
+    _certificates(admin, agency, index, specialties, today)
+    staff_ids = _staff(admin, agency, index, spec, site.pk, specialties, today)
+    for item in spec.items:
+        _equipment_and_capability(admin, agency, index, spec, site.pk, item, links, today)
+    services.signatory_save(
+        actor=admin,
+        agency=agency,
+        data={"staff": staff_ids[0], "position": "技术负责人", "scope": specialties, "site": site.pk},
+    )
+    return _submit_and_review(admin, agency, spec)
+
+
+def _register(index: int, spec: DemoAgency) -> tuple[Agency, User]:
+    """The agency's registration with its admin account (flagged ``is_demo``)."""
+
     agency = services.agency_register(
         credit_code=_credit_code(index, spec.region),
         name=spec.name,
@@ -123,6 +151,12 @@ def _load_one(index: int, spec: DemoAgency) -> Agency:
     )
     admin = User.objects.get(username=spec.username)
     User.objects.filter(pk=admin.pk).update(is_demo=True)
+    return agency, admin
+
+
+def _profile(admin: User, agency: Agency, index: int, spec: DemoAgency) -> None:
+    """The agency's basic facts: founding, addresses, registration, staff counts."""
+
     services.agency_update(
         actor=admin,
         agency=agency,
@@ -143,6 +177,11 @@ def _load_one(index: int, spec: DemoAgency) -> Agency:
             "testing_area": "1500.00",
         },
     )
+
+
+def _heads(admin: User, agency: Agency, index: int, spec: DemoAgency) -> None:
+    """The legal representative, technical head and quality head."""
+
     for offset, role in enumerate(["legal_representative", "technical_head", "quality_head"]):
         services.head_save(
             actor=admin,
@@ -156,13 +195,11 @@ def _load_one(index: int, spec: DemoAgency) -> Agency:
                 "education": "bachelor",
             },
         )
-    site = services.record_save(
-        actor=admin, agency=agency, kind="site", data={"name": "主检测场所", "address": spec.address}
-    )
-    links = list(
-        TestItemParameter.objects.filter(test_item_id__in=spec.items).select_related("test_item").order_by("pk")
-    )
-    specialties = sorted({link.test_item.specialty_id for link in links})
+
+
+def _certificates(admin: User, agency: Agency, index: int, specialties: list[str], today: datetime.date) -> None:
+    """The qualification certificate for ``specialties`` and the CMA certificate."""
+
     services.qualification_save(
         actor=admin,
         agency=agency,
@@ -180,6 +217,20 @@ def _load_one(index: int, spec: DemoAgency) -> Agency:
         kind="certificate",
         data={"kind": "cma", "number": f"2019190{index:05d}", "valid_until": today.replace(year=today.year + 3)},
     )
+
+
+def _staff(
+    admin: User,
+    agency: Agency,
+    index: int,
+    spec: DemoAgency,
+    site_id: int,
+    specialties: list[str],
+    today: datetime.date,
+) -> list[int]:
+    """``spec.people`` as staff at the site, each with a post certificate per specialty;
+    returns their ids."""
+
     staff_ids = []
     for offset, person in enumerate(spec.people):
         staff = services.staff_save(
@@ -194,7 +245,7 @@ def _load_one(index: int, spec: DemoAgency) -> Agency:
                 "title": "工程师",
                 "title_level": "intermediate",
                 "post": "检测员",
-                "site": site.pk,
+                "site": site_id,
                 "specialties": specialties,
             },
         )
@@ -213,55 +264,72 @@ def _load_one(index: int, spec: DemoAgency) -> Agency:
                     "valid_until": today.replace(year=today.year + 2),
                 },
             )
-    for item in spec.items:
-        mandatory = [
-            link.parameter_id for link in links if link.test_item_id == item and link.level == ParameterLevel.MANDATORY
-        ]
-        optional = [
-            link.parameter_id for link in links if link.test_item_id == item and link.level == ParameterLevel.OPTIONAL
-        ]
-        expired = spec.expired_equipment and item == spec.items[0]
+    return staff_ids
+
+
+def _equipment_and_capability(
+    admin: User,
+    agency: Agency,
+    index: int,
+    spec: DemoAgency,
+    site_id: int,
+    item: str,
+    links: list[TestItemParameter],
+    today: datetime.date,
+) -> None:
+    """A testing machine for ``item`` (its calibration expired on the first item of an
+    agency with ``expired_equipment``, which also gets a balance expiring soon), and the
+    site's capability: the mandatory parameters and two optional ones."""
+
+    mandatory = [
+        link.parameter_id for link in links if link.test_item_id == item and link.level == ParameterLevel.MANDATORY
+    ]
+    optional = [
+        link.parameter_id for link in links if link.test_item_id == item and link.level == ParameterLevel.OPTIONAL
+    ]
+    expired = spec.expired_equipment and item == spec.items[0]
+    services.equipment_save(
+        actor=admin,
+        agency=agency,
+        data={
+            "asset_no": f"SB-{index:02d}-{item[4:]}",
+            "name": "万能材料试验机" if item.endswith("P2") else "全自动压力试验机",
+            "equipment_type": "力学",
+            "model": "WAW-1000" if item.endswith("P2") else "YAW-3000",
+            "manufacturer": "某试验机厂",
+            "measuring_range": "0-1000kN",
+            "accuracy": "1 级",
+            "calibration_body": "广东省计量科学研究院",
+            "calibration_interval_months": 12,
+            "calibrated_on": today - datetime.timedelta(days=400 if expired else 60),
+            "calibration_valid_until": today - datetime.timedelta(days=35 if expired else -300),
+            "site": site_id,
+            "test_items": [item],
+            "parameters": mandatory + optional,
+        },
+    )
+    if spec.expired_equipment:
         services.equipment_save(
             actor=admin,
             agency=agency,
             data={
-                "asset_no": f"SB-{index:02d}-{item[4:]}",
-                "name": "万能材料试验机" if item.endswith("P2") else "全自动压力试验机",
-                "equipment_type": "力学",
-                "model": "WAW-1000" if item.endswith("P2") else "YAW-3000",
-                "manufacturer": "某试验机厂",
-                "measuring_range": "0-1000kN",
-                "accuracy": "1 级",
-                "calibration_body": "广东省计量科学研究院",
-                "calibration_interval_months": 12,
-                "calibrated_on": today - datetime.timedelta(days=400 if expired else 60),
-                "calibration_valid_until": today - datetime.timedelta(days=35 if expired else -300),
-                "site": site.pk,
+                "asset_no": f"SB-{index:02d}-{item[4:]}-T",
+                "name": "电子天平",
+                "calibrated_on": today - datetime.timedelta(days=345),
+                "calibration_valid_until": today + datetime.timedelta(days=20),
+                "site": site_id,
                 "test_items": [item],
-                "parameters": mandatory + optional,
             },
         )
-        if spec.expired_equipment:
-            services.equipment_save(
-                actor=admin,
-                agency=agency,
-                data={
-                    "asset_no": f"SB-{index:02d}-{item[4:]}-T",
-                    "name": "电子天平",
-                    "calibrated_on": today - datetime.timedelta(days=345),
-                    "calibration_valid_until": today + datetime.timedelta(days=20),
-                    "site": site.pk,
-                    "test_items": [item],
-                },
-            )
-        services.capability_set(
-            actor=admin, agency=agency, site_id=site.pk, test_item=item, parameters=mandatory + optional[:2]
-        )
-    services.signatory_save(
-        actor=admin,
-        agency=agency,
-        data={"staff": staff_ids[0], "position": "技术负责人", "scope": specialties, "site": site.pk},
+    services.capability_set(
+        actor=admin, agency=agency, site_id=site_id, test_item=item, parameters=mandatory + optional[:2]
     )
+
+
+def _submit_and_review(admin: User, agency: Agency, spec: DemoAgency) -> Agency:
+    """The admin submits the registration; the reviewer approves it unless the agency
+    is the one left waiting (``spec.approve``), or when the reviewer is missing."""
+
     agency = services.agency_submit(actor=admin, agency=agency)
     reviewer = User.objects.filter(username=spec.reviewer, is_active=True).first()
     if spec.approve and reviewer is not None:

@@ -67,34 +67,32 @@ def reports_demo_load() -> dict[str, int]:
     if supervisor is None or agency is None or not agency.may_operate:
         return added
     admin = User.objects.get(username="gz_agency")
+    projects, added["projects"] = _projects(supervisor, agency, agency2)
+    added["contracts"] = _contract(admin, agency, projects[0])
+    staff = list(Staff.objects.filter(agency=agency).order_by("pk"))
+    if len(staff) < 3:
+        return added
+    added["reports"] = _reports(admin, supervisor, agency, projects[0], staff)
+    return added
+
+
+PROJECTS = (
+    # code, name, region, address
+    ("DEMO-GZ-001", "天河区某安置房项目（一期）", "440106", "广州市天河区华观路 1 号"),
+    ("DEMO-GZ-002", "越秀区某学校教学楼改建工程", "440104", "广州市越秀区德政北路 20 号"),
+)
+
+
+def _projects(supervisor: User, agency: Agency, agency2: Agency | None) -> tuple[list[Project], int]:
+    """The two 广州 projects, created by the 广州 supervisor under the 广州 station with
+    their parties (the demo agencies among them); returns them and how many were added."""
+
     station = Organisation.objects.filter(kind="station", region_id="440100").first()
     projects: list[Project] = []
-    for code, name, region, address in (
-        ("DEMO-GZ-001", "天河区某安置房项目（一期）", "440106", "广州市天河区华观路 1 号"),
-        ("DEMO-GZ-002", "越秀区某学校教学楼改建工程", "440104", "广州市越秀区德政北路 20 号"),
-    ):
+    added = 0
+    for code, name, region, address in PROJECTS:
         project = Project.objects.filter(code=code).first()
         if project is None:
-            parties: list[dict[str, Any]] = [
-                {
-                    "role": "owner",
-                    "name": "广州某城市更新投资有限公司",
-                    "people": [{"name": "陈明", "role": "项目负责人"}],
-                },
-                {
-                    "role": "contractor",
-                    "name": "广东某建筑工程有限公司",
-                    "people": [{"name": "周强", "role": "取样人"}],
-                },
-                {
-                    "role": "supervising_firm",
-                    "name": "广州某工程监理有限公司",
-                    "people": [{"name": "吴芳", "role": "见证人"}],
-                },
-                {"role": "agency", "agency_id": agency.pk},
-            ]
-            if agency2 is not None:
-                parties.append({"role": "agency", "agency_id": agency2.pk})
             project = project_services.project_create(
                 actor=supervisor,
                 code=code,
@@ -105,29 +103,103 @@ def reports_demo_load() -> dict[str, int]:
                 latitude="23.150000",
                 supervision_number=f"JD{code[-3:]}-2026",
                 station_id=station.pk if station is not None else None,
-                parties=parties,
+                parties=_parties(agency, agency2),
             )
-            added["projects"] += 1
+            added += 1
         projects.append(project)
+    return projects, added
+
+
+def _parties(agency: Agency, agency2: Agency | None) -> list[dict[str, Any]]:
+    """A demo project's owner, contractor and supervising firm with their people, and
+    the demo agencies."""
+
+    parties: list[dict[str, Any]] = [
+        {
+            "role": "owner",
+            "name": "广州某城市更新投资有限公司",
+            "people": [{"name": "陈明", "role": "项目负责人"}],
+        },
+        {
+            "role": "contractor",
+            "name": "广东某建筑工程有限公司",
+            "people": [{"name": "周强", "role": "取样人"}],
+        },
+        {
+            "role": "supervising_firm",
+            "name": "广州某工程监理有限公司",
+            "people": [{"name": "吴芳", "role": "见证人"}],
+        },
+        {"role": "agency", "agency_id": agency.pk},
+    ]
+    if agency2 is not None:
+        parties.append({"role": "agency", "agency_id": agency2.pk})
+    return parties
+
+
+def _contract(admin: User, agency: Agency, project: Project) -> int:
+    """广州建科's contract for ``ITEM`` on the first project; returns 1 when added."""
+
+    if Contract.objects.filter(agency=agency, number="GZJK-HT-2026-001").exists():
+        return 0
     today = timezone.localdate()
-    if not Contract.objects.filter(agency=agency, number="GZJK-HT-2026-001").exists():
-        project_services.contract_upload(
+    project_services.contract_upload(
+        actor=admin,
+        agency=agency,
+        project=project,
+        number="GZJK-HT-2026-001",
+        client_name="广州某城市更新投资有限公司",
+        amount="186000.00",
+        signed_on=today - datetime.timedelta(days=30),
+        valid_from=today - datetime.timedelta(days=30),
+        valid_until=today + datetime.timedelta(days=335),
+        test_items=[ITEM],
+        scan_id=_pdf(agency.organisation_id, "检测合同").pk,
+    )
+    return 1
+
+
+REPORTS = (
+    # report number, conclusion, amended
+    ("GZJK-2026-SN-0001", "qualified", False),
+    ("GZJK-2026-SN-0002", "nonconforming", False),
+    ("GZJK-2026-SN-0003", "qualified", True),
+)
+
+
+def _reports(admin: User, supervisor: User, agency: Agency, project: Project, staff: list[Staff]) -> int:
+    """广州建科's three reports on ``project`` (the third amended and approved); returns
+    how many were added."""
+
+    added = 0
+    today, now = timezone.localdate(), timezone.now()
+    for number, conclusion, amend in REPORTS:
+        if Report.objects.filter(agency=agency, report_number=number).exists():
+            continue
+        report = services.report_submit(
             actor=admin,
             agency=agency,
-            project=projects[0],
-            number="GZJK-HT-2026-001",
-            client_name="广州某城市更新投资有限公司",
-            amount="186000.00",
-            signed_on=today - datetime.timedelta(days=30),
-            valid_from=today - datetime.timedelta(days=30),
-            valid_until=today + datetime.timedelta(days=335),
-            test_items=[ITEM],
-            scan_id=_pdf(agency.organisation_id, "检测合同").pk,
+            **_report_fields(agency, project, staff, number, conclusion, today=today, now=now),
         )
-        added["contracts"] += 1
-    staff = list(Staff.objects.filter(agency=agency).order_by("pk"))
-    if len(staff) < 3:
-        return added
+        added += 1
+        if amend:
+            _amend(admin, supervisor, report, number)
+    return added
+
+
+def _report_fields(
+    agency: Agency,
+    project: Project,
+    staff: list[Staff],
+    number: str,
+    conclusion: str,
+    *,
+    today: datetime.date,
+    now: datetime.datetime,
+) -> services.ReportFields:
+    """Report ``number``: the item's first two mandatory parameters, the agency's first
+    three staff as signatory, tester and reviewer, its equipment for the item."""
+
     signatory, tester, reviewer = staff[0], staff[1], staff[2]
     equipment = Equipment.objects.filter(agency=agency, test_items=ITEM).order_by("pk").first()
     mandatory = list(
@@ -135,53 +207,46 @@ def reports_demo_load() -> dict[str, int]:
         .order_by("pk")
         .values_list("parameter_id", flat=True)[:2]
     )
-    now = timezone.now()
-    for number, conclusion, amend in (
-        ("GZJK-2026-SN-0001", "qualified", False),
-        ("GZJK-2026-SN-0002", "nonconforming", False),
-        ("GZJK-2026-SN-0003", "qualified", True),
-    ):
-        if Report.objects.filter(agency=agency, report_number=number).exists():
-            continue
-        report = services.report_submit(
-            actor=admin,
-            agency=agency,
-            project_id=projects[0].pk,
-            report_number=number,
-            test_item=ITEM,
-            parameters=mandatory,
-            conclusion=conclusion,
-            tested_on=today,
-            reported_on=today,
-            delivered_on=today - datetime.timedelta(days=3),
-            commissioning_unit="广东某建筑工程有限公司",
-            commission_number=number.replace("SN", "WT"),
-            contractor="广东某建筑工程有限公司",
-            deliverer="周强",
-            project_part="3# 楼基础",
-            test_basis=["GB/T 1346-2011", "GB/T 17671-2021"],
-            environment="温度 20℃，湿度 50%",
-            results={"凝结时间": "初凝 165 min，终凝 230 min"},
-            equipment=[equipment.asset_no] if equipment else [],
-            pdf_id=_pdf(agency.organisation_id, number).pk,
-            tester_id=tester.pk,
-            tested_at=now - datetime.timedelta(hours=5),
-            reviewer_id=reviewer.pk,
-            reviewed_at=now - datetime.timedelta(hours=3),
-            signatory_id=signatory.pk,
-            approved_at=now - datetime.timedelta(hours=2),
-        )
-        added["reports"] += 1
-        if amend:
-            amendment = services.amendment_apply(
-                actor=admin,
-                report=report,
-                reason="工程部位填写有误，更正为 3# 楼地下室底板",
-                data={"project_part": "3# 楼地下室底板"},
-                pdf_id=_pdf(agency.organisation_id, number + "-v2").pk,
-            )
-            services.amendment_approve(actor=supervisor, amendment=amendment, reason="核实无误，同意变更")
-    return added
+    return services.ReportFields(
+        project_id=project.pk,
+        report_number=number,
+        test_item=ITEM,
+        parameters=mandatory,
+        conclusion=conclusion,
+        tested_on=today,
+        reported_on=today,
+        delivered_on=today - datetime.timedelta(days=3),
+        commissioning_unit="广东某建筑工程有限公司",
+        commission_number=number.replace("SN", "WT"),
+        contractor="广东某建筑工程有限公司",
+        deliverer="周强",
+        project_part="3# 楼基础",
+        test_basis=["GB/T 1346-2011", "GB/T 17671-2021"],
+        environment="温度 20℃，湿度 50%",
+        results={"凝结时间": "初凝 165 min，终凝 230 min"},
+        equipment=[equipment.asset_no] if equipment else [],
+        pdf_id=_pdf(agency.organisation_id, number).pk,
+        tester_id=tester.pk,
+        tested_at=now - datetime.timedelta(hours=5),
+        reviewer_id=reviewer.pk,
+        reviewed_at=now - datetime.timedelta(hours=3),
+        signatory_id=signatory.pk,
+        approved_at=now - datetime.timedelta(hours=2),
+    )
+
+
+def _amend(admin: User, supervisor: User, report: Report, number: str) -> None:
+    """An amendment of the project part with a new file, applied by the agency and
+    approved by the 广州 supervisor (two versions)."""
+
+    amendment = services.amendment_apply(
+        actor=admin,
+        report=report,
+        reason="工程部位填写有误，更正为 3# 楼地下室底板",
+        data={"project_part": "3# 楼地下室底板"},
+        pdf_id=_pdf(report.agency.organisation_id, number + "-v2").pk,
+    )
+    services.amendment_approve(actor=supervisor, amendment=amendment, reason="核实无误，同意变更")
 
 
 def reports_demo() -> tuple[int, list[Any]]:
