@@ -66,6 +66,10 @@ class ApplicationOut(Schema):
         return obj.organisation.name
 
     @staticmethod
+    def resolve_submitted_at(obj: AccessApplication) -> datetime:
+        return obj.applied_at
+
+    @staticmethod
     def resolve_client_id(obj: AccessApplication) -> int | None:
         client = getattr(obj, "client", None)
         return client.pk if client is not None else None

@@ -16,8 +16,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField
 
 from inspecta.core.audit import AuditRowImmutable, audited
+from inspecta.core.decisions import Decision
 from inspecta.core.permissions import is_member, is_operator, is_regulator
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
@@ -65,7 +67,7 @@ EXCHANGE_SCOPING = Scoping(
 """Who sees an exchange record owned by an organisation."""
 
 
-class AccessApplication(models.Model):
+class AccessApplication(Decision):
     """An organisation's application for exchange access (T/CECS 6.0.7-6.0.8): the system,
     its callback endpoint, the auth method, contacts and the scopes it asks for. The
     competent authority of the organisation's region approves or rejects it with reasons."""
@@ -81,31 +83,16 @@ class AccessApplication(models.Model):
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
     scopes = models.JSONField(_("申请权限"), default=list)
     reason = models.TextField(_("申请说明"), blank=True)
-    status = models.CharField(
+    status = FSMField(
         _("状态"), max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING, db_index=True
     )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
-    )
-    submitted_at = models.DateTimeField(_("申请时间"), default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    decision_reason = models.TextField(_("审核意见"), blank=True)
-
     history = audited()
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("接入申请")
         verbose_name_plural = _("接入申请")
-        ordering = ["-submitted_at", "-id"]
+        ordering = ["-applied_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.system_name}"

@@ -28,10 +28,10 @@ __all__ = [
 
 
 def application_list(*, actor: User, status: str = "") -> QuerySet[AccessApplication]:
-    qs = AccessApplication.objects.restrict(actor, "view").select_related("organisation", "submitted_by")
+    qs = AccessApplication.objects.restrict(actor, "view").select_related("organisation", "applied_by")
     if status:
         qs = qs.filter(status=status)
-    return qs.order_by("-submitted_at", "-id")
+    return qs.order_by("-applied_at", "-id")
 
 
 def review_queue(*, actor: User) -> list[AccessApplication]:

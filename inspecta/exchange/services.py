@@ -97,7 +97,7 @@ def application_submit(
         contact_email=contact_email.strip(),
         scopes=_clean_scopes(scopes),
         reason=reason.strip(),
-        submitted_by=actor,
+        applied_by=actor,
     )
     if application.callback_url and not application.callback_url.startswith(("https://", "http://")):
         raise ValidationError({"callback_url": _("回调地址须为 http(s) 地址。")})
@@ -125,10 +125,7 @@ def application_approve(
     granted = _clean_scopes(scopes if scopes is not None else list(application.scopes))
     if not set(granted) <= set(application.scopes):
         raise ValidationError({"scopes": _("批准的权限不能超出申请的范围。")})
-    application.status = ApplicationStatus.APPROVED
-    application.decided_by = actor
-    application.decided_at = timezone.now()
-    application.decision_reason = reason.strip()
+    application.approve(actor, reason)
     application.save()
     client = ExchangeClient(
         application=application,
@@ -149,10 +146,7 @@ def application_reject(*, actor: User, application: AccessApplication, reason: s
     _decide_check(actor, application)
     if not reason.strip():
         raise ValidationError({"reason": _("驳回须填写理由。")})
-    application.status = ApplicationStatus.REJECTED
-    application.decided_by = actor
-    application.decided_at = timezone.now()
-    application.decision_reason = reason.strip()
+    application.reject(actor, reason)
     application.save()
     return application
 

@@ -20,7 +20,7 @@ from inspecta.core.pagination import Pages
 from inspecta.exchange.idempotency import idempotent
 
 from . import selectors, services
-from .choices import AgencyStatus, HeadRole
+from .choices import AgencyStatus, ChangeRequestStatus, HeadRole
 from .models import (
     Agency,
     AgencyCertificate,
@@ -296,6 +296,9 @@ class AgencyFindingOut(Schema):
         return str(obj.get_rule_display())
 
 
+_CHANGE_STATUS_OUT = {ChangeRequestStatus.PENDING: "submitted", ChangeRequestStatus.REJECTED: "returned"}
+
+
 class ChangeRequestOut(Schema):
     id: int
     agency_id: int
@@ -306,6 +309,24 @@ class ChangeRequestOut(Schema):
     reviewed_by_id: int | None
     reason: str
     created_at: datetime.datetime
+
+    # the stored values and columns are those of ``core.decisions.Decision``; the output
+    # keeps the names and values it has always had
+    @staticmethod
+    def resolve_status(obj: ChangeRequest) -> str:
+        return _CHANGE_STATUS_OUT.get(obj.status, obj.status)
+
+    @staticmethod
+    def resolve_submitted_by_id(obj: ChangeRequest) -> int | None:
+        return obj.applied_by_id
+
+    @staticmethod
+    def resolve_reviewed_by_id(obj: ChangeRequest) -> int | None:
+        return obj.decided_by_id
+
+    @staticmethod
+    def resolve_reason(obj: ChangeRequest) -> str:
+        return obj.decision_reason
 
 
 class AgencyFilter(Schema):

@@ -20,11 +20,12 @@ class ReviewAction(models.TextChoices):
 
 
 class ChangeRequestStatus(models.TextChoices):
-    """A key-fact change after approval: in review until approved or returned."""
+    """A key-fact change after approval: in review until approved or returned (the
+    values of ``core.decisions.DecisionStatus``)."""
 
-    SUBMITTED = "submitted", _("待审核")
+    PENDING = "pending", _("待审核")
     APPROVED = "approved", _("已通过")
-    RETURNED = "returned", _("已退回")
+    REJECTED = "rejected", _("已退回")
 
 
 class HeadRole(models.TextChoices):

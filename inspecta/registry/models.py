@@ -20,6 +20,7 @@ from django_fsm import FSMField, transition
 
 from inspecta.accounts.choices import Role
 from inspecta.core.audit import AuditRowImmutable, audited
+from inspecta.core.decisions import Decision
 from inspecta.core.fields import latitude_field, longitude_field
 from inspecta.core.identifiers import validate_credit_code, validate_id_number, validate_mobile
 from inspecta.core.models import Parameter, Region, Specialty, TestItem, TestItemParameter
@@ -326,24 +327,16 @@ class AgencyVersion(models.Model):
         super().save(*args, **kwargs)
 
 
-class ChangeRequest(AgencyOwned):
+class ChangeRequest(Decision, AgencyOwned):
     """A change to key facts of an approved agency, waiting for re-review (issue 6
     point 3). ``operation`` names the write and ``payload`` its JSON arguments; the
     approved data stays in force until the reviewer approves, which applies the write
-    and records a new ``AgencyVersion``."""
+    and records a new ``AgencyVersion``; a rejection returns it for changes."""
 
     operation = models.CharField(_("变更类型"), max_length=64)
     summary = models.CharField(_("变更内容"), max_length=255)
     payload = models.JSONField(_("变更数据"))
-    status = FSMField(_("状态"), default=ChangeRequestStatus.SUBMITTED, choices=ChangeRequestStatus.choices)
-    submitted_by = models.ForeignKey(
-        "accounts.User", verbose_name=_("申请人"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reviewed_by = models.ForeignKey(
-        "accounts.User", verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    reason = models.TextField(_("审核意见"), blank=True)
+    status = FSMField(_("状态"), default=ChangeRequestStatus.PENDING, choices=ChangeRequestStatus.choices)
 
     history = audited()
 
@@ -354,15 +347,6 @@ class ChangeRequest(AgencyOwned):
 
     def __str__(self) -> str:
         return self.summary
-
-    @transition(field=status, source=ChangeRequestStatus.SUBMITTED, target=ChangeRequestStatus.APPROVED)
-    def approve(self) -> None:
-        self.reviewed_at = timezone.now()
-
-    @transition(field=status, source=ChangeRequestStatus.SUBMITTED, target=ChangeRequestStatus.RETURNED)
-    def return_for_changes(self, reason: str) -> None:
-        self.reviewed_at = timezone.now()
-        self.reason = reason
 
 
 class AgencyHead(AgencyOwned):

@@ -429,7 +429,7 @@ def _validate_capability_set(agency: Agency, site_id: int, test_item: str, param
 
 def _change_request(*, actor: User, agency: Agency, operation: str, summary: str, payload: dict) -> ChangeRequest:
     request = ChangeRequest(
-        agency=agency, operation=operation, summary=summary[:255], payload=jsonable(payload), submitted_by=actor
+        agency=agency, operation=operation, summary=summary[:255], payload=jsonable(payload), applied_by=actor
     )
     request.full_clean()
     audit_stamp(request, actor)
@@ -713,12 +713,10 @@ def change_request_approve(*, actor: User, change: ChangeRequest, reason: str = 
 
     _require(actor, change.agency, "review")
     change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
-    if change.status != ChangeRequestStatus.SUBMITTED:
+    if change.status != ChangeRequestStatus.PENDING:
         raise ValidationError(_("该变更申请已处理。"))
     _apply_change(change, actor)
-    change.approve()
-    change.reviewed_by = actor
-    change.reason = reason
+    change.approve(actor, reason)
     audit_stamp(change, actor, reason or _("审核通过"))
     change.save()
     AgencyReview.objects.create(
@@ -735,10 +733,9 @@ def change_request_return(*, actor: User, change: ChangeRequest, reason: str) ->
     if not reason:
         raise ValidationError({"reason": [_("请填写退回原因。")]})
     change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
-    if change.status != ChangeRequestStatus.SUBMITTED:
+    if change.status != ChangeRequestStatus.PENDING:
         raise ValidationError(_("该变更申请已处理。"))
-    change.return_for_changes(reason)
-    change.reviewed_by = actor
+    change.reject(actor, reason)
     audit_stamp(change, actor, reason)
     change.save()
     AgencyReview.objects.create(

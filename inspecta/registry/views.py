@@ -328,13 +328,13 @@ def agency_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         agency,
         heads=[(h, mask_id_number(h.id_number, audience), mask_mobile(h.mobile, audience)) for h in heads],
         findings=selectors.open_findings(agency),
-        changes=ChangeRequest.objects.filter(agency=agency).select_related("submitted_by", "reviewed_by")[:20],
+        changes=ChangeRequest.objects.filter(agency=agency).select_related("applied_by", "decided_by")[:20],
         reviews=agency.reviews.select_related("actor")[:20],
         versions=agency.versions.select_related("approved_by")[:10],
         branches=agency.branches.all(),
         problems=services.submission_problems(agency) if agency.status in ("draft", "returned") else [],
         reason_form=ReasonForm(),
-        pending=ChangeRequestStatus.SUBMITTED,
+        pending=ChangeRequestStatus.PENDING,
         section_counts=[(kind, SECTIONS[kind][0], SECTION_QUERYSETS[kind](agency).count()) for kind in SECTIONS],
     )
     return render(request, "registry/agency_detail.html", context)

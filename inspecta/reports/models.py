@@ -12,9 +12,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField
 
 from inspecta.accounts.choices import Role
 from inspecta.core.audit import audited
+from inspecta.core.decisions import Decision
 from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_party, is_regulator
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
@@ -234,7 +236,7 @@ class ReportFinding(models.Model):
         return self.code
 
 
-class Amendment(models.Model):
+class Amendment(Decision):
     """报告变更申请 (Nanchang 三(二); Guangxi 第十三条): the agency gives reasons and the new
     data and/or file; the competent authority approves (a new version) or rejects."""
 
@@ -250,23 +252,7 @@ class Amendment(models.Model):
         related_name="+",
     )
     pdf_sha256 = models.CharField(_("新报告文件 SHA-256"), max_length=64, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING
-    )
-    applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    applied_at = models.DateTimeField(_("申请时间"), default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审批人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decision_reason = models.TextField(_("审批意见"), blank=True)
+    status = FSMField(_("状态"), max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING)
 
     history = audited()
 

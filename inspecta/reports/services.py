@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_bulk_history
+from inspecta.core.decisions import DECISION_FIELDS
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.models import TestItem, TestItemParameter
 from inspecta.exchange.models import StoredFile
@@ -821,11 +822,8 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
         created_at=now,
     )
     ReportVersion.objects.filter(pk=old.pk).update(superseded_at=now)
-    amendment.status = AmendmentStatus.APPROVED
-    amendment.decided_by = actor
-    amendment.decided_at = now
-    amendment.decision_reason = reason
-    amendment.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    amendment.approve(actor, reason)
+    amendment.save(update_fields=DECISION_FIELDS)
     report.status = ReportStatus.AMENDED
     report.version_count = version.number
     report.report_number = data.get("report_number", report.report_number)
@@ -852,11 +850,8 @@ def amendment_reject(*, actor: User, amendment: Amendment, reason: str) -> Amend
         raise AppError(ErrorCode.AMENDMENT_DECIDED, _("该变更申请已审批。"))
     if not reason or not reason.strip():
         raise AppError(ErrorCode.REASON_REQUIRED, _("驳回须填写理由。"))
-    amendment.status = AmendmentStatus.REJECTED
-    amendment.decided_by = actor
-    amendment.decided_at = timezone.now()
-    amendment.decision_reason = reason.strip()
-    amendment.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    amendment.reject(actor, reason)
+    amendment.save(update_fields=DECISION_FIELDS)
     log_append(kind=ReportLogKind.REPORT_AMENDMENT, record=amendment)
     return amendment
 

@@ -171,3 +171,29 @@ def test_agency_detail_reads_for_its_agency_and_supervisor(client, tree):
     seen = client.get(f"/api/v1/registry/agencies/{agency.pk}")
     assert seen.status_code == 200 and seen.json()["region"] == agency.region_id
     assert records["staff"].id_number not in seen.content.decode()
+
+
+def test_change_request_decided_through_the_shared_decision(client, tree):
+    """A key-fact change is decided by the ``core.decisions.Decision`` transitions; the
+    API keeps the names and values it has always shown."""
+
+    from django_fsm import TransitionNotAllowed
+
+    from inspecta.registry import services
+    from inspecta.registry.models import AgencyHead, ChangeRequest
+
+    agency, admin = approved(tree, 331)
+    head = AgencyHead.objects.get(agency=agency, role="legal_representative")
+    change = services.head_save(actor=admin, agency=agency, pk=head.pk, data={"name": "新法人"})
+    assert isinstance(change, ChangeRequest) and change.is_pending and change.applied_by == admin
+    reviewer = tree["gz_supervisor"]
+    services.change_request_return(actor=reviewer, change=change, reason="请补充任命文件")
+    change.refresh_from_db()
+    assert (change.status, change.decided_by, change.decision_reason) == ("rejected", reviewer, "请补充任命文件")
+    assert change.decided_at is not None and change.applied_at <= change.decided_at
+    with pytest.raises(TransitionNotAllowed):
+        change.approve(reviewer, "")
+    login_verified(client, reviewer)
+    row = client.get(f"/api/v1/registry/agencies/{agency.pk}/change-requests").json()[0]
+    assert row["status"] == "returned" and row["reason"] == "请补充任命文件"
+    assert (row["submitted_by_id"], row["reviewed_by_id"]) == (admin.pk, reviewer.pk)
