@@ -20,7 +20,9 @@ from django_fsm import FSMField
 
 from inspecta.core.audit import AuditRowImmutable, audited
 from inspecta.core.decisions import Decision
+from inspecta.core.findings import SEVERITY_CHOICES, Finding
 from inspecta.core.permissions import is_member, is_operator, is_regulator
+from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import (
@@ -375,13 +377,17 @@ class CallLog(models.Model):
         raise AuditRowImmutable("call log rows cannot be deleted")
 
 
-class AnomalyFinding(models.Model):
-    """Something the monitoring noticed about a client (T/CECS 6.0.4 异常预警)."""
+class AnomalyFinding(Finding):
+    """Something the monitoring noticed about a client (T/CECS 6.0.4 异常预警): ``rule``
+    is the kind of anomaly, ``measures`` the numbers behind it; it belongs to the region
+    of the client's organisation."""
 
     client = models.ForeignKey(ExchangeClient, on_delete=models.CASCADE, related_name="findings")
-    kind = models.CharField(_("类型"), max_length=16, choices=FindingKind.choices)
-    detected_at = models.DateTimeField(_("发现时间"), default=timezone.now, db_index=True)
-    detail = models.JSONField(_("详情"), default=dict)
+    rule = models.CharField(_("类型"), max_length=16, choices=FindingKind.choices, db_index=True)
+    severity = models.CharField(
+        _("严重程度"), max_length=16, choices=SEVERITY_CHOICES, default=Severity.WARNING.value, db_index=True
+    )
+    measures = models.JSONField(_("详情"), default=dict)
     resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -389,9 +395,26 @@ class AnomalyFinding(models.Model):
     class Meta:
         verbose_name = _("异常提示")
         verbose_name_plural = _("异常提示")
-        ordering = ["-detected_at"]
+        ordering = ["-since"]
 
     def __str__(self) -> str:
-        return f"{self.client_id} {self.kind}"
+        return f"{self.client_id} {self.rule}"
+
+    @classmethod
+    def of(cls, client: ExchangeClient, *, rule: str, measures: dict) -> AnomalyFinding:
+        """An unsaved finding about ``client``."""
+
+        return cls(
+            client=client,
+            rule=rule,
+            measures=measures,
+            subject=client.name[:255],
+            key=f"client:{client.pk}",
+            detail=str(FindingKind(rule).label),
+            region=client.organisation.region_id,
+        )
+
+    def region_code(self) -> str:
+        return self.client.organisation.region_id
 
     scoping = EXCHANGE_SCOPING.via("client")

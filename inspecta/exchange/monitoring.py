@@ -30,9 +30,9 @@ def anomalies_scan() -> list[AnomalyFinding]:
         .annotate(calls=Count("id"), errors=Count("id", filter=Q(status__gte=400)))
     }
     open_findings = {
-        (f.client_id, f.kind): f for f in AnomalyFinding.objects.filter(resolved_at__isnull=True).select_for_update()
+        (f.client_id, f.rule): f for f in AnomalyFinding.objects.filter(resolved_at__isnull=True).select_for_update()
     }
-    for client in ExchangeClient.objects.filter(is_active=True):
+    for client in ExchangeClient.objects.filter(is_active=True).select_related("organisation"):
         row = stats.get(client.pk)
         calls = row["calls"] if row else 0
         errors = row["errors"] if row else 0
@@ -55,8 +55,9 @@ def anomalies_scan() -> list[AnomalyFinding]:
         ):
             existing = open_findings.get((client.pk, kind))
             if active and existing is None:
-                created.append(AnomalyFinding.objects.create(client=client, kind=kind, detail=detail))
+                finding = AnomalyFinding.of(client, rule=kind, measures=detail)
+                finding.save()
+                created.append(finding)
             elif not active and existing is not None:
-                existing.resolved_at = now
-                existing.save(update_fields=["resolved_at"])
+                existing.save(update_fields=existing.resolve(now))
     return created

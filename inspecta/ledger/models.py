@@ -17,6 +17,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.findings import Finding
+from inspecta.core.permissions import is_operator
+from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
+
 from .choices import FindingKind, FindingSeverity, KeyAlgorithm
 
 __all__ = [
@@ -293,7 +297,7 @@ class WitnessedCheckpoint(models.Model):
         return f"{self.origin} {self.size}"
 
 
-class AuditFinding(models.Model):
+class AuditFinding(Finding):
     """Something the self-audit or a witness found wrong (T/CECS 7.2.3).
 
     Critical findings mean the log and the database disagree: a record changed
@@ -301,15 +305,19 @@ class AuditFinding(models.Model):
     """
 
     severity = models.CharField(_("级别"), max_length=16, choices=FindingSeverity.choices, db_index=True)
-    kind = models.CharField(_("类别"), max_length=32, choices=FindingKind.choices)
-    summary = models.CharField(_("摘要"), max_length=500)
+    rule = models.CharField(_("类别"), max_length=32, choices=FindingKind.choices, db_index=True)
+    detail = models.CharField(_("摘要"), max_length=500)
     details = models.JSONField(_("详情"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("发现时间"), default=timezone.now, db_index=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("审计发现")
         verbose_name_plural = _("审计发现")
-        ordering = ["-created_at", "-pk"]
+        ordering = ["-since", "-pk"]
 
     def __str__(self) -> str:
-        return self.summary
+        return self.detail
+
+    # the log is the platform's, not a region's: operators read it
+    scoping = Scoping(grants={"view": (Grant(Reach.ALL, is_operator),)})

@@ -82,7 +82,7 @@ def signing_keys() -> models.QuerySet[SigningKey]:
 
 
 def findings_open(limit: int = 50) -> list[AuditFinding]:
-    return list(AuditFinding.objects.order_by("-created_at", "-pk")[:limit])
+    return list(AuditFinding.objects.order_by("-since", "-pk")[:limit])
 
 
 def with_log_index(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:

@@ -463,4 +463,4 @@ def finding_record(*, severity: str, kind: str, summary: str, details: dict[str,
     """Keep one self-audit or witness finding (T/CECS 7.2.3)."""
     if severity not in FindingSeverity.values:
         raise LogError(f"unknown severity {severity!r}")
-    return AuditFinding.objects.create(severity=severity, kind=kind, summary=summary[:500], details=details or {})
+    return AuditFinding.objects.create(severity=severity, rule=kind, detail=summary[:500], details=details or {})

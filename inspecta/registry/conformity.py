@@ -326,8 +326,7 @@ def findings_recompute(agency: Agency, today: datetime.date | None = None) -> di
             updated += 1
     for (rule, key), finding in open_findings.items():
         if (rule, key) not in expected:
-            finding.resolved_at = now
-            finding.save(update_fields=["resolved_at", "updated_at"])
+            finding.save(update_fields=[*finding.resolve(now), "updated_at"])
             resolved += 1
     return {"created": created, "updated": updated, "resolved": resolved}
 

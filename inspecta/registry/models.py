@@ -22,6 +22,7 @@ from inspecta.accounts.choices import Role
 from inspecta.core.audit import AuditRowImmutable, audited
 from inspecta.core.decisions import Decision
 from inspecta.core.fields import latitude_field, longitude_field
+from inspecta.core.findings import Finding as FindingBase
 from inspecta.core.identifiers import validate_credit_code, validate_id_number, validate_mobile
 from inspecta.core.models import Parameter, Region, Specialty, TestItem, TestItemParameter
 from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_province_level, is_regulator
@@ -658,17 +659,16 @@ class OutputValue(AgencyOwned):
         return f"{self.year}Q{self.quarter}"
 
 
-class Finding(AgencyOwned):
+class Finding(FindingBase, AgencyOwned):
     """A stored result of the conformity and certificate-hanging checks (T/CECS 4.1.3,
     4.1.1-8, 7.2.2-1): what is wrong (``rule``), about what (``subject``), how serious,
     since when. ``key`` identifies the subject so that a recomputation keeps ``since``;
-    ``resolved_at`` is set when the condition no longer holds."""
+    it is resolved when the condition no longer holds. Belongs to the agency's region."""
 
     rule = models.CharField(_("规则"), max_length=48, choices=FindingRule.choices, db_index=True)
     severity = models.CharField(_("严重程度"), max_length=16, choices=FindingSeverity.choices)
     key = models.CharField(_("对象标识"), max_length=255)
     subject = models.CharField(_("对象"), max_length=255)
-    detail = models.CharField(_("说明"), max_length=500, blank=True)
     since = models.DateTimeField(_("发现时间"), default=timezone.now)
     last_seen = models.DateTimeField(_("最近确认"), default=timezone.now)
     resolved_at = models.DateTimeField(_("消除时间"), null=True, blank=True, db_index=True)
@@ -683,6 +683,9 @@ class Finding(AgencyOwned):
 
     def __str__(self) -> str:
         return f"{self.get_rule_display()}：{self.subject}"
+
+    def region_code(self) -> str:
+        return self.agency.region_id
 
 
 class ImportJob(AgencyOwned):

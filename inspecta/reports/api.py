@@ -156,7 +156,7 @@ def report_json(report: Report, entries: dict[tuple[str, str], Any] | None = Non
         "version": versions[-1]["number"],
         "pdf_sha256": versions[-1]["pdf_sha256"],
         "log_index": versions[-1]["log_index"],
-        "findings": [{"code": f.code, "message": f.message} for f in findings],
+        "findings": [{"code": f.rule, "message": f.detail} for f in findings],
         "versions": versions,
     }
 

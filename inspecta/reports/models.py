@@ -17,7 +17,9 @@ from django_fsm import FSMField
 from inspecta.accounts.choices import Role
 from inspecta.core.audit import audited
 from inspecta.core.decisions import Decision
+from inspecta.core.findings import SEVERITY_CHOICES, Finding
 from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_party, is_regulator
+from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportStatus
@@ -218,14 +220,19 @@ class ReportVersion(models.Model):
         return f"{self.report_id} v{self.number}"
 
 
-class ReportFinding(models.Model):
-    """A failed acceptance check configured as accept-with-finding (issue 5 point 4)."""
+class ReportFinding(Finding):
+    """A failed acceptance check configured as accept-with-finding (issue 5 point 4):
+    ``rule`` is the check code, ``detail`` its message; it belongs to the region of the
+    report's project and is read like its report."""
 
     report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="findings")
-    code = models.CharField(_("检查项"), max_length=64, choices=CheckCode.choices)
-    message = models.CharField(_("说明"), max_length=500)
+    rule = models.CharField(_("检查项"), max_length=64, choices=CheckCode.choices, db_index=True)
+    severity = models.CharField(
+        _("严重程度"), max_length=16, choices=SEVERITY_CHOICES, default=Severity.WARNING.value, db_index=True
+    )
     details = models.JSONField(_("详情"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("报告接收问题")
@@ -233,7 +240,26 @@ class ReportFinding(models.Model):
         ordering = ["report_id", "pk"]
 
     def __str__(self) -> str:
-        return self.code
+        return self.rule
+
+    @classmethod
+    def of(cls, report: Report, *, rule: str, detail: str, details: dict | None = None) -> ReportFinding:
+        """An unsaved finding on ``report`` (``report.project`` is read for the region)."""
+
+        return cls(
+            report=report,
+            rule=rule,
+            detail=detail[:500],
+            details=details or {},
+            subject=report.report_number[:255],
+            key=f"report:{report.pk}",
+            region=report.project.region_id,
+        )
+
+    def region_code(self) -> str:
+        return self.report.project.region_id
+
+    scoping = REPORT_SCOPING.via("report")
 
 
 class Amendment(Decision):

@@ -592,7 +592,7 @@ def _insert_findings(reports: list[Report], subs: list[_Submission]) -> None:
     """The failures of flagging checks, kept on the accepted report (T/CECS 4.3.4)."""
 
     findings = [
-        ReportFinding(report=report, code=f.code, message=f.message[:500], details=f.details)
+        ReportFinding.of(report, rule=f.code, detail=f.message, details=f.details)
         for report, s in zip(reports, subs, strict=True)
         for f in s.flagged
     ]
@@ -639,7 +639,7 @@ def _attach_fresh(
     for report, version, s in zip(reports, versions, subs, strict=True):
         report._fresh = {  # type: ignore[attr-defined]
             "versions": [version],
-            "findings": [ReportFinding(report=report, code=f.code, message=f.message[:500]) for f in s.flagged],
+            "findings": [ReportFinding.of(report, rule=f.code, detail=f.message) for f in s.flagged],
         }
     for entry, version in zip(entries, versions, strict=True):
         version._log_index = entry.index  # type: ignore[attr-defined]

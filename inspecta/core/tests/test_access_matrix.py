@@ -22,19 +22,23 @@ from django.db import models, transaction
 from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Organisation, User
 from inspecta.core.actors import Actor, ActorKind, actor_of
+from inspecta.core.findings import open_findings
 from inspecta.core.models import Region, Specialty
 from inspecta.core.scoping import Scoping, permits
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory, authority_tree
 from inspecta.exchange.choices import FindingKind
 from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, StoredFile
 from inspecta.exchange.testing import approved_client
+from inspecta.ledger.choices import FindingKind as LedgerFindingKind
+from inspecta.ledger.models import AuditFinding
+from inspecta.ledger.services import finding_record
 from inspecta.projects import services as project_services
 from inspecta.projects.models import Contract, Project, ProjectParty
 from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned, Attachment
 from inspecta.registry.testing import CEMENT
 from inspecta.reports import services as report_services
-from inspecta.reports.choices import Conclusion
-from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report
+from inspecta.reports.choices import CheckCode, Conclusion
+from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 ACTORS = [
@@ -273,7 +277,13 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
         applicant=tree["gz_admin"], reviewer=tree["gd_admin"], scopes=["projects:read", "projects:write"]
     )
     for creds in (lims_a, lims_b):
-        AnomalyFinding.objects.create(client=creds.client, kind=FindingKind.SILENT, detail={})
+        AnomalyFinding.objects.create(client=creds.client, rule=FindingKind.SILENT, measures={})
+    for report in reports.values():
+        ReportFinding.of(report, rule=CheckCode.TOO_MANY_AGENCIES, detail="检测机构过多").save()
+    resolved = ReportFinding.of(reports[A], rule=CheckCode.EQUIPMENT_NOT_CALIBRATED, detail="已消除")
+    resolved.resolve()
+    resolved.save()
+    finding_record(severity="critical", kind=LedgerFindingKind.RECORD_CHANGED, summary="记录与存证不一致")
     # the disabled agency: its people act in no role from now on
     Organisation.objects.filter(pk=agency_off.organisation_id).update(is_active=False)
 
@@ -411,6 +421,64 @@ def test_exchange_access(db: None, world: dict[str, Any]) -> None:
 def test_exchange_findings(db: None, world: dict[str, Any]) -> None:
     spec = {action: {name: rows - {"G"} for name, rows in table.items()} for action, table in APPLICATION.items()}
     _check(world, AnomalyFinding, spec, lambda f: world["app_labels"].get(f.client.application_id))
+
+
+@covers(ReportFinding)
+def test_report_findings(db: None, world: dict[str, Any]) -> None:
+    """A report's findings are read like the report (the resolved one is a row too)."""
+
+    _check(world, ReportFinding, REPORT, lambda f: world["side_of_project"].get(f.report.project_id))
+
+
+AUDIT_FINDING = {"view": _expect(op="L")}
+
+
+@covers(AuditFinding)
+def test_audit_findings(db: None, world: dict[str, Any]) -> None:
+    """The transparency log's own findings are the platform's: operators only."""
+
+    _check(world, AuditFinding, AUDIT_FINDING, lambda f: "L" if f.detail == "记录与存证不一致" else None)
+
+
+# open findings of every kind: R (report finding), X (exchange anomaly), L (ledger)
+OPEN_FINDINGS = _expect(
+    op={"R:A", "R:B", "X:A", "X:B", "L"},
+    gd_admin={"R:A", "R:B", "X:A", "X:B"},
+    gz_admin={"R:A", "X:A"},
+    gz_sup={"R:A", "X:A"},
+    gz_insp={"R:A", "X:A"},
+    th_admin={"R:A"},
+    sz_admin={"R:B", "X:B"},
+    ag_a={"R:A", "X:A"},
+    ag_b={"R:B", "X:B"},
+    own_gz={"R:A"},
+    own_sz={"R:B"},
+    lims_a={"R:A", "X:A"},
+    plat_gz={"R:A", "X:A"},
+)
+
+
+def test_open_findings_of_every_kind(db: None, world: dict[str, Any]) -> None:
+    """``core.findings.open_findings``: every kind, each through its own scoping, open
+    ones only, each carrying the region of what it is about."""
+
+    def label(f: Any) -> str | None:
+        if isinstance(f, ReportFinding):
+            return f"R:{world['side_of_project'][f.report.project_id]}"
+        if isinstance(f, AnomalyFinding):
+            side = world["app_labels"].get(f.client.application_id)
+            return f"X:{side}" if side else None
+        if isinstance(f, AuditFinding):
+            return "L" if f.detail == "记录与存证不一致" else None
+        return None
+
+    for name, who in world["actors"].items():
+        found = open_findings(who)
+        assert all(f.is_open for f in found)
+        seen = frozenset(filter(None, (label(f) for f in found)))
+        assert seen == OPEN_FINDINGS[name], (name, sorted(seen))
+    regions = {label(f): f.region for f in open_findings(world["actors"]["op"]) if label(f)}
+    assert regions == {"R:A": "440106", "R:B": "440300", "X:A": "440100", "X:B": "440300", "L": ""}
 
 
 @covers(StoredFile)

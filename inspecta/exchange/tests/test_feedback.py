@@ -159,13 +159,13 @@ def test_monitoring_series_and_anomalies(client, tree, agency, hmac_creds, setti
         signed_call(client, hmac_creds, "POST", "/api/v1/exchange/test-batches", b"{}")  # 422s
     services.client_update(actor=tree["gz_admin"], client=hmac_creds.client, expect_calls_every_minutes=5)
     found = monitoring.anomalies_scan()
-    assert [f.kind for f in found] == [FindingKind.ERROR_RATE]
+    assert [f.rule for f in found] == [FindingKind.ERROR_RATE]
     assert monitoring.anomalies_scan() == []  # one open finding per kind
     hmac_creds.client.refresh_from_db()
     type(hmac_creds.client).objects.filter(pk=hmac_creds.client.pk).update(
         last_seen_at=timezone.now() - timedelta(minutes=30)
     )
-    assert [f.kind for f in monitoring.anomalies_scan()] == [FindingKind.SILENT]
+    assert [f.rule for f in monitoring.anomalies_scan()] == [FindingKind.SILENT]
     assert AnomalyFinding.objects.filter(resolved_at__isnull=True).count() == 2
 
     from inspecta.core.testing.access import login_verified

@@ -89,7 +89,7 @@ def test_sql_update_and_replaced_file_are_both_reported(logged):
     out = result.output
     assert f"accounts.user:{user.pk} differs from log index" in out and "(is_active)" in out
     assert f"core.specialty:{specialty.pk} differs from log index" in out and "file report.pdf" in out
-    findings = AuditFinding.objects.filter(kind=FindingKind.RECORD_CHANGED)
+    findings = AuditFinding.objects.filter(rule=FindingKind.RECORD_CHANGED)
     assert findings.count() == 2
     assert {f.details["record_type"] for f in findings} == {"accounts.user", "core.specialty"}
     assert all(f.details["index"] is not None for f in findings)

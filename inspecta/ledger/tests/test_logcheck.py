@@ -169,7 +169,7 @@ def test_witness_keeps_consistent_checkpoints_and_alarms_on_a_fork(client):
 
     with pytest.raises(WitnessAlarm):
         witness_observe(source=NODE, fetch=forking)
-    finding = AuditFinding.objects.get(kind=FindingKind.WITNESS_FORK)
+    finding = AuditFinding.objects.get(rule=FindingKind.WITNESS_FORK)
     assert finding.severity == "critical" and finding.details["size"] == 9
     assert WitnessedCheckpoint.objects.count() == 2
     assert store.tree_size() == 9

@@ -58,7 +58,7 @@ def test_too_many_agencies_reads_the_side_table_not_the_reports(tree):
     )
     with CaptureQueriesContext(connection) as queries:
         report = _submit(a3, admin3, made3, project, "T-1")
-    finding = ReportFinding.objects.get(report=report, code=CheckCode.TOO_MANY_AGENCIES)
+    finding = ReportFinding.objects.get(report=report, rule=CheckCode.TOO_MANY_AGENCIES)
     assert finding.details == {"agencies": sorted([a1.pk, a2.pk])}
     sql = " ".join(q["sql"] for q in queries)
     assert "reports_projectitemagency" in sql
@@ -72,8 +72,8 @@ def test_too_many_agencies_fires_after_two_other_agencies_reported(tree):
     agencies = [approved_agency(tree, 630 + i) for i in range(3)]
     project = project_with(tree, [a for a, _, _ in agencies])
     reports = [_submit(a, admin, made, project, f"F-{i}") for i, (a, admin, made) in enumerate(agencies)]
-    assert not ReportFinding.objects.filter(report__in=reports[:2], code=CheckCode.TOO_MANY_AGENCIES).exists()
-    assert ReportFinding.objects.filter(report=reports[2], code=CheckCode.TOO_MANY_AGENCIES).count() == 1
+    assert not ReportFinding.objects.filter(report__in=reports[:2], rule=CheckCode.TOO_MANY_AGENCIES).exists()
+    assert ReportFinding.objects.filter(report=reports[2], rule=CheckCode.TOO_MANY_AGENCIES).count() == 1
     # the context of a fourth submission by one of the first two sees the two others
     agency, _, made = agencies[0]
     ctx_input = SimpleNamespace(

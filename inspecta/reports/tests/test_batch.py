@@ -71,7 +71,7 @@ def _variants(scene) -> list[tuple[str, dict]]:
 def _outcome(result) -> tuple:
     if isinstance(result, AppError):
         return ("rejected", result.status, result.code, json.dumps(result.details, sort_keys=True, default=str))
-    return ("accepted", sorted(f.code for f in ReportFinding.objects.filter(report=result)))
+    return ("accepted", sorted(f.rule for f in ReportFinding.objects.filter(report=result)))
 
 
 def test_checks_equal_the_single_path(scene):
@@ -97,7 +97,7 @@ def test_checks_equal_the_single_path(scene):
     assert [r.report_number for r in accepted] == ["B-ok", "B-nonconforming", "B-equipment", "B-ok2"]
     # consecutive serial numbers in input order, then the single path continues
     assert [r.serial_no for r in accepted] == [1, 2, 3, 4]
-    assert ReportFinding.objects.filter(report=accepted[2], code=CheckCode.EQUIPMENT_NOT_CALIBRATED).exists()
+    assert ReportFinding.objects.filter(report=accepted[2], rule=CheckCode.EQUIPMENT_NOT_CALIBRATED).exists()
     assert NonconformanceEntry.objects.filter(report=accepted[1]).exists()
 
 

@@ -108,7 +108,7 @@ def test_another_province_cannot_change_yours(client, tree, hunan_admin):
     assert exc.value.code == CheckCode.EQUIPMENT_NOT_CALIBRATED
     services.check_rule_set(actor=tree["gd_admin"], code=CheckCode.EQUIPMENT_NOT_CALIBRATED, action=CheckAction.FLAG)
     report = services.report_submit(actor=admin, **kwargs)
-    assert ReportFinding.objects.filter(report=report, code=CheckCode.EQUIPMENT_NOT_CALIBRATED).exists()
+    assert ReportFinding.objects.filter(report=report, rule=CheckCode.EQUIPMENT_NOT_CALIBRATED).exists()
     assert Report.objects.count() == 1
 
 

@@ -119,7 +119,7 @@ def test_each_check_rejects_or_flags_with_its_code(scene, code):
     assert not Report.objects.exists() and not SerialCounter.objects.filter(last__gt=0).exists()
     services.check_rule_set(actor=scene["tree"]["gd_admin"], code=code, action=CheckAction.FLAG)
     report = services.report_submit(actor=scene["admin"], **kwargs)
-    assert ReportFinding.objects.filter(report=report, code=code).exists()
+    assert ReportFinding.objects.filter(report=report, rule=code).exists()
     assert report.serial_no == 1
 
 
@@ -128,7 +128,7 @@ def test_too_many_agencies_is_flagged_by_default(tree):
     project = project_with(tree, [a for a, _, _ in agencies])
     for i, (agency, admin, made) in enumerate(agencies):
         report = services.report_submit(actor=admin, **submission(agency, made, project, f"R-{i}"))
-    assert ReportFinding.objects.filter(report=report, code=CheckCode.TOO_MANY_AGENCIES).count() == 1
+    assert ReportFinding.objects.filter(report=report, rule=CheckCode.TOO_MANY_AGENCIES).count() == 1
     assert Report.objects.count() == 3
 
 

@@ -1,0 +1,108 @@
+"""One shape for a finding: something a check found wrong, kept until it no longer holds.
+
+The registry's conformity checks (T/CECS 4.1.3, 7.2.2-1), the report acceptance checks
+accepted with a finding, the ledger's self-audit (T/CECS 7.2.3) and the exchange
+monitoring (T/CECS 6.0.4) each keep their findings in their own table, with their own
+keys and foreign keys, on the columns of :class:`Finding`:
+
+- ``rule``: the stable code of the rule that found it;
+- ``subject`` (a readable label) and ``key`` (what it is about, stable across
+  recomputation, e.g. ``report:12``);
+- ``severity``: :class:`inspecta.core.rulebook.Severity` values;
+- ``region``: the region code the finding belongs to, so that it reaches the competent
+  authority of that region (empty for platform-wide findings);
+- ``status`` (open/resolved) with ``since`` and ``resolved_at``;
+- ``detail``: what is wrong, in words.
+
+:func:`open_findings` lists the open findings of every kind that an actor may see, each
+through its model's declared scoping.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .rulebook import Severity
+
+__all__ = ["SEVERITY_CHOICES", "Finding", "FindingStatus", "finding_models", "open_findings"]
+
+
+SEVERITY_CHOICES = [
+    (Severity.CRITICAL.value, _("严重")),
+    (Severity.WARNING.value, _("警告")),
+    (Severity.INFO.value, _("提示")),
+]
+
+_SEVERITY_ORDER = {Severity.CRITICAL.value: 0, Severity.WARNING.value: 1, Severity.INFO.value: 2}
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("未消除")
+    RESOLVED = "resolved", _("已消除")
+
+
+class Finding(models.Model):
+    """Abstract: the columns every finding has. A concrete finding adds its own keys and
+    foreign keys, declares ``scoping`` when people read it, and says which region it
+    belongs to in :meth:`region_code` (used when ``region`` is not given)."""
+
+    rule = models.CharField(_("规则"), max_length=64, db_index=True)
+    subject = models.CharField(_("对象"), max_length=255, blank=True)
+    key = models.CharField(_("对象标识"), max_length=255, blank=True)
+    severity = models.CharField(_("严重程度"), max_length=16, choices=SEVERITY_CHOICES, db_index=True)
+    region = models.CharField(_("所属地区"), max_length=12, blank=True, db_index=True)
+    status = models.CharField(
+        _("处理状态"), max_length=16, choices=FindingStatus.choices, default=FindingStatus.OPEN, db_index=True
+    )
+    since = models.DateTimeField(_("发现时间"), default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(_("消除时间"), null=True, blank=True)
+    detail = models.CharField(_("说明"), max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.region:
+            self.region = self.region_code()
+        super().save(*args, **kwargs)
+
+    def region_code(self) -> str:
+        """The region the finding belongs to (a subclass reads it from its subject)."""
+
+        return ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == FindingStatus.OPEN
+
+    def resolve(self, at: datetime.datetime | None = None) -> list[str]:
+        """Mark resolved (now or ``at``); returns the changed columns for ``update_fields``."""
+
+        self.status = FindingStatus.RESOLVED
+        self.resolved_at = at or timezone.now()
+        return ["status", "resolved_at"]
+
+
+def finding_models() -> list[type[Finding]]:
+    """Every concrete finding model."""
+
+    return [m for m in apps.get_models() if issubclass(m, Finding)]
+
+
+def open_findings(actor: Any, *, limit: int = 200) -> list[Finding]:
+    """The open findings of every kind that ``actor`` (a ``User``, an ``Actor`` or nobody)
+    may see, each read through its model's declared scoping; most severe first, then
+    oldest first. This is what the oversight pages turn into warnings."""
+
+    rows: list[Finding] = []
+    for model in finding_models():
+        qs = model.objects.restrict(actor, "view").filter(status=FindingStatus.OPEN)  # type: ignore[attr-defined]
+        rows.extend(qs.order_by("since", "pk")[:limit])
+    rows.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.since, f._meta.label, f.pk))
+    return rows[:limit]
