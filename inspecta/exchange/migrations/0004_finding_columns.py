@@ -3,25 +3,6 @@
 from django.db import migrations, models
 
 
-_LABELS = {"error_rate": "错误率超过阈值", "silent": "接入方长时间无调用"}
-
-
-def _fill(apps, schema_editor):
-    from django.db.models import CharField, OuterRef, Subquery, Value
-    from django.db.models.functions import Cast, Concat
-
-    AnomalyFinding = apps.get_model("exchange", "AnomalyFinding")
-    ExchangeClient = apps.get_model("exchange", "ExchangeClient")
-    client = ExchangeClient.objects.filter(pk=OuterRef("client_id"))
-    AnomalyFinding.objects.update(
-        region=Subquery(client.values("organisation__region")[:1]),
-        subject=Subquery(client.values("name")[:1]),
-        key=Concat(Value("client:"), Cast("client_id", CharField())),
-    )
-    AnomalyFinding.objects.filter(resolved_at__isnull=False).update(status="resolved")
-    for rule, label in _LABELS.items():
-        AnomalyFinding.objects.filter(rule=rule).update(detail=label)
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -71,5 +52,4 @@ class Migration(migrations.Migration):
             name='rule',
             field=models.CharField(choices=[('error_rate', '错误率超过阈值'), ('silent', '接入方长时间无调用')], db_index=True, max_length=16, verbose_name='类型'),
         ),
-        migrations.RunPython(_fill, migrations.RunPython.noop, elidable=False),
     ]

@@ -3,15 +3,6 @@
 from django.db import migrations, models
 
 
-def _fill(apps, schema_editor):
-    from django.db.models import OuterRef, Subquery
-
-    Agency = apps.get_model("registry", "Agency")
-    for name in ("Finding", "HistoricalFinding"):
-        model = apps.get_model("registry", name)
-        model.objects.update(region=Subquery(Agency.objects.filter(pk=OuterRef("agency_id")).values("region_id")[:1]))
-        model.objects.filter(resolved_at__isnull=False).update(status="resolved")
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -39,5 +30,4 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('open', '未消除'), ('resolved', '已消除')], db_index=True, default='open', max_length=16, verbose_name='处理状态'),
         ),
-        migrations.RunPython(_fill, migrations.RunPython.noop, elidable=False),
     ]

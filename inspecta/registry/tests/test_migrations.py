@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from inspecta.core import services as core_services
 from inspecta.registry import services
 from inspecta.registry.models import AgencyHead, ChangeRequest, Finding
 from inspecta.registry.testing import approved
@@ -24,6 +25,9 @@ def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
 
 @pytest.mark.django_db(transaction=True)
 def test_decision_and_finding_columns_keep_the_rows(tree):
+    # a transactional test before this one flushed the reference data
+    core_services.regions_load()
+    core_services.catalog_load()
     agency, admin = approved(tree, 341)
     head = AgencyHead.objects.get(agency=agency, role="legal_representative")
     change = services.head_save(actor=admin, agency=agency, pk=head.pk, data={"name": "新法人"})

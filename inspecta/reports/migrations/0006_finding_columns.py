@@ -4,19 +4,6 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
-def _fill(apps, schema_editor):
-    from django.db.models import CharField, OuterRef, Subquery, Value
-    from django.db.models.functions import Cast, Concat
-
-    ReportFinding = apps.get_model("reports", "ReportFinding")
-    Report = apps.get_model("reports", "Report")
-    report = Report.objects.filter(pk=OuterRef("report_id"))
-    ReportFinding.objects.update(
-        region=Subquery(report.values("project__region")[:1]),
-        subject=Subquery(report.values("report_number")[:1]),
-        key=Concat(Value("report:"), Cast("report_id", CharField())),
-    )
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -72,5 +59,4 @@ class Migration(migrations.Migration):
             name='since',
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='发现时间'),
         ),
-        migrations.RunPython(_fill, migrations.RunPython.noop, elidable=False),
     ]
