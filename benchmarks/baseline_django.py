@@ -1,4 +1,4 @@
-"""Bare Django baseline for ``bench_reports.py`` (issue 5 benchmark): plain views served
+"""Bare Django baseline for ``bench_reports.py``: plain views served
 by the same gunicorn, settings and middleware as the product, doing only
 
 * ``POST /bench/baseline/reports``: one INSERT of the posted report into the columns of

@@ -1,4 +1,4 @@
-"""Minimal FastAPI + asyncpg baseline for ``bench_reports.py`` (issue 5 benchmark): the
+"""Minimal FastAPI + asyncpg baseline for ``bench_reports.py``: the
 framework ceiling on this machine, on the same ``reports_report`` table and rows as the
 product and ``baseline_django.py`` (same SQL, same sequence ``bench_baseline_serial``).
 

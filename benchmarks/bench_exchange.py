@@ -1,4 +1,4 @@
-"""Cost of RFC 9421 verification on the exchange API (issue 4 "Benchmark"; CONTRACT §2).
+"""Cost of RFC 9421 verification on the exchange API (CONTRACT §2).
 
 Figures (one JSON line each, baseline measured in the same run):
 

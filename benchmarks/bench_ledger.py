@@ -1,4 +1,4 @@
-"""Transparency log throughput and proof latency (issue 3 "Benchmarks"), with the PyPI
+"""Transparency log throughput and proof latency, with the PyPI
 package ``pymerkle`` (``SqliteTree``, persistent like ours) as the peer in the same run.
 
 Figures (one JSON line each; ``ratio`` = ours / peer):

@@ -1,5 +1,5 @@
 """Report submission, batch submission, public verification and serial issuance under
-load (issue 5 "Benchmarks"; docs/reports.md "Benchmarks").
+load (docs/reports.md "Benchmarks").
 
 PostgreSQL only: ``DATABASE_URL`` when it names PostgreSQL (it must be a scratch
 database: fixtures and up to ``--reports`` rows are added to it), else the scratch

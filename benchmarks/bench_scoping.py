@@ -1,4 +1,4 @@
-"""Cost of the one scoping mechanism (issue "Foundation" 5) on a list read.
+"""Cost of the one scoping mechanism on a list read.
 
 Figure: scoped user-list page reads per second for a city admin (``User.objects.restrict``
 + the selector's joins) against the baseline of the same query without the scope

@@ -1,4 +1,4 @@
-"""Benchmark tooling: fill the transparency log to a large size fast (issue 3 benchmark).
+"""Benchmark tooling: fill the transparency log to a large size fast.
 
 Not application code. ``bulk_fill`` writes exactly the rows that ``log_append_many``
 followed by ``sequence_pending`` would have written for the benchmark records

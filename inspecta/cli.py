@@ -128,7 +128,7 @@ def manage(args: tuple[str, ...]) -> None:
     execute_from_command_line(["inspecta manage", *args])
 
 
-# --- transparency log (issue 3; T/CECS 2.0.15, 4.1.2, 7.2.3; CONTRACT §5) -----------
+# --- transparency log (T/CECS 2.0.15, 4.1.2, 7.2.3; CONTRACT §5) -----------
 
 
 @main.group(help="The transparency log: self-audit, offline check, witnessing, sequencing, keys.")

@@ -1,4 +1,4 @@
-"""Accounts over the API: the same allocation rules as the pages (issue "Foundation" 6, 10)."""
+"""Accounts over the API: the same allocation rules as the pages."""
 
 from datetime import datetime
 

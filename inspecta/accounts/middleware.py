@@ -1,4 +1,4 @@
-"""Login policy enforced on every request (GB/T 22239 level 2; issue "login security").
+"""Login policy enforced on every request (GB/T 22239 level 2).
 
 A signed-in user who still owes a second factor, or whose password must change
 (first login, reset, or older than the configured maximum age), can reach only the

@@ -1,4 +1,4 @@
-"""Regions and the qualification catalog over the API (issue "Foundation" 4, 10)."""
+"""Regions and the qualification catalog over the API."""
 
 from django.http import Http404
 from django.utils.translation import gettext as _

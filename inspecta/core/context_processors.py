@@ -1,4 +1,4 @@
-"""Navigation per role (issue "Foundation" 9): the entries every app declares on its
+"""Navigation per role: the entries every app declares on its
 ``AppConfig`` (``nav``; ``inspecta.core.appconfig``) that the user may see, in order."""
 
 from __future__ import annotations

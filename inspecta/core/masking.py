@@ -1,4 +1,4 @@
-"""Masking of personal numbers (issue 6 point 9; T/CECS 8.x data masking; DESIGN.md glossary 数据脱敏).
+"""Masking of personal numbers (T/CECS 8.x data masking; DESIGN.md glossary 数据脱敏).
 
 Who sees what is decided by the caller and expressed as an ``Audience``:
 

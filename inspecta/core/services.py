@@ -1,4 +1,4 @@
-"""Writes to regions and the qualification catalog (issue "Foundation" 4).
+"""Writes to regions and the qualification catalog.
 
 Province admins (and operators) correct the loaded seed data; every change is audited
 through the historical tables.

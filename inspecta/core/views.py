@@ -1,4 +1,4 @@
-"""Home page, regions and the qualification catalog (issue "Foundation" 4, 9)."""
+"""Home page, regions and the qualification catalog."""
 
 from __future__ import annotations
 

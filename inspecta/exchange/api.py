@@ -1,4 +1,4 @@
-"""The exchange API (issue 4): access applications, clients and keys for people; the
+"""The exchange API: access applications, clients and keys for people; the
 signed ``ping``, upload tokens, receipts and files for machines (CONTRACT §1-4)."""
 
 import json

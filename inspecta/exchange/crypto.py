@@ -1,4 +1,4 @@
-"""Secrets at rest and the platform's own signing key (T/CECS 6.0.5; issue 4 point 1).
+"""Secrets at rest and the platform's own signing key (T/CECS 6.0.5).
 
 HMAC client secrets and the platform's Ed25519 callback key are sealed with Fernet under
 a key derived by HKDF-SHA256 from ``INSPECTA_EXCHANGE_KEY_SECRET`` (default:

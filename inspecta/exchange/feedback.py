@@ -1,4 +1,4 @@
-"""Result feedback (T/CECS 6.0.6; issue 4 point 5).
+"""Result feedback (T/CECS 6.0.6).
 
 * Every batch call answers per record: ``{"index", "status": "accepted", "id"}`` or
   ``{"index", "status": "rejected", "code", "message"}``.

@@ -1,4 +1,4 @@
-"""Anomaly findings over the call log (T/CECS 6.0.4 异常预警; issue 4 point 6)."""
+"""Anomaly findings over the call log (T/CECS 6.0.4 异常预警)."""
 
 from __future__ import annotations
 

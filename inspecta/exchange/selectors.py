@@ -79,7 +79,7 @@ MAX_ROWS_FOR_PERCENTILES = 200_000
 def traffic_series(
     *, client_ids: list[int] | None, hours: int = 24, bucket_minutes: int = 60, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Calls, error rate and p50/p95 latency per time bucket (T/CECS 6.0.4; issue 4 point 6).
+    """Calls, error rate and p50/p95 latency per time bucket (T/CECS 6.0.4).
 
     ``client_ids=None`` is the whole node. Counts come from the index on ``(client_id,
     at)``/``(at)``; percentiles read at most ``MAX_ROWS_FOR_PERCENTILES`` latencies of the

@@ -1,4 +1,4 @@
-"""Every write of the exchange app (STYLE.md 4; T/CECS 6.0.5-6.0.8; issue 4 points 1, 5, 6).
+"""Every write of the exchange app (STYLE.md 4; T/CECS 6.0.5-6.0.8).
 
 Access applications are reviewed by the competent authority of the applicant's region
 (an authority admin or supervisor whose region contains it, never the applicant's own

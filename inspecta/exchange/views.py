@@ -1,5 +1,5 @@
 """Pages of the exchange app: apply, review, clients with their keys, monitoring
-(T/CECS 6.0.3-6.0.8; issue 4 points 1, 6). Views parse, authorise, call one service
+(T/CECS 6.0.3-6.0.8). Views parse, authorise, call one service
 and render."""
 
 from __future__ import annotations

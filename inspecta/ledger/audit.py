@@ -1,4 +1,4 @@
-"""Self-audit of the transparency log (T/CECS 7.2.3; issue 3 point 5).
+"""Self-audit of the transparency log (T/CECS 7.2.3).
 
 ``verify_log`` recomputes, from the database as it is now:
 

@@ -1,4 +1,4 @@
-"""Encryption at rest of the checkpoint signing keys (T/CECS 8.x; issue 3 point 3).
+"""Encryption at rest of the checkpoint signing keys (T/CECS 8.x).
 
 The Ed25519 seed, and the SM2 private scalar of the optional second signature line
 (GB/T 39786), are sealed with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived

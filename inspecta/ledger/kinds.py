@@ -1,4 +1,4 @@
-"""Renderers of the foundation's logged kinds (issue 3 point 2).
+"""Renderers of the foundation's logged kinds.
 
 Account allocation and code-table changes are logged until the other apps log their
 own records. The public log shows ids, roles and organisations only: never names,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Offline verifier of an Inspecta transparency log (issue 3 point 6; CONTRACT §5).
+"""Offline verifier of an Inspecta transparency log (CONTRACT §5).
 
 The tool an auditor or a city node runs. It needs only the node's public endpoints
 and its verifier key, and only the Python standard library and ``cryptography``: it

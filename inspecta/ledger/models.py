@@ -274,7 +274,7 @@ class CheckpointTimestamp(models.Model):
 
 
 class WitnessedCheckpoint(models.Model):
-    """A checkpoint of another node as seen by ``inspecta log witness`` (issue 3 point 7).
+    """A checkpoint of another node as seen by ``inspecta log witness``.
 
     Kept per source so that each new one is checked for consistency with the last,
     and two different roots for one size (a fork) raise a finding.

@@ -157,7 +157,7 @@ def _require_transaction() -> None:
 
 
 def log_append(*, kind: str, record: models.Model | Mapping[str, Any], files: Iterable[FileRef] = ()) -> Entry:
-    """Queue one log entry for ``record`` in the caller's transaction (issue 3 point 2).
+    """Queue one log entry for ``record`` in the caller's transaction.
 
     ``record`` is either a model instance of a registered kind (rendered by the kind's
     renderer, which also names its files; this is what the self-audit can re-check),

@@ -18,7 +18,7 @@ from . import audit, services
 
 @db_periodic_task(crontab(minute="*"))
 def ledger_sequencer() -> int:
-    """Integrate pending entries into the tree and publish checkpoints (issue 3 points 1, 3)."""
+    """Integrate pending entries into the tree and publish checkpoints."""
     return services.sequencer_run()
 
 

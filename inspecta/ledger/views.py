@@ -1,4 +1,4 @@
-"""Log explorer pages, public and without login (issue 3 point 8; T/CECS 4.1.2).
+"""Log explorer pages, public and without login (T/CECS 4.1.2).
 
 Shows the current checkpoint, the recent checkpoints with their RFC 3161 timestamps
 (TSA, time; T/CECS 7.2.3), the latest entries, a search by index, and each entry

@@ -1,4 +1,4 @@
-"""Witnessing another node's log, first step (issue 3 point 7).
+"""Witnessing another node's log, first step.
 
 Fetch the node's checkpoint, verify its signature with the pinned verifier key, check
 that it is consistent with the last checkpoint seen from that node, keep it; two

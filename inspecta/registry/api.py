@@ -1,4 +1,4 @@
-"""The agency registry over the API (issue 6 point 10; CONTRACT §1, §6a).
+"""The agency registry over the API (CONTRACT §1, §6a).
 
 ``/api/v1/public/agencies``: the public list of approved agencies (no login, no
 personal numbers). ``/api/v1/registry/``: the scoped registry, the same rules as the

@@ -1,4 +1,4 @@
-"""Demo agencies for ``make run`` (issue 6 point 11); idempotent: a second run adds nothing.
+"""Demo agencies for ``make run``; idempotent: a second run adds nothing.
 
 Three approved agencies (two in 广州 440100, one in 深圳 440300) with heads, sites,
 staff with post certificates, calibrated equipment, capabilities from the catalog,

@@ -1,4 +1,4 @@
-"""Excel template, import and export of staff and equipment (issue 6 point 7).
+"""Excel template, import and export of staff and equipment.
 
 An import validates every row and reports each error by row number and column
 header; nothing is saved unless every row is valid (one transaction). A row whose ID

@@ -109,7 +109,7 @@ class AgencyOwned(models.Model):
 
 class Attachment(models.Model):
     """A scan or photo stored through the default storage (local folder or S3), with its
-    SHA-256, size and sniffed type (issue 6 point 8; CONTRACT §4 "type is sniffed").
+    SHA-256, size and sniffed type (CONTRACT §4 "type is sniffed").
     Served only to users who may see the owning agency."""
 
     agency = models.ForeignKey(
@@ -329,8 +329,7 @@ class AgencyVersion(models.Model):
 
 
 class ChangeRequest(Decision, AgencyOwned):
-    """A change to key facts of an approved agency, waiting for re-review (issue 6
-    point 3). ``operation`` names the write and ``payload`` its JSON arguments; the
+    """A change to key facts of an approved agency, waiting for re-review. ``operation`` names the write and ``payload`` its JSON arguments; the
     approved data stays in force until the reviewer approves, which applies the write
     and records a new ``AgencyVersion``; a rejection returns it for changes."""
 
@@ -689,7 +688,7 @@ class Finding(FindingBase, AgencyOwned):
 
 
 class ImportJob(AgencyOwned):
-    """A large Excel import run in the background (issue 6 point 7): the uploaded file
+    """A large Excel import run in the background: the uploaded file
     (default storage, with its SHA-256), the progress, and the result or the errors by
     row and column. Scoped like its agency."""
 

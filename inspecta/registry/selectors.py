@@ -63,7 +63,7 @@ def agency_of(user: Any) -> Agency | None:
 
 
 def audience_for(actor: Any, agency: Agency) -> Audience:
-    """How much of personal numbers ``actor`` sees (issue 6 point 9): the agency itself
+    """How much of personal numbers ``actor`` sees: the agency itself
     and its reviewing authority in full; other authority users first 6 + last 4; the
     rest (public, other agencies) first 1 + last 2."""
 

@@ -1,4 +1,4 @@
-"""Every write to the agency registry (STYLE.md 4; issue 6).
+"""Every write to the agency registry (STYLE.md 4).
 
 - ``agency_register``: self-registration of an agency and its admin account
   (Guangdong 附件2 一(一), 二(一); Nanchang 一(一)).
@@ -74,7 +74,7 @@ RECORD_KINDS: dict[str, type[models.Model]] = {
     "certificate": AgencyCertificate,
     "output_value": OutputValue,
 }
-# Key facts (issue 6 point 3): after approval, changes go through re-review.
+# Key facts: after approval, changes go through re-review.
 KEY_KINDS = frozenset({"head", "signatory", "qualification", "capability"})
 
 # Basic information the agency admin edits (T/CECS 4.1.1-1; Guangdong 二(二)). The
@@ -750,8 +750,7 @@ def change_request_return(*, actor: User, change: ChangeRequest, reason: str) ->
 @transaction.atomic
 def attachment_store(*, actor: User, agency: Agency, upload: UploadedFile, purpose: str = "") -> Attachment:
     """Store a scan or photo through the default storage with its SHA-256, size and
-    sniffed type; only PDF, JPEG and PNG up to ``INSPECTA_REGISTRY_MAX_UPLOAD_BYTES``
-    (issue 6 point 8). The name the client gives is kept for display, never trusted."""
+    sniffed type; only PDF, JPEG and PNG up to ``INSPECTA_REGISTRY_MAX_UPLOAD_BYTES``. The name the client gives is kept for display, never trusted."""
 
     import filetype
     from django.core.files.storage import default_storage

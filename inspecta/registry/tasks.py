@@ -1,5 +1,5 @@
-"""Nightly recomputation of the conformity findings (issue 6 point 5) and background
-Excel imports (issue 6 point 7); the jobs call the services and hold no logic (STYLE.md 7)."""
+"""Nightly recomputation of the conformity findings and background
+Excel imports; the jobs call the services and hold no logic (STYLE.md 7)."""
 
 from __future__ import annotations
 

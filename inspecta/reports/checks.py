@@ -1,5 +1,4 @@
-"""Acceptance checks of a submitted report against the registry and the project (issue 5
-point 4; T/CECS 4.3.4; Nanchang 三(一); Guangxi 第十一条).
+"""Acceptance checks of a submitted report against the registry and the project (T/CECS 4.3.4; Nanchang 三(一); Guangxi 第十一条).
 
 Each check has a stable code (``CheckCode``). A failed check either refuses the report
 (HTTP 422 with the code) or accepts it with a ``ReportFinding``, as configured per rule

@@ -27,14 +27,14 @@ class AmendmentStatus(models.TextChoices):
 
 
 class CheckAction(models.TextChoices):
-    """What a failed acceptance check does (issue 5 point 4): refuse, or accept with a finding."""
+    """What a failed acceptance check does: refuse, or accept with a finding."""
 
     REJECT = "reject", _("拒绝接收")
     FLAG = "flag", _("接收并记录问题")
 
 
 class CheckCode(models.TextChoices):
-    """Stable codes of the acceptance checks (issue 5 point 4; T/CECS 4.3.4; Nanchang 三(一))."""
+    """Stable codes of the acceptance checks (T/CECS 4.3.4; Nanchang 三(一))."""
 
     AGENCY_NOT_APPROVED = "agency_not_approved", _("检测机构未通过审核")
     CAPABILITY_MISSING = "capability_missing", _("检测能力不覆盖该检测项目/参数")

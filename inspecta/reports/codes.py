@@ -93,7 +93,7 @@ def qr_png(code: str, scale: int = 8) -> bytes:
 
 def stamp_pdf(pdf: bytes, *, code: str, serial: str, size_pt: float = 90.0, margin_pt: float = 18.0) -> bytes:
     """The report PDF with the serial number and QR drawn on the top-right corner of its
-    first page (issue 5 point 5). The QR modules are filled rectangles in a new content
+    first page. The QR modules are filled rectangles in a new content
     stream merged over the page; the original content is unchanged underneath."""
 
     from pypdf import PageObject, PdfReader, PdfWriter

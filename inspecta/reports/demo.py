@@ -1,4 +1,4 @@
-"""Demo projects, contracts and reports (issue 5); idempotent: a second run adds nothing.
+"""Demo projects, contracts and reports; idempotent: a second run adds nothing.
 
 Run after ``inspecta.core.demo.demo_load`` and ``inspecta.registry.demo.registry_demo_load``:
 two projects in 广州 (天河区, 越秀区) supervised by the 广州 station, with their parties

@@ -1,4 +1,4 @@
-"""Web forms of reports (issue 5 points 3, 7, 11)."""
+"""Web forms of reports."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class ReportFilterForm(forms.Form):
-    """The filters of the report list and its Excel export (issue 5 point 11): choices
+    """The filters of the report list and its Excel export: choices
     limited to what the user may see — the regions below the user's own, the agencies
     that have reported on the user's projects, the catalog's test items."""
 

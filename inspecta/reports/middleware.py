@@ -1,5 +1,5 @@
-"""Cached public verification answered ahead of the middleware stack (CONTRACT §6;
-issue 5 benchmark "public verification ... caching is expected").
+"""Cached public verification answered ahead of the middleware stack (CONTRACT §6):
+a repeated scan costs no work behind the cache.
 
 A verification JSON body that is already cached (``public.verification_body_cached``)
 is the same bytes for every caller, and the request is anonymous, side-effect free and

@@ -84,8 +84,7 @@ class SerialCounter(models.Model):
 
 
 class CheckRule(models.Model):
-    """Province configuration of one acceptance check: reject or accept with a finding
-    (issue 5 point 4). A rule applies to reports on projects of its ``province``; an
+    """Province configuration of one acceptance check: reject or accept with a finding. A rule applies to reports on projects of its ``province``; an
     empty ``province`` is a platform-wide rule (operators). Without a row the setting or
     the default in ``checks.DEFAULT_ACTIONS`` applies. Changes are audited (history)."""
 
@@ -221,7 +220,7 @@ class ReportVersion(models.Model):
 
 
 class ReportFinding(Finding):
-    """A failed acceptance check configured as accept-with-finding (issue 5 point 4):
+    """A failed acceptance check configured as accept-with-finding:
     ``rule`` is the check code, ``detail`` its message; it belongs to the region of the
     report's project and is read like its report."""
 
@@ -292,7 +291,7 @@ class Amendment(Decision):
 
 
 class NonconformanceEntry(models.Model):
-    """不合格台账 entry created when a report concludes nonconforming (issue 5 point 10);
+    """不合格台账 entry created when a report concludes nonconforming;
     the oversight app builds the closure workflow on it. Visible to the project's
     station and the authorities of the project's region."""
 

@@ -1,5 +1,4 @@
-"""Validation of PAdES/CMS signatures in uploaded report PDFs with pyHanko (T/CECS 4.1.2;
-issue 5 point 9). Integrity (the signed byte ranges hash to the signed digest and the
+"""Validation of PAdES/CMS signatures in uploaded report PDFs with pyHanko (T/CECS 4.1.2). Integrity (the signed byte ranges hash to the signed digest and the
 CMS signature verifies) is what the platform can establish by itself; trust in the
 signer's certificate chain needs the province's trust roots
 (``INSPECTA_REPORT_PDF_TRUST_ROOTS``, PEM files), and is reported separately."""

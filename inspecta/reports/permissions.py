@@ -28,7 +28,7 @@ operators (any province's and the platform-wide ones)."""
 
 may_change_check_rules = is_operator | (is_authority & is_province_level & has_role(Role.AUTHORITY_ADMIN))
 """Switches a check between refusing and flagging: the province authority admin for its
-province, operators for any (issue 5 point 4)."""
+province, operators for any."""
 
 
 def may_decide(who: Any, report: Any) -> bool:

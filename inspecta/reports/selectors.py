@@ -1,5 +1,5 @@
 """Reads of reports scoped to the acting user (STYLE.md 6), with the list filters of the
-report pages and exports (issue 5 point 11: region, agency, project, item, conclusion, dates)."""
+report pages and exports (region, agency, project, item, conclusion, dates)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def nonconformance_list(*, actor: Any) -> QuerySet[NonconformanceEntry]:
 def check_rule_viewer(actor: Any) -> tuple[str | None, bool]:
     """``(province, may_change)`` of the acceptance check rules for ``actor``: authority
     admins and supervisors see their province's rules and a province authority admin
-    changes them (issue 5 point 4); operators see and change the platform-wide rules
+    changes them; operators see and change the platform-wide rules
     (``province`` None). Anyone else is refused (403)."""
 
     from django.core.exceptions import PermissionDenied

@@ -649,7 +649,7 @@ BATCH_MAX = 100
 
 
 def report_submit_many(*, actor: Any, agency: Agency, items: Sequence[ReportFields]) -> list[Report | AppError]:
-    """Submit up to ``BATCH_MAX`` reports of one agency in one call (issue 5; T/CECS
+    """Submit up to ``BATCH_MAX`` reports of one agency in one call (T/CECS
     6.0.6 per-record results): every report is validated and checked exactly as by
     ``report_submit`` (the same code, with the registry, project and catalog rows
     loaded once for all), then the accepted ones are inserted together. Each item
@@ -689,7 +689,7 @@ def report_submit(*, actor: Any, agency: Agency, **fields: Unpack[ReportFields])
 
 
 def _nonconformance_open(report: Report) -> None:
-    """不合格台账 (issue 5 point 10): one entry per nonconforming report."""
+    """不合格台账: one entry per nonconforming report."""
 
     NonconformanceEntry.objects.get_or_create(
         report=report,
@@ -878,8 +878,7 @@ def report_revoke(*, actor: User, report: Report, reason: str) -> Report:
 
 @transaction.atomic
 def check_rule_set(*, actor: User, code: str, action: str, province: str | None = None) -> CheckRule:
-    """The province decides whether a check rejects or flags reports on its projects
-    (issue 5 point 4): a province authority admin sets its own province's rule; an
+    """The province decides whether a check rejects or flags reports on its projects: a province authority admin sets its own province's rule; an
     operator sets ``province``'s, or the platform-wide rule without one. The change is
     audited (``CheckRule.history``: who, when, before and after)."""
 

@@ -1,4 +1,4 @@
-"""Report pages (issue 5 points 3, 5-8, 11): lists with filters and Excel export, detail
+"""Report pages: lists with filters and Excel export, detail
 with the approval trail and versions, QR and stamped PDF downloads, the web submission
 form, amendments and revocation, and the public verification page ``/v/{code}``."""
 
@@ -54,7 +54,7 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def report_export_view(request: HttpRequest) -> HttpResponse:
-    """The filtered list as an Excel workbook (issue 5 point 11)."""
+    """The filtered list as an Excel workbook."""
 
     from openpyxl import Workbook
 
@@ -190,7 +190,7 @@ def report_pdf_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 @login_required
 def report_stamped_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The current PDF with serial number and QR stamped top-right (issue 5 point 5)."""
+    """The current PDF with serial number and QR stamped top-right."""
 
     version = _version(request, pk, None)
     report = version.report
@@ -419,7 +419,7 @@ def verify_form_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def check_rules_view(request: HttpRequest) -> HttpResponse:
     """``/reports/check-rules/``: every acceptance check with its description, default
-    and the action in force in the user's province (issue 5 point 4). A province
+    and the action in force in the user's province. A province
     authority admin switches reject/flag here (the same service as
     ``PUT /api/v1/reports/check-rules/{code}``); city/district authority users see the
     rules read-only; anyone else gets 403. Changes are audited and listed below."""

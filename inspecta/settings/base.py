@@ -169,7 +169,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "inspecta.accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
 ]
 INSPECTA_PASSWORD_MAX_AGE_DAYS = env.int("INSPECTA_PASSWORD_MAX_AGE_DAYS", default=90)
-# Roles whose users must pass a TOTP second factor (T/CECS 8.3; issue "login security").
+# Roles whose users must pass a TOTP second factor (T/CECS 8.3).
 INSPECTA_2FA_REQUIRED_ROLES = env.list(
     "INSPECTA_2FA_REQUIRED_ROLES",
     default=["operator", "authority_admin", "authority_supervisor", "station_inspector"],
@@ -235,7 +235,7 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# --- Transparency log (issue 3; T/CECS 2.0.15, 4.1.2, 7.2.3; CONTRACT §5) ---------
+# --- Transparency log (T/CECS 2.0.15, 4.1.2, 7.2.3; CONTRACT §5) ---------
 # Origin line of the checkpoints and name of the signing key; must be unique per node,
 # without spaces or "+". Default: "<host:port of PUBLIC_BASE_URL>/log".
 INSPECTA_LOG_ORIGIN = env.str("INSPECTA_LOG_ORIGIN", default="")
@@ -259,7 +259,7 @@ INSPECTA_LOG_TSA_URL = env.str("INSPECTA_LOG_TSA_URL", default="")
 # Seconds to wait for the TSA's answer.
 INSPECTA_LOG_TSA_TIMEOUT = env.float("INSPECTA_LOG_TSA_TIMEOUT", default=10.0)
 
-# --- Exchange API (issue 4; T/CECS 6.0.1-6.0.8; CONTRACT §2-4) --------------------
+# --- Exchange API (T/CECS 6.0.1-6.0.8; CONTRACT §2-4) --------------------
 # Secret from which the key sealing the HMAC client secrets and the platform callback
 # key is derived (HKDF); empty means SECRET_KEY. Changing it invalidates issued secrets.
 INSPECTA_EXCHANGE_KEY_SECRET = env.str("INSPECTA_EXCHANGE_KEY_SECRET", default="")
@@ -310,13 +310,13 @@ INSPECTA_EXCHANGE_ERROR_RATE_MIN_CALLS = env.int("INSPECTA_EXCHANGE_ERROR_RATE_M
 # Every exchange call is recorded in the call log (after sessions and login policy).
 MIDDLEWARE += ["inspecta.exchange.middleware.CallLogMiddleware"]
 
-# --- Agency registry (issue 6) -----------------------------------------------------
+# --- Agency registry -----------------------------------------------------
 # Largest scan or photo accepted (PDF, JPEG, PNG; the type is sniffed from the content).
 INSPECTA_REGISTRY_MAX_UPLOAD_BYTES = env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # Hour of the day (node time) of the nightly conformity recomputation.
 INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2)
 
-# --- Projects, contracts and reports (issue 5) ---------------------------------------
+# --- Projects, contracts and reports ---------------------------------------
 INSTALLED_APPS += ["inspecta.projects", "inspecta.reports"]
 # Serial numbers per "city" (Nanchang 三(一)) or "province" (Guangdong 附件2 二(十四)).
 INSPECTA_REPORT_SERIAL_SCOPE = env.str("INSPECTA_REPORT_SERIAL_SCOPE", default="city")

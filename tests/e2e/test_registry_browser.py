@@ -1,4 +1,4 @@
-"""Browser test of issue 6: an agency registers, fills in, submits; the city supervisor
+"""Browser test of the agency registry: an agency registers, fills in, submits; the city supervisor
 of its registration region approves; the agency is on the public list, masked.
 
 Run: ``uv run pytest tests/e2e/test_registry_browser.py -q``.

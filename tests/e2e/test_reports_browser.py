@@ -1,4 +1,4 @@
-"""Browser tests of issue 5: a phone opens the public verification page a report's QR
+"""Browser tests of reports: a phone opens the public verification page a report's QR
 code points to and checks the log inclusion proof in the browser (CONTRACT §6:
 "verify in your browser" recomputes leaf hash and root with WebCrypto); a tampered
 proof fails; a city supervisor works through the report list and detail.

@@ -1,4 +1,4 @@
-"""Login security (GB/T 22239 level 2 + OWASP ASVS L2; issue "Foundation" 7)."""
+"""Login security (GB/T 22239 level 2 + OWASP ASVS L2)."""
 
 from datetime import timedelta
 

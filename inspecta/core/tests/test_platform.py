@@ -1,4 +1,4 @@
-"""Health, API envelope, pages and language (CONTRACT §1, §7; issue "Foundation" 9, 10)."""
+"""Health, API envelope, pages and language (CONTRACT §1, §7)."""
 
 import pytest
 

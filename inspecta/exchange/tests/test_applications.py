@@ -1,4 +1,4 @@
-"""Access applications, review by the competent authority, keys (issue 4 point 1)."""
+"""Access applications, review by the competent authority, keys."""
 
 from __future__ import annotations
 

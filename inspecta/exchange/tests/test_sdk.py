@@ -1,4 +1,4 @@
-"""The Python SDK and CLI in ``clients/python`` against a live server (issue 4 point 8)."""
+"""The Python SDK and CLI in ``clients/python`` against a live server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The public log endpoints of CONTRACT §5: proofs verify, bad input gets 4xx (issue 3 point 4)."""
+"""The public log endpoints of CONTRACT §5: proofs verify, bad input gets 4xx."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Self-audit: `inspecta log verify` catches records changed behind the platform's back
-(T/CECS 7.2.3; issue 3 point 5)."""
+(T/CECS 7.2.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""16 concurrent appenders and a running sequencer: no gaps, the root recomputes (issue 3)."""
+"""16 concurrent appenders and a running sequencer: no gaps, the root recomputes."""
 
 from __future__ import annotations
 

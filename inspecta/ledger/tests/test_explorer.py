@@ -1,4 +1,4 @@
-"""The public log explorer (issue 3 point 8): no login, Chinese, no personal data."""
+"""The public log explorer: no login, Chinese, no personal data."""
 
 from __future__ import annotations
 

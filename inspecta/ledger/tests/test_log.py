@@ -1,4 +1,4 @@
-"""The log service, sequencer, checkpoints and the foundation's logged writes (issue 3 points 1-3)."""
+"""The log service, sequencer, checkpoints and the foundation's logged writes."""
 
 from __future__ import annotations
 

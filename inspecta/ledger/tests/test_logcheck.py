@@ -1,4 +1,4 @@
-"""The offline verifier and the witness (issue 3 points 6-7): only public endpoints and a key."""
+"""The offline verifier and the witness: only public endpoints and a key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The registry API and the public list (CONTRACT §6a; issue 6 points 4, 9, 10)."""
+"""The registry API and the public list (CONTRACT §6a)."""
 
 from __future__ import annotations
 

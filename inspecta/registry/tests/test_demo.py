@@ -1,4 +1,4 @@
-"""The demo agencies load, are idempotent, and only one of them has findings (issue 6 point 11)."""
+"""The demo agencies load, are idempotent, and only one of them has findings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Large Excel imports run as a background job with visible progress (issue 6 point 7)."""
+"""Large Excel imports run as a background job with visible progress."""
 
 from __future__ import annotations
 

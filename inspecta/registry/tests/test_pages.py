@@ -1,5 +1,4 @@
-"""Registry pages: registration, forms, review, Excel import/export, attachments
-(issue 6 points 1, 3, 7, 8, 10)."""
+"""Registry pages: registration, forms, review, Excel import/export, attachments."""
 
 from __future__ import annotations
 

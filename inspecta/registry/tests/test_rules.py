@@ -1,4 +1,4 @@
-"""Check characters, masking, the nightly job and query counts (issue 6 points 1, 5, 9)."""
+"""Check characters, masking, the nightly job and query counts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Registration, review, key-fact re-review and conformity (issue 6 points 1-3, 5, 6)."""
+"""Registration, review, key-fact re-review and conformity."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """Batch submission (POST /api/v1/reports/batch): per-report results, the same checks as
-a single submission, consecutive serial numbers, idempotency, scoping (issue 5;
-T/CECS 6.0.6; CONTRACT §2-3, §6)."""
+a single submission, consecutive serial numbers, idempotency, scoping (T/CECS 6.0.6; CONTRACT §2-3, §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The acceptance check rules per province: page, API and effect (issue 5 point 4)."""
+"""The acceptance check rules per province: page, API and effect."""
 
 from __future__ import annotations
 

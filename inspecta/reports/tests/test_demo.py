@@ -1,4 +1,4 @@
-"""The reports demo loads after the registry demo, once (issue 5)."""
+"""The reports demo loads after the registry demo, once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Report pages and API: scoping, submission over HTTP, public verification (issue 5)."""
+"""Report pages and API: scoping, submission over HTTP, public verification."""
 
 from __future__ import annotations
 

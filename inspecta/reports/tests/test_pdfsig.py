@@ -1,4 +1,4 @@
-"""Signed report PDFs (T/CECS 4.1.2; issue 5 point 9): a PDF signed in the test with
+"""Signed report PDFs (T/CECS 4.1.2): a PDF signed in the test with
 pyHanko (self-signed certificate made here) validates; one changed byte fails."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The public verification JSON is cached and dropped when the report changes (issue 5
-benchmark: verification under load)."""
+"""The public verification JSON is cached and dropped when the report changes (verification
+under load)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Report submission, checks, numbering and amendments through the services (issue 5)."""
+"""Report submission, checks, numbering and amendments through the services."""
 
 from __future__ import annotations
 
