@@ -330,22 +330,39 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_form.html", {"form": form}, status=status)
 
 
-@login_required
-def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    _require_admin(actor)
-    user = _scoped_user(actor, pk)
-    issued = request.session.pop("issued_password", None)
+def _user_detail_response(
+    request: HttpRequest,
+    actor: User,
+    user: User,
+    *,
+    edit_form: UserEditForm | None = None,
+    reset_form: PasswordResetForm | None = None,
+    action_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The account page; a refused or invalid action re-renders it with the bound form and
+    its errors (status 400) instead of a flash and a redirect."""
+
+    issued = request.session.pop("issued_password", None) if status == 200 else None
     context = {
         "subject": user,
         "issued_password": issued["password"] if issued and issued.get("user") == user.pk else None,
         "may_manage": permissions.may_manage(actor, user),
         "events": selectors.auth_events_for(actor=actor, user=user),
         "has_totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
-        "edit_form": UserEditForm(initial={"full_name": user.full_name, "mobile": user.mobile, "email": user.email}),
-        "reset_form": PasswordResetForm(),
+        "edit_form": edit_form
+        or UserEditForm(initial={"full_name": user.full_name, "mobile": user.mobile, "email": user.email}),
+        "reset_form": reset_form or PasswordResetForm(),
+        "action_errors": action_errors or [],
     }
-    return render(request, "accounts/user_detail.html", context)
+    return render(request, "accounts/user_detail.html", context, status=status)
+
+
+@login_required
+def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_admin(actor)
+    return _user_detail_response(request, actor, _scoped_user(actor, pk))
 
 
 @login_required
@@ -356,36 +373,44 @@ def user_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse
     user = _scoped_user(actor, pk)
     if not permissions.may_manage(actor, user):
         raise PermissionDenied(_("无权管理该账号。"))
+    if action == "edit":
+        edit_form = UserEditForm(request.POST)
+        if edit_form.is_valid():
+            try:
+                services.user_update(actor=actor, user=user, **edit_form.cleaned_data)
+            except ValidationError as exc:
+                apply_validation_error(edit_form, exc)
+            else:
+                messages.success(request, _("用户信息已保存。"))
+                return redirect("accounts:user_detail", pk=user.pk)
+        return _user_detail_response(request, actor, user, edit_form=edit_form, status=400)
+    if action == "reset-password":
+        reset_form = PasswordResetForm(request.POST)
+        if reset_form.is_valid():
+            password = reset_form.cleaned_data["password"] or _generated_password()
+            try:
+                services.user_reset_password(actor=actor, user=user, password=password, request=request)
+            except ValidationError as exc:
+                apply_validation_error(reset_form, exc, "password")
+            else:
+                if not reset_form.cleaned_data["password"]:
+                    request.session["issued_password"] = {"user": user.pk, "password": password}
+                messages.success(request, _("口令已重置，用户下次登录时须修改。"))
+                return redirect("accounts:user_detail", pk=user.pk)
+        return _user_detail_response(request, actor, user, reset_form=reset_form, status=400)
+    actions = {
+        "disable": (services.user_disable, _("账号已停用，其会话已全部结束。")),
+        "enable": (services.user_enable, _("账号已启用。")),
+        "reset-2fa": (services.user_reset_second_factor, _("动态口令已重置，用户下次登录时须重新绑定。")),
+    }
+    if action not in actions:
+        raise Http404
+    service, done = actions[action]
     try:
-        if action == "disable":
-            services.user_disable(actor=actor, user=user, request=request)
-            messages.success(request, _("账号已停用，其会话已全部结束。"))
-        elif action == "enable":
-            services.user_enable(actor=actor, user=user, request=request)
-            messages.success(request, _("账号已启用。"))
-        elif action == "reset-2fa":
-            services.user_reset_second_factor(actor=actor, user=user, request=request)
-            messages.success(request, _("动态口令已重置，用户下次登录时须重新绑定。"))
-        elif action == "reset-password":
-            form = PasswordResetForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
-            password = form.cleaned_data["password"] or _generated_password()
-            services.user_reset_password(actor=actor, user=user, password=password, request=request)
-            if not form.cleaned_data["password"]:
-                request.session["issued_password"] = {"user": user.pk, "password": password}
-            messages.success(request, _("口令已重置，用户下次登录时须修改。"))
-        elif action == "edit":
-            edit_form = UserEditForm(request.POST)
-            if not edit_form.is_valid():
-                raise ValidationError(edit_form.errors.as_text())
-            services.user_update(actor=actor, user=user, **edit_form.cleaned_data)
-            messages.success(request, _("用户信息已保存。"))
-        else:
-            raise Http404
+        service(actor=actor, user=user, request=request)
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-        return HttpResponseRedirect(reverse("accounts:user_detail", args=[user.pk]), status=303)
+        return _user_detail_response(request, actor, user, action_errors=exc.messages, status=400)
+    messages.success(request, done)
     return redirect("accounts:user_detail", pk=user.pk)
 
 

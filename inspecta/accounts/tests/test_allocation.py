@@ -272,3 +272,21 @@ def test_api_shows_log_index_of_sequenced_accounts(client, tree):
     assert len(set(indexes)) == len(indexes)
     me = client.get("/api/v1/accounts/me").json()
     assert me["log_index"] in indexes
+
+
+def test_bad_account_action_input_re_renders_the_page_with_400_and_changes_nothing(client, tree):
+    from inspecta.core.testing.access import login_verified
+
+    login_verified(client, tree["gz_admin"])
+    user = tree["gz_supervisor"]
+    before = (user.full_name, user.email, user.password)
+    page = client.post(f"/accounts/users/{user.pk}/edit/", {"full_name": "", "mobile": "", "email": "不是邮箱"})
+    assert page.status_code == 400 and "invalid-feedback" in page.content.decode()
+    page = client.post(f"/accounts/users/{user.pk}/reset-password/", {"password": "short"})
+    assert page.status_code == 400 and 'data-testid="reset-error"' in page.content.decode()
+    user.refresh_from_db()
+    assert (user.full_name, user.email, user.password) == before
+    page = client.post(f"/accounts/users/{user.pk}/edit/", {"full_name": "刘洋", "mobile": "", "email": ""})
+    assert page.status_code == 302
+    user.refresh_from_db()
+    assert user.full_name == "刘洋"
