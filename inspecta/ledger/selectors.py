@@ -3,10 +3,11 @@ carry ids, roles and hashes, never personal data, so these reads take no actor."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from .models import AuditFinding, Checkpoint, CheckpointTimestamp, Entry, SigningKey
 
@@ -64,17 +65,26 @@ def entry_for_record(record: models.Model) -> Entry | None:
     return Entry.objects.filter(record_type=record._meta.label_lower, record_id=str(record.pk)).order_by("-pk").first()
 
 
-def entries_for_records(records: Sequence[models.Model]) -> dict[tuple[str, str], Entry]:
-    """``entry_for_record`` of each record of a list, in one query, keyed by
-    ``(record_type, record_id)``."""
+def entries_of(wanted: Iterable[tuple[str, Any]]) -> dict[tuple[str, str], Entry]:
+    """The latest log entry of each ``(record_type, record_id)``, in one query (what
+    ``entry_for_record`` gives for each), keyed by ``(record_type, record_id)``."""
 
-    if not records:
+    wanted = list(wanted)
+    if not wanted:
         return {}
-    label = records[0]._meta.label_lower
+    query = Q()
+    for record_type in {t for t, _i in wanted}:
+        query |= Q(record_type=record_type, record_id__in=[str(i) for t, i in wanted if t == record_type])
     latest: dict[tuple[str, str], Entry] = {}
-    for entry in Entry.objects.filter(record_type=label, record_id__in=[str(r.pk) for r in records]).order_by("pk"):
+    for entry in Entry.objects.filter(query).order_by("pk"):
         latest[(entry.record_type, entry.record_id)] = entry  # a later pk replaces an earlier one
     return latest
+
+
+def entries_for_records(records: Sequence[models.Model]) -> dict[tuple[str, str], Entry]:
+    """``entry_for_record`` of each record of a list, in one query."""
+
+    return entries_of((r._meta.label_lower, r.pk) for r in records)
 
 
 def signing_keys() -> models.QuerySet[SigningKey]:

@@ -26,6 +26,7 @@ from inspecta.core.pagination import MAX_PAGE
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
+from inspecta.ledger.selectors import entries_for_records
 from inspecta.registry.models import Agency
 
 from . import codes, public, selectors, services
@@ -302,7 +303,7 @@ def reports_json(reports: list[Report]) -> list[dict[str, Any]]:
     """``report_json`` of each report (versions and findings prefetched), with the log
     entries of all their versions read in one query."""
 
-    entries = public._entries_of([("reports.reportversion", v.pk) for r in reports for v in r.versions.all()])
+    entries = entries_for_records([v for r in reports for v in r.versions.all()])
     return [report_json(r, entries) for r in reports]
 
 

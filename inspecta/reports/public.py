@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import CharField, Q
+from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -27,7 +27,7 @@ from django_ratelimit.core import get_usage
 from inspecta.core.masking import Audience, mask_name
 from inspecta.ledger import store
 from inspecta.ledger.models import Entry
-from inspecta.ledger.selectors import checkpoint_latest
+from inspecta.ledger.selectors import checkpoint_latest, entries_of
 from inspecta.projects.models import Contract
 
 from . import codes
@@ -72,21 +72,6 @@ def lookup(code: str) -> tuple[str, Report | None]:
 
 def _entry_of(record_type: str, record_id: Any) -> Entry | None:
     return Entry.objects.filter(record_type=record_type, record_id=str(record_id)).order_by("-pk").first()
-
-
-def _entries_of(wanted: list[tuple[str, Any]]) -> dict[tuple[str, str], Entry]:
-    """The latest log entry of each ``(record_type, record_id)``, in one query (what
-    ``_entry_of`` gives for each)."""
-
-    if not wanted:
-        return {}
-    query = Q()
-    for record_type in {t for t, _i in wanted}:
-        query |= Q(record_type=record_type, record_id__in=[str(i) for t, i in wanted if t == record_type])
-    latest: dict[tuple[str, str], Entry] = {}
-    for entry in Entry.objects.filter(query).order_by("pk"):
-        latest[(entry.record_type, entry.record_id)] = entry  # a later pk replaces an earlier one
-    return latest
 
 
 def inclusion(entry: Entry | None) -> dict[str, Any] | None:
@@ -146,7 +131,7 @@ def _verification(report: Report) -> tuple[dict[str, Any], bool]:
     wanted += [("projects.contract", c.pk) for c in contracts]
     if report.revoked_at:
         wanted.append(("reports.revocation", report.pk))
-    entries = _entries_of(wanted)
+    entries = entries_of(wanted)
     pending = any(e.index is None for e in entries.values() if e.record_type != "projects.contract")
     current_entry = entries.get(("reports.reportversion", str(current.pk)))
     chain: list[dict[str, Any]] = []
