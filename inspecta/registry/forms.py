@@ -258,7 +258,12 @@ class CapabilityForm(StyledMixin, forms.Form):
 
 
 class ReasonForm(StyledMixin, forms.Form):
-    reason = forms.CharField(label=_("意见或原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    """The reviewer's comment on an agency or a key-fact change: optional when approving,
+    required by the service when returning (Guangdong 附件2 一(二))."""
+
+    reason = forms.CharField(
+        label=_("意见或原因"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -318,26 +318,43 @@ def findings_view(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/findings.html", {"page": page, "rules": FindingRule.choices, "rule": rule})
 
 
-@login_required
-def agency_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    agency = _agency(request, pk)
+def _detail_response(
+    request: HttpRequest,
+    agency: Agency,
+    *,
+    review_action: str = "",
+    review_form: ReasonForm | None = None,
+    change_forms: dict[int, ReasonForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The agency page; a refused or invalid review action re-renders it with the bound
+    form and its errors (status 400) instead of a flash and a redirect."""
+
     audience = selectors.audience_for(request.user, agency)
     heads = AgencyHead.objects.filter(agency=agency).order_by("role")
+    change_forms = change_forms or {}
+    changes = ChangeRequest.objects.filter(agency=agency).select_related("applied_by", "decided_by")[:20]
     context = _context(
         request,
         agency,
         heads=[(h, mask_id_number(h.id_number, audience), mask_mobile(h.mobile, audience)) for h in heads],
         findings=selectors.open_findings(agency),
-        changes=ChangeRequest.objects.filter(agency=agency).select_related("applied_by", "decided_by")[:20],
+        changes=[{"change": c, "form": change_forms.get(c.pk) or ReasonForm()} for c in changes],
         reviews=agency.reviews.select_related("actor")[:20],
         versions=agency.versions.select_related("approved_by")[:10],
         branches=agency.branches.all(),
         problems=services.submission_problems(agency) if agency.status in ("draft", "returned") else [],
-        reason_form=ReasonForm(),
+        review_action=review_action,
+        review_form=review_form or ReasonForm(),
         pending=ChangeRequestStatus.PENDING,
         section_counts=[(kind, SECTIONS[kind][0], SECTION_QUERYSETS[kind](agency).count()) for kind in SECTIONS],
     )
-    return render(request, "registry/agency_detail.html", context)
+    return render(request, "registry/agency_detail.html", context, status=status)
+
+
+@login_required
+def agency_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_response(request, _agency(request, pk))
 
 
 @login_required
@@ -365,9 +382,12 @@ def agency_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def section_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    agency = _agency(request, pk)
+def _section_response(
+    request: HttpRequest, agency: Agency, kind: str, *, action_errors: list[str] | None = None, status: int = 200
+) -> HttpResponse:
+    """One section's table; a refused row action re-renders it with the reasons on top
+    (status 400)."""
+
     title, columns = _section(kind)
     audience = selectors.audience_for(request.user, agency)
     rows = [(obj, [cell(obj, audience) for _label, cell in columns]) for obj in SECTION_QUERYSETS[kind](agency)]
@@ -382,8 +402,15 @@ def section_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             headers=[label for label, _cell in columns],
             rows=rows,
             importable=kind in imports.KINDS,
+            action_errors=action_errors or [],
         ),
+        status=status,
     )
+
+
+@login_required
+def section_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    return _section_response(request, _agency(request, pk), kind)
 
 
 @login_required
@@ -442,12 +469,11 @@ def record_delete_view(request: HttpRequest, pk: int, kind: str, record: int) ->
     try:
         change = services.record_delete(actor=request.user, agency=agency, kind=kind, pk=record)  # type: ignore[arg-type]
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        return _section_response(request, agency, kind, action_errors=exc.messages, status=400)
+    if change is not None:
+        messages.info(request, _("已提交关键信息变更申请，审核通过后生效。"))
     else:
-        if change is not None:
-            messages.info(request, _("已提交关键信息变更申请，审核通过后生效。"))
-        else:
-            messages.success(request, _("已删除（人员标记为离职），记入审计日志。"))
+        messages.success(request, _("已删除（人员标记为离职），记入审计日志。"))
     return redirect("registry:section", pk=agency.pk, kind=kind)
 
 
@@ -508,55 +534,77 @@ def capability_view(request: HttpRequest, pk: int, site: int) -> HttpResponse:
     )
 
 
+REVIEW_REFUSED = {
+    "submit": gettext_lazy("无权修改该检测机构的信息。"),
+    "approve": gettext_lazy("只有注册地主管部门可以审核该检测机构。"),
+    "return": gettext_lazy("只有注册地主管部门可以审核该检测机构。"),
+}
+
+
 @login_required
 @require_POST
 def review_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Submit (agency admin); approve or return with reasons (registration-region authority)."""
+    """Submit (agency admin); approve or return with reasons (registration-region
+    authority, Guangdong 附件2 一(二)). A refusal re-renders the agency page (400)."""
 
     agency = _agency(request, pk)
+    if action not in REVIEW_REFUSED:
+        raise Http404
+    allowed = permissions.may_change if action == "submit" else permissions.may_review
+    if not allowed(request.user, agency):
+        raise PermissionDenied(REVIEW_REFUSED[action])
     form = ReasonForm(request.POST)
-    reason = form.data.get("reason", "")
     actor: Any = request.user
-    try:
-        if action == "submit":
-            services.agency_submit(actor=actor, agency=agency)
-            messages.success(request, _("已提交审核。"))
-        elif action == "approve":
-            services.agency_approve(actor=actor, agency=agency, reason=reason)
-            messages.success(request, _("已审核通过，并记入存证日志。"))
-        elif action == "return":
-            services.agency_return(actor=actor, agency=agency, reason=reason)
-            messages.success(request, _("已退回。"))
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if action == "submit":
+                services.agency_submit(actor=actor, agency=agency)
+                messages.success(request, _("已提交审核。"))
+            elif action == "approve":
+                services.agency_approve(actor=actor, agency=agency, reason=reason)
+                messages.success(request, _("已审核通过，并记入存证日志。"))
+            else:
+                services.agency_return(actor=actor, agency=agency, reason=reason)
+                messages.success(request, _("已退回。"))
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
         else:
-            raise Http404
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-        return redirect("registry:agency_detail", pk=agency.pk)
-    if not Agency.objects.restrict(request.user).filter(pk=agency.pk).exists():
-        return redirect("registry:agency_list")
-    return redirect("registry:agency_detail", pk=agency.pk)
+            if not Agency.objects.restrict(request.user).filter(pk=agency.pk).exists():
+                return redirect("registry:agency_list")
+            return redirect("registry:agency_detail", pk=agency.pk)
+    agency.refresh_from_db()
+    return _detail_response(request, agency, review_action=action, review_form=form, status=400)
 
 
 @login_required
 @require_POST
 def change_review_view(request: HttpRequest, change: int, action: str) -> HttpResponse:
+    """Approve or return a key-fact change (Guangdong 附件2 一(二)); a refusal re-renders
+    the agency page with the reason next to the change (400)."""
+
     obj = ChangeRequest.objects.restrict(request.user).select_related("agency").filter(pk=change).first()
-    if obj is None:
+    if obj is None or action not in ("approve", "return"):
         raise Http404
-    reason = request.POST.get("reason", "")
+    if not permissions.may_review(request.user, obj.agency):
+        raise PermissionDenied(REVIEW_REFUSED[action])
+    form = ReasonForm(request.POST)
     actor: Any = request.user
-    try:
-        if action == "approve":
-            services.change_request_approve(actor=actor, change=obj, reason=reason)
-            messages.success(request, _("变更已通过并生效，新版本已记入存证日志。"))
-        elif action == "return":
-            services.change_request_return(actor=actor, change=obj, reason=reason)
-            messages.success(request, _("变更申请已退回。"))
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if action == "approve":
+                services.change_request_approve(actor=actor, change=obj, reason=reason)
+                messages.success(request, _("变更已通过并生效，新版本已记入存证日志。"))
+            else:
+                services.change_request_return(actor=actor, change=obj, reason=reason)
+                messages.success(request, _("变更申请已退回。"))
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
         else:
-            raise Http404
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    return redirect("registry:agency_detail", pk=obj.agency_id)
+            return redirect("registry:agency_detail", pk=obj.agency_id)
+    agency = Agency.objects.get(pk=obj.agency_id)
+    return _detail_response(request, agency, change_forms={obj.pk: form}, status=400)
 
 
 def _require_full(request: HttpRequest, agency: Agency) -> None:

@@ -81,7 +81,8 @@ def test_fill_by_pages_then_review(client, tree):
     page = client.get(f"/registry/{agency.pk}/")
     assert id_number(320) in client.get(f"/registry/{agency.pk}/staff/").content.decode()  # reviewer: full
     assert page.status_code == 200
-    assert client.post(f"/registry/{agency.pk}/review/return/", {"reason": ""}).status_code == 302
+    refused = client.post(f"/registry/{agency.pk}/review/return/", {"reason": ""})
+    assert refused.status_code == 400 and "请填写退回原因" in refused.content.decode()
     assert Agency.objects.get(pk=agency.pk).status == AgencyStatus.SUBMITTED  # reason required
     assert client.post(f"/registry/{agency.pk}/review/approve/", {"reason": "材料齐全"}).status_code == 302
     assert Agency.objects.get(pk=agency.pk).status == AgencyStatus.APPROVED
@@ -352,3 +353,70 @@ def test_import_rows_updates_by_id_number_and_checks_certificates(tree):
     assert updated.name == "甲改" and updated.post_certificates.get().number == "SG361"
     empty = import_rows(actor=admin, agency=agency, kind="staff", upload=_workbook([]))
     assert empty.errors == [RowError(0, "", "文件中没有数据行。")]
+
+
+def test_refused_review_actions_re_render_the_agency_page_with_400_and_change_nothing(client, tree):
+    from inspecta.registry.models import AgencyReview
+
+    agency, admin = register(40)
+    client.force_login(admin)
+    refused = client.post(f"/registry/{agency.pk}/review/submit/")
+    assert refused.status_code == 400 and 'data-testid="review-error"' in refused.content.decode()
+    assert Agency.objects.get(pk=agency.pk).status == AgencyStatus.DRAFT
+    fill(agency, admin, seed=40)
+    assert client.post(f"/registry/{agency.pk}/review/approve/", {"reason": "自己审核"}).status_code == 403
+    assert client.post(f"/registry/{agency.pk}/review/submit/").status_code == 302
+    again = client.post(f"/registry/{agency.pk}/review/submit/")
+    assert again.status_code == 400 and "当前状态不能提交审核" in again.content.decode()
+    login_verified(client, tree["gz_supervisor"])
+    reviews = AgencyReview.objects.filter(agency=agency).count()
+    page = client.post(f"/registry/{agency.pk}/review/return/", {"reason": "  "})
+    html = page.content.decode()
+    assert page.status_code == 400 and "请填写退回原因" in html and 'data-testid="return"' in html
+    page = client.post(f"/registry/{agency.pk}/review/approve/", {"reason": "长" * 2001})
+    assert page.status_code == 400 and "2000" in page.content.decode()
+    assert Agency.objects.get(pk=agency.pk).status == AgencyStatus.SUBMITTED
+    assert AgencyReview.objects.filter(agency=agency).count() == reviews
+    page = client.post(f"/registry/{agency.pk}/review/return/", {"reason": "材料不全"})
+    assert page.status_code == 302 and Agency.objects.get(pk=agency.pk).status == AgencyStatus.RETURNED
+    assert client.post(f"/registry/{agency.pk}/review/publish/").status_code == 404
+
+
+def test_refused_change_review_re_renders_with_400_and_keeps_the_request_pending(client, tree):
+    from inspecta.registry.choices import ChangeRequestStatus
+    from inspecta.registry.models import AgencyHead, ChangeRequest
+
+    agency, admin = approved(tree, 41)
+    client.force_login(admin)
+    head = AgencyHead.objects.get(agency=agency, role="quality_head")
+    client.post(
+        f"/registry/{agency.pk}/head/{head.pk}/edit/",
+        {"role": "quality_head", "name": "新质量负责人", "id_number": id_number(410)},
+    )
+    change = ChangeRequest.objects.get(agency=agency)
+    assert client.post(f"/registry/changes/{change.pk}/approve/").status_code == 403
+    login_verified(client, tree["gz_supervisor"])
+    page = client.post(f"/registry/changes/{change.pk}/return/", {"reason": ""})
+    assert page.status_code == 400 and "请填写退回原因" in page.content.decode()
+    change.refresh_from_db()
+    assert change.status == ChangeRequestStatus.PENDING and agency.versions.count() == 1
+    assert client.post(f"/registry/changes/{change.pk}/return/", {"reason": "证书不符"}).status_code == 302
+    page = client.post(f"/registry/changes/{change.pk}/approve/")
+    assert page.status_code == 400 and "该变更申请已处理" in page.content.decode()
+    change.refresh_from_db()
+    assert change.status == ChangeRequestStatus.REJECTED
+    assert AgencyHead.objects.get(pk=head.pk).name != "新质量负责人" and agency.versions.count() == 1
+
+
+def test_refused_row_delete_re_renders_the_section_with_400(client, tree):
+    agency, admin = register(42)
+    fill(agency, admin, seed=42)
+    client.force_login(admin)
+    staff = Staff.objects.filter(agency=agency).first()
+    assert staff is not None
+    page = client.post(f"/registry/{agency.pk}/staff/999999/delete/")
+    assert page.status_code == 400 and "记录不存在" in page.content.decode()
+    assert client.post(f"/registry/{agency.pk}/review/submit/").status_code == 302
+    page = client.post(f"/registry/{agency.pk}/staff/{staff.pk}/delete/")
+    assert page.status_code == 400 and "正在审核中" in page.content.decode()
+    assert Staff.objects.get(pk=staff.pk).active
