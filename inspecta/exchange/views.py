@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -93,10 +93,18 @@ def application_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "exchange/application_form.html", {"form": form}, status=status)
 
 
-@login_required
-def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    application = _application(actor, pk)
+def _application_response(
+    request: HttpRequest,
+    actor: User,
+    application: AccessApplication,
+    *,
+    decision: str = "",
+    decision_form: DecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The application page; a refused or invalid decision re-renders it with the bound
+    form and its errors (status 400) instead of a flash and a redirect."""
+
     client = ExchangeClient.objects.filter(application=application).first()
     return render(
         request,
@@ -105,57 +113,94 @@ def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "application": application,
             "client": client,
             "may_review": permissions.may_review(actor, application) and application.status == "pending",
-            "decision_form": DecisionForm(),
+            "decision": decision,
+            "decision_form": decision_form or DecisionForm(),
         },
+        status=status,
     )
+
+
+@login_required
+def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    return _application_response(request, actor, _application(actor, pk))
 
 
 @login_required
 @require_POST
 def application_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """Approve (the client and its first key are issued) or reject with reasons
+    (T/CECS 6.0.7-6.0.8)."""
+
     actor: User = request.user  # type: ignore[assignment]
     application = _application(actor, pk)
+    if decision not in ("approve", "reject"):
+        raise Http404
     if not permissions.may_review(actor, application):
         raise PermissionDenied(_("只有申请单位所在辖区的主管部门可以审核。"))
     form = DecisionForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        if decision == "approve":
-            client, issued = services.application_approve(actor=actor, application=application, reason=reason)
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if decision == "approve":
+                client, issued = services.application_approve(actor=actor, application=application, reason=reason)
+            else:
+                services.application_reject(actor=actor, application=application, reason=reason)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            if decision == "reject":
+                messages.success(request, _("已驳回。"))
+                return redirect("exchange:application_detail", pk=pk)
             if issued.secret:
                 request.session["issued_secret"] = {"key_id": issued.key.key_id, "secret": issued.secret}
             messages.success(request, _("已批准，密钥标识 %(k)s 已签发。") % {"k": issued.key.key_id})
             return redirect("exchange:client_detail", pk=client.pk)
-        if decision == "reject":
-            services.application_reject(actor=actor, application=application, reason=reason)
-            messages.success(request, _("已驳回。"))
-        else:
-            raise Http404
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-        return HttpResponseRedirect(reverse("exchange:application_detail", args=[pk]), status=303)
-    return redirect("exchange:application_detail", pk=pk)
+    application.refresh_from_db()
+    return _application_response(request, actor, application, decision=decision, decision_form=form, status=400)
 
 
-@login_required
-def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    client = _client(actor, pk)
-    issued = request.session.pop("issued_secret", None)
+def _client_response(
+    request: HttpRequest,
+    actor: User,
+    client: ExchangeClient,
+    *,
+    rotate_form: RotateForm | None = None,
+    revoke_forms: dict[str, RevokeForm] | None = None,
+    public_key_forms: dict[str, PublicKeyForm] | None = None,
+    settings_form: ClientSettingsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The client page; a refused or invalid key or settings action re-renders it with
+    the bound form and its errors (status 400) instead of a flash and a redirect."""
+
+    issued = request.session.pop("issued_secret", None) if status == 200 else None
+    revoke_forms = revoke_forms or {}
+    public_key_forms = public_key_forms or {}
     keys = list(client.keys.all())
-    may_manage = permissions.may_manage_client(actor, client)
+    awaiting = {k.key_id for k in keys if k.status == KeyStatus.AWAITING_PUBLIC_KEY}
+    # a refusal for a key the page offers no form for (any more) is shown on top
+    action_errors = [
+        str(error)
+        for key_id, form in public_key_forms.items()
+        if key_id not in awaiting
+        for errors in form.errors.values()
+        for error in errors
+    ]
     context: dict[str, Any] = {
         "client": client,
-        "keys": keys,
+        "action_errors": action_errors,
+        "keys": [{"key": k, "form": revoke_forms.get(k.key_id) or RevokeForm()} for k in keys],
         "issued": issued if issued and any(k.key_id == issued.get("key_id") for k in keys) else None,
-        "may_manage": may_manage,
-        "may_administer": permissions.may_review(actor, client.application),
-        "awaiting": [k for k in keys if k.status == KeyStatus.AWAITING_PUBLIC_KEY],
+        "may_manage": permissions.may_manage_client(actor, client),
+        "may_administer": permissions.is_competent_for(actor, client.organisation),
+        "awaiting": [
+            {"key": k, "form": public_key_forms.get(k.key_id) or PublicKeyForm()} for k in keys if k.key_id in awaiting
+        ],
         "is_ed25519": client.auth_method == AuthMethod.ED25519,
-        "rotate_form": RotateForm(),
-        "revoke_form": RevokeForm(),
-        "public_key_form": PublicKeyForm(),
-        "settings_form": ClientSettingsForm(
+        "rotate_form": rotate_form or RotateForm(),
+        "settings_form": settings_form
+        or ClientSettingsForm(
             initial={
                 "is_active": client.is_active,
                 "rate_limit_per_minute": client.rate_limit_per_minute,
@@ -165,7 +210,13 @@ def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "findings": selectors.findings_for(actor=actor, client=client)[:20],
         "data_url": reverse("exchange:monitoring_data") + f"?client={client.pk}",
     }
-    return render(request, "exchange/client_detail.html", context)
+    return render(request, "exchange/client_detail.html", context, status=status)
+
+
+@login_required
+def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    return _client_response(request, actor, _client(actor, pk))
 
 
 @login_required
@@ -189,55 +240,71 @@ def _scoped_key(actor: User, client: ExchangeClient, key_id: str) -> ClientKey:
 @login_required
 @require_POST
 def client_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Rotate, revoke or register a key (the client's admins and its authority), or change
+    the settings (the authority; T/CECS 6.0.4, 6.0.8)."""
+
     actor: User = request.user  # type: ignore[assignment]
     client = _client(actor, pk)
-    try:
-        if action == "rotate":
-            form = RotateForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
-            hours = form.cleaned_data.get("overlap_hours")
-            issued = services.key_rotate(
-                actor=actor,
-                client=client,
-                public_key=form.cleaned_data.get("public_key") or "",
-                overlap=timedelta(hours=hours) if hours is not None else None,
-            )
-            if issued.secret:
-                request.session["issued_secret"] = {"key_id": issued.key.key_id, "secret": issued.secret}
-            messages.success(request, _("新密钥 %(k)s 已签发，旧密钥在过渡期内仍有效。") % {"k": issued.key.key_id})
-        elif action == "revoke":
-            revoke_form = RevokeForm(request.POST)
-            if not revoke_form.is_valid():
-                raise ValidationError(revoke_form.errors.as_text())
-            services.key_revoke(
-                actor=actor,
-                key=_scoped_key(actor, client, request.POST.get("key_id", "")),
-                reason=revoke_form.cleaned_data["reason"],
-            )
-            messages.success(request, _("密钥已吊销。"))
-        elif action == "public-key":
-            key_form = PublicKeyForm(request.POST)
-            if not key_form.is_valid():
-                raise ValidationError(key_form.errors.as_text())
-            services.key_register_public(
-                actor=actor,
-                key=_scoped_key(actor, client, request.POST.get("key_id", "")),
-                public_key=key_form.cleaned_data["public_key"],
-            )
-            messages.success(request, _("公钥已登记，密钥已生效。"))
-        elif action == "settings":
-            settings_form = ClientSettingsForm(request.POST)
-            if not settings_form.is_valid():
-                raise ValidationError(settings_form.errors.as_text())
-            services.client_update(actor=actor, client=client, **settings_form.cleaned_data)
-            messages.success(request, _("设置已保存。"))
+    if action not in ("rotate", "revoke", "public-key", "settings"):
+        raise Http404
+    if action == "settings":
+        if not permissions.is_competent_for(actor, client.organisation):
+            raise PermissionDenied(_("只有主管部门可以启停接入方或调整限流。"))
+    elif not permissions.may_manage_client(actor, client):
+        raise PermissionDenied(_("无权管理该接入方的密钥。"))
+    if action == "rotate":
+        rotate_form = RotateForm(request.POST)
+        if rotate_form.is_valid():
+            hours = rotate_form.cleaned_data.get("overlap_hours")
+            try:
+                issued = services.key_rotate(
+                    actor=actor,
+                    client=client,
+                    public_key=rotate_form.cleaned_data.get("public_key") or "",
+                    overlap=timedelta(hours=hours) if hours is not None else None,
+                )
+            except ValidationError as exc:
+                apply_validation_error(rotate_form, exc)
+            else:
+                if issued.secret:
+                    request.session["issued_secret"] = {"key_id": issued.key.key_id, "secret": issued.secret}
+                messages.success(request, _("新密钥 %(k)s 已签发，旧密钥在过渡期内仍有效。") % {"k": issued.key.key_id})
+                return redirect("exchange:client_detail", pk=pk)
+        return _client_response(request, actor, client, rotate_form=rotate_form, status=400)
+    if action == "settings":
+        settings_form = ClientSettingsForm(request.POST)
+        if settings_form.is_valid():
+            try:
+                services.client_update(actor=actor, client=client, **settings_form.cleaned_data)
+            except ValidationError as exc:
+                apply_validation_error(settings_form, exc)
+            else:
+                messages.success(request, _("设置已保存。"))
+                return redirect("exchange:client_detail", pk=pk)
+        client.refresh_from_db()
+        return _client_response(request, actor, client, settings_form=settings_form, status=400)
+    key = _scoped_key(actor, client, request.POST.get("key_id", ""))
+    if action == "revoke":
+        revoke_form = RevokeForm(request.POST)
+        if revoke_form.is_valid():
+            try:
+                services.key_revoke(actor=actor, key=key, reason=revoke_form.cleaned_data["reason"])
+            except ValidationError as exc:
+                apply_validation_error(revoke_form, exc)
+            else:
+                messages.success(request, _("密钥已吊销。"))
+                return redirect("exchange:client_detail", pk=pk)
+        return _client_response(request, actor, client, revoke_forms={key.key_id: revoke_form}, status=400)
+    key_form = PublicKeyForm(request.POST)
+    if key_form.is_valid():
+        try:
+            services.key_register_public(actor=actor, key=key, public_key=key_form.cleaned_data["public_key"])
+        except ValidationError as exc:
+            apply_validation_error(key_form, exc)
         else:
-            raise Http404
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-        return HttpResponseRedirect(reverse("exchange:client_detail", args=[pk]), status=303)
-    return redirect("exchange:client_detail", pk=pk)
+            messages.success(request, _("公钥已登记，密钥已生效。"))
+            return redirect("exchange:client_detail", pk=pk)
+    return _client_response(request, actor, client, public_key_forms={key.key_id: key_form}, status=400)
 
 
 @login_required
