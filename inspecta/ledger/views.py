@@ -12,17 +12,15 @@ import base64
 import json
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from . import merkle, selectors, store
+from .forms import IndexSearchForm
 from .models import Checkpoint, CheckpointTimestamp, Entry
 from .registry import get_kind
-
-MAX_INDEX = 2**63 - 1
 
 
 def _b64(raw: bytes) -> str:
@@ -43,14 +41,19 @@ def _timestamp_of(checkpoint: Checkpoint) -> CheckpointTimestamp | None:
 
 @cache_control(public=True, max_age=5)
 def log_home_view(request: HttpRequest) -> HttpResponse:
-    raw_index = request.GET.get("index", "").strip()
-    if raw_index:
-        if raw_index.isdigit() and int(raw_index) <= MAX_INDEX:
-            return redirect("ledger:entry", index=int(raw_index))
-        messages.error(request, _("请输入非负整数序号。"))
+    """The log's home page with the search by index; a bad index re-renders the page with
+    the error next to the search box (400)."""
+
+    form = IndexSearchForm(request.GET if request.GET.get("index", "").strip() else None)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            return redirect("ledger:entry", index=form.cleaned_data["index"])
+        status = 400
     checkpoint = selectors.checkpoint_latest()
     latest = [{"entry": e, "label": _kind_label(e.kind)} for e in selectors.entries_latest(20)]
     context = {
+        "form": form,
         "checkpoint": checkpoint,
         "root": _b64(checkpoint.root) if checkpoint else "",
         "tree_size": store.tree_size(),
@@ -59,7 +62,7 @@ def log_home_view(request: HttpRequest) -> HttpResponse:
         "keys": list(selectors.signing_keys()),
         "recent": [{"checkpoint": cp, "stamp": _timestamp_of(cp)} for cp in selectors.checkpoints_recent(10)],
     }
-    return render(request, "ledger/log_home.html", context)
+    return render(request, "ledger/log_home.html", context, status=status)
 
 
 @cache_control(public=True, max_age=5)

@@ -68,7 +68,12 @@ def test_search_by_index_and_record_links(client, logged_user):
     response = client.get("/log/", {"index": str(entry.index)})
     assert response.status_code == 302 and response["Location"] == f"/log/entries/{entry.index}/"
     response = client.get("/log/", {"index": "abc"})
-    assert response.status_code == 200 and "请输入非负整数序号" in response.content.decode()
+    assert response.status_code == 400 and "请输入非负整数序号" in response.content.decode()
+    for bad in ("-1", "1.5", str(2**63)):
+        response = client.get("/log/", {"index": bad})
+        html = response.content.decode()
+        assert response.status_code == 400 and 'data-testid="index-error"' in html and "请输入非负整数序号" in html
+    assert client.get("/log/", {"index": " "}).status_code == 200
     assert client.get("/log/entries/999999/").status_code == 404
     response = client.get(f"/log/records/accounts.user/{logged_user.pk}/")
     assert response.status_code == 302 and response["Location"] == f"/log/entries/{entry.index}/"
