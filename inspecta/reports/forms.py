@@ -11,7 +11,7 @@ from inspecta.core.actors import ActorKind
 from inspecta.core.limits import MAX_ID
 from inspecta.core.models import TestItem
 
-from .choices import Conclusion, ReportStatus
+from .choices import CheckAction, CheckCode, Conclusion, ReportStatus
 
 if TYPE_CHECKING:
     from .services import ReportFields
@@ -346,3 +346,14 @@ class DecisionForm(forms.Form):
     """The authority's comment on an amendment (required by the service when rejecting)."""
 
     reason = forms.CharField(label=_("意见"), required=False, max_length=2000)
+
+
+class CheckRuleForm(forms.Form):
+    """One acceptance check and how the province handles it: reject or flag."""
+
+    code = forms.ChoiceField(
+        label=_("检查项"), choices=CheckCode.choices, error_messages={"invalid_choice": _("检查项不合法。")}
+    )
+    action = forms.ChoiceField(
+        label=_("处理方式"), choices=CheckAction.choices, error_messages={"invalid_choice": _("处理方式不合法。")}
+    )

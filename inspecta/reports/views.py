@@ -27,6 +27,7 @@ from .choices import AmendmentStatus, CheckAction, CheckCode
 from .files import store_upload
 from .forms import (
     AmendmentForm,
+    CheckRuleForm,
     DecisionForm,
     ReasonForm,
     ReportFilterForm,
@@ -118,6 +119,7 @@ def _detail_response(
     amendment_form: AmendmentForm | None = None,
     reason_form: ReasonForm | None = None,
     decision_errors: dict[int, list[str]] | None = None,
+    print_errors: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The report page; a refused or invalid action re-renders it with the bound form and
@@ -147,6 +149,7 @@ def _detail_response(
             "may_decide": permissions.may_decide(request.user, report),
             "amendment_form": amendment_form or AmendmentForm(),
             "reason_form": reason_form or ReasonForm(),
+            "print_errors": print_errors or [],
             "pending": AmendmentStatus.PENDING,
         },
         status=status,
@@ -327,11 +330,16 @@ def report_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_printed_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agency records that it printed the report (Nanchang 三(二)); a refusal
+    re-renders the report page with the reason next to the button."""
+
     report = selectors.report_get(actor=request.user, pk=pk)
+    if not permissions.acts_for_agency(request.user, report.agency):
+        raise PermissionDenied(_("只能报送本机构的检测报告。"))
     try:
         services.report_print(actor=request.user, report=report)
     except AppError as exc:
-        messages.error(request, exc.message)
+        return _detail_response(request, report, print_errors=[f"{exc.message}（{exc.code}）"], status=exc.status)
     return redirect("reports:report_detail", pk=pk)
 
 
@@ -424,37 +432,55 @@ def check_rules_view(request: HttpRequest) -> HttpResponse:
     ``PUT /api/v1/reports/check-rules/{code}``); city/district authority users see the
     rules read-only; anyone else gets 403. Changes are audited and listed below."""
 
-    from .models import CheckRule
-
     province, may_change = selectors.check_rule_viewer(request.user)
     requested = request.GET.get("province") or request.POST.get("province") or None
     if province is None and requested:  # operators may look at any province
         province = requested
-    if request.method == "POST":
-        if not may_change:
-            raise PermissionDenied(_("只有省级主管部门管理员可以配置本省的报告接收检查规则。"))
-        try:
-            rule = services.check_rule_set(
-                actor=request.user,  # type: ignore[arg-type]
-                code=request.POST.get("code", ""),
-                action=request.POST.get("action", ""),
-                province=province,
-            )
-        except AppError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request,
-                _("已将“%(c)s”设置为：%(a)s。") % {"c": rule.get_code_display(), "a": rule.get_action_display()},
-            )
-        target = reverse("reports:check_rules")
-        return redirect(f"{target}?province={province}" if requested and province else target)
+    if request.method != "POST":
+        return _check_rules_response(request, province, may_change)
+    if not may_change:
+        raise PermissionDenied(_("只有省级主管部门管理员可以配置本省的报告接收检查规则。"))
+    form = CheckRuleForm(request.POST)
+    if not form.is_valid():
+        return _check_rules_response(request, province, may_change, form=form, status=400)
+    try:
+        rule = services.check_rule_set(
+            actor=request.user,  # type: ignore[arg-type]
+            code=form.cleaned_data["code"],
+            action=form.cleaned_data["action"],
+            province=province,
+        )
+    except AppError as exc:
+        form.add_error(None, f"{exc.message}（{exc.code}）")
+        return _check_rules_response(request, province, may_change, form=form, status=exc.status)
+    messages.success(
+        request,
+        _("已将“%(c)s”设置为：%(a)s。") % {"c": rule.get_code_display(), "a": rule.get_action_display()},
+    )
+    target = reverse("reports:check_rules")
+    return redirect(f"{target}?province={province}" if requested and province else target)
+
+
+def _check_rules_response(
+    request: HttpRequest,
+    province: str | None,
+    may_change: bool,
+    *,
+    form: CheckRuleForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The rules page; a refused or invalid change re-renders it with the form's errors on
+    top (status 400, or the refusal's status) instead of a flash and a redirect."""
+
+    from .models import CheckRule
+
     rules = selectors.check_rule_list(actor=request.user, province=province)
     history = (
         CheckRule.history.filter(province=rules[0]["province"] if rules else "")  # type: ignore[attr-defined]
         .select_related("history_user")
         .order_by("-history_date", "-history_id")[:100]
     )
+    errors = [str(e) for errors in form.errors.values() for e in errors] if form is not None else []
     return render(
         request,
         "reports/check_rules.html",
@@ -465,5 +491,7 @@ def check_rules_view(request: HttpRequest) -> HttpResponse:
             "history": history,
             "actions": CheckAction.choices,
             "codes": dict(CheckCode.choices),
+            "errors": errors,
         },
+        status=status,
     )

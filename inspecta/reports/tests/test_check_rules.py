@@ -52,7 +52,11 @@ def test_province_admin_switches_a_rule_on_the_page(client, tree):
     api = {r["code"]: r for r in client.get("/api/v1/reports/check-rules").json()}
     assert api["capability_missing"]["action"] == "reject" and api["capability_missing"]["province"] == "440000"
     bad = client.post(PAGE, {"code": "nope", "action": "flag"})
-    assert bad.status_code == 302 and not CheckRule.objects.filter(code="nope").exists()
+    assert bad.status_code == 400 and "检查项不合法" in bad.content.decode()
+    assert not CheckRule.objects.filter(code="nope").exists()
+    bad = client.post(PAGE, {"code": "capability_missing", "action": "ignore"})
+    assert bad.status_code == 400 and 'data-testid="rule-error"' in bad.content.decode()
+    assert CheckRule.objects.get(code="capability_missing").action == "reject" and rule.history.count() == 2
 
 
 def test_city_users_read_only_others_refused(client, tree):

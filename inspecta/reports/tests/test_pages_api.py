@@ -536,3 +536,24 @@ def test_bad_action_input_re_renders_the_report_page_with_400_and_changes_nothin
     assert page.status_code == 400 and 'data-testid="decision-error"' in page.content.decode()
     amendment.refresh_from_db()
     assert amendment.status == "pending"
+
+
+def test_refused_printed_mark_re_renders_the_report_page_and_changes_nothing(client, scene):
+    from django.test import Client
+
+    tree, report, admin = scene["tree"], scene["report"], scene["admin"]
+    supervisor = login_verified(Client(), tree["gz_supervisor"])
+    assert supervisor.post(f"/reports/{report.pk}/printed/").status_code == 403
+    agency = login_verified(Client(), admin)
+    assert 'data-testid="printed"' in agency.get(f"/reports/{report.pk}/").content.decode()
+    assert agency.post(f"/reports/{report.pk}/printed/").status_code == 302
+    report.refresh_from_db()
+    printed_at = report.printed_at
+    assert printed_at is not None
+    supervisor.post(f"/reports/{report.pk}/revoke/", {"reason": "报告数据有误"})
+    page = agency.post(f"/reports/{report.pk}/printed/")
+    html = page.content.decode()
+    assert page.status_code == 409 and "报告已撤销" in html and 'data-testid="print-error"' in html
+    assert 'data-testid="printed"' not in html
+    report.refresh_from_db()
+    assert report.printed_at == printed_at and report.status == "revoked"
