@@ -8,21 +8,21 @@ mirror them on other platforms by ``external_id`` (region:code). Agencies upload
 contracts from a browser session or their LIMS (``reports:submit``). ``Idempotency-Key``
 is honoured on creating POSTs (CONTRACT §2-3)."""
 
-import base64
-import binascii
 import datetime
 import decimal
 import uuid
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import Field
 
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
-from inspecta.core.pagination import MAX_PAGE
+from inspecta.core.pagination import Keyset
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -217,68 +217,18 @@ def project_update(request: AuthedRequest, project_id: int, payload: ProjectPatc
     return project_json(selectors.project_get(actor=request.auth, pk=project.pk))
 
 
-class ProjectPage(Schema):
-    items: list[ProjectOut]
-    count: int
-    next_cursor: str | None = Field(
-        None, description="有 updated_since 或 cursor 时：下一页的游标（按修改时间升序）；没有更多时为 null"
-    )
-
-
 PAGE_SIZE = 50
 
 
-def _cursor_encode(project: Project) -> str:
-    raw = f"{project.updated_at.isoformat()}|{project.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> tuple[datetime.datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|")
-        parsed = datetime.datetime.fromisoformat(moment)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, int(pk)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise AppError(ErrorCode.INVALID_CURSOR, _("cursor 不合法。"), {"cursor": cursor[:80]}) from exc
-
-
-_UPDATED_SINCE = Query(None, description="只列出此时间（含）之后新建或修改的项目，按修改时间升序（RFC 3339）")
-_CURSOR = Query("", description="上一页答复的 next_cursor")
-
-
-@router.get("/", response=ProjectPage, auth=_READ_AUTH, summary="可见的工程项目（每页 50 条；增量同步）")
-def project_list(
-    request: AuthedRequest,
-    q: str = "",
-    region: str = "",
-    page: int = Query(1, ge=1, le=MAX_PAGE),
-    updated_since: datetime.datetime | None = _UPDATED_SINCE,
-    cursor: str = _CURSOR,
-) -> dict[str, Any]:
+@router.get("/", response=list[ProjectOut], auth=_READ_AUTH, summary="可见的工程项目（每页 50 条；增量同步）")
+@paginate(Keyset, page_size=PAGE_SIZE, render=lambda rows: [project_json(p) for p in rows])
+def project_list(request: AuthedRequest, q: str = "", region: str = "") -> QuerySet[Project]:
     """Projects in the caller's scope. For sharing with other platforms (T/CECS 4.3.2),
     a client with ``projects:read`` mirrors them by ``external_id``: first
-    ``?updated_since=<last sync time>``, then follow ``next_cursor`` until it is null."""
+    ``?updated_since=<last sync time>``, then follow ``next_cursor`` until it is null
+    (:class:`inspecta.core.pagination.Keyset`)."""
 
-    if updated_since is not None and updated_since.tzinfo is None:
-        raise AppError(ErrorCode.INVALID_INPUT, _("updated_since 须带时区（RFC 3339）。"))
-    after = _cursor_decode(cursor) if cursor else None
-    qs = selectors.project_list(
-        actor=request.auth, q=q, region=region, updated_since=updated_since, after=after
-    ).prefetch_related("parties")
-    incremental = updated_since is not None or after is not None
-    start = 0 if after is not None else (page - 1) * PAGE_SIZE
-    rows = list(qs[start : start + PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    count_qs = selectors.project_list(actor=request.auth, q=q, region=region, updated_since=updated_since)
-    return {
-        "items": [project_json(p) for p in rows],
-        "count": count_qs.count(),
-        "next_cursor": _cursor_encode(rows[-1]) if incremental and more and rows else None,
-    }
+    return selectors.project_list(actor=request.auth, q=q, region=region).prefetch_related("parties")
 
 
 @router.get("/{project_id}", response=ProjectOut, auth=_READ_AUTH, summary="工程项目详情")

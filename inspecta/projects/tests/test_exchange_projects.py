@@ -143,10 +143,11 @@ def test_update_by_client_and_other_region_gets_nothing(client, tree, platforms)
 
 
 def test_incremental_listing_for_mirroring(client, tree, platforms, monkeypatch):
+    from inspecta.core.testing.pagination import paginator_of
     from inspecta.projects import api as projects_api
 
     gz = platforms["gz"]
-    monkeypatch.setattr(projects_api, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paginator_of(projects_api.project_list), "page_size", 2)
     start = timezone.now() - datetime.timedelta(seconds=1)
     for i in range(5):
         assert _post(client, gz, URL, _body(f"EX-M{i}")).status_code == 201
