@@ -43,12 +43,15 @@ def _rendered(rows: Any, render: Render | None) -> Any:
     return render(list(rows)) if render is not None else rows
 
 
+class PagesInput(Schema):
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int | None = Field(None, ge=1)  # above the endpoint's maximum: the maximum
+
+
 class Pages(PageNumberPagination):
     """``?page=`` (1-based) and ``?page_size=`` (at most the endpoint's maximum)."""
 
-    class Input(Schema):
-        page: int = Field(1, ge=1, le=MAX_PAGE)
-        page_size: int | None = Field(None, ge=1)  # above the endpoint's maximum: the maximum
+    Input = PagesInput  # type: ignore[assignment]
 
     def __init__(self, *, render: Render | None = None, **kwargs: Any) -> None:
         self.render = render
@@ -86,6 +89,22 @@ def cursor_decode(cursor: str) -> tuple[datetime.datetime, int]:
         raise AppError(ErrorCode.INVALID_CURSOR, _("cursor 不合法。"), {"cursor": cursor[:80]}) from exc
 
 
+class KeysetInput(Schema):
+    updated_since: datetime.datetime | None = Field(
+        None, description="只列出此时间（含）之后新建或修改的记录，按修改时间升序（RFC 3339，须带时区）"
+    )
+    cursor: str = Field("", description="上一页答复的 next_cursor")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="不带 updated_since 和 cursor 时的页码")
+
+
+class KeysetOutput(Schema):
+    items: list[Any]
+    count: int
+    next_cursor: str | None = Field(
+        None, description="有 updated_since 或 cursor 时：下一页的游标（按修改时间升序）；没有更多时为 null"
+    )
+
+
 class Keyset(PaginationBase):
     """The "sync since" feed: keyset pagination on ``(key, pk)`` ascending (``key``
     defaults to ``updated_at``), ``page_size`` rows a page.
@@ -94,19 +113,8 @@ class Keyset(PaginationBase):
     cursor); ``next_cursor`` is set while more rows follow in feed mode and is null in
     page mode and on the last page."""
 
-    class Input(Schema):
-        updated_since: datetime.datetime | None = Field(
-            None, description="只列出此时间（含）之后新建或修改的记录，按修改时间升序（RFC 3339，须带时区）"
-        )
-        cursor: str = Field("", description="上一页答复的 next_cursor")
-        page: int = Field(1, ge=1, le=MAX_PAGE, description="不带 updated_since 和 cursor 时的页码")
-
-    class Output(Schema):
-        items: list[Any]
-        count: int
-        next_cursor: str | None = Field(
-            None, description="有 updated_since 或 cursor 时：下一页的游标（按修改时间升序）；没有更多时为 null"
-        )
+    Input = KeysetInput  # type: ignore[assignment]
+    Output = KeysetOutput  # type: ignore[assignment]
 
     def __init__(
         self, *, page_size: int = 50, key: str = "updated_at", render: Render | None = None, **kwargs: Any

@@ -12,17 +12,19 @@ import uuid
 from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 from pydantic import BaseModel, Field, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.limits import MAX_ID
-from inspecta.core.pagination import MAX_PAGE
+from inspecta.core.pagination import Pages
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -280,25 +282,6 @@ class ReportFilters(Schema):
     q: str = ""
 
 
-PAGE_SIZE = 50
-
-
-class ReportPage(Schema):
-    items: list[ReportOut]
-    count: int
-
-
-def _page(qs: Any, page: int, render: Any) -> dict[str, Any]:
-    """``{"items", "count"}`` for page ``page`` (1-based) of a stable-ordered queryset;
-    only the page's rows are rendered, ``render`` taking the list of them (CONTRACT §1
-    pagination)."""
-
-    if page < 1 or page > MAX_PAGE:
-        raise AppError(ErrorCode.INVALID_INPUT, _("page 须为 1 至 %(n)d 的整数。") % {"n": MAX_PAGE})
-    start = (page - 1) * PAGE_SIZE
-    return {"items": render(list(qs[start : start + PAGE_SIZE])), "count": qs.count()}
-
-
 def reports_json(reports: list[Report]) -> list[dict[str, Any]]:
     """``report_json`` of each report (versions and findings prefetched), with the log
     entries of all their versions read in one query."""
@@ -307,10 +290,11 @@ def reports_json(reports: list[Report]) -> list[dict[str, Any]]:
     return [report_json(r, entries) for r in reports]
 
 
-@router.get("/", response=ReportPage, summary="检测报告列表（按权限范围，每页 50 条）")
-def report_list(request: AuthedRequest, filters: Query[ReportFilters], page: int = 1) -> dict[str, Any]:
+@router.get("/", response=list[ReportOut], summary="检测报告列表（按权限范围，每页 50 条）")
+@paginate(Pages, page_size=50, render=reports_json)
+def report_list(request: AuthedRequest, filters: Query[ReportFilters]) -> QuerySet[Report]:
     qs = selectors.report_list(actor=request.auth, filters=filters.dict())
-    return _page(qs.prefetch_related("findings", "versions"), page, reports_json)
+    return qs.prefetch_related("findings", "versions")
 
 
 class NonconformanceOut(Schema):
@@ -322,11 +306,6 @@ class NonconformanceOut(Schema):
     test_item: str
     created_at: datetime.datetime
     closed_at: datetime.datetime | None
-
-
-class NonconformancePage(Schema):
-    items: list[NonconformanceOut]
-    count: int
 
 
 def _nonconformance_json(e: Any) -> dict[str, Any]:
@@ -342,11 +321,10 @@ def _nonconformance_json(e: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/nonconformance", response=NonconformancePage, summary="不合格台账（监督站、主管部门）")
-def nonconformance_list(request: AuthedRequest, page: int = 1) -> dict[str, Any]:
-    return _page(
-        selectors.nonconformance_list(actor=request.auth), page, lambda rows: [_nonconformance_json(e) for e in rows]
-    )
+@router.get("/nonconformance", response=list[NonconformanceOut], summary="不合格台账（监督站、主管部门）")
+@paginate(Pages, page_size=50, render=lambda rows: [_nonconformance_json(e) for e in rows])
+def nonconformance_list(request: AuthedRequest) -> QuerySet[Any]:
+    return selectors.nonconformance_list(actor=request.auth)
 
 
 class CheckRuleIn(Schema):
