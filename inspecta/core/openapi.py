@@ -108,7 +108,12 @@ def document_errors(document: OpenAPISchema, api: NinjaAPI) -> None:
 
 
 def _complete(details: dict[str, Any], method: str, rate_limited: bool) -> None:
-    responses = details["responses"] = {str(status): answer for status, answer in details["responses"].items()}
+    # ``openapi_extra`` may name a status as a string next to the integer of ``response=``:
+    # one answer, the declared body with the extra description.
+    responses: dict[str, Any] = {}
+    for status, answer in details["responses"].items():
+        responses[str(status)] = {**responses.get(str(status), {}), **answer}
+    details["responses"] = responses
     for status, description in STANDARD.items():
         if status not in responses and status in _answers(details, method, rate_limited):
             responses[status] = _envelope(description)

@@ -172,6 +172,16 @@ class FileOut(Schema):
     created_at: datetime
 
 
+class UploadOut(Schema):
+    """The tus upload resource read with GET (CONTRACT §4): its offset and, once the
+    last byte has arrived, the stored file."""
+
+    id: UUID
+    offset: int
+    length: int
+    file: FileOut | None = Field(..., description="上传完成前为 null")
+
+
 class RecordResult(Schema):
     index: int
     status: str = Field(..., description="accepted | rejected")
@@ -406,7 +416,19 @@ def receipt_detail(request: AuthedRequest, receipt_id: UUID) -> Receipt:
     return receipt
 
 
-@router.get("/platform-keys", auth=None, summary="平台回调签名公钥（Ed25519）")
+class PlatformKeyOut(Schema):
+    keyid: str
+    alg: str = Field(..., description="ed25519")
+    public_key: str = Field(..., description="Ed25519 公钥（32 字节，base64）")
+    active: bool
+    created_at: str = Field(..., json_schema_extra={"format": "date-time"})
+
+
+class PlatformKeysOut(Schema):
+    keys: list[PlatformKeyOut]
+
+
+@router.get("/platform-keys", auth=None, response=PlatformKeysOut, summary="平台回调签名公钥（Ed25519）")
 def platform_keys(request: HttpRequest) -> dict[str, Any]:
     return {"keys": feedback.platform_public_keys()}
 
@@ -560,7 +582,7 @@ def tus_delete(request: HttpRequest, upload_id: UUID) -> HttpResponse:
 @uploads_router.get(
     "/{upload_id}",
     auth=None,
-    response={200: None},
+    response={200: UploadOut},
     summary="完成后的文件信息（JSON）",
     openapi_extra=_tus(
         [_BEARER], {"200": {"description": "文件信息"}, "401": _TUS_ERRORS["401"], "404": _TUS_ERRORS["404"]}

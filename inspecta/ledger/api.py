@@ -179,30 +179,18 @@ def proof_inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> HttpRespo
     return _json({"index": index, "size": size, "hashes": [_b64(h) for h in hashes]}, IMMUTABLE)
 
 
+class ConsistencyProofOut(Schema):
+    from_: int = Field(..., alias="from")
+    size: int
+    hashes: list[str]
+
+
 @router.get(
     "/proof/consistency",
+    response=ConsistencyProofOut,
+    by_alias=True,
     summary="一致性证明（RFC 9162）",
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "OK",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "from": {"type": "integer"},
-                                "size": {"type": "integer"},
-                                "hashes": {"type": "array", "items": {"type": "string", "format": "byte"}},
-                            },
-                            "required": ["from", "size", "hashes"],
-                        }
-                    }
-                },
-            },
-            **RULES,
-        }
-    },
+    openapi_extra={"responses": RULES},
 )
 def proof_consistency(request: HttpRequest, size: Positive, from_: Positive = Query(..., alias="from")) -> HttpResponse:  # noqa: B008
     """RFC 9162 §2.1.4 consistency proof from the tree of ``from`` entries to ``size``."""

@@ -472,6 +472,112 @@ _PUBLIC_ANSWERS: dict[str, Any] = {
 }
 
 
+_TIME = {"format": "date-time"}
+_DATE = {"format": "date"}
+
+
+class PublicSignatureOut(BaseModel):
+    """One PDF signature as validated on submission (``pdfsig``)."""
+
+    signer: str | None
+    signed_at: str | None
+    intact: bool | None
+    valid: bool | None
+    trusted: bool | None
+    ok: bool | None
+
+
+class PublicVersionOut(BaseModel):
+    number: int
+    pdf_sha256: str
+    created_at: str = Field(json_schema_extra=_TIME)
+    superseded_at: str | None = Field(json_schema_extra=_TIME)
+    log_index: int | None
+    signatures: list[PublicSignatureOut]
+    amended: bool
+
+
+class PublicProjectOut(BaseModel):
+    code: str
+    name: str
+    region: str
+
+
+class PublicTestItemOut(BaseModel):
+    code: str
+    name: str
+
+
+class PublicTrailOut(BaseModel):
+    """Tester, reviewer and signatory, names masked (Guangxi 第十一条)."""
+
+    tester: str
+    tested_at: str = Field(json_schema_extra=_TIME)
+    reviewer: str
+    reviewed_at: str = Field(json_schema_extra=_TIME)
+    signatory: str
+    approved_at: str = Field(json_schema_extra=_TIME)
+
+
+class ChainStepOut(BaseModel):
+    step: Literal["agency_approval", "contract", "report_version", "revocation"]
+    label: str
+    at: str | None = Field(json_schema_extra=_TIME)
+    log_index: int | None
+    number: str | None = Field(None, description="合同编号（contract）")
+    sha256: str | None = Field(None, description="合同扫描件或报告 PDF 的 SHA-256")
+
+
+class PublicProofOut(BaseModel):
+    """RFC 9162 inclusion proof of the current version in the latest checkpoint; until
+    a checkpoint covers the entry only ``index``, ``size`` (null) and
+    ``pending_checkpoint`` (CONTRACT §5)."""
+
+    index: int
+    size: int | None
+    pending_checkpoint: bool | None = None
+    entry: str | None = Field(None, description="条目字节（RFC 8785 JSON）的 base64")
+    leaf_hash: str | None = None
+    hashes: list[str] | None = None
+    root: str | None = None
+    checkpoint: str | None = Field(None, description="C2SP tlog-checkpoint 签名文本")
+
+
+class PublicReportOut(BaseModel):
+    """CONTRACT §6: ``GET /api/v1/public/reports/{verification_code}``, personal data masked."""
+
+    status: str
+    serial_number: str
+    report_number: str
+    agency: str
+    agency_credit_code: str
+    project: PublicProjectOut
+    test_item: PublicTestItemOut
+    conclusion: str
+    tested_on: str = Field(json_schema_extra=_DATE)
+    reported_on: str = Field(json_schema_extra=_DATE)
+    issued_at: str = Field(json_schema_extra=_TIME)
+    printed_at: str | None = Field(json_schema_extra=_TIME)
+    revoked_at: str | None = Field(json_schema_extra=_TIME)
+    pdf_sha256: str
+    version: int
+    log_index: int | None
+    trail: PublicTrailOut
+    versions: list[PublicVersionOut]
+    chain: list[ChainStepOut]
+    proof: PublicProofOut | None
+
+
+class FileMatchOut(BaseModel):
+    """CONTRACT §6: whether an uploaded file is byte-identical to a registered version."""
+
+    sha256: str
+    matches: bool
+    version: int | None = Field(description="相同的版本号；不相同时为 null")
+    is_current: bool
+    status: str
+
+
 def _public_report(request: HttpRequest, code: str, *, limit: bool = True) -> Report:
     if limit and public.rate_limited(request):
         raise AppError(ErrorCode.RATE_LIMITED, "查询过于频繁，请稍后再试。")
@@ -483,7 +589,9 @@ def _public_report(request: HttpRequest, code: str, *, limit: bool = True) -> Re
     return report
 
 
-@public_router.get("/{code}", summary="报告公开查验（防伪监管码）", openapi_extra=_PUBLIC_ANSWERS)
+@public_router.get(
+    "/{code}", response=PublicReportOut, summary="报告公开查验（防伪监管码）", openapi_extra=_PUBLIC_ANSWERS
+)
 def public_report(request: HttpRequest, code: VerificationCode) -> HttpResponse:
     """Status, serial and report numbers, agency, dates, file hash, versions, chain and
     inclusion proof of the report behind a verification code (CONTRACT §6)."""
@@ -500,6 +608,7 @@ def public_report(request: HttpRequest, code: VerificationCode) -> HttpResponse:
 
 @public_router.post(
     "/{code}/check-file",
+    response=FileMatchOut,
     summary="核对报告文件是否与登记版本一致",
     openapi_extra={
         "responses": {**_PUBLIC_ANSWERS["responses"], 413: {"description": "payload_too_large：文件超过 50 MB"}}
