@@ -15,6 +15,10 @@ each operation, the error answers it can give:
 - 409 when it takes an ``Idempotency-Key`` (CONTRACT §3: the first request with that
   key is still running).
 
+The document's ``tags`` list names every tag the operations use, in the product's first
+language (zh-hans), each with its description from :data:`TAGS`; a router with a new
+tag adds it there.
+
 An operation declares the answers that are its own (409, 410, 412, 413, 415, ...) with
 ``openapi_extra={"responses": {...}}``; those without a body schema get the envelope.
 """
@@ -55,6 +59,20 @@ STANDARD = {
     "422": "请求参数不合法（invalid_input）",
     "429": "调用过于频繁（rate_limited，见 Retry-After）",
     "409": "相同 Idempotency-Key 的请求仍在处理中（idempotency_in_progress）",
+}
+
+#: Every tag of the API, in the order of the document, with its description (zh-hans).
+TAGS = {
+    "基础数据": "行政区划、检测专项与检测项目目录",
+    "用户与组织": "账号与单位（自上而下分配）",
+    "检测机构登记": "检测机构登记、资质、人员、设备与审核",
+    "检测机构公开名录": "已通过审核的检测机构，向社会公开（无需登录）",
+    "工程项目与检测合同": "工程项目登记、增量同步与检测合同上传",
+    "检测报告": "报告上传、查询、修改与撤销",
+    "报告公开查验": "凭防伪监管码查验报告及其文件（无需登录）",
+    "数据交换": "接入申请、接入方与密钥、签名调用、上传令牌与结果反馈",
+    "文件上传（tus 1.0.0）": "可续传文件上传（tus 1.0.0：creation、expiration、checksum、termination）",
+    "存证日志": "透明日志（RFC 9162）：检查点、证明与条目（无需登录）",
 }
 
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -107,6 +125,15 @@ def document_errors(document: OpenAPISchema, api: NinjaAPI) -> None:
                     _complete(details, method.lower(), _signed(operation))
 
 
+def document_tags(document: OpenAPISchema) -> None:
+    """The top-level ``tags`` list: the tags of :data:`TAGS` that operations use, then
+    any other (undescribed; the tests refuse one)."""
+
+    used = {tag for entry in document["paths"].values() for op in entry.values() for tag in op.get("tags", [])}
+    names = [name for name in TAGS if name in used] + sorted(used - set(TAGS))
+    document["tags"] = [{"name": name, "description": TAGS[name]} if name in TAGS else {"name": name} for name in names]
+
+
 def _complete(details: dict[str, Any], method: str, rate_limited: bool) -> None:
     # ``openapi_extra`` may name a status as a string next to the integer of ``response=``:
     # one answer, the declared body with the extra description.
@@ -128,4 +155,5 @@ class DocumentedAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> OpenAPISchema:
         document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         document_errors(document, self)
+        document_tags(document)
         return document

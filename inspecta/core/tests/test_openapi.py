@@ -99,3 +99,62 @@ def test_tags_are_in_chinese(client: Any) -> None:
         tag for operations in document["paths"].values() for op in operations.values() for tag in op.get("tags", [])
     }
     assert tags and all(any("\u4e00" <= ch <= "\u9fff" for ch in tag) for tag in tags), tags
+
+
+def test_the_tags_list_describes_every_tag_once(client: Any) -> None:
+    """One language for the tags (zh-hans): the document's ``tags`` list names each tag
+    the operations use, with a description, and no other."""
+
+    document = client.get("/api/v1/openapi.json").json()
+    used = {
+        tag for operations in document["paths"].values() for op in operations.values() for tag in op.get("tags", [])
+    }
+    listed = [tag["name"] for tag in document["tags"]]
+    assert sorted(listed) == sorted(used)
+    assert len(listed) == len(set(listed))
+    for tag in document["tags"]:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in tag.get("description", "")), tag
+
+
+# Answers without a body: no content (204), headers only (HEAD), the tus creation (201 + Location).
+BODYLESS = {("post", "/api/v1/uploads/", "201")}
+
+
+def _loose(schema: dict[str, Any]) -> bool:
+    """A schema that says nothing of the body: empty, or an object without properties."""
+
+    if not schema:
+        return True
+    if "$ref" in schema or "anyOf" in schema or "oneOf" in schema or "allOf" in schema:
+        return False
+    if schema.get("type") == "object":
+        return not (schema.get("properties") or schema.get("additionalProperties"))
+    return False
+
+
+def test_every_operation_declares_its_success_answer_with_a_schema(client: Any) -> None:
+    """Every operation documents at least one 2xx answer, and every 2xx answer with a body
+    has a schema for each media type; JSON bodies are described, not ``{}``."""
+
+    document = client.get("/api/v1/openapi.json").json()
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            successes = {status: answer for status, answer in op["responses"].items() if status.startswith("2")}
+            if not successes:
+                missing.append((method, path, "no 2xx answer"))
+            for status, answer in successes.items():
+                content = answer.get("content")
+                if not content:
+                    if status != "204" and method != "head" and (method, path, status) not in BODYLESS:
+                        missing.append((method, path, status, "no content"))
+                    continue
+                for media, body in content.items():
+                    schema = body.get("schema") or {}
+                    if _loose(schema):
+                        missing.append((method, path, status, media, schema))
+    assert not missing, missing
+
+
+def test_the_check_finds_an_undeclared_answer() -> None:
+    assert _loose({}) and _loose({"type": "object"}) and not _loose({"$ref": "#/components/schemas/X"})
