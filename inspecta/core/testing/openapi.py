@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 import jsonschema_rs
-from django.http import HttpResponse
 
 
 @cache
@@ -30,11 +29,12 @@ def documented_schema(path: str, method: str, status: int) -> dict[str, Any]:
     return {**schema, "components": document["components"]}
 
 
-def assert_documented(response: HttpResponse, path: str, method: str = "get") -> Any:
-    """The body of ``response``, after checking that it is JSON valid against the schema
-    the document declares for its status; the errors are listed otherwise."""
+def assert_documented(response: Any, path: str, method: str = "get") -> Any:
+    """The body of ``response`` (Django's test client or ``requests``), after checking
+    that it is JSON valid against the schema the document declares for its status; the
+    errors are listed otherwise."""
 
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers["Content-Type"]
     body = json.loads(response.content)
     validator = jsonschema_rs.validator_for(documented_schema(path, method, response.status_code))
     errors = [str(error) for error in validator.iter_errors(body)]

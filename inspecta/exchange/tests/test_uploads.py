@@ -20,6 +20,7 @@ import requests
 from tusclient import client as tus_client
 from tusclient.uploader import Uploader
 
+from inspecta.core.testing.openapi import assert_documented
 from inspecta.exchange.models import StoredFile, Upload
 from inspecta.exchange.testing import (
     agency_with_admin,
@@ -75,7 +76,8 @@ def test_tuspy_upload_with_checksums(live_server, tmp_path, uploader_class):
             file_path=str(path), client=tus, chunk_size=64 * 1024, upload_checksum=True, metadata={"filename": "r.pdf"}
         )
     uploader.upload()
-    info = requests.get(uploader.url, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    answer = requests.get(uploader.url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    info = assert_documented(answer, "/api/v1/uploads/{upload_id}")
     assert info["file"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert info["file"]["content_type"] == "application/pdf"
     stored = StoredFile.objects.get(pk=info["file"]["id"])
