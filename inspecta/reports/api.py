@@ -20,6 +20,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import BaseModel, Field, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.config import JsonDict
 
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
@@ -472,8 +473,8 @@ _PUBLIC_ANSWERS: dict[str, Any] = {
 }
 
 
-_TIME = {"format": "date-time"}
-_DATE = {"format": "date"}
+_TIME: JsonDict = {"format": "date-time"}
+_DATE: JsonDict = {"format": "date"}
 
 
 class PublicSignatureOut(BaseModel):
