@@ -237,11 +237,19 @@ class EntriesOut(Schema):
 
 
 class RangeQuery(Schema):
-    start: int = Field(0, json_schema_extra=_bounds(0))
+    """RFC 9162 range reads, not pages (CONTRACT §5): a client walks the log by asking
+    again from the ``end`` of the previous answer until ``tree_size``."""
+
+    start: int = Field(0, description="起始序号（含）", json_schema_extra=_bounds(0))
     end: int | None = Field(None, description="不含；须大于 start，且 end - start ≤ 1000", json_schema_extra=_bounds(1))
 
 
-@router.get("/entries", response=EntriesOut, summary="日志条目（区间）", openapi_extra={"responses": RULES})
+@router.get(
+    "/entries",
+    response=EntriesOut,
+    summary="日志条目（区间 [start, end)，每次至多 1000 条；从答复的 end 继续读取）",
+    openapi_extra={"responses": RULES},
+)
 def entries(request: HttpRequest, q: Query[RangeQuery]) -> HttpResponse:
     """Entries ``start <= index < end`` (at most 1000; ``end`` defaults to ``start + 100``
     and is clipped to the tree size)."""
