@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     INVALID_INPUT = "invalid_input"
+    INVALID_CURSOR = "invalid_cursor"  # a keyset cursor the API did not issue (core.pagination)
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
     ERROR = "error"  # a status no other code names
@@ -110,7 +111,6 @@ class ErrorCode(StrEnum):
     INVALID_PARTY_ROLE = "invalid_party_role"
     INVALID_PEOPLE = "invalid_people"
     INVALID_DATES = "invalid_dates"
-    INVALID_CURSOR = "invalid_cursor"
 
     # reports
     UNKNOWN_PROJECT = "unknown_project"
