@@ -5,15 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-
-class _Styled(forms.Form):
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "form-control")
+from inspecta.core.forms import StyledForm
 
 
-class ProjectForm(_Styled):
+class ProjectForm(StyledForm):
     code = forms.CharField(label=_("项目编号"), max_length=64)
     name = forms.CharField(label=_("项目名称"), max_length=200)
     region_code = forms.RegexField(label=_("行政区划代码"), regex=r"^\d{6}$")
@@ -43,7 +38,7 @@ class ProjectForm(_Styled):
         return d
 
 
-class ContractForm(_Styled):
+class ContractForm(StyledForm):
     number = forms.CharField(label=_("合同编号"), max_length=64)
     client_name = forms.CharField(label=_("委托方"), max_length=200)
     amount = forms.DecimalField(label=_("合同金额（元）"), min_value=0, max_digits=14, decimal_places=2)

@@ -8,6 +8,7 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.forms import StyledForm, style_fields
 from inspecta.core.identifiers import validate_credit_code, validate_mobile
 from inspecta.core.models import Region, Specialty, TestItem
 
@@ -29,29 +30,6 @@ from .models import (
 from .services import BASIC_FIELDS
 
 
-class StyledMixin:
-    """Tabler classes on every widget, so templates can render ``{{ field }}``."""
-
-    def style(self) -> None:
-        for field in self.fields.values():  # type: ignore[attr-defined]
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.SelectMultiple):
-                widget.attrs.setdefault("class", "form-select")
-                widget.attrs.setdefault("size", "6")
-            elif isinstance(widget, forms.Textarea):
-                widget.attrs.setdefault("class", "form-control")
-                widget.attrs["rows"] = "3"
-            elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            else:
-                widget.attrs.setdefault("class", "form-control")
-            if isinstance(field, forms.DateField):
-                widget.input_type = "date"  # type: ignore[attr-defined]
-                widget.format = "%Y-%m-%d"  # type: ignore[attr-defined]
-
-
 def _city_choices() -> list[tuple[str, str]]:
     from django.conf import settings
 
@@ -67,7 +45,7 @@ def _city_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(r.code, f"{r.code} {r.full_name}") for r in regions]
 
 
-class RegistrationForm(StyledMixin, forms.Form):
+class RegistrationForm(StyledForm):
     """Self-registration (Guangdong 附件2 一(一), 二(一))."""
 
     name = forms.CharField(label=_("单位名称"), max_length=200)
@@ -90,7 +68,6 @@ class RegistrationForm(StyledMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region_code"].choices = _city_choices()  # type: ignore[attr-defined]
-        self.style()
 
     def clean_credit_code(self) -> str:
         return str(self.cleaned_data["credit_code"]).strip().upper()
@@ -220,7 +197,7 @@ def record_form(
     for name in attachment_fields(model):
         label = model._meta.get_field(name).verbose_name  # type: ignore[union-attr]
         form.fields[f"{name}__upload"] = forms.FileField(label=label, required=False, help_text=_("PDF、JPEG 或 PNG"))
-    StyledMixin.style(form)  # type: ignore[arg-type]
+    style_fields(form)
     return form
 
 
@@ -234,11 +211,11 @@ def agency_form(agency: Agency, data: Any = None, files: Any = None) -> forms.Mo
     form.fields["business_licence__upload"] = forms.FileField(
         label=_("营业执照扫描件"), required=False, help_text=_("PDF、JPEG 或 PNG")
     )
-    StyledMixin.style(form)  # type: ignore[arg-type]
+    style_fields(form)
     return form
 
 
-class CapabilityForm(StyledMixin, forms.Form):
+class CapabilityForm(StyledForm):
     """Which parameters of one catalog test item a site offers (T/CECS 4.1.1-6)."""
 
     test_item = forms.ModelChoiceField(label=_("检测项目"), queryset=TestItem.objects.none())
@@ -254,10 +231,9 @@ class CapabilityForm(StyledMixin, forms.Form):
                 (link.parameter_id, f"{link.parameter.name}（{link.get_level_display()}）")
                 for link in item.item_parameters.select_related("parameter").order_by("level", "parameter_id")
             ]
-        self.style()
 
 
-class ReasonForm(StyledMixin, forms.Form):
+class ReasonForm(StyledForm):
     """The reviewer's comment on an agency or a key-fact change: optional when approving,
     required by the service when returning (Guangdong 附件2 一(二))."""
 
@@ -265,20 +241,12 @@ class ReasonForm(StyledMixin, forms.Form):
         label=_("意见或原因"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style()
 
-
-class ImportForm(StyledMixin, forms.Form):
+class ImportForm(StyledForm):
     file = forms.FileField(label=_("Excel 文件（.xlsx）"))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style()
 
-
-class AgencyFilterForm(StyledMixin, forms.Form):
+class AgencyFilterForm(StyledForm):
     q = forms.CharField(label=_("名称或信用代码"), required=False)
     status = forms.ChoiceField(label=_("审核状态"), required=False)
     region = forms.ChoiceField(label=_("行政区划"), required=False)
@@ -293,7 +261,6 @@ class AgencyFilterForm(StyledMixin, forms.Form):
         self.fields["specialty"].choices = [("", _("全部专项"))] + [  # type: ignore[attr-defined]
             (s.code, f"{s.official_no} {s.name}") for s in Specialty.objects.filter(enabled=True).order_by("code")
         ]
-        self.style()
 
 
 class PublicFilterForm(AgencyFilterForm):

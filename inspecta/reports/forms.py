@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.actors import ActorKind
+from inspecta.core.forms import style_fields
 from inspecta.core.limits import MAX_ID
 from inspecta.core.models import TestItem
 
@@ -36,12 +37,7 @@ class ReportFilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._choices(user)
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
-            if not isinstance(field.widget, forms.Select):
-                field.widget.attrs.setdefault("placeholder", field.label)
-            field.widget.attrs.setdefault("aria-label", field.label)
+        style_fields(self, placeholders=True)
 
     def _choices(self, user: Any) -> None:
         from inspecta.core.actors import actor_of
@@ -129,11 +125,7 @@ class ReportSubmitForm(_ReportTexts):
         super().__init__(*args, **kwargs)
         self.agency = agency
         self._choices()
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.CheckboxSelectMultiple):
-                continue
-            css = "form-select" if isinstance(field.widget, forms.Select | forms.SelectMultiple) else "form-control"
-            field.widget.attrs.setdefault("class", css)
+        style_fields(self)
 
     def _choices(self) -> None:
         from inspecta.projects.models import Project
@@ -297,9 +289,7 @@ class AmendmentForm(_ReportTexts):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
+        style_fields(self)
 
     def changes(self) -> dict[str, Any]:
         """The amended fields, as ``services.amendment_apply`` takes them."""
