@@ -64,7 +64,7 @@ def project_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "parties": project.parties.all(),
             "contracts": selectors.contract_list(actor=user, project=project).prefetch_related("test_items"),
-            "reports": report_list(actor=user, filters={"project": project.pk})[:200],
+            "reports": report_list(actor=user).filter(project=project)[:200],
             "may_upload_contract": permissions.may_upload_contract(user, project),
         },
     )

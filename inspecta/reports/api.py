@@ -24,6 +24,7 @@ from pydantic.config import JsonDict
 
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.filtersets import api_filter
 from inspecta.core.limits import MAX_ID
 from inspecta.core.pagination import Pages
 from inspecta.exchange.auth import SignatureAuth
@@ -33,6 +34,7 @@ from inspecta.ledger.selectors import entries_for_records
 from inspecta.registry.models import Agency
 
 from . import codes, public, selectors, services
+from .filtersets import ReportFilterSet
 from .models import Report
 
 router = Router(tags=["检测报告"])
@@ -294,7 +296,7 @@ def reports_json(reports: list[Report]) -> list[dict[str, Any]]:
 @router.get("/", response=list[ReportOut], summary="检测报告列表（按权限范围，每页 50 条）")
 @paginate(Pages, page_size=50, render=reports_json)
 def report_list(request: AuthedRequest, filters: Query[ReportFilters]) -> QuerySet[Report]:
-    qs = selectors.report_list(actor=request.auth, filters=filters.dict())
+    qs = api_filter(ReportFilterSet, filters.dict(), selectors.report_list(actor=request.auth), request=request)
     return qs.prefetch_related("findings", "versions")
 
 

@@ -1,59 +1,21 @@
-"""Reads of reports scoped to the acting user (STYLE.md 6), with the list filters of the
-report pages and exports (region, agency, project, item, conclusion, dates)."""
+"""Reads of reports scoped to the acting user (STYLE.md 6); the list filters are
+``filtersets.ReportFilterSet``."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from inspecta.core.scoping import region_prefix
-
 from .models import Amendment, NonconformanceEntry, Report
 
-FILTERS = ("region", "agency", "project", "test_item", "conclusion", "status", "date_from", "date_to", "q")
 
+def report_list(*, actor: Any) -> QuerySet[Report]:
+    """The reports ``actor`` may see, newest first; ``filtersets.ReportFilterSet`` narrows them."""
 
-def report_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Report]:
-    f = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-    qs = Report.objects.restrict(actor).select_related("agency", "project", "test_item")
-    if f.get("region"):
-        qs = qs.filter(project__region__code__startswith=region_prefix(str(f["region"])))
-    if f.get("agency"):
-        qs = qs.filter(agency_id=f["agency"])
-    if f.get("project"):
-        qs = qs.filter(project_id=f["project"])
-    if f.get("project_q"):
-        text = str(f["project_q"])
-        qs = qs.filter(Q(project__code__icontains=text) | Q(project__name__icontains=text))
-    if f.get("test_item"):
-        qs = qs.filter(test_item_id=f["test_item"])
-    if f.get("conclusion"):
-        qs = qs.filter(conclusion=f["conclusion"])
-    if f.get("status"):
-        qs = qs.filter(status=f["status"])
-    if f.get("date_from"):
-        qs = qs.filter(reported_on__gte=_date(f["date_from"]))
-    if f.get("date_to"):
-        qs = qs.filter(reported_on__lte=_date(f["date_to"]))
-    if f.get("q"):
-        q = str(f["q"])
-        qs = qs.filter(report_number__icontains=q) | qs.filter(serial_number__icontains=q)
-    return qs.order_by("-issued_at", "-pk")
-
-
-def _date(value: Any) -> datetime.date:
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError as exc:
-        from inspecta.core.errors import AppError, ErrorCode
-
-        raise AppError(ErrorCode.INVALID_DATE, "日期格式应为 YYYY-MM-DD。") from exc
+    return Report.objects.restrict(actor).select_related("agency", "project", "test_item").order_by("-issued_at", "-pk")
 
 
 def report_get(*, actor: Any, pk: int) -> Report:

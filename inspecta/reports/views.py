@@ -11,46 +11,52 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inspecta.core.errors import AppError
+from inspecta.core.generic import ObjectListView
 from inspecta.registry.models import Agency
 
 from . import codes, permissions, public, selectors, services
 from .choices import AmendmentStatus, CheckAction, CheckCode
 from .files import store_upload
+from .filtersets import ReportFilterSet, report_rows
 from .forms import (
     AmendmentForm,
     CheckRuleForm,
     DecisionForm,
     ReasonForm,
-    ReportFilterForm,
     ReportSubmitForm,
     amendment_rows,
 )
 from .models import ReportVersion
+from .tables import NonconformanceTable, ReportTable
 
 
-def _filters(request: HttpRequest) -> tuple[ReportFilterForm, dict[str, Any]]:
-    form = ReportFilterForm(request.GET or None, user=request.user)
-    if not form.is_bound:
-        return form, {}
-    form.is_valid()  # an invalid filter is named on the page and ignored; the others apply
-    return form, dict(form.cleaned_data)
+class ReportListView(ObjectListView):
+    """The reports in the actor's scope with the filters of ``ReportFilterSet``
+    (Nanchang 三(一))."""
+
+    filterset_class = ReportFilterSet
+    table_class = ReportTable
+    template_name = "reports/report_list.html"
+    title = gettext_lazy("检测报告")
+    description = gettext_lazy("本人权限范围内已接收的检测报告（南昌 三(一)）。")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.report_list(actor=request.user)
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {"query": request.GET.urlencode()}
 
 
-@login_required
-def report_list_view(request: HttpRequest) -> HttpResponse:
-    form, data = _filters(request)
-    qs = selectors.report_list(actor=request.user, filters=data)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "reports/report_list.html", {"form": form, "page": page, "query": request.GET.urlencode()})
+report_list_view = ReportListView.as_view()
 
 
 @login_required
@@ -59,7 +65,7 @@ def report_export_view(request: HttpRequest) -> HttpResponse:
 
     from openpyxl import Workbook
 
-    _form, data = _filters(request)
+    _filterset, rows = report_rows(request.user, request.GET, request=request)
     wb = Workbook()
     ws = wb.active
     ws.title = "检测报告"
@@ -77,7 +83,7 @@ def report_export_view(request: HttpRequest) -> HttpResponse:
             "接收时间",
         ]
     )
-    for r in selectors.report_list(actor=request.user, filters=data)[:50000]:
+    for r in rows[:50000]:
         ws.append(
             [
                 r.serial_number,
@@ -343,10 +349,17 @@ def report_printed_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reports:report_detail", pk=pk)
 
 
-@login_required
-def nonconformance_list_view(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.nonconformance_list(actor=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "reports/nonconformance_list.html", {"page": page})
+class NonconformanceListView(ObjectListView):
+    table_class = NonconformanceTable
+    template_name = "reports/nonconformance_list.html"
+    title = gettext_lazy("不合格台账")
+    description = gettext_lazy("结论为不合格的检测报告自动登记，项目监督站及主管部门可见。")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.nonconformance_list(actor=request.user)
+
+
+nonconformance_list_view = NonconformanceListView.as_view()
 
 
 # ------------------------------------------------------------------ public page

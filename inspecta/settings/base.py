@@ -98,6 +98,8 @@ TEMPLATES = [
         },
     },
 ]
+# Every list table (inspecta.core.tables.BaseTable) in the look of the pages.
+DJANGO_TABLES2_TEMPLATE = "generic/table.html"
 
 # --- Database --------------------------------------------------------------------
 DATABASES = {

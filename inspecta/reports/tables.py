@@ -1,0 +1,54 @@
+"""The tables of the report pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.core.tables import BaseTable
+
+
+class ReportTable(BaseTable):
+    serial_number = tables.Column(_("统一流水号"))
+    report_number = tables.Column(_("报告编号"))
+    agency = tables.Column(_("检测机构"), accessor="agency__name")
+    project = tables.Column(_("工程项目"), accessor="project__name")
+    test_item = tables.Column(_("检测项目"), accessor="test_item__name")
+    conclusion = tables.Column(_("结论"))
+    status = tables.Column(_("状态"))
+    reported_on = tables.DateColumn(verbose_name=_("报告日期"), format="Y-m-d")
+
+    class Meta(BaseTable.Meta):
+        empty_text = _("没有符合条件的报告。")
+
+    def render_serial_number(self, record: Any, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("reports:report_detail", args=[record.pk]), value)
+
+    def render_conclusion(self, record: Any) -> str:
+        if record.conclusion == "nonconforming":
+            return format_html('<span class="badge bg-red-lt">{}</span>', record.get_conclusion_display())
+        return str(record.get_conclusion_display())
+
+
+class NonconformanceTable(BaseTable):
+    serial_number = tables.Column(_("统一流水号"), accessor="report__serial_number")
+    project = tables.Column(_("工程项目"), accessor="project__name")
+    agency = tables.Column(_("检测机构"), accessor="agency__name")
+    test_item = tables.Column(_("检测项目"), accessor="test_item__name")
+    created_at = tables.DateTimeColumn(verbose_name=_("登记时间"), format="Y-m-d H:i")
+    closed_at = tables.Column(_("闭环"), empty_values=())
+
+    class Meta(BaseTable.Meta):
+        empty_text = _("暂无记录。")
+
+    def render_serial_number(self, record: Any, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("reports:report_detail", args=[record.report_id]), value)
+
+    def render_closed_at(self, record: Any) -> str:
+        from django.template.defaultfilters import date
+
+        return date(record.closed_at, "Y-m-d") if record.closed_at else str(_("未闭环"))
