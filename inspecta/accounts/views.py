@@ -14,6 +14,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,8 +25,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inspecta.core.audit import history_rows
 from inspecta.core.forms import apply_validation_error
+from inspecta.core.generic import ObjectHistoryView
 
 from . import permissions, selectors, services
 from .choices import AuthEventKind
@@ -414,21 +415,22 @@ def user_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse
     return redirect("accounts:user_detail", pk=user.pk)
 
 
-@login_required
-def user_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    if actor.pk != pk:
-        _require_admin(actor)
-    user = _scoped_user(actor, pk)
-    return render(
-        request,
-        "generic/history.html",
-        {
-            "object": user,
-            "rows": history_rows(user),
-            "back": reverse("accounts:user_detail", args=[pk]) if actor.pk != pk else reverse("accounts:profile"),
-        },
-    )
+class UserHistoryView(ObjectHistoryView):
+    """Every change of an account: the user itself, or its administrators."""
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
+        actor: User = request.user  # type: ignore[assignment]
+        if actor.pk != kwargs["pk"]:
+            _require_admin(actor)
+        return _scoped_user(actor, kwargs["pk"])
+
+    def get_return_url(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> str:
+        if request.user.pk != kwargs["pk"]:
+            return reverse("accounts:user_detail", args=[kwargs["pk"]])
+        return reverse("accounts:profile")
+
+
+user_history_view = UserHistoryView.as_view()
 
 
 # --- organisations ----------------------------------------------------------------
@@ -464,13 +466,19 @@ def organisation_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/organisation_form.html", {"form": form}, status=status)
 
 
-@login_required
-def organisation_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    _require_admin(actor)
-    try:
-        org = selectors.organisation_list(actor=actor, action="change").get(pk=pk)
-    except Organisation.DoesNotExist as exc:
-        raise Http404(_("单位不存在或不在您的管理范围内。")) from exc
-    back = reverse("accounts:organisation_list")
-    return render(request, "generic/history.html", {"object": org, "rows": history_rows(org), "back": back})
+class OrganisationHistoryView(ObjectHistoryView):
+    """Every change of an organisation, for the administrators who may change it."""
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
+        actor: User = request.user  # type: ignore[assignment]
+        _require_admin(actor)
+        try:
+            return selectors.organisation_list(actor=actor, action="change").get(pk=kwargs["pk"])
+        except Organisation.DoesNotExist as exc:
+            raise Http404(_("单位不存在或不在您的管理范围内。")) from exc
+
+    def get_return_url(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> str:
+        return reverse("accounts:organisation_list")
+
+
+organisation_history_view = OrganisationHistoryView.as_view()

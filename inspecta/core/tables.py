@@ -17,6 +17,7 @@ class BaseTable(tables.Table):
         attrs = {"class": "table table-vcenter card-table"}
         orderable = False
         empty_text = _("暂无记录")
+        default = ""
         template_name = "generic/table.html"
 
 

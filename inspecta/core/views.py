@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import selectors, services
-from .audit import history_rows
 from .forms import (
     ParameterEditForm,
     RegionEditForm,
@@ -24,6 +23,7 @@ from .forms import (
     TestItemEditForm,
     apply_validation_error,
 )
+from .generic import ObjectHistoryView
 from .models import Parameter, Region, Specialty, TestItem
 
 REFERENCE_MODELS: dict[str, tuple[type[models.Model], type[Any]]] = {
@@ -115,8 +115,15 @@ def reference_edit_view(request: HttpRequest, kind: str, pk: str) -> HttpRespons
     return render(request, "core/reference_form.html", {"form": form, "object": obj, "kind": kind}, status=status)
 
 
-@login_required
-def reference_history_view(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
-    obj, _form = _reference_object(request, kind, pk, "view")
-    back = reverse("core:region_list") if kind == "region" else reverse("core:catalog")
-    return render(request, "generic/history.html", {"object": obj, "rows": history_rows(obj), "back": back})
+class ReferenceHistoryView(ObjectHistoryView):
+    """Every correction of a reference table row (region, specialty, test item, parameter)."""
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
+        obj, _form = _reference_object(request, kwargs["kind"], kwargs["pk"], "view")
+        return obj
+
+    def get_return_url(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> str:
+        return reverse("core:region_list") if kwargs["kind"] == "region" else reverse("core:catalog")
+
+
+reference_history_view = ReferenceHistoryView.as_view()

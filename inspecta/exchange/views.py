@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inspecta.accounts.models import User
-from inspecta.core.audit import history_rows
 from inspecta.core.errors import ErrorCode, error_response
 from inspecta.core.forms import apply_validation_error
+from inspecta.core.generic import ObjectHistoryView
 
 from . import permissions, selectors, services
 from .choices import AuthMethod, KeyStatus
@@ -219,15 +220,17 @@ def client_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _client_response(request, actor, _client(actor, pk))
 
 
-@login_required
-def client_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    client = _client(actor, pk)
-    return render(
-        request,
-        "generic/history.html",
-        {"object": client, "rows": history_rows(client), "back": reverse("exchange:client_detail", args=[pk])},
-    )
+class ClientHistoryView(ObjectHistoryView):
+    """Every change of an exchange client's settings."""
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
+        return _client(request.user, kwargs["pk"])  # type: ignore[arg-type]
+
+    def get_return_url(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> str:
+        return reverse("exchange:client_detail", args=[kwargs["pk"]])
+
+
+client_history_view = ClientHistoryView.as_view()
 
 
 def _scoped_key(actor: User, client: ExchangeClient, key_id: str) -> ClientKey:

@@ -19,12 +19,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inspecta.accounts.models import User
-from inspecta.core.audit import history_rows
 from inspecta.core.forms import apply_validation_error
+from inspecta.core.generic import ObjectHistoryView
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 
 from . import imports, permissions, selectors, services
@@ -61,118 +60,11 @@ from .models import (
     SiteCapability,
     Staff,
 )
+from .tables import SECTION_TABLES, SectionTable
 
-# --- sections: one table per kind of record ------------------------------------------
+# --- sections: one table per kind of record (tables.SECTION_TABLES) --------------------
 
-Cell = Callable[[Any, Audience], Any]
-
-
-def _date(value: Any) -> str:
-    return value.isoformat() if value else "—"
-
-
-def _names(manager: Any) -> str:
-    return "、".join(str(x) for x in manager.all()) or "—"
-
-
-SECTIONS: dict[str, tuple[Any, list[tuple[Any, Cell]]]] = {
-    "head": (
-        gettext_lazy("机构负责人"),
-        [
-            (gettext_lazy("职责"), lambda o, a: o.get_role_display()),
-            (gettext_lazy("姓名"), lambda o, a: o.name),
-            (gettext_lazy("身份证号"), lambda o, a: mask_id_number(o.id_number, a)),
-            (gettext_lazy("移动电话"), lambda o, a: mask_mobile(o.mobile, a)),
-            (gettext_lazy("职务"), lambda o, a: o.position),
-            (gettext_lazy("职称"), lambda o, a: o.title),
-        ],
-    ),
-    "site": (
-        gettext_lazy("检测场所"),
-        [
-            (gettext_lazy("场所名称"), lambda o, a: o.name),
-            (gettext_lazy("地址"), lambda o, a: o.address),
-            (gettext_lazy("检测能力（参数数）"), lambda o, a: o.capabilities.count()),
-        ],
-    ),
-    "staff": (
-        gettext_lazy("检测人员"),
-        [
-            (gettext_lazy("姓名"), lambda o, a: o.name),
-            (gettext_lazy("身份证号码"), lambda o, a: mask_id_number(o.id_number, a)),
-            (gettext_lazy("手机号码"), lambda o, a: mask_mobile(o.mobile, a)),
-            (gettext_lazy("职称"), lambda o, a: f"{o.title} {o.get_title_level_display()}".strip()),
-            (gettext_lazy("检测场所"), lambda o, a: o.site or "—"),
-            (gettext_lazy("从事检测专项"), lambda o, a: _names(o.specialties)),
-            (gettext_lazy("在职"), lambda o, a: _("是") if o.active else _("离职 %(d)s") % {"d": _date(o.left_on)}),
-        ],
-    ),
-    "post_certificate": (
-        gettext_lazy("上岗证"),
-        [
-            (gettext_lazy("人员"), lambda o, a: o.staff.name),
-            (gettext_lazy("证书编号"), lambda o, a: o.number),
-            (gettext_lazy("检测类别"), lambda o, a: o.category),
-            (gettext_lazy("检测等级"), lambda o, a: o.level),
-            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
-        ],
-    ),
-    "other_certificate": (
-        gettext_lazy("其他证书"),
-        [
-            (gettext_lazy("人员"), lambda o, a: o.staff.name),
-            (gettext_lazy("证书类别"), lambda o, a: o.get_kind_display()),
-            (gettext_lazy("证书编号"), lambda o, a: o.number),
-            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
-        ],
-    ),
-    "equipment": (
-        gettext_lazy("仪器设备"),
-        [
-            (gettext_lazy("设备编号"), lambda o, a: o.asset_no),
-            (gettext_lazy("设备名称"), lambda o, a: o.name),
-            (gettext_lazy("规格型号"), lambda o, a: o.model),
-            (gettext_lazy("检测场所"), lambda o, a: o.site or "—"),
-            (gettext_lazy("检定/校准有效期至"), lambda o, a: _date(o.calibration_valid_until)),
-            (gettext_lazy("检测参数"), lambda o, a: _names(o.parameters)),
-            (gettext_lazy("状态"), lambda o, a: o.get_status_display()),
-        ],
-    ),
-    "signatory": (
-        gettext_lazy("报告批准人"),
-        [
-            (gettext_lazy("姓名"), lambda o, a: o.staff.name),
-            (gettext_lazy("职务"), lambda o, a: o.position),
-            (gettext_lazy("签字范围"), lambda o, a: _names(o.scope)),
-            (gettext_lazy("检测场所"), lambda o, a: o.site or "—"),
-        ],
-    ),
-    "qualification": (
-        gettext_lazy("资质证书"),
-        [
-            (gettext_lazy("证书编号"), lambda o, a: o.number),
-            (gettext_lazy("资质类别"), lambda o, a: o.grade),
-            (gettext_lazy("检测类别"), lambda o, a: _names(o.specialties)),
-            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
-        ],
-    ),
-    "certificate": (
-        gettext_lazy("CMA/CNAS 证书"),
-        [
-            (gettext_lazy("证书类别"), lambda o, a: o.get_kind_display()),
-            (gettext_lazy("证书编号"), lambda o, a: o.number),
-            (gettext_lazy("有效期至"), lambda o, a: _date(o.valid_until)),
-        ],
-    ),
-    "output_value": (
-        gettext_lazy("产值"),
-        [
-            (gettext_lazy("年度"), lambda o, a: o.year),
-            (gettext_lazy("季度"), lambda o, a: o.quarter),
-            (gettext_lazy("产值（元）"), lambda o, a: o.amount),
-        ],
-    ),
-}
+SECTIONS = SECTION_TABLES
 
 SECTION_QUERYSETS: dict[str, Callable[[Agency], Any]] = {
     "head": lambda ag: AgencyHead.objects.filter(agency=ag),
@@ -197,7 +89,7 @@ def _agency(request: HttpRequest, pk: int, action: str = "view") -> Agency:
     return agency
 
 
-def _section(kind: str) -> tuple[Any, list[tuple[Any, Cell]]]:
+def _section(kind: str) -> tuple[Any, type[SectionTable]]:
     if kind not in SECTIONS:
         raise Http404
     return SECTIONS[kind]
@@ -388,9 +280,9 @@ def _section_response(
     """One section's table; a refused row action re-renders it with the reasons on top
     (status 400)."""
 
-    title, columns = _section(kind)
+    title, table_class = _section(kind)
     audience = selectors.audience_for(request.user, agency)
-    rows = [(obj, [cell(obj, audience) for _label, cell in columns]) for obj in SECTION_QUERYSETS[kind](agency)]
+    table = table_class(list(SECTION_QUERYSETS[kind](agency)), audience=audience)
     return render(
         request,
         "registry/section.html",
@@ -399,8 +291,7 @@ def _section_response(
             agency,
             kind=kind,
             title=title,
-            headers=[label for label, _cell in columns],
-            rows=rows,
+            table=table,
             importable=kind in imports.KINDS,
             action_errors=action_errors or [],
         ),
@@ -615,29 +506,37 @@ def _require_full(request: HttpRequest, agency: Agency) -> None:
         raise PermissionDenied(_("变更历史含未脱敏的个人信息，仅本机构及其审核部门可查看。"))
 
 
-@login_required
-def history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    agency = _agency(request, pk)
-    _require_full(request, agency)
-    return render(
-        request,
-        "generic/history.html",
-        {"object": agency, "rows": history_rows(agency), "back": reverse("registry:agency_detail", args=[pk])},
-    )
+class AgencyHistoryView(ObjectHistoryView):
+    """Every change of an agency's basic information."""
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
+        agency = _agency(request, kwargs["pk"])
+        _require_full(request, agency)
+        return agency
+
+    def get_return_url(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> str:
+        return reverse("registry:agency_detail", args=[kwargs["pk"]])
 
 
-@login_required
-def record_history_view(request: HttpRequest, pk: int, kind: str, record: int) -> HttpResponse:
+class RecordHistoryView(ObjectHistoryView):
     """Every change of one record: who, when, before and after."""
 
-    agency = _agency(request, pk)
-    _require_full(request, agency)
-    _section(kind)
-    obj = KIND_MODELS[kind]._default_manager.filter(agency=agency, pk=record).first()  # type: ignore[misc]
-    if obj is None:
-        raise Http404
-    back = reverse("registry:section", args=[pk, kind])
-    return render(request, "generic/history.html", {"object": obj, "rows": history_rows(obj), "back": back})
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
+        agency = _agency(request, kwargs["pk"])
+        _require_full(request, agency)
+        kind = kwargs["kind"]
+        _section(kind)
+        obj = KIND_MODELS[kind]._default_manager.filter(agency=agency, pk=kwargs["record"]).first()  # type: ignore[misc]
+        if obj is None:
+            raise Http404
+        return obj  # type: ignore[no-any-return]
+
+    def get_return_url(self, request: HttpRequest, obj: models.Model, **kwargs: Any) -> str:
+        return reverse("registry:section", args=[kwargs["pk"], kwargs["kind"]])
+
+
+history_view = AgencyHistoryView.as_view()
+record_history_view = RecordHistoryView.as_view()
 
 
 @login_required
