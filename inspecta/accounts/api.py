@@ -9,10 +9,12 @@ from ninja.pagination import paginate
 
 from inspecta.core.api_base import AuthedRequest
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.filtersets import api_filter
 from inspecta.core.pagination import Pages
 
 from . import permissions, selectors, services
 from .choices import Role
+from .filtersets import UserFilterSet
 from .models import Organisation, User
 
 router = Router(tags=["用户与组织"])
@@ -71,10 +73,8 @@ def me(request: AuthedRequest) -> User:
 @router.get("/users", response=list[UserOut], summary="账号列表（本人管理范围）")
 @paginate(Pages, page_size=50)
 def users(request: AuthedRequest, filters: Query[UserFilter]) -> object:
-    data = {"q": filters.q, "role": filters.role.value if filters.role else None}
-    if filters.is_active is not None:
-        data["is_active"] = "1" if filters.is_active else "0"
-    return selectors.user_list(actor=request.auth, filters=data)
+    data = {"q": filters.q, "role": filters.role.value if filters.role else None, "is_active": filters.is_active}
+    return api_filter(UserFilterSet, data, selectors.user_list(actor=request.auth), request=request)
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="账号详情")

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 
 from .models import AuthEvent, Organisation, User
 
 
-def user_list(*, actor: User, filters: dict[str, Any] | None = None) -> QuerySet[User]:
-    filters = filters or {}
+def user_list(*, actor: User) -> QuerySet[User]:
+    """The accounts ``actor`` may see; ``filtersets.UserFilterSet`` narrows them."""
+
     qs = (
         User.objects.restrict(actor)
         .select_related("organisation", "organisation__region")
         .prefetch_related("role_grants")
     )
-    if q := (filters.get("q") or "").strip():
-        qs = qs.filter(Q(username__icontains=q) | Q(full_name__icontains=q) | Q(mobile__icontains=q))
-    if role := filters.get("role"):
-        qs = qs.filter(role_grants__role=role)
-    if org := filters.get("organisation"):
-        qs = qs.filter(organisation=org)
-    if filters.get("is_active") in ("0", "1"):
-        qs = qs.filter(is_active=filters["is_active"] == "1")
     from inspecta.ledger.selectors import with_log_index
 
     return with_log_index(qs).order_by("organisation__tree_path", "username")
