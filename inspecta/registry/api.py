@@ -15,12 +15,14 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from inspecta.core.api_base import AuthedRequest
+from inspecta.core.filtersets import api_filter
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_name
 from inspecta.core.pagination import Pages
 from inspecta.exchange.idempotency import idempotent
 
 from . import selectors, services
 from .choices import AgencyStatus, ChangeRequestStatus, HeadRole
+from .filtersets import AgencyFilterSet, PublicAgencyFilterSet
 from .models import (
     Agency,
     AgencyCertificate,
@@ -97,7 +99,7 @@ def public_items(agencies: list[Agency]) -> list[dict[str, Any]]:
 def public_agencies(request: Any, filters: Query[PublicFilter]) -> Any:
     """Approved agencies (Guangdong 附件2 一(四) 向社会公布), searchable by region and specialty."""
 
-    qs = selectors.public_agency_list(region=filters.region, specialty=filters.specialty, q=filters.q.strip())
+    qs = api_filter(PublicAgencyFilterSet, filters.dict(), selectors.public_agency_list(), request=request)
     return _LazyItems(qs.prefetch_related("agencyhead_set"))
 
 
@@ -397,9 +399,8 @@ def _staff_out(staff: Staff, audience: Audience) -> dict[str, Any]:
 @router.get("/agencies", response=list[AgencyOut], summary="检测机构列表（本人权限范围）")
 @paginate(Pages, page_size=50)
 def agencies(request: AuthedRequest, filters: Query[AgencyFilter]) -> Any:
-    data = filters.dict()
-    data["status"] = filters.status.value if filters.status else ""
-    return selectors.agency_list(actor=request.auth, filters=data)
+    data = {**filters.dict(), "status": filters.status.value if filters.status else ""}
+    return api_filter(AgencyFilterSet, data, selectors.agency_list(actor=request.auth), request=request)
 
 
 @router.get("/agencies/{agency_id}", response=AgencyDetailOut, summary="检测机构详情")

@@ -13,34 +13,21 @@ from django.utils.translation import gettext as _
 from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
 from inspecta.core.masking import Audience
-from inspecta.core.scoping import region_prefix
 
 from .choices import AgencyCertificateKind, AgencyStatus
 from .models import Agency, AgencyCertificate, Finding, QualificationCertificate
 
 
-def agency_list(*, actor: User, filters: dict[str, Any] | None = None) -> QuerySet[Agency]:
-    """Agencies the actor may see, with their open-finding counts; filters: ``q`` (name
-    or credit code), ``status``, ``region`` (code prefix), ``specialty``, ``findings``."""
+def agency_list(*, actor: User) -> QuerySet[Agency]:
+    """Agencies the actor may see, with their open-finding counts
+    (``open_findings``); ``filtersets.AgencyFilterSet`` narrows them."""
 
-    filters = filters or {}
-    qs = (
+    return (
         Agency.objects.restrict(actor, "view")
         .select_related("region", "region__parent", "region__parent__parent")
         .annotate(open_findings=Count("finding_set", filter=Q(finding_set__resolved_at__isnull=True)))
+        .order_by("region_id", "name", "pk")
     )
-    q = (filters.get("q") or "").strip()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("region"):
-        qs = qs.filter(region__code__startswith=region_prefix(str(filters["region"])))
-    if filters.get("specialty"):
-        qs = qs.filter(sitecapability_set__item_parameter__test_item__specialty=filters["specialty"]).distinct()
-    if filters.get("findings"):
-        qs = qs.filter(open_findings__gt=0)
-    return qs.order_by("region_id", "name", "pk")
 
 
 def agency_get(*, actor: User, pk: int, action: str = "view") -> Agency:
@@ -86,8 +73,9 @@ def open_findings(agency: Agency) -> QuerySet[Finding]:
 # --- public list (CONTRACT §6a; Guangdong 附件2 一(四)) ----------------------------
 
 
-def public_agency_list(*, region: str = "", specialty: str = "", q: str = "") -> QuerySet[Agency]:
-    """Approved agencies, for everyone; searchable by region (code prefix) and specialty."""
+def public_agency_list() -> QuerySet[Agency]:
+    """Approved agencies, for everyone; ``filtersets.PublicAgencyFilterSet`` searches them
+    by region (code prefix), specialty and name."""
 
     qs = (
         Agency.objects.filter(status=AgencyStatus.APPROVED, organisation__is_active=True)
@@ -103,15 +91,6 @@ def public_agency_list(*, region: str = "", specialty: str = "", q: str = "") ->
             ),
         )
     )
-    if region:
-        qs = qs.filter(region__code__startswith=region_prefix(region))
-    if specialty:
-        qs = qs.filter(
-            Q(sitecapability_set__item_parameter__test_item__specialty=specialty)
-            | Q(qualificationcertificate_set__specialties=specialty)
-        ).distinct()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
     return qs.order_by("region_id", "name", "pk")
 
 

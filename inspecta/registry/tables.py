@@ -7,6 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import django_tables2 as tables
+from django.template.defaultfilters import date
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -201,3 +204,32 @@ SECTION_TABLES: dict[str, tuple[Any, type[SectionTable]]] = {
     "certificate": (gettext_lazy("CMA/CNAS 证书"), AgencyCertificateTable),
     "output_value": (gettext_lazy("产值"), OutputValueTable),
 }
+
+
+class AgencyTable(BaseTable):
+    """The authorities' list of agencies."""
+
+    name = tables.Column(gettext_lazy("单位名称"))
+    credit_code = tables.Column(gettext_lazy("统一社会信用代码"), attrs={"td": {"class": "text-nowrap"}})
+    region = tables.Column(gettext_lazy("注册地"), accessor="region__full_name")
+    status = _col(gettext_lazy("审核状态"))
+    open_findings = _col(gettext_lazy("资质符合性问题"))
+    submitted_at = _col(gettext_lazy("提交时间"))
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "table table-vcenter card-table", "data-testid": "agencies"}
+        empty_text = gettext_lazy("暂无检测机构")
+
+    def render_name(self, record: Any, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("registry:agency_detail", args=[record.pk]), value)
+
+    def render_status(self, record: Any) -> str:
+        return str(record.get_status_display())
+
+    def render_open_findings(self, record: Any) -> str:
+        if record.open_findings:
+            return format_html('<span class="badge bg-red-lt">{}</span>', record.open_findings)
+        return "—"
+
+    def render_submitted_at(self, record: Any) -> str:
+        return date(record.submitted_at, "Y-m-d H:i") or "—"

@@ -23,19 +23,18 @@ from django.views.decorators.http import require_POST
 
 from inspecta.accounts.models import User
 from inspecta.core.forms import apply_validation_error
-from inspecta.core.generic import ObjectHistoryView
+from inspecta.core.generic import ObjectHistoryView, ObjectListView
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 
 from . import imports, permissions, selectors, services
 from .api import public_items
 from .choices import ChangeRequestStatus
+from .filtersets import AgencyFilterSet, PublicAgencyFilterSet
 from .forms import (
     KIND_FIELDS,
     KIND_MODELS,
-    AgencyFilterForm,
     CapabilityForm,
     ImportForm,
-    PublicFilterForm,
     ReasonForm,
     RegistrationForm,
     agency_form,
@@ -60,7 +59,7 @@ from .models import (
     SiteCapability,
     Staff,
 )
-from .tables import SECTION_TABLES, SectionTable
+from .tables import SECTION_TABLES, AgencyTable, SectionTable
 
 # --- sections: one table per kind of record (tables.SECTION_TABLES) --------------------
 
@@ -145,14 +144,14 @@ def register_view(request: HttpRequest) -> HttpResponse:
 def public_list_view(request: HttpRequest) -> HttpResponse:
     """Approved agencies, for everyone (CONTRACT §6a; Guangdong 附件2 一(四))."""
 
-    form = PublicFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.public_agency_list(
-        region=filters.get("region") or "", specialty=filters.get("specialty") or "", q=(filters.get("q") or "").strip()
-    ).prefetch_related("agencyhead_set")
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    filterset = PublicAgencyFilterSet(
+        request.GET or None, queryset=selectors.public_agency_list(), request=request, for_page=True
+    )
+    status = 400 if filterset.is_bound and not filterset.is_valid() else 200
+    page = Paginator(filterset.qs.prefetch_related("agencyhead_set"), 20).get_page(request.GET.get("page"))
     items = public_items(list(page))
-    return render(request, "registry/public_list.html", {"form": form, "page": page, "items": items})
+    context = {"form": filterset.form, "page": page, "items": items}
+    return render(request, "registry/public_list.html", context, status=status)
 
 
 def public_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -174,21 +173,26 @@ def public_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- agency pages -----------------------------------------------------------------------
 
 
-@login_required
-def agency_list_view(request: HttpRequest) -> HttpResponse:
+class AgencyListView(ObjectListView):
     """Authorities: the agencies of their region, with open findings; an agency user
     goes straight to their own agency."""
 
-    own = selectors.agency_of(request.user)
-    if own is not None:
-        return redirect("registry:agency_detail", pk=own.pk)
-    form = AgencyFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.agency_list(actor=request.user, filters=filters), 30).get_page(  # type: ignore[arg-type]
-        request.GET.get("page")
-    )
-    template = "registry/_agency_rows.html" if request.headers.get("HX-Request") else "registry/agency_list.html"
-    return render(request, template, {"form": form, "page": page})
+    filterset_class = AgencyFilterSet
+    table_class = AgencyTable
+    template_name = "registry/agency_list.html"
+    per_page = 30
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        own = selectors.agency_of(request.user)
+        if own is not None:
+            return redirect("registry:agency_detail", pk=own.pk)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.agency_list(actor=request.user)  # type: ignore[arg-type]
+
+
+agency_list_view = AgencyListView.as_view()
 
 
 @login_required
