@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 from inspecta.core.api_base import AuthedRequest
 
 from . import selectors
+from .filtersets import RegionFilterSet, api_filter
 from .models import Region, Specialty, TestItem
 from .pagination import Pages
 
@@ -35,7 +36,7 @@ class RegionFilter(Schema):
 def regions(request: AuthedRequest, filters: Query[RegionFilter]) -> object:
     """Provinces by default; children of ``parent``; or matches of ``q`` (name or code prefix)."""
 
-    return selectors.region_list(actor=request.auth, q=filters.q.strip(), parent=filters.parent)
+    return api_filter(RegionFilterSet, filters.dict(), selectors.region_list(actor=request.auth), request=request)
 
 
 @router.get("/regions/{code}", response=RegionOut, summary="行政区划详情")

@@ -8,7 +8,8 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from .errors import AppError, ErrorCode
 from .forms import FilterForm
@@ -73,3 +74,33 @@ def api_filter(
         text = "；".join(f"{name}：{'；'.join(messages)}" for name, messages in errors.items())
         raise AppError(code, f"查询参数无效：{text}", {"fields": errors})
     return filterset.qs
+
+
+class RegionFilterSet(BaseFilterSet):
+    """The regions (GB/T 2260) of the page and of ``GET /api/v1/core/regions``: matches of
+    ``q`` (name, or code prefix); else the children of ``parent``; else the provinces."""
+
+    q = django_filters.CharFilter(label=_("名称或代码"), method="filter_q")
+    parent = django_filters.CharFilter(field_name="parent_id")
+
+    class Meta(BaseFilterSet.Meta):
+        from .models import Region
+
+        model = Region
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        data = getattr(self.form, "cleaned_data", {})
+        if (data.get("q") or "").strip():
+            data = {**data, "parent": ""}  # a search spans every level
+        elif not data.get("parent"):
+            queryset = queryset.filter(level="province")
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset

@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 
 from .models import Parameter, Region, Specialty, TestItem
 
@@ -103,7 +102,3 @@ class ParameterEditForm(forms.ModelForm):
     class Meta:
         model = Parameter
         fields = ["name", "canonical_name", "method_text", "unit", "enabled"]
-
-
-class RegionFilterForm(forms.Form):
-    q = forms.CharField(label=_("名称或代码"), required=False)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from .models import Parameter, Region, Specialty, TestItem
 from .scoping import region_prefix
 
 
-def region_list(*, actor: Any, q: str = "", parent: str | None = None) -> QuerySet[Region]:
-    qs = Region.objects.restrict(actor).select_related("parent")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q))
-    elif parent:
-        qs = qs.filter(parent_id=parent)
-    else:
-        qs = qs.filter(level="province")
-    return qs.annotate(child_count=Count("children")).order_by("code")
+def region_list(*, actor: Any) -> QuerySet[Region]:
+    """The regions ``actor`` may see with their child counts; ``filtersets.RegionFilterSet``
+    chooses the level (provinces, children of a parent, or matches of a search)."""
+
+    return (
+        Region.objects.restrict(actor).select_related("parent").annotate(child_count=Count("children")).order_by("code")
+    )
 
 
 def specialty_list(*, actor: Any) -> QuerySet[Specialty]:

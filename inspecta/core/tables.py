@@ -31,3 +31,19 @@ def names(manager: Any) -> str:
     """The related objects of a (prefetched) many-to-many field, joined the Chinese way."""
 
     return "、".join(str(x) for x in manager.all()) or "—"
+
+
+REGION_ACTIONS = """{% load i18n %}{% if can_edit %}<a href="{% url 'core:reference_edit' 'region' record.code %}">{% translate "更正" %}</a> · {% endif %}<a href="{% url 'core:reference_history' 'region' record.code %}">{% translate "历史" %}</a>"""
+REGION_NAME = """{% load i18n %}{{ record.name }}{% if not record.enabled %} <span class="badge bg-secondary-lt">{% translate "停用" %}</span>{% endif %}"""
+REGION_CHILDREN = """{% if record.child_count %}<a href="?parent={{ record.code }}">{{ record.child_count }}</a>{% else %}—{% endif %}"""
+
+
+class RegionTable(BaseTable):
+    code = tables.Column(_("代码"))
+    name = tables.TemplateColumn(REGION_NAME, verbose_name=_("名称"))
+    level = tables.Column(_("层级"))
+    child_count = tables.TemplateColumn(REGION_CHILDREN, verbose_name=_("下级"))
+    actions = tables.TemplateColumn(REGION_ACTIONS, verbose_name="", attrs={"td": {"class": "text-end"}})
+
+    class Meta(BaseTable.Meta):
+        empty_text = _("没有符合条件的行政区划")

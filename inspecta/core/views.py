@@ -7,24 +7,25 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import selectors, services
+from .filtersets import RegionFilterSet
 from .forms import (
     ParameterEditForm,
     RegionEditForm,
-    RegionFilterForm,
     SpecialtyEditForm,
     TestItemEditForm,
     apply_validation_error,
 )
-from .generic import ObjectHistoryView
+from .generic import ObjectHistoryView, ObjectListView
 from .models import Parameter, Region, Specialty, TestItem
+from .tables import RegionTable
 
 REFERENCE_MODELS: dict[str, tuple[type[models.Model], type[Any]]] = {
     "region": (Region, RegionEditForm),
@@ -47,21 +48,26 @@ def home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"counts": selectors.home_counts(actor=actor), "recent_users": recent})
 
 
-@login_required
-def region_list_view(request: HttpRequest) -> HttpResponse:
-    form = RegionFilterForm(request.GET or None)
-    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    parent_code = request.GET.get("parent") or None
-    parent = Region.objects.filter(pk=parent_code).first() if parent_code else None
-    if parent_code and parent is None:
-        raise Http404(_("行政区划不存在。"))
-    page = Paginator(selectors.region_list(actor=request.user, q=q, parent=parent_code), 50).get_page(
-        request.GET.get("page")
-    )
-    can_edit = Region.objects.restrict(request.user, "change").exists()
-    return render(
-        request, "core/region_list.html", {"page": page, "form": form, "parent": parent, "can_edit": can_edit}
-    )
+class RegionListView(ObjectListView):
+    """The regions (GB/T 2260): provinces, the children of ``parent``, or a search."""
+
+    filterset_class = RegionFilterSet
+    table_class = RegionTable
+    template_name = "core/region_list.html"
+    title = gettext_lazy("行政区划")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.region_list(actor=request.user)
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        parent_code = request.GET.get("parent") or None
+        parent = Region.objects.filter(pk=parent_code).first() if parent_code else None
+        if parent_code and parent is None:
+            raise Http404(_("行政区划不存在。"))
+        return {"parent": parent, "can_edit": Region.objects.restrict(request.user, "change").exists()}
+
+
+region_list_view = RegionListView.as_view()
 
 
 @login_required
