@@ -22,6 +22,7 @@ from pydantic import Field
 
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.filtersets import api_filter
 from inspecta.core.pagination import Keyset
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
@@ -30,6 +31,7 @@ from inspecta.ledger.selectors import entries_for_records, entry_for_record
 from inspecta.registry.models import Agency
 
 from . import selectors, services
+from .filtersets import ProjectFilterSet
 from .models import Contract, Project
 
 router = Router(tags=["工程项目与检测合同"])
@@ -228,7 +230,8 @@ def project_list(request: AuthedRequest, q: str = "", region: str = "") -> Query
     ``?updated_since=<last sync time>``, then follow ``next_cursor`` until it is null
     (:class:`inspecta.core.pagination.Keyset`)."""
 
-    return selectors.project_list(actor=request.auth, q=q, region=region).prefetch_related("parties")
+    qs = selectors.project_list(actor=request.auth)
+    return api_filter(ProjectFilterSet, {"q": q, "region": region}, qs, request=request).prefetch_related("parties")
 
 
 @router.get("/{project_id}", response=ProjectOut, auth=_READ_AUTH, summary="工程项目详情")

@@ -10,15 +10,11 @@ from django.http import Http404
 from .models import Contract, Project
 
 
-def project_list(*, actor: Any, q: str = "", region: str = "") -> QuerySet[Project]:
-    """Projects the actor may see, newest first (the exchange API's feed orders them by
-    change, ``inspecta.core.pagination.Keyset``)."""
+def project_list(*, actor: Any) -> QuerySet[Project]:
+    """Projects the actor may see, newest first (``filtersets.ProjectFilterSet`` narrows
+    them; the exchange API's feed orders them by change, ``inspecta.core.pagination.Keyset``)."""
 
     qs = Project.objects.restrict(actor).select_related("region", "station")
-    if q:
-        qs = qs.filter(name__icontains=q) | qs.filter(code__icontains=q)
-    if region:
-        qs = qs.filter(region__code__startswith=region)
     return qs.order_by("-created_at", "-pk")
 
 

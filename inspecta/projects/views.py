@@ -8,25 +8,39 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inspecta.core.errors import AppError
+from inspecta.core.generic import ObjectListView
 from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
+from .filtersets import ProjectFilterSet
 from .forms import ContractForm, ProjectForm
+from .tables import ProjectTable
 
 
-@login_required
-def project_list_view(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    qs = selectors.project_list(actor=user, q=request.GET.get("q", ""), region=request.GET.get("region", ""))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "projects/project_list.html", {"page": page, "may_create": permissions.may_create_in(user)})
+class ProjectListView(ObjectListView):
+    """The projects in the actor's scope (T/CECS 4.3.2)."""
+
+    filterset_class = ProjectFilterSet
+    table_class = ProjectTable
+    template_name = "projects/project_list.html"
+    title = gettext_lazy("工程项目")
+    description = gettext_lazy("主管部门登记的工程项目；参建单位可见本单位参与的项目（T/CECS 4.3.2）。")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.project_list(actor=request.user)
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {"may_create": permissions.may_create_in(request.user)}
+
+
+project_list_view = ProjectListView.as_view()
 
 
 @login_required
