@@ -15,11 +15,13 @@ from ninja.pagination import paginate
 from inspecta.core.actors import Actor, actor_of
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.filtersets import api_filter
 from inspecta.core.pagination import Pages
 
 from . import feedback, selectors, services
 from .auth import SignatureAuth, signature_auth, signature_optional
 from .choices import AuthMethod, Scope
+from .filtersets import ApplicationFilterSet
 from .idempotency import idempotent
 from .models import AccessApplication, ClientKey, ExchangeClient, Receipt, StoredFile
 
@@ -218,7 +220,8 @@ class ReceiptOut(Schema):
 @router.get("/applications", response=list[ApplicationOut], summary="接入申请列表（本人范围）")
 @paginate(Pages, page_size=50)
 def application_list(request: AuthedRequest, status: str = "") -> object:
-    return selectors.application_list(actor=_user(request), status=status).select_related("client")
+    rows = selectors.application_list(actor=_user(request)).select_related("client")
+    return api_filter(ApplicationFilterSet, {"status": status}, rows, request=request)
 
 
 @router.post("/applications", response={201: ApplicationOut}, summary="提交接入申请（T/CECS 6.0.7-6.0.8）")

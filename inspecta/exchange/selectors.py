@@ -27,16 +27,16 @@ __all__ = [
 ]
 
 
-def application_list(*, actor: User, status: str = "") -> QuerySet[AccessApplication]:
+def application_list(*, actor: User) -> QuerySet[AccessApplication]:
+    """The applications ``actor`` may see; ``filtersets.ApplicationFilterSet`` narrows them."""
+
     qs = AccessApplication.objects.restrict(actor, "view").select_related("organisation", "applied_by")
-    if status:
-        qs = qs.filter(status=status)
     return qs.order_by("-applied_at", "-id")
 
 
 def review_queue(*, actor: User) -> list[AccessApplication]:
     """Pending applications this user may decide."""
-    return [a for a in application_list(actor=actor, status="pending") if may_review(actor, a)]
+    return [a for a in application_list(actor=actor).filter(status="pending") if may_review(actor, a)]
 
 
 def application_get(*, actor: User, pk: int) -> AccessApplication:

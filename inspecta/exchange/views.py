@@ -21,12 +21,14 @@ from django.views.decorators.http import require_POST
 from inspecta.accounts.models import User
 from inspecta.core.errors import ErrorCode, error_response
 from inspecta.core.forms import apply_validation_error
-from inspecta.core.generic import ObjectHistoryView
+from inspecta.core.generic import ObjectHistoryView, ObjectListView
 
 from . import permissions, selectors, services
 from .choices import AuthMethod, KeyStatus
+from .filtersets import ApplicationFilterSet
 from .forms import ApplicationForm, ClientSettingsForm, DecisionForm, PublicKeyForm, RevokeForm, RotateForm
 from .models import AccessApplication, ClientKey, ExchangeClient
+from .tables import ApplicationTable
 
 
 def _application(actor: User, pk: int) -> AccessApplication:
@@ -59,18 +61,24 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def application_list_view(request: HttpRequest) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    status = request.GET.get("status", "")
-    if status not in ("", "pending", "approved", "rejected"):
-        status = ""
-    page = Paginator(selectors.application_list(actor=actor, status=status), 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "exchange/application_list.html",
-        {"page": page, "status": status, "may_apply": permissions.may_apply(actor)},
-    )
+class ApplicationListView(ObjectListView):
+    """Access applications in the actor's scope, by status (T/CECS 6.0.7)."""
+
+    filterset_class = ApplicationFilterSet
+    table_class = ApplicationTable
+    template_name = "exchange/application_list.html"
+    per_page = 25
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.application_list(actor=request.user)  # type: ignore[arg-type]
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        status = request.GET.get("status", "")
+        status = status if status in ("pending", "approved", "rejected") else ""
+        return {"status": status, "may_apply": permissions.may_apply(request.user)}  # type: ignore[arg-type]
+
+
+application_list_view = ApplicationListView.as_view()
 
 
 @login_required
