@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from inspecta.core.filtersets import BaseFilterSet
 from inspecta.core.scoping import region_prefix
 
-from .models import Agency
+from .choices import FindingRule
+from .models import Agency, Finding
 
 
 class PublicAgencyFilterSet(BaseFilterSet):
@@ -63,3 +64,18 @@ class AgencyFilterSet(PublicAgencyFilterSet):
         from .forms import AgencyFilterForm
 
         form.fields = AgencyFilterForm().fields
+
+
+class FindingFilterSet(BaseFilterSet):
+    """The open conformity findings of the authorities' page (T/CECS 4.1.3, 7.2.2), by rule."""
+
+    rule = django_filters.ChoiceFilter(
+        label=_("规则"),
+        empty_label=_("全部规则"),
+        choices=FindingRule.choices,
+        widget=forms.Select(attrs={"onchange": "this.form.submit()"}),
+    )
+
+    class Meta(BaseFilterSet.Meta):
+        model = Finding
+        fields: list[str] = []

@@ -233,3 +233,29 @@ class AgencyTable(BaseTable):
 
     def render_submitted_at(self, record: Any) -> str:
         return date(record.submitted_at, "Y-m-d H:i") or "—"
+
+
+class FindingTable(BaseTable):
+    agency = tables.Column(gettext_lazy("检测机构"), accessor="agency__name")
+    severity = _col(gettext_lazy("严重程度"))
+    rule = _col(gettext_lazy("规则"))
+    subject = tables.Column(gettext_lazy("对象"))
+    detail = tables.Column(gettext_lazy("说明"))
+    since = _col(gettext_lazy("发现时间"))
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "table card-table", "data-testid": "findings"}
+        empty_text = gettext_lazy("暂无问题")
+
+    def render_agency(self, record: Any, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("registry:agency_detail", args=[record.agency_id]), value)
+
+    def render_severity(self, record: Any) -> str:
+        colour = "bg-red-lt" if record.severity == "critical" else "bg-yellow-lt"
+        return format_html('<span class="badge {}">{}</span>', colour, record.get_severity_display())
+
+    def render_rule(self, record: Any) -> str:
+        return str(record.get_rule_display())
+
+    def render_since(self, record: Any) -> str:
+        return date(record.since, "Y-m-d H:i")

@@ -29,7 +29,7 @@ from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 from . import imports, permissions, selectors, services
 from .api import public_items
 from .choices import ChangeRequestStatus
-from .filtersets import AgencyFilterSet, PublicAgencyFilterSet
+from .filtersets import AgencyFilterSet, FindingFilterSet, PublicAgencyFilterSet
 from .forms import (
     KIND_FIELDS,
     KIND_MODELS,
@@ -59,7 +59,7 @@ from .models import (
     SiteCapability,
     Staff,
 )
-from .tables import SECTION_TABLES, AgencyTable, SectionTable
+from .tables import SECTION_TABLES, AgencyTable, FindingTable, SectionTable
 
 # --- sections: one table per kind of record (tables.SECTION_TABLES) --------------------
 
@@ -195,23 +195,23 @@ class AgencyListView(ObjectListView):
 agency_list_view = AgencyListView.as_view()
 
 
-@login_required
-def findings_view(request: HttpRequest) -> HttpResponse:
+class FindingListView(ObjectListView):
     """Open conformity findings of every agency in the user's scope (authority list)."""
 
-    qs = (
-        Finding.objects.restrict(request.user)
-        .filter(resolved_at__isnull=True)
-        .select_related("agency")
-        .order_by("severity", "agency__name", "rule", "pk")
-    )
-    rule = request.GET.get("rule") or ""
-    if rule:
-        qs = qs.filter(rule=rule)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    from .choices import FindingRule
+    filterset_class = FindingFilterSet
+    table_class = FindingTable
+    template_name = "registry/findings.html"
 
-    return render(request, "registry/findings.html", {"page": page, "rules": FindingRule.choices, "rule": rule})
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            Finding.objects.restrict(request.user)
+            .filter(resolved_at__isnull=True)
+            .select_related("agency")
+            .order_by("severity", "agency__name", "rule", "pk")
+        )
+
+
+findings_view = FindingListView.as_view()
 
 
 def _detail_response(
