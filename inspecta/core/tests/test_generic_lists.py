@@ -59,3 +59,23 @@ def test_the_generic_history_view_stays_in_scope(client, scene):
     login_verified(client, scene["tree"]["sz_admin"])  # another city's authority
     assert client.get(f"/registry/{agency.pk}/history/").status_code == 404
     assert client.get(f"/accounts/users/{scene['admin'].pk}/history/").status_code == 404
+
+
+def test_the_agency_filterset_gives_the_same_rows_on_page_and_api(client, scene):
+    other, _admin, _made = approved_agency(scene["tree"], 772)
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    for query in ({"q": scene["agency"].name}, {"q": other.credit_code}, {"region": "440100"}):
+        api = client.get("/api/v1/registry/agencies", query)
+        assert api.status_code == 200
+        from_api = {item["name"] for item in api.json()["items"]}
+        html = client.get("/registry/", query).content.decode()
+        from_page = {name for name in (scene["agency"].name, other.name) if name in html}
+        assert from_api and from_page == from_api
+
+
+def test_an_invalid_choice_is_a_400_on_every_generic_list(client, scene):
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    for url in ("/registry/findings/?rule=nope", "/registry/?status=nope", "/exchange/applications/?status=nope"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert 'data-testid="filter-errors"' in response.content.decode(), url
