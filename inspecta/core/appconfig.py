@@ -1,9 +1,11 @@
 """What an app contributes to the platform, declared on its ``AppConfig``.
 
 An app subclasses :class:`InspectaAppConfig` and lists, as class attributes, its API
-routers, its page URLs, its navigation entries, its demo loader and its log kinds; the
-root URLconf, the API root (``inspecta.api``), the navigation context processor and
-``inspecta demo`` discover them from ``django.apps.apps`` in ``INSTALLED_APPS`` order.
+routers, its page URLs, its navigation entries, its demo loader, its log kinds and the
+operations that may run behind a receipt; the root URLconf, the API root
+(``inspecta.api``), the navigation context processor, ``inspecta demo`` and the receipt
+processing (``exchange.feedback``) discover them from ``django.apps.apps`` in
+``INSTALLED_APPS`` order.
 Adding an app is its folder plus one line in ``INSTALLED_APPS``
 (docs/development/adding-an-app.md).
 
@@ -27,6 +29,7 @@ __all__ = [
     "DemoResult",
     "InspectaAppConfig",
     "NavEntry",
+    "ReceiptOperation",
     "UrlMount",
     "anonymous",
     "api_mounts",
@@ -34,6 +37,8 @@ __all__ = [
     "import_string",
     "inspecta_apps",
     "nav_entries",
+    "receipt_handler",
+    "receipt_operations",
     "signed_in",
     "url_mounts",
 ]
@@ -79,6 +84,20 @@ class NavEntry:
     visible: Callable[[Any], bool] = signed_in
 
 
+@dataclass(frozen=True)
+class ReceiptOperation:
+    """An operation that may run behind a receipt (T/CECS 6.0.6): the call answers 202
+    with the receipt and a job runs ``handler`` (``"module:function"``) later.
+
+    The handler is called as ``handler(request=<the stored request>, actor=<the acting
+    client's Actor>)`` and returns the per-record results, in the order sent, as the
+    synchronous call would answer them. It refuses the whole request by raising
+    ``AppError`` (or ``PermissionDenied``); the receipt then fails with that message."""
+
+    name: str
+    handler: str
+
+
 DemoResult = tuple[int, list[Any]]
 """What a demo loader returns: records added, and demo logins to print."""
 
@@ -110,6 +129,8 @@ class InspectaAppConfig(AppConfig):
     # per member (imported when the app is ready).
     log_kind_enum: str = ""
     log_kinds: str = ""
+    # Operations that may run behind a receipt, by name (``Receipt.operation``).
+    receipt_operations: tuple[ReceiptOperation, ...] = ()
 
     def ready(self) -> None:
         if self.log_kinds:
@@ -142,6 +163,25 @@ def nav_entries(user: Any) -> list[NavEntry]:
 
     entries = [entry for config in inspecta_apps() for entry in config.nav if entry.visible(user)]
     return sorted(entries, key=lambda entry: entry.order)
+
+
+def receipt_operations() -> dict[str, ReceiptOperation]:
+    """Every declared receipt operation by name; a name declared twice is an error."""
+
+    found: dict[str, ReceiptOperation] = {}
+    for config in inspecta_apps():
+        for operation in config.receipt_operations:
+            if operation.name in found:
+                raise RuntimeError(f"receipt operation {operation.name!r} is declared twice")
+            found[operation.name] = operation
+    return found
+
+
+def receipt_handler(name: str) -> Callable[..., list[dict[str, Any]]] | None:
+    """The handler of the receipt operation ``name``, or ``None`` if no app declares it."""
+
+    operation = receipt_operations().get(name)
+    return import_string(operation.handler) if operation is not None else None
 
 
 def demo_loaders() -> list[tuple[str, Callable[[], DemoResult]]]:
