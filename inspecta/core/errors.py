@@ -134,6 +134,9 @@ class ErrorCode(StrEnum):
     BATCH_EMPTY = "batch_empty"
     BATCH_TOO_LARGE = "batch_too_large"
 
+    # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
+    UNKNOWN_OPERATION = "unknown_operation"
+
     # acceptance checks of a report (the values of reports.choices.CheckCode)
     AGENCY_NOT_APPROVED = "agency_not_approved"
     CAPABILITY_MISSING = "capability_missing"

@@ -184,34 +184,19 @@ class UploadOut(Schema):
     file: FileOut | None = Field(..., description="上传完成前为 null")
 
 
-class RecordResult(Schema):
-    index: int
-    status: str = Field(..., description="accepted | rejected")
-    id: str | None = None
-    code: str | None = None
-    message: str | None = None
-
-
-class TestBatchIn(Schema):
-    records: list[dict[str, Any]] = Field(..., min_length=1, max_length=1000)
-    asynchronous: bool = Field(False, alias="async", description="true: 返回受理回执，处理完成后回调")
-
-
-class TestBatchOut(Schema):
-    receipt_id: UUID | None = None
-    status: str
-    accepted: int
-    rejected: int
-    results: list[RecordResult]
+class ReceiptErrorOut(Schema):
+    code: str
+    message: str
 
 
 class ReceiptOut(Schema):
     id: UUID
     operation: str
-    status: str
+    status: str = Field(..., description="pending | processing | succeeded | failed")
     created_at: datetime
     finished_at: datetime | None
-    results: list[RecordResult]
+    results: list[dict[str, Any]] = Field(..., description="逐条结果，与该操作同步调用应答中的 results 相同")
+    error: ReceiptErrorOut | None = Field(None, description="status 为 failed 时的原因")
 
 
 # ----------------------------------------------------------------- applications
@@ -389,31 +374,9 @@ def file_detail(request: AuthedRequest, file_id: UUID) -> StoredFile:
         raise Http404(_("文件不存在或不在您的权限范围内。")) from exc
 
 
-@router.post(
-    "/test-batches",
-    auth=signature_auth,
-    response={200: TestBatchOut, 202: TestBatchOut},
-    summary="结果反馈演示：逐条结果；async=true 时返回受理回执并回调（T/CECS 6.0.6）",
-)
-@idempotent
-def test_batch(request: AuthedRequest, payload: TestBatchIn) -> Status[dict[str, Any]]:
-    principal: Actor = request.auth
-    if payload.asynchronous:
-        receipt = feedback.receipt_create(client=principal.client, operation="test-batch", records=payload.records)
-        return Status(
-            202, {"receipt_id": receipt.id, "status": receipt.status, "accepted": 0, "rejected": 0, "results": []}
-        )
-    results = feedback.test_batch_results(payload.records)
-    accepted = sum(1 for r in results if r["status"] == "accepted")
-    return Status(
-        200,
-        {"status": "succeeded", "accepted": accepted, "rejected": len(results) - accepted, "results": results},
-    )
-
-
 @router.get("/receipts/{receipt_id}", auth=signature_auth, response=ReceiptOut, summary="查询受理回执")
 def receipt_detail(request: AuthedRequest, receipt_id: UUID) -> Receipt:
-    receipt = Receipt.objects.filter(pk=receipt_id, client=request.auth.client).first()
+    receipt = Receipt.objects.filter(pk=receipt_id, client=request.auth.client).first()  # own receipts only
     if receipt is None:
         raise Http404(_("回执不存在。"))
     return receipt

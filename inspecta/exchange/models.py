@@ -299,14 +299,22 @@ class Upload(models.Model):
 
 class Receipt(models.Model):
     """The receipt of a call whose processing continues after the response (T/CECS 6.0.6):
-    the client polls it, or receives a signed callback when it finishes."""
+    the client polls it, or receives a signed callback when it finishes.
+
+    ``operation`` names a receipt operation an app declares
+    (``InspectaAppConfig.receipt_operations``); the job runs it as the client and key
+    that made the call. ``error`` says why a failed receipt failed."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(ExchangeClient, on_delete=models.PROTECT, related_name="receipts")
+    key = models.ForeignKey(
+        ClientKey, verbose_name=_("签名密钥"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     operation = models.CharField(_("操作"), max_length=64)
     status = models.CharField(_("状态"), max_length=16, choices=ReceiptStatus.choices, default=ReceiptStatus.PENDING)
     request = models.JSONField(_("请求内容"), default=dict)
     results = models.JSONField(_("逐条结果"), default=list)
+    error = models.JSONField(_("失败原因"), null=True, blank=True)
     created_at = models.DateTimeField(_("受理时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 

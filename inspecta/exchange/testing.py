@@ -3,17 +3,21 @@ INDEPENDENT peer ``http-message-signatures`` (CONTRACT §2), never by our own co
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
 import secrets
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.test import Client
-from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver
+from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, HTTPSignatureKeyResolver
 from http_message_signatures.algorithms import ED25519, HMAC_SHA256
 
 from inspecta.accounts.choices import OrganisationKind, Role
@@ -145,3 +149,55 @@ needs_concurrent_db = pytest.mark.skipif(
 needs_shared_db = pytest.mark.skipif(
     _sqlite(), reason="a separate server process needs a shared test database (run on PostgreSQL)"
 )
+
+
+class CallbackReceiver:
+    """A client's callback endpoint on a local port: records every request it gets and
+    answers 503 to the first ``fail`` of them, 204 after. ``close()`` when done."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.fail = fail
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append({"headers": dict(self.headers), "body": body, "path": self.path})
+                status = 503 if outer.fail > 0 else 204
+                outer.fail -= 1
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/inspecta/callback"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _PlatformKeys(HTTPSignatureKeyResolver):
+    def __init__(self, keys: dict[str, str]) -> None:
+        self.keys = keys
+
+    def resolve_public_key(self, key_id: str) -> Any:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.keys[key_id]))
+
+
+def verified_callback(client: Client, receiver: CallbackReceiver, delivered: dict[str, Any]) -> dict[str, Any]:
+    """The document of a delivered callback, after the INDEPENDENT peer verified its
+    RFC 9421 signature with the platform key published at
+    ``GET /api/v1/exchange/platform-keys`` (raises if it does not verify)."""
+
+    published = client.get("/api/v1/exchange/platform-keys").json()["keys"]
+    keys = {k["keyid"]: k["public_key"] for k in published}
+    message = requests.Request("POST", receiver.url, data=delivered["body"], headers=delivered["headers"]).prepare()
+    verifier = HTTPMessageVerifier(signature_algorithm=ED25519, key_resolver=_PlatformKeys(keys))
+    results = verifier.verify(message, require_components=("@method", "@target-uri"), body=delivered["body"])
+    assert results and results[0].body == delivered["body"]
+    return json.loads(delivered["body"])

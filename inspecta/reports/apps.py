@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, ReceiptOperation, UrlMount
 from inspecta.reports.permissions import may_view_check_rules
 
 
@@ -22,6 +22,8 @@ class ReportsConfig(InspectaAppConfig):
     demo_after = ("core", "registry")
     log_kind_enum = "inspecta.reports.choices:ReportLogKind"
     log_kinds = "inspecta.reports.kinds"
+    # POST /api/v1/reports/batch with "async": true (T/CECS 6.0.6)
+    receipt_operations = (ReceiptOperation("reports.batch", "inspecta.reports.api:batch_receipt_run"),)
 
     def ready(self) -> None:
         super().ready()

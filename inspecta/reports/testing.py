@@ -142,3 +142,35 @@ def submission(
     }
     data.update(over)
     return data
+
+
+def submission_json(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of ``POST /api/v1/reports/`` for keyword arguments of ``submission``."""
+
+    body = {k: v for k, v in kwargs.items() if k != "agency"}
+    for key, value in list(body.items()):
+        if isinstance(value, datetime.datetime | datetime.date):
+            body[key] = value.isoformat()
+    body["pdf_id"] = str(body["pdf_id"])
+    return body
+
+
+def reporting_scene(tree: dict[str, Any], n: int, *, scopes: list[str] | None = None, **client: Any) -> dict[str, Any]:
+    """An approved agency (``approved_agency``) that is a party of a project, with an
+    exchange client of it approved with ``scopes`` (default ``reports:submit``) and
+    ``client`` keyword arguments of ``exchange.testing.approved_client`` (e.g.
+    ``callback_url``): ``{"agency", "admin", "made", "project", "creds"}``."""
+
+    from inspecta.exchange.testing import approved_client
+
+    agency, admin, made = approved_agency(tree, n)
+    project = project_with(tree, [agency], code=f"P-{n}")
+    creds = approved_client(applicant=admin, reviewer=tree["gz_admin"], scopes=scopes or ["reports:submit"], **client)
+    return {"agency": agency, "admin": admin, "made": made, "project": project, "creds": creds}
+
+
+def report_body(scene: dict[str, Any], number: str, **over: Any) -> dict[str, Any]:
+    """The JSON body of ``POST /api/v1/reports/`` of a report of ``scene`` that passes
+    every check (``over`` changes fields, as in ``submission``)."""
+
+    return submission_json(submission(scene["agency"], scene["made"], scene["project"], number, **over))

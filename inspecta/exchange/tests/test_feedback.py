@@ -4,18 +4,11 @@ log, monitoring series, anomaly findings and housekeeping."""
 
 from __future__ import annotations
 
-import base64
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.utils import timezone
-from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver
-from http_message_signatures.algorithms import ED25519
 
 from inspecta.exchange import feedback, housekeeping, monitoring, selectors, services
 from inspecta.exchange.choices import DeliveryStatus, FindingKind, ReceiptStatus
@@ -27,72 +20,52 @@ from inspecta.exchange.models import (
     Receipt,
     SignatureNonce,
 )
-from inspecta.exchange.testing import approved_client, signed_call
-
-
-class Receiver:
-    """A client's callback endpoint: records every request; fails the first ``fail`` times."""
-
-    def __init__(self, fail: int = 0) -> None:
-        self.requests: list[dict] = []
-        self.fail = fail
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.requests.append({"headers": dict(self.headers), "body": body, "path": self.path})
-                status = 503 if outer.fail > 0 else 204
-                outer.fail -= 1
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/inspecta/callback"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from inspecta.exchange.testing import (
+    CallbackReceiver,
+    agency_with_admin,
+    approved_client,
+    signed_call,
+    verified_callback,
+)
+from inspecta.reports.testing import report_body, reporting_scene
 
 
 @pytest.fixture
 def receiver():
-    r = Receiver()
+    r = CallbackReceiver()
     yield r
     r.close()
 
 
-def test_synchronous_batch_answers_per_record(client, hmac_creds):
-    body = json.dumps({"records": [{"id": "A-1"}, {"name": "no id"}, {"id": " "}]}).encode()
-    response = signed_call(client, hmac_creds, "POST", "/api/v1/exchange/test-batches", body)
+@pytest.fixture
+def reporting(tree):
+    return reporting_scene(tree, 901)
+
+
+def test_synchronous_batch_answers_per_record(client, reporting):
+    """The real batch (``POST /api/v1/reports/batch``) answers each record on its own."""
+
+    creds = reporting["creds"]
+    items = [report_body(reporting, "F-1"), {"report_number": "no other field"}, report_body(reporting, "F-2")]
+    response = signed_call(client, creds, "POST", "/api/v1/reports/batch", json.dumps({"reports": items}).encode())
     assert response.status_code == 200
     data = response.json()
-    assert (data["accepted"], data["rejected"]) == (1, 2)
-    assert data["results"][0]["status"] == "accepted" and data["results"][0]["id"] == "A-1"
-    assert data["results"][1]["status"] == "rejected" and data["results"][1]["code"] == "missing_id"
-    empty = signed_call(client, hmac_creds, "POST", "/api/v1/exchange/test-batches", b'{"records": []}')
+    assert (data["accepted"], data["rejected"]) == (2, 1)
+    assert data["results"][0]["status"] == "accepted" and data["results"][0]["report"]["report_number"] == "F-1"
+    assert data["results"][1]["status"] == "rejected" and data["results"][1]["error"]["code"] == "invalid_input"
+    empty = signed_call(client, creds, "POST", "/api/v1/reports/batch", b'{"reports": []}')
     assert empty.status_code == 422
 
 
-class PlatformKeys(HTTPSignatureKeyResolver):
-    def __init__(self, keys: dict) -> None:
-        self.keys = keys
-
-    def resolve_public_key(self, key_id: str):
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.keys[key_id]))
-
-
-def test_receipt_and_signed_callback(client, tree, agency, receiver, django_capture_on_commit_callbacks):
+def test_receipt_and_signed_callback(client, tree, reporting, receiver, django_capture_on_commit_callbacks):
+    admin = reporting["admin"]
     creds = approved_client(
-        applicant=agency["admin"], reviewer=tree["gz_admin"], name="回调", callback_url=receiver.url
+        applicant=admin, reviewer=tree["gz_admin"], name="回调", scopes=["reports:submit"], callback_url=receiver.url
     )
-    body = json.dumps({"records": [{"id": "X"}, {}], "async": True}).encode()
+    items = [report_body(reporting, "X-1"), {}]
+    body = json.dumps({"reports": items, "async": True}).encode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = signed_call(client, creds, "POST", "/api/v1/exchange/test-batches", body)
+        response = signed_call(client, creds, "POST", "/api/v1/reports/batch", body)
     assert response.status_code == 202
     receipt_id = response.json()["receipt_id"]
     polled = signed_call(client, creds, "GET", f"/api/v1/exchange/receipts/{receipt_id}")
@@ -101,22 +74,62 @@ def test_receipt_and_signed_callback(client, tree, agency, receiver, django_capt
     assert [r["status"] for r in polled.json()["results"]] == ["accepted", "rejected"]
 
     assert len(receiver.requests) == 1
-    delivered = receiver.requests[0]
-    document = json.loads(delivered["body"])
+    document = verified_callback(client, receiver, receiver.requests[0])
     assert document["receipt_id"] == receipt_id and document["event"] == "receipt.finished"
-    keys = {k["keyid"]: k["public_key"] for k in client.get("/api/v1/exchange/platform-keys").json()["keys"]}
-    message = requests.Request("POST", receiver.url, data=delivered["body"], headers=delivered["headers"]).prepare()
-    verifier = HTTPMessageVerifier(signature_algorithm=ED25519, key_resolver=PlatformKeys(keys))
-    results = verifier.verify(message, require_components=("@method", "@target-uri"), body=delivered["body"])
-    assert results and results[0].body == delivered["body"]
+    assert document["results"] == polled.json()["results"]
     assert CallbackDelivery.objects.get().status == DeliveryStatus.DELIVERED
     # Another client cannot poll this receipt.
-    other = approved_client(applicant=agency["admin"], reviewer=tree["gz_admin"], name="另一个")
+    other = approved_client(applicant=admin, reviewer=tree["gz_admin"], name="另一个")
     assert signed_call(client, other, "GET", f"/api/v1/exchange/receipts/{receipt_id}").status_code == 404
 
 
+def test_unknown_operation_fails_the_receipt(client, tree, agency, receiver):
+    """A receipt whose operation no app declares finishes as failed, with a message, a
+    callback and a readable receipt; nothing answers 500."""
+
+    creds = approved_client(applicant=agency["admin"], reviewer=tree["gz_admin"], callback_url=receiver.url)
+    receipt = Receipt.objects.create(client=creds.client, operation="federation.push", request={"records": [1]})
+    assert feedback.receipt_process(receipt_id=str(receipt.pk)).status == ReceiptStatus.FAILED
+    receipt.refresh_from_db()
+    assert receipt.results == [] and receipt.finished_at is not None
+    assert receipt.error["code"] == "unknown_operation" and "federation.push" in receipt.error["message"]
+    polled = signed_call(client, creds, "GET", f"/api/v1/exchange/receipts/{receipt.pk}")
+    assert polled.status_code == 200
+    assert polled.json()["status"] == "failed" and polled.json()["error"] == receipt.error
+    assert feedback.callback_attempt(delivery_id=CallbackDelivery.objects.get(receipt=receipt).pk) is True
+    document = verified_callback(client, receiver, receiver.requests[0])
+    assert document["status"] == "failed" and document["error"]["code"] == "unknown_operation"
+    # processed again (a repeated job): nothing changes
+    assert feedback.receipt_process(receipt_id=str(receipt.pk)).error == receipt.error
+    assert CallbackDelivery.objects.filter(receipt=receipt).count() == 1
+
+
+def test_refused_operation_fails_the_receipt_and_writes_nothing(tree, reporting):
+    """The handler refuses the whole request (here: the batch is empty, then the client's
+    organisation is not a testing agency): the receipt fails with the refusal's message."""
+
+    from inspecta.reports.models import Report
+
+    creds = reporting["creds"]
+    empty = Receipt.objects.create(client=creds.client, operation="reports.batch", request={"reports": []})
+    feedback.receipt_process(receipt_id=str(empty.pk))
+    empty.refresh_from_db()
+    assert empty.status == ReceiptStatus.FAILED and empty.error["code"] == "batch_empty"
+    other = approved_client(
+        applicant=agency_with_admin("440100", "未登记的机构", "unregistered")[1], reviewer=tree["gz_admin"]
+    )
+    refused = Receipt.objects.create(
+        client=other.client, operation="reports.batch", request={"reports": [report_body(reporting, "N-1")]}
+    )
+    feedback.receipt_process(receipt_id=str(refused.pk))
+    refused.refresh_from_db()
+    assert refused.status == ReceiptStatus.FAILED and refused.error["code"] == "forbidden"
+    assert "检测机构" in refused.error["message"]
+    assert not Report.objects.exists()
+
+
 def test_callback_retries_with_backoff(tree, agency, settings):
-    receiver = Receiver(fail=2)
+    receiver = CallbackReceiver(fail=2)
     try:
         creds = approved_client(applicant=agency["admin"], reviewer=tree["gz_admin"], callback_url=receiver.url)
         receipt = Receipt.objects.create(client=creds.client, operation="t", request={"records": [{"id": "1"}]})
@@ -156,7 +169,7 @@ def test_monitoring_series_and_anomalies(client, tree, agency, hmac_creds, setti
     settings.INSPECTA_EXCHANGE_ERROR_RATE_MIN_CALLS = 3
     settings.INSPECTA_EXCHANGE_ERROR_RATE_THRESHOLD = 0.2
     for _i in range(3):
-        signed_call(client, hmac_creds, "POST", "/api/v1/exchange/test-batches", b"{}")  # 422s
+        signed_call(client, hmac_creds, "POST", "/api/v1/reports/batch", b"{}")  # 403s: no reports:submit
     services.client_update(actor=tree["gz_admin"], client=hmac_creds.client, expect_calls_every_minutes=5)
     found = monitoring.anomalies_scan()
     assert [f.rule for f in found] == [FindingKind.ERROR_RATE]

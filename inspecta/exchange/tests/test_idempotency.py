@@ -14,13 +14,13 @@ from inspecta.exchange import services
 from inspecta.exchange.models import AccessApplication, IdempotencyRecord, Receipt
 from inspecta.exchange.testing import (
     agency_with_admin,
-    approved_client,
     needs_concurrent_db,
     prepare,
     send,
     sign_prepared,
     signed_call,
 )
+from inspecta.reports.testing import report_body, reporting_scene
 
 from .test_applications import APPLY, post_json
 
@@ -92,17 +92,27 @@ def test_failed_first_attempt_can_be_retried(client, tree, agency, monkeypatch):
     assert IdempotencyRecord.objects.filter(key="retry", running=False).count() == 1
 
 
-def test_signed_client_three_times(client, hmac_creds):
-    body = json.dumps({"records": [{"id": "a"}, {"x": 1}], "async": True}).encode()
+BATCH = "/api/v1/reports/batch"
+
+
+@pytest.fixture
+def reporting(tree):
+    return reporting_scene(tree, 902)
+
+
+def test_signed_client_three_times(client, reporting):
+    """An asynchronous batch sent three times with one key: one receipt, three 202s."""
+
+    body = json.dumps({"reports": [{"report_number": "a"}, {"x": 1}], "async": True}).encode()
     results = []
     for _i in range(3):
         prepared = prepare(
             "POST",
-            "/api/v1/exchange/test-batches",
+            BATCH,
             body,
             **{"Content-Type": "application/json", "Idempotency-Key": "b1"},
         )
-        sign_prepared(prepared, hmac_creds)
+        sign_prepared(prepared, reporting["creds"])
         results.append(send(client, prepared))
     assert [r.status_code for r in results] == [202, 202, 202]
     assert len({r.json()["receipt_id"] for r in results}) == 1
@@ -112,18 +122,20 @@ def test_signed_client_three_times(client, hmac_creds):
 @needs_concurrent_db
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_same_key_one_record(live_server):
+    from inspecta.core import services as core_services
     from inspecta.core.testing.factories import authority_tree
 
+    core_services.regions_load()  # reference data a transactional test's flush removed
+    core_services.catalog_load()
     tree = authority_tree()
-    _org, admin = agency_with_admin()
-    creds = approved_client(applicant=admin, reviewer=tree["gz_admin"])
-    body = json.dumps({"records": [{"id": "a"}], "async": True}).encode()
+    creds = reporting_scene(tree, 903)["creds"]
+    body = json.dumps({"reports": [{"report_number": "a"}], "async": True}).encode()
     barrier = threading.Barrier(3)
 
     def call(_i: int) -> requests.Response:
         prepared = prepare(
             "POST",
-            "/api/v1/exchange/test-batches",
+            BATCH,
             body,
             base=live_server.url,
             **{"Content-Type": "application/json", "Idempotency-Key": "concurrent"},
@@ -143,7 +155,7 @@ def test_concurrent_same_key_one_record(live_server):
     # After the first finished, the same key replays.
     again = call_once = prepare(
         "POST",
-        "/api/v1/exchange/test-batches",
+        BATCH,
         body,
         base=live_server.url,
         **{"Content-Type": "application/json", "Idempotency-Key": "concurrent"},
@@ -153,22 +165,22 @@ def test_concurrent_same_key_one_record(live_server):
     assert replay.status_code == 202 and replay.headers["Idempotent-Replayed"] == "true"
 
 
-def test_signed_and_session_keys_do_not_mix(client, tree, agency, hmac_creds):
-    login_verified(client, agency["admin"])
+def test_signed_and_session_keys_do_not_mix(client, reporting):
+    login_verified(client, reporting["admin"])
     assert post_json(client, URL, APPLY, **{"Idempotency-Key": "shared"}).status_code == 201
     client.logout()
-    body = json.dumps({"records": [{"id": "a"}]}).encode()
+    body = json.dumps(report_body(reporting, "K-1")).encode()
     prepared = prepare(
         "POST",
-        "/api/v1/exchange/test-batches",
+        "/api/v1/reports/",
         body,
         **{"Content-Type": "application/json", "Idempotency-Key": "shared"},
     )
-    sign_prepared(prepared, hmac_creds)
+    sign_prepared(prepared, reporting["creds"])
     response = send(client, prepared)
-    assert response.status_code == 200
-    assert response.json()["results"][0] == {"index": 0, "status": "accepted", "id": "a", "code": None, "message": None}
-    assert signed_call(client, hmac_creds, "GET", "/api/v1/exchange/ping").status_code == 200
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    assert response.json()["report_number"] == "K-1" and response.json()["serial_no"] == 1
+    assert signed_call(client, reporting["creds"], "GET", "/api/v1/exchange/ping").status_code == 200
 
 
 def test_stored_responses_do_not_reveal_secrets(client, tree, agency, hmac_creds):

@@ -75,11 +75,19 @@ class FlakySession(requests.Session):
 
 
 def test_sdk_retries_with_backoff_and_one_idempotency_key(live_server):
-    _creds, signer = _setup()
+    from inspecta.core import services as core_services
+    from inspecta.core.testing.factories import authority_tree
+    from inspecta.reports.testing import reporting_scene
+
+    core_services.regions_load()  # reference data a transactional test's flush removed
+    core_services.catalog_load()
+    creds = reporting_scene(authority_tree(), 905)["creds"]
+    signer = Signer(creds.key_id, secret=creds.secret_text)
     delays: list[float] = []
     session = FlakySession()
     client = InspectaClient(live_server.url, signer, session=session, sleep=delays.append, backoff=0.2)
-    result = client.call("POST", "/api/v1/exchange/test-batches", json_body={"records": [{"id": "x"}], "async": True})
+    body = {"reports": [{"report_number": "x"}], "async": True}
+    result = client.call("POST", "/api/v1/reports/batch", json_body=body)
     assert result["receipt_id"]
     assert len(delays) == 2 and delays[1] > 0
     assert len(set(session.idempotency_keys)) == 1 and len(session.idempotency_keys) == 3

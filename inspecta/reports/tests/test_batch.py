@@ -271,3 +271,109 @@ def test_signed_pdfs_validated_once_and_unreadable_file_refused(scene, tmp_path,
     assert fourth.versions.get().signatures == []  # unsigned: no /ByteRange, no parse
     assert len(calls) == 1  # the signed content was parsed once
     assert [r.serial_no for r in (first, third, fourth)] == [1, 2, 3]
+
+
+def test_async_batch_end_to_end(client, scene, django_capture_on_commit_callbacks):
+    """``"async": true``: 202 with the receipt, the job runs as the calling client, the
+    receipt holds the results a synchronous call gives, the callback is delivered signed
+    by the platform, and another agency's client cannot read the receipt."""
+
+    from inspecta.exchange.choices import DeliveryStatus, ReceiptStatus
+    from inspecta.exchange.models import CallbackDelivery, Receipt
+    from inspecta.exchange.testing import CallbackReceiver, signed_call, verified_callback
+    from inspecta.reports.testing import submission_json
+
+    agency, made, project, admin, tree = scene["agency"], scene["made"], scene["project"], scene["admin"], scene["tree"]
+    receiver = CallbackReceiver()
+    try:
+        creds = approved_client(
+            applicant=admin, reviewer=tree["gz_admin"], scopes=["reports:submit"], callback_url=receiver.url
+        )
+
+        def batch(prefix: str) -> list[dict]:
+            good = [submission_json(submission(agency, made, project, f"{prefix}-{i}")) for i in range(2)]
+            bad = submission_json(submission(agency, made, project, f"{prefix}-BAD", equipment=["NO-SUCH-ASSET"]))
+            schema = {k: v for k, v in good[0].items() if k != "tested_on"} | {"report_number": f"{prefix}-SCHEMA"}
+            return [good[0], bad, schema, good[1]]
+
+        sync = _post(client, creds, {"reports": batch("S")})
+        assert sync.status_code == 200, sync.content
+        body = {"reports": batch("A"), "async": True}
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = _post(client, creds, body, key="async-1")
+        assert response.status_code == 202, response.content
+        accepted = response.json()
+        assert accepted["status"] == ReceiptStatus.PENDING and accepted["operation"] == "reports.batch"
+        receipt_id = accepted["receipt_id"]
+        assert callbacks  # the job was queued after commit, and ran (in-process jobs)
+
+        polled = signed_call(client, creds, "GET", f"/api/v1/exchange/receipts/{receipt_id}")
+        assert polled.status_code == 200
+        receipt = polled.json()
+        assert receipt["status"] == ReceiptStatus.SUCCEEDED and receipt["error"] is None
+
+        def shape(results: list[dict]) -> list[tuple]:
+            return [(r["index"], r["status"], r.get("error", {}).get("code")) for r in results]
+
+        assert shape(receipt["results"]) == shape(sync.json()["results"])
+        assert shape(receipt["results"]) == [
+            (0, "accepted", None),
+            (1, "rejected", "equipment_not_calibrated"),
+            (2, "rejected", "invalid_input"),
+            (3, "accepted", None),
+        ]
+        single_keys = set(client_json_keys(client, admin, Report.objects.get(report_number="S-0").pk))
+        assert set(receipt["results"][0]["report"]) == single_keys
+        # the reports exist, numbered after the synchronous batch's, written as the client
+        reports = Report.objects.filter(report_number__in=["A-0", "A-1"]).order_by("serial_no")
+        assert [r.serial_no for r in reports] == [3, 4]
+        assert [r["report"]["serial_number"] for r in receipt["results"] if r["status"] == "accepted"] == [
+            r.serial_number for r in reports
+        ]
+        for report in reports:
+            assert report.client_id == creds.client.pk
+            [record] = report.history.filter(history_type="+")
+            assert record.acting_client_id == creds.client.pk and record.request_id == f"receipt:{receipt_id}"
+        assert not Report.objects.filter(report_number__in=["A-BAD", "A-SCHEMA"]).exists()
+        assert Receipt.objects.get().key_id == creds.client.keys.get().pk
+
+        # the callback: delivered once, signed by the platform, the receipt's results
+        assert len(receiver.requests) == 1
+        document = verified_callback(client, receiver, receiver.requests[0])
+        assert document["event"] == "receipt.finished" and document["receipt_id"] == receipt_id
+        assert document["operation"] == "reports.batch" and document["status"] == ReceiptStatus.SUCCEEDED
+        assert document["results"] == receipt["results"]
+        assert CallbackDelivery.objects.get().status == DeliveryStatus.DELIVERED
+
+        # a retry with the same key gets the same receipt, and nothing runs twice
+        again = _post(client, creds, body, key="async-1")
+        assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+        assert again.json() == accepted
+        assert Receipt.objects.count() == 1 and Report.objects.count() == 4
+
+        # another agency's client gets a 404
+        _other, other_admin, _ = approved_agency(tree, 803)
+        other_creds = approved_client(applicant=other_admin, reviewer=tree["gz_admin"], scopes=["reports:submit"])
+        hidden = signed_call(client, other_creds, "GET", f"/api/v1/exchange/receipts/{receipt_id}")
+        assert hidden.status_code == 404 and "A-0" not in hidden.content.decode()
+    finally:
+        receiver.close()
+
+
+def test_async_batch_is_checked_before_a_receipt(client, scene, tree):
+    """The batch as a whole is refused at once (size, agency, signed callers only): no receipt."""
+
+    from inspecta.exchange.models import Receipt
+    from inspecta.reports.testing import submission_json
+
+    agency, made, project, admin = scene["agency"], scene["made"], scene["project"], scene["admin"]
+    creds = approved_client(applicant=admin, reviewer=tree["gz_admin"], scopes=["reports:submit"])
+    item = submission_json(submission(agency, made, project, "C-1"))
+    empty = _post(client, creds, {"reports": [], "async": True})
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "batch_empty"
+    too_many = _post(client, creds, {"reports": [item] * 101, "async": True})
+    assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "batch_too_large"
+    login_verified(client, admin)
+    session = client.post(URL, json.dumps({"reports": [item], "async": True}), content_type="application/json")
+    assert session.status_code == 403 and "签名调用" in session.json()["error"]["message"]
+    assert not Receipt.objects.exists() and not Report.objects.exists()
