@@ -192,7 +192,7 @@ class ReceiptErrorOut(Schema):
 class ReceiptOut(Schema):
     id: UUID
     operation: str
-    status: str = Field(..., description="pending | processing | succeeded | failed")
+    status: str = Field(..., description="pending（待处理）| succeeded | failed")
     created_at: datetime
     finished_at: datetime | None
     results: list[dict[str, Any]] = Field(..., description="逐条结果，与该操作同步调用应答中的 results 相同")

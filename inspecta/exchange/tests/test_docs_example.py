@@ -19,14 +19,14 @@ from inspecta.exchange.crypto import decode_secret
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "integration" / "signing.md"
 SECRET = "c2VjcmV0LWtleS1mb3ItZG9jcy1leGFtcGxlLTMyYnk"
-BODY = b'{"records":[{"id":"GZ-2026-000123"}]}'
-DIGEST = "sha-256=:LA9cQmOIX2iPfIH5kh6PwhBiGJ4aJxyVynUvAGsJ/Hc=:"
+BODY = b'{"reports":[{"report_number":"GZ-2026-000123"}],"async":true}'
+DIGEST = "sha-256=:Fi+OsZ8e9NUGe9kfHqiEL+PsC2GZhB06/0U3qnIU2WY=:"
 PARAMS = (
     '("@method" "@target-uri" "content-digest");created=1779321600;expires=1779321720;'
     'nonce="q0k2bW9Hc1xZ3vN8TfR1aA";keyid="ik_3f9a1c0d2e4b6a8c7d5e";alg="hmac-sha256"'
 )
-SIGNATURE = "Z+plFkw5S3U0w14fyrfhjz+b/fcbHFqP4rmb/N13xc4="
-URL = "https://platform.example.cn/api/v1/exchange/test-batches?dry=1"
+SIGNATURE = "ehkCuXVFd4ydJEPUmveROqdjmt798W1pLW9Bx+nbpLM="
+URL = "https://platform.example.cn/api/v1/reports/batch"
 
 
 def test_documented_values_appear_in_the_guide():
@@ -38,7 +38,7 @@ def test_documented_values_appear_in_the_guide():
 def test_server_builds_the_documented_base(settings):
     settings.ALLOWED_HOSTS = ["platform.example.cn"]
     request = RequestFactory().post(
-        "/api/v1/exchange/test-batches?dry=1",
+        "/api/v1/reports/batch",
         data=BODY,
         content_type="application/json",
         secure=True,
