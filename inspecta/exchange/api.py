@@ -376,7 +376,8 @@ def file_detail(request: AuthedRequest, file_id: UUID) -> StoredFile:
 
 @router.get("/receipts/{receipt_id}", auth=signature_auth, response=ReceiptOut, summary="查询受理回执")
 def receipt_detail(request: AuthedRequest, receipt_id: UUID) -> Receipt:
-    receipt = Receipt.objects.filter(pk=receipt_id, client=request.auth.client).first()  # own receipts only
+    actor: Actor = request.auth
+    receipt = Receipt.objects.restrict(actor, "view").filter(pk=receipt_id, client=actor.client).first()
     if receipt is None:
         raise Http404(_("回执不存在。"))
     return receipt

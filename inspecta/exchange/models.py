@@ -317,6 +317,10 @@ class Receipt(models.Model):
     error = models.JSONField(_("失败原因"), null=True, blank=True)
     created_at = models.DateTimeField(_("受理时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    objects = RestrictedQuerySet.as_manager()
+
+    # reached like its client; the API shows a client its own receipts only
+    scoping = EXCHANGE_SCOPING.via("client")
 
     class Meta:
         verbose_name = _("受理回执")

@@ -27,7 +27,7 @@ from inspecta.core.models import Region, Specialty
 from inspecta.core.scoping import Scoping, permits
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory, authority_tree
 from inspecta.exchange.choices import FindingKind
-from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, StoredFile
+from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, Receipt, StoredFile
 from inspecta.exchange.testing import approved_client
 from inspecta.ledger.choices import FindingKind as LedgerFindingKind
 from inspecta.ledger.models import AuditFinding
@@ -415,6 +415,16 @@ def test_exchange_access(db: None, world: dict[str, Any]) -> None:
     _check(world, AccessApplication, APPLICATION, lambda a: apps_.get(a.pk))
     _check(world, ExchangeClient, APPLICATION, lambda c: apps_.get(c.application_id))
     _check(world, ClientKey, APPLICATION, lambda k: apps_.get(k.client.application_id))
+
+
+@covers(Receipt)
+def test_exchange_receipts(db: None, world: dict[str, Any]) -> None:
+    """A receipt is reached like its client (the API shows a client its own receipts only)."""
+
+    for client in ExchangeClient.objects.all():
+        Receipt.objects.create(client=client, operation="reports.batch")
+    apps_ = world["app_labels"]
+    _check(world, Receipt, APPLICATION, lambda r: apps_.get(r.client.application_id))
 
 
 @covers(AnomalyFinding)
