@@ -211,3 +211,29 @@ def test_housekeeping_forgets_what_expired(client, hmac_creds, tree, agency):
     from inspecta.exchange.tasks import exchange_housekeeping
 
     assert exchange_housekeeping.call_local() == {"nonces": 0, "idempotency": 0, "uploads": 0}
+
+
+def test_a_failing_operation_fails_the_receipt_and_undoes_its_writes(reporting, monkeypatch):
+    """An error inside the operation's handler: its writes are undone and the receipt
+    fails with a plain message (the job does not leave it pending)."""
+
+    from inspecta.reports import api as reports_api
+    from inspecta.reports.models import Report
+
+    real = reports_api.batch_results
+
+    def breaks_after_writing(**kwargs):
+        real(**kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(reports_api, "batch_results", breaks_after_writing)
+    receipt = Receipt.objects.create(
+        client=reporting["creds"].client,
+        operation="reports.batch",
+        request={"reports": [report_body(reporting, "E-1")]},
+    )
+    feedback.receipt_process(receipt_id=str(receipt.pk))
+    receipt.refresh_from_db()
+    assert receipt.status == ReceiptStatus.FAILED and receipt.error["code"] == "internal_error"
+    assert "内部错误" in receipt.error["message"]
+    assert not Report.objects.exists()
