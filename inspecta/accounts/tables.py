@@ -38,3 +38,19 @@ class UserTable(BaseTable):
         if record.is_active:
             return format_html('<span class="badge bg-green-lt">{}</span>', _("启用"))
         return format_html('<span class="badge bg-red-lt">{}</span>', _("停用"))
+
+
+class OrganisationTable(BaseTable):
+    name = tables.Column(_("名称"))
+    kind = tables.Column(_("类别"))
+    level = tables.Column(_("层级"), default="—")
+    region = tables.Column(_("行政区划"), default="—")
+    parent = tables.Column(_("上级单位"), default="—")
+    history = tables.Column("", accessor="pk", empty_values=(), attrs={"td": {"class": "text-end"}})
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "table table-vcenter card-table", "data-testid": "organisation-table"}
+        empty_text = _("暂无单位")
+
+    def render_history(self, record: Any) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("accounts:organisation_history", args=[record.pk]), _("历史"))

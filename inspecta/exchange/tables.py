@@ -25,3 +25,27 @@ class ApplicationTable(BaseTable):
 
     def render_system_name(self, record: Any, value: str) -> str:
         return format_html('<a href="{}">{}</a>', reverse("exchange:application_detail", args=[record.pk]), value)
+
+
+class ClientTable(BaseTable):
+    name = tables.Column(_("系统名称"))
+    organisation = tables.Column(_("所属单位"))
+    auth_method = tables.Column(_("认证方式"))
+    scopes = tables.Column(_("授权范围"), attrs={"td": {"class": "small"}})
+    is_active = tables.Column(_("状态"), empty_values=())
+    last_seen_at = tables.DateTimeColumn(verbose_name=_("最近调用"), format="Y-m-d H:i", default="—")
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "table table-vcenter card-table", "data-testid": "clients"}
+        empty_text = _("暂无接入方。")
+
+    def render_name(self, record: Any, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("exchange:client_detail", args=[record.pk]), value)
+
+    def render_scopes(self, value: list[str]) -> str:
+        return ", ".join(value)
+
+    def render_is_active(self, record: Any) -> str:
+        if record.is_active:
+            return format_html('<span class="badge bg-green-lt">{}</span>', _("启用"))
+        return format_html('<span class="badge bg-secondary-lt">{}</span>', _("停用"))

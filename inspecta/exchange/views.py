@@ -10,12 +10,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inspecta.accounts.models import User
@@ -28,7 +28,7 @@ from .choices import AuthMethod, KeyStatus
 from .filtersets import ApplicationFilterSet
 from .forms import ApplicationForm, ClientSettingsForm, DecisionForm, PublicKeyForm, RevokeForm, RotateForm
 from .models import AccessApplication, ClientKey, ExchangeClient
-from .tables import ApplicationTable
+from .tables import ApplicationTable, ClientTable
 
 
 def _application(actor: User, pk: int) -> AccessApplication:
@@ -45,20 +45,27 @@ def _client(actor: User, pk: int) -> ExchangeClient:
         raise Http404(_("接入方不存在或不在您的权限范围内。")) from exc
 
 
-@login_required
-def client_list_view(request: HttpRequest) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    page = Paginator(selectors.client_list(actor=actor), 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "exchange/client_list.html",
-        {
-            "page": page,
+class ClientListView(ObjectListView):
+    """The exchange clients in the actor's scope (T/CECS 6.0.7)."""
+
+    table_class = ClientTable
+    template_name = "exchange/client_list.html"
+    pretitle = gettext_lazy("数据交换接口")
+    per_page = 25
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.client_list(actor=request.user)  # type: ignore[arg-type]
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        actor: User = request.user  # type: ignore[assignment]
+        return {
             "may_apply": permissions.may_apply(actor),
             "review_count": len(selectors.review_queue(actor=actor)),
             "may_monitor": permissions.may_monitor(actor),
-        },
-    )
+        }
+
+
+client_list_view = ClientListView.as_view()
 
 
 class ApplicationListView(ObjectListView):

@@ -66,3 +66,12 @@ def test_organisation_list_page(client, tree):
     assert_queries_constant(
         lambda: client.get("/accounts/organisations/"), _organisations(tree), limit=16, rows=html_rows("查询计数区局")
     )
+
+
+def test_organisation_list_page_shows_the_admins_subtree_only(client, tree):
+    login_verified(client, tree["gz_admin"])
+    page = client.get("/accounts/organisations/").content.decode()
+    assert 'data-testid="organisation-table"' in page
+    assert tree["th"].name in page and tree["sz"].name not in page
+    login_verified(client, tree["gz_supervisor"])
+    assert client.get("/accounts/organisations/").status_code == 403
