@@ -230,7 +230,7 @@ def pdf_pool(fx: Fixture, count: int) -> list[str]:
 
     from django.conf import settings
 
-    from inspecta.exchange.models import StoredFile
+    from inspecta.core.models import StoredFile
     from inspecta.reports.testing import pdf_bytes
 
     placeholder = "#" * 24
@@ -247,11 +247,12 @@ def pdf_pool(fx: Fixture, count: int) -> list[str]:
             StoredFile(
                 id=file_id,
                 organisation_id=fx.agency.organisation_id,
-                name=f"{file_id}.pdf",
+                original_name=f"{file_id}.pdf",
+                purpose="upload",
                 sha256=hashlib.sha256(content).hexdigest(),
                 size=len(content),
                 content_type="application/pdf",
-                storage_path=relative,
+                file=relative,
             )
         )
     StoredFile.objects.bulk_create(rows, batch_size=2000)

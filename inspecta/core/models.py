@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.choices import Role
 
 from .audit import audited
 from .choices import ParameterLevel, RegionLevel
-from .permissions import has_role, is_authority, is_operator, is_province_level, signed_in
+from .permissions import (
+    has_role,
+    is_authority,
+    is_member,
+    is_operator,
+    is_province_level,
+    is_regulator,
+    signed_in,
+)
 from .scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 is_province_admin = is_authority & is_province_level & has_role(Role.AUTHORITY_ADMIN)
 """Corrects the code tables of its province (Guangdong 附件2 一(一))."""
 
-__all__ = ["Parameter", "Region", "Specialty", "TestItem", "TestItemParameter"]
+__all__ = ["Parameter", "Region", "Specialty", "StoredFile", "TestItem", "TestItemParameter"]
 
 
 class Region(models.Model):
@@ -172,3 +184,66 @@ class TestItemParameter(CatalogModel):
 
     def __str__(self) -> str:
         return f"{self.test_item} / {self.parameter}（{self.get_level_display()}）"
+
+
+class StoredFile(models.Model):
+    """A stored file that records reference (CONTRACT §4; T/CECS 6.0.2): the bytes in the
+    default storage (local folder or S3-compatible object storage), the SHA-256, the size
+    and the type sniffed from the content, never from the name. Scans and photos of the
+    registry, contract scans, report PDFs and every tus upload are rows of this model;
+    they are written only by ``inspecta.core.files.file_store``.
+
+    Who may see a file is who may see its owner organisation's records: the owner, the
+    regulators of its region, the operators; only the owner changes it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client = models.ForeignKey(
+        "exchange.ExchangeClient",
+        verbose_name=_("接入方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    purpose = models.CharField(_("用途"), max_length=64, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    content_type = models.CharField(_("文件类型"), max_length=128)
+    file = models.FileField(_("文件"), max_length=500)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = Scoping(
+        region="organisation__region__code",
+        organisation="organisation_id",
+        grants={
+            "view": (
+                Grant(Reach.ALL, is_operator),
+                Grant(Reach.REGION, is_regulator),
+                Grant(Reach.OWN, is_member),
+            ),
+            "change": (Grant(Reach.OWN, is_operator | is_member),),
+        },
+    )
+
+    class Meta:
+        verbose_name = _("文件")
+        verbose_name_plural = _("文件")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.id} ({self.sha256[:12]})"

@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home_view, name="home"),
+    path("files/<uuid:pk>/", views.file_view, name="file"),
     path("regions/", views.region_list_view, name="region_list"),
     path("catalog/", views.catalog_view, name="catalog"),
     path("reference/<slug:kind>/<str:pk>/edit/", views.reference_edit_view, name="reference_edit"),

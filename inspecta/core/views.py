@@ -1,20 +1,22 @@
-"""Home page, regions and the qualification catalog."""
+"""Home page, regions, the qualification catalog and stored files."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import selectors, services
+from .files import file_response
 from .filtersets import RegionFilterSet
 from .forms import (
     ParameterEditForm,
@@ -24,7 +26,7 @@ from .forms import (
     apply_validation_error,
 )
 from .generic import ObjectHistoryView, ObjectListView
-from .models import Parameter, Region, Specialty, TestItem
+from .models import Parameter, Region, Specialty, StoredFile, TestItem
 from .tables import RegionTable
 
 REFERENCE_MODELS: dict[str, tuple[type[models.Model], type[Any]]] = {
@@ -133,3 +135,14 @@ class ReferenceHistoryView(ObjectHistoryView):
 
 
 reference_history_view = ReferenceHistoryView.as_view()
+
+
+@login_required
+def file_view(request: HttpRequest, pk: uuid.UUID) -> FileResponse:
+    """A stored file (``core.StoredFile``), only to whoever may see its owner
+    organisation's records; to anyone else it does not exist (404)."""
+
+    stored = StoredFile.objects.restrict(request.user).filter(pk=pk).first()
+    if stored is None:
+        raise Http404(_("文件不存在或不在您的权限范围内。"))
+    return file_response(stored)

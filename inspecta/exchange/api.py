@@ -16,6 +16,7 @@ from inspecta.core.actors import Actor, actor_of
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.filtersets import api_filter
+from inspecta.core.models import StoredFile
 from inspecta.core.pagination import Pages
 
 from . import feedback, selectors, services
@@ -23,7 +24,7 @@ from .auth import SignatureAuth, signature_auth, signature_optional
 from .choices import AuthMethod, Scope
 from .filtersets import ApplicationFilterSet
 from .idempotency import idempotent
-from .models import AccessApplication, ClientKey, ExchangeClient, Receipt, StoredFile
+from .models import AccessApplication, ClientKey, ExchangeClient, Receipt
 
 router = Router(tags=["数据交换"])
 
@@ -172,6 +173,10 @@ class FileOut(Schema):
     size: int
     content_type: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_name(obj: StoredFile) -> str:
+        return obj.original_name
 
 
 class UploadOut(Schema):

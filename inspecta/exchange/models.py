@@ -2,7 +2,7 @@
 
 * ``AccessApplication`` -> approved -> ``ExchangeClient`` with ``ClientKey`` rows.
 * ``SignatureNonce``, ``IdempotencyRecord``: short-lived anti-replay and replay stores.
-* ``Upload`` (a tus upload in progress) -> ``StoredFile`` (the finished, referenced file).
+* ``Upload`` (a tus upload in progress) -> ``core.StoredFile`` (the finished, referenced file).
 * ``Receipt``/``CallbackDelivery``: result feedback for long processing (T/CECS 6.0.6).
 * ``CallLog`` (append-only, one row per call) and ``AnomalyFinding`` (monitoring).
 """
@@ -46,7 +46,6 @@ __all__ = [
     "PlatformKey",
     "Receipt",
     "SignatureNonce",
-    "StoredFile",
     "Upload",
 ]
 
@@ -231,46 +230,6 @@ class PlatformKey(models.Model):
         return self.key_id
 
 
-class StoredFile(models.Model):
-    """A finished upload that records reference (CONTRACT §4): SHA-256, size, the sniffed
-    content type and the path in the default storage (T/CECS 6.0.2)."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organisation = models.ForeignKey(
-        "accounts.Organisation", verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+"
-    )
-    client = models.ForeignKey(
-        ExchangeClient, verbose_name=_("接入方"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    name = models.CharField(_("文件名"), max_length=255, blank=True)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    size = models.BigIntegerField(_("大小（字节）"))
-    content_type = models.CharField(_("文件类型"), max_length=128)
-    storage_path = models.CharField(_("存储路径"), max_length=500)
-    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
-
-    history = audited()
-    objects = RestrictedQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("文件")
-        verbose_name_plural = _("文件")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name or self.id} ({self.sha256[:12]})"
-
-    scoping = EXCHANGE_SCOPING
-
-
 class Upload(models.Model):
     """A tus upload in progress (CONTRACT §4). The offset lives here, so a restarted server
     resumes where the client left off; the bytes live in a partial file on local disk."""
@@ -287,7 +246,9 @@ class Upload(models.Model):
     state = models.CharField(max_length=16, choices=UploadState.choices, default=UploadState.RECEIVING)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
-    stored_file = models.ForeignKey(StoredFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    stored_file = models.ForeignKey(
+        "core.StoredFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("上传任务")

@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from inspecta.accounts.models import User
+from inspecta.core.models import StoredFile
 
-from .models import AccessApplication, AnomalyFinding, CallLog, ClientKey, ExchangeClient, StoredFile
+from .models import AccessApplication, AnomalyFinding, CallLog, ClientKey, ExchangeClient
 from .permissions import may_review
 
 __all__ = [

@@ -11,9 +11,10 @@ the creation, expiration, checksum (sha1, sha256) and termination extensions.
   partial file (a second concurrent PATCH of the same upload gets 423).
 * A chunk whose ``Upload-Checksum`` does not match is discarded (460); an interrupted
   chunk without a checksum is kept up to what arrived.
-* When the last byte arrives the file is sniffed (``filetype``; the name is not trusted),
-  checked against ``INSPECTA_UPLOAD_ALLOWED_TYPES``, hashed (SHA-256), moved to the
-  default storage and recorded as a ``StoredFile``; the final PATCH answers with
+* When the last byte arrives the file goes through ``inspecta.core.files.file_store``
+  (purpose ``upload``): sniffed (``filetype``; the name is not trusted), checked against
+  ``INSPECTA_UPLOAD_ALLOWED_TYPES``, hashed (SHA-256), written to the default storage and
+  recorded as a ``core.StoredFile``; the final PATCH answers with
   ``Inspecta-File-Id`` and ``Inspecta-File-SHA256``, and ``GET`` on the upload URL gives
   the file as JSON.
 * Uploads untouched until ``Upload-Expires`` are removed by the housekeeping job.
@@ -36,10 +37,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import filetype
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -48,10 +46,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from inspecta.accounts.models import User
+from inspecta.core.actors import Actor
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.files import file_limits, file_store
+from inspecta.core.models import StoredFile
 
 from .choices import Scope, UploadState
-from .models import ExchangeClient, StoredFile, Upload
+from .models import ExchangeClient, Upload
 from .services import upload_token_read
 
 logger = logging.getLogger("inspecta.exchange")
@@ -163,7 +164,7 @@ def _options() -> HttpResponse:
     response = HttpResponse(status=204)
     response["Tus-Version"] = TUS_VERSION
     response["Tus-Extension"] = EXTENSIONS
-    response["Tus-Max-Size"] = str(settings.INSPECTA_UPLOAD_MAX_SIZE)
+    response["Tus-Max-Size"] = str(file_limits("upload").max_size)
     response["Tus-Checksum-Algorithm"] = ",".join(CHECKSUMS)
     return _base_headers(response)
 
@@ -179,11 +180,9 @@ def _create(request: HttpRequest, owner: Owner) -> HttpResponse:
     if "Upload-Defer-Length" in request.headers:
         raise AppError(ErrorCode.DEFER_LENGTH_UNSUPPORTED, _("不支持延迟声明长度（Upload-Defer-Length）。"))
     length = _int_header(request, "Upload-Length")
-    if length > settings.INSPECTA_UPLOAD_MAX_SIZE:
-        raise AppError(
-            ErrorCode.UPLOAD_TOO_LARGE,
-            _("文件超过上限 %(n)d 字节。") % {"n": settings.INSPECTA_UPLOAD_MAX_SIZE},
-        )
+    max_size = file_limits("upload").max_size
+    if length > max_size:
+        raise AppError(ErrorCode.UPLOAD_TOO_LARGE, _("文件超过上限 %(n)d 字节。") % {"n": max_size})
     if length == 0:
         raise AppError(ErrorCode.EMPTY_UPLOAD, _("不能上传空文件。"))
     if int(request.META.get("CONTENT_LENGTH") or 0) > 0:
@@ -325,40 +324,24 @@ def _patch(request: HttpRequest, owner: Owner, upload_id: UUID) -> HttpResponse:
 
 
 def upload_finish(*, upload: Upload, path: Path) -> StoredFile:
-    """The last byte arrived: sniff, check, hash, store, record (CONTRACT §4)."""
+    """The last byte arrived: sniff, check, hash, store, record (CONTRACT §4) through
+    the one store of files; a refused file ends the upload and leaves nothing."""
 
-    with open(path, "rb") as handle:
-        head = handle.read(8192)
-    kind = filetype.guess(head)
-    content_type = kind.mime if kind is not None else "application/octet-stream"
-    if content_type not in settings.INSPECTA_UPLOAD_ALLOWED_TYPES:
+    actor: Any = Actor.for_client(upload.client, None) if upload.client is not None else upload.user
+    try:
+        with transaction.atomic(), open(path, "rb") as handle:
+            stored = file_store(
+                handle,
+                organisation_id=upload.organisation_id,
+                purpose="upload",
+                name=upload.metadata.get("filename") or upload.metadata.get("name") or "",
+                actor=actor,
+            )
+            Upload.objects.filter(pk=upload.pk).update(state=UploadState.COMPLETE, stored_file=stored)
+    except AppError:
         Upload.objects.filter(pk=upload.pk).update(state=UploadState.TERMINATED)
         path.unlink(missing_ok=True)
-        raise AppError(
-            ErrorCode.UNSUPPORTED_FILE_TYPE,
-            _("不接受的文件类型：%(t)s。") % {"t": content_type},
-        )
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    sha256 = digest.hexdigest()
-    extension = f".{kind.extension}" if kind is not None else ""
-    now = timezone.now()
-    with open(path, "rb") as handle:
-        stored_path = default_storage.save(f"exchange/{now:%Y/%m}/{upload.pk}{extension}", File(handle))
-    with transaction.atomic():
-        stored = StoredFile.objects.create(
-            organisation_id=upload.organisation_id,
-            client=upload.client,
-            uploaded_by=upload.user,
-            name=(upload.metadata.get("filename") or upload.metadata.get("name") or "")[:255],
-            sha256=sha256,
-            size=upload.length,
-            content_type=content_type,
-            storage_path=stored_path,
-        )
-        Upload.objects.filter(pk=upload.pk).update(state=UploadState.COMPLETE, stored_file=stored)
+        raise
     upload.refresh_from_db()
     path.unlink(missing_ok=True)
     return stored
@@ -387,7 +370,7 @@ def _file_json(upload: Upload) -> HttpResponse:
             "length": upload.length,
             "file": {
                 "id": str(stored.pk),
-                "name": stored.name,
+                "name": stored.original_name,
                 "sha256": stored.sha256,
                 "size": stored.size,
                 "content_type": stored.content_type,

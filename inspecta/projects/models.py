@@ -174,7 +174,7 @@ class Contract(models.Model):
         help_text=_("同一项目同一检测项目已有两家检测机构时，本合同允许本机构继续承接。"),
     )
     scan = models.ForeignKey(
-        "exchange.StoredFile", verbose_name=_("合同扫描件"), on_delete=models.PROTECT, related_name="+"
+        "core.StoredFile", verbose_name=_("合同扫描件"), on_delete=models.PROTECT, related_name="+"
     )
     scan_sha256 = models.CharField(_("扫描件 SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(

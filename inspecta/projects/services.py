@@ -18,9 +18,8 @@ from inspecta.accounts.models import Organisation
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
 from inspecta.core.errors import AppError, ErrorCode
-from inspecta.core.models import Region, TestItem
+from inspecta.core.models import Region, StoredFile, TestItem
 from inspecta.core.scoping import permits, region_within
-from inspecta.exchange.models import StoredFile
 from inspecta.ledger.services import log_append
 from inspecta.registry.models import Agency
 from inspecta.registry.permissions import acts_for_agency

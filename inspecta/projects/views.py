@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from inspecta.core.errors import AppError
+from inspecta.core.files import file_store
 from inspecta.core.generic import ObjectListView
 from inspecta.registry.models import Agency
 
@@ -86,8 +87,6 @@ def project_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def contract_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
-    from inspecta.reports.files import store_upload
-
     project = selectors.project_get(actor=request.user, pk=pk)
     user: Any = request.user
     agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
@@ -100,11 +99,8 @@ def contract_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
         data["test_items"] = [c.strip() for c in data["test_items"].split(",") if c.strip()]
         try:
             with transaction.atomic():
-                scan = store_upload(
-                    organisation_id=agency.organisation_id,
-                    user=user,
-                    upload=upload,
-                    allowed=("application/pdf", "image/jpeg", "image/png"),
+                scan = file_store(
+                    upload, organisation_id=agency.organisation_id, purpose="contract", name=upload.name, actor=user
                 )
                 services.contract_upload(actor=user, agency=agency, project=project, scan_id=scan.pk, **data)
         except AppError as exc:

@@ -10,14 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.forms import StyledForm, style_fields
 from inspecta.core.identifiers import validate_credit_code, validate_mobile
-from inspecta.core.models import Region, Specialty, TestItem
+from inspecta.core.models import Region, Specialty, StoredFile, TestItem
 
 from .choices import AgencyStatus
 from .models import (
     Agency,
     AgencyCertificate,
     AgencyHead,
-    Attachment,
     Equipment,
     OtherCertificate,
     OutputValue,
@@ -161,12 +160,12 @@ KIND_MODELS: dict[str, type[models.Model]] = {
 
 
 def attachment_fields(model: type[models.Model]) -> list[str]:
-    """Names of the model's scan/photo fields (foreign keys to ``Attachment``)."""
+    """Names of the model's scan/photo fields (foreign keys to ``core.StoredFile``)."""
 
     return [
         f.name
         for f in model._meta.concrete_fields
-        if isinstance(f, models.ForeignKey) and f.related_model is Attachment and f.editable
+        if isinstance(f, models.ForeignKey) and f.related_model is StoredFile and f.editable
     ]
 
 

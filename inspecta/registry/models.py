@@ -52,7 +52,6 @@ __all__ = [
     "AgencyHead",
     "AgencyReview",
     "AgencyVersion",
-    "Attachment",
     "ChangeRequest",
     "Equipment",
     "Finding",
@@ -107,42 +106,12 @@ class AgencyOwned(models.Model):
     scoping = AGENCY_SCOPING.via("agency")
 
 
-class Attachment(models.Model):
-    """A scan or photo stored through the default storage (local folder or S3), with its
-    SHA-256, size and sniffed type (CONTRACT §4 "type is sniffed").
-    Served only to users who may see the owning agency."""
-
-    agency = models.ForeignKey(
-        "Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="attachments"
-    )
-    file = models.FileField(_("文件"), upload_to="registry/", max_length=255)
-    original_name = models.CharField(_("原文件名"), max_length=255)
-    purpose = models.CharField(_("用途"), max_length=64, blank=True)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    size = models.PositiveBigIntegerField(_("大小（字节）"))
-    content_type = models.CharField(_("文件类型"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        "accounts.User", verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
-
-    history = audited()
-    objects = AgencyChildQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("附件")
-        verbose_name_plural = _("附件")
-        ordering = ["-uploaded_at"]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    scoping = AGENCY_SCOPING.via("agency")
-
-
 def _attachment(label: Any) -> models.ForeignKey:
+    """A scan or photo of a registry record: a ``core.StoredFile`` of the agency's
+    organisation, stored for purpose ``scan`` (``inspecta.core.files``)."""
+
     return models.ForeignKey(
-        Attachment, verbose_name=label, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "core.StoredFile", verbose_name=label, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
 

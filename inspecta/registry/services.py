@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import hashlib
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,8 +35,10 @@ from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Organisation, User
 from inspecta.accounts.services import organisation_create, user_create
 from inspecta.core.audit import audit_stamp
+from inspecta.core.errors import AppError
+from inspecta.core.files import file_store
 from inspecta.core.identifiers import validate_credit_code
-from inspecta.core.models import Region, TestItem, TestItemParameter
+from inspecta.core.models import Region, StoredFile, TestItem, TestItemParameter
 from inspecta.core.scoping import region_prefix
 from inspecta.ledger.services import log_append
 
@@ -47,7 +50,6 @@ from .models import (
     AgencyHead,
     AgencyReview,
     AgencyVersion,
-    Attachment,
     ChangeRequest,
     Equipment,
     OtherCertificate,
@@ -111,8 +113,6 @@ BASIC_FIELDS = (
     "branch_kind",
 )
 
-ALLOWED_UPLOAD_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-
 
 # --- helpers ----------------------------------------------------------------------
 
@@ -133,7 +133,9 @@ def jsonable(value: Any) -> Any:
     """Form data as JSON for a change request: ids for records, ISO dates, decimal strings."""
 
     if isinstance(value, models.Model):
-        return value.pk
+        return jsonable(value.pk)
+    if isinstance(value, uuid.UUID):
+        return str(value)
     if isinstance(value, models.QuerySet | list | tuple | set):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime.date):
@@ -174,8 +176,15 @@ def _assign(instance: models.Model, agency: Agency, data: dict[str, Any]) -> dic
                 setattr(instance, field.attname, None)
                 continue
             related = field.related_model
-            target = related._default_manager.filter(pk=jsonable(raw)).first()  # type: ignore[union-attr]
-            if target is None or (hasattr(target, "agency_id") and target.agency_id != agency.pk):
+            try:
+                target = related._default_manager.filter(pk=jsonable(raw)).first()  # type: ignore[union-attr]
+            except (ValidationError, ValueError, TypeError):
+                target = None
+            if (
+                target is None
+                or (hasattr(target, "agency_id") and target.agency_id != agency.pk)
+                or (isinstance(target, StoredFile) and target.organisation_id != agency.organisation_id)
+            ):
                 errors.setdefault(name, []).append(_("所选记录不存在或不属于本机构。"))
                 continue
             if isinstance(target, Agency) and target.pk == agency.pk:
@@ -446,7 +455,7 @@ def _store_uploads(
     for name, upload in (uploads or {}).items():
         if upload is not None:
             try:
-                data[name] = attachment_store(actor=actor, agency=agency, upload=upload, purpose=name).pk
+                data[name] = str(attachment_store(actor=actor, agency=agency, upload=upload).pk)
             except ValidationError as exc:
                 raise ValidationError({name: exc.messages}) from exc
     return data
@@ -747,42 +756,20 @@ def change_request_return(*, actor: User, change: ChangeRequest, reason: str) ->
 # --- attachments --------------------------------------------------------------------
 
 
-@transaction.atomic
-def attachment_store(*, actor: User, agency: Agency, upload: UploadedFile, purpose: str = "") -> Attachment:
-    """Store a scan or photo through the default storage with its SHA-256, size and
-    sniffed type; only PDF, JPEG and PNG up to ``INSPECTA_REGISTRY_MAX_UPLOAD_BYTES``. The name the client gives is kept for display, never trusted."""
-
-    import filetype
-    from django.core.files.storage import default_storage
+def attachment_store(*, actor: User, agency: Agency, upload: UploadedFile) -> StoredFile:
+    """Store a scan or photo of the agency (``inspecta.core.files``, purpose ``scan``:
+    PDF, JPEG and PNG, sniffed, up to ``INSPECTA_REGISTRY_MAX_UPLOAD_BYTES``); the name
+    the client gives is kept for display, never trusted. A refusal is a
+    ``ValidationError`` with the store's message."""
 
     _require(actor, agency, "change")
-    limit = settings.INSPECTA_REGISTRY_MAX_UPLOAD_BYTES
-    if upload.size is None or upload.size > limit:
-        raise ValidationError(_("文件过大：不能超过 %(mb)d MB。") % {"mb": limit // (1024 * 1024)}, code="too_large")
-    upload.seek(0)
-    head = upload.read(2048)
-    kind = filetype.guess(head)
-    mime = kind.mime if kind else ""
-    if mime not in ALLOWED_UPLOAD_TYPES:
-        raise ValidationError(_("只接受 PDF、JPEG、PNG 文件。"), code="unsupported_type")
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    sha = digest.hexdigest()
-    upload.seek(0)
-    path = default_storage.save(f"registry/{agency.pk}/{sha}.{ALLOWED_UPLOAD_TYPES[mime]}", upload)
-    attachment = Attachment(
-        agency=agency,
-        file=path,
-        original_name=(upload.name or "")[-255:],
-        purpose=purpose[:64],
-        sha256=sha,
-        size=upload.size,
-        content_type=mime,
-        uploaded_by=actor,
-    )
-    attachment.full_clean()
-    audit_stamp(attachment, actor)
-    attachment.save()
-    return attachment
+    try:
+        return file_store(
+            upload,
+            organisation_id=agency.organisation_id,
+            purpose="scan",
+            name=upload.name or "",
+            actor=actor,
+        )
+    except AppError as exc:
+        raise ValidationError(exc.message, code=exc.code.value) from exc

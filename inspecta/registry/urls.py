@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.agency_list_view, name="agency_list"),
     path("findings/", views.findings_view, name="findings"),
     path("import/<slug:kind>/template.xlsx", views.import_template_view, name="import_template"),
-    path("attachments/<int:pk>/", views.attachment_view, name="attachment"),
     path("changes/<int:change>/<slug:action>/", views.change_review_view, name="change_review"),
     path("<int:pk>/", views.agency_detail_view, name="agency_detail"),
     path("<int:pk>/edit/", views.agency_edit_view, name="agency_edit"),

@@ -11,10 +11,9 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -46,7 +45,6 @@ from .models import (
     Agency,
     AgencyCertificate,
     AgencyHead,
-    Attachment,
     ChangeRequest,
     Equipment,
     Finding,
@@ -542,27 +540,6 @@ class RecordHistoryView(ObjectHistoryView):
 
 history_view = AgencyHistoryView.as_view()
 record_history_view = RecordHistoryView.as_view()
-
-
-@login_required
-def attachment_view(request: HttpRequest, pk: int) -> FileResponse:
-    """A stored scan or photo, only to users who may see its agency."""
-
-    attachment = Attachment.objects.restrict(request.user).filter(pk=pk).first()
-    if attachment is None:
-        raise Http404
-    handle = default_storage.open(attachment.file.name, "rb")
-    response = FileResponse(handle, content_type=attachment.content_type)
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(attachment.original_name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name or "file")
 
 
 # --- Excel -------------------------------------------------------------------------------

@@ -10,20 +10,16 @@ amendment, two versions). Without the registry demo it does nothing.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import io
-import uuid
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from inspecta.accounts.models import Organisation, User
 from inspecta.core.choices import ParameterLevel
-from inspecta.core.models import TestItemParameter
-from inspecta.exchange.models import StoredFile
+from inspecta.core.files import file_store
+from inspecta.core.models import StoredFile, TestItemParameter
 from inspecta.projects import services as project_services
 from inspecta.projects.models import Contract, Project
 from inspecta.registry.models import Agency, Equipment, Staff
@@ -42,18 +38,7 @@ def _pdf(organisation_id: int, title: str) -> StoredFile:
     writer.add_metadata({"/Title": title})
     out = io.BytesIO()
     writer.write(out)
-    content = out.getvalue()
-    file_id = uuid.uuid4()
-    path = default_storage.save(f"exchange/demo/{file_id}.pdf", ContentFile(content))
-    return StoredFile.objects.create(
-        id=file_id,
-        organisation_id=organisation_id,
-        name=f"{title}.pdf",
-        sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content),
-        content_type="application/pdf",
-        storage_path=path,
-    )
+    return file_store(out.getvalue(), organisation_id=organisation_id, purpose="report", name=f"{title}.pdf")
 
 
 @transaction.atomic

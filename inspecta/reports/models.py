@@ -190,9 +190,7 @@ class ReportVersion(models.Model):
     report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveSmallIntegerField(_("版本号"))
     data = models.JSONField(_("报告内容"))
-    pdf = models.ForeignKey(
-        "exchange.StoredFile", verbose_name=_("报告文件"), on_delete=models.PROTECT, related_name="+"
-    )
+    pdf = models.ForeignKey("core.StoredFile", verbose_name=_("报告文件"), on_delete=models.PROTECT, related_name="+")
     pdf_sha256 = models.CharField(_("报告文件 SHA-256"), max_length=64, db_index=True)
     tester = models.ForeignKey("registry.Staff", verbose_name=_("检测人"), on_delete=models.PROTECT, related_name="+")
     tested_at = models.DateTimeField(_("检测完成时间"))
@@ -269,7 +267,7 @@ class Amendment(Decision):
     reason = models.TextField(_("变更理由"))
     data = models.JSONField(_("变更内容"), default=dict, blank=True)
     pdf = models.ForeignKey(
-        "exchange.StoredFile",
+        "core.StoredFile",
         verbose_name=_("新报告文件"),
         null=True,
         blank=True,

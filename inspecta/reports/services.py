@@ -29,8 +29,8 @@ from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_bulk_history
 from inspecta.core.decisions import DECISION_FIELDS
 from inspecta.core.errors import AppError, ErrorCode
-from inspecta.core.models import TestItem, TestItemParameter
-from inspecta.exchange.models import StoredFile
+from inspecta.core.files import file_read
+from inspecta.core.models import StoredFile, TestItem, TestItemParameter
 from inspecta.ledger.services import log_append, log_append_many
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency, Staff
@@ -185,8 +185,7 @@ def serial_issue_many(*, region_code: str, year: int, count: int) -> int:
 
 
 def _read_file(stored: StoredFile) -> bytes:
-    with default_storage.open(stored.storage_path, "rb") as handle:
-        return handle.read()
+    return file_read(stored)
 
 
 def _read_files(files: list[StoredFile]) -> dict[Any, bytes | OSError]:

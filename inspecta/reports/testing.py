@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import datetime
 import io
-import uuid
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from inspecta.accounts.models import User
-from inspecta.exchange.models import StoredFile
+from inspecta.core.files import file_store
+from inspecta.core.models import StoredFile
 from inspecta.projects import services as project_services
 from inspecta.projects.models import Project
 from inspecta.registry import services as registry_services
@@ -38,22 +36,7 @@ def pdf_bytes(text: str = "report", width: int = 595, height: int = 842) -> byte
 def stored_file(organisation_id: int, content: bytes, name: str = "report.pdf") -> StoredFile:
     """A finished upload, as the tus endpoint records it (CONTRACT §4)."""
 
-    import hashlib
-
-    import filetype
-
-    kind = filetype.guess(content[:8192])
-    path = default_storage.save(
-        f"exchange/test/{uuid.uuid4()}.{kind.extension if kind else 'bin'}", ContentFile(content)
-    )
-    return StoredFile.objects.create(
-        organisation_id=organisation_id,
-        name=name,
-        sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content),
-        content_type=kind.mime if kind else "application/octet-stream",
-        storage_path=path,
-    )
+    return file_store(content, organisation_id=organisation_id, purpose="upload", name=name)
 
 
 def approved_agency(tree: dict[str, Any], n: int, *, region: str = "440100") -> tuple[Agency, User, dict[str, Any]]:

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inspecta.core.errors import AppError
+from inspecta.core.files import file_response, file_store
 from inspecta.core.generic import ObjectListView
 from inspecta.registry.models import Agency
 
 from . import codes, permissions, public, selectors, services
 from .choices import AmendmentStatus, CheckAction, CheckCode
-from .files import store_upload
 from .filtersets import ReportFilterSet, report_rows
 from .forms import (
     AmendmentForm,
@@ -190,11 +190,9 @@ def _version(request: HttpRequest, pk: int, number: int | None) -> ReportVersion
 
 
 @login_required
-def report_pdf_view(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def report_pdf_view(request: HttpRequest, pk: int, number: int) -> FileResponse:
     version = _version(request, pk, number)
-    response = HttpResponse(services._read_file(version.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{version.report.serial_number}-v{number}.pdf"'
-    return response
+    return file_response(version.pdf, filename=f"{version.report.serial_number}-v{number}.pdf", download=True)
 
 
 @login_required
@@ -239,8 +237,9 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                stored = store_upload(
-                    organisation_id=agency.organisation_id, user=user, upload=form.cleaned_data["pdf"]
+                upload = form.cleaned_data["pdf"]
+                stored = file_store(
+                    upload, organisation_id=agency.organisation_id, purpose="report", name=upload.name, actor=user
                 )
                 report = services.report_submit(actor=user, agency=agency, **form.report_fields(pdf_id=stored.pk))
         except AppError as exc:
@@ -279,8 +278,13 @@ def amendment_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             pdf_id = None
             if form.cleaned_data.get("pdf"):
-                pdf_id = store_upload(
-                    organisation_id=report.agency.organisation_id, user=request.user, upload=form.cleaned_data["pdf"]
+                upload = form.cleaned_data["pdf"]
+                pdf_id = file_store(
+                    upload,
+                    organisation_id=report.agency.organisation_id,
+                    purpose="report",
+                    name=upload.name,
+                    actor=request.user,
                 ).pk
             services.amendment_apply(
                 actor=request.user,

@@ -312,9 +312,25 @@ INSPECTA_EXCHANGE_ERROR_RATE_MIN_CALLS = env.int("INSPECTA_EXCHANGE_ERROR_RATE_M
 # Every exchange call is recorded in the call log (after sessions and login policy).
 MIDDLEWARE += ["inspecta.exchange.middleware.CallLogMiddleware"]
 
+# --- Stored files (inspecta.core.files) -------------------------------------
+# What each purpose of a stored file accepts: "max_size" in bytes and the sniffed
+# "types"; a purpose is never wider than INSPECTA_UPLOAD_MAX_SIZE and
+# INSPECTA_UPLOAD_ALLOWED_TYPES (CONTRACT §4), and an omitted entry means those.
+_SCAN_TYPES = ["application/pdf", "image/jpeg", "image/png"]
+INSPECTA_FILE_PURPOSES = {
+    "upload": {},  # tus uploads of exchange clients and users
+    # registry scans and photos
+    "scan": {"types": _SCAN_TYPES, "max_size": env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024**2)},
+    "contract": {"types": _SCAN_TYPES},  # contract scans
+    "report": {"types": ["application/pdf"]},  # report PDFs submitted through the web forms
+    "photo": {
+        "types": ["image/jpeg", "image/png", "image/webp", "image/heic"],
+        "max_size": env.int("INSPECTA_PHOTO_MAX_SIZE", default=20 * 1024 * 1024),
+    },
+    "video": {"types": ["video/mp4", "video/quicktime"]},
+}
+
 # --- Agency registry -----------------------------------------------------
-# Largest scan or photo accepted (PDF, JPEG, PNG; the type is sniffed from the content).
-INSPECTA_REGISTRY_MAX_UPLOAD_BYTES = env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 # Hour of the day (node time) of the nightly conformity recomputation.
 INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2)
 

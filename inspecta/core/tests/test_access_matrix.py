@@ -23,18 +23,18 @@ from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Organisation, User
 from inspecta.core.actors import Actor, ActorKind, actor_of
 from inspecta.core.findings import open_findings
-from inspecta.core.models import Region, Specialty
+from inspecta.core.models import Region, Specialty, StoredFile
 from inspecta.core.scoping import Scoping, permits
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory, authority_tree
 from inspecta.exchange.choices import FindingKind
-from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, Receipt, StoredFile
+from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, Receipt
 from inspecta.exchange.testing import approved_client
 from inspecta.ledger.choices import FindingKind as LedgerFindingKind
 from inspecta.ledger.models import AuditFinding
 from inspecta.ledger.services import finding_record
 from inspecta.projects import services as project_services
 from inspecta.projects.models import Contract, Project, ProjectParty
-from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned, Attachment
+from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned
 from inspecta.registry.testing import CEMENT
 from inspecta.reports import services as report_services
 from inspecta.reports.choices import CheckCode, Conclusion
@@ -365,7 +365,7 @@ def test_agencies(db: None, world: dict[str, Any]) -> None:
 
 
 def _agency_owned() -> list[type[models.Model]]:
-    return [m for m in apps.get_models() if issubclass(m, AgencyOwned | Attachment)]
+    return [m for m in apps.get_models() if issubclass(m, AgencyOwned)]
 
 
 @covers(*_agency_owned())
@@ -516,7 +516,9 @@ def test_regions(db: None, world: dict[str, Any]) -> None:
 
 def _catalog() -> list[type[models.Model]]:
     return [
-        m for m in apps.get_models() if m._meta.app_label == "core" and m.__name__ != "Region" and hasattr(m, "scoping")
+        m
+        for m in apps.get_models()
+        if m._meta.app_label == "core" and m not in (Region, StoredFile) and hasattr(m, "scoping")
     ]
 
 

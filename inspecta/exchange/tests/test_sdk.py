@@ -13,7 +13,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
-from inspecta.exchange.models import Receipt, StoredFile
+from inspecta.core.models import StoredFile
+from inspecta.exchange.models import Receipt
 from inspecta.exchange.testing import agency_with_admin, approved_client
 
 SDK = Path(__file__).resolve().parents[3] / "clients" / "python" / "src"

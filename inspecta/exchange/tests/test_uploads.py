@@ -19,8 +19,9 @@ import requests
 from tusclient import client as tus_client
 from tusclient.uploader import Uploader
 
+from inspecta.core.models import StoredFile
 from inspecta.core.testing.openapi import assert_documented
-from inspecta.exchange.models import StoredFile, Upload
+from inspecta.exchange.models import Upload
 from inspecta.exchange.testing import (
     agency_with_admin,
     approved_client,
@@ -81,10 +82,10 @@ def test_tuspy_upload_with_checksums(live_server, tmp_path, uploader_class):
     assert info["file"]["content_type"] == "application/pdf"
     stored = StoredFile.objects.get(pk=info["file"]["id"])
     assert stored.size == len(data) and stored.client_id == creds.client.pk
-    assert stored.name in ("检测报告.pdf", "r.pdf")
+    assert stored.original_name in ("检测报告.pdf", "r.pdf")
     from django.core.files.storage import default_storage
 
-    with default_storage.open(stored.storage_path) as handle:
+    with default_storage.open(stored.file.name) as handle:
         assert hashlib.sha256(handle.read()).hexdigest() == stored.sha256
 
 
@@ -439,7 +440,7 @@ def test_resume_after_server_process_crash(tmp_path, settings):
         second.wait(timeout=20)
     stored = StoredFile.objects.get()
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
-    on_disk = tmp_path / "var" / "media" / stored.storage_path
+    on_disk = tmp_path / "var" / "media" / stored.file.name
     assert hashlib.sha256(on_disk.read_bytes()).hexdigest() == stored.sha256
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from openpyxl import Workbook, load_workbook
 
 from inspecta.accounts.models import User
+from inspecta.core.models import StoredFile
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.core.testing.factories import PASSWORD
 from inspecta.registry.choices import AgencyStatus
-from inspecta.registry.models import Agency, Attachment, Equipment, Staff
+from inspecta.registry.models import Agency, Equipment, Staff
 from inspecta.registry.testing import approved, credit_code, fill, id_number, register
 
 pytestmark = pytest.mark.django_db
@@ -226,7 +228,7 @@ def test_attachments_sniffed_limited_and_scoped(client, tree):
 
     assert staff.social_insurance_proof.sha256 == hashlib.sha256(PDF).hexdigest()
     assert staff.social_insurance_proof.size == len(PDF)
-    url = f"/registry/attachments/{staff.social_insurance_proof_id}/"
+    url = f"/files/{staff.social_insurance_proof_id}/"
     served = client.get(url)
     assert served.status_code == 200 and b"".join(served.streaming_content) == PDF
     # a text file named .pdf is refused, nothing saved
@@ -240,8 +242,9 @@ def test_attachments_sniffed_limited_and_scoped(client, tree):
         },
     )
     assert response.status_code == 400 and "PDF" in response.content.decode()
-    assert Staff.objects.filter(agency=agency).count() == 1 and Attachment.objects.count() == 2
-    with override_settings(INSPECTA_REGISTRY_MAX_UPLOAD_BYTES=10):
+    assert Staff.objects.filter(agency=agency).count() == 1 and StoredFile.objects.count() == 2
+    small = {**settings.INSPECTA_FILE_PURPOSES, "scan": {**settings.INSPECTA_FILE_PURPOSES["scan"], "max_size": 10}}
+    with override_settings(INSPECTA_FILE_PURPOSES=small):
         response = client.post(
             f"/registry/{agency.pk}/staff/new/",
             {
@@ -251,7 +254,7 @@ def test_attachments_sniffed_limited_and_scoped(client, tree):
                 "photo__upload": SimpleUploadedFile("big.png", PNG, content_type="image/png"),
             },
         )
-    assert response.status_code == 400 and Attachment.objects.count() == 2
+    assert response.status_code == 400 and StoredFile.objects.count() == 2
     # outsiders: another agency, another city
     client.force_login(other_admin)
     assert_gets_nothing(client, [url])

@@ -252,9 +252,9 @@ def test_signed_pdfs_validated_once_and_unreadable_file_refused(scene, tmp_path,
 
     agency, made, project, admin = scene["agency"], scene["made"], scene["project"], scene["admin"]
     signed = stored_file(agency.organisation_id, signed_pdf(tmp_path))
-    same_bytes = stored_file(agency.organisation_id, default_storage.open(signed.storage_path).read())
+    same_bytes = stored_file(agency.organisation_id, default_storage.open(signed.file.name).read())
     gone = stored_file(agency.organisation_id, pdf_bytes("gone"))
-    default_storage.delete(gone.storage_path)
+    default_storage.delete(gone.file.name)
     calls = []
     real = pdfsig.signature_check
     monkeypatch.setattr(pdfsig, "signature_check", lambda content: calls.append(1) or real(content))

@@ -1,0 +1,223 @@
+"""Storing and serving files (CONTRACT §4; T/CECS 6.0.2, 6.0.4): the one way a file
+becomes a :class:`~inspecta.core.models.StoredFile` and the one way it is read back.
+
+:func:`file_store` takes bytes or a binary stream, sniffs the type from the content
+(``filetype``; the name the client gives is kept for display, never trusted), enforces
+the limits of the file's *purpose* (``INSPECTA_FILE_PURPOSES``), computes the SHA-256,
+writes the bytes to the default storage (local folder or S3-compatible object storage)
+and records the row, audited with the person or exchange client acting. A refused file
+leaves nothing behind: no row and no bytes.
+
+:func:`file_open` reads a stored file; :func:`file_response` serves one to a browser
+with the headers every download carries (inline with its original name, ``nosniff``,
+never cached by a shared cache); the page ``/files/<id>/`` (``core:file``) serves a
+file to whoever may see it (``StoredFile.scoping``), anyone else gets 404.
+
+Limits: every purpose is at most ``INSPECTA_UPLOAD_MAX_SIZE`` and accepts only types of
+``INSPECTA_UPLOAD_ALLOWED_TYPES`` (the documented limits of CONTRACT §4); a purpose may
+narrow both (registry scans: PDF, JPEG, PNG up to ``INSPECTA_REGISTRY_MAX_UPLOAD_BYTES``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import quote
+
+import filetype
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .audit import _person_and_client, audit_stamp
+from .errors import AppError, ErrorCode
+from .models import StoredFile
+
+__all__ = [
+    "FileLimits",
+    "file_check",
+    "file_limits",
+    "file_open",
+    "file_read",
+    "file_response",
+    "file_store",
+]
+
+SNIFF_BYTES = 8192
+CHUNK = 1024 * 1024
+
+TYPE_LABELS = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WebP",
+    "image/tiff": "TIFF",
+    "image/heic": "HEIC",
+    "video/mp4": "MP4",
+    "video/quicktime": "QuickTime",
+    "video/x-msvideo": "AVI",
+    "application/zip": "ZIP",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+    "application/msword": "DOC",
+    "application/vnd.ms-excel": "XLS",
+}
+"""How a type is named in a message to a person."""
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What a purpose accepts: the largest size in bytes and the sniffed types."""
+
+    max_size: int
+    types: tuple[str, ...]
+
+    def type_names(self) -> str:
+        return "、".join(TYPE_LABELS.get(t, t) for t in self.types)
+
+    def size_text(self) -> str:
+        mb = self.max_size / (1024 * 1024)
+        if mb >= 1:
+            return f"{mb:g} MB"
+        return f"{self.max_size} 字节"
+
+
+def file_limits(purpose: str) -> FileLimits:
+    """The limits of ``purpose``: its entry of ``INSPECTA_FILE_PURPOSES`` (``max_size``
+    and ``types``, each optional), never wider than the general upload limits."""
+
+    purposes: dict[str, dict[str, Any]] = settings.INSPECTA_FILE_PURPOSES
+    if purpose not in purposes:
+        raise ValueError(f"unknown file purpose {purpose!r}")
+    entry = purposes[purpose]
+    general = tuple(settings.INSPECTA_UPLOAD_ALLOWED_TYPES)
+    types = tuple(t for t in (entry.get("types") or general) if t in general)
+    max_size = min(int(entry.get("max_size") or settings.INSPECTA_UPLOAD_MAX_SIZE), settings.INSPECTA_UPLOAD_MAX_SIZE)
+    return FileLimits(max_size=max_size, types=types)
+
+
+def _size_of(stream: IO[bytes]) -> int:
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _stream(source: bytes | IO[bytes] | File) -> IO[bytes]:
+    if isinstance(source, bytes | bytearray):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, File):
+        source.open("rb")
+        return source.file  # type: ignore[return-value]
+    return source
+
+
+def file_check(*, size: int, purpose: str) -> FileLimits:
+    """Refuse a file of ``size`` bytes before its bytes arrive (tus creation)."""
+
+    limits = file_limits(purpose)
+    if size > limits.max_size:
+        raise AppError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            _("文件过大：不能超过 %(limit)s。") % {"limit": limits.size_text()},
+            {"max_size": limits.max_size},
+        )
+    return limits
+
+
+def file_store(
+    source: bytes | IO[bytes] | File,
+    *,
+    organisation_id: int,
+    purpose: str,
+    name: str = "",
+    actor: Any = None,
+    file_id: uuid.UUID | None = None,
+) -> StoredFile:
+    """Store ``source`` (bytes or a seekable binary stream) as a file of
+    ``organisation_id`` for ``purpose``; ``actor`` (a ``User``, an exchange client's
+    ``Actor`` or nobody) is recorded as uploader and in the audit trail.
+
+    Raises ``AppError`` (``payload_too_large``, ``unsupported_file_type``) with a message
+    naming the limit; then nothing is stored."""
+
+    stream = _stream(source)
+    size = _size_of(stream)
+    limits = file_check(size=size, purpose=purpose)
+    head = stream.read(SNIFF_BYTES)
+    kind = filetype.guess(head) if head else None
+    content_type = kind.mime if kind is not None else "application/octet-stream"
+    if content_type not in limits.types:
+        raise AppError(
+            ErrorCode.UNSUPPORTED_FILE_TYPE,
+            _("不接受的文件类型：%(t)s。只接受 %(types)s 文件。")
+            % {"t": TYPE_LABELS.get(content_type, content_type), "types": limits.type_names()},
+        )
+    stream.seek(0)
+    digest = hashlib.sha256()
+    for block in iter(lambda: stream.read(CHUNK), b""):
+        digest.update(block)
+    stream.seek(0)
+    file_id = file_id or uuid.uuid4()
+    now = timezone.now()
+    extension = f".{kind.extension}" if kind is not None else ""
+    path = default_storage.save(f"files/{purpose}/{now:%Y/%m}/{file_id}{extension}", File(stream))
+    user, client = _person_and_client(actor)
+    stored = StoredFile(
+        id=file_id,
+        organisation_id=organisation_id,
+        uploaded_by=user,
+        client=client,
+        original_name=str(name or "")[-255:],
+        purpose=purpose[:64],
+        sha256=digest.hexdigest(),
+        size=size,
+        content_type=content_type,
+        file=path,
+        created_at=now,
+    )
+    audit_stamp(stored, actor)
+    try:
+        with transaction.atomic():
+            stored.save(force_insert=True)
+    except BaseException:
+        default_storage.delete(path)
+        raise
+    return stored
+
+
+def file_open(stored: StoredFile) -> IO[bytes]:
+    """The stored bytes, opened for reading (the caller closes them)."""
+
+    return default_storage.open(stored.file.name, "rb")
+
+
+def file_read(stored: StoredFile) -> bytes:
+    with file_open(stored) as handle:
+        return handle.read()
+
+
+def file_response(stored: StoredFile, *, filename: str | None = None, download: bool = False) -> FileResponse:
+    """``stored`` served to a browser: its sniffed type, inline (or, ``download``, as an
+    attachment) under ``filename`` or its original name, never re-sniffed by the
+    browser, never kept by a shared cache."""
+
+    try:
+        handle = file_open(stored)
+    except OSError as exc:
+        raise Http404(_("文件内容已不存在。")) from exc
+    response = FileResponse(handle, content_type=stored.content_type)
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = (
+        f"{disposition}; filename*=UTF-8''{quote(filename or stored.original_name or 'file')}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
