@@ -9,7 +9,6 @@ that record; other rows create one.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import io
 import logging
 import re
@@ -18,8 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +25,8 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from inspecta.accounts.models import User
+from inspecta.core.errors import AppError
+from inspecta.core.files import file_read, file_store
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 from inspecta.core.models import Parameter, Specialty
 
@@ -422,23 +421,23 @@ def count_rows(upload: Any) -> int:
 
 
 def import_job_create(*, actor: User, agency: Agency, kind: str, upload: Any) -> ImportJob:
-    """Store the upload (default storage, SHA-256) and queue a background import."""
+    """Store the workbook (``inspecta.core.files``, purpose ``workbook``) and queue a
+    background import."""
 
     _columns(kind)
     services._require(actor, agency, "change")
     services._require_editable(agency)
-    upload.seek(0)
-    content = upload.read()
-    digest = hashlib.sha256(content).hexdigest()
-    path = default_storage.save(f"registry/imports/{agency.pk}/{digest}.xlsx", ContentFile(content))
-    job = ImportJob.objects.create(
-        agency=agency,
-        kind=kind,
-        file=path,
-        original_name=(getattr(upload, "name", "") or "import.xlsx")[:255],
-        sha256=digest,
-        created_by=actor,
-    )
+    try:
+        workbook = file_store(
+            upload,
+            organisation_id=agency.organisation_id,
+            purpose="workbook",
+            name=getattr(upload, "name", "") or "import.xlsx",
+            actor=actor,
+        )
+    except AppError as exc:
+        raise ValidationError(exc.message, code=exc.code.value) from exc
+    job = ImportJob.objects.create(agency=agency, kind=kind, workbook=workbook, created_by=actor)
     from .tasks import registry_import_run
 
     registry_import_run(job.pk)
@@ -450,7 +449,7 @@ def import_job_run(job_id: int) -> ImportJob:
     processed rows every ``PROGRESS_EVERY`` rows; the job ends succeeded or failed with
     the errors by row and column."""
 
-    job = ImportJob.objects.select_related("agency", "created_by").get(pk=job_id)
+    job = ImportJob.objects.select_related("agency", "created_by", "workbook").get(pk=job_id)
     if job.status != ImportJobStatus.QUEUED:
         return job
     job.status = ImportJobStatus.RUNNING
@@ -472,14 +471,13 @@ def import_job_run(job_id: int) -> ImportJob:
     try:
         if job.created_by is None:
             raise ValidationError(_("导入人已不存在。"))
-        with default_storage.open(job.file.name, "rb") as handle:
-            result = import_rows(
-                actor=job.created_by,
-                agency=job.agency,
-                kind=job.kind,
-                upload=io.BytesIO(handle.read()),
-                progress=progress,
-            )
+        result = import_rows(
+            actor=job.created_by,
+            agency=job.agency,
+            kind=job.kind,
+            upload=io.BytesIO(file_read(job.workbook)),
+            progress=progress,
+        )
     except ValidationError as exc:
         errors = [{"row": 0, "column": "", "message": message} for message in exc.messages]
         job.status = ImportJobStatus.FAILED

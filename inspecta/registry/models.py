@@ -657,14 +657,14 @@ class Finding(FindingBase, AgencyOwned):
 
 
 class ImportJob(AgencyOwned):
-    """A large Excel import run in the background: the uploaded file
-    (default storage, with its SHA-256), the progress, and the result or the errors by
-    row and column. Scoped like its agency."""
+    """A large Excel import run in the background: the uploaded workbook (a
+    ``core.StoredFile`` of purpose ``workbook``, with its SHA-256), the progress, and the
+    result or the errors by row and column. Scoped like its agency."""
 
     kind = models.CharField(_("导入类型"), max_length=16)
-    file = models.FileField(_("文件"), upload_to="registry/imports/", max_length=255)
-    original_name = models.CharField(_("原文件名"), max_length=255)
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    workbook = models.ForeignKey(
+        "core.StoredFile", verbose_name=_("导入文件"), on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(
         _("状态"), max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED, db_index=True
     )

@@ -328,6 +328,11 @@ INSPECTA_FILE_PURPOSES = {
         "max_size": env.int("INSPECTA_PHOTO_MAX_SIZE", default=20 * 1024 * 1024),
     },
     "video": {"types": ["video/mp4", "video/quicktime"]},
+    # Excel workbooks of background registry imports (filetype names some .xlsx "zip")
+    "workbook": {
+        "types": ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/zip"],
+        "max_size": 5 * 1024**2,
+    },
 }
 
 # --- Agency registry -----------------------------------------------------

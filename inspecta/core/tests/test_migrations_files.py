@@ -18,7 +18,7 @@ from inspecta.core import services as core_services
 from inspecta.core.models import StoredFile
 from inspecta.projects import services as project_services
 from inspecta.projects.models import Contract
-from inspecta.registry.models import Agency, AgencyHead, Staff
+from inspecta.registry.models import Agency, AgencyHead, ImportJob, Staff
 from inspecta.registry.testing import CEMENT
 from inspecta.reports import services as report_services
 from inspecta.reports.models import ReportVersion
@@ -145,6 +145,14 @@ def test_files_and_their_keys_survive_the_move_to_core(tree):
     old.get_model("registry", "HistoricalStaff").objects.filter(id=staff.pk).update(photo_id=photo.pk)
     old.get_model("registry", "AgencyHead").objects.filter(pk=head.pk).update(photo_id=photo.pk)
     old.get_model("registry", "Agency").objects.filter(pk=agency.pk).update(business_licence_id=licence.pk)
+    job = old.get_model("registry", "ImportJob").objects.create(
+        agency_id=agency.pk,
+        kind="staff",
+        file="registry/imports/staff.xlsx",
+        original_name="人员.xlsx",
+        sha256="c" * 64,
+        created_by_id=admin.pk,
+    )
 
     # --- forward: everything is a core.StoredFile, every key still names its file
     _migrate(latest)
@@ -180,6 +188,15 @@ def test_files_and_their_keys_survive_the_move_to_core(tree):
     assert Agency.objects.get(pk=agency.pk).business_licence_id == licence_id
     assert StoredFile.objects.get(pk=licence_id).original_name == "营业执照.pdf"
     assert set(Staff.history.filter(id=staff.pk).values_list("photo_id", flat=True)) == {photo_id}  # type: ignore[attr-defined]
+
+    workbook = ImportJob.objects.select_related("workbook").get(pk=job.pk).workbook
+    assert (workbook.original_name, workbook.sha256, workbook.file.name, workbook.purpose) == (
+        "人员.xlsx",
+        "c" * 64,
+        "registry/imports/staff.xlsx",
+        "workbook",
+    )
+    assert (workbook.organisation_id, workbook.uploaded_by_id) == (agency.organisation_id, admin.pk)
 
     # the old audit rows read as the history of the new model
     history = {row.id: row for row in StoredFile.history.filter(request_id__in=["req-scan", "req-photo"])}  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 
+from inspecta.core.files import file_store
 from inspecta.registry.choices import ImportJobStatus
 from inspecta.registry.models import ImportJob, Staff
 from inspecta.registry.testing import id_number, register
@@ -26,7 +27,7 @@ def test_large_import_runs_as_job(client, tree):
     assert response.status_code == 302 and response["Location"] == f"/registry/{agency.pk}/imports/{job.pk}/"
     assert job.status == ImportJobStatus.SUCCEEDED, job.errors
     assert job.total_rows == 250 and job.processed_rows == 250 and job.errors == []
-    assert job.created_by == admin and len(job.sha256) == 64 and default_storage.exists(job.file.name)
+    assert job.created_by == admin and len(job.workbook.sha256) == 64 and default_storage.exists(job.workbook.file.name)
     assert job.created_count == 250 and Staff.objects.filter(agency=agency).count() == 250
     page = client.get(response["Location"])
     html = page.content.decode()
@@ -61,9 +62,8 @@ def test_large_import_with_bad_row_fails_and_saves_nothing(client, tree):
 def test_job_page_scoped_and_partial_polls(client, tree):
     agency, admin = register(44)
     _other, other_admin = register(45)
-    job = ImportJob.objects.create(
-        agency=agency, kind="staff", file="registry/imports/x.xlsx", sha256="0" * 64, total_rows=400, processed_rows=100
-    )
+    workbook = file_store(_workbook(_rows(44, 1)), organisation_id=agency.organisation_id, purpose="workbook")
+    job = ImportJob.objects.create(agency=agency, kind="staff", workbook=workbook, total_rows=400, processed_rows=100)
     url = f"/registry/{agency.pk}/imports/{job.pk}/"
     client.force_login(admin)
     partial = client.get(url, headers={"HX-Request": "true"})
