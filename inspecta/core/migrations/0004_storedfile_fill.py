@@ -118,6 +118,11 @@ def fill(apps, schema_editor):
     )
 
 
+def unfill(apps, schema_editor):
+    apps.get_model("core", "HistoricalStoredFile").objects.all().delete()
+    apps.get_model("core", "StoredFile").objects.all().delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0003_storedfile"),
@@ -125,6 +130,7 @@ class Migration(migrations.Migration):
         ("registry", "0006_finding_fill"),
     ]
 
-    # Undone, the old tables come back empty and ``core_storedfile`` goes: undoing is for
-    # a database without files (development), never for a node's data.
-    operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
+    # Undone (after every key that names a core file has been undone, exchange
+    # 0006_files_in_core restoring the exchange files), the copies go, so that redoing
+    # copies again.
+    operations = [migrations.RunPython(fill, unfill)]
