@@ -29,6 +29,14 @@ def _history(row):
     return {name: getattr(row, name) for name in HISTORY} | {"acting_client_id": row.acting_client_id}
 
 
+def _checked_now(schema_editor):
+    """PostgreSQL: check the deferred foreign keys of the rows just written, so the
+    schema changes that follow in this migration's transaction may alter the tables."""
+
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def fill(apps, schema_editor):
     StoredFile = apps.get_model("core", "StoredFile")
     Historical = apps.get_model("core", "HistoricalStoredFile")
@@ -116,6 +124,7 @@ def fill(apps, schema_editor):
         ),
         batch_size=BATCH,
     )
+    _checked_now(schema_editor)
 
 
 def unfill(apps, schema_editor):

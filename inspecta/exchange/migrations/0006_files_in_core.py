@@ -6,6 +6,14 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def _checked_now(schema_editor):
+    """PostgreSQL: check the deferred foreign keys of the rows just written, so the
+    schema changes that follow in this migration's transaction may alter the tables."""
+
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def restore(apps, schema_editor):
     """Undone: the files that came from here (version-4 UUIDs, not the version-5 ids
     of former registry attachments) are rows of ``exchange.StoredFile`` again, so the
@@ -32,6 +40,7 @@ def restore(apps, schema_editor):
         ),
         batch_size=1000,
     )
+    _checked_now(schema_editor)
 
 
 class Migration(migrations.Migration):

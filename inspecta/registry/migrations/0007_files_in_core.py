@@ -61,6 +61,14 @@ def _each():
         yield f"historical{model}", name, label, True
 
 
+def _checked_now(schema_editor):
+    """PostgreSQL: check the deferred foreign keys of the rows just written, so the
+    schema changes that follow in this migration's transaction may alter the tables."""
+
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def carry_over(apps, schema_editor):
     for model_name, name, _label, _historical in _each():
         model = apps.get_model("registry", model_name)
@@ -69,6 +77,7 @@ def carry_over(apps, schema_editor):
         )
         for old_id in list(old_ids):
             model.objects.filter(**{f"{name}_id": old_id}).update(**{f"{name}_new_id": attachment_uuid(old_id)})
+    _checked_now(schema_editor)
 
 
 class Migration(migrations.Migration):

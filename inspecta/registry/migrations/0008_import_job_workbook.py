@@ -26,6 +26,14 @@ def _size(name):
         return 0
 
 
+def _checked_now(schema_editor):
+    """PostgreSQL: check the deferred foreign keys of the rows just written, so the
+    schema changes that follow in this migration's transaction may alter the tables."""
+
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def carry_over(apps, schema_editor):
     ImportJob = apps.get_model("registry", "ImportJob")
     HistoricalImportJob = apps.get_model("registry", "HistoricalImportJob")
@@ -47,6 +55,7 @@ def carry_over(apps, schema_editor):
         ImportJob.objects.filter(pk=job.pk).update(workbook_id=file_id)
     for job_id in HistoricalImportJob.objects.values_list("id", flat=True).distinct().order_by():
         HistoricalImportJob.objects.filter(id=job_id).update(workbook_id=workbook_uuid(job_id))
+    _checked_now(schema_editor)
 
 
 class Migration(migrations.Migration):
