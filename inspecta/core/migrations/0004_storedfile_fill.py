@@ -140,6 +140,6 @@ class Migration(migrations.Migration):
     ]
 
     # Undone (after every key that names a core file has been undone, exchange
-    # 0006_files_in_core restoring the exchange files), the copies go, so that redoing
+    # 0007_files_in_core restoring the exchange files), the copies go, so that redoing
     # copies again.
     operations = [migrations.RunPython(fill, unfill)]

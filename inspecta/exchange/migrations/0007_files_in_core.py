@@ -46,7 +46,7 @@ def restore(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0004_storedfile_fill"),
-        ("exchange", "0005_finding_fill"),
+        ("exchange", "0006_receipt_key_and_error"),
         ("projects", "0004_files_in_core"),
         ("reports", "0008_files_in_core"),
     ]
