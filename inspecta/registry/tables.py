@@ -37,6 +37,13 @@ class SectionTable(BaseTable):
         super().__init__(data, **kwargs)
         self.audience = audience
 
+    # Shared cells of the sections that have a kind or a validity date.
+    def render_kind(self, record: Any) -> str:
+        return str(record.get_kind_display())
+
+    def render_valid_until(self, record: Any) -> str:
+        return date_or_dash(record.valid_until)
+
 
 def _col(label: Any) -> tables.Column:
     """A computed column: its ``render_<name>`` method reads the record."""
@@ -109,21 +116,12 @@ class PostCertificateTable(SectionTable):
     def render_category(self, record: Any) -> Any:
         return record.category
 
-    def render_valid_until(self, record: Any) -> str:
-        return date_or_dash(record.valid_until)
-
 
 class OtherCertificateTable(SectionTable):
     staff = tables.Column(gettext_lazy("人员"), accessor="staff__name")
     kind = _col(gettext_lazy("证书类别"))
     number = tables.Column(gettext_lazy("证书编号"))
     valid_until = _col(gettext_lazy("有效期至"))
-
-    def render_kind(self, record: Any) -> str:
-        return str(record.get_kind_display())
-
-    def render_valid_until(self, record: Any) -> str:
-        return date_or_dash(record.valid_until)
 
 
 class EquipmentTable(SectionTable):
@@ -170,20 +168,11 @@ class QualificationTable(SectionTable):
     def render_specialties(self, record: Any) -> str:
         return names(record.specialties)
 
-    def render_valid_until(self, record: Any) -> str:
-        return date_or_dash(record.valid_until)
-
 
 class AgencyCertificateTable(SectionTable):
     kind = _col(gettext_lazy("证书类别"))
     number = tables.Column(gettext_lazy("证书编号"))
     valid_until = _col(gettext_lazy("有效期至"))
-
-    def render_kind(self, record: Any) -> str:
-        return str(record.get_kind_display())
-
-    def render_valid_until(self, record: Any) -> str:
-        return date_or_dash(record.valid_until)
 
 
 class OutputValueTable(SectionTable):
