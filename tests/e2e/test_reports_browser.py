@@ -103,6 +103,18 @@ def test_city_supervisor_lists_and_opens_reports(
     expect(rows).to_have_count(2)
     expect(page.get_by_text("R-E2E-1")).to_be_visible()
     screenshot(page, "reports-list", full_page=True)
+    # The shared filter form: one report by its number, then an invalid status named on the
+    # form (400) while the list still answers with the valid filters.
+    page.get_by_placeholder("报告编号/流水号").fill("R-E2E-2")
+    with page.expect_navigation():
+        page.get_by_role("button", name="筛选").click()
+    expect(rows).to_have_count(1)
+    expect(page.get_by_text("R-E2E-2")).to_be_visible()
+    response = page.goto("/reports/?status=zzz")
+    assert response is not None and response.status == 400
+    expect(page.get_by_text("筛选条件无效")).to_be_visible()
+    expect(rows).to_have_count(2)
+    page.goto("/reports/")
     with page.expect_navigation():
         page.get_by_role("link", name=report.serial_number).click()
     expect(page).to_have_url(re.compile(rf"/reports/{report.pk}/$"))
