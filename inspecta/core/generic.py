@@ -1,6 +1,6 @@
 """The generic pages of every app: a list (an actor-restricted queryset, a FilterSet
-bound to the query string, a django-tables2 table, paging) and the change history of
-one object. Apps subclass them and declare what differs (STYLE.md 6: every read is
+bound to the query string, a django-tables2 table, paging), one object's page and the change
+history of one object. Apps subclass them and declare what differs (STYLE.md 6: every read is
 scoped to the acting user)."""
 
 from __future__ import annotations
@@ -75,6 +75,36 @@ class ObjectListView(LoginRequiredMixin, View):
         }
         template = self.partial_template_name if request.headers.get("HX-Request") else self.template_name
         return render(request, template, context, status=status)
+
+
+class ObjectDetailView(LoginRequiredMixin, View):
+    """One object's page. ``get_object`` finds it in the actor's scope (``Http404`` or
+    ``PermissionDenied`` otherwise); ``get_extra_context`` adds what the page shows and the
+    empty forms of its actions. An action of the page that is refused or invalid re-renders
+    the page through ``render_object`` with its bound form and status 400, so the page
+    and its refusals are one rendering."""
+
+    template_name: ClassVar[str]
+    context_object_name: ClassVar[str] = "object"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
+        raise NotImplementedError
+
+    def get_extra_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def render_object(cls, request: HttpRequest, obj: Any, *, status: int = 200, **extra: Any) -> HttpResponse:
+        """The page of ``obj``; ``extra`` (e.g. a bound form with its errors) replaces
+        what ``get_extra_context`` gives."""
+
+        view = cls()
+        view.request = request
+        context = {"object": obj, cls.context_object_name: obj, **view.get_extra_context(request, obj), **extra}
+        return render(request, cls.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_object(request, self.get_object(request, **kwargs))
 
 
 class ObjectHistoryView(LoginRequiredMixin, View):

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from inspecta.accounts.models import User
 from inspecta.core.errors import ErrorCode, error_response
 from inspecta.core.forms import apply_validation_error
-from inspecta.core.generic import ObjectHistoryView, ObjectListView
+from inspecta.core.generic import ObjectDetailView, ObjectHistoryView, ObjectListView
 
 from . import permissions, selectors, services
 from .choices import AuthMethod, KeyStatus
@@ -109,37 +109,26 @@ def application_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "exchange/application_form.html", {"form": form}, status=status)
 
 
-def _application_response(
-    request: HttpRequest,
-    actor: User,
-    application: AccessApplication,
-    *,
-    decision: str = "",
-    decision_form: DecisionForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    """The application page; a refused or invalid decision re-renders it with the bound
-    form and its errors (status 400) instead of a flash and a redirect."""
+class ApplicationDetailView(ObjectDetailView):
+    """An access application; its reviewer decides here (T/CECS 6.0.7-6.0.8)."""
 
-    client = ExchangeClient.objects.filter(application=application).first()
-    return render(
-        request,
-        "exchange/application_detail.html",
-        {
-            "application": application,
-            "client": client,
-            "may_review": permissions.may_review(actor, application) and application.status == "pending",
-            "decision": decision,
-            "decision_form": decision_form or DecisionForm(),
-        },
-        status=status,
-    )
+    template_name = "exchange/application_detail.html"
+    context_object_name = "application"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> AccessApplication:
+        return _application(request.user, kwargs["pk"])  # type: ignore[arg-type]
+
+    def get_extra_context(self, request: HttpRequest, obj: AccessApplication) -> dict[str, Any]:
+        actor: User = request.user  # type: ignore[assignment]
+        return {
+            "client": ExchangeClient.objects.filter(application=obj).first(),
+            "may_review": permissions.may_review(actor, obj) and obj.status == "pending",
+            "decision": "",
+            "decision_form": DecisionForm(),
+        }
 
 
-@login_required
-def application_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor: User = request.user  # type: ignore[assignment]
-    return _application_response(request, actor, _application(actor, pk))
+application_detail_view = ApplicationDetailView.as_view()
 
 
 @login_required
@@ -173,7 +162,7 @@ def application_decide_view(request: HttpRequest, pk: int, decision: str) -> Htt
             messages.success(request, _("已批准，密钥标识 %(k)s 已签发。") % {"k": issued.key.key_id})
             return redirect("exchange:client_detail", pk=client.pk)
     application.refresh_from_db()
-    return _application_response(request, actor, application, decision=decision, decision_form=form, status=400)
+    return ApplicationDetailView.render_object(request, application, decision=decision, decision_form=form, status=400)
 
 
 def _client_response(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from inspecta.core.errors import AppError
 from inspecta.core.files import file_store
-from inspecta.core.generic import ObjectListView
+from inspecta.core.generic import ObjectDetailView, ObjectListView
 from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
@@ -66,23 +66,28 @@ def project_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "projects/project_form.html", {"form": form}, status=status)
 
 
-@login_required
-def project_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    from inspecta.reports.selectors import report_list
+class ProjectDetailView(ObjectDetailView):
+    """A project with its parties, testing contracts and reports (T/CECS 4.3.2)."""
 
-    project = selectors.project_get(actor=request.user, pk=pk)
-    user: Any = request.user
-    return render(
-        request,
-        "projects/project_detail.html",
-        {
-            "project": project,
-            "parties": project.parties.all(),
-            "contracts": selectors.contract_list(actor=user, project=project).prefetch_related("test_items"),
-            "reports": report_list(actor=user).filter(project=project)[:200],
-            "may_upload_contract": permissions.may_upload_contract(user, project),
-        },
-    )
+    template_name = "projects/project_detail.html"
+    context_object_name = "project"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return selectors.project_get(actor=request.user, pk=kwargs["pk"])
+
+    def get_extra_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        from inspecta.reports.selectors import report_list
+
+        user: Any = request.user
+        return {
+            "parties": obj.parties.all(),
+            "contracts": selectors.contract_list(actor=user, project=obj).prefetch_related("test_items"),
+            "reports": report_list(actor=user).filter(project=obj)[:200],
+            "may_upload_contract": permissions.may_upload_contract(user, obj),
+        }
+
+
+project_detail_view = ProjectDetailView.as_view()
 
 
 @login_required

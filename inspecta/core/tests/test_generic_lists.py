@@ -79,3 +79,19 @@ def test_an_invalid_choice_is_a_400_on_every_generic_list(client, scene):
         response = client.get(url)
         assert response.status_code == 400, url
         assert 'data-testid="filter-errors"' in response.content.decode(), url
+
+
+def test_the_generic_detail_view_stays_in_scope(client, scene):
+    """A project page through ``ObjectDetailView``: its own city's supervisor sees the
+    project and its reports; another city's supervisor gets 404, not the page."""
+
+    from inspecta.projects.models import Project
+
+    project = Project.objects.get(code="GL-P1")
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    own = client.get(f"/projects/{project.pk}/")
+    assert own.status_code == 200
+    assert project.name in own.content.decode() and "GL-R1" in own.content.decode()
+    client.logout()
+    login_verified(client, scene["tree"]["sz_supervisor"])
+    assert client.get(f"/projects/{project.pk}/").status_code == 404
