@@ -128,8 +128,43 @@ def audit_bulk_history(
     )
 
 
+def display_value(field: models.Field[Any, Any], value: Any) -> Any:
+    """A stored value as the clerk knows it: a choice by its label, a boolean as 是/否, a
+    related record by its name, a time in local time as ``Y-m-d H:i:s`` and a date as
+    ``Y-m-d`` (the formats of every page); ``None`` for nothing."""
+
+    import datetime
+
+    from django.utils import timezone
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(field, models.ManyToManyField) and isinstance(value, list | tuple):
+        target = field.m2m_reverse_field_name()
+        keys = [row.get(target, row.get(f"{target}_id")) if isinstance(row, dict) else row for row in value]
+        found = {o.pk: str(o) for o in field.related_model._default_manager.filter(pk__in=keys)}  # type: ignore[union-attr]
+        return "、".join(found.get(k, str(k)) for k in keys) or None
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(field, models.BooleanField):
+        return _("是") if value else _("否")
+    if isinstance(field, models.ForeignKey):
+        related = field.related_model._default_manager.filter(pk=value).first()  # type: ignore[union-attr]
+        return str(related) if related is not None else value
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return value
+
+
 def history_rows(obj: models.Model) -> list[dict[str, Any]]:
-    """Rows for an object's history page: each change with its before/after values."""
+    """Rows for an object's history page: each change with its before/after values, by
+    field label and display value (``display_value``)."""
 
     records = list(obj.history.select_related("history_user", "acting_client").order_by("-history_date", "-history_id"))  # type: ignore[attr-defined]
     rows = []
@@ -140,11 +175,17 @@ def history_rows(obj: models.Model) -> list[dict[str, Any]]:
             delta = record.diff_against(previous)
             for change in delta.changes:
                 field = record.instance._meta.get_field(change.field)
-                changes.append({"field": field.verbose_name, "before": change.old, "after": change.new})
+                changes.append(
+                    {
+                        "field": field.verbose_name,
+                        "before": display_value(field, change.old),
+                        "after": display_value(field, change.new),
+                    }
+                )
         else:
             for field in record.instance._meta.concrete_fields:
                 value = getattr(record, field.attname, None)
                 if value not in (None, ""):
-                    changes.append({"field": field.verbose_name, "before": None, "after": value})
+                    changes.append({"field": field.verbose_name, "before": None, "after": display_value(field, value)})
         rows.append({"record": record, "previous": previous, "changes": changes})
     return rows
