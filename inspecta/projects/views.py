@@ -46,12 +46,12 @@ project_list_view = ProjectListView.as_view()
 
 @login_required
 def project_create_view(request: HttpRequest) -> HttpResponse:
-    form = ProjectForm(request.POST or None)
+    form = ProjectForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             project = services.project_create(actor=request.user, **form.service_kwargs())  # type: ignore[arg-type]
         except AppError as exc:
-            form.add_error(None, f"{exc.message}（{exc.code}）")
+            form.add_error(None, exc.message)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except Exception as exc:  # form-level ValidationError from service_kwargs
@@ -101,7 +101,7 @@ def contract_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         upload = data.pop("scan")
-        data["test_items"] = [c.strip() for c in data["test_items"].split(",") if c.strip()]
+        data["test_items"] = [item.pk for item in data["test_items"]]
         try:
             with transaction.atomic():
                 scan = file_store(
@@ -109,7 +109,7 @@ def contract_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 services.contract_upload(actor=user, agency=agency, project=project, scan_id=scan.pk, **data)
         except AppError as exc:
-            form.add_error(None, f"{exc.message}（{exc.code}）")
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("检测合同已上传并存证。"))
             return redirect("projects:project_detail", pk=project.pk)
