@@ -17,6 +17,7 @@ Used by the agency registry (T/CECS 4.1.1-1, -2, -4; Guangdong 附件2 二(一),
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -80,3 +81,37 @@ def validate_id_number(value: str) -> None:
 def validate_mobile(value: str) -> None:
     if value and not (len(value) == 11 and value.isdigit() and value.startswith("1")):
         raise ValidationError(_("手机号码须为 11 位数字。"), code="invalid_mobile")
+
+
+POSTCODE = re.compile(r"^\d{6}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^(?:\(0\d{2,3}\)|0\d{2,3}-?)?[1-9]\d{6,7}(?:-\d{1,6})?$")
+SERVICE_NUMBER = re.compile(r"^[48]00-?\d{3}-?\d{4}$")
+
+
+def validate_postcode(value: str) -> None:
+    """A mainland postcode (邮政编码): six digits."""
+
+    if value and not POSTCODE.match(value):
+        raise ValidationError(_("邮政编码须为 6 位数字。"), code="invalid_postcode")
+
+
+def validate_phone(value: str) -> None:
+    """A mainland telephone number: a mobile (11 digits from 13-19), a landline with
+    its area code (``020-12345678``, ``(0755)1234567``, an extension after ``-``), or a
+    400/800 service number. Spaces are ignored."""
+
+    compact = value.replace(" ", "")
+    if value and not (MOBILE.match(compact) or LANDLINE.match(compact) or SERVICE_NUMBER.match(compact)):
+        raise ValidationError(
+            _("电话号码格式不正确：请填写手机号码或带区号的固定电话（如 020-12345678）。"), code="invalid_phone"
+        )
+
+
+def validate_not_future(value: datetime.date | None) -> None:
+    """A date that cannot lie ahead (a founding date, a date of birth)."""
+
+    from django.utils import timezone
+
+    if value and value > timezone.localdate():
+        raise ValidationError(_("日期不能晚于今天。"), code="date_in_future")

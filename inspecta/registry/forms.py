@@ -8,9 +8,9 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.forms import StyledForm, style_fields
+from inspecta.core.forms import PickerSelectMultiple, StyledForm, style_fields
 from inspecta.core.identifiers import validate_credit_code, validate_mobile
-from inspecta.core.models import Region, Specialty, StoredFile, TestItem
+from inspecta.core.models import Region, Specialty, StoredFile, TestItem, TestItemParameter
 
 from .choices import AgencyStatus
 from .models import (
@@ -61,8 +61,8 @@ class RegistrationForm(StyledForm):
     username = forms.RegexField(
         label=_("管理员用户名"), regex=r"^[A-Za-z0-9_.@-]{3,150}$", help_text=_("3 位以上字母、数字或 _.@-")
     )
-    password = forms.CharField(label=_("口令"), widget=forms.PasswordInput, max_length=128)
-    password2 = forms.CharField(label=_("确认口令"), widget=forms.PasswordInput, max_length=128)
+    password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, max_length=128)
+    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput, max_length=128)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,7 +74,7 @@ class RegistrationForm(StyledForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("password") and data.get("password") != data.get("password2"):
-            self.add_error("password2", _("两次输入的口令不一致。"))
+            self.add_error("password2", _("两次输入的密码不一致。"))
         return data
 
 
@@ -183,6 +183,57 @@ def _limit_to_agency(form: forms.BaseForm, agency: Agency) -> None:
             field.queryset = queryset.filter(enabled=True)  # type: ignore[attr-defined]
 
 
+def _pick_items_and_parameters(form: forms.BaseForm) -> None:
+    """Test items searchable by name; parameters searchable, each labelled with the
+    test items it belongs to and shown only for the chosen items (the catalog repeats
+    a parameter's name under many items). A parameter outside the chosen items is
+    refused."""
+
+    items = form.fields.get("test_items")
+    parameters = form.fields.get("parameters")
+    if items is not None:
+        items.widget = PickerSelectMultiple(placeholder=_("输入检测项目名称搜索"))
+        items.widget.choices = items.choices  # type: ignore[attr-defined]
+        items.label_from_instance = lambda item: f"{item.specialty.name} / {item.name}"  # type: ignore[attr-defined]
+        items.queryset = items.queryset.select_related("specialty")  # type: ignore[attr-defined]
+    if parameters is None:
+        return
+    links = TestItemParameter.objects.filter(test_item__enabled=True).select_related("test_item")
+    groups: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}
+    for link in links.order_by("test_item__specialty_id", "test_item_id"):
+        groups.setdefault(str(link.parameter_id), []).append(str(link.test_item_id))
+        names.setdefault(str(link.parameter_id), []).append(link.test_item.name)
+
+    def label(parameter: Any) -> str:
+        owners = names.get(str(parameter.pk), [])
+        shown = "、".join(owners[:2]) + (_("等 %(n)d 项") % {"n": len(owners)} if len(owners) > 2 else "")
+        return f"{parameter.name}（{shown}）" if shown else str(parameter.name)
+
+    parameters.label_from_instance = label  # type: ignore[attr-defined]
+    parameters.widget = PickerSelectMultiple(
+        placeholder=_("输入参数名称搜索"), follow="test_items" if items is not None else "", groups=groups
+    )
+    parameters.widget.choices = parameters.choices  # type: ignore[attr-defined]
+    parameters.help_text = _("先选检测项目，列表只显示所选项目的参数。")
+    if items is None:
+        return
+    original_clean = form.clean
+
+    def clean() -> dict[str, Any]:
+        data = original_clean() or {}
+        chosen_items = {str(i.pk) for i in data.get("test_items") or ()}
+        outside = [p for p in data.get("parameters") or () if not chosen_items & set(groups.get(str(p.pk), []))]
+        if chosen_items and outside:
+            form.add_error(
+                "parameters",
+                _("以下参数不属于所选检测项目：%(names)s。") % {"names": "、".join(p.name for p in outside)},
+            )
+        return data
+
+    form.clean = clean  # type: ignore[method-assign]
+
+
 def record_form(
     kind: str, agency: Agency, instance: models.Model | None, data: Any = None, files: Any = None
 ) -> forms.ModelForm:
@@ -193,6 +244,8 @@ def record_form(
     form_class = forms.modelform_factory(model, fields=KIND_FIELDS[kind])
     form = form_class(data, files, instance=instance or model(agency=agency))
     _limit_to_agency(form, agency)
+    if kind == "equipment":
+        _pick_items_and_parameters(form)
     for name in attachment_fields(model):
         label = model._meta.get_field(name).verbose_name  # type: ignore[union-attr]
         form.fields[f"{name}__upload"] = forms.FileField(label=label, required=False, help_text=_("PDF、JPEG 或 PNG"))

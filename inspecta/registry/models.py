@@ -23,7 +23,14 @@ from inspecta.core.audit import AuditRowImmutable, audited
 from inspecta.core.decisions import Decision
 from inspecta.core.fields import latitude_field, longitude_field
 from inspecta.core.findings import Finding as FindingBase
-from inspecta.core.identifiers import validate_credit_code, validate_id_number, validate_mobile
+from inspecta.core.identifiers import (
+    validate_credit_code,
+    validate_id_number,
+    validate_mobile,
+    validate_not_future,
+    validate_phone,
+    validate_postcode,
+)
 from inspecta.core.models import Parameter, Region, Specialty, TestItem, TestItemParameter
 from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_province_level, is_regulator
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
@@ -83,6 +90,39 @@ AGENCY_SCOPING = Scoping(
     },
 )
 """Who may see (``view``), change (``change``) or review (``review``) an agency's records."""
+
+
+def clean_fields_with(obj: models.Model, checks: dict[str, Any]) -> None:
+    """Run ``checks`` (field name -> validator) on ``obj`` and raise every refusal at
+    once, by field (the forms show them all together)."""
+
+    from django.core.exceptions import ValidationError
+
+    errors: dict[str, list[Any]] = {}
+    for name, check in checks.items():
+        try:
+            check(getattr(obj, name))
+        except ValidationError as exc:
+            errors.setdefault(name, []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_validity_period(obj: models.Model, issued: str = "issued_on", until: str = "valid_until") -> None:
+    """A certificate cannot expire before it is issued, nor be issued in the future."""
+
+    from django.core.exceptions import ValidationError
+
+    errors: dict[str, list[Any]] = {}
+    start, end = getattr(obj, issued), getattr(obj, until)
+    try:
+        validate_not_future(start)
+    except ValidationError as exc:
+        errors[issued] = list(exc.messages)
+    if start and end and end < start:
+        errors[until] = [_("有效期至不能早于发证日期。")]
+    if errors:
+        raise ValidationError(errors)
 
 
 class AgencyChildQuerySet(RestrictedQuerySet):
@@ -211,6 +251,20 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Postcode, telephone and fax numbers, a founding date not ahead of today, all
+        refused together."""
+
+        clean_fields_with(
+            self,
+            {
+                "postcode": validate_postcode,
+                "phone": validate_phone,
+                "fax": validate_phone,
+                "founded_on": validate_not_future,
+            },
+        )
 
     scoping = AGENCY_SCOPING
 
@@ -346,6 +400,9 @@ class AgencyHead(AgencyOwned):
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.name}"
 
+    def clean(self) -> None:
+        clean_fields_with(self, {"office_phone": validate_phone})
+
 
 class Site(AgencyOwned):
     """检测场所 (T/CECS 4.1.1-6): where tests are done; capabilities are offered per site."""
@@ -454,6 +511,9 @@ class PostCertificate(AgencyOwned):
 
     def __str__(self) -> str:
         return self.number
+
+    def clean(self) -> None:
+        check_validity_period(self)
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return self.valid_until >= day
@@ -586,6 +646,9 @@ class QualificationCertificate(AgencyOwned):
     def __str__(self) -> str:
         return self.number
 
+    def clean(self) -> None:
+        check_validity_period(self)
+
 
 class AgencyCertificate(AgencyOwned):
     """CMA (required) and CNAS certificates (Guangdong 附件2 二(四))."""
@@ -606,6 +669,9 @@ class AgencyCertificate(AgencyOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+    def clean(self) -> None:
+        check_validity_period(self)
 
 
 class OutputValue(AgencyOwned):

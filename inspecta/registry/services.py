@@ -38,7 +38,7 @@ from inspecta.core.audit import audit_stamp
 from inspecta.core.errors import AppError
 from inspecta.core.files import file_store
 from inspecta.core.identifiers import validate_credit_code
-from inspecta.core.models import Region, StoredFile, TestItem, TestItemParameter
+from inspecta.core.models import Parameter, Region, StoredFile, TestItem, TestItemParameter
 from inspecta.core.scoping import region_prefix
 from inspecta.ledger.services import log_append
 
@@ -411,7 +411,9 @@ def _apply_capability_set(
     links = {link.parameter_id: link for link in TestItemParameter.objects.filter(test_item=item)}
     unknown = [code for code in parameters if code not in links]
     if unknown:
-        raise ValidationError({"parameters": [_("参数不属于该检测项目：%(codes)s") % {"codes": "、".join(unknown)}]})
+        named = dict(Parameter.objects.filter(pk__in=unknown).values_list("pk", "name"))
+        names = "、".join(named.get(code, code) for code in unknown)
+        raise ValidationError({"parameters": [_("参数不属于该检测项目：%(names)s") % {"names": names}]})
     wanted = {links[code].pk for code in parameters}
     current = {c.item_parameter_id: c for c in SiteCapability.objects.filter(site=site, item_parameter__test_item=item)}
     for tip_id, capability in current.items():
