@@ -155,11 +155,14 @@ def file_store(
     kind = filetype.guess(head) if head else None
     content_type = kind.mime if kind is not None else "application/octet-stream"
     if content_type not in limits.types:
-        raise AppError(
-            ErrorCode.UNSUPPORTED_FILE_TYPE,
-            _("不接受的文件类型：%(t)s。只接受 %(types)s 文件。")
-            % {"t": TYPE_LABELS.get(content_type, content_type), "types": limits.type_names()},
-        )
+        if content_type in TYPE_LABELS:
+            text = _("不接受 %(t)s 文件，只接受 %(types)s 文件。") % {
+                "t": TYPE_LABELS[content_type],
+                "types": limits.type_names(),
+            }
+        else:  # the clerk is not shown a media type such as application/octet-stream
+            text = _("无法识别该文件的格式，只接受 %(types)s 文件。") % {"types": limits.type_names()}
+        raise AppError(ErrorCode.UNSUPPORTED_FILE_TYPE, text, {"content_type": content_type})
     stream.seek(0)
     digest = hashlib.sha256()
     for block in iter(lambda: stream.read(CHUNK), b""):

@@ -243,7 +243,7 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
                 )
                 report = services.report_submit(actor=user, agency=agency, **form.report_fields(pdf_id=stored.pk))
         except AppError as exc:
-            form.add_error(None, f"{exc.message}（{exc.code}）")
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("报告已接收，统一流水号 %(s)s。") % {"s": report.serial_number})
             return redirect("reports:report_detail", pk=report.pk)
@@ -294,7 +294,7 @@ def amendment_apply_view(request: HttpRequest, pk: int) -> HttpResponse:
                 pdf_id=pdf_id,
             )
     except AppError as exc:
-        form.add_error(None, f"{exc.message}（{exc.code}）")
+        form.add_error(None, exc.message)
         return _detail_response(request, report, amendment_form=form, status=exc.status)
     messages.success(request, _("变更申请已提交，等待主管部门审批。"))
     return redirect("reports:report_detail", pk=pk)
@@ -317,7 +317,7 @@ def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpR
         else:
             services.amendment_reject(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
     except AppError as exc:
-        errors = [f"{exc.message}（{exc.code}）"]
+        errors = [exc.message]
         return _detail_response(request, amendment.report, decision_errors={amendment.pk: errors}, status=exc.status)
     return redirect("reports:report_detail", pk=amendment.report_id)
 
@@ -332,7 +332,7 @@ def report_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.report_revoke(actor=request.user, report=report, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
     except AppError as exc:
-        form.add_error(None, f"{exc.message}（{exc.code}）")
+        form.add_error(None, exc.message)
         return _detail_response(request, report, reason_form=form, status=exc.status)
     return redirect("reports:report_detail", pk=pk)
 
@@ -349,7 +349,7 @@ def report_printed_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.report_print(actor=request.user, report=report)
     except AppError as exc:
-        return _detail_response(request, report, print_errors=[f"{exc.message}（{exc.code}）"], status=exc.status)
+        return _detail_response(request, report, print_errors=[exc.message], status=exc.status)
     return redirect("reports:report_detail", pk=pk)
 
 
@@ -468,7 +468,7 @@ def check_rules_view(request: HttpRequest) -> HttpResponse:
             province=province,
         )
     except AppError as exc:
-        form.add_error(None, f"{exc.message}（{exc.code}）")
+        form.add_error(None, exc.message)
         return _check_rules_response(request, province, may_change, form=form, status=exc.status)
     messages.success(
         request,

@@ -64,8 +64,8 @@ def test_a_file_is_stored_with_sniffed_type_hash_and_audit(tree, media):
 @pytest.mark.parametrize(
     ("content", "purpose", "code", "words"),
     [
-        (b"hello world, not a PDF", "report", ErrorCode.UNSUPPORTED_FILE_TYPE, "只接受 PDF 文件"),
-        (PNG, "report", ErrorCode.UNSUPPORTED_FILE_TYPE, "不接受的文件类型：PNG"),
+        (b"hello world, not a PDF", "report", ErrorCode.UNSUPPORTED_FILE_TYPE, "无法识别该文件的格式，只接受 PDF 文件"),
+        (PNG, "report", ErrorCode.UNSUPPORTED_FILE_TYPE, "不接受 PNG 文件"),
         (PNG + b"\x00" * 100, "tiny", ErrorCode.PAYLOAD_TOO_LARGE, "文件过大：不能超过 64 字节"),
     ],
 )
@@ -75,6 +75,7 @@ def test_a_refused_file_leaves_no_row_and_no_bytes(tree, media, settings, conten
     with pytest.raises(AppError) as caught:
         file_store(content, organisation_id=agency.organisation_id, purpose=purpose, name="x.pdf", actor=admin)
     assert caught.value.code == code and words in caught.value.message
+    assert "application/" not in caught.value.message  # no media type in the clerk's words
     assert not StoredFile.objects.exists() and not StoredFile.history.exists()  # type: ignore[attr-defined]
     assert _stored_names() == media
 
