@@ -57,8 +57,8 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
 
 
 class AuthEventKind(models.TextChoices):
-    LOGIN_SUCCEEDED = "login_succeeded", _("口令验证成功")
-    LOGIN_FAILED = "login_failed", _("口令错误")
+    LOGIN_SUCCEEDED = "login_succeeded", _("密码验证成功")
+    LOGIN_FAILED = "login_failed", _("密码错误")
     LOCKED_OUT = "locked_out", _("账号锁定")
     THROTTLED = "throttled", _("失败次数超限")
     OTP_SUCCEEDED = "otp_succeeded", _("动态口令验证成功")
@@ -67,7 +67,7 @@ class AuthEventKind(models.TextChoices):
     OTP_ENROLLED = "otp_enrolled", _("绑定动态口令")
     OTP_RESET = "otp_reset", _("重置动态口令")
     LOGOUT = "logout", _("退出登录")
-    PASSWORD_CHANGED = "password_changed", _("修改口令")
-    PASSWORD_RESET = "password_reset", _("管理员重置口令")
+    PASSWORD_CHANGED = "password_changed", _("修改密码")
+    PASSWORD_RESET = "password_reset", _("管理员重置密码")
     ACCOUNT_DISABLED = "account_disabled", _("账号停用")
     ACCOUNT_ENABLED = "account_enabled", _("账号启用")

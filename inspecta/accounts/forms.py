@@ -21,7 +21,7 @@ MOBILE_RE = re.compile(r"^1\d{10}$")
 
 class LoginForm(forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
-    password = forms.CharField(label=_("口令"), strip=False, widget=forms.PasswordInput)
+    password = forms.CharField(label=_("密码"), strip=False, widget=forms.PasswordInput)
 
 
 class OTPForm(forms.Form):
@@ -33,14 +33,14 @@ class OTPForm(forms.Form):
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(label=_("原口令"), strip=False, widget=forms.PasswordInput)
-    new_password = forms.CharField(label=_("新口令"), strip=False, widget=forms.PasswordInput)
-    new_password_again = forms.CharField(label=_("再次输入新口令"), strip=False, widget=forms.PasswordInput)
+    old_password = forms.CharField(label=_("原密码"), strip=False, widget=forms.PasswordInput)
+    new_password = forms.CharField(label=_("新密码"), strip=False, widget=forms.PasswordInput)
+    new_password_again = forms.CharField(label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
-            self.add_error("new_password_again", _("两次输入的新口令不一致。"))
+            self.add_error("new_password_again", _("两次输入的新密码不一致。"))
         return data
 
 
@@ -58,7 +58,7 @@ class UserCreateForm(forms.Form):
     mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
     email = forms.EmailField(label=_("电子邮箱"), required=False)
     password = forms.CharField(
-        label=_("初始口令"),
+        label=_("初始密码"),
         strip=False,
         required=False,
         widget=forms.PasswordInput,
@@ -98,7 +98,7 @@ class UserEditForm(forms.Form):
 
 class PasswordResetForm(forms.Form):
     password = forms.CharField(
-        label=_("临时口令"),
+        label=_("临时密码"),
         strip=False,
         required=False,
         widget=forms.PasswordInput,

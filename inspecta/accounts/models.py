@@ -115,8 +115,8 @@ class User(AbstractUser):
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
-    password_changed_at = models.DateTimeField(_("口令修改时间"), null=True, blank=True)
-    must_change_password = models.BooleanField(_("下次登录须修改口令"), default=False)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
     created_by = models.ForeignKey(
         "self", verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -311,9 +311,9 @@ def user_change_password(
     *, user: User, old_password: str, new_password: str, request: HttpRequest | None = None
 ) -> User:
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": _("原口令不正确。")})
+        raise ValidationError({"old_password": _("原密码不正确。")})
     if old_password == new_password:
-        raise ValidationError({"new_password": _("新口令不能与原口令相同。")})
+        raise ValidationError({"new_password": _("新密码不能与原密码相同。")})
     password_validation.validate_password(new_password, user)
     user.set_password(new_password)
     user.must_change_password = False

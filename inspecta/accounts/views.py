@@ -91,7 +91,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 # AxesMiddleware turns this response into the lock-out page.
                 return render(request, "accounts/login.html", {"form": form}, status=403)
             if user is None:
-                error = _("用户名或口令不正确。")
+                error = _("用户名或密码不正确。")
                 status = 400
             else:
                 login(request, user)  # rotates the session id
@@ -217,15 +217,15 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             from django.contrib.auth import update_session_auth_hash
 
             update_session_auth_hash(request, user)
-            messages.success(request, _("口令已修改。"))
+            messages.success(request, _("密码已修改。"))
             return redirect(settings.LOGIN_REDIRECT_URL)
     elif request.method == "POST":
         status = 400
     reason = ""
     if user.must_change_password:
-        reason = _("首次登录或口令被重置，请设置新口令。")
+        reason = _("首次登录或密码被重置，请设置新密码。")
     elif user.password_expired:
-        reason = _("口令已超过 %(d)d 天未修改，请设置新口令。") % {"d": settings.INSPECTA_PASSWORD_MAX_AGE_DAYS}
+        reason = _("密码已超过 %(d)d 天未修改，请设置新密码。") % {"d": settings.INSPECTA_PASSWORD_MAX_AGE_DAYS}
     return render(request, "accounts/password_change.html", {"form": form, "reason": reason}, status=status)
 
 
@@ -402,7 +402,7 @@ def user_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse
             else:
                 if not reset_form.cleaned_data["password"]:
                     request.session["issued_password"] = {"user": user.pk, "password": password}
-                messages.success(request, _("口令已重置，用户下次登录时须修改。"))
+                messages.success(request, _("密码已重置，用户下次登录时须修改。"))
                 return redirect("accounts:user_detail", pk=user.pk)
         return _user_detail_response(request, actor, user, reset_form=reset_form, status=400)
     actions = {

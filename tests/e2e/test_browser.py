@@ -152,9 +152,9 @@ def test_province_admin_allocates_city_admin_who_sees_only_their_city(page, e2e_
     page.fill("input[name=old_password]", issued_password)
     page.fill("input[name=new_password]", NEW_PASSWORD)
     page.fill("input[name=new_password_again]", NEW_PASSWORD)
-    _submit(page, "保存新口令")
+    _submit(page, "保存新密码")
     expect(page).to_have_url(HOME)
-    expect(page.get_by_text("口令已修改。")).to_be_visible()
+    expect(page.get_by_text("密码已修改。")).to_be_visible()
 
     # 5. The city admin sees only 深圳 accounts.
     page.get_by_role("link", name="账号管理").first.click()
@@ -178,7 +178,7 @@ def test_province_admin_allocates_city_admin_who_sees_only_their_city(page, e2e_
 def test_five_wrong_passwords_lock_the_account(page, e2e_tree):
     for _attempt in range(4):
         _submit_login(page, "gz_supervisor", "Wrong#Pass1")
-        expect(page.get_by_test_id("login-error")).to_have_text("用户名或口令不正确。")
+        expect(page.get_by_test_id("login-error")).to_have_text("用户名或密码不正确。")
 
     _submit_login(page, "gz_supervisor", "Wrong#Pass1")  # the fifth consecutive failure
     expect(page.get_by_test_id("login-error")).to_contain_text("锁定")

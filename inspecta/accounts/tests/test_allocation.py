@@ -192,7 +192,7 @@ def test_api_create_and_errors(client, tree):
         "/api/v1/accounts/users",
         {
             "username": "api_weak",
-            "full_name": "弱口令",
+            "full_name": "弱密码",
             "organisation_id": tree["gz"].pk,
             "role": "authority_supervisor",
             "password": "password1",
