@@ -32,7 +32,7 @@ class ProjectListView(ObjectListView):
     table_class = ProjectTable
     template_name = "projects/project_list.html"
     title = gettext_lazy("工程项目")
-    description = gettext_lazy("主管部门登记的工程项目；参建单位可见本单位参与的项目（T/CECS 4.3.2）。")
+    description = gettext_lazy("主管部门登记的工程项目；参建单位可见本单位参与的项目。")
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return selectors.project_list(actor=request.user)

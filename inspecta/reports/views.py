@@ -47,7 +47,7 @@ class ReportListView(ObjectListView):
     table_class = ReportTable
     template_name = "reports/report_list.html"
     title = gettext_lazy("检测报告")
-    description = gettext_lazy("本人权限范围内已接收的检测报告（南昌 三(一)）。")
+    description = gettext_lazy("本人权限范围内已接收的检测报告。")
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return selectors.report_list(actor=request.user)

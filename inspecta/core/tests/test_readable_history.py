@@ -33,3 +33,25 @@ def test_the_agency_history_shows_labels_and_display_values(client, tree):
     assert str(agency.region) in cells and agency.organisation.name in cells  # related records by name
     assert not any("年" in c and "月" in c for c in cells)  # one date format: 2026-01-31 09:30:00
     assert "否" in cells  # a boolean as 是/否
+
+
+CITATION = re.compile(r"T/CECS|南昌|广西|附件\s*2|GB/T|建质|第[一二三四五六七八九十]+条")
+
+
+def _text(html: str) -> str:
+    body = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_pages_cite_no_clauses_and_the_public_agency_page_speaks_chinese(client, tree):
+    agency, _admin, _made = approved_agency(tree, 782)
+    public = _text(client.get(f"/agencies/{agency.pk}/").content.decode())
+    assert "有效" in public and "未登记" in public  # CMA valid, no CNAS
+    assert not re.search(r"\b(valid|missing|expired)\b", public), public
+    assert not CITATION.search(_text(client.get("/agencies/").content.decode()))
+    login_verified(client, tree["gd_admin"])
+    for url in ("/reports/", "/projects/", "/registry/findings/", "/regions/", "/catalog/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found = CITATION.search(_text(response.content.decode()))
+        assert found is None, (url, found and found.group(0))
