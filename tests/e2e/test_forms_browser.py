@@ -1,0 +1,82 @@
+"""Browser test of the searchable pickers: a city supervisor registers a project by
+choosing its region and agency by name (typing narrows the lists); an agency's equipment
+form shows only the parameters of the chosen test item, each with its item.
+
+Run: ``uv run pytest tests/e2e/test_forms_browser.py -q``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from inspecta.core.testing.factories import PASSWORD
+from inspecta.projects.models import Project
+from inspecta.registry.testing import CEMENT
+from inspecta.reports.testing import approved_agency
+
+CHROMIUM = os.environ.get("INSPECTA_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
+]
+
+
+def _login(page: Any, user: Any) -> None:
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录", exact=True).click()
+    if re.search(r"/accounts/otp/$", page.url):
+        page.fill("input[name=token]", str(totp(device.bin_key, device.step, device.t0, device.digits)).zfill(6))
+        with page.expect_navigation():
+            page.get_by_role("button", name="验证", exact=True).click()
+    expect(page.get_by_test_id("user-menu")).to_be_visible()
+
+
+def _visible(page: Any, select: str) -> list[str]:
+    return page.eval_on_selector(
+        select, "s => Array.from(s.options).filter(o => o.value && !o.hidden).map(o => o.value)"
+    )
+
+
+def test_pickers_narrow_by_typing_and_by_the_chosen_item(page: Any, e2e_tree: dict[str, Any]) -> None:
+    first, admin, _made = approved_agency(e2e_tree, 851)
+    second, _admin2, _made2 = approved_agency(e2e_tree, 852)
+    _login(page, e2e_tree["gz_supervisor"])
+    page.goto("/projects/new/")
+    page.fill("input[name=code]", "E2E-PICK")
+    page.fill("input[name=name]", "选取测试工程")
+    page.fill("input[name=address]", "天河路 1 号")
+    page.fill("input[data-picker-search=id_region_code]", "天河")
+    visible = _visible(page, "select[name=region_code]")
+    assert "440106" in visible and "440104" not in visible
+    page.select_option("select[name=region_code]", "440106")
+    page.fill("input[data-picker-search=id_agencies]", first.name)
+    assert _visible(page, "select[name=agencies]") == [str(first.pk)]
+    page.select_option("select[name=agencies]", [str(first.pk)])
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存", exact=True).click()
+    project = Project.objects.get(code="E2E-PICK")
+    assert [p.agency_id for p in project.parties.filter(role="agency")] == [first.pk]
+    assert second.pk != first.pk
+
+    page.context.clear_cookies()
+    _login(page, admin)
+    page.goto(f"/registry/{first.pk}/equipment/new/")
+    every = page.eval_on_selector("select[name=parameters]", "s => s.options.length")
+    page.select_option("select[name=test_items]", [CEMENT])
+    shown = _visible(page, "select[name=parameters]")
+    assert "IP-0001" in shown and 0 < len(shown) < every
+    label = page.eval_on_selector("select[name=parameters] option[value='IP-0001']", "o => o.text")
+    assert "水泥" in label
