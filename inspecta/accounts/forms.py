@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.forms import PlainForm
 from inspecta.core.models import Region
 
 from .choices import AuthorityLevel, OrganisationKind, Role
@@ -19,12 +20,12 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,150}$")
 MOBILE_RE = re.compile(r"^1\d{10}$")
 
 
-class LoginForm(forms.Form):
+class LoginForm(PlainForm):
     username = forms.CharField(label=_("用户名"), max_length=150)
     password = forms.CharField(label=_("密码"), strip=False, widget=forms.PasswordInput)
 
 
-class OTPForm(forms.Form):
+class OTPForm(PlainForm):
     token = forms.CharField(
         label=_("动态口令或恢复码"),
         max_length=32,
@@ -32,7 +33,7 @@ class OTPForm(forms.Form):
     )
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(PlainForm):
     old_password = forms.CharField(label=_("原密码"), strip=False, widget=forms.PasswordInput)
     new_password = forms.CharField(label=_("新密码"), strip=False, widget=forms.PasswordInput)
     new_password_again = forms.CharField(label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput)
@@ -51,7 +52,7 @@ def _clean_mobile(value: str) -> str:
     return value
 
 
-class UserCreateForm(forms.Form):
+class UserCreateForm(PlainForm):
     allocation = forms.ChoiceField(label=_("单位与角色"))
     username = forms.CharField(label=_("用户名"), max_length=150, help_text=_("字母、数字或 _.@-，3 位以上。"))
     full_name = forms.CharField(label=_("姓名"), max_length=64)
@@ -87,7 +88,7 @@ class UserCreateForm(forms.Form):
         return self.allocations[key]
 
 
-class UserEditForm(forms.Form):
+class UserEditForm(PlainForm):
     full_name = forms.CharField(label=_("姓名"), max_length=64)
     mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
     email = forms.EmailField(label=_("电子邮箱"), required=False)
@@ -96,7 +97,7 @@ class UserEditForm(forms.Form):
         return _clean_mobile(self.cleaned_data["mobile"])
 
 
-class PasswordResetForm(forms.Form):
+class PasswordResetForm(PlainForm):
     password = forms.CharField(
         label=_("临时密码"),
         strip=False,
@@ -106,7 +107,7 @@ class PasswordResetForm(forms.Form):
     )
 
 
-class OrganisationCreateForm(forms.Form):
+class OrganisationCreateForm(PlainForm):
     kind = forms.ChoiceField(
         label=_("类别"),
         choices=[
@@ -146,7 +147,7 @@ class OrganisationCreateForm(forms.Form):
         return {"kind": data["kind"], "level": below, "parent": own}
 
 
-class UserFilterForm(forms.Form):
+class UserFilterForm(PlainForm):
     q = forms.CharField(label=_("搜索"), required=False)
     role = forms.ChoiceField(label=_("角色"), required=False, choices=[("", _("全部角色")), *Role.choices])
     organisation = forms.ModelChoiceField(

@@ -143,6 +143,16 @@ class PickerSelectMultiple(PickerMixin, forms.SelectMultiple):
     """Several choices, searchable (``PickerMixin``)."""
 
 
+class PlainForm(forms.Form):
+    """A form whose default messages are plain Chinese (``plain_messages``) and that
+    renders its own widgets (the login and account forms)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            plain_messages(field)
+
+
 class StyledForm(forms.Form):
     """The one form base of the pages: every widget styled by ``style_fields`` after
     the subclass's ``__init__`` has set its fields and choices."""

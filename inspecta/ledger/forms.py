@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.core.forms import PlainForm
+
 MAX_INDEX = 2**63 - 1
 
 
-class IndexSearchForm(forms.Form):
+class IndexSearchForm(PlainForm):
     """Find an entry by its index in the log (T/CECS 4.1.2): a non-negative integer."""
 
     _invalid = _("请输入非负整数序号。")
