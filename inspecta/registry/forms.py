@@ -72,9 +72,25 @@ class RegistrationForm(StyledForm):
         return str(self.cleaned_data["credit_code"]).strip().upper()
 
     def clean(self) -> dict[str, Any]:
+        """Every refusal at once: besides the fields' own checks, the password rules and
+        a taken user name (the service checks them again)."""
+
+        from django.contrib.auth import password_validation
+        from django.core.exceptions import ValidationError
+
+        from inspecta.accounts.models import User
+
         data = super().clean() or {}
-        if data.get("password") and data.get("password") != data.get("password2"):
+        password, username = data.get("password"), data.get("username")
+        if password and password != data.get("password2"):
             self.add_error("password2", _("两次输入的密码不一致。"))
+        if username and User.objects.filter(username__iexact=username).exists():
+            self.add_error("username", _("该用户名已被使用，请另选一个。"))
+        if password:
+            try:
+                password_validation.validate_password(password, User(username=username or ""))
+            except ValidationError as exc:
+                self.add_error("password", exc)
         return data
 
 

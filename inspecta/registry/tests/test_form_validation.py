@@ -141,3 +141,28 @@ def _foreign_parameter() -> str:
     return str(
         TestItemParameter.objects.exclude(parameter_id__in=inside).values_list("parameter_id", flat=True).first()
     )
+
+
+def test_registration_shows_every_error_at_once_in_plain_chinese(client, tree):
+    register(805)  # takes the user name agency805
+    page = client.post(
+        "/register/",
+        {
+            "name": "新机构",
+            "credit_code": "91440101",
+            "region_code": "440106",
+            "contact_name": "张三",
+            "contact_mobile": "12",
+            "username": "agency805",
+            "password": "abc",
+            "password2": "abc",
+        },
+    )
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert "确保该变量" not in html and "确保该值" not in html  # no Django wording
+    assert "至少需要 18 个字符" in html  # the credit code, in plain words
+    assert "该用户名已被使用" in html  # …together with the user name…
+    assert 'data-field="password"' in html or "密码" in html
+    errors = re.findall(r'class="invalid-feedback d-block">([^<]+)<', html)
+    assert len(errors) >= 4, errors  # credit code, mobile, user name, password: one round
