@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from inspecta.core.errors import AppError
 from inspecta.core.files import file_response, file_store
 from inspecta.core.generic import ObjectListView
+from inspecta.core.models import Parameter
 from inspecta.registry.models import Agency
 
 from . import codes, permissions, public, selectors, services
@@ -133,6 +134,8 @@ def _detail_response(
 
     versions = list(report.versions.select_related("tester", "reviewer", "signatory").order_by("number"))
     decision_errors = decision_errors or {}
+    codes_of = list(versions[-1].data.get("parameters") or [])
+    named = dict(Parameter.objects.filter(pk__in=codes_of).values_list("pk", "name"))
     return render(
         request,
         "reports/report_detail.html",
@@ -140,6 +143,7 @@ def _detail_response(
             "report": report,
             "versions": versions,
             "current": versions[-1],
+            "parameter_names": [named.get(code, code) for code in codes_of],
             "code_display": codes.display(report.verification_code),
             "url": codes.verification_url(report.verification_code),
             "findings": report.findings.all(),

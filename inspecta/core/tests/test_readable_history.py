@@ -55,3 +55,16 @@ def test_pages_cite_no_clauses_and_the_public_agency_page_speaks_chinese(client,
         assert response.status_code == 200, url
         found = CITATION.search(_text(response.content.decode()))
         assert found is None, (url, found and found.group(0))
+
+
+def test_the_report_page_names_parameters(client, tree):
+    from inspecta.reports import services
+    from inspecta.reports.testing import project_with, submission
+
+    agency, admin, made = approved_agency(tree, 783)
+    project = project_with(tree, [agency], code="RV-P1")
+    report = services.report_submit(actor=admin, **submission(agency, made, project, "RV-R1"))
+    login_verified(client, admin)
+    text = _text(client.get(f"/reports/{report.pk}/").content.decode())
+    assert not re.search(r"IP-\d{4}", text)
+    assert "凝结时间" in text or "胶砂强度" in text
