@@ -30,6 +30,12 @@ def region_choices(actor: Any) -> list[tuple[str, str]]:
         return [("", "—")]
     if a.kind != "operator":
         regions = regions.filter(code__startswith=a.region_prefix) if a.region_code else regions.none()
+    else:  # the node's own area
+        from django.conf import settings
+
+        from inspecta.core.scoping import region_prefix
+
+        regions = regions.filter(code__startswith=region_prefix(settings.INSPECTA_NODE_REGION))
     return [("", "—")] + [
         (r.code, f"{r.full_name}（{r.code}）") for r in regions if permissions.may_create_in(a, r.code)
     ]
