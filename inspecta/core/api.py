@@ -1,4 +1,7 @@
-"""Regions and the qualification catalog over the API."""
+"""Regions and the qualification catalog over the API: for browser sessions, and for
+signed exchange clients granted ``registry:read`` (the catalog codes a LIMS or a city
+platform maps its own to; Guangdong 附件2 一(一), 一(四)). The auth class is named by
+its import path so that this module imports nothing of the apps."""
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -12,7 +15,16 @@ from .filtersets import RegionFilterSet, api_filter
 from .models import Region, Specialty, TestItem
 from .pagination import Pages
 
-router = Router(tags=["基础数据"])
+
+def _read_auth() -> list[object]:
+    from inspecta.core.api_base import session_auth
+    from inspecta.exchange.auth import SignatureAuth
+    from inspecta.exchange.choices import Scope
+
+    return [SignatureAuth(scopes=[Scope.REGISTRY_READ.value], optional=True), session_auth]
+
+
+router = Router(tags=["基础数据"], auth=_read_auth())
 
 
 class RegionOut(Schema):

@@ -103,6 +103,13 @@ def _django_validation_error(request: HttpRequest, exc: DjangoValidationError) -
 
 
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    if "Signature-Input" in request.headers or "Signature" in request.headers:
+        # a signed call to an operation that no exchange scope opens (a signed call to
+        # one that does is verified, or refused with its own code, before this)
+        return error_response(
+            ErrorCode.SESSION_ONLY,
+            _("该接口只对登录的网页用户开放，不接受接入方签名调用；接入方可调用的接口及所需权限见对接文档。"),
+        )
     return error_response(ErrorCode.NOT_AUTHENTICATED, _("请先登录或提供有效的签名。"))
 
 

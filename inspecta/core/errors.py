@@ -62,6 +62,8 @@ class ErrorCode(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     NONCE_REPLAYED = "nonce_replayed"
     INSUFFICIENT_SCOPE = "insufficient_scope"
+    SESSION_ONLY = "session_only"
+    STAMP_FAILED = "stamp_failed"
 
     # idempotent writes (CONTRACT §3)
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
@@ -190,6 +192,8 @@ _STATUS: dict[ErrorCode, int] = {
         401,
     ),
     ErrorCode.INSUFFICIENT_SCOPE: 403,
+    ErrorCode.SESSION_ONLY: 403,
+    ErrorCode.STAMP_FAILED: 422,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
     ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
     ErrorCode.OFFSET_MISMATCH: 409,

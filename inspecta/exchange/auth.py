@@ -51,11 +51,26 @@ __all__ = [
 ]
 
 
-def require_scope(actor: Actor, scope: str) -> None:
-    """Refuse a signed call whose client was not granted ``scope`` (403 ``insufficient_scope``)."""
+def require_scope(actor: Actor, scope: str, *alternatives: str) -> None:
+    """Refuse a signed call whose client was granted neither ``scope`` nor one of
+    ``alternatives`` (403 ``insufficient_scope``; ``details.scope`` names the scope to
+    ask for, ``details.accepted`` every scope that would do)."""
 
-    if not actor.has_scope(scope):
-        raise AppError(ErrorCode.INSUFFICIENT_SCOPE, _("接入方未获授权：%(s)s。") % {"s": scope}, {"scope": scope})
+    accepted = (scope, *alternatives)
+    if any(actor.has_scope(s) for s in accepted):
+        return
+    if alternatives:
+        message = _("接入方未获授权：该接口需要权限 %(s)s（或 %(o)s），本密钥的接入方未获授予。") % {
+            "s": scope,
+            "o": "、".join(alternatives),
+        }
+    else:
+        message = _("接入方未获授权：该接口需要权限 %(s)s，本密钥的接入方未获授予。") % {"s": scope}
+    raise AppError(
+        ErrorCode.INSUFFICIENT_SCOPE,
+        message,
+        {"scope": scope, "accepted": list(accepted), "granted": sorted(actor.scopes)},
+    )
 
 
 def _refuse(error: signatures.SignatureError) -> AppError:
@@ -208,7 +223,8 @@ class SignatureAuth(AuthBase):
     """RFC 9421 request signatures as a Django Ninja auth (CONTRACT §2).
 
     ``scopes``: every one of them must have been granted to the client (else 403
-    ``insufficient_scope``). ``optional``: a request without signature headers is passed
+    ``insufficient_scope``). ``any_of``: at least one of them must have been granted
+    (an operation that two scopes open, e.g. the old and the specific one). ``optional``: a request without signature headers is passed
     on to the next auth (e.g. ``session_auth``) instead of refused.
     """
 
@@ -221,9 +237,12 @@ class SignatureAuth(AuthBase):
         "nonce and keyid. See docs/integration/signing.md."
     )
 
-    def __init__(self, scopes: list[str] | tuple[str, ...] = (), optional: bool = False) -> None:
+    def __init__(
+        self, scopes: list[str] | tuple[str, ...] = (), optional: bool = False, any_of: list[str] | tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.scopes = tuple(scopes)
+        self.any_of = tuple(any_of)
         self.optional = optional
 
     def __call__(self, request: HttpRequest) -> Actor | None:
@@ -236,6 +255,8 @@ class SignatureAuth(AuthBase):
         _touch(principal.client)
         for scope in self.scopes:
             require_scope(principal, scope)
+        if self.any_of:
+            require_scope(principal, *self.any_of)
         return principal
 
 

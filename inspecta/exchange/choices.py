@@ -27,14 +27,17 @@ class KeyStatus(models.TextChoices):
 
 
 class Scope(models.TextChoices):
-    """What a client may do; requested in the application, granted on approval."""
+    """What a client may do; requested in the application, granted on approval. Each
+    scope opens named operations (docs/integration/scopes.md); the operations' auth
+    declares them (``exchange.auth.SignatureAuth``), and what the client reaches inside
+    an operation is its organisation's scope (``core.scoping``)."""
 
     FILES_UPLOAD = "files:upload", _("上传文件")
-    REPORTS_SUBMIT = "reports:submit", _("报送检测报告")
-    RECORDS_SUBMIT = "records:submit", _("报送检测数据")
-    REGISTRY_READ = "registry:read", _("读取本辖区机构名录")
-    SYNC_PUSH = "sync:push", _("下级平台上报数据")
-    SYNC_PULL = "sync:pull", _("下级平台获取下发数据")
+    REPORTS_SUBMIT = "reports:submit", _("报送检测报告并读取本单位的报告")
+    RECORDS_SUBMIT = "records:submit", _("报送检测合同等检测记录")
+    REGISTRY_READ = "registry:read", _("读取机构名录（人员、设备、签字人、场所）和资质目录代码")
+    SYNC_PUSH = "sync:push", _("下级平台上报工程项目（登记和修改）")
+    SYNC_PULL = "sync:pull", _("获取下发数据：机构名录变更订阅（增量同步）")
     PROJECTS_READ = "projects:read", _("读取本辖区工程项目（共享给其他平台）")
     PROJECTS_WRITE = "projects:write", _("登记和修改本辖区工程项目（仅主管部门）")
 

@@ -84,9 +84,10 @@ def application_submit(
     if auth_method not in AuthMethod.values:
         raise ValidationError({"auth_method": _("认证方式不正确。")})
     org = actor.organisation
-    if Scope.PROJECTS_WRITE in scopes and (org is None or org.kind != OrganisationKind.AUTHORITY):
+    pushes = {Scope.PROJECTS_WRITE, Scope.SYNC_PUSH}.intersection(scopes)
+    if pushes and (org is None or org.kind != OrganisationKind.AUTHORITY):
         # T/CECS 4.3.2: projects are registered by the authorities (or their platforms)
-        raise ValidationError({"scopes": _("只有主管部门的平台可以申请登记工程项目的权限。")})
+        raise ValidationError({"scopes": _("只有主管部门的平台可以申请登记或上报工程项目的权限。")})
     application = AccessApplication(
         organisation=actor.organisation,
         system_name=system_name.strip(),

@@ -5,7 +5,9 @@ platform's exchange client (RFC 9421 signed, scope ``projects:write``, authority
 only, projects inside the client organisation's region); clients with ``projects:read``
 read the projects of their scope, incrementally (``updated_since``, ``cursor``), to
 mirror them on other platforms by ``external_id`` (region:code). Agencies upload
-contracts from a browser session or their LIMS (``reports:submit``). ``Idempotency-Key``
+contracts from a browser session or their LIMS (``records:submit``, or ``reports:submit``
+as before). A lower platform pushes its projects up with ``sync:push``, as
+``projects:write`` does. ``Idempotency-Key``
 is honoured on creating POSTs (CONTRACT §2-3)."""
 
 import datetime
@@ -168,7 +170,7 @@ def contract_json(contract: Contract, entries: dict[tuple[str, str], Any] | None
     }
 
 
-_WRITE_AUTH = [SignatureAuth(scopes=[Scope.PROJECTS_WRITE.value], optional=True), session_auth]
+_WRITE_AUTH = [SignatureAuth(any_of=[Scope.PROJECTS_WRITE.value, Scope.SYNC_PUSH.value], optional=True), session_auth]
 _READ_AUTH = [SignatureAuth(scopes=[Scope.PROJECTS_READ.value], optional=True), session_auth]
 
 
@@ -242,8 +244,8 @@ def project_detail(request: AuthedRequest, project_id: int) -> dict[str, Any]:
 @router.post(
     "/{project_id}/contracts",
     response={201: ContractOut},
-    auth=[SignatureAuth(scopes=[Scope.REPORTS_SUBMIT.value], optional=True), session_auth],
-    summary="上传检测合同（检测机构）",
+    auth=[SignatureAuth(any_of=[Scope.RECORDS_SUBMIT.value, Scope.REPORTS_SUBMIT.value], optional=True), session_auth],
+    summary="上传检测合同（检测机构；签名调用须有权限 records:submit 或 reports:submit）",
 )
 @idempotent
 def contract_upload(request: AuthedRequest, project_id: int, payload: ContractIn) -> Status:

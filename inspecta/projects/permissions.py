@@ -13,11 +13,14 @@ from inspecta.exchange.choices import Scope
 __all__ = ["may_create_in", "may_register_projects", "may_upload_contract"]
 
 may_register_projects = is_authority & (
-    has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR) | has_scope(Scope.PROJECTS_WRITE)
+    has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR)
+    | has_scope(Scope.PROJECTS_WRITE)
+    | has_scope(Scope.SYNC_PUSH)
 )
 """Registers and changes projects of its region: an authority's admins and supervisors,
-or the authority's platform through the exchange API with ``projects:write`` (T/CECS
-4.3.2: "created by authorities or through the exchange API")."""
+or the authority's platform through the exchange API with ``projects:write`` or, for a
+lower platform pushing its projects up, ``sync:push`` (T/CECS 4.3.2: "created by
+authorities or through the exchange API"; 6.0.7)."""
 
 
 def may_create_in(who: Any, region_code: str = "") -> bool:

@@ -2,8 +2,14 @@
 
 ``/api/v1/public/agencies``: the public list of approved agencies (no login, no
 personal numbers). ``/api/v1/registry/``: the scoped registry, the same rules as the
-pages; the exchange and federation issues expose it to city platforms and LIMS
-(modelled on the Jg_Aptitude, Jg_Employee, Jg_Device, Jg_InspectProject downlink).
+pages (modelled on the Jg_Aptitude, Jg_Employee, Jg_Device, Jg_InspectProject downlink).
+
+Signed exchange clients read it for their organisation (an agency's LIMS its own
+agency, a city platform the agencies of its region: ``core.scoping``): the lists and
+details with ``registry:read``, and the change feeds ``/api/v1/registry/feed/<kind>``
+(``updated_since``, ``cursor``: ``core.pagination.Keyset``) with ``sync:pull``: the
+registry downlink of Guangdong 附件2 一(三)(四) ("审核通过后的企业信息，以及企业添加的资质、
+人员、设备信息，将会通过接口同步至对应的地市监管系统"; "通过接口下发给各地市系统和检测机构").
 """
 
 import datetime
@@ -14,10 +20,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from inspecta.core.api_base import AuthedRequest
+from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.filtersets import api_filter
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_name
-from inspecta.core.pagination import Pages
+from inspecta.core.pagination import Keyset, Pages
+from inspecta.exchange.auth import SignatureAuth
+from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
 
 from . import selectors, services
@@ -30,14 +38,21 @@ from .models import (
     ChangeRequest,
     Equipment,
     Finding,
+    PostCertificate,
     QualificationCertificate,
     Signatory,
     Site,
+    SiteCapability,
     Staff,
 )
 
 public_router = Router(tags=["检测机构公开名录"], auth=None)
 router = Router(tags=["检测机构登记"])
+
+READ_AUTH = [SignatureAuth(scopes=[Scope.REGISTRY_READ.value], optional=True), session_auth]
+"""A browser session, or a signed client granted ``registry:read``."""
+FEED_AUTH = [SignatureAuth(scopes=[Scope.SYNC_PULL.value], optional=True), session_auth]
+"""A browser session, or a signed client granted ``sync:pull``."""
 
 
 # --- schemas ------------------------------------------------------------------------
@@ -396,14 +411,14 @@ def _staff_out(staff: Staff, audience: Audience) -> dict[str, Any]:
     }
 
 
-@router.get("/agencies", response=list[AgencyOut], summary="检测机构列表（本人权限范围）")
+@router.get("/agencies", response=list[AgencyOut], auth=READ_AUTH, summary="检测机构列表（本人权限范围）")
 @paginate(Pages, page_size=50)
 def agencies(request: AuthedRequest, filters: Query[AgencyFilter]) -> Any:
     data = {**filters.dict(), "status": filters.status.value if filters.status else ""}
     return api_filter(AgencyFilterSet, data, selectors.agency_list(actor=request.auth), request=request)
 
 
-@router.get("/agencies/{agency_id}", response=AgencyDetailOut, summary="检测机构详情")
+@router.get("/agencies/{agency_id}", response=AgencyDetailOut, auth=READ_AUTH, summary="检测机构详情")
 def agency_detail(request: AuthedRequest, agency_id: int) -> Any:
     agency = _agency(request, agency_id)
     audience = selectors.audience_for(request.auth, agency)
@@ -432,7 +447,7 @@ def agency_detail(request: AuthedRequest, agency_id: int) -> Any:
     return data
 
 
-@router.get("/agencies/{agency_id}/staff", response=list[StaffOut], summary="检测人员（Jg_Employee）")
+@router.get("/agencies/{agency_id}/staff", response=list[StaffOut], auth=READ_AUTH, summary="检测人员（Jg_Employee）")
 def agency_staff(request: AuthedRequest, agency_id: int, active: bool | None = None) -> Any:
     agency = _agency(request, agency_id)
     audience = selectors.audience_for(request.auth, agency)
@@ -442,13 +457,20 @@ def agency_staff(request: AuthedRequest, agency_id: int, active: bool | None = N
     return [_staff_out(s, audience) for s in qs]
 
 
-@router.get("/agencies/{agency_id}/equipment", response=list[EquipmentOut], summary="仪器设备（Jg_Device）")
+@router.get(
+    "/agencies/{agency_id}/equipment", response=list[EquipmentOut], auth=READ_AUTH, summary="仪器设备（Jg_Device）"
+)
 def agency_equipment(request: AuthedRequest, agency_id: int) -> Any:
     agency = _agency(request, agency_id)
     return Equipment.objects.filter(agency=agency).prefetch_related("parameters")
 
 
-@router.get("/agencies/{agency_id}/sites", response=list[SiteOut], summary="检测场所及检测能力（Jg_InspectProject）")
+@router.get(
+    "/agencies/{agency_id}/sites",
+    response=list[SiteOut],
+    auth=READ_AUTH,
+    summary="检测场所及检测能力（Jg_InspectProject）",
+)
 def agency_sites(request: AuthedRequest, agency_id: int) -> Any:
     agency = _agency(request, agency_id)
     return Site.objects.filter(agency=agency).prefetch_related(
@@ -456,19 +478,26 @@ def agency_sites(request: AuthedRequest, agency_id: int) -> Any:
     )
 
 
-@router.get("/agencies/{agency_id}/signatories", response=list[SignatoryOut], summary="报告批准人")
+@router.get("/agencies/{agency_id}/signatories", response=list[SignatoryOut], auth=READ_AUTH, summary="报告批准人")
 def agency_signatories(request: AuthedRequest, agency_id: int) -> Any:
     agency = _agency(request, agency_id)
     return Signatory.objects.filter(agency=agency).select_related("staff").prefetch_related("scope")
 
 
-@router.get("/agencies/{agency_id}/qualifications", response=list[QualificationOut], summary="资质证书（Jg_Aptitude）")
+@router.get(
+    "/agencies/{agency_id}/qualifications",
+    response=list[QualificationOut],
+    auth=READ_AUTH,
+    summary="资质证书（Jg_Aptitude）",
+)
 def agency_qualifications(request: AuthedRequest, agency_id: int) -> Any:
     agency = _agency(request, agency_id)
     return QualificationCertificate.objects.filter(agency=agency).prefetch_related("specialties")
 
 
-@router.get("/agencies/{agency_id}/certificates", response=list[CertificateOut], summary="CMA/CNAS 证书")
+@router.get(
+    "/agencies/{agency_id}/certificates", response=list[CertificateOut], auth=READ_AUTH, summary="CMA/CNAS 证书"
+)
 def agency_certificates(request: AuthedRequest, agency_id: int) -> Any:
     return AgencyCertificate.objects.filter(agency=_agency(request, agency_id))
 
@@ -544,3 +573,144 @@ def change_approve(request: AuthedRequest, change_id: int, payload: ReasonIn) ->
 @router.post("/change-requests/{change_id}/return", response=ChangeRequestOut, summary="变更申请退回")
 def change_return(request: AuthedRequest, change_id: int, payload: ReasonIn) -> Any:
     return services.change_request_return(actor=request.auth, change=_change(request, change_id), reason=payload.reason)
+
+
+# --- change feeds (Guangdong 附件2 一(三)(四): the registry downlink) ---------------
+
+FEED_PAGE_SIZE = 100
+
+
+class FeedStamp(Schema):
+    agency_id: int
+    updated_at: datetime.datetime = Field(..., description="最近修改时间；下次同步从最大值开始（updated_since）")
+
+
+class StaffFeedOut(StaffOut, FeedStamp):
+    pass
+
+
+class EquipmentFeedOut(EquipmentOut, FeedStamp):
+    pass
+
+
+class SignatoryFeedOut(SignatoryOut, FeedStamp):
+    pass
+
+
+class SiteFeedOut(SiteOut, FeedStamp):
+    pass
+
+
+class PostCertificateFeedOut(FeedStamp):
+    id: int
+    staff_id: int
+    number: str
+    category: str = Field(..., description="检测类别（检测专项编码）")
+    level: str
+    issued_on: datetime.date | None
+    valid_until: datetime.date
+
+    @staticmethod
+    def resolve_category(obj: PostCertificate) -> str:
+        return obj.category_id
+
+
+class CapabilityFeedOut(FeedStamp):
+    id: int
+    site_id: int
+    specialty: str
+    test_item: str
+    parameter: str
+    level: str
+
+    @staticmethod
+    def resolve_specialty(obj: SiteCapability) -> str:
+        return obj.item_parameter.test_item.specialty_id
+
+    @staticmethod
+    def resolve_test_item(obj: SiteCapability) -> str:
+        return obj.item_parameter.test_item_id
+
+    @staticmethod
+    def resolve_parameter(obj: SiteCapability) -> str:
+        return obj.item_parameter.parameter_id
+
+    @staticmethod
+    def resolve_level(obj: SiteCapability) -> str:
+        return obj.item_parameter.level
+
+
+def _feed(request: AuthedRequest, model: type[Any]) -> Any:
+    """The rows of ``model`` in the caller's scope (their agencies'), oldest change first."""
+
+    return model.objects.restrict(request.auth).order_by("updated_at", "pk")
+
+
+def _staff_feed_items(request: AuthedRequest, rows: list[Staff]) -> list[dict[str, Any]]:
+    audiences: dict[int, Audience] = {}
+    items = []
+    for staff in rows:
+        if staff.agency_id not in audiences:
+            audiences[staff.agency_id] = selectors.audience_for(request.auth, staff.agency)
+        item = _staff_out(staff, audiences[staff.agency_id])
+        item.update(agency_id=staff.agency_id, updated_at=staff.updated_at)
+        items.append(item)
+    return items
+
+
+_FEED_DOC = "（增量同步：?updated_since= 后按 next_cursor 翻页；签名调用须有权限 sync:pull）"
+
+
+class _StaffKeyset(Keyset):
+    """The feed of staff rows, masked for the caller (the masking depends on who asks)."""
+
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: Any, **params: Any) -> Any:
+        per_request = Keyset(page_size=self.page_size, render=lambda rows: _staff_feed_items(request, rows))
+        return per_request.paginate_queryset(queryset, pagination, request, **params)
+
+
+@router.get("/feed/staff", response=list[StaffFeedOut], auth=FEED_AUTH, summary="检测人员变更" + _FEED_DOC)
+@paginate(_StaffKeyset, page_size=FEED_PAGE_SIZE)
+def feed_staff(request: AuthedRequest) -> Any:
+    """Staff (with their post certificates; personal numbers masked as on the lists) of
+    the agencies in scope, oldest change first. A new or changed post certificate also
+    comes in ``/feed/post-certificates``."""
+
+    return _feed(request, Staff).select_related("agency").prefetch_related("post_certificates")
+
+
+@router.get(
+    "/feed/post-certificates",
+    response=list[PostCertificateFeedOut],
+    auth=FEED_AUTH,
+    summary="人员岗位证书变更" + _FEED_DOC,
+)
+@paginate(Keyset, page_size=FEED_PAGE_SIZE)
+def feed_post_certificates(request: AuthedRequest) -> Any:
+    return _feed(request, PostCertificate)
+
+
+@router.get(
+    "/feed/equipment", response=list[EquipmentFeedOut], auth=FEED_AUTH, summary="仪器设备及检定校准变更" + _FEED_DOC
+)
+@paginate(Keyset, page_size=FEED_PAGE_SIZE)
+def feed_equipment(request: AuthedRequest) -> Any:
+    return _feed(request, Equipment).prefetch_related("parameters")
+
+
+@router.get("/feed/signatories", response=list[SignatoryFeedOut], auth=FEED_AUTH, summary="报告批准人变更" + _FEED_DOC)
+@paginate(Keyset, page_size=FEED_PAGE_SIZE)
+def feed_signatories(request: AuthedRequest) -> Any:
+    return _feed(request, Signatory).select_related("staff").prefetch_related("scope")
+
+
+@router.get("/feed/sites", response=list[SiteFeedOut], auth=FEED_AUTH, summary="检测场所变更" + _FEED_DOC)
+@paginate(Keyset, page_size=FEED_PAGE_SIZE)
+def feed_sites(request: AuthedRequest) -> Any:
+    return _feed(request, Site).prefetch_related("capabilities__item_parameter__test_item")
+
+
+@router.get("/feed/capabilities", response=list[CapabilityFeedOut], auth=FEED_AUTH, summary="检测能力变更" + _FEED_DOC)
+@paginate(Keyset, page_size=FEED_PAGE_SIZE)
+def feed_capabilities(request: AuthedRequest) -> Any:
+    return _feed(request, SiteCapability).select_related("item_parameter__test_item")

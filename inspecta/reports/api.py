@@ -5,7 +5,11 @@
 * ``POST /api/v1/reports/batch``: up to 100 at once, per-report results; ``"async": true``
   answers 202 with a receipt (receipt operation ``reports.batch``, T/CECS 6.0.6).
   Refusals are 4xx with the check's code (see ``checks.py``).
-* reads, printed date, amendments and revocation for signed-in users, scoped.
+* reads (list, detail with status and ``log_index`` once sequenced, the platform-stamped
+  PDF, the QR) for signed-in users and for the submitting agency's signed clients
+  (``reports:submit``), scoped (``core.scoping``: an agency's client reads its own
+  agency's reports, and a report of another agency is ``404`` as a missing one);
+  printed date, amendments and revocation for signed-in users.
 * ``GET /api/v1/public/reports/{code}`` and ``POST .../check-file``: public verification.
 """
 
@@ -16,7 +20,7 @@ from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -44,6 +48,10 @@ from .filtersets import ReportFilterSet
 from .models import Report
 
 router = Router(tags=["检测报告"])
+
+READ_AUTH = [SignatureAuth(scopes=[Scope.REPORTS_SUBMIT.value], optional=True), session_auth]
+"""A browser session, or a signed client granted ``reports:submit`` (reads back the
+reports of its organisation)."""
 public_router = Router(tags=["报告公开查验"], auth=None)
 
 
@@ -343,7 +351,7 @@ def reports_json(reports: list[Report]) -> list[dict[str, Any]]:
     return [report_json(r, entries) for r in reports]
 
 
-@router.get("/", response=list[ReportOut], summary="检测报告列表（按权限范围，每页 50 条）")
+@router.get("/", response=list[ReportOut], auth=READ_AUTH, summary="检测报告列表（按权限范围，每页 50 条）")
 @paginate(Pages, page_size=50, render=reports_json)
 def report_list(request: AuthedRequest, filters: Query[ReportFilters]) -> QuerySet[Report]:
     qs = api_filter(ReportFilterSet, filters.dict(), selectors.report_list(actor=request.auth), request=request)
@@ -409,9 +417,73 @@ def check_rule_set(request: AuthedRequest, code: str, payload: CheckRuleIn, prov
     }
 
 
-@router.get("/{report_id}", response=ReportOut, summary="检测报告详情")
+@router.get("/{report_id}", response=ReportOut, auth=READ_AUTH, summary="检测报告详情（状态、版本、log_index）")
 def report_detail(request: AuthedRequest, report_id: int) -> dict[str, Any]:
+    """``log_index`` (of the current version; each version has its own) is null until
+    the sequencer has put the version in the transparency log, usually within
+    seconds: read the report again to learn it (CONTRACT §5)."""
+
     return report_json(selectors.report_get(actor=request.auth, pk=report_id))
+
+
+_PDF = {
+    "responses": {
+        200: {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+        422: {"description": "stamp_failed：该 PDF 无法加盖流水号和二维码"},
+    }
+}
+_QR = {
+    "responses": {
+        200: {
+            "description": "二维码图片（编码 {PUBLIC_BASE_URL}/v/{verification_code}）",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+            },
+        }
+    }
+}
+
+
+@router.get(
+    "/{report_id}/pdf",
+    auth=READ_AUTH,
+    summary="加盖流水号和二维码的报告 PDF（当前版本）",
+    openapi_extra=_PDF,
+)
+def report_stamped_pdf(request: AuthedRequest, report_id: int) -> HttpResponse:
+    """The current version's PDF with the serial number and the verification QR stamped
+    top right, the copy the agency hands to the builder (Guangdong 二(十四); Nanchang 三).
+    The page's "下载加盖二维码的 PDF" gives the same bytes."""
+
+    report = selectors.report_get(actor=request.auth, pk=report_id)
+    version = report.versions.select_related("pdf").order_by("-number").first()
+    if version is None:
+        raise Http404
+    try:
+        data = codes.stamp_pdf(
+            services._read_file(version.pdf), code=report.verification_code, serial=report.serial_number
+        )
+    except Exception as exc:  # a PDF the stamping library cannot rewrite
+        raise AppError(
+            ErrorCode.STAMP_FAILED, _("该 PDF 无法加盖流水号和二维码。"), {"reason": str(exc)[:200]}
+        ) from exc
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.serial_number}-stamped.pdf"'
+    return response
+
+
+@router.get("/{report_id}/qr", auth=READ_AUTH, summary="报告二维码（PNG 或 SVG）", openapi_extra=_QR)
+def report_qr(request: AuthedRequest, report_id: int, format: Literal["png", "svg"] = "png") -> HttpResponse:
+    """The QR printed on the report: ``{PUBLIC_BASE_URL}/v/{verification_code}``."""
+
+    report = selectors.report_get(actor=request.auth, pk=report_id)
+    if format == "svg":
+        response = HttpResponse(codes.qr_svg(report.verification_code), content_type="image/svg+xml")
+    else:
+        response = HttpResponse(codes.qr_png(report.verification_code), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="{report.serial_number}.{format}"'
+    return response
 
 
 class PrintedIn(Schema):
