@@ -10,7 +10,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,96 @@ class InspectaClient:
 
     def upload_token(self) -> str:
         return str(self.call("POST", "/api/v1/exchange/upload-tokens")["token"])
+
+    # ------------------------------------------------- registry (registry:read)
+
+    def agencies(self, **filters: str) -> list[dict[str, Any]]:
+        """The agencies the client reads: an agency's LIMS its own one, a city platform
+        those of its region (every page)."""
+
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            answer = self.call("GET", "/api/v1/registry/agencies", params={**filters, "page": str(page)})
+            items.extend(answer["items"])
+            if not answer["items"] or len(items) >= answer["count"]:
+                return items
+            page += 1
+
+    def agency(self, agency_id: int) -> dict[str, Any]:
+        return dict(self.call("GET", f"/api/v1/registry/agencies/{agency_id}"))
+
+    def staff(self, agency_id: int) -> list[dict[str, Any]]:
+        """Staff with their post certificates: the ids of tester, reviewer, signatory."""
+
+        return list(self.call("GET", f"/api/v1/registry/agencies/{agency_id}/staff"))
+
+    def equipment(self, agency_id: int) -> list[dict[str, Any]]:
+        """Equipment with calibration dates: the ``asset_no`` values of ``equipment``."""
+
+        return list(self.call("GET", f"/api/v1/registry/agencies/{agency_id}/equipment"))
+
+    def signatories(self, agency_id: int) -> list[dict[str, Any]]:
+        return list(self.call("GET", f"/api/v1/registry/agencies/{agency_id}/signatories"))
+
+    def sites(self, agency_id: int) -> list[dict[str, Any]]:
+        """Sites with their capabilities (specialty, test item, parameter): ``site_id``."""
+
+        return list(self.call("GET", f"/api/v1/registry/agencies/{agency_id}/sites"))
+
+    def specialties(self) -> list[dict[str, Any]]:
+        return list(self.call("GET", "/api/v1/core/catalog/specialties"))
+
+    def test_items(self, specialty: str) -> list[dict[str, Any]]:
+        """The test items of a specialty with their parameters (``test_item``, ``parameters``)."""
+
+        return list(self.call("GET", f"/api/v1/core/catalog/specialties/{specialty}/items"))
+
+    # ---------------------------------------------------- feeds (sync:pull)
+
+    def feed(self, kind: str, updated_since: str) -> Iterator[dict[str, Any]]:
+        """Every record of a registry change feed (``staff``, ``post-certificates``,
+        ``equipment``, ``signatories``, ``sites``, ``capabilities``) created or changed
+        at or after ``updated_since`` (RFC 3339 with offset), oldest change first,
+        following ``next_cursor``. Keep the largest ``updated_at`` for the next sync."""
+
+        params = {"updated_since": updated_since}
+        while True:
+            answer = self.call("GET", f"/api/v1/registry/feed/{kind}", params=params)
+            yield from answer["items"]
+            if not answer.get("next_cursor"):
+                return
+            params = {"cursor": answer["next_cursor"]}
+
+    # -------------------------------------------------- reports (reports:submit)
+
+    def submit_report(self, report: dict[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """``POST /api/v1/reports/``; keep ``idempotency_key`` (e.g. your LIMS report id)
+        across retries so a report is never submitted twice."""
+
+        return dict(self.call("POST", "/api/v1/reports/", json_body=report, idempotency_key=idempotency_key))
+
+    def report(self, report_id: int) -> dict[str, Any]:
+        """A report of the client's organisation: status, versions, ``log_index`` (null
+        until the transparency log has sequenced the current version)."""
+
+        return dict(self.call("GET", f"/api/v1/reports/{report_id}"))
+
+    def report_pdf(self, report_id: int) -> bytes:
+        """The current PDF stamped with the serial number and the verification QR."""
+
+        return self._bytes(f"/api/v1/reports/{report_id}/pdf")
+
+    def report_qr(self, report_id: int, fmt: str = "png") -> bytes:
+        """The QR of the report (``png`` or ``svg``)."""
+
+        return self._bytes(f"/api/v1/reports/{report_id}/qr", params={"format": fmt})
+
+    def _bytes(self, path: str, params: dict[str, str] | None = None) -> bytes:
+        response = self.request("GET", path, params=params)
+        if response.status_code >= 400:
+            raise ApiError.from_response(response)
+        return response.content
 
     # ---------------------------------------------------------------- uploads
 
