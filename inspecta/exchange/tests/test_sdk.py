@@ -182,3 +182,49 @@ def test_cli_ping_upload_and_keygen(live_server, tmp_path):
         timeout=60,
     )
     assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["status"] == 422
+
+
+def test_sdk_finds_every_id_submits_and_fetches_the_stamped_pdf(live_server, tmp_path):
+    """The walkthrough of docs/integration/walkthrough.md with signed calls only: the ids
+    of the report come from the registry reads, the PDF from an upload (``pdf_id`` is the
+    finished file's id), then the report, its stamped PDF and QR."""
+
+    import datetime
+    import uuid
+
+    from inspecta.core import services as core_services
+    from inspecta.core.testing.factories import authority_tree
+    from inspecta.reports.testing import pdf_bytes, report_body, reporting_scene
+
+    core_services.regions_load()  # reference data a transactional test's flush removed
+    core_services.catalog_load()
+    tree = authority_tree()
+    scopes = ["files:upload", "reports:submit", "registry:read", "sync:pull"]
+    scene = reporting_scene(tree, 905, scopes=scopes)
+    creds = scene["creds"]
+    client = InspectaClient(live_server.url, Signer(creds.key_id, secret=creds.secret_text))
+    [agency] = client.agencies()
+    assert agency["id"] == scene["agency"].pk
+    staff_ids = {s["id"] for s in client.staff(agency["id"])}
+    assert {scene["made"]["staff"].pk, scene["made"]["reviewer"].pk, scene["made"]["approver"].pk} <= staff_ids
+    assert scene["made"]["approver"].pk in {s["staff_id"] for s in client.signatories(agency["id"])}
+    [equipment] = client.equipment(agency["id"])
+    assert equipment["calibration_valid_until"]
+    assert client.sites(agency["id"])[0]["capabilities"]
+    specialty = client.specialties()[0]["code"]
+    assert isinstance(client.test_items(specialty), list)
+    since = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)).isoformat()
+    assert [e["asset_no"] for e in client.feed("equipment", since)] == [equipment["asset_no"]]
+    path = tmp_path / "R-SDK.pdf"
+    path.write_bytes(pdf_bytes("R-SDK"))
+    uploaded = client.upload(path, progress=False, state_dir=tmp_path / "state")
+    body = report_body(scene, "R-SDK", pdf_id=uuid.UUID(uploaded["id"]))
+    created = client.submit_report(body, idempotency_key="lims-R-SDK")
+    assert client.submit_report(body, idempotency_key="lims-R-SDK")["id"] == created["id"]
+    report = client.report(created["id"])
+    assert report["status"] == "valid" and report["pdf_sha256"] == uploaded["sha256"]
+    assert client.report_pdf(created["id"]).startswith(b"%PDF")
+    assert client.report_qr(created["id"]).startswith(b"\x89PNG")
+    with pytest.raises(ApiError) as error:
+        client.report(10**9)
+    assert (error.value.status, error.value.code) == (404, "not_found")
