@@ -169,8 +169,10 @@ class Report(models.Model):
         ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["issuing_region", "year", "serial_no"], name="reports_serial_unique"),
+            # One report number per agency (Nanchang 三(一)): decided by the database, so
+            # concurrent submissions cannot both pass a look before the insert.
+            models.UniqueConstraint(fields=["agency", "report_number"], name="reports_agency_number_unique"),
         ]
-        indexes = [models.Index(fields=["agency", "report_number"], name="reports_agency_number")]
 
     def __str__(self) -> str:
         return f"{self.serial_number} {self.report_number}"

@@ -20,7 +20,7 @@ from typing import Any, TypedDict, Unpack
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -490,6 +490,32 @@ def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]
 
     if not subs:
         return []
+    try:
+        return _accept_once(actor, agency, subs)
+    except IntegrityError:
+        # A concurrent submission took one of the numbers between the look in
+        # ``_Lookups`` and the insert: the unique constraint refused the whole
+        # transaction (nothing written, no serial number burnt).
+        numbers = [s.fields["report_number"] for s in subs]
+        taken = set(
+            Report.objects.filter(agency=agency, report_number__in=numbers).values_list("report_number", flat=True)
+        )
+        if not taken:
+            raise
+        raise _NumbersTaken(taken) from None
+
+
+class _NumbersTaken(Exception):
+    def __init__(self, taken: set[str]) -> None:
+        super().__init__(sorted(taken))
+        self.taken = taken
+
+
+def _number_taken(number: str) -> AppError:
+    return AppError(ErrorCode.REPORT_NUMBER_TAKEN, _("本机构已报送该报告编号：%(n)s。") % {"n": number})
+
+
+def _accept_once(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]:
     with transaction.atomic():
         now = timezone.now()
         year = timezone.localdate(now).year
@@ -666,8 +692,15 @@ def report_submit_many(*, actor: Any, agency: Agency, items: Sequence[ReportFiel
             ErrorCode.BATCH_TOO_LARGE, _("每批最多报送 %(n)d 份报告。") % {"n": BATCH_MAX}, {"max": BATCH_MAX}
         )
     subs = _evaluate(actor, agency, items)
-    accepted = [s for s in subs if s.error is None]
-    reports = iter(_accept(actor, agency, accepted))
+    while True:
+        accepted = [s for s in subs if s.error is None]
+        try:
+            reports = iter(_accept(actor, agency, accepted))
+            break
+        except _NumbersTaken as race:  # refused as if the rival had come first
+            for s in accepted:
+                if s.fields["report_number"] in race.taken:
+                    s.error = _number_taken(s.fields["report_number"])
     return [s.error if s.error is not None else next(reports) for s in subs]
 
 
@@ -831,7 +864,13 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
         report.tested_on = datetime.date.fromisoformat(data["tested_on"])
     if data.get("reported_on"):
         report.reported_on = datetime.date.fromisoformat(data["reported_on"])
-    report.save(update_fields=["status", "version_count", "report_number", "conclusion", "tested_on", "reported_on"])
+    try:
+        with transaction.atomic():
+            report.save(
+                update_fields=["status", "version_count", "report_number", "conclusion", "tested_on", "reported_on"]
+            )
+    except IntegrityError:  # the number was taken by another report since the request
+        raise _number_taken(report.report_number) from None
     log_append(kind=ReportLogKind.REPORT_VERSION, record=version)
     log_append(kind=ReportLogKind.REPORT_AMENDMENT, record=amendment)
     if report.conclusion == Conclusion.NONCONFORMING:

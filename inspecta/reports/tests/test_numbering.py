@@ -138,3 +138,77 @@ def test_concurrent_batches_are_gapless_on_postgresql(tree, monkeypatch):
         if got:
             assert [n for n, _s in got] == numbers
             assert [s for _n, s in got] == list(range(got[0][1], got[0][1] + len(numbers)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_report_number_per_agency_under_concurrent_submissions_on_postgresql(tree):
+    """Eight LIMS requests with one report number and eight Idempotency-Keys at once:
+    exactly one report, the seven others 409 ``report_number_taken`` (Nanchang 三(一):
+    one number per report of an agency; the database constraint decides, not a look
+    before the insert)."""
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL (DATABASE_URL=postgres://...)")
+    import json
+
+    from django.test import Client
+
+    from inspecta.core import services as core_services
+    from inspecta.exchange.testing import approved_client, prepare, send, sign_prepared
+
+    from .test_pages_api import _json_body
+
+    core_services.regions_load()
+    core_services.catalog_load()
+    agency, admin, made = approved_agency(tree, 704)
+    project = project_with(tree, [agency])
+    creds = approved_client(applicant=admin, reviewer=tree["gz_admin"], scopes=["reports:submit", "files:upload"])
+    body = json.dumps(_json_body(submission(agency, made, project, "R-SAME"))).encode()
+    barrier = threading.Barrier(8)
+    answers: list[tuple[int, dict]] = []
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            prepared = prepare(
+                "POST", "/api/v1/reports/", body, **{"Content-Type": "application/json", "Idempotency-Key": f"k-{n}"}
+            )
+            sign_prepared(prepared, creds)
+            barrier.wait()
+            response = send(Client(), prepared)
+            answers.append((response.status_code, response.json()))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] + [409] * 7, answers
+    assert {a["error"]["code"] for s, a in answers if s == 409} == {"report_number_taken"}
+    assert Report.objects.filter(agency=agency, report_number="R-SAME").count() == 1
+    assert SerialCounter.objects.get().last == 1
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_report_with_the_same_number(tree):
+    """The constraint itself, on every database: a row written past the service check
+    is refused by the database."""
+
+    from django.db import IntegrityError, transaction
+
+    agency, admin, made = approved_agency(tree, 705)
+    project = project_with(tree, [agency])
+    report = services.report_submit(actor=admin, **submission(agency, made, project, "R-ONE"))
+    twin = Report.objects.get(pk=report.pk)
+    twin.pk = None
+    twin.serial_no += 1
+    twin.serial_number += "X"
+    twin.verification_code += "X"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Report.objects.bulk_create([twin])
