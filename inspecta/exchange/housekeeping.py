@@ -19,3 +19,10 @@ def uploads_expire() -> int:
     from .uploads import uploads_expire as expire
 
     return expire()
+
+
+def uploads_recover() -> int:
+    """Uploads left at their length without a file by a crash: finished now."""
+    from .uploads import uploads_recover as recover
+
+    return recover()

@@ -30,11 +30,13 @@ def deliver_callback(delivery_id: int) -> bool | None:
 @db_periodic_task(crontab(minute="*/5"))
 @lock_task("exchange-housekeeping")
 def exchange_housekeeping() -> dict[str, int]:
-    """Expired nonces, idempotency keys and abandoned uploads go (CONTRACT §2-4)."""
+    """Expired nonces, idempotency keys and abandoned uploads go; uploads a crash left at
+    their length without a file are finished (CONTRACT §2-4)."""
     return {
         "nonces": housekeeping.nonces_purge(),
         "idempotency": idempotency_purge(),
         "uploads": housekeeping.uploads_expire(),
+        "uploads_recovered": housekeeping.uploads_recover(),
     }
 
 

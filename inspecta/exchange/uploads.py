@@ -17,6 +17,10 @@ the creation, expiration, checksum (sha1, sha256) and termination extensions.
   recorded as a ``core.StoredFile``; the final PATCH answers with
   ``Inspecta-File-Id`` and ``Inspecta-File-SHA256``, and ``GET`` on the upload URL gives
   the file as JSON.
+* The offset reaches the length only in the transaction that records the file, so
+  ``Upload-Offset`` = ``Upload-Length`` always means the file exists; an upload an older
+  version left at its length without a file is finished on its next request, at the
+  start of ``inspecta serve`` and by the housekeeping job (``uploads_recover``).
 * Uploads untouched until ``Upload-Expires`` are removed by the housekeeping job.
 
 Errors use the JSON envelope (CONTRACT §1) with the tus status codes.
@@ -307,16 +311,18 @@ def _patch(request: HttpRequest, owner: Owner, upload_id: UUID) -> HttpResponse:
         handle.flush()
         os.fsync(handle.fileno())
         new_offset = upload.offset + received
-        Upload.objects.filter(pk=upload.pk).update(
-            offset=new_offset,
-            expires_at=timezone.now() + timedelta(hours=settings.INSPECTA_UPLOAD_EXPIRY_HOURS),
-        )
-        upload.refresh_from_db()
         response = HttpResponse(status=204)
         if new_offset == upload.length:
+            # the offset reaches the length in the transaction that records the file
             stored = upload_finish(upload=upload, path=path)
             response["Inspecta-File-Id"] = str(stored.pk)
             response["Inspecta-File-SHA256"] = stored.sha256
+        else:
+            Upload.objects.filter(pk=upload.pk).update(
+                offset=new_offset,
+                expires_at=timezone.now() + timedelta(hours=settings.INSPECTA_UPLOAD_EXPIRY_HOURS),
+            )
+            upload.refresh_from_db()
     response["Upload-Offset"] = str(upload.offset)
     if upload.state == UploadState.RECEIVING:
         response["Upload-Expires"] = _expires_header(upload)
@@ -325,7 +331,12 @@ def _patch(request: HttpRequest, owner: Owner, upload_id: UUID) -> HttpResponse:
 
 def upload_finish(*, upload: Upload, path: Path) -> StoredFile:
     """The last byte arrived: sniff, check, hash, store, record (CONTRACT §4) through
-    the one store of files; a refused file ends the upload and leaves nothing."""
+    the one store of files; a refused file ends the upload and leaves nothing.
+
+    The offset becomes the length, the state complete and the file recorded in one
+    transaction: a client that sees ``Upload-Offset`` equal to ``Upload-Length`` always
+    finds the file. A crash before the commit leaves the offset where it was (the bytes
+    are in the partial file), so the client sends the last chunk again."""
 
     actor: Any = Actor.for_client(upload.client, None) if upload.client is not None else upload.user
     try:
@@ -337,7 +348,9 @@ def upload_finish(*, upload: Upload, path: Path) -> StoredFile:
                 name=upload.metadata.get("filename") or upload.metadata.get("name") or "",
                 actor=actor,
             )
-            Upload.objects.filter(pk=upload.pk).update(state=UploadState.COMPLETE, stored_file=stored)
+            Upload.objects.filter(pk=upload.pk).update(
+                offset=upload.length, state=UploadState.COMPLETE, stored_file=stored
+            )
     except AppError:
         Upload.objects.filter(pk=upload.pk).update(state=UploadState.TERMINATED)
         path.unlink(missing_ok=True)
@@ -345,6 +358,46 @@ def upload_finish(*, upload: Upload, path: Path) -> StoredFile:
     upload.refresh_from_db()
     path.unlink(missing_ok=True)
     return stored
+
+
+def _unfinished(upload: Upload) -> bool:
+    return upload.state == UploadState.RECEIVING and upload.offset >= upload.length and upload.stored_file_id is None
+
+
+def upload_recover(upload: Upload) -> Upload:
+    """An upload whose offset reached its length without its file (left so by a
+    crash of an earlier version between the two steps): finish it now from the partial
+    file, or end it when the file is gone or refused. Safe to call concurrently (the
+    partial file's lock decides)."""
+
+    if not _unfinished(upload):
+        return upload
+    path = partial_path(upload)
+    try:
+        if not path.exists() or path.stat().st_size != upload.length:
+            Upload.objects.filter(pk=upload.pk, state=UploadState.RECEIVING).update(state=UploadState.TERMINATED)
+            path.unlink(missing_ok=True)
+        else:
+            with _locked(path):
+                upload.refresh_from_db()
+                if _unfinished(upload):
+                    upload_finish(upload=upload, path=path)
+    except AppError as exc:  # refused type, or being finished by another request right now
+        logger.info("upload %s not recovered: %s", upload.pk, exc.code)
+    upload.refresh_from_db()
+    return upload
+
+
+def uploads_recover() -> int:
+    """Finish every upload left with its offset at its length and no file (start-up
+    of ``inspecta serve`` and the housekeeping job)."""
+
+    count = 0
+    for upload in Upload.objects.filter(state=UploadState.RECEIVING, stored_file__isnull=True):
+        if upload.offset >= upload.length:
+            upload_recover(upload)
+            count += 1
+    return count
 
 
 def _terminate(owner: Owner, upload_id: UUID) -> HttpResponse:
@@ -417,12 +470,15 @@ def resource_view(request: HttpRequest, upload_id: UUID) -> HttpResponse:
             raise AppError(ErrorCode.METHOD_NOT_ALLOWED, _("不支持的方法。"), Allow=", ".join(_RESOURCE_METHODS))
         if method == "GET":
             owner = _owner(request)
-            upload = owner.uploads().select_related("stored_file").filter(pk=upload_id).first()
+            upload = owner.uploads().filter(pk=upload_id).first()
             if upload is None:
                 raise AppError(ErrorCode.NOT_FOUND, _("上传任务不存在。"))
-            return _file_json(upload)
+            upload = upload_recover(upload)
+            return _file_json(Upload.objects.select_related("stored_file").get(pk=upload.pk))
         _check_version(request)
         owner = _owner(request)
+        for unfinished in owner.uploads().filter(pk=upload_id, state=UploadState.RECEIVING):
+            upload_recover(unfinished)  # the next request finishes a completion a crash left
         if method == "HEAD":
             upload = owner.uploads().filter(pk=upload_id).first()
             if upload is not None and upload.state == UploadState.COMPLETE:

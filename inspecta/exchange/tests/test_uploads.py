@@ -3,6 +3,7 @@ server; resume after the client is killed and after the server restarts."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -452,3 +453,114 @@ def test_an_undocumented_method_is_405_with_allow_before_the_tus_headers(client,
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert "OPTIONS" in response["Allow"]
+
+
+_DIE_AT_COMPLETION = '''
+def post_worker_init(worker):
+    """Fault injection: the server dies (SIGKILL, master and worker) right after the
+    finished upload's file was stored, before its transaction commits."""
+
+    import os
+    import signal
+
+    from inspecta.exchange import uploads
+
+    real = uploads.file_store
+
+    def store_then_die(*args, **kwargs):
+        stored = real(*args, **kwargs)
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+        return stored
+
+    uploads.file_store = store_then_die
+'''
+
+
+@needs_shared_db
+def test_server_killed_at_the_completion_point_then_the_sdk_resumes(tmp_path, settings):
+    """Crash-safe completion: a server killed between storing the last upload's file and
+    committing it leaves the offset below the length (never "complete" without a file);
+    the Python SDK keeps its resume state, and against a fresh server resumes, sends the
+    last chunk again and gets the file with its SHA-256 (no ``upload_mismatch``)."""
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "clients" / "python" / "src"))
+    from inspecta_client import InspectaClient, Signer
+
+    creds, _tree, _admin = _creds()
+    port = 19500 + os.getpid() % 400
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "inspecta.settings.base",
+        "DATABASE_URL": _database_url(),
+        "INSPECTA_VAR_DIR": str(tmp_path / "var"),
+        "INSPECTA_UPLOAD_TEMP_DIR": settings.INSPECTA_UPLOAD_TEMP_DIR,
+        "SECRET_KEY": settings.SECRET_KEY,
+    }
+    if not os.environ.get("REDIS_URL"):
+        from django.core.management import call_command
+
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "inspecta_cache"}
+        }
+        call_command("createcachetable", verbosity=0)
+    fault = tmp_path / "fault.py"
+    fault.write_text(_DIE_AT_COMPLETION)
+    base = f"http://127.0.0.1:{port}"
+    data = pdf_bytes(200_000)
+    path = tmp_path / "complete.pdf"
+    path.write_bytes(data)
+    state = tmp_path / "state"
+
+    def sdk() -> InspectaClient:
+        return InspectaClient(base, Signer(creds.key_id, secret=creds.secret_text), sleep=lambda _s: None, retries=1)
+
+    first = _start_process(port, {**env, "GUNICORN_CMD_ARGS": f"--config {fault}"})
+    try:
+        with pytest.raises(requests.ConnectionError):
+            sdk().upload(path, chunk_size=40_000, progress=False, state_dir=state)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    upload = Upload.objects.get()
+    assert upload.offset < upload.length  # not "complete" while no file is recorded
+    assert upload.stored_file_id is None and not StoredFile.objects.exists()
+    assert list(state.glob("*.json")), "the SDK dropped its resume state"
+    second = _start_process(port, env)
+    try:
+        result = sdk().upload(path, chunk_size=40_000, progress=False, state_dir=state)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=20)
+    assert result["sha256"] == hashlib.sha256(data).hexdigest()
+    upload.refresh_from_db()
+    assert upload.offset == upload.length and str(upload.stored_file_id) == result["id"]
+    assert not list(state.glob("*.json"))
+
+
+def test_an_upload_left_at_its_length_without_a_file_is_finished_on_the_next_request(live_server):
+    """What a crash of an earlier version left (offset = length, no file): the next
+    HEAD finishes it, so the client learns the file, never ``file: null``."""
+
+    from inspecta.exchange import uploads
+    from inspecta.exchange.choices import UploadState
+
+    creds, _tree, _admin = _creds()
+    token = upload_token(live_server.url, creds)
+    data = pdf_bytes(5_000)
+    created = requests.post(
+        live_server.url + "/api/v1/uploads/",
+        headers={"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data))},
+        timeout=10,
+    )
+    upload = Upload.objects.get()
+    uploads.partial_path(upload).write_bytes(data)
+    Upload.objects.filter(pk=upload.pk).update(offset=len(data))  # the state the old code crashed in
+    head = requests.head(
+        created.headers["Location"], headers={"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}, timeout=10
+    )
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(len(data))
+    got = requests.get(created.headers["Location"], headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    assert got["file"]["sha256"] == hashlib.sha256(data).hexdigest()
+    upload.refresh_from_db()
+    assert upload.state == UploadState.COMPLETE

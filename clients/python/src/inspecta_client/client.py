@@ -306,13 +306,20 @@ class InspectaClient:
                     raise ApiError.from_response(last)
                 offset = int(last.headers["Upload-Offset"])
                 report(offset, size)
-        state_file.unlink(missing_ok=True)
+        # The resume state goes only once the server shows the finished file: an
+        # interruption at the last chunk (or a server crash while it finished) resumes.
         info = self._tus("GET", url, {"Authorization": auth["Authorization"]})
         if info.status_code != 200:
             raise ApiError.from_response(info)
         result = info.json()["file"]
-        if result is None or result["sha256"] != sha256:
-            raise ApiError(500, "upload_mismatch", "the stored file does not match the local SHA-256")
+        if result is None:
+            raise ApiError(
+                503, "upload_incomplete", "the server has not recorded the file yet; run the upload again to resume"
+            )
+        if result["sha256"] != sha256:
+            state_file.unlink(missing_ok=True)  # a different file: start afresh next time
+            raise ApiError(422, "upload_mismatch", "the stored file does not match the local SHA-256")
+        state_file.unlink(missing_ok=True)
         return dict(result)
 
     def _tus(self, method: str, url: str, headers: dict[str, str], data: bytes | None = None) -> requests.Response:
