@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +79,21 @@ def worker(workers: int) -> None:
 @click.option("--workers", default=2, show_default=True, help="web worker processes")
 @click.option("--no-jobs", is_flag=True, help="do not start the job consumer")
 def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
+    """The web server and the job consumer, supervised: a consumer that dies is reaped
+    and started again (after a pause that grows while it keeps dying); the web server
+    ending ends everything. Uploads a crash left at their length are finished first."""
+
     env = {**os.environ}
     env.setdefault("DJANGO_SETTINGS_MODULE", "inspecta.settings.base")
-    children: list[subprocess.Popen[bytes]] = []
+    _recover_uploads(env)
+
+    def start_consumer() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "inspecta.cli", "worker"], env=env, cwd=ROOT)
+
+    children: dict[str, subprocess.Popen[bytes]] = {}
     if not no_jobs:
-        children.append(subprocess.Popen([sys.executable, "-m", "inspecta.cli", "worker"], env=env, cwd=ROOT))
-    web = subprocess.Popen(
+        children["jobs"] = start_consumer()
+    children["web"] = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -100,21 +111,57 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
         env=env,
         cwd=ROOT,
     )
-    children.append(web)
     click.echo(f"Inspecta serving at http://{host}:{port}/  (Ctrl-C to stop)")
+    stopping = False
 
     def stop(signum: int, frame: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
+        nonlocal stopping
+        stopping = True
+        for child in children.values():
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.terminate()
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    code = web.wait()
-    stop(signal.SIGTERM, None)
-    for child in children:
-        child.wait()
-    sys.exit(code)
+    pause = 1.0
+    while any(child.returncode is None for child in children.values()):
+        try:
+            pid, status = os.wait()  # reaps every child that ends, so none stays a zombie
+        except ChildProcessError:
+            break
+        code = os.waitstatus_to_exitcode(status)
+        if pid == children["web"].pid:
+            children["web"].returncode = code
+            stop(signal.SIGTERM, None)
+        elif "jobs" in children and pid == children["jobs"].pid:
+            children["jobs"].returncode = code
+            if not stopping:
+                click.echo(f"job consumer exited ({code}); starting it again in {pause:.0f} s", err=True)
+                started = time.monotonic()
+                time.sleep(pause)
+                if not stopping:
+                    children["jobs"] = start_consumer()
+                # a consumer that keeps dying at once is started less and less often
+                pause = min(pause * 2, 60.0) if time.monotonic() - started < 60 else 1.0
+    sys.exit(children["web"].returncode or 0)
+
+
+def _recover_uploads(env: dict[str, str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", env["DJANGO_SETTINGS_MODULE"])
+    try:
+        _django()
+        from inspecta.exchange.uploads import uploads_recover
+
+        recovered = uploads_recover()
+    except Exception as exc:  # the database may not be ready yet: the next request recovers
+        click.echo(f"uploads not checked at start: {exc.__class__.__name__}", err=True)
+        return
+    if recovered:
+        click.echo(f"finished {recovered} upload(s) left incomplete by a crash")
+    from django.db import connections
+
+    connections.close_all()
 
 
 @main.command(

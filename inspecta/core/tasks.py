@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task
 
 from . import housekeeping
+from .health import jobs_heartbeat
+
+
+@HUEY.on_startup()
+def consumer_started() -> None:
+    """The consumer shows it is alive as soon as it starts (``/readyz``)."""
+
+    jobs_heartbeat()
+
+
+@db_periodic_task(crontab(minute="*"))
+def consumer_heartbeat() -> None:
+    """Every minute: the consumer is alive and runs jobs (``/readyz``)."""
+
+    jobs_heartbeat()
 
 
 @db_periodic_task(crontab(minute="*/15"))

@@ -154,6 +154,13 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
+# /readyz: not ready when no job consumer showed a heartbeat for this long (it writes one
+# every minute), or when a log entry waits for its index longer than this.
+INSPECTA_READY_CONSUMER_STALE_SECONDS = env.int("INSPECTA_READY_CONSUMER_STALE_SECONDS", default=150)
+INSPECTA_READY_SEQUENCER_LAG_SECONDS = env.int("INSPECTA_READY_SEQUENCER_LAG_SECONDS", default=180)
+# A database outage answers 503 with this Retry-After (inspecta.core.outage).
+INSPECTA_DB_RETRY_AFTER_SECONDS = env.int("INSPECTA_DB_RETRY_AFTER_SECONDS", default=5)
+
 # --- Authentication and login policy (GB/T 22239 level 2, OWASP ASVS L2) ----------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -11,7 +11,54 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "jobs": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "jobs": "ok", "sequencer": "ok", "consumer": "ok"}
+
+
+def test_not_ready_without_a_job_consumer(client, settings):
+    """With jobs run by a consumer (not inside the request), /readyz waits for the
+    consumer's heartbeat and answers 503 once it stops."""
+
+    import time
+
+    from django.core.cache import cache
+
+    from inspecta.core.health import HEARTBEAT_KEY, jobs_heartbeat
+
+    settings.HUEY = {**settings.HUEY, "immediate": False}
+    cache.delete(HEARTBEAT_KEY)
+    absent = client.get("/readyz")
+    assert absent.status_code == 503 and absent.json()["checks"]["consumer"] == "no job consumer running"
+    jobs_heartbeat()
+    assert client.get("/readyz").status_code == 200
+    cache.set(HEARTBEAT_KEY, time.time() - settings.INSPECTA_READY_CONSUMER_STALE_SECONDS - 5, timeout=None)
+    stale = client.get("/readyz")
+    assert stale.status_code == 503 and "heartbeat" in stale.json()["checks"]["consumer"]
+    cache.delete(HEARTBEAT_KEY)
+
+
+def test_not_ready_while_the_sequencer_is_behind(client, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from inspecta.ledger.models import Entry
+
+    settings.INSPECTA_READY_SEQUENCER_LAG_SECONDS = 60
+    Entry.objects.create(
+        kind="test", record_type="t", record_id="1", entry=b"{}", leaf_hash=b"0" * 32, created_at=timezone.now()
+    )
+    assert client.get("/readyz").status_code == 200  # just written: the sequencer has time
+    Entry.objects.create(
+        kind="test",
+        record_type="t",
+        record_id="2",
+        entry=b"{}",
+        leaf_hash=b"1" * 32,
+        created_at=timezone.now() - datetime.timedelta(seconds=120),
+    )
+    behind = client.get("/readyz")
+    assert behind.status_code == 503
+    assert behind.json()["checks"]["sequencer"] == "1 log entries unsequenced for more than 60 s"
 
 
 def test_openapi_lists_every_operation(client):
