@@ -8,6 +8,7 @@ from inspecta.api import api
 from inspecta.core import health, metrics
 from inspecta.core.appconfig import url_mounts
 from inspecta.core.errors import ErrorCode, error_response
+from inspecta.core.outage import outage_response
 
 """The root URLconf: the platform's own endpoints, then every page URLconf the apps
 declare on their ``AppConfig`` (``urls``; ``inspecta.core.appconfig``), the API root
@@ -44,6 +45,9 @@ handler404 = _error_page(ErrorCode.NOT_FOUND, _("页面不存在或不在您的�
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    outage = outage_response(request)  # a database outage is a 503 with Retry-After
+    if outage is not None:
+        return outage
     if request.path.startswith("/api/"):
         return error_response(ErrorCode.INTERNAL_ERROR, _("服务器内部错误，请稍后再试。"))
     return render(request, "error.html", {"status": 500, "message": _("服务器内部错误，请稍后再试。")}, status=500)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -151,6 +151,14 @@ def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
     return error_response(ErrorCode.INVALID_INPUT, _("数值超出范围。"))
 
 
+def _outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    from .outage import outage_response
+
+    response = outage_response(request, exc)
+    assert response is not None
+    return response
+
+
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     import logging
 
@@ -172,6 +180,8 @@ HANDLERS: dict[type[Exception], Any] = {
     MultiPartParserError: _bad_multipart,
     DataError: _data_error,
     OverflowError: _overflow,
+    OperationalError: _outage,  # a database outage: 503 with Retry-After (inspecta.core.outage)
+    InterfaceError: _outage,
     Exception: _unexpected,
 }
 

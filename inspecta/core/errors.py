@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     INVALID_CURSOR = "invalid_cursor"  # a keyset cursor the API did not issue (core.pagination)
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
+    DATABASE_UNAVAILABLE = "database_unavailable"  # an outage of the database: retry after Retry-After
     ERROR = "error"  # a status no other code names
 
     # accounts
@@ -205,6 +206,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.UPLOAD_LOCKED: 423,
     ErrorCode.CHECKSUM_MISMATCH: 460,
     ErrorCode.LOG_UNAVAILABLE: 503,
+    ErrorCode.DATABASE_UNAVAILABLE: 503,
     ErrorCode.ENTRY_NOT_FOUND: 404,
     ErrorCode.RECORD_NOT_LOGGED: 404,
     ErrorCode.TIMESTAMP_NOT_FOUND: 404,
