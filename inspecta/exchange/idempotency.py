@@ -11,8 +11,18 @@ user): the first request runs and its response (status, body, ``Location``) is k
 for ``INSPECTA_EXCHANGE_IDEMPOTENCY_HOURS``; the same key and the same body replay
 that response (``Idempotent-Replayed: true``); the same key with a different body is
 422 ``idempotency_key_reused``; a repeat while the first still runs is 409
-``idempotency_in_progress``. 5xx answers are not kept, so the client may retry.
-Without the header the operation simply runs.
+``idempotency_in_progress``. Without the header the operation simply runs.
+
+The record and the write are one transaction: the record is created, the operation
+runs and the record is completed with its answer inside one ``transaction.atomic``, so
+after any crash the key is either completed with the write (the retry replays the first
+answer) or absent with no write (the retry does the work, once). A 5xx answer or an
+exception rolls the whole attempt back, the key included: the retry runs at once
+instead of waiting for a lease. On PostgreSQL a transaction-scoped advisory lock on
+the key answers a concurrent repeat with 409 at once instead of making it wait on the
+uncommitted row; SQLite serialises writers, so a repeat waits and then replays. A
+record left running by an older version expires after
+``INSPECTA_EXCHANGE_IDEMPOTENCY_LEASE_SECONDS``.
 
 Plain Django views use :func:`idempotent_view` the same way.
 """
@@ -109,6 +119,13 @@ def _claim(request: HttpRequest, key: str) -> IdempotencyRecord | HttpResponse:
     owner = _owner(request)
     fingerprint = _fingerprint(request)
     now = timezone.now()
+    if not _lock(owner, key):
+        return error_response(
+            ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            _("相同 Idempotency-Key 的请求仍在处理中，请稍后重试。"),
+            {"idempotency_key": key},
+            Retry_After="1",
+        )
     for _attempt in range(3):
         try:
             with transaction.atomic():
@@ -146,10 +163,26 @@ def _claim(request: HttpRequest, key: str) -> IdempotencyRecord | HttpResponse:
     return error_response(ErrorCode.IDEMPOTENCY_IN_PROGRESS, _("请求冲突，请稍后重试。"), {"idempotency_key": key})
 
 
+def _lock(owner: str, key: str) -> bool:
+    """PostgreSQL: take the key's transaction-scoped advisory lock, or say that another
+    transaction holds it (the first request with this key is still running)."""
+
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return True  # SQLite: writers are serialised by the database itself
+    digest = hashlib.sha256(f"idempotency\n{owner}\n{key}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+        return bool(cursor.fetchone()[0])
+
+
+def _failed(response: HttpResponseBase) -> bool:
+    return response.status_code >= 500 or response.streaming
+
+
 def _settle(record: IdempotencyRecord, response: HttpResponseBase) -> None:
-    if response.status_code >= 500 or response.streaming:
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
-        return
+    """Complete ``record`` with ``response``, in the transaction of the write."""
+
     headers = {name: response[name] for name in _REPLAY_HEADERS if response.has_header(name)}
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         running=False,
@@ -196,16 +229,17 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
     def around_run(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(run)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            try:
+            if "Idempotency-Key" not in request.headers:
+                return run(request, *args, **kwargs)
+            # claim (in ``inner``), write and completion: one transaction
+            with transaction.atomic():
                 response = run(request, *args, **kwargs)
-            except BaseException:
                 record = getattr(request, "_idempotency_record", None)
                 if record is not None:
-                    IdempotencyRecord.objects.filter(pk=record.pk).delete()
-                raise
-            record = getattr(request, "_idempotency_record", None)
-            if record is not None:
-                _settle(record, response)
+                    if _failed(response):
+                        transaction.set_rollback(True)  # nothing kept, the key released
+                    else:
+                        _settle(record, response)
             return response
 
         return wrapped
@@ -237,18 +271,18 @@ def idempotent_view(view: Callable[..., HttpResponseBase]) -> Callable[..., Http
             key = _parse_key(request)
             if key is None:
                 return view(request, *args, **kwargs)
-            claimed = _claim(request, key)
+            with transaction.atomic():  # claim, write and completion: one transaction
+                claimed = _claim(request, key)
+                if isinstance(claimed, HttpResponse):
+                    return claimed
+                response = view(request, *args, **kwargs)
+                if _failed(response):
+                    transaction.set_rollback(True)  # nothing kept, the key released
+                else:
+                    _settle(claimed, response)
+                return response
         except AppError as exc:
             return exc.response()
-        if isinstance(claimed, HttpResponse):
-            return claimed
-        try:
-            response = view(request, *args, **kwargs)
-        except BaseException:
-            IdempotencyRecord.objects.filter(pk=claimed.pk).delete()
-            raise
-        _settle(claimed, response)
-        return response
 
     return wrapped
 

@@ -197,3 +197,71 @@ def test_stored_responses_do_not_reveal_secrets(client, tree, agency, hmac_creds
     from inspecta.exchange.models import ClientKey
 
     assert ClientKey.objects.filter(client=hmac_creds.client).count() == 2
+
+
+def _signed_report(client, scene, body: bytes, key: str):
+    prepared = prepare("POST", "/api/v1/reports/", body, **{"Content-Type": "application/json", "Idempotency-Key": key})
+    sign_prepared(prepared, scene["creds"])
+    return send(client, prepared)
+
+
+def _fail_on(table: str, verb: str, exc_class=None):
+    """The database fails the first ``verb`` statement on ``table``: the fault lands
+    between the write and the completion of its idempotency record."""
+
+    from django.db import OperationalError
+
+    state = {"done": False}
+
+    def wrapper(execute, sql, params, many, context):
+        if not state["done"] and sql.lstrip().upper().startswith(verb) and table in sql:
+            state["done"] = True
+            raise (exc_class or OperationalError)("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def test_completion_fails_after_the_write_then_the_retry_does_the_work_once(reporting):
+    """The report and its idempotency record commit together (or not at all): a fault
+    after the report was written, at the completion of the record, leaves no report, and
+    the retry with the same key runs at once and gets its serial number."""
+
+    from django.db import connection
+    from django.test import Client
+
+    from inspecta.reports.models import Report
+
+    client = Client(raise_request_exception=False)
+    body = json.dumps(report_body(reporting, "R-CRASH")).encode()
+    with connection.execute_wrapper(_fail_on("exchange_idempotencyrecord", "UPDATE")):
+        failed = _signed_report(client, reporting, body, "crash-1")
+    assert failed.status_code >= 500
+    retry = _signed_report(client, reporting, body, "crash-1")
+    assert retry.status_code == 201, retry.content
+    assert retry.json()["serial_number"]
+    assert Report.objects.filter(report_number="R-CRASH").count() == 1
+    again = _signed_report(client, reporting, body, "crash-1")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["serial_number"] == retry.json()["serial_number"]
+
+
+def test_a_5xx_answer_releases_the_key_and_keeps_nothing(reporting):
+    """A database outage in the middle of the write answers 503; the key is free at once
+    (no 409 for the lease) and the retry does the work once."""
+
+    from django.db import connection
+    from django.test import Client
+
+    from inspecta.reports.models import Report
+
+    client = Client(raise_request_exception=False)
+    body = json.dumps(report_body(reporting, "R-OUT")).encode()
+    with connection.execute_wrapper(_fail_on("ledger_", "INSERT")):
+        failed = _signed_report(client, reporting, body, "out-1")
+    assert failed.status_code == 503, failed.content
+    assert not Report.objects.filter(report_number="R-OUT").exists()
+    assert not IdempotencyRecord.objects.filter(key="out-1").exists()
+    retry = _signed_report(client, reporting, body, "out-1")
+    assert retry.status_code == 201, retry.content
+    assert Report.objects.filter(report_number="R-OUT").count() == 1
