@@ -104,7 +104,8 @@ def _client_credentials(algorithm: str) -> tuple[str, Any]:
     client, issued = services.application_approve(actor=tree["gz_admin"], application=application)
     services.client_update(actor=tree["gz_admin"], client=client, rate_limit_per_minute=0)
     if algorithm == "hmac-sha256":
-        return issued.key.key_id, Signer(issued.key.key_id, secret=issued.secret, validity=300)
+        secret = services.key_secret_reveal(actor=admin, key=issued.key)
+        return issued.key.key_id, Signer(issued.key.key_id, secret=secret, validity=300)
     private = Ed25519PrivateKey.generate()
     pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     services.key_register_public(actor=admin, key=issued.key, public_key=pem)

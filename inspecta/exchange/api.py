@@ -91,10 +91,23 @@ class ClientKeyOut(Schema):
     not_after: datetime | None
     revoked_at: datetime | None
     public_key: str
+    secret_pending: bool = Field(
+        description="HMAC 密钥待接入单位管理员领取（POST /exchange/keys/{key_id}/secret，仅一次）"
+    )
+    secret_revealed_at: datetime | None = Field(description="HMAC 密钥的领取时间（已领取的密钥不再显示）")
 
 
 class IssuedKeyOut(ClientKeyOut):
-    secret: str | None = Field(None, description="HMAC 密钥，仅此一次显示（Base64url，解码后 32 字节为 HMAC 密钥）")
+    secret: str | None = Field(
+        None,
+        description="HMAC 密钥（Base64url，解码后 32 字节为 HMAC 密钥）：仅当调用者是接入单位管理员（自助轮换）时"
+        "在此返回，且仅此一次；主管部门批准或轮换时为 null，由接入单位管理员领取",
+    )
+
+
+class SecretOut(Schema):
+    key_id: str
+    secret: str = Field(description="HMAC 密钥（Base64url，解码后 32 字节为 HMAC 密钥），仅显示这一次")
 
 
 class ClientOut(Schema):
@@ -239,7 +252,7 @@ def application_detail(request: AuthedRequest, application_id: int) -> AccessApp
 @router.post(
     "/applications/{application_id}/approve",
     response=ApprovalOut,
-    summary="批准接入申请（签发密钥标识，HMAC 密钥仅显示一次）",
+    summary="批准接入申请（签发密钥标识；HMAC 密钥由申请单位管理员领取，不向审批人显示）",
 )
 def application_approve(request: AuthedRequest, application_id: int, payload: ApplicationDecisionIn) -> dict[str, Any]:
     application = _application(request, application_id)
@@ -249,7 +262,7 @@ def application_approve(request: AuthedRequest, application_id: int, payload: Ap
     )
     application.refresh_from_db()
     key = ClientKeyOut.from_orm(issued.key).dict()
-    return {"application": application, "client": client, "key": {**key, "secret": issued.secret}}
+    return {"application": application, "client": client, "key": {**key, "secret": None}}
 
 
 @router.post("/applications/{application_id}/reject", response=ApplicationOut, summary="驳回接入申请（须填写理由）")
@@ -303,6 +316,25 @@ def _key(request: AuthedRequest, key_id: str) -> ClientKey:
         return selectors.key_get(actor=_user(request), key_id=key_id)
     except ClientKey.DoesNotExist as exc:
         raise Http404(_("密钥不存在或不在您的权限范围内。")) from exc
+
+
+@router.post(
+    "/keys/{key_id}/secret",
+    response=SecretOut,
+    summary="领取 HMAC 密钥（仅接入单位管理员，仅一次）",
+)
+def key_secret_reveal(request: AuthedRequest, key_id: str) -> HttpResponse:
+    """The HMAC secret of a key, shown once to an admin of the client's own organisation
+    (T/CECS 6.0.5, 6.0.8). Anyone else is refused (403, the approving authority
+    included); a second request is refused (400): rotate the key to get a new one."""
+
+    key = _key(request, key_id)
+    secret = services.key_secret_reveal(actor=_user(request), key=key)
+    response = HttpResponse(
+        json.dumps({"key_id": key.key_id, "secret": secret}), content_type="application/json", status=200
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/keys/{key_id}/public-key", response=ClientKeyOut, summary="登记 Ed25519 公钥")

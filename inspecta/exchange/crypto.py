@@ -26,6 +26,7 @@ __all__ = [
     "new_secret",
     "open_secret",
     "seal_secret",
+    "secret_text",
 ]
 
 _INFO = b"inspecta exchange secrets v1"
@@ -75,7 +76,12 @@ def open_sealed(sealed: bytes | memoryview) -> bytes:
 def new_secret() -> tuple[str, bytes]:
     """A fresh HMAC secret: (text shown to the client once, raw key bytes)."""
     raw = secrets.token_bytes(32)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii"), raw
+    return secret_text(raw), raw
+
+
+def secret_text(raw: bytes) -> str:
+    """The HMAC key bytes as shown to the client: unpadded base64url."""
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def decode_secret(text: str) -> bytes:

@@ -143,7 +143,12 @@ class ClientKey(models.Model):
     HMAC secrets are stored sealed (Fernet under a key derived from
     ``INSPECTA_EXCHANGE_KEY_SECRET``), so a database dump does not reveal them; Ed25519
     keys store only the client's public key. A key is valid while not revoked and before
-    ``not_after`` (set when a rotation starts the overlap period)."""
+    ``not_after`` (set when a rotation starts the overlap period).
+
+    An HMAC secret is shown once, to an admin of the client's own organisation
+    (``services.key_secret_reveal``), never to the authority that approved it; until
+    then it is *pending* (``secret_revealed_at`` empty), afterwards it is never shown
+    again (``secret_revealed_at``/``secret_revealed_by`` say when and to whom)."""
 
     client = models.ForeignKey(ExchangeClient, verbose_name=_("接入方"), on_delete=models.PROTECT, related_name="keys")
     key_id = models.CharField(_("密钥标识"), max_length=64, unique=True)
@@ -155,6 +160,15 @@ class ClientKey(models.Model):
     not_after = models.DateTimeField(_("失效时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     revoked_reason = models.CharField(_("吊销原因"), max_length=255, blank=True)
+    secret_revealed_at = models.DateTimeField(_("密钥领取时间"), null=True, blank=True)
+    secret_revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("密钥领取人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     history = audited(excluded_fields=["sealed_secret"])
     objects = RestrictedQuerySet.as_manager()
@@ -168,6 +182,15 @@ class ClientKey(models.Model):
         return self.key_id
 
     scoping = EXCHANGE_SCOPING.via("client")
+
+    @property
+    def secret_pending(self) -> bool:
+        """An HMAC secret that waits for its one showing to the organisation's admin."""
+        return (
+            self.algorithm == AuthMethod.HMAC_SHA256
+            and self.secret_revealed_at is None
+            and self.status in (KeyStatus.ACTIVE, KeyStatus.RETIRING)
+        )
 
     def is_valid_at(self, moment: Any) -> bool:
         if self.status not in (KeyStatus.ACTIVE, KeyStatus.RETIRING):

@@ -9,7 +9,7 @@ from inspecta.accounts.choices import Role
 from inspecta.core.actors import actor_of
 from inspecta.core.permissions import has_role, is_authority, is_member, is_operator, is_person, is_regulator
 
-__all__ = ["is_competent_for", "may_apply", "may_manage_client", "may_monitor", "may_review"]
+__all__ = ["is_competent_for", "may_apply", "may_manage_client", "may_monitor", "may_receive_secret", "may_review"]
 
 may_apply = is_person & is_member & has_role(Role.AGENCY_ADMIN, Role.AUTHORITY_ADMIN)
 """An organisation's admin applies for its own systems (T/CECS 6.0.7-6.0.8)."""
@@ -40,3 +40,12 @@ def may_manage_client(who: Any, client: Any) -> bool:
     actor = actor_of(who)
     own_admin = may_apply(actor) and actor.organisation_id == client.organisation_id
     return bool(own_admin) or is_competent_for(actor, client.organisation)
+
+
+def may_receive_secret(who: Any, client: Any) -> bool:
+    """Is shown a client's HMAC secret (once per key): an admin of the client's own
+    organisation, the applicant (T/CECS 6.0.5, 6.0.8). Never the authority that approved
+    it, never the organisation's other people."""
+
+    actor = actor_of(who)
+    return bool(may_apply(actor)) and actor.organisation_id == client.organisation_id

@@ -3,7 +3,9 @@
 Access applications are reviewed by the competent authority of the applicant's region
 (an authority admin or supervisor whose region contains it, never the applicant's own
 department); approval creates the client and issues its first key. HMAC secrets are
-returned once by the service that creates them and stored only sealed.
+stored only sealed and shown once, to an admin of the client's own organisation
+(``key_secret_reveal``; a rotation by that admin shows the new one at once), never to
+the authority that approves or rotates.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from inspecta.accounts.choices import OrganisationKind
 from inspecta.accounts.models import User
 
 from .choices import ApplicationStatus, AuthMethod, KeyStatus, Scope
-from .crypto import load_public_key, new_secret, public_key_pem, seal_secret
+from .crypto import load_public_key, new_secret, open_secret, public_key_pem, seal_secret, secret_text
 from .models import AccessApplication, ClientKey, ExchangeClient
-from .permissions import is_competent_for, may_apply, may_manage_client, may_review
+from .permissions import is_competent_for, may_apply, may_manage_client, may_receive_secret, may_review
 
 __all__ = [
     "IssuedKey",
@@ -37,6 +39,7 @@ __all__ = [
     "key_register_public",
     "key_revoke",
     "key_rotate",
+    "key_secret_reveal",
     "upload_token_issue",
     "upload_token_read",
 ]
@@ -44,7 +47,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class IssuedKey:
-    """A key just issued; ``secret`` (HMAC only) is shown to the client this once."""
+    """A key just issued; ``secret`` is the HMAC secret when the actor is the admin of the
+    client's organisation it is shown to (this once), otherwise ``None``: it waits for
+    ``key_secret_reveal``."""
 
     key: ClientKey
     secret: str | None
@@ -119,7 +124,8 @@ def application_approve(
     *, actor: User, application: AccessApplication, reason: str = "", scopes: list[str] | None = None
 ) -> tuple[ExchangeClient, IssuedKey]:
     """Approve: the client is created with the granted scopes (a subset of those asked
-    for) and its first key id issued; for HMAC the secret is returned this once."""
+    for) and its first key id issued. An HMAC secret is not returned to the approver: it
+    waits for an admin of the applying organisation (``key_secret_reveal``)."""
 
     application = AccessApplication.objects.select_for_update().get(pk=application.pk)
     _decide_check(actor, application)
@@ -168,7 +174,7 @@ def _normalised_public_key(text: str) -> str:
 
 def _key_issue(*, client: ExchangeClient, public_key: str = "") -> IssuedKey:
     if client.auth_method == AuthMethod.HMAC_SHA256:
-        text, raw = new_secret()
+        _, raw = new_secret()
         key = ClientKey.objects.create(
             client=client,
             key_id=_new_key_id(),
@@ -176,7 +182,7 @@ def _key_issue(*, client: ExchangeClient, public_key: str = "") -> IssuedKey:
             sealed_secret=seal_secret(raw),
             status=KeyStatus.ACTIVE,
         )
-        return IssuedKey(key=key, secret=text)
+        return IssuedKey(key=key, secret=None)
     status = KeyStatus.ACTIVE if public_key else KeyStatus.AWAITING_PUBLIC_KEY
     key = ClientKey.objects.create(
         client=client,
@@ -208,7 +214,9 @@ def key_rotate(
 ) -> IssuedKey:
     """Issue a new key; the keys valid so far stay valid for the overlap period
     (``INSPECTA_EXCHANGE_KEY_OVERLAP_HOURS``) so the client can roll over without
-    downtime, then expire."""
+    downtime, then expire. Rotated by an admin of the client's own organisation
+    (self-service), a new HMAC secret is returned to them at once and counts as its one
+    showing; rotated by the authority, it waits for that admin (``key_secret_reveal``)."""
 
     if not may_manage_client(actor, client):
         raise PermissionDenied(_("无权管理该接入方的密钥。"))
@@ -232,7 +240,39 @@ def key_rotate(
         old.status = KeyStatus.RETIRING
         old.not_after = min(old.not_after, end) if old.not_after else end
         old.save(update_fields=["status", "not_after"])
-    return _key_issue(client=client, public_key=public_key)
+    issued = _key_issue(client=client, public_key=public_key)
+    if issued.key.secret_pending and may_receive_secret(actor, client):
+        return IssuedKey(key=issued.key, secret=_reveal(actor=actor, key=issued.key))
+    return issued
+
+
+def _reveal(*, actor: User, key: ClientKey) -> str:
+    key.secret_revealed_at = timezone.now()
+    key.secret_revealed_by = actor
+    key.save(update_fields=["secret_revealed_at", "secret_revealed_by"])
+    return secret_text(open_secret(key.sealed_secret or b""))
+
+
+@transaction.atomic
+def key_secret_reveal(*, actor: User, key: ClientKey) -> str:
+    """Show an HMAC secret, once, to an admin of the client's own organisation (T/CECS
+    6.0.5, 6.0.8): who received it and when is recorded (and audited); a second request
+    is refused, and so is anyone else (the approving authority included). A lost secret
+    is replaced by rotating the key."""
+
+    key = ClientKey.objects.select_for_update().select_related("client").get(pk=key.pk)
+    if not may_receive_secret(actor, key.client):
+        raise PermissionDenied(_("只有接入单位的管理员可以领取密钥。"))
+    if key.algorithm != AuthMethod.HMAC_SHA256:
+        raise ValidationError(_("该密钥使用接入方登记的公钥，没有平台签发的密钥可领取。"))
+    if key.secret_revealed_at is not None:
+        raise ValidationError(
+            _("该密钥已于 %(t)s 领取，不能再次显示；如已遗失，请轮换密钥。")
+            % {"t": timezone.localtime(key.secret_revealed_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    if not key.secret_pending:
+        raise ValidationError(_("该密钥已失效，不能领取。"))
+    return _reveal(actor=actor, key=key)
 
 
 @transaction.atomic

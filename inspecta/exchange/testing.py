@@ -68,8 +68,10 @@ def approved_client(
     )
     client, issued = services.application_approve(actor=reviewer, application=application, reason="同意")
     if algorithm == "hmac-sha256":
-        assert issued.secret
-        return Credentials(client, issued.key.key_id, algorithm, decode_secret(issued.secret), issued.secret)
+        # the secret is shown to the applying organisation's admin, not to the reviewer
+        assert issued.secret is None
+        secret = services.key_secret_reveal(actor=applicant, key=issued.key)
+        return Credentials(client, issued.key.key_id, algorithm, decode_secret(secret), secret)
     private = Ed25519PrivateKey.generate()
     pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     services.key_register_public(actor=applicant, key=issued.key, public_key=pem)

@@ -157,9 +157,14 @@ def application_decide_view(request: HttpRequest, pk: int, decision: str) -> Htt
             if decision == "reject":
                 messages.success(request, _("已驳回。"))
                 return redirect("exchange:application_detail", pk=pk)
-            if issued.secret:
-                request.session["issued_secret"] = {"key_id": issued.key.key_id, "secret": issued.secret}
-            messages.success(request, _("已批准，密钥标识 %(k)s 已签发。") % {"k": issued.key.key_id})
+            if issued.key.secret_pending:
+                messages.success(
+                    request,
+                    _("已批准，密钥标识 %(k)s 已签发；密钥由申请单位管理员在接入方页面领取（仅显示一次）。")
+                    % {"k": issued.key.key_id},
+                )
+            else:
+                messages.success(request, _("已批准，密钥标识 %(k)s 已签发。") % {"k": issued.key.key_id})
             return redirect("exchange:client_detail", pk=client.pk)
     application.refresh_from_db()
     return ApplicationDetailView.render_object(request, application, decision=decision, decision_form=form, status=400)
@@ -174,12 +179,15 @@ def _client_response(
     revoke_forms: dict[str, RevokeForm] | None = None,
     public_key_forms: dict[str, PublicKeyForm] | None = None,
     settings_form: ClientSettingsForm | None = None,
+    issued: dict[str, str] | None = None,
+    reveal_error: str = "",
     status: int = 200,
 ) -> HttpResponse:
     """The client page; a refused or invalid key or settings action re-renders it with
-    the bound form and its errors (status 400) instead of a flash and a redirect."""
+    the bound form and its errors (status 400) instead of a flash and a redirect.
+    ``issued`` (``{"key_id", "secret"}``) is an HMAC secret being shown this once: it is
+    only ever in this answer (not stored in the session), which no cache keeps."""
 
-    issued = request.session.pop("issued_secret", None) if status == 200 else None
     revoke_forms = revoke_forms or {}
     public_key_forms = public_key_forms or {}
     keys = list(client.keys.all())
@@ -196,7 +204,10 @@ def _client_response(
         "client": client,
         "action_errors": action_errors,
         "keys": [{"key": k, "form": revoke_forms.get(k.key_id) or RevokeForm()} for k in keys],
-        "issued": issued if issued and any(k.key_id == issued.get("key_id") for k in keys) else None,
+        "issued": issued,
+        "pending": [k for k in keys if k.secret_pending],
+        "may_receive_secret": permissions.may_receive_secret(actor, client),
+        "reveal_error": reveal_error,
         "may_manage": permissions.may_manage_client(actor, client),
         "may_administer": permissions.is_competent_for(actor, client.organisation),
         "awaiting": [
@@ -215,7 +226,10 @@ def _client_response(
         "findings": selectors.findings_for(actor=actor, client=client)[:20],
         "data_url": reverse("exchange:monitoring_data") + f"?client={client.pk}",
     }
-    return render(request, "exchange/client_detail.html", context, status=status)
+    response = render(request, "exchange/client_detail.html", context, status=status)
+    if issued:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -252,8 +266,10 @@ def client_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
 
     actor: User = request.user  # type: ignore[assignment]
     client = _client(actor, pk)
-    if action not in ("rotate", "revoke", "public-key", "settings"):
+    if action not in ("rotate", "revoke", "public-key", "settings", "reveal"):
         raise Http404
+    if action == "reveal":
+        return _reveal(request, actor, client)
     if action == "settings":
         if not permissions.is_competent_for(actor, client.organisation):
             raise PermissionDenied(_("只有主管部门可以启停接入方或调整限流。"))
@@ -273,9 +289,10 @@ def client_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
             except ValidationError as exc:
                 apply_validation_error(rotate_form, exc)
             else:
-                if issued.secret:
-                    request.session["issued_secret"] = {"key_id": issued.key.key_id, "secret": issued.secret}
                 messages.success(request, _("新密钥 %(k)s 已签发，旧密钥在过渡期内仍有效。") % {"k": issued.key.key_id})
+                if issued.secret:  # self-service rotation: shown on this answer, once
+                    shown = {"key_id": issued.key.key_id, "secret": issued.secret}
+                    return _client_response(request, actor, client, issued=shown)
                 return redirect("exchange:client_detail", pk=pk)
         return _client_response(request, actor, client, rotate_form=rotate_form, status=400)
     if action == "settings":
@@ -312,6 +329,20 @@ def client_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
             messages.success(request, _("公钥已登记，密钥已生效。"))
             return redirect("exchange:client_detail", pk=pk)
     return _client_response(request, actor, client, public_key_forms={key.key_id: key_form}, status=400)
+
+
+def _reveal(request: HttpRequest, actor: User, client: ExchangeClient) -> HttpResponse:
+    """Show a pending HMAC secret to an admin of the client's own organisation, once
+    (T/CECS 6.0.5, 6.0.8); the answer page is the only place it appears."""
+
+    if not permissions.may_receive_secret(actor, client):
+        raise PermissionDenied(_("只有接入单位的管理员可以领取密钥。"))
+    key = _scoped_key(actor, client, request.POST.get("key_id", ""))
+    try:
+        secret = services.key_secret_reveal(actor=actor, key=key)
+    except ValidationError as exc:
+        return _client_response(request, actor, client, reveal_error=" ".join(exc.messages), status=400)
+    return _client_response(request, actor, client, issued={"key_id": key.key_id, "secret": secret})
 
 
 @login_required

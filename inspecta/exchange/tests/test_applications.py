@@ -43,14 +43,17 @@ def test_apply_review_and_key_over_api(client, tree, agency):
     assert client.get("/api/v1/exchange/applications").json()["count"] == 0
     assert post_json(client, f"/api/v1/exchange/applications/{application_id}/approve", {}).status_code == 404
 
-    # The competent authority (city of the agency) approves; the secret is shown once.
+    # The competent authority (city of the agency) approves; the secret is not shown to it
+    # but once to the applying agency's admin.
     login_verified(client, tree["gz_supervisor"])
     assert client.get("/api/v1/exchange/applications?status=pending").json()["count"] == 1
     approved = post_json(client, f"/api/v1/exchange/applications/{application_id}/approve", {"reason": "材料齐全"})
     assert approved.status_code == 200, approved.content
     data = approved.json()
-    secret = data["key"]["secret"]
-    assert secret and data["key"]["key_id"].startswith("ik_")
+    assert data["key"]["secret"] is None and data["key"]["key_id"].startswith("ik_")
+    login_verified(client, agency["admin"])
+    secret = post_json(client, f"/api/v1/exchange/keys/{data['key']['key_id']}/secret", {}).json()["secret"]
+    assert secret
     assert data["client"]["scopes"] == ["files:upload", "records:submit"]
     key = ClientKey.objects.get(key_id=data["key"]["key_id"])
     assert secret.encode() not in bytes(key.sealed_secret)
@@ -60,6 +63,7 @@ def test_apply_review_and_key_over_api(client, tree, agency):
     assert secret not in detail.content.decode()
 
     # Deciding twice is refused.
+    login_verified(client, tree["gz_supervisor"])
     again = post_json(client, f"/api/v1/exchange/applications/{application_id}/approve", {})
     assert again.status_code == 400
     assert AccessApplication.objects.get(pk=application_id).history.count() == 2
@@ -157,7 +161,7 @@ def test_ed25519_key_registration_and_rotation(tree, agency):
     assert key.history.count() == 3
 
 
-def test_pages_apply_approve_secret_shown_once(client, tree, agency):
+def test_pages_apply_approve_rotate_revoke(client, tree, agency):
     login_verified(client, agency["admin"])
     assert client.get("/exchange/").status_code == 200
     form = {**APPLY, "scopes": ["files:upload"]}
@@ -176,19 +180,17 @@ def test_pages_apply_approve_secret_shown_once(client, tree, agency):
     assert application.status == ApplicationStatus.APPROVED
     client_obj = ExchangeClient.objects.get()
     first = client.get(f"/exchange/clients/{client_obj.pk}/").content.decode()
-    assert 'data-testid="secret"' in first
-    second = client.get(f"/exchange/clients/{client_obj.pk}/").content.decode()
-    assert 'data-testid="secret"' not in second
+    assert 'data-testid="secret"' not in first  # the approver never sees it
     assert client.get(f"/exchange/clients/{client_obj.pk}/history/").status_code == 200
     assert client.get("/exchange/monitoring/").status_code == 200
     data = client.get(f"/exchange/monitoring/data/?client={client_obj.pk}").json()
     assert "series" in data and data["calls"] == 0
     assert client.get("/exchange/monitoring/data/?hours=x").status_code == 400
 
-    # Rotate on the page: a new secret is shown once, the old key is retiring.
+    # Rotate on the page: the old key is retiring; the new secret awaits the agency's admin.
     client.post(f"/exchange/clients/{client_obj.pk}/rotate/", {"overlap_hours": "2"})
     assert ClientKey.objects.filter(client=client_obj, status=KeyStatus.RETIRING).count() == 1
-    assert 'data-testid="secret"' in client.get(f"/exchange/clients/{client_obj.pk}/").content.decode()
+    assert 'data-testid="secret"' not in client.get(f"/exchange/clients/{client_obj.pk}/").content.decode()
     key = ClientKey.objects.filter(client=client_obj, status=KeyStatus.ACTIVE).get()
     client.post(f"/exchange/clients/{client_obj.pk}/revoke/", {"key_id": key.key_id, "reason": "测试"})
     key.refresh_from_db()
