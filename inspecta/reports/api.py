@@ -18,6 +18,7 @@ import json
 import uuid
 from typing import Annotated, Any, Literal, cast
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -122,7 +123,15 @@ class ReportOut(BaseModel):
     printed_at: datetime.datetime | None
     version: int
     pdf_sha256: str
-    log_index: int | None
+    log_index: int | None = Field(
+        description="当前版本在存证日志中的序号；报送后由排序任务在数秒内赋予，此前为 null（见 log_record_url）"
+    )
+    log_status: Literal["pending", "sequenced"] = Field(
+        description="当前版本的存证状态：pending 待排序，sequenced 已入树"
+    )
+    log_record_url: str = Field(
+        description="当前版本的存证状态地址（公开，GET 返回 status 与 log_index），log_index 为 null 时据此获取"
+    )
     findings: list[ReportFindingOut]
     versions: list[VersionOut]
 
@@ -143,19 +152,32 @@ def _fresh_version_json(v: Any) -> dict[str, Any]:
     }
 
 
+def log_record_url(version: Any) -> str:
+    """Where a version's log index appears once sequenced (``GET /api/v1/log/records/…``,
+    public): the entry is appended with the submission and sequenced within seconds."""
+
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}/api/v1/log/records/{version._meta.label_lower}/{version.pk}"
+
+
 def report_json(report: Report, entries: dict[tuple[str, str], Any] | None = None) -> dict[str, Any]:
     """``entries``: the log entries of the versions, loaded at once for a page of reports
     whose versions are prefetched (``reports_json``)."""
 
     fresh = getattr(report, "_fresh", None)  # set by services.report_submit_many
     if fresh is not None:
+        latest = fresh["versions"][-1]
         versions = [_fresh_version_json(v) for v in fresh["versions"]]
         findings = fresh["findings"]
     elif entries is not None:
-        versions = [public._version_json(v, entries) for v in sorted(report.versions.all(), key=lambda v: v.number)]
+        rows = sorted(report.versions.all(), key=lambda v: v.number)
+        latest = rows[-1]
+        versions = [public._version_json(v, entries) for v in rows]
         findings = report.findings.all()
     else:
-        versions = [public._version_json(v) for v in report.versions.order_by("number")]
+        rows = list(report.versions.order_by("number"))
+        latest = rows[-1]
+        versions = [public._version_json(v) for v in rows]
         findings = report.findings.all()
     return {
         "id": report.pk,
@@ -176,6 +198,8 @@ def report_json(report: Report, entries: dict[tuple[str, str], Any] | None = Non
         "version": versions[-1]["number"],
         "pdf_sha256": versions[-1]["pdf_sha256"],
         "log_index": versions[-1]["log_index"],
+        "log_status": "pending" if versions[-1]["log_index"] is None else "sequenced",
+        "log_record_url": log_record_url(latest),
         "findings": [{"code": f.rule, "message": f.detail} for f in findings],
         "versions": versions,
     }
