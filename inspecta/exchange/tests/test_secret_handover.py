@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from inspecta.accounts.choices import Role
 from inspecta.core.testing.access import login_verified
 from inspecta.core.testing.factories import UserFactory
+from inspecta.core.testing.openapi import assert_documented
 from inspecta.exchange import services
 from inspecta.exchange.choices import KeyStatus
 from inspecta.exchange.crypto import decode_secret, open_secret
@@ -110,6 +111,7 @@ def test_api_approval_answers_no_secret_and_the_applicant_reveals_it_once(client
     login_verified(client, agency["admin"])
     first = post_json(client, reveal_url, {})
     assert first.status_code == 200, first.content
+    assert_documented(first, "/api/v1/exchange/keys/{key_id}/secret", "post")
     stored = ClientKey.objects.get(key_id=key["key_id"])
     assert decode_secret(first.json()["secret"]) == open_secret(stored.sealed_secret)
     assert first["Cache-Control"].startswith("no-store")
