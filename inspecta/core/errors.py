@@ -149,6 +149,11 @@ class ErrorCode(StrEnum):
     AGENCY_NOT_PARTY = "agency_not_party"
     TOO_MANY_AGENCIES = "too_many_agencies"
     APPROVAL_TRAIL_INVALID = "approval_trail_invalid"
+    # the distinct failures of the equipment check (``equipment_not_calibrated``)
+    EQUIPMENT_NOT_REGISTERED = "equipment_not_registered"
+    EQUIPMENT_NOT_IN_SERVICE = "equipment_not_in_service"
+    EQUIPMENT_REGISTERED_AFTER_TEST = "equipment_registered_after_test"
+    EQUIPMENT_CALIBRATION_EXPIRED = "equipment_calibration_expired"
 
     @property
     def status(self) -> int:
@@ -228,6 +233,10 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TESTER_CERTIFICATE_INVALID: 422,
     ErrorCode.SIGNATORY_NOT_AUTHORISED: 422,
     ErrorCode.EQUIPMENT_NOT_CALIBRATED: 422,
+    ErrorCode.EQUIPMENT_NOT_REGISTERED: 422,
+    ErrorCode.EQUIPMENT_NOT_IN_SERVICE: 422,
+    ErrorCode.EQUIPMENT_REGISTERED_AFTER_TEST: 422,
+    ErrorCode.EQUIPMENT_CALIBRATION_EXPIRED: 422,
     ErrorCode.TOO_MANY_AGENCIES: 422,
     ErrorCode.APPROVAL_TRAIL_INVALID: 422,
 }

@@ -15,11 +15,16 @@ agency_not_approved           reject  the agency is not approved (Guangdong 附�
 capability_missing            reject  no site capability for the item and every parameter
 tester_certificate_invalid    reject  no post certificate of the category valid on the test date
 signatory_not_authorised      reject  the signatory is not registered with that scope/site
-equipment_not_calibrated      reject  named equipment unknown, not in use, or calibration not valid on the test date
+equipment_not_calibrated      reject  named equipment unknown, not in use, registered after or not calibrated on the test date
 agency_not_party              reject  the agency is not a party of the project
 too_many_agencies             flag    a third agency for the project and item without a contract allowing it
 approval_trail_invalid        reject  tester, reviewer, signatory not three persons or times out of order
 ============================  ======  ==============================================
+
+A check may fail for distinct causes, each with its own error code (``Failure.error``)
+under the one configurable rule (``Failure.code``): the equipment check answers
+``equipment_not_registered``, ``equipment_not_in_service``,
+``equipment_registered_after_test`` or ``equipment_calibration_expired``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspecta.core.errors import ErrorCode
 from inspecta.core.models import TestItem
 from inspecta.core.rulebook import RuleBook
 from inspecta.projects.choices import PartyRole
@@ -86,9 +92,18 @@ def check_action(code: str, province: str = PLATFORM) -> str:
 
 @dataclass
 class Failure:
+    """A failed check: ``code`` is the check (its rule decides refuse or flag, and names
+    the finding), ``error`` the error code a refusal answers (the check's code unless
+    the check tells distinct causes apart)."""
+
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def error_code(self) -> str:
+        return self.error or str(self.code)
 
 
 @dataclass
@@ -272,27 +287,49 @@ def signatory_not_authorised(c: CheckInput, ctx: CheckContext) -> Iterator[Failu
         )
 
 
+def equipment_failure(eq: Equipment | None, tested_on: datetime.date) -> str:
+    """Why a piece of equipment may not be used on ``tested_on`` (an ``ErrorCode``
+    value), or ``""``: not registered by the agency, not in service, registered after
+    the test date, or without a calibration valid on the test date (T/CECS 4.1.3)."""
+
+    if eq is None:
+        return ErrorCode.EQUIPMENT_NOT_REGISTERED
+    if eq.status != EquipmentStatus.IN_USE:
+        return ErrorCode.EQUIPMENT_NOT_IN_SERVICE
+    if timezone.localdate(eq.created_at) > tested_on:
+        return ErrorCode.EQUIPMENT_REGISTERED_AFTER_TEST
+    if (eq.calibrated_on is not None and eq.calibrated_on > tested_on) or not eq.calibration_valid_on(tested_on):
+        return ErrorCode.EQUIPMENT_CALIBRATION_EXPIRED
+    return ""
+
+
+EQUIPMENT_MESSAGES = {
+    ErrorCode.EQUIPMENT_NOT_REGISTERED: _("仪器设备未登记（本机构没有该设备编号）：%(e)s。"),
+    ErrorCode.EQUIPMENT_NOT_IN_SERVICE: _("仪器设备不在用（停用或报废）：%(e)s。"),
+    ErrorCode.EQUIPMENT_REGISTERED_AFTER_TEST: _("仪器设备在检测日期之后才登记：%(e)s。"),
+    ErrorCode.EQUIPMENT_CALIBRATION_EXPIRED: _("检测日期不在仪器设备的检定/校准有效期内：%(e)s。"),
+}
+
+
 @CHECKS.rule(CheckCode.EQUIPMENT_NOT_CALIBRATED, clause="T/CECS 4.1.3", action=CheckAction.REJECT)
 def equipment_not_calibrated(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
-    """Every piece of equipment named is registered, in use and calibrated on the test date."""
+    """Every piece of equipment named is registered, in use and calibrated on the test
+    date; one failure per distinct cause, with its own error code, naming the
+    equipment it concerns."""
 
-    bad_equipment = []
+    by_cause: dict[str, list[str]] = {}
     for asset_no in c.equipment:
-        eq = ctx.equipment.get(asset_no)
-        if (
-            eq is None
-            or eq.status != EquipmentStatus.IN_USE
-            or timezone.localdate(eq.created_at) > c.tested_on
-            or (eq.calibrated_on is not None and eq.calibrated_on > c.tested_on)
-            or not eq.calibration_valid_on(c.tested_on)
-        ):
-            bad_equipment.append(asset_no)
-    if bad_equipment:
-        yield Failure(
-            CheckCode.EQUIPMENT_NOT_CALIBRATED,
-            _("仪器设备未登记、未在用或检测日期不在检定/校准有效期内：%(e)s。") % {"e": "、".join(bad_equipment)},
-            {"equipment": bad_equipment},
-        )
+        cause = equipment_failure(ctx.equipment.get(asset_no), c.tested_on)
+        if cause:
+            by_cause.setdefault(cause, []).append(asset_no)
+    for cause, message in EQUIPMENT_MESSAGES.items():
+        if cause in by_cause:
+            yield Failure(
+                CheckCode.EQUIPMENT_NOT_CALIBRATED,
+                message % {"e": "、".join(by_cause[cause])},
+                {"equipment": by_cause[cause], "tested_on": c.tested_on.isoformat()},
+                error=cause,
+            )
 
 
 @CHECKS.rule(CheckCode.AGENCY_NOT_PARTY, clause="T/CECS 4.3.2; Guangxi 第八条(四)", action=CheckAction.REJECT)

@@ -349,13 +349,18 @@ def _validate(lookups: _Lookups, agency: Agency, s: _Submission) -> None:
 
 
 def _refusal(rejected: list[Any]) -> AppError:
-    """A refusal with the first rejecting check's code and every rejecting failure."""
+    """A refusal with the first rejecting failure's error code and every rejecting
+    failure (``code``: its error code, ``check``: the check whose rule refused it)."""
 
     first = rejected[0]
     return AppError(
-        ErrorCode(first.code),
+        ErrorCode(first.error_code),
         first.message,
-        {"failures": [{"code": str(f.code), "message": f.message, **f.details} for f in rejected]},
+        {
+            "failures": [
+                {"code": f.error_code, "check": str(f.code), "message": f.message, **f.details} for f in rejected
+            ]
+        },
         status=422,
     )
 

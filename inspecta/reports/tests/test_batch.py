@@ -117,13 +117,14 @@ def test_signed_mixed_batch_then_idempotent_replay(client, scene):
     statuses = [(r["status"], r.get("error", {}).get("code")) for r in data["results"]]
     assert statuses == [
         ("accepted", None),
-        ("rejected", "equipment_not_calibrated"),
+        ("rejected", "equipment_not_registered"),
         ("accepted", None),
         ("rejected", "invalid_input"),
         ("rejected", "report_number_taken"),
         ("accepted", None),
     ]
-    assert data["results"][1]["error"]["details"]["failures"][0]["code"] == "equipment_not_calibrated"
+    failure = data["results"][1]["error"]["details"]["failures"][0]
+    assert (failure["code"], failure["check"]) == ("equipment_not_registered", "equipment_not_calibrated")
     serials = [r["report"]["serial_no"] for r in data["results"] if r["status"] == "accepted"]
     assert serials == [1, 2, 3] and counter_before == 0
     assert SerialCounter.objects.get().last == 3
@@ -318,7 +319,7 @@ def test_async_batch_end_to_end(client, scene, django_capture_on_commit_callback
         assert shape(receipt["results"]) == shape(sync.json()["results"])
         assert shape(receipt["results"]) == [
             (0, "accepted", None),
-            (1, "rejected", "equipment_not_calibrated"),
+            (1, "rejected", "equipment_not_registered"),
             (2, "rejected", "invalid_input"),
             (3, "accepted", None),
         ]

@@ -109,7 +109,7 @@ def test_another_province_cannot_change_yours(client, tree, hunan_admin):
     kwargs = submission(agency, made, project, "R-HN", equipment=["NO-SUCH"])
     with pytest.raises(AppError) as exc:
         services.report_submit(actor=admin, **kwargs)
-    assert exc.value.code == CheckCode.EQUIPMENT_NOT_CALIBRATED
+    assert exc.value.code == "equipment_not_registered"
     services.check_rule_set(actor=tree["gd_admin"], code=CheckCode.EQUIPMENT_NOT_CALIBRATED, action=CheckAction.FLAG)
     report = services.report_submit(actor=admin, **kwargs)
     assert ReportFinding.objects.filter(report=report, rule=CheckCode.EQUIPMENT_NOT_CALIBRATED).exists()
