@@ -333,7 +333,9 @@ def _submit_and_review(admin: User, agency: Agency, spec: DemoAgency) -> Agency:
     agency = services.agency_submit(actor=admin, agency=agency)
     reviewer = User.objects.filter(username=spec.reviewer, is_active=True).first()
     if spec.approve and reviewer is not None:
-        agency = services.agency_approve(actor=reviewer, agency=agency, reason="材料齐全，同意登记")
+        agency = services.agency_approve(
+            actor=reviewer, agency=agency, reason="材料齐全，同意登记", confirm_findings=True
+        )
     return agency
 
 

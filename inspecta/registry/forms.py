@@ -308,6 +308,7 @@ class ReasonForm(StyledForm):
     reason = forms.CharField(
         label=_("意见或原因"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    confirm = forms.BooleanField(label=_("已核查上述严重不符合项，确认审核通过"), required=False)
 
 
 class ImportForm(StyledForm):

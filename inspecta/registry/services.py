@@ -20,7 +20,7 @@ import decimal
 import hashlib
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import rfc8785
 from django.conf import settings
@@ -39,11 +39,20 @@ from inspecta.core.errors import AppError
 from inspecta.core.files import file_store
 from inspecta.core.identifiers import validate_credit_code
 from inspecta.core.models import Parameter, Region, StoredFile, TestItem, TestItemParameter
+from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import region_prefix
 from inspecta.ledger.services import log_append
 
 from . import conformity
-from .choices import AgencyCertificateKind, AgencyStatus, ChangeRequestStatus, HeadRole, RegistryLogKind, ReviewAction
+from .choices import (
+    AgencyCertificateKind,
+    AgencyStatus,
+    ChangeRequestStatus,
+    FindingRule,
+    HeadRole,
+    RegistryLogKind,
+    ReviewAction,
+)
 from .models import (
     Agency,
     AgencyCertificate,
@@ -52,6 +61,7 @@ from .models import (
     AgencyVersion,
     ChangeRequest,
     Equipment,
+    Finding,
     OtherCertificate,
     OutputValue,
     PostCertificate,
@@ -112,6 +122,9 @@ BASIC_FIELDS = (
     "parent",
     "branch_kind",
 )
+# Basic facts that are key facts too (Guangdong 附件2 一(二)): once the agency is approved,
+# a change of company name or registered capital waits for the registration authority.
+KEY_BASIC_FIELDS = ("name", "registered_capital")
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -288,8 +301,13 @@ def agency_register(
 @transaction.atomic
 def agency_update(
     *, actor: User, agency: Agency, data: dict[str, Any], uploads: dict[str, UploadedFile] | None = None
-) -> Agency:
-    """Edit the basic information (T/CECS 4.1.1-1); applies at once and is audited."""
+) -> ChangeRequest | None:
+    """Edit the basic information (T/CECS 4.1.1-1); applies at once and is audited.
+
+    Once the agency is approved, a change of company name or registered capital
+    (``KEY_BASIC_FIELDS``) becomes a ``ChangeRequest`` for the registration authority
+    (Guangdong 附件2 一(二)), returned; the other fields of the same save apply at once.
+    Returns ``None`` when everything applied."""
 
     _require(actor, agency, "change")
     _require_editable(agency)
@@ -298,6 +316,46 @@ def agency_update(
     if unknown:
         raise ValidationError({k: [_("该字段不能修改。")] for k in sorted(unknown)})
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    key_data: dict[str, Any] = {}
+    if agency.status == AgencyStatus.APPROVED:
+        # validate the whole save first: bad input is refused at once, nothing changes
+        probe = Agency.objects.get(pk=agency.pk)
+        _assign(probe, probe, data)
+        probe.full_clean()
+        key_data = {
+            name: data[name]
+            for name in KEY_BASIC_FIELDS
+            if name in data and getattr(probe, name) != getattr(agency, name)
+        }
+        data = {k: v for k, v in data.items() if k not in key_data}
+    _basic_apply(actor=actor, agency=agency, data=data)
+    if not key_data:
+        return None
+    return _change_request(
+        actor=actor,
+        agency=agency,
+        operation="basic",
+        summary=_basic_summary(agency, key_data),
+        payload={"data": key_data},
+    )
+
+
+def _basic_summary(agency: Agency, key_data: dict[str, Any]) -> str:
+    parts = []
+    for name in KEY_BASIC_FIELDS:
+        if name in key_data:
+            label = cast(models.Field, Agency._meta.get_field(name)).verbose_name
+            before = getattr(agency, name)
+            parts.append(
+                _("%(field)s：%(before)s → %(after)s")
+                % {"field": label, "before": "—" if before in (None, "") else before, "after": key_data[name] or "—"}
+            )
+    return _("变更基本信息：%(changes)s") % {"changes": "；".join(parts)}
+
+
+def _basic_apply(*, actor: User, agency: Agency, data: dict[str, Any]) -> None:
+    """Write basic facts to the (locked) agency and keep its organisation's name in step."""
+
     _assign(agency, agency, data)
     if agency.parent_id:
         # A branch must not end up above its own parent.
@@ -315,7 +373,6 @@ def agency_update(
         audit_stamp(org, actor)
         org.save(update_fields=["name"])
         log_append(kind=RegistryLogKind.ORGANISATION_RENAME, record=org)
-    return agency
 
 
 # --- agency records -----------------------------------------------------------------
@@ -618,6 +675,7 @@ def agency_snapshot(agency: Agency) -> dict[str, Any]:
             "agency": agency.pk,
             "name": agency.name,
             "credit_code": agency.credit_code,
+            "registered_capital": agency.registered_capital,
             "region": agency.region_id,
             "heads": [
                 {"role": h.role, "name": h.name, "id_number": h.id_number, "title": h.title}
@@ -652,6 +710,16 @@ def agency_snapshot(agency: Agency) -> dict[str, Any]:
     )
 
 
+def critical_findings(agency: Agency) -> list[str]:
+    """The agency's open critical conformity findings, each as "rule: subject (detail)"."""
+
+    labels = dict(FindingRule.choices)
+    rows = Finding.objects.filter(agency=agency, resolved_at__isnull=True, severity=Severity.CRITICAL).order_by(
+        "rule", "subject", "pk"
+    )
+    return [f"{labels.get(f.rule, f.rule)}：{f.subject}" + (f"（{f.detail}）" if f.detail else "") for f in rows]
+
+
 def _new_version(*, actor: User, agency: Agency) -> AgencyVersion:
     snapshot = agency_snapshot(agency)
     digest = hashlib.sha256(rfc8785.dumps(snapshot)).hexdigest()
@@ -664,14 +732,29 @@ def _new_version(*, actor: User, agency: Agency) -> AgencyVersion:
 
 
 @transaction.atomic
-def agency_approve(*, actor: User, agency: Agency, reason: str = "") -> Agency:
+def agency_approve(*, actor: User, agency: Agency, reason: str = "", confirm_findings: bool = False) -> Agency:
     """The registration region's authority approves (submitted → approved): version 1 of
-    the key facts is recorded and logged; from now on the agency may operate."""
+    the key facts is recorded and logged; from now on the agency may operate.
+
+    An agency with open critical conformity findings (``conformity.RULES``) is approved
+    only once the reviewer confirms having seen them (``confirm_findings``); until then
+    the refusal (field ``confirm``) names each finding."""
 
     _require(actor, agency, "review")
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     if agency.status != AgencyStatus.SUBMITTED:
         raise ValidationError(_("只有待审核的检测机构可以审核。"))
+    if not confirm_findings:
+        critical = critical_findings(agency)
+        if critical:
+            raise ValidationError(
+                {
+                    "confirm": [
+                        _("该机构有 %(n)d 项严重不符合项：%(list)s。确认已核查后请勾选“确认审核通过”再提交。")
+                        % {"n": len(critical), "list": "；".join(critical)}
+                    ]
+                }
+            )
     agency.approve()
     audit_stamp(agency, actor, reason or _("审核通过"))
     agency.save()
@@ -706,6 +789,8 @@ def _apply_change(change: ChangeRequest, actor: User) -> None:
         _apply_save(actor=actor, agency=agency, kind=payload["kind"], pk=payload.get("pk"), data=payload["data"])
     elif change.operation == "delete":
         _apply_delete(actor=actor, agency=agency, kind=payload["kind"], pk=payload["pk"])
+    elif change.operation == "basic":
+        _basic_apply(actor=actor, agency=Agency.objects.select_for_update().get(pk=agency.pk), data=payload["data"])
     elif change.operation == "capability_set":
         _apply_capability_set(
             actor=actor,
@@ -733,7 +818,7 @@ def change_request_approve(*, actor: User, change: ChangeRequest, reason: str = 
     AgencyReview.objects.create(
         agency=change.agency, action=ReviewAction.APPROVE, actor=actor, reason=reason, change_request=change
     )
-    _new_version(actor=actor, agency=change.agency)
+    _new_version(actor=actor, agency=Agency.objects.get(pk=change.agency_id))
     return change
 
 

@@ -28,7 +28,7 @@ from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 
 from . import imports, permissions, selectors, services
 from .api import public_items
-from .choices import ChangeRequestStatus
+from .choices import AgencyStatus, ChangeRequestStatus
 from .filtersets import AgencyFilterSet, FindingFilterSet, PublicAgencyFilterSet
 from .forms import (
     KIND_FIELDS,
@@ -239,6 +239,7 @@ def _detail_response(
         versions=agency.versions.select_related("approved_by")[:10],
         branches=agency.branches.all(),
         problems=services.submission_problems(agency) if agency.status in ("draft", "returned") else [],
+        critical=services.critical_findings(agency) if agency.status == AgencyStatus.SUBMITTED else [],
         review_action=review_action,
         review_form=review_form or ReasonForm(),
         pending=ChangeRequestStatus.PENDING,
@@ -263,12 +264,18 @@ def agency_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             data = {k: v for k, v in form.cleaned_data.items() if not k.endswith("__upload")}
             uploads = {"business_licence": form.cleaned_data.get("business_licence__upload")}
             try:
-                services.agency_update(actor=request.user, agency=agency, data=data, uploads=uploads)  # type: ignore[arg-type]
+                change = services.agency_update(actor=request.user, agency=agency, data=data, uploads=uploads)  # type: ignore[arg-type]
             except ValidationError as exc:
                 apply_validation_error(form, exc)  # type: ignore[arg-type]
                 status = 400
             else:
-                messages.success(request, _("已保存，修改已记入审计日志。"))
+                if change is not None:
+                    messages.success(
+                        request,
+                        _("单位名称、注册资本的变更已提交注册地主管部门审核，审核通过后生效；其他修改已保存。"),
+                    )
+                else:
+                    messages.success(request, _("已保存，修改已记入审计日志。"))
                 return redirect("registry:agency_detail", pk=agency.pk)
         else:
             status = 400
@@ -456,7 +463,9 @@ def review_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 services.agency_submit(actor=actor, agency=agency)
                 messages.success(request, _("已提交审核。"))
             elif action == "approve":
-                services.agency_approve(actor=actor, agency=agency, reason=reason)
+                services.agency_approve(
+                    actor=actor, agency=agency, reason=reason, confirm_findings=form.cleaned_data["confirm"]
+                )
                 messages.success(request, _("已审核通过，并记入存证日志。"))
             else:
                 services.agency_return(actor=actor, agency=agency, reason=reason)

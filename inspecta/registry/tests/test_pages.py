@@ -14,6 +14,7 @@ from inspecta.accounts.models import User
 from inspecta.core.models import StoredFile
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.core.testing.factories import PASSWORD
+from inspecta.registry import services
 from inspecta.registry.choices import AgencyStatus
 from inspecta.registry.models import Agency, Equipment, Staff
 from inspecta.registry.testing import approved, credit_code, fill, id_number, register
@@ -423,3 +424,49 @@ def test_refused_row_delete_re_renders_the_section_with_400(client, tree):
     page = client.post(f"/registry/{agency.pk}/staff/{staff.pk}/delete/")
     assert page.status_code == 400 and "正在审核中" in page.content.decode()
     assert Staff.objects.get(pk=staff.pk).active
+
+
+def test_approving_with_critical_findings_asks_for_a_confirmation_on_the_page(client, tree):
+    import datetime
+
+    from django.utils import timezone
+
+    agency, admin = register(43)
+    fill(agency, admin, seed=43)
+    equipment = Equipment.objects.get(agency=agency)
+    services.record_save(
+        actor=admin,
+        agency=agency,
+        kind="equipment",
+        pk=equipment.pk,
+        data={"calibration_valid_until": timezone.localdate() - datetime.timedelta(days=1)},
+    )
+    client.force_login(admin)
+    assert client.post(f"/registry/{agency.pk}/review/submit/").status_code == 302
+    login_verified(client, tree["gz_supervisor"])
+    page = client.get(f"/registry/{agency.pk}/").content.decode()
+    assert 'data-testid="critical-findings"' in page and equipment.name in page
+    refused = client.post(f"/registry/{agency.pk}/review/approve/", {"reason": "同意"})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "严重不符合项" in html and equipment.name in html
+    assert Agency.objects.get(pk=agency.pk).status == AgencyStatus.SUBMITTED
+    done = client.post(f"/registry/{agency.pk}/review/approve/", {"reason": "同意", "confirm": "on"})
+    assert done.status_code == 302 and Agency.objects.get(pk=agency.pk).status == AgencyStatus.APPROVED
+
+
+def test_renaming_an_approved_agency_on_the_page_is_a_change_request(client, tree):
+    from inspecta.registry.models import ChangeRequest
+
+    agency, admin = approved(tree, 44)
+    client.force_login(admin)
+    form = client.get(f"/registry/{agency.pk}/edit/").context["form"]
+    data = {
+        k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields and k != "business_licence"
+    }
+    data.update(name="改名检测机构", phone="020-22223333")
+    response = client.post(f"/registry/{agency.pk}/edit/", data, follow=True)
+    assert response.status_code == 200 and "审核通过后生效" in response.content.decode()
+    agency.refresh_from_db()
+    assert agency.name != "改名检测机构" and agency.phone == "020-22223333"
+    change = ChangeRequest.objects.get(agency=agency)
+    assert change.operation == "basic" and "改名检测机构" in change.summary

@@ -12,7 +12,7 @@ from inspecta.accounts.models import User
 from inspecta.ledger.models import Entry
 from inspecta.registry import services
 from inspecta.registry.choices import AgencyStatus, ChangeRequestStatus, FindingRule
-from inspecta.registry.models import Agency, AgencyHead, AgencyVersion, ChangeRequest, Finding
+from inspecta.registry.models import Agency, AgencyHead, AgencyVersion, ChangeRequest, Equipment, Finding
 from inspecta.registry.testing import CEMENT_MANDATORY, approved, credit_code, fill, id_number, register
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +179,62 @@ def test_other_agency_cannot_write(tree):
         services.staff_save(actor=admin2, agency=first, data={"name": "x", "id_number": id_number(1)})
     with pytest.raises(PermissionDenied):
         services.agency_update(actor=tree["gz_supervisor"], agency=first, data={"phone": "1"})
+
+
+def test_name_and_capital_after_approval_are_change_requests(tree):
+    """Company name and registered capital are key facts: after approval a change waits
+    for the registration authority; other basic facts in the same save apply at once."""
+
+    agency, admin = approved(tree, 40)
+    old_name = agency.name
+    change = services.agency_update(
+        actor=admin,
+        agency=agency,
+        data={"name": "改名后的检测机构", "registered_capital": "5000.00", "phone": "020-11112222"},
+    )
+    assert isinstance(change, ChangeRequest) and change.status == ChangeRequestStatus.PENDING
+    agency.refresh_from_db()
+    assert agency.name == old_name and str(agency.registered_capital) == "1000.00"
+    assert agency.organisation.name == old_name
+    assert agency.phone == "020-11112222"  # not a key fact: in force at once
+    assert "改名后的检测机构" in change.summary and "5000" in change.summary
+    # a save that keeps the key facts as they are asks nothing
+    assert services.agency_update(actor=admin, agency=agency, data={"name": old_name, "phone": "020-1"}) is None
+    services.change_request_approve(actor=tree["gz_supervisor"], change=change)
+    agency.refresh_from_db()
+    assert agency.name == "改名后的检测机构" and str(agency.registered_capital) == "5000.00"
+    assert agency.organisation.name == "改名后的检测机构"
+    latest = AgencyVersion.objects.filter(agency=agency).first()
+    assert latest.number == 2 and latest.snapshot["name"] == "改名后的检测机构"
+    assert latest.snapshot["registered_capital"] == "5000.00"
+
+
+def test_name_before_approval_applies_at_once(tree):
+    agency, admin = register(41)
+    assert services.agency_update(actor=admin, agency=agency, data={"name": "新名称"}) is None
+    agency.refresh_from_db()
+    assert agency.name == "新名称" and agency.organisation.name == "新名称"
+
+
+def test_approving_with_critical_findings_needs_a_confirmation_naming_them(tree):
+    agency, admin = register(42)
+    fill(agency, admin, seed=42)
+    services.record_save(
+        actor=admin,
+        agency=agency,
+        kind="equipment",
+        pk=Equipment.objects.get(agency=agency).pk,
+        data={"calibration_valid_until": timezone.localdate() - datetime.timedelta(days=1)},
+    )
+    services.agency_submit(actor=admin, agency=agency)
+    critical = Finding.objects.filter(agency=agency, resolved_at__isnull=True, severity="critical")
+    assert critical.exists()
+    with pytest.raises(ValidationError) as exc:
+        services.agency_approve(actor=tree["gz_supervisor"], agency=agency)
+    assert "confirm" in exc.value.message_dict
+    text = " ".join(exc.value.message_dict["confirm"])
+    for finding in critical:
+        assert finding.subject in text
+    assert Agency.objects.get(pk=agency.pk).status == AgencyStatus.SUBMITTED
+    agency = services.agency_approve(actor=tree["gz_supervisor"], agency=agency, confirm_findings=True)
+    assert agency.status == AgencyStatus.APPROVED
