@@ -119,13 +119,47 @@ class ReportSubmitForm(_ReportTexts):
     reviewed_at = forms.DateTimeField(label=_("审核时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     signatory_id = forms.TypedChoiceField(label=_("批准人（授权签字人）"), coerce=int)
     approved_at = forms.DateTimeField(label=_("批准时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    pdf = forms.FileField(label=_("报告 PDF"), widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
+    pdf = forms.FileField(
+        label=_("报告 PDF"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+    )
+    # The PDF stored by an earlier post of this form that the platform refused: kept, so
+    # the clerk need not choose the file again (``views.report_submit_view``).
+    pdf_kept = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, agency: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.agency = agency
+        self.kept_pdf: Any = None
         self._choices()
         style_fields(self)
+
+    def clean_pdf_kept(self) -> Any:
+        """Only a report PDF of this agency's organisation can be kept."""
+
+        from inspecta.core.models import StoredFile
+
+        kept = self.cleaned_data.get("pdf_kept")
+        if kept:
+            self.kept_pdf = StoredFile.objects.filter(
+                pk=kept, organisation_id=self.agency.organisation_id, purpose="report"
+            ).first()
+        return kept
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("pdf") and self.kept_pdf is None and "pdf" not in self.errors:
+            self.add_error("pdf", _("请选择报告 PDF 文件。"))
+        return data
+
+    def keep_pdf(self, stored: Any) -> None:
+        """Remember ``stored`` for the re-shown form: its hidden field carries the id."""
+
+        self.kept_pdf = stored
+        data = cast(Any, self.data).copy()
+        data["pdf_kept"] = str(stored.pk)
+        self.data = data
 
     def _choices(self) -> None:
         from inspecta.projects.models import Project
@@ -211,7 +245,7 @@ class ReportSubmitForm(_ReportTexts):
             _("三级审批"),
             ("tester_id", "tested_at", "reviewer_id", "reviewed_at", "signatory_id", "approved_at"),
         ),
-        (_("报告文件"), ("pdf",)),
+        (_("报告文件"), ("pdf", "pdf_kept")),
     )
 
     def sections(self) -> list[dict[str, Any]]:
@@ -227,6 +261,7 @@ class ReportSubmitForm(_ReportTexts):
 
         d = dict(self.cleaned_data)
         d.pop("pdf")
+        d.pop("pdf_kept", None)
         d["test_basis"] = [line.strip() for line in (d.get("test_basis") or "").splitlines() if line.strip()]
         d["parameters"] = list(d["parameters"])
         d["equipment"] = list(d.get("equipment") or [])

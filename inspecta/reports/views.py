@@ -238,14 +238,27 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     agency = _submitting_agency(request)
     form = ReportSubmitForm(request.POST or None, request.FILES or None, agency=agency)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        valid = form.is_valid()
+        upload = form.cleaned_data.get("pdf")
+        if upload:
+            # stored first, on its own: a refused submission re-shows the form with the
+            # file kept, so the clerk does not choose it again
+            try:
+                form.keep_pdf(
+                    file_store(
+                        upload, organisation_id=agency.organisation_id, purpose="report", name=upload.name, actor=user
+                    )
+                )
+            except AppError as exc:
+                form.add_error("pdf", exc.message)
+                valid = False
+    if request.method == "POST" and valid:
         try:
             with transaction.atomic():
-                upload = form.cleaned_data["pdf"]
-                stored = file_store(
-                    upload, organisation_id=agency.organisation_id, purpose="report", name=upload.name, actor=user
+                report = services.report_submit(
+                    actor=user, agency=agency, **form.report_fields(pdf_id=form.kept_pdf.pk)
                 )
-                report = services.report_submit(actor=user, agency=agency, **form.report_fields(pdf_id=stored.pk))
         except AppError as exc:
             form.add_error(None, exc.message)
         else:
@@ -318,11 +331,14 @@ def amendment_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpR
     try:
         if decision == "approve":
             services.amendment_approve(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
+            done = _("变更已批准，报告新版本已生效并记入存证日志。")
         else:
             services.amendment_reject(actor=request.user, amendment=amendment, reason=reason)  # type: ignore[arg-type]
+            done = _("变更申请已驳回。")
     except AppError as exc:
         errors = [exc.message]
         return _detail_response(request, amendment.report, decision_errors={amendment.pk: errors}, status=exc.status)
+    messages.success(request, done)
     return redirect("reports:report_detail", pk=amendment.report_id)
 
 

@@ -557,3 +557,65 @@ def test_refused_printed_mark_re_renders_the_report_page_and_changes_nothing(cli
     assert 'data-testid="printed"' not in html
     report.refresh_from_db()
     assert report.printed_at == printed_at and report.status == "revoked"
+
+
+def _web_form(scene, number):
+    kwargs = submission(scene["agency"], scene["made"], scene["project"], number)
+    form = {
+        k: (v.strftime("%Y-%m-%dT%H:%M") if isinstance(v, datetime.datetime) else v)
+        for k, v in kwargs.items()
+        if k not in ("agency", "pdf_id", "results") and v is not None
+    }
+    form["parameters"] = list(kwargs["parameters"])
+    form["equipment"] = list(kwargs["equipment"])
+    form["test_basis"] = "\n".join(kwargs["test_basis"])
+    now = timezone.localtime()
+    form["tested_at"] = (now - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    form["reviewed_at"] = (now - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    form["approved_at"] = (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    return form
+
+
+def test_web_form_keeps_the_uploaded_pdf_when_re_shown_and_says_so_once(client, scene):
+    """A refused submission re-shows the form with the PDF kept (no second choice of the
+    file); the corrected post uses it; the report page then shows one success message."""
+
+    login_verified(client, scene["admin"])
+    form = _web_form(scene, scene["report"].report_number)  # number already taken: refused
+    form["pdf"] = SimpleUploadedFile("kept.pdf", pdf_bytes("kept"))
+    refused = client.post("/reports/new/", form)
+    html = refused.content.decode()
+    assert refused.status_code == 400 and 'data-testid="pdf-kept"' in html and "kept.pdf" in html
+    kept = refused.context["form"].kept_pdf
+    assert kept is not None and f'value="{kept.pk}"' in html
+    form.pop("pdf")
+    form.update(report_number="R-KEPT", pdf_kept=str(kept.pk))
+    done = client.post("/reports/new/", form, follow=True)
+    assert done.status_code == 200
+    report = Report.objects.get(report_number="R-KEPT")
+    assert report.versions.get().pdf_id == kept.pk
+    assert done.content.decode().count("报告已接收") == 1
+
+
+def test_web_form_never_keeps_another_organisations_file(client, scene, tree):
+    from inspecta.core.files import file_store
+
+    other, _admin, _made = approved_agency(tree, 604)
+    foreign = file_store(pdf_bytes("x"), organisation_id=other.organisation_id, purpose="report", name="f.pdf").pk
+    login_verified(client, scene["admin"])
+    form = _web_form(scene, "R-FOREIGN")
+    form["pdf_kept"] = str(foreign)
+    refused = client.post("/reports/new/", form)
+    assert refused.status_code == 400 and "pdf" in refused.context["form"].errors
+    assert not Report.objects.filter(report_number="R-FOREIGN").exists()
+
+
+def test_approving_an_amendment_on_the_page_says_so(client, scene):
+    tree, report = scene["tree"], scene["report"]
+    login_verified(client, scene["admin"])
+    client.post(f"/reports/{report.pk}/amend/", {"reason": "部位笔误", "project_part": "三层板"})
+    amendment = report.amendments.get()
+    client.logout()
+    login_verified(client, tree["gz_supervisor"])
+    page = client.post(f"/reports/amendments/{amendment.pk}/approve/", {"reason": "同意"}, follow=True)
+    assert page.status_code == 200 and page.content.decode().count("变更已批准") == 1
