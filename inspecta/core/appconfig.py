@@ -31,6 +31,7 @@ __all__ = [
     "NavEntry",
     "ReceiptOperation",
     "UrlMount",
+    "WorkItem",
     "anonymous",
     "api_mounts",
     "demo_loaders",
@@ -41,6 +42,7 @@ __all__ = [
     "receipt_operations",
     "signed_in",
     "url_mounts",
+    "work_items",
 ]
 
 
@@ -98,6 +100,19 @@ class ReceiptOperation:
     handler: str
 
 
+@dataclass(frozen=True)
+class WorkItem:
+    """One queue of a person's home page: what waits for them (``label``), how many
+    (``count``) and the filtered list that shows them (``url``). ``tone`` is the Tabler
+    colour of the count (``red`` for what must be acted on, ``yellow`` for what expires
+    soon)."""
+
+    label: Any
+    count: int
+    url: str
+    tone: str = "blue"
+
+
 DemoResult = tuple[int, list[Any]]
 """What a demo loader returns: records added, and demo logins to print."""
 
@@ -131,6 +146,10 @@ class InspectaAppConfig(AppConfig):
     log_kinds: str = ""
     # Operations that may run behind a receipt, by name (``Receipt.operation``).
     receipt_operations: tuple[ReceiptOperation, ...] = ()
+    # ``"module:function"`` called as ``function(actor)`` (an ``Actor``) returning the
+    # :class:`WorkItem` list of what waits for that person in this app (the home page's
+    # work queues); each count reads the app's own scoped selectors.
+    work_queue: str = ""
 
     def ready(self) -> None:
         if self.log_kinds:
@@ -182,6 +201,17 @@ def receipt_handler(name: str) -> Callable[..., list[dict[str, Any]]] | None:
 
     operation = receipt_operations().get(name)
     return import_string(operation.handler) if operation is not None else None
+
+
+def work_items(actor: Any) -> list[WorkItem]:
+    """Every app's work queues for ``actor``, in ``INSTALLED_APPS`` order, the empty ones
+    left out."""
+
+    items: list[WorkItem] = []
+    for config in inspecta_apps():
+        if config.work_queue:
+            items.extend(item for item in import_string(config.work_queue)(actor) if item.count)
+    return items
 
 
 def demo_loaders() -> list[tuple[str, Callable[[], DemoResult]]]:

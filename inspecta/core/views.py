@@ -47,7 +47,18 @@ def home_view(request: HttpRequest) -> HttpResponse:
         from inspecta.accounts.selectors import user_list
 
         recent = list(user_list(actor=actor).order_by("-date_joined")[:5])  # type: ignore[arg-type]
-    return render(request, "core/home.html", {"counts": selectors.home_counts(actor=actor), "recent_users": recent})
+    from inspecta.core.actors import actor_of
+    from inspecta.core.appconfig import work_items
+
+    return render(
+        request,
+        "core/home.html",
+        {
+            "counts": selectors.home_counts(actor=actor),
+            "recent_users": recent,
+            "work_items": work_items(actor_of(actor)),
+        },
+    )
 
 
 class RegionListView(ObjectListView):

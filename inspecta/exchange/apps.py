@@ -19,3 +19,4 @@ class ExchangeConfig(InspectaAppConfig):
         UrlMount("exchange/", "inspecta.exchange.urls"),
     )
     nav = (NavEntry(_("数据交换"), "exchange:client_list", "exchange", 110, may_monitor | may_apply),)
+    work_queue = "inspecta.exchange.queues:work_queue"

@@ -24,3 +24,4 @@ class RegistryConfig(InspectaAppConfig):
     demo_after = ("core",)
     log_kind_enum = "inspecta.registry.choices:RegistryLogKind"
     log_kinds = "inspecta.registry.kinds"
+    work_queue = "inspecta.registry.queues:work_queue"

@@ -53,6 +53,16 @@ class AgencyFilterSet(PublicAgencyFilterSet):
 
     status = django_filters.CharFilter(label=_("审核状态"))
     findings = django_filters.BooleanFilter(label=_("仅看有问题的机构"), method="filter_findings")
+    changes = django_filters.ChoiceFilter(
+        label=_("关键信息变更"), choices=[("pending", _("有待审核的变更"))], method="filter_changes"
+    )
+
+    def filter_changes(self, queryset: QuerySet[Agency], name: str, value: str) -> QuerySet[Agency]:
+        if value != "pending":
+            return queryset
+        from .models import ChangeRequest
+
+        return queryset.filter(pk__in=ChangeRequest.objects.filter(status="pending").values("agency_id"))
 
     def filter_specialty(self, queryset: QuerySet[Agency], name: str, value: str) -> QuerySet[Agency]:
         return queryset.filter(sitecapability_set__item_parameter__test_item__specialty=value).distinct()

@@ -22,6 +22,7 @@ class ReportsConfig(InspectaAppConfig):
     demo_after = ("core", "registry")
     log_kind_enum = "inspecta.reports.choices:ReportLogKind"
     log_kinds = "inspecta.reports.kinds"
+    work_queue = "inspecta.reports.queues:work_queue"
     # POST /api/v1/reports/batch with "async": true (T/CECS 6.0.6)
     receipt_operations = (ReceiptOperation("reports.batch", "inspecta.reports.api:batch_receipt_run"),)
 

@@ -29,6 +29,9 @@ class ReportFilterSet(BaseFilterSet):
     status = django_filters.CharFilter(label=_("状态"))
     date_from = django_filters.DateFilter(label=_("报告日期自"), field_name="reported_on", lookup_expr="gte")
     date_to = django_filters.DateFilter(label=_("报告日期至"), field_name="reported_on", lookup_expr="lte")
+    amendment = django_filters.ChoiceFilter(
+        label=_("变更申请"), choices=[("pending", _("有待审批的变更"))], method="filter_amendment"
+    )
 
     class Meta(BaseFilterSet.Meta):
         model = Report
@@ -36,6 +39,13 @@ class ReportFilterSet(BaseFilterSet):
 
     def filter_q(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
         return queryset.filter(Q(report_number__icontains=value) | Q(serial_number__icontains=value))
+
+    def filter_amendment(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        if value != "pending":
+            return queryset
+        from .models import Amendment
+
+        return queryset.filter(pk__in=Amendment.objects.filter(status="pending").values("report_id"))
 
     def filter_region(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
         return queryset.filter(project__region__code__startswith=region_prefix(value))

@@ -33,6 +33,9 @@ class ReportFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *ReportStatus.choices])
     date_from = forms.DateField(label=_("报告日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("报告日期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    amendment = forms.ChoiceField(
+        label=_("变更申请"), required=False, choices=[("", _("全部")), ("pending", _("有待审批的变更"))]
+    )
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from .choices import AmendmentStatus
 from .models import Amendment, NonconformanceEntry, Report
 
 
 def report_list(*, actor: Any) -> QuerySet[Report]:
     """The reports ``actor`` may see, newest first; ``filtersets.ReportFilterSet`` narrows them."""
 
-    return Report.objects.restrict(actor).select_related("agency", "project", "test_item").order_by("-issued_at", "-pk")
+    pending = Amendment.objects.filter(report=OuterRef("pk"), status=AmendmentStatus.PENDING)
+    return (
+        Report.objects.restrict(actor)
+        .select_related("agency", "project", "test_item")
+        .annotate(pending_amendment=Exists(pending))
+        .order_by("-issued_at", "-pk")
+    )
 
 
 def report_get(*, actor: Any, pk: int) -> Report:

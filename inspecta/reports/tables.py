@@ -28,6 +28,14 @@ class ReportTable(BaseTable):
     def render_serial_number(self, record: Any, value: str) -> str:
         return format_html('<a href="{}">{}</a>', reverse("reports:report_detail", args=[record.pk]), value)
 
+    def render_status(self, record: Any) -> str:
+        status = str(record.get_status_display())
+        if getattr(record, "pending_amendment", False):
+            return format_html(
+                '{} <span class="badge bg-yellow-lt" data-testid="pending-amendment">{}</span>', status, _("变更待审批")
+            )
+        return status
+
     def render_conclusion(self, record: Any) -> str:
         if record.conclusion == "nonconforming":
             return format_html('<span class="badge bg-red-lt">{}</span>', record.get_conclusion_display())
