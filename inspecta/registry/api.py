@@ -358,6 +358,13 @@ class ReasonIn(Schema):
     reason: str = Field("", max_length=1000)
 
 
+class ApproveIn(ReasonIn):
+    confirm_findings: bool = Field(
+        False,
+        description="确认已核查该机构的严重不符合项；有严重不符合项而未确认时拒绝（400，details.confirm 列出各项）",
+    )
+
+
 class StaffIn(Schema):
     name: str = Field(..., min_length=1, max_length=64)
     id_number: str = Field(..., min_length=18, max_length=18)
@@ -522,8 +529,13 @@ def agency_submit(request: AuthedRequest, agency_id: int) -> Any:
 
 
 @router.post("/agencies/{agency_id}/approve", response=AgencyOut, summary="审核通过（注册地主管部门）")
-def agency_approve(request: AuthedRequest, agency_id: int, payload: ReasonIn) -> Any:
-    return services.agency_approve(actor=request.auth, agency=_agency(request, agency_id), reason=payload.reason)
+def agency_approve(request: AuthedRequest, agency_id: int, payload: ApproveIn) -> Any:
+    return services.agency_approve(
+        actor=request.auth,
+        agency=_agency(request, agency_id),
+        reason=payload.reason,
+        confirm_findings=payload.confirm_findings,
+    )
 
 
 @router.post("/agencies/{agency_id}/return", response=AgencyOut, summary="退回（须填写原因）")

@@ -197,3 +197,30 @@ def test_change_request_decided_through_the_shared_decision(client, tree):
     row = client.get(f"/api/v1/registry/agencies/{agency.pk}/change-requests").json()[0]
     assert row["status"] == "returned" and row["reason"] == "请补充任命文件"
     assert (row["submitted_by_id"], row["reviewed_by_id"]) == (admin.pk, reviewer.pk)
+
+
+def test_approving_over_the_api_with_critical_findings_needs_confirm_findings(client, tree):
+    import datetime
+
+    from django.utils import timezone
+
+    from inspecta.registry import services
+
+    agency, admin = register(45)
+    fill(agency, admin, seed=45)
+    equipment = Equipment.objects.get(agency=agency)
+    services.record_save(
+        actor=admin,
+        agency=agency,
+        kind="equipment",
+        pk=equipment.pk,
+        data={"calibration_valid_until": timezone.localdate() - datetime.timedelta(days=1)},
+    )
+    services.agency_submit(actor=admin, agency=agency)
+    login_verified(client, tree["gz_supervisor"])
+    url = f"/api/v1/registry/agencies/{agency.pk}/approve"
+    refused = client.post(url, {"reason": "同意"}, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "validation_failed"
+    assert equipment.name in json.dumps(refused.json(), ensure_ascii=False)
+    done = client.post(url, {"reason": "同意", "confirm_findings": True}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["status"] == "approved"
