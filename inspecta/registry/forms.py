@@ -8,6 +8,7 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.accounts.models import User
 from inspecta.core.forms import PickerSelectMultiple, StyledForm, style_fields
 from inspecta.core.identifiers import validate_credit_code, validate_mobile
 from inspecta.core.models import Region, Specialty, StoredFile, TestItem, TestItemParameter
@@ -131,6 +132,7 @@ KIND_FIELDS: dict[str, list[str]] = {
         "specialties",
         "is_registered_person",
         "practice_certificate_no",
+        "user",
     ],
     "post_certificate": ["staff", "number", "issued_on", "valid_until", "issuer", "category", "level", "test_items"],
     "other_certificate": ["staff", "kind", "number", "valid_until"],
@@ -195,6 +197,11 @@ def _limit_to_agency(form: forms.BaseForm, agency: Agency) -> None:
             field.queryset = queryset.filter(agency=agency)  # type: ignore[attr-defined]
             if model is Staff:
                 field.queryset = field.queryset.filter(active=True)  # type: ignore[attr-defined]
+        elif model is User:
+            # a staff record is bound to an active account of the agency's own organisation
+            field.queryset = queryset.filter(  # type: ignore[attr-defined]
+                organisation_id=agency.organisation_id, is_active=True
+            ).order_by("username")
         elif model in (Specialty, TestItem):
             field.queryset = queryset.filter(enabled=True)  # type: ignore[attr-defined]
 
@@ -321,6 +328,9 @@ class AgencyFilterForm(StyledForm):
     region = forms.ChoiceField(label=_("行政区划"), required=False)
     specialty = forms.ChoiceField(label=_("检测专项"), required=False)
     findings = forms.BooleanField(label=_("仅看有问题的机构"), required=False)
+    changes = forms.ChoiceField(
+        label=_("关键信息变更"), required=False, choices=[("", _("全部")), ("pending", _("有待审核的变更"))]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -337,3 +347,4 @@ class PublicFilterForm(AgencyFilterForm):
         super().__init__(*args, **kwargs)
         del self.fields["status"]
         del self.fields["findings"]
+        del self.fields["changes"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
@@ -477,6 +478,18 @@ class Staff(AgencyOwned):
     title_certificate_scan = _attachment(_("最高职称证书"))
     active = models.BooleanField(_("在职"), default=True, db_index=True)
     left_on = models.DateField(_("离职日期"), null=True, blank=True)
+    # The person's own account on the platform, bound by the agency admin: the account
+    # with which the person signs off a report as tester, reviewer or authorised
+    # signatory (Nanchang 三(一); Guangxi 第十一条).
+    user = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("平台账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff_records",
+        help_text=_("本机构的平台账号；本人在平台上签署报告（检测、审核、批准）时以此认定。"),
+    )
 
     history = audited(m2m_fields=[specialties])
 
@@ -484,6 +497,14 @@ class Staff(AgencyOwned):
         verbose_name = _("检测人员")
         verbose_name_plural = _("检测人员")
         ordering = ["agency_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(active=True, user__isnull=False),
+                name="registry_staff_user_unique",
+                violation_error_message=_("该账号已绑定另一名在职人员。"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

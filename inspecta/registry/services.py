@@ -200,6 +200,9 @@ def _assign(instance: models.Model, agency: Agency, data: dict[str, Any]) -> dic
             ):
                 errors.setdefault(name, []).append(_("所选记录不存在或不属于本机构。"))
                 continue
+            if isinstance(target, User) and (target.organisation_id != agency.organisation_id or not target.is_active):
+                errors.setdefault(name, []).append(_("所选账号不存在或不属于本机构。"))
+                continue
             if isinstance(target, Agency) and target.pk == agency.pk:
                 errors.setdefault(name, []).append(_("不能选择本机构。"))
                 continue

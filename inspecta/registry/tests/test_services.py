@@ -238,3 +238,40 @@ def test_approving_with_critical_findings_needs_a_confirmation_naming_them(tree)
     assert Agency.objects.get(pk=agency.pk).status == AgencyStatus.SUBMITTED
     agency = services.agency_approve(actor=tree["gz_supervisor"], agency=agency, confirm_findings=True)
     assert agency.status == AgencyStatus.APPROVED
+
+
+def test_staff_is_bound_to_an_account_of_the_agency_only_once(tree):
+    """The agency admin binds a staff record to an account of its own organisation (the
+    account signs off reports as that person); another organisation's account or a second
+    active record for the same account is refused with a message, nothing written."""
+
+    from inspecta.accounts.services import user_create
+    from inspecta.core.testing.factories import PASSWORD
+    from inspecta.registry.models import Staff
+
+    agency, admin = register(46)
+    tester = user_create(
+        actor=None,
+        username="tester46",
+        full_name="检测员甲",
+        organisation=agency.organisation,
+        roles=["tester"],
+        password=PASSWORD,
+    )
+    staff = services.staff_save(
+        actor=admin, agency=agency, data={"name": "检测员甲", "id_number": id_number(461), "user": tester.pk}
+    )
+    assert Staff.objects.get(pk=staff.pk).user == tester
+    with pytest.raises(ValidationError) as exc:
+        services.staff_save(
+            actor=admin,
+            agency=agency,
+            data={"name": "外单位", "id_number": id_number(462), "user": tree["gz_admin"].pk},
+        )
+    assert "user" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.staff_save(
+            actor=admin, agency=agency, data={"name": "检测员乙", "id_number": id_number(463), "user": tester.pk}
+        )
+    assert "另一名在职人员" in " ".join(exc.value.messages)
+    assert Staff.objects.filter(agency=agency).count() == 1
