@@ -73,7 +73,7 @@ class AgencyFilterSet(PublicAgencyFilterSet):
     def narrow_form(self, form: forms.Form) -> None:
         from .forms import AgencyFilterForm
 
-        form.fields = AgencyFilterForm().fields
+        form.fields = AgencyFilterForm(user=self.actor).fields
 
 
 class FindingFilterSet(BaseFilterSet):

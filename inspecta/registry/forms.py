@@ -30,12 +30,19 @@ from .models import (
 from .services import BASIC_FIELDS
 
 
-def _city_choices() -> list[tuple[str, str]]:
+def _city_choices(user: Any = None) -> list[tuple[str, str]]:
+    """The node's cities and districts; for ``user`` (a regulator or an agency), only
+    those inside the user's own area. Operators and the public see the node's."""
     from django.conf import settings
 
+    from inspecta.core.actors import actor_of
     from inspecta.core.scoping import region_prefix
 
     prefix = region_prefix(settings.INSPECTA_NODE_REGION)
+    if user is not None:
+        actor = actor_of(user)
+        if not actor.is_operator and actor.region_code and actor.region_prefix.startswith(prefix):
+            prefix = actor.region_prefix
     regions = (
         Region.objects.filter(code__startswith=prefix, enabled=True)
         .exclude(level="province")
@@ -323,6 +330,9 @@ class ImportForm(StyledForm):
 
 
 class AgencyFilterForm(StyledForm):
+    """The back-office agency list's filters; the regions offered are those of ``user``'s
+    own area (the public list's, :class:`PublicFilterForm`, the node's)."""
+
     q = forms.CharField(label=_("名称或信用代码"), required=False)
     status = forms.ChoiceField(label=_("审核状态"), required=False)
     region = forms.ChoiceField(label=_("行政区划"), required=False)
@@ -332,10 +342,10 @@ class AgencyFilterForm(StyledForm):
         label=_("关键信息变更"), required=False, choices=[("", _("全部")), ("pending", _("有待审核的变更"))]
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("全部状态")), *AgencyStatus.choices]  # type: ignore[attr-defined]
-        self.fields["region"].choices = [("", _("全部行政区划")), *_city_choices()[1:]]  # type: ignore[attr-defined]
+        self.fields["region"].choices = [("", _("全部行政区划")), *_city_choices(user)[1:]]  # type: ignore[attr-defined]
         self.fields["q"].widget.attrs["placeholder"] = _("名称或统一社会信用代码")
         self.fields["specialty"].choices = [("", _("全部专项"))] + [  # type: ignore[attr-defined]
             (s.code, f"{s.official_no} {s.name}") for s in Specialty.objects.filter(enabled=True).order_by("code")

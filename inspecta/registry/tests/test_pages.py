@@ -470,3 +470,16 @@ def test_renaming_an_approved_agency_on_the_page_is_a_change_request(client, tre
     assert agency.name != "改名检测机构" and agency.phone == "020-22223333"
     change = ChangeRequest.objects.get(agency=agency)
     assert change.operation == "basic" and "改名检测机构" in change.summary
+
+
+def test_region_filter_offers_only_the_users_own_area(client, tree):
+    """A city supervisor filters agencies by the districts of the city, not of the province."""
+    import re
+
+    login_verified(client, tree["sz_supervisor"])
+    options = set(re.findall(r'<option value="(\d{6})"', client.get("/registry/").content.decode()))
+    assert options and all(code.startswith("4403") for code in options), sorted(options)
+    client.logout()
+    login_verified(client, tree["gd_admin"])
+    options = set(re.findall(r'<option value="(\d{6})"', client.get("/registry/").content.decode()))
+    assert {"440106", "440305"} <= options
