@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
 from .choices import LogKind
-from .registry import Rendered, model_snapshot, register_kind
+from .registry import Rendered, Subject, model_snapshot, register_kind
 
 
 def render_user(user: Any) -> Rendered:
@@ -47,7 +50,24 @@ def render_code_table_row(obj: Any) -> Rendered:
     return Rendered(model_snapshot(obj))
 
 
-register_kind(LogKind.ACCOUNT_ALLOCATION, render=render_user)
-register_kind(LogKind.ACCOUNT_STATUS_CHANGE, render=render_user)
-register_kind(LogKind.ORGANISATION_CREATION, render=render_organisation)
+def describe_user(user: Any) -> Subject:
+    """An account by its holder's name, on its page (the log explorer)."""
+    return Subject(
+        _("账号 %(name)s") % {"name": user.full_name or user.username}, reverse("accounts:user_detail", args=[user.pk])
+    )
+
+
+def describe_allocation(user: Any) -> Subject:
+    """An allocated account, by whoever allocated it."""
+    subject = describe_user(user)
+    return Subject(subject.title, subject.url, by=user.created_by)
+
+
+def describe_organisation(org: Any) -> Subject:
+    return Subject(_("单位 %(name)s") % {"name": org.name})
+
+
+register_kind(LogKind.ACCOUNT_ALLOCATION, render=render_user, describe=describe_allocation)
+register_kind(LogKind.ACCOUNT_STATUS_CHANGE, render=render_user, describe=describe_user)
+register_kind(LogKind.ORGANISATION_CREATION, render=render_organisation, describe=describe_organisation)
 register_kind(LogKind.CODE_TABLE_CHANGE, render=render_code_table_row)

@@ -43,6 +43,7 @@ __all__ = [
     "FileRef",
     "LogKindSpec",
     "Rendered",
+    "Subject",
     "file_sha256",
     "get_kind",
     "model_snapshot",
@@ -68,6 +69,22 @@ Renderer = Callable[[Any], Rendered]
 
 
 @dataclass(frozen=True)
+class Subject:
+    """A logged record as the people who work with it know it: its title (a report's
+    number and version, a contract's number) and the page that shows it. The log
+    explorer shows it only to those who may view the record."""
+
+    title: str
+    url: str = ""
+    by: Any = None
+    """Who caused the logged change (a ``User`` or an exchange client), for records that
+    keep no audit history of their own; otherwise their history says."""
+
+
+Describer = Callable[[Any], Subject]
+
+
+@dataclass(frozen=True)
 class LogKindSpec:
     """A registered kind: how to render its records."""
 
@@ -76,20 +93,33 @@ class LogKindSpec:
     label: Any = ""
     record_type: str = ""
     model: type[models.Model] | None = None
+    describe: Describer | None = None
 
 
 _KINDS: dict[str, LogKindSpec] = {}
 
 
 def register_kind(
-    kind: str, *, render: Renderer, label: Any = "", record_type: str = "", model: type[models.Model] | None = None
+    kind: str,
+    *,
+    render: Renderer,
+    label: Any = "",
+    record_type: str = "",
+    model: type[models.Model] | None = None,
+    describe: Describer | None = None,
 ) -> LogKindSpec:
     """Register (or replace, e.g. on module reload) the renderer of ``kind``; ``label``
-    defaults to the enum member's label. ``record_type`` and ``model``: see above."""
+    defaults to the enum member's label. ``record_type`` and ``model``: see above.
+    ``describe`` names a record of the kind for the log explorer (:class:`Subject`)."""
     if bool(record_type) != (model is not None):
         raise ValueError("record_type and model go together")
     spec = LogKindSpec(
-        kind=str(kind), render=render, label=label or getattr(kind, "label", ""), record_type=record_type, model=model
+        kind=str(kind),
+        render=render,
+        label=label or getattr(kind, "label", ""),
+        record_type=record_type,
+        model=model,
+        describe=describe,
     )
     _KINDS[spec.kind] = spec
     return spec

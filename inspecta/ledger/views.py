@@ -3,7 +3,10 @@
 Shows the current checkpoint, the recent checkpoints with their RFC 3161 timestamps
 (TSA, time; T/CECS 7.2.3), the latest entries, a search by index, and each entry
 with its inclusion proof verified against the latest checkpoint. Entries carry ids,
-roles and hashes only, so nothing here is personal data.
+roles and hashes only, so nothing here is personal data. Each entry is shown as the
+record it logs (``present.entry_view``: kind, the record named and linked, who and
+when), with its raw JSON folded; what names the record is shown only to those who
+may view it, so a page seen signed in is never kept by a shared cache.
 """
 
 from __future__ import annotations
@@ -14,22 +17,18 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 
 from . import merkle, selectors, store
 from .forms import IndexSearchForm
 from .models import Checkpoint, CheckpointTimestamp, Entry
-from .registry import get_kind
+from .present import entry_view as present_entry
+from .present import entry_views
 
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(bytes(raw)).decode("ascii")
-
-
-def _kind_label(kind: str) -> str:
-    spec = get_kind(kind)
-    return spec.label if spec and spec.label else kind
 
 
 def _timestamp_of(checkpoint: Checkpoint) -> CheckpointTimestamp | None:
@@ -39,7 +38,17 @@ def _timestamp_of(checkpoint: Checkpoint) -> CheckpointTimestamp | None:
         return None
 
 
-@cache_control(public=True, max_age=5)
+def _cached(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Anonymous pages may be cached 5 s by anyone; a signed-in viewer's only privately."""
+
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True, no_store=True)
+    else:
+        patch_cache_control(response, public=True, max_age=5)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
 def log_home_view(request: HttpRequest) -> HttpResponse:
     """The log's home page with the search by index; a bad index re-renders the page with
     the error next to the search box (400)."""
@@ -51,7 +60,7 @@ def log_home_view(request: HttpRequest) -> HttpResponse:
             return redirect("ledger:entry", index=form.cleaned_data["index"])
         status = 400
     checkpoint = selectors.checkpoint_latest()
-    latest = [{"entry": e, "label": _kind_label(e.kind)} for e in selectors.entries_latest(20)]
+    latest = entry_views(selectors.entries_latest(20), request.user)
     context = {
         "form": form,
         "checkpoint": checkpoint,
@@ -62,10 +71,9 @@ def log_home_view(request: HttpRequest) -> HttpResponse:
         "keys": list(selectors.signing_keys()),
         "recent": [{"checkpoint": cp, "stamp": _timestamp_of(cp)} for cp in selectors.checkpoints_recent(10)],
     }
-    return render(request, "ledger/log_home.html", context, status=status)
+    return _cached(request, render(request, "ledger/log_home.html", context, status=status))
 
 
-@cache_control(public=True, max_age=5)
 def entry_view(request: HttpRequest, index: int) -> HttpResponse:
     entry = selectors.entry_at(index)
     if entry is None:
@@ -90,7 +98,7 @@ def entry_view(request: HttpRequest, index: int) -> HttpResponse:
         proof = [_b64(h) for h in hashes]
     context = {
         "entry": entry,
-        "label": _kind_label(entry.kind),
+        "view": present_entry(entry, request.user),
         "document": document,
         "leaf_hash": _b64(entry.leaf_hash),
         "checkpoint": checkpoint,
@@ -98,7 +106,7 @@ def entry_view(request: HttpRequest, index: int) -> HttpResponse:
         "proof": proof,
         "verified": verified,
     }
-    return render(request, "ledger/entry_detail.html", context)
+    return _cached(request, render(request, "ledger/entry_detail.html", context))
 
 
 def record_view(request: HttpRequest, record_type: str, record_id: str) -> HttpResponse:
@@ -108,4 +116,4 @@ def record_view(request: HttpRequest, record_type: str, record_id: str) -> HttpR
         raise Http404(_("该记录没有存证。"))
     if entry.index is not None:
         return redirect("ledger:entry", index=entry.index)
-    return render(request, "ledger/entry_pending.html", {"entry": entry, "label": _kind_label(entry.kind)})
+    return render(request, "ledger/entry_pending.html", {"entry": entry, "view": present_entry(entry, request.user)})

@@ -3,7 +3,10 @@ the scan's SHA-256; no names of people (the log is public)."""
 
 from __future__ import annotations
 
-from inspecta.ledger.registry import Rendered, register_kind
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from inspecta.ledger.registry import Rendered, Subject, register_kind
 
 from .choices import ProjectLogKind
 from .models import Contract
@@ -27,4 +30,13 @@ def render_contract(contract: Contract) -> Rendered:
     )
 
 
-register_kind(ProjectLogKind.CONTRACT, render=render_contract)
+def describe_contract(contract: Contract) -> Subject:
+    """A contract by its number, on its project's page (the log explorer)."""
+    return Subject(
+        _("合同 %(number)s（%(project)s）") % {"number": contract.number, "project": contract.project.name},
+        reverse("projects:project_detail", args=[contract.project_id]),
+        by=contract.uploaded_by,  # None over the API: the history names the client
+    )
+
+
+register_kind(ProjectLogKind.CONTRACT, render=render_contract, describe=describe_contract)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspecta.ledger.kinds import render_organisation
-from inspecta.ledger.registry import Rendered, json_value, register_kind
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from inspecta.ledger.kinds import describe_organisation, render_organisation
+from inspecta.ledger.registry import Rendered, Subject, json_value, register_kind
 
 from .choices import RegistryLogKind
 
@@ -32,5 +35,14 @@ def render_agency_version(version: Any) -> Rendered:
     )
 
 
-register_kind(RegistryLogKind.AGENCY_APPROVAL, render=render_agency_version)
-register_kind(RegistryLogKind.ORGANISATION_RENAME, render=render_organisation)
+def describe_agency_version(version: Any) -> Subject:
+    """An approved version of an agency, on the agency's page (the log explorer)."""
+    return Subject(
+        _("%(name)s 第 %(version)s 版") % {"name": version.agency.name, "version": version.number},
+        reverse("registry:agency_detail", args=[version.agency_id]),
+        by=version.approved_by,
+    )
+
+
+register_kind(RegistryLogKind.AGENCY_APPROVAL, render=render_agency_version, describe=describe_agency_version)
+register_kind(RegistryLogKind.ORGANISATION_RENAME, render=render_organisation, describe=describe_organisation)

@@ -7,7 +7,10 @@ key to the public page."""
 
 from __future__ import annotations
 
-from inspecta.ledger.registry import Rendered, register_kind
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from inspecta.ledger.registry import Rendered, Subject, register_kind
 
 from .choices import ReportLogKind
 from .models import Amendment, Report, ReportVersion
@@ -76,6 +79,38 @@ def render_revocation(report: Report) -> Rendered:
     )
 
 
-register_kind(ReportLogKind.REPORT_VERSION, render=render_report_version)
-register_kind(ReportLogKind.REPORT_AMENDMENT, render=render_amendment)
-register_kind(ReportLogKind.REPORT_REVOCATION, render=render_revocation, record_type="reports.revocation", model=Report)
+def describe_report(report: Report) -> Subject:
+    """A report by its number, on its page (the log explorer)."""
+    return Subject(
+        _("报告 %(number)s（流水号 %(serial)s）") % {"number": report.report_number, "serial": report.serial_number},
+        reverse("reports:report_detail", args=[report.pk]),
+    )
+
+
+def describe_report_version(version: ReportVersion) -> Subject:
+    report = version.report
+    return Subject(
+        _("报告 %(number)s 第 %(version)s 版") % {"number": report.report_number, "version": version.number},
+        reverse("reports:report_detail", args=[report.pk]),
+        # the first version is the submission; later ones follow an amendment (its history)
+        by=(report.submitted_by or report.client) if version.number == 1 else None,
+    )
+
+
+def describe_amendment(amendment: Amendment) -> Subject:
+    report = amendment.report
+    return Subject(
+        _("报告 %(number)s 的变更申请") % {"number": report.report_number},
+        reverse("reports:report_detail", args=[report.pk]),
+    )
+
+
+register_kind(ReportLogKind.REPORT_VERSION, render=render_report_version, describe=describe_report_version)
+register_kind(ReportLogKind.REPORT_AMENDMENT, render=render_amendment, describe=describe_amendment)
+register_kind(
+    ReportLogKind.REPORT_REVOCATION,
+    render=render_revocation,
+    record_type="reports.revocation",
+    model=Report,
+    describe=describe_report,
+)

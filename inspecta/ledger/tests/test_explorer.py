@@ -90,3 +90,32 @@ def test_pending_record_page(client, tree):
     )
     response = client.get(f"/log/records/accounts.user/{user.pk}/")
     assert response.status_code == 200 and "待入树" in response.content.decode()
+
+
+def test_entries_read_as_the_records_they_log(client, tree, logged_user):
+    """Kind in Chinese, the record by its name and linked, who and when; the raw JSON
+    folded. The record's name, link and the person acting are shown only to those who
+    may view the record; the public sees the kind, the acting organisation and the time."""
+    from inspecta.core.testing.access import login_verified
+
+    entry = Entry.objects.get(record_type="accounts.user", record_id=str(logged_user.pk))
+    public = client.get(f"/log/entries/{entry.index}/").content.decode()
+    summary = public[public.index('data-testid="entry-summary"') : public.index('data-testid="entry-raw"')]
+    assert "账号分配" in summary and f"#{logged_user.pk}" in summary and "广州局" in summary
+    assert "<details" in public and public.index('data-testid="entry-json"') > public.index("<details")
+    for secret in SECRETS:
+        assert secret not in public
+    login_verified(client, tree["gz_admin"])
+    response = client.get(f"/log/entries/{entry.index}/")
+    assert "public" not in response["Cache-Control"] and "private" in response["Cache-Control"]
+    body = response.content.decode()
+    summary = body[body.index('data-testid="entry-summary"') : body.index('data-testid="entry-raw"')]
+    assert "账号 李四光" in summary and f'href="/accounts/users/{logged_user.pk}/"' in summary
+    assert "广州局" in summary and (tree["gz_admin"].full_name or tree["gz_admin"].username) in summary
+    home = client.get("/log/").content.decode()
+    latest = home[home.index('data-testid="latest-entries"') :]
+    assert f'<a href="/accounts/users/{logged_user.pk}/">账号 李四光</a>' in latest
+    client.logout()
+    login_verified(client, tree["sz_admin"])  # another city's admin may not view the account
+    other = client.get(f"/log/entries/{entry.index}/").content.decode()
+    assert "李四光" not in other and f"/accounts/users/{logged_user.pk}/" not in other
