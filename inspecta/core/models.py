@@ -227,14 +227,19 @@ class StoredFile(models.Model):
     history = audited()
     objects = RestrictedQuerySet.as_manager()
 
+    # A file is seen by whoever sees its owner organisation's records, and by whoever
+    # sees a record that references it (a contract's scan for the project's supervisors,
+    # station and parties, a report's PDF likewise).
     scoping = Scoping(
         region="organisation__region__code",
         organisation="organisation_id",
+        records=(("projects.Contract", "scan"), ("reports.Report", "versions__pdf")),
         grants={
             "view": (
                 Grant(Reach.ALL, is_operator),
                 Grant(Reach.REGION, is_regulator),
                 Grant(Reach.OWN, is_member),
+                Grant(Reach.RECORD, signed_in),
             ),
             "change": (Grant(Reach.OWN, is_operator | is_member),),
         },

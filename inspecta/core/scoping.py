@@ -74,6 +74,9 @@ class Reach(StrEnum):
     (``tree`` path)."""
     SELF = "self"
     """The acting person's own account (``person`` path)."""
+    RECORD = "record"
+    """Rows referenced by a record the actor may view (``records``: ``(model label,
+    foreign key)`` pairs), e.g. a contract's scan for everyone who sees the contract."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Scoping:
     station: str | None = None
     tree: str | None = None
     person: str | None = None
+    records: tuple[tuple[str, str], ...] = ()
 
     def via(self, relation: str, **overrides: Any) -> Scoping:
         """The same declaration for a model reached through ``relation`` (a foreign key
@@ -137,6 +141,14 @@ class Scoping:
             )
         if reach is Reach.SELF:
             return Q(**{self._path("person"): actor.user.pk}) if actor.user is not None else NOTHING
+        if reach is Reach.RECORD:
+            if not self.records:
+                raise TypeError("a grant reaches by record, but the model declares no records")
+            found = NOTHING
+            for label, foreign_key in self.records:
+                model = apps.get_model(label)
+                found |= Q(pk__in=model._default_manager.filter(scope_q(actor, model, "view")).values(foreign_key))
+            return found
         raise ValueError(reach)
 
     def _path(self, name: str) -> str:

@@ -152,3 +152,38 @@ def test_project_pages(client, tree):
         == 400
     )
     assert not Project.objects.filter(code="P-W2").exists()
+
+
+def test_contract_scan_opens_for_whoever_may_see_the_contract(client, tree):
+    """An agency of Shenzhen works on a Guangzhou project: the project's supervisors, its
+    station and its owner see the contract, so they open its scan; nobody else does."""
+    agency, admin, _ = approved_agency(tree, 904, region="440300")
+    owner = OrganisationFactory(name="业主单位", kind=OrganisationKind.OWNER, level="", region_code="440106")
+    owner_viewer = UserFactory(username="owner_scan", organisation=owner, roles=[Role.PROJECT_VIEWER])
+    project = project_with(tree, [agency], code="P-SCAN")
+    project.parties.create(role="owner", organisation=owner, name=owner.name)
+    scan = stored_file(agency.organisation_id, pdf_bytes("contract scan"), name="合同.pdf")
+    services.contract_upload(
+        actor=admin,
+        agency=agency,
+        project=project,
+        number="HT-SCAN",
+        client_name="业主",
+        amount="1.00",
+        signed_on=datetime.date(2026, 1, 1),
+        valid_from=datetime.date(2026, 1, 1),
+        valid_until=datetime.date(2026, 12, 31),
+        test_items=[CEMENT],
+        scan_id=scan.pk,
+    )
+    for viewer in (tree["gz_supervisor"], tree["gz_inspector"], owner_viewer, admin):
+        login_verified(client, viewer)
+        page = client.get(f"/projects/{project.pk}/").content.decode()
+        assert f"/files/{scan.pk}/" in page, viewer.username
+        assert client.get(f"/files/{scan.pk}/").status_code == 200, viewer.username
+        client.logout()
+    _other, other_admin, _ = approved_agency(tree, 905)
+    for outsider in (other_admin, tree["sz_supervisor"]):
+        login_verified(client, outsider)
+        assert client.get(f"/files/{scan.pk}/").status_code == 404, outsider.username
+        client.logout()
