@@ -110,7 +110,7 @@ def traffic_series(
         values = sorted(bucket.pop("latencies"))
         series.append(
             {
-                "start": bucket["start"].isoformat(),
+                "start": timezone.localtime(bucket["start"]).isoformat(),
                 "calls": bucket["calls"],
                 "errors": bucket["errors"],
                 "error_rate": round(bucket["errors"] / bucket["calls"], 4) if bucket["calls"] else 0.0,
@@ -122,13 +122,13 @@ def traffic_series(
     errors = sum(b["errors"] for b in series)
     last = qs.order_by("-at").values_list("at", flat=True).first()
     return {
-        "from": start.isoformat(),
-        "to": now.isoformat(),
+        "from": timezone.localtime(start).isoformat(),
+        "to": timezone.localtime(now).isoformat(),
         "bucket_minutes": bucket_minutes,
         "calls": total,
         "errors": errors,
         "error_rate": round(errors / total, 4) if total else 0.0,
-        "last_seen": last.isoformat() if last else None,
+        "last_seen": timezone.localtime(last).isoformat() if last else None,
         "series": series,
         "sampled": len(rows) >= MAX_ROWS_FOR_PERCENTILES,
     }

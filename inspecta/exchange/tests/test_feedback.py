@@ -237,3 +237,16 @@ def test_a_failing_operation_fails_the_receipt_and_undoes_its_writes(reporting, 
     assert receipt.status == ReceiptStatus.FAILED and receipt.error["code"] == "internal_error"
     assert "内部错误" in receipt.error["message"]
     assert not Report.objects.exists()
+
+
+@pytest.mark.django_db
+def test_monitoring_hours_are_beijing_time():
+    """The chart labels its buckets by the hours of their start: Beijing time, as every
+    other time on the pages, not UTC."""
+    import datetime as dt
+
+    now = dt.datetime(2026, 3, 1, 2, 30, tzinfo=dt.UTC)  # 10:30 in Beijing
+    series = selectors.traffic_series(client_ids=None, hours=3, bucket_minutes=60, now=now)
+    assert series["to"] == "2026-03-01T10:30:00+08:00"
+    assert [bucket["start"][11:16] for bucket in series["series"]] == ["07:30", "08:30", "09:30"]
+    assert all(bucket["start"].endswith("+08:00") for bucket in series["series"])
