@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.permissions import may_administer_accounts
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, anonymous
+from inspecta.core.appconfig import NAV_SYSTEM, ApiMount, InspectaAppConfig, NavEntry, UrlMount, anonymous
 
 
 class AccountsConfig(InspectaAppConfig):
@@ -12,8 +12,8 @@ class AccountsConfig(InspectaAppConfig):
     api_routers = (ApiMount("/accounts/", "inspecta.accounts.api:router"),)
     urls = (UrlMount("accounts/", "inspecta.accounts.urls"),)
     nav = (
-        NavEntry(_("账号管理"), "accounts:user_list", "users", 20, may_administer_accounts),
-        NavEntry(_("单位管理"), "accounts:organisation_list", "building", 30, may_administer_accounts),
+        NavEntry(_("账号管理"), "accounts:user_list", "users", 20, may_administer_accounts, NAV_SYSTEM),
+        NavEntry(_("单位管理"), "accounts:organisation_list", "building", 30, may_administer_accounts, NAV_SYSTEM),
         NavEntry(_("登录"), "accounts:login", "login", 1030, anonymous),
     )
 

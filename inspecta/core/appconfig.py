@@ -21,14 +21,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.utils.translation import gettext_lazy as _
 
 from .permissions import signed_in
 
 __all__ = [
+    "NAV_AGENCIES",
+    "NAV_REFERENCE",
+    "NAV_REPORTS",
+    "NAV_SYSTEM",
     "ApiMount",
     "DemoResult",
     "InspectaAppConfig",
     "NavEntry",
+    "NavGroup",
     "ReceiptOperation",
     "UrlMount",
     "WorkItem",
@@ -75,15 +81,36 @@ class UrlMount:
 
 
 @dataclass(frozen=True)
+class NavGroup:
+    """A menu of the main navigation that gathers the entries naming it, so that the
+    bar stays on one line however many entries a role sees. It stands where its first
+    entry would; a group of which a user sees one entry only shows that entry itself."""
+
+    key: str
+    label: Any
+    order: int | None = None
+    """Where the menu stands on the bar; by default where its first entry would."""
+
+
+# The menus apps place their entries in (an app may declare its own NavGroup).
+NAV_AGENCIES = NavGroup("agencies", _("机构与资质"))
+NAV_REPORTS = NavGroup("reports", _("报告"))
+NAV_REFERENCE = NavGroup("reference", _("基础数据"), order=890)
+NAV_SYSTEM = NavGroup("system", _("系统管理"), order=900)
+
+
+@dataclass(frozen=True)
 class NavEntry:
     """A link of the main navigation. ``visible(user)`` decides who sees it (the user may
-    be anonymous); ``order`` places it among every app's entries."""
+    be anonymous); ``order`` places it among every app's entries; ``group`` puts it in a
+    menu (:class:`NavGroup`) instead of on the bar."""
 
     label: Any
     url_name: str
     icon: str
     order: int
     visible: Callable[[Any], bool] = signed_in
+    group: NavGroup | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
+from inspecta.core.appconfig import NAV_REFERENCE, ApiMount, InspectaAppConfig, NavEntry, UrlMount
 
 
 class CoreConfig(InspectaAppConfig):
@@ -12,8 +12,8 @@ class CoreConfig(InspectaAppConfig):
     urls = (UrlMount("", "inspecta.core.urls"),)
     nav = (
         NavEntry(_("首页"), "core:home", "home", 10),
-        NavEntry(_("行政区划"), "core:region_list", "map", 90),
-        NavEntry(_("资质目录"), "core:catalog", "list", 100),
+        NavEntry(_("行政区划"), "core:region_list", "map", 90, group=NAV_REFERENCE),
+        NavEntry(_("资质目录"), "core:catalog", "list", 100, group=NAV_REFERENCE),
     )
     demo_loader = "inspecta.core.demo:demo_load"
 

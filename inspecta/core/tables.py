@@ -9,9 +9,29 @@ from typing import Any
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+NOWRAP_NAMES = frozenset({"status", "conclusion", "serial_number", "report_number", "number", "credit_code", "code"})
+"""Columns that keep their value on one line wherever they appear: statuses, numbers, codes."""
+
+
+def _nowrap(column: Any) -> None:
+    attrs = column.attrs
+    for part in ("th", "td"):
+        cell = dict(attrs.get(part, {}))
+        classes = str(cell.get("class", ""))
+        if "text-nowrap" not in classes.split():
+            cell["class"] = f"{classes} text-nowrap".strip()
+        attrs[part] = cell
+
 
 class BaseTable(tables.Table):
-    """Subclasses declare their columns; ``Meta.attrs`` may add a ``data-testid``."""
+    """Subclasses declare their columns; ``Meta.attrs`` may add a ``data-testid``.
+
+    Dates, times, statuses and numbers never wrap (date and time columns, the columns of
+    :data:`NOWRAP_NAMES` and those a table names in ``nowrap``); on a narrow screen the
+    table scrolls sideways with its first column held in place
+    (``inspecta/static/inspecta/app.css``)."""
+
+    nowrap: tuple[str, ...] = ()
 
     class Meta:
         attrs = {"class": "table table-vcenter card-table"}
@@ -19,6 +39,21 @@ class BaseTable(tables.Table):
         empty_text = _("暂无记录")
         default = ""
         template_name = "generic/table.html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for bound in self.columns.iterall():
+            column = bound.column
+            name = bound.name
+            if (
+                isinstance(column, tables.DateColumn | tables.DateTimeColumn)
+                or name in NOWRAP_NAMES
+                or name.endswith("_status")
+                or name.endswith("_at")
+                or name.endswith("_on")
+                or name in self.nowrap
+            ):
+                _nowrap(column)
 
 
 def date_or_dash(value: Any) -> str:

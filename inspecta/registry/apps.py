@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, anonymous
+from inspecta.core.appconfig import NAV_AGENCIES, ApiMount, InspectaAppConfig, NavEntry, UrlMount, anonymous
 from inspecta.core.permissions import is_operator, is_regulator
 
 
@@ -15,8 +15,8 @@ class RegistryConfig(InspectaAppConfig):
     )
     urls = (UrlMount("registry/", "inspecta.registry.urls"), UrlMount("", "inspecta.registry.public_urls"))
     nav = (
-        NavEntry(_("检测机构"), "registry:agency_list", "building", 40),
-        NavEntry(_("资质符合性"), "registry:findings", "alert", 50, is_operator | is_regulator),
+        NavEntry(_("检测机构"), "registry:agency_list", "building", 40, group=NAV_AGENCIES),
+        NavEntry(_("资质符合性"), "registry:findings", "alert", 50, is_operator | is_regulator, NAV_AGENCIES),
         NavEntry(_("检测机构名录"), "registry_public:agency_list", "building", 1010, anonymous),
         NavEntry(_("机构注册"), "registry_public:register", "plus", 1020, anonymous),
     )

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, ReceiptOperation, UrlMount
+from inspecta.core.appconfig import NAV_REPORTS, ApiMount, InspectaAppConfig, NavEntry, ReceiptOperation, UrlMount
 from inspecta.reports.permissions import may_view_check_rules
 
 
@@ -15,8 +15,8 @@ class ReportsConfig(InspectaAppConfig):
     )
     urls = (UrlMount("reports/", "inspecta.reports.urls"), UrlMount("v/", "inspecta.reports.public_urls"))
     nav = (
-        NavEntry(_("检测报告"), "reports:report_list", "list", 70),
-        NavEntry(_("报告接收规则"), "reports:check_rules", "alert", 80, may_view_check_rules),
+        NavEntry(_("检测报告"), "reports:report_list", "list", 70, group=NAV_REPORTS),
+        NavEntry(_("报告接收规则"), "reports:check_rules", "alert", 80, may_view_check_rules, NAV_REPORTS),
     )
     demo_loader = "inspecta.reports.demo:reports_demo"
     demo_after = ("core", "registry")

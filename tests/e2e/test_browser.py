@@ -106,6 +106,7 @@ def test_province_admin_allocates_city_admin_who_sees_only_their_city(page, e2e_
     _login_with_totp(page, e2e_tree["gd_admin"])
 
     # 2. ... opens account management and allocates a city admin for 深圳局, password generated.
+    page.get_by_test_id("nav-group-system").click()  # the 系统管理 menu
     page.get_by_role("link", name="账号管理").first.click()
     expect(page).to_have_url(re.compile(r"/accounts/users/$"))
     page.get_by_test_id("new-user").click()
@@ -157,6 +158,7 @@ def test_province_admin_allocates_city_admin_who_sees_only_their_city(page, e2e_
     expect(page.get_by_text("密码已修改。")).to_be_visible()
 
     # 5. The city admin sees only 深圳 accounts.
+    page.get_by_test_id("nav-group-system").click()  # the 系统管理 menu
     page.get_by_role("link", name="账号管理").first.click()
     expect(page).to_have_url(re.compile(r"/accounts/users/$"))
     city_view = _usernames(page)
