@@ -619,3 +619,23 @@ def test_approving_an_amendment_on_the_page_says_so(client, scene):
     login_verified(client, tree["gz_supervisor"])
     page = client.post(f"/reports/amendments/{amendment.pk}/approve/", {"reason": "同意"}, follow=True)
     assert page.status_code == 200 and page.content.decode().count("变更已批准") == 1
+
+
+def test_verification_page_explains_the_hash_and_the_proof_plainly(client, scene):
+    """One plain sentence each for the file's hash and the log proof; the hex and the
+    checkpoint are folded away (<details>) for those who want them."""
+    import re
+
+    report = scene["report"]
+    sequence_pending()
+    checkpoint_publish()
+    page = client.get(f"/v/{report.verification_code}").content.decode()
+    digest = report.versions.get().pdf_sha256
+    hash_part = re.search(r'data-testid="hash-explained">(.*?)</dd>', page, re.S).group(1)
+    before, _sep, folded = hash_part.partition("<details")
+    assert "指纹" in before and digest not in before and digest in folded
+    proof_part = page[page.index('data-testid="proof-explained"') :]
+    sentence, _sep, rest = proof_part.partition("</p>")
+    assert "存证日志" in sentence and "RFC" not in sentence and "哈希" not in sentence
+    details = rest[rest.index('data-testid="proof-details"') :]
+    assert "RFC 9162" in details and re.search(r"<pre[^>]*>", details)
