@@ -130,7 +130,9 @@ APPLICATION = {  # rows: A (agency A), B (agency B), G (the Guangzhou platform)
     "change": _expect(gz_admin="G", gz_sup="G", ag_a=A, ag_b=B, lims_a=A, plat_gz="G"),
 }
 FILES = {  # every stored file of the scenario belongs to agency A or B
-    "view": AGENCY_VIEW,
+    # the owner's viewers (AGENCY_VIEW), and whoever sees a report or contract that
+    # references the file (the project's viewers: district admins, owners)
+    "view": PROJECT["view"],
     "change": _expect(ag_a=A, ag_b=B, lims_a=A),
 }
 ORGANISATION_ROWS = ["gd", "gz", "sz", "th", "gz_station", "ops", "org_a", "org_b", "own_gz", "own_sz"]
