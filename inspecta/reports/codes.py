@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from typing import Any
 
 import segno
 from django.conf import settings
@@ -93,11 +94,15 @@ def qr_png(code: str, scale: int = 8) -> bytes:
 
 def stamp_pdf(pdf: bytes, *, code: str, serial: str, size_pt: float = 90.0, margin_pt: float = 18.0) -> bytes:
     """The report PDF with the serial number and QR drawn on the top-right corner of its
-    first page. The QR modules are filled rectangles in a new content
-    stream merged over the page; the original content is unchanged underneath."""
+    first page. The QR modules are filled rectangles in a content stream appended to the
+    page (the original streams are wrapped in ``q``/``Q`` and left unchanged underneath).
 
-    from pypdf import PageObject, PdfReader, PdfWriter
-    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+    Deterministic: the same PDF, code, serial and ``PUBLIC_BASE_URL`` give the same
+    bytes (no time, no random file id), so the stamped copy registered with a version
+    (``services.stamped_copy``) is the one handed out."""
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
@@ -111,7 +116,7 @@ def stamp_pdf(pdf: bytes, *, code: str, serial: str, size_pt: float = 90.0, marg
     unit = size_pt / modules
     x0 = left0 + width - margin_pt - size_pt
     y_top = bottom0 + height - margin_pt
-    ops = ["q", "1 g", f"{x0:.3f} {y_top - size_pt:.3f} {size_pt:.3f} {size_pt:.3f} re f", "0 g"]
+    ops = ["Q", "q", "1 g", f"{x0:.3f} {y_top - size_pt:.3f} {size_pt:.3f} {size_pt:.3f} re f", "0 g"]
     for r, row in enumerate(matrix):
         for c, dark in enumerate(row):
             if dark:
@@ -122,22 +127,34 @@ def stamp_pdf(pdf: bytes, *, code: str, serial: str, size_pt: float = 90.0, marg
     text = serial.encode("ascii", "replace").decode("ascii").replace("(", "").replace(")", "").replace("\\", "")
     ops.append(f"BT /InspectaF1 8 Tf {x0:.3f} {y_top - size_pt - 10:.3f} Td (No. {text}) Tj ET")
     ops.append("Q")
-    overlay = PageObject.create_blank_page(width=width, height=height)
-    overlay.mediabox = box
-    stream = DecodedStreamObject()
-    stream.set_data("\n".join(ops).encode("ascii"))
-    font = DictionaryObject(
+
+    def stream_of(data: bytes) -> Any:
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        return writer._add_object(stream)
+
+    # the page's own resources (an inherited dictionary is copied onto the page)
+    resources = page.get("/Resources")
+    resources = DictionaryObject() if resources is None else DictionaryObject(resources.get_object())
+    fonts = resources.get("/Font")
+    fonts = DictionaryObject() if fonts is None else DictionaryObject(fonts.get_object())
+    fonts[NameObject("/InspectaF1")] = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
             NameObject("/Subtype"): NameObject("/Type1"),
             NameObject("/BaseFont"): NameObject("/Helvetica"),
         }
     )
-    overlay[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/InspectaF1"): font})}
+    resources[NameObject("/Font")] = fonts
+    page[NameObject("/Resources")] = resources
+    contents = page.get("/Contents")
+    existing: list[Any] = []
+    if contents is not None:
+        raw = page.raw_get("/Contents")
+        existing = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) else [raw]
+    page[NameObject("/Contents")] = ArrayObject(
+        [stream_of(b"q\n"), *existing, stream_of("\n".join(ops).encode("ascii"))]
     )
-    overlay[NameObject("/Contents")] = writer._add_object(stream)
-    page.merge_page(overlay)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
