@@ -639,6 +639,9 @@ class PublicSignatureOut(BaseModel):
 class PublicVersionOut(BaseModel):
     number: int
     pdf_sha256: str
+    stamped_sha256: str | None = Field(
+        None, description="平台加盖流水号和二维码的副本的 SHA-256（与版本一同存证）；无副本时为 null"
+    )
     created_at: str = Field(json_schema_extra=_TIME)
     superseded_at: str | None = Field(json_schema_extra=_TIME)
     log_index: int | None
@@ -723,6 +726,10 @@ class FileMatchOut(BaseModel):
     sha256: str
     matches: bool
     version: int | None = Field(description="相同的版本号；不相同时为 null")
+    rendition: Literal["original", "stamped"] | None = Field(
+        description="original：报送的原件；stamped：平台加盖流水号和二维码的副本；不相同时为 null"
+    )
+    message: str = Field(description="核对结论，如“与平台加盖的第 1 版副本完全一致。”")
     is_current: bool
     status: str
 

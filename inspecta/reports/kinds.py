@@ -1,5 +1,6 @@
 """Log kinds of reports (CONTRACT §5; T/CECS 4.1.2, 4.3.3): ``report_version`` (each version
-with the PDF's SHA-256 and the approval trail by staff id), ``report_amendment`` (every
+with the SHA-256 of the PDF and of its platform-stamped copy, and the approval trail by
+staff id), ``report_amendment`` (every
 application and decision) and ``report_revocation`` (the revoked report as
 ``reports.revocation``: serial number, time and the revoking authority; the reason stays
 on the report). No names or verification codes: the log is public and the code is the
@@ -45,8 +46,20 @@ def render_report_version(v: ReportVersion) -> Rendered:
             "approved_at": _time(v.approved_at),
             "amendment": v.amendment_id,
         },
-        files=(("report.pdf", {"sha256": v.pdf_sha256}),),
+        files=_version_files(v),
     )
+
+
+def _version_files(v: ReportVersion) -> tuple[tuple[str, dict[str, str]], ...]:
+    """The PDF as submitted and, when the version has one, the platform-stamped copy
+    (``report-stamped.pdf``) the agency hands out: both hashes are in the entry's
+    ``files`` (CONTRACT §5), so either copy is proven by the log. A version registered
+    before stamped copies were kept has only the first, as its entry was written."""
+
+    files: tuple[tuple[str, dict[str, str]], ...] = (("report.pdf", {"sha256": v.pdf_sha256}),)
+    if v.stamped_sha256:
+        files += (("report-stamped.pdf", {"sha256": v.stamped_sha256}),)
+    return files
 
 
 def render_amendment(a: Amendment) -> Rendered:

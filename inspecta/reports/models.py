@@ -186,14 +186,27 @@ class Report(models.Model):
 class ReportVersion(models.Model):
     """One immutable version of a report's content (Nanchang 三(一)-(二); Guangxi 第十三条):
     the submitted fields, the PDF (stored upload + SHA-256), the three-level approval
-    trail with times (Nanchang 三(一); Guangxi 第十一条) and the PDF signature checks
-    (T/CECS 4.1.2). Logged as kind ``report_version``; only ``superseded_at`` is set later."""
+    trail with times (Nanchang 三(一); Guangxi 第十一条), the PDF signature checks
+    (T/CECS 4.1.2) and the platform-stamped copy (Guangdong 附件2 二(十四) QR on the
+    report). Logged as kind ``report_version``; only ``superseded_at`` is set later."""
 
     report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveSmallIntegerField(_("版本号"))
     data = models.JSONField(_("报告内容"))
     pdf = models.ForeignKey("core.StoredFile", verbose_name=_("报告文件"), on_delete=models.PROTECT, related_name="+")
     pdf_sha256 = models.CharField(_("报告文件 SHA-256"), max_length=64, db_index=True)
+    # the platform-stamped copy (serial number and QR on page 1, ``codes.stamp_pdf``), made
+    # once when the version is created and logged with it; empty for versions created
+    # before stamped copies were registered, and for a PDF that cannot be stamped
+    stamped_pdf = models.ForeignKey(
+        "core.StoredFile",
+        verbose_name=_("加盖流水号和二维码的副本"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    stamped_sha256 = models.CharField(_("加盖副本 SHA-256"), max_length=64, blank=True, db_index=True)
     tester = models.ForeignKey("registry.Staff", verbose_name=_("检测人"), on_delete=models.PROTECT, related_name="+")
     tested_at = models.DateTimeField(_("检测完成时间"))
     reviewer = models.ForeignKey("registry.Staff", verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+")

@@ -22,6 +22,7 @@ from django.db.models.functions import Cast
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
 from inspecta.core.masking import Audience, mask_name
@@ -103,6 +104,7 @@ def _version_json(v: ReportVersion, entries: dict[tuple[str, str], Entry] | None
     return {
         "number": v.number,
         "pdf_sha256": v.pdf_sha256,
+        "stamped_sha256": v.stamped_sha256 or None,
         "created_at": v.created_at.isoformat(),
         "superseded_at": v.superseded_at.isoformat() if v.superseded_at else None,
         "log_index": entry.index if entry is not None else None,
@@ -276,15 +278,30 @@ def _version_saved(sender: Any, instance: ReportVersion, **kwargs: Any) -> None:
 
 
 def file_match(report: Report, content: bytes) -> dict[str, Any]:
-    """Whether ``content`` is byte-identical to a registered version, and which."""
+    """Whether ``content`` is byte-identical to a registered version, as submitted or
+    as the platform stamped it (serial number and QR, ``services.stamped_copy``), and
+    which (CONTRACT §6)."""
+
+    from django.db.models import Q
 
     digest = hashlib.sha256(content).hexdigest()
-    version = report.versions.filter(pdf_sha256=digest).order_by("-number").first()
+    version = (
+        report.versions.filter(Q(pdf_sha256=digest) | Q(stamped_sha256=digest)).order_by("-number").first()
+    )
     current = report.versions.order_by("-number").first()
+    stamped = version is not None and version.pdf_sha256 != digest
+    if version is None:
+        rendition, message = None, _("与任何登记版本都不一致。")
+    elif stamped:
+        rendition, message = "stamped", _("与平台加盖的第 %(n)d 版副本完全一致。") % {"n": version.number}
+    else:
+        rendition, message = "original", _("与登记的第 %(n)d 版完全一致。") % {"n": version.number}
     return {
         "sha256": digest,
         "matches": version is not None,
         "version": version.number if version is not None else None,
+        "rendition": rendition,
+        "message": message,
         "is_current": version is not None and current is not None and version.pk == current.pk,
         "status": report.status,
     }

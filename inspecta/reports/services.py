@@ -29,7 +29,7 @@ from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_bulk_history
 from inspecta.core.decisions import DECISION_FIELDS
 from inspecta.core.errors import AppError, ErrorCode
-from inspecta.core.files import file_read
+from inspecta.core.files import file_read, file_store
 from inspecta.core.models import StoredFile, TestItem, TestItemParameter
 from inspecta.ledger.services import log_append, log_append_many
 from inspecta.projects.models import Project
@@ -63,6 +63,7 @@ __all__ = [
     "report_submit_many",
     "serial_issue",
     "serial_issue_many",
+    "stamped_copy",
 ]
 
 
@@ -222,6 +223,30 @@ def _signatures_of(content: bytes) -> list[dict[str, Any]]:
     return pdfsig.signature_check(content)
 
 
+def stamped_copy(report: Report, number: int, content: bytes | OSError | None) -> StoredFile | None:
+    """The platform-stamped copy of version ``number`` of ``report`` (serial number and
+    QR on page 1, Guangdong 附件2 二(十四); Nanchang 三(一)), stored once as a file of the
+    agency: its SHA-256 goes into the version and its log entry, so the copy the agency
+    hands out verifies on the public page (CONTRACT §6 file check). ``None`` when the
+    PDF cannot be read or stamped (the version keeps its original only)."""
+
+    if not isinstance(content, bytes):
+        return None
+    try:
+        data = codes.stamp_pdf(content, code=report.verification_code, serial=report.serial_number)
+    except Exception:  # a PDF pypdf cannot rewrite: registered without a stamped copy
+        return None
+    try:
+        return file_store(
+            data,
+            organisation_id=report.agency.organisation_id,
+            purpose="report",
+            name=f"{report.serial_number}-v{number}-stamped.pdf",
+        )
+    except AppError:  # over the size limit once stamped
+        return None
+
+
 def _require_pdf(stored: StoredFile | None, pdf_id: Any) -> StoredFile:
     """``stored`` (the agency's stored file ``pdf_id``), refused when missing or not a PDF."""
 
@@ -266,6 +291,8 @@ class _Submission:
     error: AppError | None = None
     # the agency already has a ProjectItemAgency row for this project and item
     item_reported: bool = False
+    # the PDF's bytes once read (signature validation, stamping)
+    content: bytes | OSError | None = None
 
 
 class _Lookups:
@@ -440,7 +467,7 @@ def _verify_signatures(passing: list[_Submission]) -> None:
         if s.stored.sha256 in known:
             s.signatures = known[s.stored.sha256]
             continue
-        content = contents.get(s.stored.pk)
+        content = s.content = contents.get(s.stored.pk)
         if not isinstance(content, bytes):
             s.error = AppError(ErrorCode.FILE_UNAVAILABLE, _("报告文件无法读取。"))
             continue
@@ -495,6 +522,12 @@ def _accept(actor: Any, agency: Agency, subs: list[_Submission]) -> list[Report]
 
     if not subs:
         return []
+    # the PDFs to stamp, read before the serial-number lock is taken
+    unread = [s for s in subs if s.content is None and s.stored is not None]
+    contents = _read_files([s.stored for s in unread if s.stored is not None])
+    for s in unread:
+        assert s.stored is not None
+        s.content = contents.get(s.stored.pk)
     try:
         return _accept_once(actor, agency, subs)
     except IntegrityError:
@@ -593,9 +626,11 @@ def _insert_reports(
 
 
 def _insert_versions(reports: list[Report], subs: list[_Submission], *, now: datetime.datetime) -> list[ReportVersion]:
-    """Version 1 of each report: its fields, file digest, approval trail and signature
-    results (Nanchang 三(一); Guangxi 第十一条; T/CECS 4.1.2)."""
+    """Version 1 of each report: its fields, file digest, approval trail, signature
+    results and platform-stamped copy (Nanchang 三(一); Guangxi 第十一条; T/CECS 4.1.2;
+    Guangdong 附件2 二(十四))."""
 
+    stamped = [stamped_copy(report, 1, s.content) for report, s in zip(reports, subs, strict=True)]
     versions = [
         ReportVersion(
             report=report,
@@ -603,6 +638,8 @@ def _insert_versions(reports: list[Report], subs: list[_Submission], *, now: dat
             data=_version_data(s),
             pdf=s.stored,
             pdf_sha256=s.stored.sha256 if s.stored else "",
+            stamped_pdf=copy,
+            stamped_sha256=copy.sha256 if copy is not None else "",
             tester=s.tester,
             tested_at=s.fields["tested_at"],
             reviewer=s.reviewer,
@@ -612,7 +649,7 @@ def _insert_versions(reports: list[Report], subs: list[_Submission], *, now: dat
             signatures=s.signatures,
             created_at=now,
         )
-        for report, s in zip(reports, subs, strict=True)
+        for report, s, copy in zip(reports, subs, stamped, strict=True)
     ]
     ReportVersion.objects.bulk_create(versions)
     return versions
@@ -842,12 +879,19 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
     if amendment.pdf is not None:
         pdf, pdf_sha = amendment.pdf, amendment.pdf_sha256
         signatures = _signatures_of(_read_file(amendment.pdf))
+    try:
+        content: bytes | OSError = _read_file(pdf)
+    except OSError as exc:
+        content = exc
+    copy = stamped_copy(report, old.number + 1, content)
     version = ReportVersion.objects.create(
         report=report,
         number=old.number + 1,
         data=data,
         pdf=pdf,
         pdf_sha256=pdf_sha,
+        stamped_pdf=copy,
+        stamped_sha256=copy.sha256 if copy is not None else "",
         tester_id=old.tester_id,
         tested_at=old.tested_at,
         reviewer_id=old.reviewer_id,

@@ -186,7 +186,7 @@ def report_qr_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 def _version(request: HttpRequest, pk: int, number: int | None) -> ReportVersion:
     report = selectors.report_get(actor=request.user, pk=pk)
-    qs = report.versions.select_related("pdf", "report")
+    qs = report.versions.select_related("pdf", "stamped_pdf", "report")
     version = qs.filter(number=number).first() if number else qs.order_by("-number").first()
     if version is None:
         raise Http404
@@ -201,10 +201,16 @@ def report_pdf_view(request: HttpRequest, pk: int, number: int) -> FileResponse:
 
 @login_required
 def report_stamped_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The current PDF with serial number and QR stamped top-right."""
+    """The current version's platform-stamped copy (serial number and QR top-right),
+    the very file registered and logged with the version (``services.stamped_copy``),
+    so the public file check recognises it. A version registered before stamped copies
+    were kept is stamped on the fly (deterministically, but not registered)."""
 
     version = _version(request, pk, None)
     report = version.report
+    filename = f"{report.serial_number}-stamped.pdf"
+    if version.stamped_pdf is not None:
+        return file_response(version.stamped_pdf, filename=filename, download=True)
     try:
         data = codes.stamp_pdf(
             services._read_file(version.pdf), code=report.verification_code, serial=report.serial_number
@@ -217,7 +223,7 @@ def report_stamped_view(request: HttpRequest, pk: int) -> HttpResponse:
             status=422,
         )
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{report.serial_number}-stamped.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

@@ -80,6 +80,20 @@ def test_a_tampered_proof_fails_in_the_browser(phone_page: Any, report: Any) -> 
     expect(page.locator("#proof-result")).to_have_class("text-danger")
 
 
+def test_phone_checks_the_platform_stamped_copy(phone_page: Any, report: Any, tmp_path: Path) -> None:
+    """The copy the agency downloads with serial number and QR is recognised on the
+    public page as the platform-stamped copy of its version (CONTRACT §6 file check)."""
+
+    version = report.versions.get()
+    stamped = tmp_path / "stamped.pdf"
+    stamped.write_bytes(services._read_file(version.stamped_pdf))
+    page = phone_page
+    page.goto(f"/v/{report.verification_code}")
+    page.set_input_files("input[name=file]", str(stamped))
+    page.get_by_role("button", name="核对文件").click()
+    expect(page.locator("[data-file=match]")).to_contain_text("与平台加盖的第 1 版副本完全一致。")
+
+
 def _login_with_totp(page: Any, user: Any) -> None:
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     page.goto("/accounts/login/")
