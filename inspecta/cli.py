@@ -73,6 +73,36 @@ def worker(workers: int) -> None:
     _manage("run_huey", "--workers", str(workers), "--worker-type", "thread")
 
 
+def served_address(host: str, port: int) -> str:
+    """``host:port`` as a browser on this machine reaches it: a wildcard bind
+    (``0.0.0.0``, ``::``) names the loopback address, an IPv6 address is bracketed."""
+
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0"):  # noqa: S104 - names the wildcard, binds nothing
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _fix_log_origin() -> None:
+    """Fix the log's origin at the node's first start; refuse to serve under another
+    configured one (``ledger.services.log_origin_fix``)."""
+
+    _django()
+    from django.db import DatabaseError
+
+    from inspecta.ledger.services import LogError, log_origin_fix
+
+    try:
+        origin = log_origin_fix()
+    except LogError as exc:
+        raise click.ClickException(str(exc)) from None
+    except DatabaseError:  # not migrated yet: fixed by the first checkpoint instead
+        return
+    click.echo(f"Transparency log origin: {origin}")
+
+
 @main.command(help="Serve the web application with a job consumer in the same command.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), show_default="8000 or $PORT")
@@ -83,6 +113,10 @@ def serve(host: str, port: int, workers: int, no_jobs: bool) -> None:
     and started again (after a pause that grows while it keeps dying); the web server
     ending ends everything. Uploads a crash left at their length are finished first."""
 
+    # the served address is the default PUBLIC_BASE_URL of every process (settings)
+    os.environ["INSPECTA_SERVED_ADDRESS"] = served_address(host, port)
+    os.environ["PORT"] = str(port)
+    _fix_log_origin()
     env = {**os.environ}
     env.setdefault("DJANGO_SETTINGS_MODULE", "inspecta.settings.base")
     _recover_uploads(env)

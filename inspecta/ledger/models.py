@@ -138,7 +138,8 @@ class TreeNode(models.Model):
 
 
 class SequencerState(models.Model):
-    """The single row the sequencer locks: how many leaves the stored tree holds.
+    """The single row the sequencer locks: how many leaves the stored tree holds, and
+    the log's origin as fixed at the node's first start.
 
     ``select_for_update`` on this row (PostgreSQL) serialises sequencer runs, so
     indexes are consecutive without gaps; SQLite serialises writers by itself.
@@ -146,6 +147,9 @@ class SequencerState(models.Model):
 
     size = models.BigIntegerField(_("树大小"), default=0)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    # the log's origin line and key name, fixed at the node's first start and never
+    # changed once a checkpoint is signed with it (``services.log_origin``)
+    origin = models.CharField(_("日志名称"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("排序器状态")

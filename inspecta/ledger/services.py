@@ -49,12 +49,15 @@ ALGORITHMS: dict[str, SignatureAlgorithm] = {KeyAlgorithm.ED25519: ED25519, KeyA
 __all__ = [
     "ENTRY_FORMAT_VERSION",
     "LogError",
+    "LogOriginChanged",
     "checkpoint_publish",
+    "configured_origin",
     "entry_bytes",
     "finding_record",
     "log_append",
     "log_append_many",
     "log_origin",
+    "log_origin_fix",
     "sequence_pending",
     "sequencer_run",
     "signing_key_active",
@@ -270,12 +273,69 @@ def sequencer_run(*, seconds: float | None = None) -> int:
 # ---------------------------------------------------------------- signing keys
 
 
-def log_origin() -> str:
-    """The log's origin line and key name (setting ``INSPECTA_LOG_ORIGIN``)."""
+def configured_origin() -> str:
+    """The origin this configuration names: ``INSPECTA_LOG_ORIGIN``, or else
+    ``<host:port of PUBLIC_BASE_URL>/log``."""
     origin = settings.INSPECTA_LOG_ORIGIN or f"{urlparse(settings.PUBLIC_BASE_URL).netloc}/log"
     if not is_valid_name(origin):
         raise LogError(f"INSPECTA_LOG_ORIGIN {origin!r} is not a valid key name (no spaces, no '+')")
     return origin
+
+
+class LogOriginChanged(LogError):
+    """The configured origin differs from the one the log has signed checkpoints with."""
+
+
+def _origin_refused(fixed: str) -> LogOriginChanged:
+    return LogOriginChanged(
+        f"the log origin is fixed at {fixed!r}: it was stored at this node's first start and "
+        f"checkpoints are signed with it. INSPECTA_LOG_ORIGIN={settings.INSPECTA_LOG_ORIGIN!r} "
+        f"differs and is refused: remove the setting or set it back to {fixed!r} "
+        "(see docs/ledger.md, 'Origin')."
+    )
+
+
+def log_origin() -> str:
+    """The log's origin line and key name (T/CECS 2.0.15; CONTRACT §5), as fixed at the
+    node's first start (``log_origin_fix``): never the per-start configuration, so a
+    node served at another address keeps signing under the name its checkpoints carry.
+    An explicit ``INSPECTA_LOG_ORIGIN`` naming another origin raises ``LogOriginChanged``."""
+    fixed = SequencerState.objects.filter(pk=1).values_list("origin", flat=True).first()
+    if not fixed:
+        return log_origin_fix()
+    if settings.INSPECTA_LOG_ORIGIN and fixed != settings.INSPECTA_LOG_ORIGIN:
+        if Checkpoint.objects.exists():
+            raise _origin_refused(fixed)
+        return log_origin_fix()
+    return fixed
+
+
+@transaction.atomic
+def log_origin_fix() -> str:
+    """Fix the log's origin at the node's first start (``inspecta serve`` calls it before
+    serving) and return it; later calls return the stored origin.
+
+    First time: the name of a signing key the log already used (a node that signed
+    checkpoints before the origin was stored keeps it), else ``configured_origin()``.
+    Later: an explicit ``INSPECTA_LOG_ORIGIN`` that differs replaces the stored origin
+    only while no checkpoint has been signed; afterwards it raises ``LogOriginChanged``
+    (a log's origin never changes once it has signed a checkpoint). A derived default
+    (from ``PUBLIC_BASE_URL``) never replaces it."""
+    state = _lock_state()
+    explicit = settings.INSPECTA_LOG_ORIGIN
+    if not state.origin:
+        key = SigningKey.objects.filter(algorithm=KeyAlgorithm.ED25519).order_by("-is_active", "-pk").first()
+        state.origin = key.name if key is not None else configured_origin()
+        if explicit and explicit != state.origin and Checkpoint.objects.exists():
+            raise _origin_refused(state.origin)
+        state.origin = configured_origin() if explicit else state.origin
+        state.save(update_fields=["origin"])
+    elif explicit and explicit != state.origin:
+        if Checkpoint.objects.exists():
+            raise _origin_refused(state.origin)
+        state.origin = configured_origin()
+        state.save(update_fields=["origin"])
+    return state.origin
 
 
 def _key_create(algorithm: str, now: datetime.datetime) -> SigningKey:

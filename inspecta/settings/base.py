@@ -31,7 +31,11 @@ if INSPECTA_NODE_LEVEL not in ("province", "city"):
 INSPECTA_NODE_REGION = env.str("INSPECTA_NODE_REGION", default="440000")
 if not (len(INSPECTA_NODE_REGION) == 6 and INSPECTA_NODE_REGION.isdigit()):
     raise environ.ImproperlyConfigured("INSPECTA_NODE_REGION must be a 6-digit GB/T 2260 code")
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address printed into QR codes and links (CONTRACT §6). Set it in production; by
+# default it is the address this node is served at: ``inspecta serve --host/--port``
+# exports it to its processes as INSPECTA_SERVED_ADDRESS, else 127.0.0.1 and $PORT.
+INSPECTA_SERVED_ADDRESS = env.str("INSPECTA_SERVED_ADDRESS", default=f"127.0.0.1:{env.int('PORT', default=8000)}")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://{INSPECTA_SERVED_ADDRESS}").rstrip("/")
 
 # --- Applications ----------------------------------------------------------------
 INSTALLED_APPS = [
