@@ -285,9 +285,7 @@ def file_match(report: Report, content: bytes) -> dict[str, Any]:
     from django.db.models import Q
 
     digest = hashlib.sha256(content).hexdigest()
-    version = (
-        report.versions.filter(Q(pdf_sha256=digest) | Q(stamped_sha256=digest)).order_by("-number").first()
-    )
+    version = report.versions.filter(Q(pdf_sha256=digest) | Q(stamped_sha256=digest)).order_by("-number").first()
     current = report.versions.order_by("-number").first()
     stamped = version is not None and version.pdf_sha256 != digest
     if version is None:
