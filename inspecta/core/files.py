@@ -196,6 +196,64 @@ def file_store(
     return stored
 
 
+def file_store_many(
+    contents: list[tuple[bytes, str]], *, organisation_id: int, purpose: str, actor: Any = None
+) -> list[StoredFile | AppError]:
+    """``file_store`` for many ``(content, name)`` pairs of one organisation and purpose,
+    with one INSERT for the rows and one for their audit rows (a batch of reports stores
+    its stamped copies so). Each answers with its ``StoredFile`` or the ``AppError`` that
+    refused it (size, type); a refused one stores nothing."""
+
+    from .audit import audit_bulk_history
+
+    now = timezone.now()
+    user, client = _person_and_client(actor)
+    out: list[StoredFile | AppError] = []
+    rows: list[StoredFile] = []
+    limits = file_limits(purpose)
+    for content, name in contents:
+        try:
+            file_check(size=len(content), purpose=purpose)
+            kind = filetype.guess(content[:SNIFF_BYTES]) if content else None
+            content_type = kind.mime if kind is not None else "application/octet-stream"
+            if content_type not in limits.types:
+                raise AppError(
+                    ErrorCode.UNSUPPORTED_FILE_TYPE,
+                    _("不接受的文件类型：%(t)s。只接受 %(types)s 文件。")
+                    % {"t": TYPE_LABELS.get(content_type, content_type), "types": limits.type_names()},
+                )
+        except AppError as exc:
+            out.append(exc)
+            continue
+        file_id = uuid.uuid4()
+        extension = f".{kind.extension}" if kind is not None else ""
+        path = default_storage.save(f"files/{purpose}/{now:%Y/%m}/{file_id}{extension}", File(io.BytesIO(content)))
+        stored = StoredFile(
+            id=file_id,
+            organisation_id=organisation_id,
+            uploaded_by=user,
+            client=client,
+            original_name=str(name or "")[-255:],
+            purpose=purpose[:64],
+            sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content),
+            content_type=content_type,
+            file=path,
+            created_at=now,
+        )
+        rows.append(stored)
+        out.append(stored)
+    try:
+        with transaction.atomic():
+            StoredFile.objects.bulk_create(rows)
+            audit_bulk_history(StoredFile, rows, actor=actor, date=now)
+    except BaseException:
+        for stored in rows:
+            default_storage.delete(stored.file.name)
+        raise
+    return out
+
+
 def file_open(stored: StoredFile) -> IO[bytes]:
     """The stored bytes, opened for reading (the caller closes them)."""
 

@@ -99,6 +99,9 @@ class ReportFindingOut(BaseModel):
 class VersionOut(BaseModel):
     number: int
     pdf_sha256: str
+    stamped_sha256: str | None = Field(
+        None, description="平台加盖流水号和二维码的副本（/reports/{id}/stamped.pdf）的 SHA-256；无副本时为 null"
+    )
     created_at: datetime.datetime
     superseded_at: datetime.datetime | None
     log_index: int | None
@@ -142,6 +145,7 @@ def _fresh_version_json(v: Any) -> dict[str, Any]:
     return {
         "number": v.number,
         "pdf_sha256": v.pdf_sha256,
+        "stamped_sha256": v.stamped_sha256 or None,
         "created_at": v.created_at.isoformat(),
         "superseded_at": None,
         "log_index": getattr(v, "_log_index", None),

@@ -99,7 +99,7 @@ def stamp_pdf(pdf: bytes, *, code: str, serial: str, size_pt: float = 90.0, marg
 
     Deterministic: the same PDF, code, serial and ``PUBLIC_BASE_URL`` give the same
     bytes (no time, no random file id), so the stamped copy registered with a version
-    (``services.stamped_copy``) is the one handed out."""
+    (``services.stamped_copies``) is the one handed out."""
 
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject

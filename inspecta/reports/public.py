@@ -279,7 +279,7 @@ def _version_saved(sender: Any, instance: ReportVersion, **kwargs: Any) -> None:
 
 def file_match(report: Report, content: bytes) -> dict[str, Any]:
     """Whether ``content`` is byte-identical to a registered version, as submitted or
-    as the platform stamped it (serial number and QR, ``services.stamped_copy``), and
+    as the platform stamped it (serial number and QR, ``services.stamped_copies``), and
     which (CONTRACT §6)."""
 
     from django.db.models import Q

@@ -29,7 +29,7 @@ from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_bulk_history
 from inspecta.core.decisions import DECISION_FIELDS
 from inspecta.core.errors import AppError, ErrorCode
-from inspecta.core.files import file_read, file_store
+from inspecta.core.files import file_read, file_store_many
 from inspecta.core.models import StoredFile, TestItem, TestItemParameter
 from inspecta.ledger.services import log_append, log_append_many
 from inspecta.projects.models import Project
@@ -63,7 +63,7 @@ __all__ = [
     "report_submit_many",
     "serial_issue",
     "serial_issue_many",
-    "stamped_copy",
+    "stamped_copies",
 ]
 
 
@@ -223,28 +223,33 @@ def _signatures_of(content: bytes) -> list[dict[str, Any]]:
     return pdfsig.signature_check(content)
 
 
-def stamped_copy(report: Report, number: int, content: bytes | OSError | None) -> StoredFile | None:
-    """The platform-stamped copy of version ``number`` of ``report`` (serial number and
-    QR on page 1, Guangdong 附件2 二(十四); Nanchang 三(一)), stored once as a file of the
-    agency: its SHA-256 goes into the version and its log entry, so the copy the agency
-    hands out verifies on the public page (CONTRACT §6 file check). ``None`` when the
-    PDF cannot be read or stamped (the version keeps its original only)."""
+def stamped_copies(versions: list[tuple[Report, int, bytes | OSError | None]]) -> list[StoredFile | None]:
+    """The platform-stamped copy of each ``(report, version number, PDF content)``
+    (serial number and QR on page 1, Guangdong 附件2 二(十四); Nanchang 三(一)), stored
+    once as files of the agency (one INSERT for all): its SHA-256 goes into the version
+    and its log entry, so the copy the agency hands out verifies on the public page
+    (CONTRACT §6 file check). ``None`` for a PDF that cannot be read or stamped, or is
+    over the size limit once stamped (the version keeps its original only)."""
 
-    if not isinstance(content, bytes):
-        return None
-    try:
-        data = codes.stamp_pdf(content, code=report.verification_code, serial=report.serial_number)
-    except Exception:  # a PDF pypdf cannot rewrite: registered without a stamped copy
-        return None
-    try:
-        return file_store(
-            data,
-            organisation_id=report.agency.organisation_id,
-            purpose="report",
-            name=f"{report.serial_number}-v{number}-stamped.pdf",
-        )
-    except AppError:  # over the size limit once stamped
-        return None
+    stamped: list[tuple[int, bytes, str]] = []
+    for i, (report, number, content) in enumerate(versions):
+        if not isinstance(content, bytes):
+            continue
+        try:
+            data = codes.stamp_pdf(content, code=report.verification_code, serial=report.serial_number)
+        except Exception:  # noqa: S112 - a PDF pypdf cannot rewrite is registered without a stamped copy
+            continue
+        stamped.append((i, data, f"{report.serial_number}-v{number}-stamped.pdf"))
+    out: list[StoredFile | None] = [None] * len(versions)
+    if not stamped:
+        return out
+    organisation_id = versions[0][0].agency.organisation_id
+    files = file_store_many(
+        [(data, name) for _, data, name in stamped], organisation_id=organisation_id, purpose="report"
+    )
+    for (i, _data, _name), stored in zip(stamped, files, strict=True):
+        out[i] = stored if isinstance(stored, StoredFile) else None
+    return out
 
 
 def _require_pdf(stored: StoredFile | None, pdf_id: Any) -> StoredFile:
@@ -630,7 +635,7 @@ def _insert_versions(reports: list[Report], subs: list[_Submission], *, now: dat
     results and platform-stamped copy (Nanchang 三(一); Guangxi 第十一条; T/CECS 4.1.2;
     Guangdong 附件2 二(十四))."""
 
-    stamped = [stamped_copy(report, 1, s.content) for report, s in zip(reports, subs, strict=True)]
+    stamped = stamped_copies([(report, 1, s.content) for report, s in zip(reports, subs, strict=True)])
     versions = [
         ReportVersion(
             report=report,
@@ -883,7 +888,7 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
         content: bytes | OSError = _read_file(pdf)
     except OSError as exc:
         content = exc
-    copy = stamped_copy(report, old.number + 1, content)
+    (copy,) = stamped_copies([(report, old.number + 1, content)])
     version = ReportVersion.objects.create(
         report=report,
         number=old.number + 1,

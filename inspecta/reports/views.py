@@ -202,7 +202,7 @@ def report_pdf_view(request: HttpRequest, pk: int, number: int) -> FileResponse:
 @login_required
 def report_stamped_view(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The current version's platform-stamped copy (serial number and QR top-right),
-    the very file registered and logged with the version (``services.stamped_copy``),
+    the very file registered and logged with the version (``services.stamped_copies``),
     so the public file check recognises it. A version registered before stamped copies
     were kept is stamped on the fly (deterministically, but not registered)."""
 

@@ -59,6 +59,9 @@ def test_stamped_copy_is_registered_logged_and_verifies(client, scene):
     assert 'data-file="match"' in page and "与平台加盖的第 1 版副本完全一致。" in page
     public = client.get(f"/api/v1/public/reports/{code}").json()
     assert public["versions"][0]["stamped_sha256"] == digest
+    login_verified(client, scene["admin"])
+    own = client.get(f"/api/v1/reports/{report.pk}").json()
+    assert own["versions"][0]["stamped_sha256"] == digest
 
 
 def test_amended_version_gets_its_own_stamped_copy(client, scene):
