@@ -350,7 +350,7 @@ def test_qr_png_and_stamped_pdf_decode_with_zbarimg(client, scene, tmp_path):
     assert svg.status_code == 200 and b"<svg" in svg.content
     stamped = client.get(f"/reports/{report.pk}/stamped.pdf")
     assert stamped.status_code == 200
-    (tmp_path / "s.pdf").write_bytes(stamped.content)
+    (tmp_path / "s.pdf").write_bytes(b"".join(stamped.streaming_content))  # the stored stamped copy
     subprocess.run(
         ["pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp_path / "s.pdf"), str(tmp_path / "s")], check=True
     )
