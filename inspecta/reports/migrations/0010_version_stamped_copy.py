@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_storedfile_fill'),
-        ('reports', '0008_files_in_core'),
+        ('reports', '0009_report_number_unique_per_agency'),
     ]
 
     operations = [
