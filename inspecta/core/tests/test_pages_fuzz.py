@@ -47,7 +47,9 @@ def test_no_page_answers_a_server_error(tree: dict[str, Any]) -> None:
                 path = "/" + re.sub(r"<(?:\w+:)?\w+>", value, route)
                 for query in ("", JUNK_QUERY):
                     response = client.get(path + query)
-                    if response.status_code >= 500:
+                    # readiness answers 503 by design while the log is behind (the test's
+                    # entries are never sequenced inside its transaction): that is not an error
+                    if response.status_code >= 500 and not (path == "/readyz" and response.status_code == 503):
                         failures.append((getattr(user, "username", None), path + query, response.status_code))
     assert not failures
 
