@@ -80,6 +80,46 @@ def carry_over(apps, schema_editor):
     _checked_now(schema_editor)
 
 
+def _index_names(schema_editor, table, name):
+    new = schema_editor._create_index_name(table, [f"{name}_id"], suffix="")
+    old = schema_editor._create_index_name(table, [f"{name}_new_id"], suffix="")
+    return old, new
+
+
+def _rename_index(schema_editor, table, old, new):
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        existing = connection.introspection.get_constraints(cursor, table)
+    if old not in existing or new in existing:
+        return
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [old])
+            (sql,) = cursor.fetchone()
+        schema_editor.execute(f'DROP INDEX "{old}"')
+        schema_editor.execute(sql.replace(f'"{old}"', f'"{new}"', 1))
+    else:
+        schema_editor.execute(f'ALTER INDEX "{old}" RENAME TO "{new}"')
+
+
+def index_names_follow(apps, schema_editor):
+    """The renamed columns keep the index names of their ``*_new`` columns; a later
+    table rebuild on SQLite names them after the column. Name them after the column
+    now, so a later rebuild and the undoing of this migration agree on the names."""
+
+    for model_name, name, _label, _historical in _each():
+        table = apps.get_model("registry", model_name)._meta.db_table
+        old, new = _index_names(schema_editor, table, name)
+        _rename_index(schema_editor, table, old, new)
+
+
+def index_names_back(apps, schema_editor):
+    for model_name, name, _label, _historical in _each():
+        table = apps.get_model("registry", model_name)._meta.db_table
+        old, new = _index_names(schema_editor, table, name)
+        _rename_index(schema_editor, table, new, old)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0004_storedfile_fill"),
@@ -98,6 +138,7 @@ class Migration(migrations.Migration):
             migrations.RenameField(model_name=model, old_name=f"{name}_new", new_name=name)
             for model, name, _label, _historical in _each()
         ),
+        migrations.RunPython(index_names_follow, index_names_back),
         migrations.DeleteModel(name="HistoricalAttachment"),
         migrations.DeleteModel(name="Attachment"),
     ]
