@@ -16,6 +16,8 @@ from inspecta.core.testing.queries import GUARDED_OPERATIONS
 
 # Single documents served at a collection-like path, with why they are not lists.
 NOT_LISTS = {
+    "inspecta_reports_api_report_qr": "one report's QR image",
+    "inspecta_reports_api_report_stamped_pdf": "one report's stamped PDF",
     "inspecta_accounts_api_me": "the signed-in user",
     "inspecta_ledger_api_checkpoint": "the latest checkpoint",
     "inspecta_ledger_api_key": "the active verifier key",

@@ -260,3 +260,22 @@ def test_agency_section_pages(client, tree, draft, kind):
     login_verified(client, draft["admin"])
     url = f"/registry/{draft['agency'].pk}/{kind}/"
     assert_queries_constant(lambda: client.get(url), SECTIONS[kind](draft), limit=24, rows=html_rows("<tr"))
+
+
+FEEDS = {
+    "staff": (_staff, "inspecta_registry_api_feed_staff"),
+    "post-certificates": (_staff, "inspecta_registry_api_feed_post_certificates"),
+    "equipment": (_equipment, "inspecta_registry_api_feed_equipment"),
+    "signatories": (_signatories, "inspecta_registry_api_feed_signatories"),
+    "sites": (_sites, "inspecta_registry_api_feed_sites"),
+    "capabilities": (_sites, "inspecta_registry_api_feed_capabilities"),
+}
+
+
+@guards(*(operation for _build, operation in FEEDS.values()))
+@pytest.mark.parametrize("kind", FEEDS)
+def test_change_feeds(client, tree, draft, kind):
+    build, _operation = FEEDS[kind]
+    login_verified(client, draft["admin"])
+    url = f"/api/v1/registry/feed/{kind}"
+    assert_queries_constant(lambda: client.get(url), build(draft), limit=14, rows=json_rows("items"))
