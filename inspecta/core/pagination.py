@@ -81,11 +81,12 @@ def cursor_decode(cursor: str) -> tuple[datetime.datetime, int]:
         parsed = datetime.datetime.fromisoformat(moment)
         if parsed.tzinfo is None:
             raise ValueError("naive")
+        parsed = parsed.astimezone(datetime.UTC)
         number = int(pk)
         if not 0 <= number <= MAX_ID:
             raise ValueError("pk out of range")
         return parsed, number
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error) as exc:
         raise AppError(ErrorCode.INVALID_CURSOR, _("cursor 不合法。"), {"cursor": cursor[:80]}) from exc
 
 
@@ -128,6 +129,14 @@ class Keyset(PaginationBase):
         since: datetime.datetime | None = pagination.updated_since
         if since is not None and since.tzinfo is None:
             raise AppError(ErrorCode.INVALID_INPUT, _("updated_since 须带时区（RFC 3339）。"))
+        if since is not None:
+            # the database takes offsets up to ±15:59 only, so any valid RFC 3339 offset
+            # is turned into UTC first
+            try:
+                since = since.astimezone(datetime.UTC)
+            except OverflowError:
+                edge = datetime.datetime.min if since.year == datetime.MINYEAR else datetime.datetime.max
+                since = edge.replace(tzinfo=datetime.UTC)
         after = cursor_decode(pagination.cursor) if pagination.cursor else None
         if since is None and after is None:
             start = (pagination.page - 1) * self.page_size

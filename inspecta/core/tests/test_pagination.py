@@ -128,3 +128,19 @@ def test_updated_since_without_offset_is_refused(client: Any, feed: list[int]) -
 
 def test_a_cursor_round_trips() -> None:
     assert cursor_decode(cursor_encode(T0, 42)) == (T0, 42)
+
+
+def test_any_rfc3339_offset_and_the_calendars_edges_are_answered(client: Any, feed: list[int]) -> None:
+    """RFC 3339 allows offsets up to ±23:59 and the years 0001–9999; the database takes
+    offsets up to ±15:59 only. The feed turns each into UTC: the same instant gives
+    the same rows, and the edges of the calendar give all rows or none."""
+
+    far_east = datetime.timezone(datetime.timedelta(hours=23, minutes=20))
+    shifted = (T0 + datetime.timedelta(minutes=5)).astimezone(far_east)
+    later = _get(client, updated_since=shifted.isoformat())
+    assert [item["id"] for item in later["items"]] == feed[5:]
+    earliest = datetime.datetime(1, 1, 1, 0, 0, tzinfo=far_east).isoformat()
+    assert _get(client, updated_since=earliest)["count"] == 7
+    latest = datetime.datetime(9999, 12, 31, 23, 0, tzinfo=datetime.timezone(-datetime.timedelta(hours=23)))
+    assert _get(client, updated_since=latest.isoformat())["count"] == 0
+    assert cursor_decode(cursor_encode(shifted, feed[5])) == (T0 + datetime.timedelta(minutes=5), feed[5])
