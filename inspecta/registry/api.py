@@ -225,7 +225,12 @@ class EquipmentOut(Schema):
     calibration_valid_until: datetime.date | None
     site_id: int | None
     status: str
+    test_items: list[str]
     parameters: list[str]
+
+    @staticmethod
+    def resolve_test_items(obj: Equipment) -> list[str]:
+        return [item.pk for item in obj.test_items.all()]
 
     @staticmethod
     def resolve_parameters(obj: Equipment) -> list[str]:
@@ -391,6 +396,7 @@ class EquipmentIn(Schema):
     calibration_valid_until: datetime.date | None = None
     site: int | None = None
     status: str = "in_use"
+    test_items: list[str] = Field([], description="登记的检测项目代码（目录）；有项目时，参数须属于其中之一")
     parameters: list[str] = []
 
 
@@ -469,7 +475,7 @@ def agency_staff(request: AuthedRequest, agency_id: int, active: bool | None = N
 )
 def agency_equipment(request: AuthedRequest, agency_id: int) -> Any:
     agency = _agency(request, agency_id)
-    return Equipment.objects.filter(agency=agency).prefetch_related("parameters")
+    return Equipment.objects.filter(agency=agency).prefetch_related("test_items", "parameters")
 
 
 @router.get(
@@ -707,7 +713,7 @@ def feed_post_certificates(request: AuthedRequest) -> Any:
 )
 @paginate(Keyset, page_size=FEED_PAGE_SIZE)
 def feed_equipment(request: AuthedRequest) -> Any:
-    return _feed(request, Equipment).prefetch_related("parameters")
+    return _feed(request, Equipment).prefetch_related("test_items", "parameters")
 
 
 @router.get("/feed/signatories", response=list[SignatoryFeedOut], auth=FEED_AUTH, summary="报告批准人变更" + _FEED_DOC)

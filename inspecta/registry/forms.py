@@ -27,7 +27,7 @@ from .models import (
     Site,
     Staff,
 )
-from .services import BASIC_FIELDS
+from .services import BASIC_FIELDS, parameters_outside
 
 
 def _city_choices(user: Any = None) -> list[tuple[str, str]]:
@@ -252,9 +252,8 @@ def _pick_items_and_parameters(form: forms.BaseForm) -> None:
 
     def clean() -> dict[str, Any]:
         data = original_clean() or {}
-        chosen_items = {str(i.pk) for i in data.get("test_items") or ()}
-        outside = [p for p in data.get("parameters") or () if not chosen_items & set(groups.get(str(p.pk), []))]
-        if chosen_items and outside:
+        outside = parameters_outside(data.get("test_items") or (), data.get("parameters") or ())
+        if outside:
             form.add_error(
                 "parameters",
                 _("以下参数不属于所选检测项目：%(names)s。") % {"names": "、".join(p.name for p in outside)},

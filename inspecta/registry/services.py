@@ -395,6 +395,24 @@ def _summary(kind: str, instance: models.Model | None, deleting: bool = False) -
     return f"{verb}{label}：{instance}" if instance is not None else f"{verb}{label}"
 
 
+def parameters_outside(test_items: Iterable[Any], parameters: Iterable[Any]) -> list[Any]:
+    """The ``parameters`` that belong to none of ``test_items`` in the catalog: a piece
+    of equipment serves the parameters of the items it is registered for (T/CECS 4.1.1-7;
+    the catalog repeats a parameter's name under many items). Empty when no item is
+    chosen: then the equipment is not tied to items."""
+
+    items = {item.pk for item in test_items}
+    wanted = list(parameters)
+    if not items or not wanted:
+        return []
+    inside = set(
+        TestItemParameter.objects.filter(test_item_id__in=items, parameter_id__in=[p.pk for p in wanted]).values_list(
+            "parameter_id", flat=True
+        )
+    )
+    return [p for p in wanted if p.pk not in inside]
+
+
 def _build(agency: Agency, kind: str, pk: int | None, data: dict[str, Any]) -> tuple[models.Model, dict[str, list]]:
     model = _kind_model(kind)
     if pk is not None:
@@ -405,6 +423,13 @@ def _build(agency: Agency, kind: str, pk: int | None, data: dict[str, Any]) -> t
         instance = model(agency=agency)
     m2m = _assign(instance, agency, data)
     instance.full_clean()
+    if isinstance(instance, Equipment) and ("parameters" in m2m or "test_items" in m2m):
+        items = m2m["test_items"] if "test_items" in m2m else (instance.test_items.all() if instance.pk else [])
+        params = m2m["parameters"] if "parameters" in m2m else (instance.parameters.all() if instance.pk else [])
+        outside = parameters_outside(items, params)
+        if outside:
+            names = "、".join(str(p.name) for p in outside)
+            raise ValidationError({"parameters": [_("以下参数不属于所选检测项目：%(names)s。") % {"names": names}]})
     for name, values in m2m.items():
         field = instance._meta.get_field(name)
         if not values and not field.blank:  # type: ignore[union-attr]

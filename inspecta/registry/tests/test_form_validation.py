@@ -134,6 +134,32 @@ def test_equipment_parameters_are_picked_by_test_item(client, tree):
     assert not Equipment.objects.filter(asset_no="EQ-PICK").exists()
 
 
+def test_the_api_refuses_a_parameter_outside_the_equipments_items_as_the_page_does(client, tree):
+    """The rule lives in the service, so every path (page, API, LIMS) keeps it."""
+
+    import json
+
+    agency, admin, _made = approved_agency(tree, 806)
+    login_verified(client, admin)
+    url = f"/api/v1/registry/agencies/{agency.pk}/equipment"
+    body = {
+        "asset_no": "EQ-API",
+        "name": "仪器",
+        "calibration_kind": "verification",
+        "status": "in_use",
+        "test_items": [CEMENT],
+        "parameters": ["IP-0001", _foreign_parameter()],
+    }
+    refused = client.post(url, json.dumps(body), content_type="application/json")
+    assert refused.status_code == 400, refused.content
+    assert "不属于所选检测项目" in json.dumps(refused.json(), ensure_ascii=False)
+    assert not Equipment.objects.filter(asset_no="EQ-API").exists()
+    body["parameters"] = ["IP-0001"]
+    assert client.post(url, json.dumps(body), content_type="application/json").status_code == 201
+    saved = Equipment.objects.get(asset_no="EQ-API")
+    assert list(saved.parameters.values_list("pk", flat=True)) == ["IP-0001"]
+
+
 def _foreign_parameter() -> str:
     from inspecta.core.models import TestItemParameter
 
