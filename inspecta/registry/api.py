@@ -7,13 +7,13 @@ pages (modelled on the Jg_Aptitude, Jg_Employee, Jg_Device, Jg_InspectProject do
 Signed exchange clients read it for their organisation (an agency's LIMS its own
 agency, a city platform the agencies of its region: ``core.scoping``): the lists and
 details with ``registry:read``, and the change feeds ``/api/v1/registry/feed/<kind>``
-(``updated_since``, ``cursor``: ``core.pagination.Keyset``) with ``sync:pull``: the
-registry downlink of Guangdong 附件2 一(三)(四) ("审核通过后的企业信息，以及企业添加的资质、
+(``updated_since``, ``cursor``: ``core.pagination.Keyset``) and the feed of removals
+``/api/v1/registry/feed/removed?kind=<kind>`` with ``sync:pull``: the registry downlink of Guangdong 附件2 一(三)(四) ("审核通过后的企业信息，以及企业添加的资质、
 人员、设备信息，将会通过接口同步至对应的地市监管系统"; "通过接口下发给各地市系统和检测机构").
 """
 
 import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from ninja.pagination import paginate
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.filtersets import api_filter
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile, mask_name
-from inspecta.core.pagination import Keyset, Pages
+from inspecta.core.pagination import Keyset, KeysetInput, Pages
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -732,3 +732,65 @@ def feed_sites(request: AuthedRequest) -> Any:
 @paginate(Keyset, page_size=FEED_PAGE_SIZE)
 def feed_capabilities(request: AuthedRequest) -> Any:
     return _feed(request, SiteCapability).select_related("item_parameter__test_item")
+
+
+# A removal (Guangdong 附件2 一(三)(四)): equipment taken off the register, a signatory
+# withdrawn, a site closed with its capabilities, a capability or post certificate
+# removed. Staff are never removed: people leave, which ``/feed/staff`` carries as
+# ``active``.
+REMOVED_KINDS: dict[str, type[Any]] = {
+    "post-certificates": PostCertificate,
+    "equipment": Equipment,
+    "signatories": Signatory,
+    "sites": Site,
+    "capabilities": SiteCapability,
+}
+RemovedKind = Literal["post-certificates", "equipment", "signatories", "sites", "capabilities"]
+_KIND_OF_MODEL = {model: kind for kind, model in REMOVED_KINDS.items()}
+
+
+class RemovedSinceInput(KeysetInput):
+    updated_since: datetime.datetime | None = Field(
+        None, description="只列出此时间（含）之后删除的记录，按删除时间升序（RFC 3339，须带时区）"
+    )
+
+
+class _RemovedKeyset(Keyset):
+    """The feed of removals: keyed by the removal time, tie-broken by the audit row."""
+
+    Input = RemovedSinceInput  # type: ignore[assignment]
+
+
+class RemovedOut(Schema):
+    kind: RemovedKind = Field(..., description="记录类别（即对应的变更同步）")
+    id: int = Field(..., description="被删除记录的 id（与变更同步中的 id 相同）")
+    agency_id: int
+    removed_at: datetime.datetime = Field(..., description="删除时间；下次同步从最大值开始（updated_since）")
+
+    @staticmethod
+    def resolve_kind(obj: Any) -> str:
+        return _KIND_OF_MODEL[obj.instance_type]
+
+    @staticmethod
+    def resolve_removed_at(obj: Any) -> datetime.datetime:
+        return obj.history_date  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/feed/removed",
+    response=list[RemovedOut],
+    auth=FEED_AUTH,
+    summary="已删除的登记记录（按与变更同步相同的 updated_since 获取，删除本地副本中的这些记录）" + _FEED_DOC,
+)
+@paginate(_RemovedKeyset, page_size=FEED_PAGE_SIZE, key="history_date")
+def feed_removed(
+    request: AuthedRequest,
+    kind: RemovedKind = Query(..., description="记录类别，与变更同步的路径相同"),  # noqa: B008
+) -> Any:
+    """Records of ``kind`` removed from the agencies in scope, oldest removal first:
+    ``kind``, the removed record's ``id``, ``agency_id``, ``removed_at``. Follow the
+    removed feed with the same ``updated_since`` to delete what you mirror (a change feed
+    carries created and changed records only). Staff are not removed but marked as
+    having left (``active`` in ``/feed/staff``)."""
+
+    return selectors.removals(actor=request.auth, model=REMOVED_KINDS[kind])

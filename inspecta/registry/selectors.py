@@ -15,7 +15,7 @@ from inspecta.core.actors import actor_of
 from inspecta.core.masking import Audience
 
 from .choices import AgencyCertificateKind, AgencyStatus
-from .models import Agency, AgencyCertificate, Finding, QualificationCertificate
+from .models import Agency, AgencyCertificate, AgencyOwned, Finding, QualificationCertificate
 
 
 def agency_list(*, actor: User) -> QuerySet[Agency]:
@@ -64,6 +64,17 @@ def audience_for(actor: Any, agency: Agency) -> Audience:
     if who.is_operator or who.is_regulator:
         return Audience.AUTHORITY
     return Audience.PUBLIC
+
+
+def removals(*, actor: Any, model: type[AgencyOwned]) -> QuerySet[Any]:
+    """The removals of ``model`` rows (their audit rows of type ``-``, django-simple-history)
+    in the agencies ``actor`` may see, oldest first: what a mirror of the registry deletes
+    (Guangdong 附件2 一(三)(四)). The audit row outlives the record, so the scope is the one
+    ``model.objects.restrict(actor)`` gives the live rows, asked of the agency by id."""
+
+    visible = Agency.objects.restrict(actor, "view").values("pk")
+    history = model.history  # type: ignore[attr-defined]
+    return history.filter(history_type="-", agency_id__in=visible).order_by("history_date", "history_id")
 
 
 def open_findings(agency: Agency) -> QuerySet[Finding]:
