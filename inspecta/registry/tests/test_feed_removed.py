@@ -103,6 +103,18 @@ def test_removed_equipment_and_signatory_come_with_their_ids_and_time(client, tr
     signatory = Signatory.objects.get(agency=scene["agency"], staff=scene["made"]["approver"])
     _remove_equipment(scene, equipment)
     _remove_signatory(tree, scene, signatory)
+    # new and changed records are the change feeds' business, not this one's
+    kept = services.equipment_save(
+        actor=scene["admin"],
+        agency=scene["agency"],
+        data={"asset_no": "EQ-NEW", "name": "天平", "parameters": ["IP-0001"]},
+    )
+    services.equipment_save(
+        actor=scene["admin"],
+        agency=scene["agency"],
+        pk=kept.pk,
+        data={"asset_no": "EQ-NEW", "name": "电子天平", "parameters": ["IP-0001"]},
+    )
     after = timezone.now()
     agency_id = scene["agency"].pk
 
