@@ -81,6 +81,22 @@ def _equipment(draft):
     return grow
 
 
+def _removed_equipment(draft):
+    """Equipment registered, then taken off the register."""
+
+    def grow(k: int) -> None:
+        for _i in range(k):
+            n = next(_numbers)
+            equipment = services.equipment_save(
+                actor=draft["admin"],
+                agency=draft["agency"],
+                data={"asset_no": f"EQ-R-{n}", "name": "天平", "parameters": ["IP-0001"]},
+            )
+            services.equipment_remove(actor=draft["admin"], agency=draft["agency"], pk=equipment.pk)
+
+    return grow
+
+
 def _sites(draft):
     def grow(k: int) -> None:
         for _i in range(k):
@@ -269,6 +285,7 @@ FEEDS = {
     "signatories": (_signatories, "inspecta_registry_api_feed_signatories"),
     "sites": (_sites, "inspecta_registry_api_feed_sites"),
     "capabilities": (_sites, "inspecta_registry_api_feed_capabilities"),
+    "removed?kind=equipment": (_removed_equipment, "inspecta_registry_api_feed_removed"),
 }
 
 
