@@ -184,7 +184,7 @@ def test_cli_ping_upload_and_keygen(live_server, tmp_path):
     assert bad.returncode == 1 and json.loads(bad.stdout)["error"]["status"] == 422
 
 
-def test_sdk_finds_every_id_submits_and_fetches_the_stamped_pdf(live_server, tmp_path):
+def test_sdk_finds_every_id_submits_and_fetches_the_stamped_pdf(live_server, tmp_path, monkeypatch):
     """The walkthrough of docs/integration/walkthrough.md with signed calls only: the ids
     of the report come from the registry reads, the PDF from an upload (``pdf_id`` is the
     finished file's id), then the report, its stamped PDF and QR."""
@@ -194,6 +194,9 @@ def test_sdk_finds_every_id_submits_and_fetches_the_stamped_pdf(live_server, tmp
 
     from inspecta.core import services as core_services
     from inspecta.core.testing.factories import authority_tree
+    from inspecta.core.testing.pagination import paginator_of
+    from inspecta.registry import api as registry_api
+    from inspecta.registry import services as registry_services
     from inspecta.reports.testing import pdf_bytes, report_body, reporting_scene
 
     core_services.regions_load()  # reference data a transactional test's flush removed
@@ -215,6 +218,20 @@ def test_sdk_finds_every_id_submits_and_fetches_the_stamped_pdf(live_server, tmp
     assert isinstance(client.test_items(specialty), list)
     since = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)).isoformat()
     assert [e["asset_no"] for e in client.feed("equipment", since)] == [equipment["asset_no"]]
+    # equipment taken off the register comes in the feed of removals, page after page
+    monkeypatch.setattr(paginator_of(registry_api.feed_removed), "page_size", 2)
+    spares = []
+    for i in range(3):
+        spare = registry_services.equipment_save(
+            actor=scene["admin"],
+            agency=scene["agency"],
+            data={"asset_no": f"EQ-SDK-{i}", "name": "天平", "parameters": ["IP-0001"]},
+        )
+        registry_services.equipment_remove(actor=scene["admin"], agency=scene["agency"], pk=spare.pk)
+        spares.append(spare.pk)
+    removed = list(client.removed("equipment", since))
+    assert [(r["kind"], r["id"], r["agency_id"]) for r in removed] == [("equipment", pk, agency["id"]) for pk in spares]
+    assert list(client.removed("signatories", since)) == []
     path = tmp_path / "R-SDK.pdf"
     path.write_bytes(pdf_bytes("R-SDK"))
     uploaded = client.upload(path, progress=False, state_dir=tmp_path / "state")

@@ -194,13 +194,29 @@ class InspectaClient:
         at or after ``updated_since`` (RFC 3339 with offset), oldest change first,
         following ``next_cursor``. Keep the largest ``updated_at`` for the next sync."""
 
-        params = {"updated_since": updated_since}
+        return self._follow(f"/api/v1/registry/feed/{kind}", {"updated_since": updated_since})
+
+    def removed(self, kind: str, updated_since: str) -> Iterator[dict[str, Any]]:
+        """Every record of ``kind`` (``post-certificates``, ``equipment``,
+        ``signatories``, ``sites``, ``capabilities``) removed at or after
+        ``updated_since``, oldest removal first, as ``{"kind", "id", "agency_id",
+        "removed_at"}``. Follow it with the same ``updated_since`` as :meth:`feed` (the
+        start of the sync) and delete those ids from your mirror. Staff are never
+        removed: people who leave come in ``feed("staff")`` with ``active`` false."""
+
+        return self._follow("/api/v1/registry/feed/removed", {"kind": kind, "updated_since": updated_since})
+
+    def _follow(self, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """The items of a cursor feed, page after page until ``next_cursor`` is null
+        (only the cursor changes from one page to the next; other filters stay)."""
+
+        fixed = {name: value for name, value in params.items() if name != "updated_since"}
         while True:
-            answer = self.call("GET", f"/api/v1/registry/feed/{kind}", params=params)
+            answer = self.call("GET", path, params=params)
             yield from answer["items"]
             if not answer.get("next_cursor"):
                 return
-            params = {"cursor": answer["next_cursor"]}
+            params = {**fixed, "cursor": answer["next_cursor"]}
 
     # -------------------------------------------------- reports (reports:submit)
 
