@@ -8,8 +8,9 @@ Signed exchange clients read it for their organisation (an agency's LIMS its own
 agency, a city platform the agencies of its region: ``core.scoping``): the lists and
 details with ``registry:read``, and the change feeds ``/api/v1/registry/feed/<kind>``
 (``updated_since``, ``cursor``: ``core.pagination.Keyset``) and the feed of removals
-``/api/v1/registry/feed/removed?kind=<kind>`` with ``sync:pull``: the registry downlink of Guangdong 附件2 一(三)(四) ("审核通过后的企业信息，以及企业添加的资质、
-人员、设备信息，将会通过接口同步至对应的地市监管系统"; "通过接口下发给各地市系统和检测机构").
+``/api/v1/registry/feed/removed?kind=<kind>`` with ``sync:pull``: the registry downlink
+of Guangdong 附件2 一(三)(四) ("审核通过后的企业信息，以及企业添加的资质、人员、设备信息，
+将会通过接口同步至对应的地市监管系统"; "通过接口下发给各地市系统和检测机构").
 """
 
 import datetime
