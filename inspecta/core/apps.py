@@ -19,4 +19,10 @@ class CoreConfig(InspectaAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from . import signals  # noqa: F401
+        from django.db.models.signals import post_migrate, pre_migrate
+
+        from . import immutability, signals  # noqa: F401
+
+        # audit rows immutable in the database: triggers lifted for a migration run only
+        pre_migrate.connect(immutability.before_migrate, sender=self, dispatch_uid="inspecta_immutable_pre")
+        post_migrate.connect(immutability.after_migrate, sender=self, dispatch_uid="inspecta_immutable_post")

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from inspecta.accounts import services as account_services
 from inspecta.accounts.choices import Role
 from inspecta.cli import main
+from inspecta.core import immutability
 from inspecta.core.models import Specialty
 from inspecta.core.testing.factories import PASSWORD
 from inspecta.ledger import audit, registry, services
@@ -112,7 +113,8 @@ def test_tampered_tree_entries_and_checkpoints_are_reported(logged):
     append(20)
     services.sequence_pending()
     services.checkpoint_publish()
-    with connection.cursor() as cursor:
+    # someone who dropped the database's immutability triggers
+    with immutability.suspended("tamper test"), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE ledger_treenode SET hash = %s WHERE id = %s",
             [b"\x00" * 32, TreeNode.objects.get(level=1, index=3).pk],
