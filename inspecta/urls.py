@@ -9,6 +9,7 @@ from inspecta.core import health, metrics
 from inspecta.core.appconfig import url_mounts
 from inspecta.core.errors import ErrorCode, error_response
 from inspecta.core.outage import outage_response
+from inspecta.core.views import favicon
 
 """The root URLconf: the platform's own endpoints, then every page URLconf the apps
 declare on their ``AppConfig`` (``urls``; ``inspecta.core.appconfig``), the API root
@@ -19,6 +20,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("favicon.ico", favicon, name="favicon"),
     *(path(m.prefix, include(m.urls)) for m in _mounts if m.prefix),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

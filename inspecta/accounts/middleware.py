@@ -2,7 +2,10 @@
 
 A signed-in user who still owes a second factor, or whose password must change
 (first login, reset, or older than the configured maximum age), can reach only the
-pages that settle that debt.
+pages that settle that debt. Only a page navigation is redirected to that page: a
+request for an asset (the browser's own ``/favicon.ico``, an image, a script, a fetch)
+is never answered with a page, since a redirect there would load, e.g., the 2FA setup
+page behind the user's back; it gets the ``login_incomplete`` error instead.
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ EXEMPT_PREFIXES = (
     "/register/",
     "/log/",
     "/api/v1/log/",
+    "/favicon.ico",
+    "/robots.txt",
 )
+
+# Sec-Fetch-Dest of a request that shows a page (Fetch Metadata); anything else (image,
+# script, style, font, manifest, empty = fetch/XHR) is an asset or a data request
+PAGE_DESTINATIONS = frozenset({"document", "iframe", "frame", "embed", "object"})
 
 
 def is_verified(request: HttpRequest) -> bool:
@@ -37,6 +46,20 @@ def is_verified(request: HttpRequest) -> bool:
     if check is not None:
         return bool(check())
     return bool(request.session.get("otp_device_id"))
+
+
+def is_page_request(request: HttpRequest) -> bool:
+    """Whether the browser navigates to a page here (a redirect to another page makes
+    sense), rather than loading an asset or data for the page it shows. htmx requests
+    count as pages (they follow the redirect into the swapped content)."""
+
+    if request.headers.get("HX-Request"):
+        return True
+    destination = request.headers.get("Sec-Fetch-Dest")
+    if destination:
+        return destination in PAGE_DESTINATIONS
+    accept = request.headers.get("Accept", "")
+    return not accept or "text/html" in accept or accept.strip() == "*/*"
 
 
 def pending_step(request: HttpRequest) -> str | None:
@@ -72,7 +95,7 @@ class LoginPolicyMiddleware:
                     reverse("accounts:recovery_codes"),
                 }
                 if path not in allowed:
-                    if path.startswith("/api/"):
+                    if path.startswith("/api/") or not is_page_request(request):
                         return error_response(
                             ErrorCode.LOGIN_INCOMPLETE, _("请先完成登录验证。"), {"next": reverse(step)}
                         )

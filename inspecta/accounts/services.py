@@ -326,19 +326,51 @@ def user_change_password(
 # --- second factor ----------------------------------------------------------------
 
 
+def second_factor_passed(*, request: HttpRequest, device: Any) -> None:
+    """Mark the session as verified by ``device`` and give it a new id (GB/T 22239
+    8.1.4.2: a session identifier does not survive a change of privilege; the id seen
+    before the second factor is worth nothing after it), keeping the session registry
+    (``ActiveSession``) on the new id."""
+
+    from django_otp import login as otp_login
+
+    from .models import ActiveSession
+
+    otp_login(request, device)
+    old = request.session.session_key
+    request.session.cycle_key()
+    if old:
+        ActiveSession.objects.filter(session_key=old).update(session_key=request.session.session_key)
+
+
 def totp_device_start(*, user: User) -> TOTPDevice:
-    """Begin enrolment: an unconfirmed TOTP device whose secret the user scans."""
+    """Begin enrolment anew: an unconfirmed TOTP device with a fresh secret to scan
+    (the user asked for another secret)."""
 
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+
+
+def totp_device_pending(*, user: User) -> TOTPDevice:
+    """The secret being enrolled: the user's unconfirmed device while it is younger than
+    ``INSPECTA_TOTP_ENROL_SECONDS``, else a fresh one (``totp_device_start``). Showing the
+    setup page again (a reload, a second tab) shows the same secret, so the QR already
+    scanned stays valid until it is confirmed or expires."""
+
+    oldest = timezone.now() - timedelta(seconds=settings.INSPECTA_TOTP_ENROL_SECONDS)
+    device = (
+        TOTPDevice.objects.filter(user=user, confirmed=False, created_at__gte=oldest).order_by("-created_at").first()
+    )
+    return device if device is not None else totp_device_start(user=user)
 
 
 @transaction.atomic
 def totp_device_confirm(*, user: User, device: TOTPDevice, token: str, request: HttpRequest | None = None) -> list[str]:
     """Confirm enrolment with a first code; returns fresh recovery codes (shown once)."""
 
-    if device.user_id != user.pk or device.confirmed:
-        raise ValidationError({"token": _("绑定请求已失效，请重新开始。")})
+    expired = device.created_at < timezone.now() - timedelta(seconds=settings.INSPECTA_TOTP_ENROL_SECONDS)
+    if device.user_id != user.pk or device.confirmed or expired:
+        raise ValidationError({"token": _("绑定请求已失效，请扫描新的二维码后重新输入。")})
     if not device.verify_token(token.strip()):
         raise ValidationError({"token": _("动态口令不正确。")})
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -133,7 +132,7 @@ def otp_verify_view(request: HttpRequest) -> HttpResponse:
                     kind=AuthEventKind.RECOVERY_CODE_USED, username=user.username, user=user, request=request
                 )
         if verified is not None:
-            otp_login(request, verified)
+            services.second_factor_passed(request=request, device=verified)
             step = pending_step(request)
             return redirect(step or settings.LOGIN_REDIRECT_URL)
         services.auth_event_record(kind=AuthEventKind.OTP_FAILED, username=user.username, user=user, request=request)
@@ -153,7 +152,7 @@ def otp_setup_view(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:otp_verify")
     form = OTPForm(request.POST or None)
     status = 200
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-created_at").first()
     if request.method == "POST" and device is not None and form.is_valid():
         try:
             codes = services.totp_device_confirm(
@@ -163,13 +162,14 @@ def otp_setup_view(request: HttpRequest) -> HttpResponse:
             apply_validation_error(form, exc)
             status = 400
         else:
-            otp_login(request, device)
+            services.second_factor_passed(request=request, device=device)
             request.session["recovery_codes"] = codes
             return redirect("accounts:recovery_codes")
     elif request.method == "POST":
         status = 400
-    if device is None or request.method == "GET":
-        device = services.totp_device_start(user=user)
+    # the same secret until it is confirmed or expires: a reload or a second request
+    # never replaces the QR the user has scanned
+    device = services.totp_device_pending(user=user)
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5)
     from base64 import b32encode
 

@@ -180,6 +180,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "inspecta.accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "inspecta.accounts.validators.PatternPasswordValidator"},
 ]
 INSPECTA_PASSWORD_MAX_AGE_DAYS = env.int("INSPECTA_PASSWORD_MAX_AGE_DAYS", default=90)
 # Roles whose users must pass a TOTP second factor (T/CECS 8.3).
@@ -188,6 +189,8 @@ INSPECTA_2FA_REQUIRED_ROLES = env.list(
     default=["operator", "authority_admin", "authority_supervisor", "station_inspector"],
 )
 INSPECTA_RECOVERY_CODE_COUNT = 10
+# How long a TOTP secret shown for enrolment stays pending before a new one is issued.
+INSPECTA_TOTP_ENROL_SECONDS = env.int("INSPECTA_TOTP_ENROL_SECONDS", default=900)
 OTP_TOTP_ISSUER = "Inspecta"
 
 # django-axes: 5 consecutive failures lock the account for 15 minutes.

@@ -13,7 +13,7 @@ from inspecta.accounts.services import organisation_create, user_create
 from inspecta.core.models import Region
 
 fake = Faker("zh_CN")
-PASSWORD = "Test#Pass2026"  # noqa: S105 - fixture password for test accounts
+PASSWORD = "Tq7#Lab-Fixture9"  # noqa: S105 - fixture password for test accounts
 
 
 def region(code: str) -> Region:
