@@ -16,7 +16,6 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
@@ -255,9 +254,8 @@ def contract_upload(request: AuthedRequest, project_id: int, payload: ContractIn
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("只有检测机构可以上传检测合同。")
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:
-        raise Http404
+    # a project the agency may not see answers as a missing one, not agency_not_party
+    project = Project.objects.reach(actor, pk=project_id)
     contract = services.contract_upload(actor=actor, agency=agency, project=project, **payload.dict())
     return Status(201, contract_json(contract))
 

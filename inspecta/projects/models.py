@@ -151,8 +151,9 @@ class Contract(models.Model):
     """检测合同 uploaded by the agency (T/CECS 4.3.3; Nanchang 二(二); Guangxi 第九条):
     parties, amount, signing and validity dates, number, project, test items and the
     scan (a stored upload, by id and SHA-256). Logged in the transparency log; never
-    edited in place. Visible to the agency, the project's parties and the regulators of
-    the project's region (its station included)."""
+    edited in place. Visible to the agency that signed it (not to another agency of the
+    project), the project's other parties and the regulators of the project's region (its
+    station included)."""
 
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="contracts")
     agency = models.ForeignKey(
@@ -194,13 +195,21 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    # the project's view, plus the agency that uploaded it, which alone may add to it
+    # the project's regulators and its non-agency parties (owner, contractor, supervising
+    # firm) see every contract of it; an agency sees only the contracts it signed, never a
+    # competitor's on the same project (T/CECS 4.3.3: the contract is between the agency
+    # and its client); the agency alone may add to its own
     scoping = Scoping(
         region="project__region__code",
         project="project_id",
         organisation="agency__organisation_id",
         grants={
-            "view": (*PROJECT_SCOPING.grants["view"], Grant(Reach.OWN, is_agency)),
+            "view": (
+                Grant(Reach.ALL, is_operator),
+                Grant(Reach.REGION, is_regulator),
+                Grant(Reach.PARTY, is_party),
+                Grant(Reach.OWN, is_agency),
+            ),
             "change": (Grant(Reach.ALL, is_operator), Grant(Reach.OWN, is_agency)),
         },
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from .models import Contract, Project
 
@@ -19,10 +18,7 @@ def project_list(*, actor: Any) -> QuerySet[Project]:
 
 
 def project_get(*, actor: Any, pk: int) -> Project:
-    project = Project.objects.restrict(actor).select_related("region", "station").filter(pk=pk).first()
-    if project is None:
-        raise Http404
-    return project
+    return Project.objects.select_related("region", "station").reach(actor, pk=pk)
 
 
 def contract_list(*, actor: Any, project: Project | None = None) -> QuerySet[Contract]:

@@ -38,7 +38,7 @@ from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned
 from inspecta.registry.testing import CEMENT
 from inspecta.reports import services as report_services
 from inspecta.reports.choices import CheckCode, Conclusion
-from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportFinding
+from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportDraft, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 ACTORS = [
@@ -257,6 +257,16 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
         reports[label] = report_services.report_submit(
             actor=admin, **submission(agency, made, project, number=f"R-{label}", conclusion=Conclusion.NONCONFORMING)
         )
+        ReportDraft.objects.create(  # a web-prepared report waiting for its tester's sign-off
+            agency=agency,
+            report_number=f"D-{label}",
+            data={},
+            pdf=stored_file(agency.organisation_id, pdf_bytes(f"draft {label}")),
+            tester=made["staff"],
+            reviewer=made["reviewer"],
+            signatory=made["approver"],
+            prepared_by=admin,
+        )
         scan = stored_file(agency.organisation_id, pdf_bytes(f"contract {label}"), name="contract.pdf")
         today = datetime.date.today()
         contracts[label] = project_services.contract_upload(
@@ -433,6 +443,15 @@ def test_exchange_receipts(db: None, world: dict[str, Any]) -> None:
 def test_exchange_findings(db: None, world: dict[str, Any]) -> None:
     spec = {action: {name: rows - {"G"} for name, rows in table.items()} for action, table in APPLICATION.items()}
     _check(world, AnomalyFinding, spec, lambda f: world["app_labels"].get(f.client.application_id))
+
+
+REPORT_DRAFT = {"view": _expect(ag_a=A, ag_b=B)}
+"""Report drafts in sign-off: the agency's own people only (no authority, no LIMS)."""
+
+
+@covers(ReportDraft)
+def test_report_drafts(db: None, world: dict[str, Any]) -> None:
+    _check(world, ReportDraft, REPORT_DRAFT, lambda d: world["side_of_agency"].get(d.agency_id))
 
 
 @covers(ReportFinding)

@@ -207,7 +207,8 @@ def test_other_agency_and_other_region_get_nothing(client, scene, tree):
     response = _post(client, other_creds, {"reports": [theirs]})
     assert response.status_code == 200
     result = response.json()["results"][0]
-    assert result["status"] == "rejected" and result["error"]["code"] == "unknown_staff"
+    # our project is not one they may see: refused as a missing one, telling nothing of it
+    assert result["status"] == "rejected" and result["error"]["code"] == "unknown_project"
     assert report.serial_number not in response.content.decode()
     assert not Report.objects.filter(agency=other).exists()
     # a client without the scope, and an authority of another region, get nothing
