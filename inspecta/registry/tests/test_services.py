@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from inspecta.accounts.models import User
+from inspecta.core.testing.factories import PASSWORD
 from inspecta.ledger.models import Entry
 from inspecta.registry import services
 from inspecta.registry.choices import AgencyStatus, ChangeRequestStatus, FindingRule
@@ -67,7 +68,7 @@ def test_registration_validates_credit_code_region_and_password(tree):
             contact_name="x",
             contact_mobile="",
             username="x1",
-            password="Test#Pass2026",
+            password=PASSWORD,
         )
     assert "credit_code" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
@@ -78,7 +79,7 @@ def test_registration_validates_credit_code_region_and_password(tree):
             contact_name="x",
             contact_mobile="",
             username="x1",
-            password="Test#Pass2026",
+            password=PASSWORD,
         )
     assert "region_code" in exc.value.message_dict
     with pytest.raises(ValidationError):
