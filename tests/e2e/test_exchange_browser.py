@@ -7,15 +7,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from inspecta.accounts.models import User
-from inspecta.core.testing.factories import PASSWORD
+from inspecta.core.testing.browser import sign_in
 from inspecta.exchange import services
 from inspecta.exchange.crypto import decode_secret, open_secret
 from inspecta.exchange.models import ClientKey, ExchangeClient
@@ -27,21 +23,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
 ]
-
-
-def _login(page: Any, user: User) -> None:
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录", exact=True).click()
-    if re.search(r"/accounts/otp/$", page.url):  # regulators confirm with their second factor
-        code = str(totp(device.bin_key, device.step, device.t0, device.digits, device.drift)).zfill(device.digits)
-        page.fill("input[name=token]", code)
-        with page.expect_navigation():
-            page.get_by_role("button", name="验证", exact=True).click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
 
 
 def test_approver_sees_no_secret_applicant_admin_sees_it_once(browser, live_server, e2e_tree):
@@ -58,7 +39,7 @@ def test_approver_sees_no_secret_applicant_admin_sees_it_once(browser, live_serv
     # The city authority approves in its own browser: a key id, no secret.
     approver = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = approver.new_page()
-    _login(page, e2e_tree["gz_admin"])
+    sign_in(page, e2e_tree["gz_admin"])
     page.goto(f"/exchange/applications/{application.pk}/")
     page.fill("input[name=reason]", "材料齐全")
     with page.expect_navigation():
@@ -73,7 +54,7 @@ def test_approver_sees_no_secret_applicant_admin_sees_it_once(browser, live_serv
     client_pk = ExchangeClient.objects.get().pk
     applicant = browser.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = applicant.new_page()
-    _login(page, admin)
+    sign_in(page, admin)
     page.goto(f"/exchange/clients/{client_pk}/")
     expect(page.get_by_test_id("secret")).to_have_count(0)
     with page.expect_navigation():

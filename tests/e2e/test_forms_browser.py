@@ -8,16 +8,12 @@ Run: ``uv run pytest tests/e2e/test_forms_browser.py -q``.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import expect
 
-from inspecta.core.testing.factories import PASSWORD
+from inspecta.core.testing.browser import sign_in
 from inspecta.projects.models import Project
 from inspecta.registry.testing import CEMENT
 from inspecta.reports.testing import approved_agency
@@ -30,20 +26,6 @@ pytestmark = [
 ]
 
 
-def _login(page: Any, user: Any) -> None:
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录", exact=True).click()
-    if re.search(r"/accounts/otp/$", page.url):
-        page.fill("input[name=token]", str(totp(device.bin_key, device.step, device.t0, device.digits)).zfill(6))
-        with page.expect_navigation():
-            page.get_by_role("button", name="验证", exact=True).click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
-
-
 def _visible(page: Any, select: str) -> list[str]:
     return page.eval_on_selector(
         select, "s => Array.from(s.options).filter(o => o.value && !o.hidden).map(o => o.value)"
@@ -53,7 +35,7 @@ def _visible(page: Any, select: str) -> list[str]:
 def test_pickers_narrow_by_typing_and_by_the_chosen_item(page: Any, e2e_tree: dict[str, Any]) -> None:
     first, admin, _made = approved_agency(e2e_tree, 851)
     second, _admin2, _made2 = approved_agency(e2e_tree, 852)
-    _login(page, e2e_tree["gz_supervisor"])
+    sign_in(page, e2e_tree["gz_supervisor"])
     page.goto("/projects/new/")
     page.fill("input[name=code]", "E2E-PICK")
     page.fill("input[name=name]", "选取测试工程")
@@ -72,7 +54,7 @@ def test_pickers_narrow_by_typing_and_by_the_chosen_item(page: Any, e2e_tree: di
     assert second.pk != first.pk
 
     page.context.clear_cookies()
-    _login(page, admin)
+    sign_in(page, admin)
     page.goto(f"/registry/{first.pk}/equipment/new/")
     every = page.eval_on_selector("select[name=parameters]", "s => s.options.length")
     page.select_option("select[name=test_items]", [CEMENT])

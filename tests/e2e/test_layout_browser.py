@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from inspecta.core.testing.factories import PASSWORD
+from inspecta.core.testing.browser import sign_in
 
 CHROMIUM = os.environ.get("INSPECTA_CHROMIUM", "/usr/bin/chromium")  # as in conftest.py
 
@@ -28,19 +26,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
 ]
-
-
-def _login(page: Any, user: Any) -> None:
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录", exact=True).click()
-    page.fill("input[name=token]", str(totp(device.bin_key, device.step, device.t0, device.digits)).zfill(6))
-    with page.expect_navigation():
-        page.get_by_role("button", name="验证", exact=True).click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
 
 
 def _one_line(page: Any, selector: str) -> list[dict[str, Any]]:
@@ -79,7 +64,7 @@ def test_admin_navigation_stays_on_one_line(browser, live_server, e2e_tree, agen
     )
     try:
         page = context.new_page()
-        _login(page, e2e_tree[who])
+        sign_in(page, e2e_tree[who])
         page.goto("/registry/")
         nav = page.get_by_test_id("main-nav")
         expect(nav).to_be_visible()
@@ -134,7 +119,7 @@ def test_public_agency_list_on_a_phone(phone_page, agencies, screenshot):
 
 def test_back_office_list_on_a_phone(phone_page, e2e_tree, agencies, screenshot):
     page = phone_page
-    _login(page, e2e_tree["gd_admin"])
+    sign_in(page, e2e_tree["gd_admin"])
     page.goto("/registry/")
     table = page.locator("table").first
     expect(table).to_be_visible()
