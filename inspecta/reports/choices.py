@@ -53,3 +53,14 @@ class ReportLogKind(models.TextChoices):
     REPORT_VERSION = "report_version", _("报告版本")
     REPORT_AMENDMENT = "report_amendment", _("报告变更")
     REPORT_REVOCATION = "report_revocation", _("报告撤销")
+
+
+class DraftStatus(models.TextChoices):
+    """Where a report prepared on the web stands in the three-level sign-off
+    (Nanchang 三(一); Guangxi 第十一条): each level signs with its own account."""
+
+    TESTING = "testing", _("待检测人签署")
+    REVIEWING = "reviewing", _("待审核人签署")
+    APPROVING = "approving", _("待授权签字人批准")
+    RETURNED = "returned", _("已退回")
+    ISSUED = "issued", _("已签发")

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from inspecta.accounts.choices import Role
 from inspecta.accounts.models import Organisation, User
 from inspecta.core.choices import ParameterLevel
 from inspecta.core.files import file_store
@@ -45,7 +46,7 @@ def _pdf(organisation_id: int, title: str) -> StoredFile:
 def reports_demo_load() -> dict[str, int]:
     """Create the demo projects and reports that are missing; returns counts added."""
 
-    added = {"projects": 0, "contracts": 0, "reports": 0}
+    added = {"projects": 0, "contracts": 0, "reports": 0, "signers": 0, "drafts": 0}
     supervisor = User.objects.filter(username="gz_supervisor", is_active=True).first()
     agency = Agency.objects.filter(organisation__users__username="gz_agency").select_related("organisation").first()
     agency2 = Agency.objects.filter(organisation__users__username="gz_agency2").first()
@@ -58,7 +59,86 @@ def reports_demo_load() -> dict[str, int]:
     if len(staff) < 3:
         return added
     added["reports"] = _reports(admin, supervisor, agency, projects[0], staff)
+    added["signers"] = _signers(admin, agency, staff)
+    added["drafts"] = _draft(admin, agency, projects[0], staff)
     return added
+
+
+SIGNERS = (
+    # username, role, index in the agency's staff (as in ``_report_fields``)
+    ("gz_tester", Role.TESTER, 1),
+    ("gz_reviewer", Role.REVIEWER, 2),
+    ("gz_signatory", Role.SIGNATORY, 0),
+)
+
+
+def _signers(admin: User, agency: Agency, staff: list[Staff]) -> int:
+    """An account for 广州建科's tester, reviewer and authorised signatory, bound to
+    their registry records (``Staff.user``), so each signs off web-prepared reports
+    (``signoff``); returns how many accounts were added."""
+
+    from inspecta.accounts.services import user_create
+    from inspecta.core.demo import DEMO_PASSWORD
+    from inspecta.registry import services as registry_services
+
+    added = 0
+    for username, role, index in SIGNERS:
+        person = staff[index]
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(
+                actor=None,
+                username=username,
+                full_name=person.name,
+                organisation=agency.organisation,
+                roles=[role],
+                password=DEMO_PASSWORD,
+                must_change_password=False,
+                is_demo=True,
+            )
+            added += 1
+        if person.user_id is None:
+            registry_services.staff_save(
+                actor=admin,
+                agency=agency,
+                pk=person.pk,
+                data={"name": person.name, "id_number": person.id_number, "user": user.pk},
+            )
+    return added
+
+
+DRAFT = "GZJK-2026-SN-0004"
+
+
+def _draft(admin: User, agency: Agency, project: Project, staff: list[Staff]) -> int:
+    """One web-prepared report of 广州建科 waiting for its tester's sign-off; returns 1
+    when added."""
+
+    from .models import ReportDraft
+    from .signoff import draft_prepare
+
+    if ReportDraft.objects.filter(agency=agency, report_number=DRAFT).exists():
+        return 0
+    today, now = timezone.localdate(), timezone.now()
+    fields: dict[str, Any] = dict(_report_fields(agency, project, staff, DRAFT, "qualified", today=today, now=now))
+    pdf = StoredFile.objects.get(pk=fields.pop("pdf_id"))
+    for key in ("tested_at", "reviewed_at", "approved_at"):
+        fields.pop(key)
+    draft_prepare(actor=admin, agency=agency, fields=fields, pdf=pdf)
+    return 1
+
+
+def demo_logins() -> list[Any]:
+    """The sign-off accounts' logins (no second factor)."""
+
+    from inspecta.core.demo import DemoLogin
+
+    logins = []
+    for username, role, _index in SIGNERS:
+        user = User.objects.filter(username=username).select_related("organisation").first()
+        if user is not None:
+            logins.append(DemoLogin(username, user.full_name, user.organisation.name, str(role.label), False))
+    return logins
 
 
 PROJECTS = (
@@ -235,6 +315,7 @@ def _amend(admin: User, supervisor: User, report: Report, number: str) -> None:
 
 
 def reports_demo() -> tuple[int, list[Any]]:
-    """``inspecta demo``'s loader (``ReportsConfig.demo_loader``): records added, no logins."""
+    """``inspecta demo``'s loader (``ReportsConfig.demo_loader``): records added and the
+    logins of the sign-off accounts."""
 
-    return sum(reports_demo_load().values()), []
+    return sum(reports_demo_load().values()), demo_logins()

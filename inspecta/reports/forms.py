@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.actors import ActorKind
-from inspecta.core.forms import style_fields
+from inspecta.core.forms import StyledForm, style_fields
 from inspecta.core.limits import MAX_ID
 from inspecta.core.models import TestItem
 
 from .choices import CheckAction, CheckCode, Conclusion, ReportStatus
-
-if TYPE_CHECKING:
-    from .services import ReportFields
 
 
 class ReportFilterForm(forms.Form):
@@ -114,14 +111,13 @@ class ReportSubmitForm(_ReportTexts):
         label=_("所用仪器设备"), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
     )
     site_id = forms.TypedChoiceField(label=_("检测场所"), required=False, coerce=int, empty_value=None)
-    tester_id = forms.TypedChoiceField(label=_("检测人"), coerce=int)
-    tested_at = forms.DateTimeField(
-        label=_("检测完成时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    # the three people who sign it off on the platform with their own accounts, in turn
+    # (``signoff``): who and when are recorded by the platform, not typed here
+    tester_id = forms.TypedChoiceField(
+        label=_("检测人"), coerce=int, help_text=_("只列出已绑定平台账号的在职人员；本人在平台签署。")
     )
     reviewer_id = forms.TypedChoiceField(label=_("审核人"), coerce=int)
-    reviewed_at = forms.DateTimeField(label=_("审核时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     signatory_id = forms.TypedChoiceField(label=_("批准人（授权签字人）"), coerce=int)
-    approved_at = forms.DateTimeField(label=_("批准时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     pdf = forms.FileField(
         label=_("报告 PDF"),
         required=False,
@@ -202,14 +198,12 @@ class ReportSubmitForm(_ReportTexts):
             [(site.pk, site.name) for site in Site.objects.filter(agency=agency).order_by("pk")],
             _("（不指定）"),
         )
-        staff = [
-            (person.pk, person.name) for person in Staff.objects.filter(agency=agency, active=True).order_by("name")
-        ]
+        # only people with a platform account can sign off (``signoff.draft_prepare``)
+        signers = Staff.objects.filter(agency=agency, active=True, user__isnull=False)
+        staff = [(person.pk, person.name) for person in signers.order_by("name")]
         self._set("tester_id", staff, _("请选择"))
         self._set("reviewer_id", staff, _("请选择"))
-        signatories = (
-            Staff.objects.filter(agency=agency, active=True, signatory_roles__isnull=False).distinct().order_by("name")
-        )
+        signatories = signers.filter(signatory_roles__isnull=False).distinct().order_by("name")
         self._set("signatory_id", [(person.pk, person.name) for person in signatories], _("请选择"))
         cast(forms.ChoiceField, self.fields["equipment"]).choices = [
             (e.asset_no, f"{e.asset_no} {e.name}")
@@ -246,7 +240,7 @@ class ReportSubmitForm(_ReportTexts):
         ),
         (
             _("三级审批"),
-            ("tester_id", "tested_at", "reviewer_id", "reviewed_at", "signatory_id", "approved_at"),
+            ("tester_id", "reviewer_id", "signatory_id"),
         ),
         (_("报告文件"), ("pdf", "pdf_kept")),
     )
@@ -259,8 +253,9 @@ class ReportSubmitForm(_ReportTexts):
     def _set(self, name: str, options: list[tuple[Any, str]], empty: Any) -> None:
         cast(forms.ChoiceField, self.fields[name]).choices = [("", empty), *options]
 
-    def report_fields(self, *, pdf_id: Any) -> ReportFields:
-        """What ``services.report_submit`` takes, with the uploaded file ``pdf_id``."""
+    def draft_fields(self) -> dict[str, Any]:
+        """What ``signoff.draft_prepare`` takes: ``services.ReportFields`` without the
+        PDF and the three sign-off times."""
 
         d = dict(self.cleaned_data)
         d.pop("pdf")
@@ -268,8 +263,7 @@ class ReportSubmitForm(_ReportTexts):
         d["test_basis"] = [line.strip() for line in (d.get("test_basis") or "").splitlines() if line.strip()]
         d["parameters"] = list(d["parameters"])
         d["equipment"] = list(d.get("equipment") or [])
-        d["pdf_id"] = pdf_id
-        return cast("ReportFields", d)
+        return d
 
 
 def parameter_choices(agency: Any, item: Any) -> list[tuple[str, str]]:
@@ -366,17 +360,19 @@ def amendment_rows(amendment: Any, current: dict[str, Any]) -> list[dict[str, An
     return rows
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("撤销理由"), widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}))
+class ReasonForm(StyledForm):
+    """Why a report is revoked."""
+
+    reason = forms.CharField(label=_("撤销理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(StyledForm):
     """The authority's comment on an amendment (required by the service when rejecting)."""
 
     reason = forms.CharField(label=_("意见"), required=False, max_length=2000)
 
 
-class CheckRuleForm(forms.Form):
+class CheckRuleForm(StyledForm):
     """One acceptance check and how the province handles it: reject or flag."""
 
     code = forms.ChoiceField(
@@ -385,3 +381,9 @@ class CheckRuleForm(forms.Form):
     action = forms.ChoiceField(
         label=_("处理方式"), choices=CheckAction.choices, error_messages={"invalid_choice": _("处理方式不合法。")}
     )
+
+
+class DraftReturnForm(StyledForm):
+    """Why a tester, reviewer or signatory returns a report draft to its preparer."""
+
+    reason = forms.CharField(label=_("退回理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

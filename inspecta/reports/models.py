@@ -8,6 +8,8 @@ version, the old one stays readable and is marked superseded (Nanchang 三(二))
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -18,11 +20,19 @@ from inspecta.accounts.choices import Role
 from inspecta.core.audit import audited
 from inspecta.core.decisions import Decision
 from inspecta.core.findings import SEVERITY_CHOICES, Finding
-from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_party, is_regulator
+from inspecta.core.permissions import (
+    has_role,
+    is_agency,
+    is_authority,
+    is_operator,
+    is_party,
+    is_person,
+    is_regulator,
+)
 from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportStatus
+from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, DraftStatus, ReportStatus
 
 __all__ = [
     "REPORT_SCOPING",
@@ -31,6 +41,7 @@ __all__ = [
     "NonconformanceEntry",
     "ProjectItemAgency",
     "Report",
+    "ReportDraft",
     "ReportFinding",
     "ReportVersion",
     "SerialCounter",
@@ -365,3 +376,76 @@ class ProjectItemAgency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.test_item_id} {self.agency_id}"
+
+
+def _user_fk(label: Any) -> models.ForeignKey[Any, Any]:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=label, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+
+class ReportDraft(models.Model):
+    """报告草稿: a report prepared on the web (the submission form's fields and PDF) that
+    is not yet a report: no serial number, no log entry. The tester, the reviewer and
+    the authorised signatory it names each sign it off in turn with their own account
+    (``Staff.user``), the server recording who and when (Nanchang 三(一) three-level
+    approval; Guangxi 第十一条 "经授权签字人批准"); any of them may return it to the
+    preparer with a reason. The signatory's approval issues it through
+    ``services.report_submit`` with the trail of the three sign-offs
+    (``signoff.draft_approve``). Only the agency's own people see it."""
+
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="report_drafts"
+    )
+    report_number = models.CharField(_("报告编号"), max_length=64)
+    data = models.JSONField(_("报告内容"))
+    pdf = models.ForeignKey("core.StoredFile", verbose_name=_("报告文件"), on_delete=models.PROTECT, related_name="+")
+    tester = models.ForeignKey("registry.Staff", verbose_name=_("检测人"), on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey("registry.Staff", verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+")
+    signatory = models.ForeignKey(
+        "registry.Staff", verbose_name=_("批准人（授权签字人）"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=DraftStatus.choices, default=DraftStatus.TESTING, db_index=True
+    )
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("编制人"), on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField(_("编制时间"), default=timezone.now)
+    tested_by = _user_fk(_("检测人签署账号"))
+    tested_at = models.DateTimeField(_("检测人签署时间"), null=True, blank=True)
+    reviewed_by = _user_fk(_("审核人签署账号"))
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    approved_by = _user_fk(_("批准人签署账号"))
+    approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
+    returned_by = _user_fk(_("退回人"))
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回理由"), blank=True)
+    report = models.OneToOneField(
+        Report, verbose_name=_("签发的报告"), null=True, blank=True, on_delete=models.PROTECT, related_name="draft"
+    )
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("报告草稿")
+        verbose_name_plural = _("报告草稿")
+        ordering = ["-prepared_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.report_number
+
+    # the agency's own people only (not its LIMS: drafts are the web path's)
+    scoping = Scoping(
+        organisation="agency__organisation_id", grants={"view": (Grant(Reach.OWN, is_agency & is_person),)}
+    )
+
+    def awaiting(self) -> Any:
+        """The registry person whose sign-off the draft waits for, or ``None``."""
+
+        return {
+            DraftStatus.TESTING: self.tester,
+            DraftStatus.REVIEWING: self.reviewer,
+            DraftStatus.APPROVING: self.signatory,
+        }.get(DraftStatus(self.status))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from inspecta.core.appconfig import WorkItem
 from inspecta.core.permissions import is_agency
 
+from . import selectors
 from .choices import AmendmentStatus
 from .models import Amendment, Report
 
@@ -34,7 +35,9 @@ def work_queue(actor: Any) -> list[WorkItem]:
         own_pending = Amendment.objects.filter(
             status=AmendmentStatus.PENDING, report__agency__organisation_id=actor.organisation_id
         ).count()
+        mine = selectors.drafts_awaiting(actor=actor).count()
         items += [
+            WorkItem(_("待我签批的报告"), mine, reverse("reports:draft_list") + "?mine=1", "red"),
             WorkItem(_("被驳回的报告变更（30 日内）"), rejected, reports, "red"),
             WorkItem(_("已提交、待主管部门审批的报告变更"), own_pending, f"{reports}?amendment=pending"),
         ]

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .choices import AmendmentStatus
-from .models import Amendment, NonconformanceEntry, Report
+from .models import Amendment, NonconformanceEntry, Report, ReportDraft
 
 
 def report_list(*, actor: Any) -> QuerySet[Report]:
@@ -91,3 +91,41 @@ def check_rule_list(*, actor: Any, province: str | None = None) -> list[dict[str
         }
         for code, default in DEFAULT_ACTIONS.items()
     ]
+
+
+def draft_get(*, actor: Any, pk: int) -> ReportDraft:
+    """A report draft of the actor's own agency; 404 for any other (out of scope looks
+    like missing)."""
+
+    draft = (
+        ReportDraft.objects.restrict(actor)
+        .select_related("agency", "pdf", "tester", "reviewer", "signatory", "prepared_by", "report")
+        .filter(pk=pk)
+        .first()
+    )
+    if draft is None:
+        raise Http404
+    return draft
+
+
+def drafts_awaiting(*, actor: Any) -> QuerySet[ReportDraft]:
+    """The drafts of the actor's agency waiting for the sign-off of the actor's own
+    registry record (``Staff.user``): the work queue "待我签批的报告"."""
+
+    from django.db.models import Q
+
+    from inspecta.core.actors import actor_of
+
+    from .choices import DraftStatus
+
+    person = actor_of(actor).user
+    user = person.pk if person is not None else None
+    return (
+        ReportDraft.objects.restrict(actor)
+        .filter(
+            Q(status=DraftStatus.TESTING, tester__user_id=user, tester__active=True)
+            | Q(status=DraftStatus.REVIEWING, reviewer__user_id=user, reviewer__active=True)
+            | Q(status=DraftStatus.APPROVING, signatory__user_id=user, signatory__active=True)
+        )
+        .select_related("tester", "reviewer", "signatory")
+    )

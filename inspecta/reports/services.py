@@ -36,7 +36,7 @@ from inspecta.projects.models import Project
 from inspecta.registry.models import Agency, Staff
 
 from . import codes, pdfsig, permissions
-from .checks import PLATFORM, CheckContext, CheckInput, province_of, run_checks, split_failures
+from .checks import PLATFORM, CheckContext, CheckInput, check_actions, province_of, run_checks, split_failures
 from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportLogKind, ReportStatus
 from .models import (
     Amendment,
@@ -304,9 +304,24 @@ class _Lookups:
     """The rows a submission refers to, loaded once for all the reports of a call
     (one set-wise query per model)."""
 
-    def __init__(self, agency: Agency, items: Sequence[ReportFields]) -> None:
+    def __init__(self, actor: Any, agency: Agency, items: Sequence[ReportFields]) -> None:
         project_ids = {p for p in (_as_int(i.get("project_id")) for i in items) if p is not None}
-        self.projects = Project.objects.in_bulk(project_ids) if project_ids else {}
+        # only the projects the submitter may see: another's project is refused exactly
+        # as a missing one (unknown_project), never by a later check that tells it exists;
+        # except in a province that only flags a report of an agency that is not a party
+        # (``agency_not_party`` set to flag): there any project of it may be reported on
+        self.projects = Project.objects.restrict(actor).in_bulk(project_ids) if project_ids else {}
+        unseen = project_ids - set(self.projects)
+        if unseen:
+            others = Project.objects.in_bulk(unseen)
+            actions = check_actions({province_of(p.region_id) for p in others.values()})
+            self.projects.update(
+                {
+                    pk: p
+                    for pk, p in others.items()
+                    if actions[province_of(p.region_id)][CheckCode.AGENCY_NOT_PARTY] != CheckAction.REJECT
+                }
+            )
         item_ids = {str(i.get("test_item")) for i in items if i.get("test_item") is not None}
         self.test_items = TestItem.objects.in_bulk(item_ids) if item_ids else {}
         self.parameters = set(
@@ -426,7 +441,7 @@ def _evaluate(actor: Any, agency: Agency, items: Sequence[ReportFields]) -> list
     in this order for a single report and a batch alike, so both refuse alike."""
 
     subs = [_Submission(index=i, fields=dict(item)) for i, item in enumerate(items)]
-    _resolve(agency, subs, _Lookups(agency, items))
+    _resolve(agency, subs, _Lookups(actor, agency, items))
     _check(agency, [s for s in subs if s.error is None])
     _verify_signatures([s for s in subs if s.error is None and s.stored is not None])
     _refuse_repeated_numbers(subs)

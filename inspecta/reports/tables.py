@@ -60,3 +60,20 @@ class NonconformanceTable(BaseTable):
         from django.template.defaultfilters import date
 
         return date(record.closed_at, "Y-m-d") if record.closed_at else str(_("未闭环"))
+
+
+class DraftTable(BaseTable):
+    """Report drafts in sign-off (``signoff``)."""
+
+    report_number = tables.Column(_("报告编号"))
+    status = tables.Column(_("状态"))
+    tester = tables.Column(_("检测人"), accessor="tester__name")
+    reviewer = tables.Column(_("审核人"), accessor="reviewer__name")
+    signatory = tables.Column(_("批准人"), accessor="signatory__name")
+    prepared_at = tables.DateTimeColumn(verbose_name=_("编制时间"), format="Y-m-d H:i")
+
+    class Meta(BaseTable.Meta):
+        empty_text = _("没有报告草稿。")
+
+    def render_report_number(self, record: Any, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("reports:draft_detail", args=[record.pk]), value)

@@ -157,3 +157,58 @@ def report_body(scene: dict[str, Any], number: str, **over: Any) -> dict[str, An
     every check (``over`` changes fields, as in ``submission``)."""
 
     return submission_json(submission(scene["agency"], scene["made"], scene["project"], number, **over))
+
+
+def bind_accounts(agency: Agency, admin: User, made: dict[str, Any], n: int) -> dict[str, User]:
+    """Give the tester, the reviewer and the signatory of ``approved_agency`` each their
+    own account of the agency, bound to their registry record (``Staff.user``):
+    ``{"tester", "reviewer", "signatory"}``."""
+
+    from inspecta.accounts.services import user_create
+    from inspecta.core.testing.factories import PASSWORD
+
+    accounts: dict[str, User] = {}
+    for key, staff, role in (
+        ("tester", made["staff"], "tester"),
+        ("reviewer", made["reviewer"], "reviewer"),
+        ("signatory", made["approver"], "signatory"),
+    ):
+        user = user_create(
+            actor=None,
+            username=f"{key}{n}",
+            full_name=staff.name,
+            organisation=agency.organisation,
+            roles=[role],
+            password=PASSWORD,
+            must_change_password=False,
+        )
+        registry_services.staff_save(
+            actor=admin,
+            agency=agency,
+            pk=staff.pk,
+            data={"name": staff.name, "id_number": staff.id_number, "user": user.pk},
+        )
+        accounts[key] = user
+    return accounts
+
+
+def signing_scene(tree: dict[str, Any], n: int) -> dict[str, Any]:
+    """An approved agency party of a project whose tester, reviewer and signatory are
+    each bound to their own account (``bind_accounts``), for the three-level sign-off:
+    ``{"agency", "admin", "made", "project", "tester", "reviewer", "signatory"}`` (the
+    last three are the accounts)."""
+
+    agency, admin, made = approved_agency(tree, n)
+    project = project_with(tree, [agency], code=f"P-{n}")
+    accounts = bind_accounts(agency, admin, made, n)
+    return {"agency": agency, "admin": admin, "made": made, "project": project, **accounts}
+
+
+def draft_fields(scene: dict[str, Any], number: str = "R-D001", **over: Any) -> dict[str, Any]:
+    """The ``fields`` of ``signoff.draft_prepare`` for ``scene`` (``signing_scene``):
+    those of ``submission`` without the PDF and the three times."""
+
+    data = submission(scene["agency"], scene["made"], scene["project"], number, **over)
+    for key in ("agency", "pdf_id", "tested_at", "reviewed_at", "approved_at"):
+        data.pop(key)
+    return data

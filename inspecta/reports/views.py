@@ -21,23 +21,24 @@ from django.views.decorators.http import require_POST
 
 from inspecta.core.errors import AppError
 from inspecta.core.files import file_response, file_store
-from inspecta.core.generic import ObjectListView
+from inspecta.core.generic import ObjectDetailView, ObjectListView
 from inspecta.core.models import Parameter
 from inspecta.registry.models import Agency
 
-from . import codes, permissions, public, selectors, services
-from .choices import AmendmentStatus, CheckAction, CheckCode
+from . import codes, permissions, public, selectors, services, signoff
+from .choices import AmendmentStatus, CheckAction, CheckCode, DraftStatus
 from .filtersets import ReportFilterSet, report_rows
 from .forms import (
     AmendmentForm,
     CheckRuleForm,
     DecisionForm,
+    DraftReturnForm,
     ReasonForm,
     ReportSubmitForm,
     amendment_rows,
 )
-from .models import ReportVersion
-from .tables import NonconformanceTable, ReportTable
+from .models import ReportDraft, ReportVersion
+from .tables import DraftTable, NonconformanceTable, ReportTable
 
 
 class ReportListView(ObjectListView):
@@ -239,11 +240,28 @@ def _submitting_agency(request: HttpRequest) -> Agency:
 
 @login_required
 def report_submit_view(request: HttpRequest) -> HttpResponse:
-    """Web submission for agencies without a LIMS (Nanchang 三(一))."""
+    """Web preparation for agencies without a LIMS (Nanchang 三(一)): the form's report
+    becomes a draft that the tester, the reviewer and the signatory then sign off with
+    their own accounts (``signoff``); the signatory's approval issues it."""
 
     user: Any = request.user
     agency = _submitting_agency(request)
-    form = ReportSubmitForm(request.POST or None, request.FILES or None, agency=agency)
+    initial: dict[str, Any] = {}
+    returned = None
+    if request.method == "GET" and request.GET.get("from", "").isdigit():
+        # prepared again from a returned draft: its fields and PDF, to correct
+        returned = selectors.draft_get(actor=user, pk=int(request.GET["from"]))
+        initial = {
+            **returned.data,
+            "test_basis": "\n".join(returned.data.get("test_basis") or []),
+            "tester_id": returned.tester_id,
+            "reviewer_id": returned.reviewer_id,
+            "signatory_id": returned.signatory_id,
+        }
+    form = ReportSubmitForm(request.POST or None, request.FILES or None, agency=agency, initial=initial)
+    if returned is not None:
+        form.kept_pdf = returned.pdf
+        form.initial["pdf_kept"] = str(returned.pdf_id)
     if request.method == "POST":
         valid = form.is_valid()
         upload = form.cleaned_data.get("pdf")
@@ -261,15 +279,14 @@ def report_submit_view(request: HttpRequest) -> HttpResponse:
                 valid = False
     if request.method == "POST" and valid:
         try:
-            with transaction.atomic():
-                report = services.report_submit(
-                    actor=user, agency=agency, **form.report_fields(pdf_id=form.kept_pdf.pk)
-                )
+            draft = signoff.draft_prepare(actor=user, agency=agency, fields=form.draft_fields(), pdf=form.kept_pdf)
         except AppError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("报告已接收，统一流水号 %(s)s。") % {"s": report.serial_number})
-            return redirect("reports:report_detail", pk=report.pk)
+            messages.success(
+                request, _("报告草稿已提交，等待检测人 %(name)s 在平台签署。") % {"name": draft.tester.name}
+            )
+            return redirect("reports:draft_detail", pk=draft.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -377,6 +394,102 @@ def report_printed_view(request: HttpRequest, pk: int) -> HttpResponse:
     except AppError as exc:
         return _detail_response(request, report, print_errors=[exc.message], status=exc.status)
     return redirect("reports:report_detail", pk=pk)
+
+
+class DraftListView(ObjectListView):
+    """The agency's report drafts in sign-off; ``?mine=1`` those waiting for the signed-in
+    person's sign-off (the work queue "待我签批的报告")."""
+
+    table_class = DraftTable
+    title = gettext_lazy("报告草稿（三级审批）")
+    description = gettext_lazy("网页编制的报告由检测人、审核人、授权签字人依次在平台签署，批准后签发。")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        drafts: Any = ReportDraft.objects.restrict(request.user).select_related("tester", "reviewer", "signatory")
+        if request.GET.get("mine"):
+            drafts = selectors.drafts_awaiting(actor=request.user)
+        return drafts
+
+
+draft_list_view = DraftListView.as_view()
+
+
+class DraftDetailView(ObjectDetailView):
+    """One draft: its content, the three sign-offs with who and when, and the actions the
+    signed-in person may take now (sign off or return), none otherwise."""
+
+    template_name = "reports/draft_detail.html"
+    context_object_name = "draft"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return selectors.draft_get(actor=request.user, pk=kwargs["pk"])
+
+    def get_extra_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        data = obj.data
+        codes_of = list(data.get("parameters") or [])
+        named = dict(Parameter.objects.filter(pk__in=codes_of).values_list("pk", "name"))
+        steps = [
+            (_("检测"), obj.tester, obj.tested_by, obj.tested_at, DraftStatus.TESTING),
+            (_("审核"), obj.reviewer, obj.reviewed_by, obj.reviewed_at, DraftStatus.REVIEWING),
+            (_("批准"), obj.signatory, obj.approved_by, obj.approved_at, DraftStatus.APPROVING),
+        ]
+        from inspecta.core.models import TestItem
+        from inspecta.projects.models import Project
+
+        return {
+            "item": TestItem.objects.filter(pk=data.get("test_item")).first(),
+            "project": Project.objects.filter(pk=data.get("project_id")).first(),
+            "may_prepare_again": obj.status == DraftStatus.RETURNED
+            and permissions.acts_for_agency(request.user, obj.agency),
+            "steps": [
+                {"label": label, "person": person, "by": by, "at": at, "current": obj.status == status}
+                for label, person, by, at, status in steps
+            ],
+            "parameter_names": [named.get(code, code) for code in codes_of],
+            "may_sign": signoff.may_sign(request.user, obj),
+            "approving": obj.status == DraftStatus.APPROVING,
+            "return_form": DraftReturnForm(),
+            "sign_errors": [],
+        }
+
+
+draft_detail_view = DraftDetailView.as_view()
+
+
+@login_required
+@require_POST
+def draft_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The awaited person signs the draft off; the signatory's approval issues the report."""
+
+    draft = selectors.draft_get(actor=request.user, pk=pk)
+    try:
+        draft = signoff.draft_approve(actor=request.user, draft=draft)
+    except AppError as exc:
+        draft = selectors.draft_get(actor=request.user, pk=pk)
+        return DraftDetailView.render_object(request, draft, status=400, sign_errors=[exc.message])
+    if draft.report is not None:
+        messages.success(request, _("报告已批准签发，统一流水号 %(s)s。") % {"s": draft.report.serial_number})
+        return redirect("reports:report_detail", pk=draft.report.pk)
+    messages.success(request, _("已签署，等待 %(name)s 签署。") % {"name": draft.awaiting().name})
+    return redirect("reports:draft_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def draft_return_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The awaited person returns the draft to its preparer with a reason."""
+
+    draft = selectors.draft_get(actor=request.user, pk=pk)
+    form = DraftReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            signoff.draft_return(actor=request.user, draft=draft, reason=form.cleaned_data["reason"])
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("报告草稿已退回编制人。"))
+            return redirect("reports:draft_detail", pk=pk)
+    return DraftDetailView.render_object(request, draft, status=400, return_form=form)
 
 
 class NonconformanceListView(ObjectListView):

@@ -31,7 +31,7 @@ pytestmark = [
 HOME = re.compile(r"^https?://[^/]+/$")
 NEW_ADMIN = "sz_admin2"
 NEW_ADMIN_NAME = "深圳新管理员"
-NEW_PASSWORD = "Shenzhen#2026ok"
+NEW_PASSWORD = "Shenzhen#2026ok-Kq9"
 
 
 def _code(key: bytes, device: TOTPDevice) -> str:

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
+from inspecta.core.testing.browser import sign_in
 from inspecta.core.testing.factories import PASSWORD
 from inspecta.ledger.services import checkpoint_publish, sequence_pending
 from inspecta.reports import codes, services
@@ -94,24 +93,10 @@ def test_phone_checks_the_platform_stamped_copy(phone_page: Any, report: Any, tm
     expect(page.locator("[data-file=match]")).to_contain_text("与平台加盖的第 1 版副本完全一致。")
 
 
-def _login_with_totp(page: Any, user: Any) -> None:
-    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/accounts/otp/$"))
-    page.fill("input[name=token]", str(totp(device.bin_key, device.step, device.t0, device.digits)).zfill(6))
-    with page.expect_navigation():
-        page.get_by_role("button", name="验证", exact=True).click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
-
-
 def test_city_supervisor_lists_and_opens_reports(
     page: Any, e2e_tree: dict[str, Any], report: Any, screenshot: Any
 ) -> None:
-    _login_with_totp(page, e2e_tree["gz_supervisor"])
+    sign_in(page, e2e_tree["gz_supervisor"])
     page.goto("/reports/")
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(2)
@@ -137,34 +122,46 @@ def test_city_supervisor_lists_and_opens_reports(
 
 
 def test_supervisor_of_another_city_sees_none_of_them(page: Any, e2e_tree: dict[str, Any], report: Any) -> None:
-    _login_with_totp(page, e2e_tree["sz_supervisor"])
+    sign_in(page, e2e_tree["sz_supervisor"])
     page.goto("/reports/")
     expect(page.get_by_text("R-E2E-1")).to_have_count(0)
     response = page.goto(f"/reports/{report.pk}/")
     assert response is not None and response.status in (403, 404)
 
 
-def test_agency_without_lims_submits_through_the_web_form(
-    page: Any, e2e_tree: dict[str, Any], tmp_path: Path, screenshot: Any
-) -> None:
-    """Choose project, item (its parameters appear), site, people and equipment from the
-    agency's own records, attach the PDF, submit: the report is accepted and numbered."""
-
-    import datetime
-
-    from django.utils import timezone
-
-    from inspecta.reports.models import Report
-    from inspecta.reports.testing import pdf_bytes
-
-    agency, admin, made = approved_agency(e2e_tree, 802)
-    project = project_with(e2e_tree, [agency], code="WEB-001")
-    kwargs = submission(agency, made, project, "R-WEB-E2E")
+def _password_login(page: Any, user: Any) -> None:
     page.goto("/accounts/login/")
-    page.fill("input[name=username]", admin.username)
+    page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="登录", exact=True).click()
+
+
+def test_agency_without_lims_prepares_and_three_accounts_sign_off(
+    browser: Any, live_server: Any, e2e_tree: dict[str, Any], tmp_path: Path, screenshot: Any
+) -> None:
+    """A clerk chooses project, item (its parameters appear), site, the three people and
+    equipment from the agency's own records and attaches the PDF: a draft, no report.
+    Then the tester, the reviewer and the authorised signatory each sign in with their
+    own account, find it in "待我签批的报告" and sign it off; the signatory's approval
+    issues the numbered report whose trail names the three and the server's times
+    (Nanchang 三(一); Guangxi 第十一条)."""
+
+    from django.utils import timezone
+
+    from inspecta.reports.models import Report, ReportDraft
+    from inspecta.reports.testing import bind_accounts, pdf_bytes
+
+    agency, admin, made = approved_agency(e2e_tree, 802)
+    accounts = bind_accounts(agency, admin, made, 802)
+    project = project_with(e2e_tree, [agency], code="WEB-001")
+    kwargs = submission(agency, made, project, "R-WEB-E2E")
+
+    def new_page() -> Any:
+        return browser.new_page(base_url=live_server.url, viewport={"width": 1366, "height": 900})
+
+    page = new_page()
+    _password_login(page, admin)
     page.goto("/reports/new/")
     page.select_option("select[name=project_id]", str(project.pk))
     page.fill("input[name=report_number]", "R-WEB-E2E")
@@ -179,24 +176,48 @@ def test_agency_without_lims_submits_through_the_web_form(
     page.fill("input[name=tested_on]", today)
     page.fill("input[name=reported_on]", today)
     page.select_option("select[name=conclusion]", "qualified")
-    now = timezone.localtime()
-    for person, when, hours in (
-        ("tester_id", "tested_at", 3),
-        ("reviewer_id", "reviewed_at", 2),
-        ("signatory_id", "approved_at", 1),
-    ):
+    assert page.locator("input[name=tested_at]").count() == 0  # times are the platform's, not typed
+    for person in ("tester_id", "reviewer_id", "signatory_id"):
         page.select_option(f"select[name={person}]", str(kwargs[person]))
-        page.fill(f"input[name={when}]", (now - datetime.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M"))
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(pdf_bytes("R-WEB-E2E"))
     page.set_input_files("input[name=pdf]", str(pdf))
     screenshot(page, "report-form", full_page=True)
     with page.expect_navigation():
         page.get_by_role("button", name="提交", exact=True).click()
+    draft = ReportDraft.objects.get(report_number="R-WEB-E2E")
+    expect(page).to_have_url(re.compile(rf"/reports/drafts/{draft.pk}/$"))
+    expect(page.get_by_test_id("sign")).to_have_count(0)  # the clerk signs nothing
+    assert not Report.objects.filter(report_number="R-WEB-E2E").exists()
+    page.close()
+
+    for key in ("tester", "reviewer", "signatory"):
+        page = new_page()
+        _password_login(page, accounts[key])
+        page.goto("/")
+        page.get_by_role("link", name=re.compile("待我签批的报告")).first.click()
+        page.get_by_role("link", name="R-WEB-E2E").click()
+        expect(page).to_have_url(re.compile(rf"/reports/drafts/{draft.pk}/$"))
+        screenshot(page, f"report-signoff-{key}", full_page=True)
+        with page.expect_navigation():
+            page.get_by_test_id("sign").click()
+        if key != "signatory":
+            expect(page.get_by_test_id("sign")).to_have_count(0)  # the next person's turn
+            page.close()
+
     report = Report.objects.get(report_number="R-WEB-E2E")
     expect(page).to_have_url(re.compile(rf"/reports/{report.pk}/$"))
     expect(page.get_by_text(report.serial_number).first).to_be_visible()
-    assert sorted(report.versions.get().data["parameters"]) == sorted(kwargs["parameters"])
+    version = report.versions.get()
+    assert sorted(version.data["parameters"]) == sorted(kwargs["parameters"])
+    draft.refresh_from_db()
+    assert (draft.tested_by, draft.reviewed_by, draft.approved_by) == (
+        accounts["tester"],
+        accounts["reviewer"],
+        accounts["signatory"],
+    )
+    assert version.tested_at == draft.tested_at < version.reviewed_at < version.approved_at
+    page.close()
 
 
 def test_amendment_applied_and_approved_in_the_browser(
@@ -222,7 +243,7 @@ def test_amendment_applied_and_approved_in_the_browser(
     agency_page.close()
 
     supervisor_page = browser.new_page(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    _login_with_totp(supervisor_page, e2e_tree["gz_supervisor"])
+    sign_in(supervisor_page, e2e_tree["gz_supervisor"])
     supervisor_page.goto(f"/reports/{report.pk}/")
     amendment = supervisor_page.get_by_test_id("amendment").first
     expect(amendment).to_contain_text("一层柱")
@@ -243,11 +264,11 @@ def test_the_report_page_offers_revoke_only_to_the_competent_authority(
     """The station inspector reads the report but is offered no revocation; the city
     supervisor, whom the service lets revoke, is (reports.permissions.may_decide)."""
 
-    _login_with_totp(page, e2e_tree["gz_inspector"])
+    sign_in(page, e2e_tree["gz_inspector"])
     page.goto(f"/reports/{report.pk}/")
     expect(page.get_by_text("R-E2E-1").first).to_be_visible()
     expect(page.get_by_test_id("revoke")).to_have_count(0)
     page.context.clear_cookies()
-    _login_with_totp(page, e2e_tree["gz_supervisor"])
+    sign_in(page, e2e_tree["gz_supervisor"])
     page.goto(f"/reports/{report.pk}/")
     expect(page.get_by_test_id("revoke")).to_be_visible()

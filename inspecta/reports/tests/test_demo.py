@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from inspecta.accounts.models import User
 from inspecta.core.demo import demo_load
 from inspecta.registry.demo import registry_demo_load
 from inspecta.reports.choices import ReportStatus
@@ -14,11 +15,19 @@ pytestmark = pytest.mark.django_db
 
 
 def test_reports_demo_loads_once():
-    assert reports_demo_load() == {"projects": 0, "contracts": 0, "reports": 0}
+    nothing = {"projects": 0, "contracts": 0, "reports": 0, "signers": 0, "drafts": 0}
+    assert reports_demo_load() == nothing
     demo_load()
     registry_demo_load()
-    assert reports_demo_load() == {"projects": 2, "contracts": 1, "reports": 3}
-    assert reports_demo_load() == {"projects": 0, "contracts": 0, "reports": 0}
+    assert reports_demo_load() == {"projects": 2, "contracts": 1, "reports": 3, "signers": 3, "drafts": 1}
+    assert reports_demo_load() == nothing
+    # one web-prepared report waits for the demo tester's sign-off (Nanchang 三(一))
+    from inspecta.reports.models import ReportDraft
+    from inspecta.reports.selectors import drafts_awaiting
+
+    tester = User.objects.get(username="gz_tester")
+    assert [d.report_number for d in drafts_awaiting(actor=tester)] == ["GZJK-2026-SN-0004"]
+    assert not ReportDraft.objects.exclude(status="testing").exists()
     assert Report.objects.filter(status=ReportStatus.AMENDED).count() == 1
     assert NonconformanceEntry.objects.count() == 1
     assert sorted(Report.objects.values_list("serial_no", flat=True)) == [1, 2, 3]

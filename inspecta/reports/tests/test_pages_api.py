@@ -14,8 +14,15 @@ from django.utils import timezone
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.ledger.services import checkpoint_publish, sequence_pending
 from inspecta.reports import codes, services
-from inspecta.reports.models import Report
-from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.reports.models import Report, ReportDraft
+from inspecta.reports.testing import (
+    approved_agency,
+    bind_accounts,
+    pdf_bytes,
+    project_with,
+    stored_file,
+    submission,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -261,31 +268,24 @@ def test_web_amendment_changes_only_the_filled_fields(client, scene):
     assert other.report_number == "R-USED"
 
 
-def test_web_form_submission(client, scene):
+def test_web_form_prepares_a_draft_not_a_report(client, scene):
+    """The web form stores a draft waiting for the tester's sign-off: no report, no
+    serial number, no typed times; a file that is not a PDF is refused."""
+
+    form = _web_form(scene, "R-WEB")
     login_verified(client, scene["admin"])
-    assert client.get("/reports/new/").status_code == 200
-    kwargs = submission(scene["agency"], scene["made"], scene["project"], "R-WEB")
-    form = {
-        k: (v.strftime("%Y-%m-%dT%H:%M") if isinstance(v, datetime.datetime) else v)
-        for k, v in kwargs.items()
-        if k not in ("agency", "pdf_id", "results")
-    }
-    form["parameters"] = list(kwargs["parameters"])
-    form["equipment"] = list(kwargs["equipment"])
-    form["test_basis"] = "\n".join(kwargs["test_basis"])
-    form = {k: v for k, v in form.items() if v is not None}
-    now = timezone.localtime()
-    form["tested_at"] = (now - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
-    form["reviewed_at"] = (now - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    form["approved_at"] = (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    page = client.get("/reports/new/")
+    assert page.status_code == 200 and 'name="tested_at"' not in page.content.decode()
     form["pdf"] = SimpleUploadedFile("r.pdf", pdf_bytes("web"))
     response = client.post("/reports/new/", form)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert Report.objects.filter(report_number="R-WEB").exists()
+    draft = ReportDraft.objects.get(report_number="R-WEB")
+    assert response.status_code == 302 and response["Location"] == f"/reports/drafts/{draft.pk}/"
+    assert draft.status == "testing" and draft.prepared_by == scene["admin"]
+    assert not Report.objects.filter(report_number="R-WEB").exists()
     form["pdf"] = SimpleUploadedFile("r.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100)
     form["report_number"] = "R-WEB2"
     assert client.post("/reports/new/", form).status_code == 400
-    assert not Report.objects.filter(report_number="R-WEB2").exists()
+    assert not ReportDraft.objects.filter(report_number="R-WEB2").exists()
 
 
 def test_web_form_offers_the_agencys_own_records(client, scene, tree):
@@ -297,6 +297,9 @@ def test_web_form_offers_the_agencys_own_records(client, scene, tree):
 
     other, _other_admin, other_made = approved_agency(tree, 603)
     login_verified(client, scene["admin"])
+    unbound = client.get("/reports/new/").context["form"]
+    assert [pk for pk, _label in unbound.fields["tester_id"].choices if pk] == []  # no account: cannot sign
+    bind_accounts(scene["agency"], scene["admin"], scene["made"], 601)
     page = client.get("/reports/new/")
     form = page.context["form"]
     assert sorted(f.name for s in form.sections() for f in s["fields"]) == sorted(ReportSubmitForm.base_fields)
@@ -523,6 +526,8 @@ def test_bad_action_input_re_renders_the_report_page_with_400_and_changes_nothin
     page = supervisor.post(f"/reports/{report.pk}/revoke/", {"reason": ""})
     assert page.status_code == 400
     assert 'data-testid="revoke"' in page.content.decode() and "invalid-feedback" in page.content.decode()
+    # in the platform's own words, not Django's
+    assert "请填写此项。" in page.content.decode() and "这个字段是必填项" not in page.content.decode()
     report.refresh_from_db()
     assert report.status != "revoked"
     # an amendment without a reason
@@ -569,10 +574,9 @@ def _web_form(scene, number):
     form["parameters"] = list(kwargs["parameters"])
     form["equipment"] = list(kwargs["equipment"])
     form["test_basis"] = "\n".join(kwargs["test_basis"])
-    now = timezone.localtime()
-    form["tested_at"] = (now - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
-    form["reviewed_at"] = (now - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    form["approved_at"] = (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    for key in ("tested_at", "reviewed_at", "approved_at"):  # recorded by the sign-offs, not typed
+        form.pop(key)
+    bind_accounts(scene["agency"], scene["admin"], scene["made"], 601)
     return form
 
 
@@ -592,9 +596,9 @@ def test_web_form_keeps_the_uploaded_pdf_when_re_shown_and_says_so_once(client, 
     form.update(report_number="R-KEPT", pdf_kept=str(kept.pk))
     done = client.post("/reports/new/", form, follow=True)
     assert done.status_code == 200
-    report = Report.objects.get(report_number="R-KEPT")
-    assert report.versions.get().pdf_id == kept.pk
-    assert done.content.decode().count("报告已接收") == 1
+    draft = ReportDraft.objects.get(report_number="R-KEPT")
+    assert draft.pdf_id == kept.pk
+    assert done.content.decode().count("报告草稿已提交") == 1
 
 
 def test_web_form_never_keeps_another_organisations_file(client, scene, tree):
@@ -607,7 +611,7 @@ def test_web_form_never_keeps_another_organisations_file(client, scene, tree):
     form["pdf_kept"] = str(foreign)
     refused = client.post("/reports/new/", form)
     assert refused.status_code == 400 and "pdf" in refused.context["form"].errors
-    assert not Report.objects.filter(report_number="R-FOREIGN").exists()
+    assert not ReportDraft.objects.filter(report_number="R-FOREIGN").exists()
 
 
 def test_approving_an_amendment_on_the_page_says_so(client, scene):
