@@ -47,6 +47,8 @@ class DemoAgency:
     expired_equipment: bool = False
     approve: bool = True
     people: tuple[str, ...] = field(default=())
+    # a change of registered capital after approval, left waiting for the reviewer
+    capital_change: str = ""
 
 
 AGENCIES = [
@@ -72,6 +74,7 @@ AGENCIES = [
         "广州市越秀区东风中路 88 号",
         expired_equipment=True,
         people=("罗兰", "冯涛"),
+        capital_change="3000.00",
     ),
     DemoAgency(
         "sz1",
@@ -339,6 +342,15 @@ def _submit_and_review(admin: User, agency: Agency, spec: DemoAgency) -> Agency:
     return agency
 
 
+def _capital_change(spec: DemoAgency, agency: Agency) -> None:
+    """A key fact changed after approval: a change request waiting for the reviewer
+    (Guangdong 附件2 一(二)), so the reviewer's home has something to act on."""
+
+    admin = User.objects.get(username=spec.username)
+    if agency.status == AgencyStatus.APPROVED:
+        services.agency_update(actor=admin, agency=agency, data={"registered_capital": spec.capital_change})
+
+
 @transaction.atomic
 def registry_demo_load() -> tuple[int, list[DemoLogin]]:
     """Create the demo agencies that are missing; returns how many were added and the
@@ -353,6 +365,8 @@ def registry_demo_load() -> tuple[int, list[DemoLogin]]:
         if agency is None:
             agency = _load_one(index, spec)
             added += 1
+            if spec.capital_change:
+                _capital_change(spec, agency)
         logins.append(DemoLogin(spec.username, spec.contact, agency.name, "检测机构管理员", False))
     return added, logins
 

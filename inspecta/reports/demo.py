@@ -2,9 +2,10 @@
 
 Run after ``inspecta.core.demo.demo_load`` and ``inspecta.registry.demo.registry_demo_load``:
 two projects in 广州 (天河区, 越秀区) supervised by the 广州 station, with their parties
-and a contract of 广州建科; three accepted reports of 广州建科: one qualified, one
-nonconforming (so the nonconformance ledger has an entry) and one amended (an approved
-amendment, two versions). Without the registry demo it does nothing.
+and a contract of 广州建科; three accepted reports of 广州建科: one qualified (with an
+amendment waiting for the supervisor), one nonconforming (so the nonconformance ledger
+has an entry) and one amended (an approved amendment, two versions); a web-prepared
+draft waiting for its tester. Without the registry demo it does nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _pdf(organisation_id: int, title: str) -> StoredFile:
 def reports_demo_load() -> dict[str, int]:
     """Create the demo projects and reports that are missing; returns counts added."""
 
-    added = {"projects": 0, "contracts": 0, "reports": 0, "signers": 0, "drafts": 0}
+    added = {"projects": 0, "contracts": 0, "reports": 0, "signers": 0, "drafts": 0, "amendments": 0}
     supervisor = User.objects.filter(username="gz_supervisor", is_active=True).first()
     agency = Agency.objects.filter(organisation__users__username="gz_agency").select_related("organisation").first()
     agency2 = Agency.objects.filter(organisation__users__username="gz_agency2").first()
@@ -61,6 +62,7 @@ def reports_demo_load() -> dict[str, int]:
     added["reports"] = _reports(admin, supervisor, agency, projects[0], staff)
     added["signers"] = _signers(admin, agency, staff)
     added["drafts"] = _draft(admin, agency, projects[0], staff)
+    added["amendments"] = _pending_amendment(admin, agency)
     return added
 
 
@@ -312,6 +314,22 @@ def _amend(admin: User, supervisor: User, report: Report, number: str) -> None:
         pdf_id=_pdf(report.agency.organisation_id, number + "-v2").pk,
     )
     services.amendment_approve(actor=supervisor, amendment=amendment, reason="核实无误，同意变更")
+
+
+def _pending_amendment(admin: User, agency: Agency) -> int:
+    """An amendment of 广州建科's first report that waits for the 广州 supervisor's
+    decision, so the supervisor's home has something to act on; returns 1 when added."""
+
+    report = Report.objects.filter(agency=agency, report_number=REPORTS[0][0]).first()
+    if report is None or report.amendments.exists():
+        return 0
+    services.amendment_apply(
+        actor=admin,
+        report=report,
+        reason="委托编号录入有误，申请更正",
+        data={"commission_number": REPORTS[0][0].replace("SN", "WT") + "-A"},
+    )
+    return 1
 
 
 def reports_demo() -> tuple[int, list[Any]]:

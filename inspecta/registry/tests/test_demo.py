@@ -31,6 +31,13 @@ def test_demo_loads_once(client):
         FindingRule.PARAMETER_WITHOUT_EQUIPMENT,
     } <= rules
     assert client.get("/api/v1/public/agencies").json()["count"] == 3
+    # one key-fact change waits for 广州's reviewer, and stays unapplied until decided
+    from inspecta.registry.choices import ChangeRequestStatus
+    from inspecta.registry.models import ChangeRequest
+
+    waiting = ChangeRequest.objects.get(status=ChangeRequestStatus.PENDING)
+    assert waiting.agency.name == "广州穗安建设工程质量检测有限公司"
+    assert str(waiting.agency.registered_capital) == "2000.00"
     # the transparency log's self-audit re-renders every logged record: nothing changed unlogged
     from inspecta.ledger.audit import verify_log
     from inspecta.ledger.choices import FindingKind
