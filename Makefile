@@ -28,7 +28,7 @@ run: install
 	PORT=$(PORT) $(UV) run inspecta serve --port $(PORT)
 
 test: install system-deps
-	$(UV) run pytest -q -p no:cacheprovider
+	$(UV) run pytest -q -p no:cacheprovider -n auto
 
 lint: install
 	$(UV) run ruff check .
