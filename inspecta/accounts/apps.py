@@ -11,6 +11,7 @@ class AccountsConfig(InspectaAppConfig):
 
     api_routers = (ApiMount("/accounts/", "inspecta.accounts.api:router"),)
     urls = (UrlMount("accounts/", "inspecta.accounts.urls"),)
+    home_figures = "inspecta.accounts.queues:home_figures"
     nav = (
         NavEntry(_("账号管理"), "accounts:user_list", "users", 20, may_administer_accounts, NAV_SYSTEM),
         NavEntry(_("单位管理"), "accounts:organisation_list", "building", 30, may_administer_accounts, NAV_SYSTEM),

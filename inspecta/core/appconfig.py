@@ -140,6 +140,18 @@ class WorkItem:
     tone: str = "blue"
 
 
+@dataclass(frozen=True)
+class HomeFigure:
+    """One figure of a person's home page: how many records of a kind are in their scope
+    (``label``, ``value``), the list that shows them (``url``), and a stable ``key`` for
+    the page (``data-testid="count-<key>"``)."""
+
+    key: str
+    label: Any
+    value: int
+    url: str = ""
+
+
 DemoResult = tuple[int, list[Any]]
 """What a demo loader returns: records added, and demo logins to print."""
 
@@ -177,6 +189,9 @@ class InspectaAppConfig(AppConfig):
     # :class:`WorkItem` list of what waits for that person in this app (the home page's
     # work queues); each count reads the app's own scoped selectors.
     work_queue: str = ""
+    # ``"module:function"`` called as ``function(actor)`` returning the :class:`HomeFigure`
+    # list this app shows on that person's home page (counts of their scope).
+    home_figures: str = ""
 
     def ready(self) -> None:
         if self.log_kinds:
@@ -239,6 +254,16 @@ def work_items(actor: Any) -> list[WorkItem]:
         if config.work_queue:
             items.extend(item for item in import_string(config.work_queue)(actor) if item.count)
     return items
+
+
+def home_figures(actor: Any) -> list[HomeFigure]:
+    """Every app's home-page figures for ``actor``, in ``INSTALLED_APPS`` order."""
+
+    figures: list[HomeFigure] = []
+    for config in inspecta_apps():
+        if config.home_figures:
+            figures.extend(import_string(config.home_figures)(actor))
+    return figures
 
 
 def demo_loaders() -> list[tuple[str, Callable[[], DemoResult]]]:

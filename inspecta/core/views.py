@@ -49,16 +49,13 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
         recent = list(user_list(actor=actor).order_by("-date_joined")[:5])  # type: ignore[arg-type]
     from inspecta.core.actors import actor_of
-    from inspecta.core.appconfig import work_items
+    from inspecta.core.appconfig import home_figures, work_items
 
+    who = actor_of(actor)
     return render(
         request,
         "core/home.html",
-        {
-            "counts": selectors.home_counts(actor=actor),
-            "recent_users": recent,
-            "work_items": work_items(actor_of(actor)),
-        },
+        {"figures": home_figures(who), "recent_users": recent, "work_items": work_items(who)},
     )
 
 

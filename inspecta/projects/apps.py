@@ -11,5 +11,6 @@ class ProjectsConfig(InspectaAppConfig):
     api_routers = (ApiMount("/projects/", "inspecta.projects.api:router"),)
     urls = (UrlMount("projects/", "inspecta.projects.urls"),)
     nav = (NavEntry(_("工程项目"), "projects:project_list", "building", 60),)
+    home_figures = "inspecta.projects.queues:home_figures"
     log_kind_enum = "inspecta.projects.choices:ProjectLogKind"
     log_kinds = "inspecta.projects.kinds"

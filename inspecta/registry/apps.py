@@ -25,3 +25,4 @@ class RegistryConfig(InspectaAppConfig):
     log_kind_enum = "inspecta.registry.choices:RegistryLogKind"
     log_kinds = "inspecta.registry.kinds"
     work_queue = "inspecta.registry.queues:work_queue"
+    home_figures = "inspecta.registry.queues:home_figures"

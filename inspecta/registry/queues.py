@@ -14,12 +14,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspecta.core.appconfig import WorkItem
-from inspecta.core.permissions import is_agency, is_authority, is_operator
+from inspecta.core.appconfig import HomeFigure, WorkItem
+from inspecta.core.permissions import is_agency, is_authority, is_operator, is_regulator
 
 from .choices import AgencyStatus, ChangeRequestStatus
 from .conformity import EXPIRY_WARNING_DAYS
-from .models import Agency, AgencyCertificate, ChangeRequest, Equipment, PostCertificate, QualificationCertificate
+from .models import (
+    Agency,
+    AgencyCertificate,
+    ChangeRequest,
+    Equipment,
+    PostCertificate,
+    QualificationCertificate,
+    Staff,
+)
 
 
 def work_queue(actor: Any) -> list[WorkItem]:
@@ -72,3 +80,32 @@ def work_queue(actor: Any) -> list[WorkItem]:
             ),
         ]
     return items
+
+
+def home_figures(actor: Any) -> list[HomeFigure]:
+    """For an agency its staff in post and its equipment; for a regulator the approved
+    agencies of their area."""
+
+    if is_agency(actor):
+        agency = Agency.objects.filter(organisation_id=actor.organisation_id).first()
+        if agency is None:
+            return []
+        return [
+            HomeFigure(
+                "staff",
+                _("在岗检测人员"),
+                Staff.objects.filter(agency=agency, active=True).count(),
+                reverse("registry:section", args=[agency.pk, "staff"]),
+            ),
+            HomeFigure(
+                "equipment",
+                _("仪器设备"),
+                Equipment.objects.filter(agency=agency).count(),
+                reverse("registry:section", args=[agency.pk, "equipment"]),
+            ),
+        ]
+    if is_regulator(actor) or is_operator(actor):
+        approved = Agency.objects.restrict(actor).filter(status=AgencyStatus.APPROVED).count()
+        url = reverse("registry:agency_list") + "?status=approved"
+        return [HomeFigure("agencies", _("已登记的检测机构"), approved, url)]
+    return []

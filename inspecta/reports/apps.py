@@ -23,6 +23,7 @@ class ReportsConfig(InspectaAppConfig):
     log_kind_enum = "inspecta.reports.choices:ReportLogKind"
     log_kinds = "inspecta.reports.kinds"
     work_queue = "inspecta.reports.queues:work_queue"
+    home_figures = "inspecta.reports.queues:home_figures"
     # POST /api/v1/reports/batch with "async": true (T/CECS 6.0.6)
     receipt_operations = (ReceiptOperation("reports.batch", "inspecta.reports.api:batch_receipt_run"),)
 

@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspecta.core.appconfig import WorkItem
-from inspecta.core.permissions import is_agency
+from inspecta.core.appconfig import HomeFigure, WorkItem
+from inspecta.core.permissions import is_agency, is_member, is_operator
 
 from . import selectors
-from .choices import AmendmentStatus
+from .choices import AmendmentStatus, Conclusion
 from .models import Amendment, Report
 
 
@@ -42,3 +42,22 @@ def work_queue(actor: Any) -> list[WorkItem]:
             WorkItem(_("已提交、待主管部门审批的报告变更"), own_pending, f"{reports}?amendment=pending"),
         ]
     return items
+
+
+def home_figures(actor: Any) -> list[HomeFigure]:
+    """The reports of the person's scope, and how many of them are nonconforming (the
+    nonconformance ledger, Guangdong 附件2 二(十二))."""
+
+    if not (is_member(actor) or is_operator(actor)):
+        return []
+    reports = Report.objects.restrict(actor)
+    url = reverse("reports:report_list")
+    return [
+        HomeFigure("reports", _("检测报告"), reports.count(), url),
+        HomeFigure(
+            "nonconforming",
+            _("其中不合格报告"),
+            reports.filter(conclusion=Conclusion.NONCONFORMING).count(),
+            f"{url}?conclusion={Conclusion.NONCONFORMING}",
+        ),
+    ]

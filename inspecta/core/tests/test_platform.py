@@ -228,3 +228,40 @@ def test_a_body_that_is_not_json_gets_a_clear_400(client, tree):
         "message": "请求体不是有效的 JSON（UTF-8）。",
         "details": {"reason": response.json()["error"]["details"]["reason"]},
     }
+
+
+def _figures(client) -> dict[str, int]:
+    import re
+
+    page = client.get("/").content.decode()
+    return {key: int(value.replace(",", "")) for key, value in re.findall(r'data-testid="count-(\w+)">([\d,]+)<', page)}
+
+
+def test_home_figures_follow_the_role_and_the_scope(client, tree):
+    """Each person's home counts what is theirs to see: an agency its staff, equipment
+    and reports; a supervisor the agencies and reports of their area, not another
+    city's; account figures only for account administrators."""
+
+    from inspecta.registry.models import Equipment, Staff
+    from inspecta.reports import services
+    from inspecta.reports.testing import approved_agency, project_with, submission
+
+    agency, admin, made = approved_agency(tree, 881)
+    project = project_with(tree, [agency], code="P-HOME")
+    services.report_submit(actor=admin, **submission(agency, made, project, "R-HOME-1"))
+    services.report_submit(actor=admin, **submission(agency, made, project, "R-HOME-2", conclusion="nonconforming"))
+
+    login_verified(client, admin)
+    mine = _figures(client)
+    assert mine["staff"] == Staff.objects.filter(agency=agency, active=True).count() > 0
+    assert mine["equipment"] == Equipment.objects.filter(agency=agency).count() > 0
+    assert mine["reports"] == 2 and mine["nonconforming"] == 1 and mine["projects"] == 1
+    assert "users" not in mine and "agencies" not in mine
+
+    login_verified(client, tree["gz_supervisor"])
+    guangzhou = _figures(client)
+    assert guangzhou["reports"] == 2 and guangzhou["nonconforming"] == 1 and guangzhou["agencies"] >= 1
+    assert "users" not in guangzhou and "staff" not in guangzhou
+    login_verified(client, tree["sz_supervisor"])
+    shenzhen = _figures(client)
+    assert shenzhen["reports"] == 0 and shenzhen["nonconforming"] == 0 and shenzhen["projects"] == 0
