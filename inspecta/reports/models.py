@@ -145,6 +145,9 @@ class Report(models.Model):
     issued_at = models.DateTimeField(_("接收发号时间"), default=timezone.now, db_index=True)
     printed_at = models.DateTimeField(_("打印时间"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    # the last change of the report or of its amendments (``/api/v1/reports/feed``); set
+    # by every save and written explicitly where a report changes by ``update()``
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
     revoke_reason = models.TextField(_("撤销理由"), blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -184,6 +187,8 @@ class Report(models.Model):
             # concurrent submissions cannot both pass a look before the insert.
             models.UniqueConstraint(fields=["agency", "report_number"], name="reports_agency_number_unique"),
         ]
+        # the change feed's order (``core.pagination.Keyset``: ``updated_at``, then pk)
+        indexes = [models.Index(fields=["updated_at", "id"], name="reports_report_feed_idx")]
 
     def __str__(self) -> str:
         return f"{self.serial_number} {self.report_number}"

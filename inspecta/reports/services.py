@@ -791,6 +791,15 @@ def _nonconformance_open(report: Report) -> None:
     )
 
 
+def _touch(report: Report) -> None:
+    """The report's amendments changed while its row did not: put it at the end of the
+    change feed (``updated_at``) without an audit row of its own (the amendment has
+    one). A change of the row itself sets ``updated_at`` in its save (``auto_now``)."""
+
+    report.updated_at = timezone.now()
+    Report.objects.filter(pk=report.pk).update(updated_at=report.updated_at)
+
+
 @transaction.atomic
 def report_print(*, actor: Any, report: Report, printed_at: datetime.datetime | None = None) -> Report:
     """The agency reports when it printed the report (Nanchang 三(二)). Audited."""
@@ -802,7 +811,7 @@ def report_print(*, actor: Any, report: Report, printed_at: datetime.datetime | 
     if moment < report.issued_at or moment > timezone.now() + datetime.timedelta(minutes=5):
         raise AppError(ErrorCode.INVALID_PRINTED_AT, _("打印时间须在发号之后且不晚于当前时间。"))
     report.printed_at = moment
-    report.save(update_fields=["printed_at"])
+    report.save(update_fields=["printed_at", "updated_at"])
     return report
 
 
@@ -847,6 +856,7 @@ def amendment_apply(
         pdf_sha256=stored.sha256 if stored else "",
         applied_by=actor_of(actor).user,
     )
+    _touch(report)
     log_append(kind=ReportLogKind.REPORT_AMENDMENT, record=amendment)
     return amendment
 
@@ -936,7 +946,15 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
     try:
         with transaction.atomic():
             report.save(
-                update_fields=["status", "version_count", "report_number", "conclusion", "tested_on", "reported_on"]
+                update_fields=[
+                    "status",
+                    "version_count",
+                    "report_number",
+                    "conclusion",
+                    "tested_on",
+                    "reported_on",
+                    "updated_at",
+                ]
             )
     except IntegrityError:  # the number was taken by another report since the request
         raise _number_taken(report.report_number) from None
@@ -949,7 +967,8 @@ def amendment_approve(*, actor: User, amendment: Amendment, reason: str = "") ->
 
 @transaction.atomic
 def amendment_reject(*, actor: User, amendment: Amendment, reason: str) -> Amendment:
-    """The competent authority rejects, with reasons; the report is unchanged."""
+    """The competent authority rejects, with reasons; the report's content is unchanged
+    (it comes again in the change feed, with the rejected amendment)."""
 
     amendment = Amendment.objects.select_for_update().select_related("report__project").get(pk=amendment.pk)
     _require_competent_authority(actor, amendment.report)
@@ -959,6 +978,7 @@ def amendment_reject(*, actor: User, amendment: Amendment, reason: str) -> Amend
         raise AppError(ErrorCode.REASON_REQUIRED, _("驳回须填写理由。"))
     amendment.reject(actor, reason)
     amendment.save(update_fields=DECISION_FIELDS)
+    _touch(amendment.report)
     log_append(kind=ReportLogKind.REPORT_AMENDMENT, record=amendment)
     return amendment
 
@@ -978,7 +998,7 @@ def report_revoke(*, actor: User, report: Report, reason: str) -> Report:
     report.revoked_at = timezone.now()
     report.revoke_reason = reason.strip()
     report.revoked_by = actor
-    report.save(update_fields=["status", "revoked_at", "revoke_reason", "revoked_by"])
+    report.save(update_fields=["status", "revoked_at", "revoke_reason", "revoked_by", "updated_at"])
     log_append(kind=ReportLogKind.REPORT_REVOCATION, record=report)
     return report
 
