@@ -35,7 +35,7 @@ from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.filtersets import api_filter
 from inspecta.core.limits import MAX_ID
-from inspecta.core.pagination import Pages
+from inspecta.core.pagination import Keyset, Pages
 from inspecta.exchange import feedback
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
@@ -386,6 +386,72 @@ def report_list(request: AuthedRequest, filters: Query[ReportFilters]) -> QueryS
     return qs.prefetch_related("findings", "versions")
 
 
+# ------------------------------------------------------------------ change feed
+
+
+FEED_PAGE_SIZE = 100
+
+
+class AmendmentOut(Schema):
+    id: int
+    report_id: int
+    status: str
+    reason: str
+    data: dict[str, Any]
+    pdf_sha256: str
+    decision_reason: str
+
+
+def amendment_json(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "report_id": a.report_id,
+        "status": a.status,
+        "reason": a.reason,
+        "data": a.data,
+        "pdf_sha256": a.pdf_sha256,
+        "decision_reason": a.decision_reason,
+    }
+
+
+class ReportFeedOut(ReportOut):
+    updated_at: datetime.datetime = Field(
+        description="报告或其变更申请的最近修改时间；下次同步从最大值开始（updated_since）"
+    )
+    amendments: list[AmendmentOut] = Field(description="报告的变更申请（按申请时间升序），含待审批、已批准和已驳回的")
+
+
+def report_feed_json(reports: list[Report]) -> list[dict[str, Any]]:
+    """``reports_json`` of a feed page, with each report's ``updated_at`` and
+    amendments (prefetched)."""
+
+    items = reports_json(reports)
+    for report, item in zip(reports, items, strict=True):
+        amendments = sorted(report.amendments.all(), key=lambda a: (a.applied_at, a.pk))
+        item.update(updated_at=report.updated_at, amendments=[amendment_json(a) for a in amendments])
+    return items
+
+
+@router.get(
+    "/feed",
+    response=list[ReportFeedOut],
+    auth=READ_AUTH,
+    summary="检测报告变更（增量同步：?updated_since= 后按 next_cursor 翻页；"
+    "签名调用须有权限 reports:submit；检测机构读本机构的，主管部门读本辖区的）",
+)
+@paginate(Keyset, page_size=FEED_PAGE_SIZE, render=report_feed_json)
+def report_feed(request: AuthedRequest) -> QuerySet[Report]:
+    """The reports in the caller's scope (as ``GET /api/v1/reports/``) created or
+    changed at or after ``updated_since``, oldest change first, each as the report
+    list's item with ``updated_at`` and its amendments. A report changes when it is
+    printed, revoked, or an amendment of it is applied, approved (a new version) or
+    rejected. The sequencing of a version in the transparency log does not change the
+    report (its ``log_index`` is read from the log): a ``log_index`` still ``null`` is
+    learnt from ``log_record_url`` or by reading the report."""
+
+    return selectors.report_feed(actor=request.auth).prefetch_related("findings", "versions", "amendments")
+
+
 class NonconformanceOut(Schema):
     id: int
     report_id: int
@@ -528,28 +594,6 @@ class AmendmentIn(Schema):
     reason: str = Field(min_length=1, max_length=2000)
     data: dict[str, Any] = {}
     pdf_id: uuid.UUID | None = None
-
-
-class AmendmentOut(Schema):
-    id: int
-    report_id: int
-    status: str
-    reason: str
-    data: dict[str, Any]
-    pdf_sha256: str
-    decision_reason: str
-
-
-def amendment_json(a: Any) -> dict[str, Any]:
-    return {
-        "id": a.pk,
-        "report_id": a.report_id,
-        "status": a.status,
-        "reason": a.reason,
-        "data": a.data,
-        "pdf_sha256": a.pdf_sha256,
-        "decision_reason": a.decision_reason,
-    }
 
 
 _CONFLICT: dict[str, Any] = {"responses": {409: {"description": "报告或变更的状态不允许该操作（如已决定、已撤销）"}}}

@@ -25,6 +25,13 @@ def report_list(*, actor: Any) -> QuerySet[Report]:
     )
 
 
+def report_feed(*, actor: Any) -> QuerySet[Report]:
+    """The reports ``actor`` may see (as ``report_list``), oldest change first: the
+    change feed (``core.pagination.Keyset`` on ``updated_at``)."""
+
+    return Report.objects.restrict(actor).order_by("updated_at", "pk")
+
+
 def report_get(*, actor: Any, pk: int) -> Report:
     report = (
         Report.objects.restrict(actor).select_related("agency", "project__region", "test_item").filter(pk=pk).first()
