@@ -242,6 +242,7 @@ def test_sdk_finds_every_id_submits_and_fetches_the_stamped_pdf(live_server, tmp
     assert report["status"] == "valid" and report["pdf_sha256"] == uploaded["sha256"]
     assert client.report_pdf(created["id"]).startswith(b"%PDF")
     assert client.report_qr(created["id"]).startswith(b"\x89PNG")
+    assert [(r["id"], r["status"]) for r in client.report_feed(since)] == [(created["id"], "valid")]
     with pytest.raises(ApiError) as error:
         client.report(10**9)
     assert (error.value.status, error.value.code) == (404, "not_found")

@@ -52,6 +52,16 @@ def test_report_list_api(client, scene):
     assert_queries_constant(lambda: client.get("/api/v1/reports/"), _reports(scene), limit=16, rows=json_rows("items"))
 
 
+@guards("inspecta_reports_api_report_feed")
+def test_report_feed_api(client, scene):
+    """The change feed (``updated_since``, then the ``next_cursor`` pages): versions,
+    findings, amendments and log entries read once for the page."""
+
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    url = "/api/v1/reports/feed?updated_since=2000-01-01T00:00:00%2B00:00"
+    assert_queries_constant(lambda: client.get(url), _reports(scene), limit=16, rows=json_rows("items"))
+
+
 @guards("inspecta_reports_api_nonconformance_list")
 def test_nonconformance_list_api(client, scene):
     login_verified(client, scene["tree"]["gz_supervisor"])

@@ -232,6 +232,15 @@ class InspectaClient:
 
         return dict(self.call("GET", f"/api/v1/reports/{report_id}"))
 
+    def report_feed(self, updated_since: str) -> Iterator[dict[str, Any]]:
+        """Every report of the client's organisation created or changed (printed,
+        revoked, an amendment applied, approved or rejected) at or after
+        ``updated_since`` (RFC 3339 with offset), oldest change first, following
+        ``next_cursor``: each as :meth:`report` answers it, with ``updated_at`` and
+        ``amendments``. Keep the largest ``updated_at`` for the next sync."""
+
+        return self._follow("/api/v1/reports/feed", {"updated_since": updated_since})
+
     def report_pdf(self, report_id: int) -> bytes:
         """The current PDF stamped with the serial number and the verification QR."""
 
