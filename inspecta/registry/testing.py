@@ -12,7 +12,7 @@ from inspecta.accounts.models import User
 from inspecta.core.identifiers import credit_code_check_char, id_number_check_char
 from inspecta.core.testing.factories import PASSWORD
 from inspecta.registry import services
-from inspecta.registry.models import Agency, Site, Staff
+from inspecta.registry.models import Agency, Equipment, Site, Staff
 
 CEMENT = "OBJ-SP01-P1"  # 水泥: mandatory 凝结时间, 安定性, 胶砂强度, 氯离子含量
 CEMENT_MANDATORY = ["IP-0001", "IP-0002", "IP-0003", "IP-0004"]
@@ -145,3 +145,20 @@ def approved(tree: dict[str, Any], n: int, *, region: str = "440100", seed: int 
     reviewer = tree["gz_supervisor"] if region.startswith("4401") else tree["sz_supervisor"]
     agency = services.agency_approve(actor=reviewer, agency=agency)
     return agency, admin
+
+
+def with_expired_calibration(n: int) -> tuple[Agency, User, Equipment]:
+    """An agency filled in whose only equipment's calibration expired yesterday (a
+    critical conformity finding), not yet submitted."""
+
+    agency, admin = register(n)
+    fill(agency, admin, seed=n)
+    equipment = Equipment.objects.get(agency=agency)
+    services.record_save(
+        actor=admin,
+        agency=agency,
+        kind="equipment",
+        pk=equipment.pk,
+        data={"calibration_valid_until": timezone.localdate() - datetime.timedelta(days=1)},
+    )
+    return agency, admin, equipment

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.conf import settings as django_settings
 from tusclient import client as tus_client
 from tusclient.uploader import Uploader
 
@@ -361,6 +362,20 @@ def _database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def _server_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a separate server process over this test's database and
+    upload folder."""
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "inspecta.settings.base",
+        "DATABASE_URL": _database_url(),
+        "INSPECTA_VAR_DIR": str(tmp_path / "var"),
+        "INSPECTA_UPLOAD_TEMP_DIR": django_settings.INSPECTA_UPLOAD_TEMP_DIR,
+        "SECRET_KEY": django_settings.SECRET_KEY,
+    }
+
+
 def _start_process(port: int, env: dict) -> subprocess.Popen:
     root = Path(__file__).resolve().parents[3]
     proc = subprocess.Popen(
@@ -397,14 +412,7 @@ def test_resume_after_server_process_crash(tmp_path, settings):
 
     creds, _tree, _admin = _creds()
     port = 19000 + os.getpid() % 500
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "inspecta.settings.base",
-        "DATABASE_URL": _database_url(),
-        "INSPECTA_VAR_DIR": str(tmp_path / "var"),
-        "INSPECTA_UPLOAD_TEMP_DIR": settings.INSPECTA_UPLOAD_TEMP_DIR,
-        "SECRET_KEY": settings.SECRET_KEY,
-    }
+    env = _server_env(tmp_path)
     base = f"http://127.0.0.1:{port}"
     # the node's cache table, as ``inspecta setup`` creates it: without Redis the server
     # process counts its rate limits there
@@ -488,14 +496,7 @@ def test_server_killed_at_the_completion_point_then_the_sdk_resumes(tmp_path, se
 
     creds, _tree, _admin = _creds()
     port = 19500 + os.getpid() % 400
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "inspecta.settings.base",
-        "DATABASE_URL": _database_url(),
-        "INSPECTA_VAR_DIR": str(tmp_path / "var"),
-        "INSPECTA_UPLOAD_TEMP_DIR": settings.INSPECTA_UPLOAD_TEMP_DIR,
-        "SECRET_KEY": settings.SECRET_KEY,
-    }
+    env = _server_env(tmp_path)
     if not os.environ.get("REDIS_URL"):
         from django.core.management import call_command
 

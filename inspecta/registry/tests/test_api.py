@@ -200,22 +200,10 @@ def test_change_request_decided_through_the_shared_decision(client, tree):
 
 
 def test_approving_over_the_api_with_critical_findings_needs_confirm_findings(client, tree):
-    import datetime
-
-    from django.utils import timezone
-
     from inspecta.registry import services
+    from inspecta.registry.testing import with_expired_calibration
 
-    agency, admin = register(45)
-    fill(agency, admin, seed=45)
-    equipment = Equipment.objects.get(agency=agency)
-    services.record_save(
-        actor=admin,
-        agency=agency,
-        kind="equipment",
-        pk=equipment.pk,
-        data={"calibration_valid_until": timezone.localdate() - datetime.timedelta(days=1)},
-    )
+    agency, admin, equipment = with_expired_calibration(45)
     services.agency_submit(actor=admin, agency=agency)
     login_verified(client, tree["gz_supervisor"])
     url = f"/api/v1/registry/agencies/{agency.pk}/approve"

@@ -270,7 +270,6 @@ def test_attachments_sniffed_limited_and_scoped(client, tree):
 def test_findings_on_agency_page_and_authority_list(client, tree):
     agency, admin = approved(tree, 37)
     equipment = Equipment.objects.get(agency=agency)
-    from inspecta.registry import services
 
     services.equipment_remove(actor=admin, agency=agency, pk=equipment.pk)
     login_verified(client, tree["gz_supervisor"])
@@ -427,20 +426,9 @@ def test_refused_row_delete_re_renders_the_section_with_400(client, tree):
 
 
 def test_approving_with_critical_findings_asks_for_a_confirmation_on_the_page(client, tree):
-    import datetime
+    from inspecta.registry.testing import with_expired_calibration
 
-    from django.utils import timezone
-
-    agency, admin = register(43)
-    fill(agency, admin, seed=43)
-    equipment = Equipment.objects.get(agency=agency)
-    services.record_save(
-        actor=admin,
-        agency=agency,
-        kind="equipment",
-        pk=equipment.pk,
-        data={"calibration_valid_until": timezone.localdate() - datetime.timedelta(days=1)},
-    )
+    agency, admin, equipment = with_expired_calibration(43)
     client.force_login(admin)
     assert client.post(f"/registry/{agency.pk}/review/submit/").status_code == 302
     login_verified(client, tree["gz_supervisor"])
