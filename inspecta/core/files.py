@@ -16,14 +16,25 @@ file to whoever may see it (``StoredFile.scoping``), anyone else gets 404.
 Limits: every purpose is at most ``INSPECTA_UPLOAD_MAX_SIZE`` and accepts only types of
 ``INSPECTA_UPLOAD_ALLOWED_TYPES`` (the documented limits of CONTRACT §4); a purpose may
 narrow both (registry scans: PDF, JPEG, PNG up to ``INSPECTA_REGISTRY_MAX_UPLOAD_BYTES``).
+
+Orphans: the bytes are written before the row, so a transaction around ``file_store``
+that rolls back (a refused submission after its stamped copy was stored, a batch that
+fails, a crash) leaves bytes no row names. :func:`files_orphans_remove` (a housekeeping
+job) walks the files' folder of the storage (``files/``) and removes the bytes that no
+``StoredFile`` row (nor its audit history) names once they are older than
+``INSPECTA_ORPHAN_GRACE_HOURS``, so a transaction still in flight never loses its file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -48,10 +59,18 @@ __all__ = [
     "file_read",
     "file_response",
     "file_store",
+    "file_store_many",
+    "files_orphans_remove",
 ]
+
+logger = logging.getLogger("inspecta.security")
 
 SNIFF_BYTES = 8192
 CHUNK = 1024 * 1024
+FILES_ROOT = "files"
+"""The folder of the default storage that holds every file written by ``file_store``."""
+ORPHAN_BATCH = 1000
+"""Names checked against the rows per query by :func:`files_orphans_remove`."""
 
 TYPE_LABELS = {
     "application/pdf": "PDF",
@@ -171,7 +190,7 @@ def file_store(
     file_id = file_id or uuid.uuid4()
     now = timezone.now()
     extension = f".{kind.extension}" if kind is not None else ""
-    path = default_storage.save(f"files/{purpose}/{now:%Y/%m}/{file_id}{extension}", File(stream))
+    path = default_storage.save(f"{FILES_ROOT}/{purpose}/{now:%Y/%m}/{file_id}{extension}", File(stream))
     user, client = _person_and_client(actor)
     stored = StoredFile(
         id=file_id,
@@ -227,7 +246,9 @@ def file_store_many(
             continue
         file_id = uuid.uuid4()
         extension = f".{kind.extension}" if kind is not None else ""
-        path = default_storage.save(f"files/{purpose}/{now:%Y/%m}/{file_id}{extension}", File(io.BytesIO(content)))
+        path = default_storage.save(
+            f"{FILES_ROOT}/{purpose}/{now:%Y/%m}/{file_id}{extension}", File(io.BytesIO(content))
+        )
         stored = StoredFile(
             id=file_id,
             organisation_id=organisation_id,
@@ -282,3 +303,91 @@ def file_response(stored: StoredFile, *, filename: str | None = None, download: 
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# ------------------------------------------------------------------- orphans
+
+
+def _stored_names(folder: str) -> Iterator[str]:
+    """Every name under ``folder`` of the default storage, one folder listed at a time."""
+
+    folders, names = default_storage.listdir(folder)
+    for name in sorted(names):
+        yield f"{folder}/{name}"
+    for sub in sorted(folders):
+        yield from _stored_names(f"{folder}/{sub}")
+
+
+def _named(names: list[str], *, by_id: bool) -> set[str]:
+    """Those of ``names`` a ``StoredFile`` row or one of its history rows names: looked up
+    by the id each name begins with (``file_store`` names the bytes after the row's id;
+    primary-key index), or, ``by_id`` false, by the name itself."""
+
+    history = StoredFile.history.model  # type: ignore[attr-defined]
+    if by_id:
+        ids = set()
+        for name in names:
+            try:
+                ids.add(uuid.UUID(PurePosixPath(name).name[:36]))
+            except ValueError:
+                continue
+        lookups = [StoredFile.objects.filter(pk__in=ids), history.objects.filter(id__in=ids)]
+    else:
+        lookups = [StoredFile.objects.filter(file__in=names), history.objects.filter(file__in=names)]
+    found: set[str] = set()
+    for queryset in lookups:
+        found.update(queryset.order_by().values_list("file", flat=True).distinct())
+    return found & set(names)
+
+
+def _orphans_of(names: list[str], cutoff: Any) -> list[str]:
+    named = _named(names, by_id=True)
+    unnamed = [name for name in names if name not in named]
+    old = []
+    for name in unnamed:
+        try:
+            if default_storage.get_modified_time(name) < cutoff:
+                old.append(name)
+        except (OSError, NotImplementedError):  # gone meanwhile, or no time: kept
+            continue
+    if not old:
+        return []
+    named = _named(old, by_id=False)
+    return [name for name in old if name not in named]
+
+
+def files_orphans_remove() -> int:
+    """Remove the bytes under ``files/`` of the storage that no ``StoredFile`` row (nor the
+    audit history of one) names and that are older than ``INSPECTA_ORPHAN_GRACE_HOURS``:
+    left by a transaction that stored a file and then rolled back. Nothing outside
+    ``files/`` is touched, and the rows are read ``ORPHAN_BATCH`` names at a time.
+    Answers how many were removed."""
+
+    if not default_storage.exists(FILES_ROOT):
+        return 0
+    cutoff = timezone.now() - timedelta(hours=float(settings.INSPECTA_ORPHAN_GRACE_HOURS))
+    removed = 0
+    batch: list[str] = []
+
+    def sweep() -> int:
+        if not batch:
+            return 0
+        count = 0
+        for name in _orphans_of(batch, cutoff):
+            parts = PurePosixPath(name).parts
+            if parts[0] != FILES_ROOT or ".." in parts:  # never outside the files' folder
+                continue
+            default_storage.delete(name)
+            logger.info("orphaned file removed: %s", name)
+            count += 1
+        batch.clear()
+        return count
+
+    for name in _stored_names(FILES_ROOT):
+        batch.append(name)
+        if len(batch) >= ORPHAN_BATCH:
+            removed += sweep()
+    removed += sweep()
+    if removed:
+        logger.info("orphaned files removed: %d", removed)
+    return removed

@@ -18,3 +18,11 @@ def sessions_purge_expired() -> int:
     # Registry rows whose session vanished by other means (logout elsewhere, flush).
     ActiveSession.objects.exclude(session_key__in=Session.objects.values("session_key")).delete()
     return count
+
+
+def files_orphans_remove() -> int:
+    """Bytes of files a rolled-back transaction left without their row: removed once
+    past the grace period (``inspecta.core.files.files_orphans_remove``)."""
+    from .files import files_orphans_remove as remove
+
+    return remove()

@@ -348,6 +348,9 @@ INSPECTA_FILE_PURPOSES = {
         "max_size": 5 * 1024**2,
     },
 }
+# Bytes under files/ of the storage that no stored-file row names (left by a transaction
+# that rolled back after storing them) are removed by the hourly job once older than this.
+INSPECTA_ORPHAN_GRACE_HOURS = env.float("INSPECTA_ORPHAN_GRACE_HOURS", default=24.0)
 
 # --- Agency registry -----------------------------------------------------
 # Hour of the day (node time) of the nightly conformity recomputation.
