@@ -360,12 +360,13 @@ def files_orphans_remove() -> int:
     """Remove the bytes under ``files/`` of the storage that no ``StoredFile`` row (nor the
     audit history of one) names and that are older than ``INSPECTA_ORPHAN_GRACE_HOURS``:
     left by a transaction that stored a file and then rolled back. Nothing outside
-    ``files/`` is touched, and the rows are read ``ORPHAN_BATCH`` names at a time.
-    Answers how many were removed."""
+    ``files/`` is touched, and the rows are read ``ORPHAN_BATCH`` names at a time; a
+    negative grace period switches the removal off. Answers how many were removed."""
 
-    if not default_storage.exists(FILES_ROOT):
+    grace = float(settings.INSPECTA_ORPHAN_GRACE_HOURS)
+    if grace < 0 or not default_storage.exists(FILES_ROOT):  # negative: switched off (restores)
         return 0
-    cutoff = timezone.now() - timedelta(hours=float(settings.INSPECTA_ORPHAN_GRACE_HOURS))
+    cutoff = timezone.now() - timedelta(hours=grace)
     removed = 0
     batch: list[str] = []
 

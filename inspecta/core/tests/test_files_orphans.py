@@ -140,6 +140,15 @@ def test_nothing_outside_the_files_folder_is_touched(disk, organisation_id):
     assert (disk.parent / "elsewhere.pdf").exists()
 
 
+def test_a_negative_grace_period_switches_the_removal_off(disk, organisation_id, settings):
+    name = _rolled_back(organisation_id)
+    _age(name, 24 * 400)
+    settings.INSPECTA_ORPHAN_GRACE_HOURS = -1
+    assert files_orphans_remove() == 0 and default_storage.exists(name)
+    settings.INSPECTA_ORPHAN_GRACE_HOURS = 24
+    assert files_orphans_remove() == 1
+
+
 def test_an_empty_storage_is_no_error(disk, db):
     assert not Path(disk).exists()
     assert files_orphans_remove() == 0
