@@ -26,3 +26,10 @@ def uploads_recover() -> int:
     from .uploads import uploads_recover as recover
 
     return recover()
+
+
+def uploads_orphans_remove() -> int:
+    """Partial files no upload still receives, left by a crash: removed past the grace period."""
+    from .uploads import uploads_orphans_remove as remove
+
+    return remove()

@@ -31,12 +31,14 @@ def deliver_callback(delivery_id: int) -> bool | None:
 @lock_task("exchange-housekeeping")
 def exchange_housekeeping() -> dict[str, int]:
     """Expired nonces, idempotency keys and abandoned uploads go; uploads a crash left at
-    their length without a file are finished (CONTRACT §2-4)."""
+    their length without a file are finished, and partial files a crash left behind go
+    (CONTRACT §2-4)."""
     return {
         "nonces": housekeeping.nonces_purge(),
         "idempotency": idempotency_purge(),
         "uploads": housekeeping.uploads_expire(),
         "uploads_recovered": housekeeping.uploads_recover(),
+        "uploads_orphaned_removed": housekeeping.uploads_orphans_remove(),
     }
 
 

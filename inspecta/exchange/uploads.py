@@ -22,6 +22,9 @@ the creation, expiration, checksum (sha1, sha256) and termination extensions.
   version left at its length without a file is finished on its next request, at the
   start of ``inspecta serve`` and by the housekeeping job (``uploads_recover``).
 * Uploads untouched until ``Upload-Expires`` are removed by the housekeeping job.
+* A partial file no upload still receives (left by a crash between the end of an upload
+  and the removal of its partial file) is removed by the housekeeping job once older
+  than ``INSPECTA_ORPHAN_GRACE_HOURS`` (``uploads_orphans_remove``).
 
 Errors use the JSON envelope (CONTRACT §1) with the tus status codes.
 """
@@ -508,3 +511,57 @@ def uploads_expire() -> int:
             continue  # being written right now: not abandoned
         count += 1
     return count
+
+
+def uploads_orphans_remove() -> int:
+    """Remove the partial files (``<id>.part`` in ``INSPECTA_UPLOAD_TEMP_DIR``) of uploads
+    that no longer receive (finished, ended, expired, or never recorded) once older than
+    ``INSPECTA_ORPHAN_GRACE_HOURS``; the uploads are read ``ORPHAN_BATCH`` at a time and
+    nothing else in the folder is touched. Answers how many were removed."""
+
+    from inspecta.core.files import ORPHAN_BATCH
+
+    grace = float(settings.INSPECTA_ORPHAN_GRACE_HOURS)
+    folder = Path(settings.INSPECTA_UPLOAD_TEMP_DIR)
+    if grace < 0 or not folder.is_dir():
+        return 0
+    cutoff = (timezone.now() - timedelta(hours=grace)).timestamp()
+    removed = 0
+    batch: dict[UUID, Path] = {}
+
+    def sweep() -> int:
+        receiving = set(
+            Upload.objects.filter(pk__in=list(batch), state=UploadState.RECEIVING).values_list("pk", flat=True)
+        )
+        count = 0
+        for upload_id, path in batch.items():
+            if upload_id in receiving:
+                continue
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+                with _locked(path):
+                    path.unlink()
+            except (AppError, OSError):  # being written, or gone meanwhile
+                continue
+            logger.info("orphaned partial upload removed: %s", path.name)
+            count += 1
+        batch.clear()
+        return count
+
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.name.endswith(".part") or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                upload_id = UUID(entry.name.removesuffix(".part"))
+            except ValueError:
+                continue
+            batch[upload_id] = folder / entry.name
+            if len(batch) >= ORPHAN_BATCH:
+                removed += sweep()
+    if batch:
+        removed += sweep()
+    if removed:
+        logger.info("orphaned partial uploads removed: %d", removed)
+    return removed

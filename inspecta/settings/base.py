@@ -350,7 +350,8 @@ INSPECTA_FILE_PURPOSES = {
 }
 # Bytes under files/ of the storage that no stored-file row names (left by a transaction
 # that rolled back after storing them) are removed by the hourly job once older than this;
-# a negative value switches the removal off (while restoring a backup).
+# so are partial upload files of uploads no longer receiving (exchange housekeeping);
+# a negative value switches both removals off (while restoring a backup).
 INSPECTA_ORPHAN_GRACE_HOURS = env.float("INSPECTA_ORPHAN_GRACE_HOURS", default=24.0)
 
 # --- Agency registry -----------------------------------------------------

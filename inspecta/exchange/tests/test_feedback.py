@@ -210,7 +210,13 @@ def test_housekeeping_forgets_what_expired(client, hmac_creds, tree, agency):
     assert idempotency_purge() == 1
     from inspecta.exchange.tasks import exchange_housekeeping
 
-    assert exchange_housekeeping.call_local() == {"nonces": 0, "idempotency": 0, "uploads": 0, "uploads_recovered": 0}
+    assert exchange_housekeeping.call_local() == {
+        "nonces": 0,
+        "idempotency": 0,
+        "uploads": 0,
+        "uploads_recovered": 0,
+        "uploads_orphaned_removed": 0,
+    }
 
 
 def test_a_failing_operation_fails_the_receipt_and_undoes_its_writes(reporting, monkeypatch):
