@@ -28,6 +28,7 @@ from .models import (
     QualificationCertificate,
     Staff,
 )
+from .selectors import agency_of
 
 
 def work_queue(actor: Any) -> list[WorkItem]:
@@ -44,7 +45,7 @@ def work_queue(actor: Any) -> list[WorkItem]:
             WorkItem(_("待审核的关键信息变更"), changes, f"{agency_list}?changes=pending", "red"),
         ]
     if is_agency(actor):
-        agency = Agency.objects.filter(organisation_id=actor.organisation_id).first()
+        agency = agency_of(actor)
         if agency is None:
             return items
         today = timezone.localdate()
@@ -87,7 +88,7 @@ def home_figures(actor: Any) -> list[HomeFigure]:
     agencies of their area."""
 
     if is_agency(actor):
-        agency = Agency.objects.filter(organisation_id=actor.organisation_id).first()
+        agency = agency_of(actor)
         if agency is None:
             return []
         return [
