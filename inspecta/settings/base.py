@@ -359,7 +359,7 @@ INSPECTA_ORPHAN_GRACE_HOURS = env.float("INSPECTA_ORPHAN_GRACE_HOURS", default=2
 INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2)
 
 # --- Projects, contracts and reports ---------------------------------------
-INSTALLED_APPS += ["inspecta.projects", "inspecta.reports"]
+INSTALLED_APPS += ["inspecta.projects", "inspecta.reports", "inspecta.sampling"]
 # Serial numbers per "city" (Nanchang 三(一)) or "province" (Guangdong 附件2 二(十四)).
 INSPECTA_REPORT_SERIAL_SCOPE = env.str("INSPECTA_REPORT_SERIAL_SCOPE", default="city")
 # Default action per acceptance check code ("reject" | "flag"); CheckRule rows override.
