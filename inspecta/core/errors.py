@@ -137,6 +137,15 @@ class ErrorCode(StrEnum):
     BATCH_EMPTY = "batch_empty"
     BATCH_TOO_LARGE = "batch_too_large"
 
+    # chain of custody (sampling)
+    TAG_TAKEN = "tag_taken"
+    TAGS_MISMATCH = "tags_mismatch"
+    PHOTOS_REQUIRED = "photos_required"
+    LOCATION_REQUIRED = "location_required"
+    SAMPLE_NOT_PENDING = "sample_not_pending"
+    HANDOVER_INVALID = "handover_invalid"
+    SEAL_INVALID = "seal_invalid"
+
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
 
@@ -149,6 +158,7 @@ class ErrorCode(StrEnum):
     AGENCY_NOT_PARTY = "agency_not_party"
     TOO_MANY_AGENCIES = "too_many_agencies"
     APPROVAL_TRAIL_INVALID = "approval_trail_invalid"
+    SAMPLE_CHAIN_INCOMPLETE = "sample_chain_incomplete"
     # the distinct failures of the equipment check (``equipment_not_calibrated``)
     EQUIPMENT_NOT_REGISTERED = "equipment_not_registered"
     EQUIPMENT_NOT_IN_SERVICE = "equipment_not_in_service"
@@ -225,6 +235,13 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.AMENDMENT_PENDING: 409,
     ErrorCode.AMENDMENT_DECIDED: 409,
     ErrorCode.BATCH_EMPTY: 422,
+    ErrorCode.TAG_TAKEN: 409,
+    ErrorCode.TAGS_MISMATCH: 422,
+    ErrorCode.PHOTOS_REQUIRED: 422,
+    ErrorCode.LOCATION_REQUIRED: 422,
+    ErrorCode.SAMPLE_NOT_PENDING: 409,
+    ErrorCode.HANDOVER_INVALID: 422,
+    ErrorCode.SEAL_INVALID: 422,
     ErrorCode.BATCH_TOO_LARGE: 422,
     # a failed acceptance check refuses the report with 422 (``agency_not_party`` is
     # also the 400 of a project write naming an agency that is not a party)
@@ -238,6 +255,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.EQUIPMENT_REGISTERED_AFTER_TEST: 422,
     ErrorCode.EQUIPMENT_CALIBRATION_EXPIRED: 422,
     ErrorCode.TOO_MANY_AGENCIES: 422,
+    ErrorCode.SAMPLE_CHAIN_INCOMPLETE: 422,
     ErrorCode.APPROVAL_TRAIL_INVALID: 422,
 }
 

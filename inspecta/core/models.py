@@ -233,7 +233,13 @@ class StoredFile(models.Model):
     scoping = Scoping(
         region="organisation__region__code",
         organisation="organisation_id",
-        records=(("projects.Contract", "scan"), ("reports.Report", "versions__pdf")),
+        records=(
+            ("projects.Contract", "scan"),
+            ("reports.Report", "versions__pdf"),
+            ("sampling.SamplePhoto", "file"),
+            ("sampling.Confirmation", "live_photo"),
+            ("sampling.Receipt", "deliverer_photo"),
+        ),
         grants={
             "view": (
                 Grant(Reach.ALL, is_operator),

@@ -77,6 +77,9 @@ class ReportIn(BaseModel):
     conclusion: str = Field(description="qualified / nonconforming / no_verdict")
     equipment: list[str] = Field([], description="所用仪器设备编号")
     site_id: int | None = Field(None, ge=1, le=MAX_ID, description="检测场所 id")
+    samples: list[str] = Field(
+        [], max_length=100, description="报告所检样品的唯一性编码（见证取样、封样并经本机构收样）"
+    )
     pdf_id: uuid.UUID = Field(description="报告 PDF 的上传文件 id（tus）")
     tester_id: int = Field(ge=1, le=MAX_ID, description="检测人（人员 id）")
     tested_at: datetime.datetime

@@ -121,6 +121,7 @@ class CheckInput:
     reviewed_at: datetime.datetime
     approved_at: datetime.datetime
     equipment: list[str]
+    samples: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -146,6 +147,8 @@ class CheckContext:
     # (project_id, test_item_id) where this agency's contract allows an additional agency
     allowing_contracts: set[tuple[int, str]] = field(default_factory=set)
     actions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # sample code -> (agency_id, project_id, status) of the samples the reports name
+    samples: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, *, agency: Agency, inputs: Iterable[CheckInput]) -> CheckContext:
@@ -213,6 +216,16 @@ class CheckContext:
                 project_id__in=project_ids, agency=agency, test_items__in=item_ids, allows_additional_agency=True
             ).values_list("project_id", "test_items")
         )
+        codes = {code for c in inputs for code in c.samples}
+        if codes:
+            from inspecta.sampling.models import Sample
+
+            ctx.samples = {
+                code: (agency_id, project_id, status)
+                for code, agency_id, project_id, status in Sample.objects.filter(code__in=codes).values_list(
+                    "code", "agency_id", "project_id", "status"
+                )
+            }
         ctx.actions = check_actions(province_of(c.project.region_id) for c in inputs)
         return ctx
 
@@ -365,6 +378,36 @@ def approval_trail_invalid(c: CheckInput, ctx: CheckContext) -> Iterator[Failure
             CheckCode.APPROVAL_TRAIL_INVALID,
             _("三级审批须由检测、审核、批准三人依次完成，时间不得倒序。"),
             {"distinct_people": len(people) == 3, "in_order": in_order},
+        )
+
+
+@CHECKS.rule(
+    CheckCode.SAMPLE_CHAIN_INCOMPLETE,
+    clause="T/CECS 1.0.1, 3.0.3, 4.3.4-3; 57号令 第十八条、第二十条",
+    action=CheckAction.REJECT,
+)
+def sample_chain_incomplete(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """Every sample the report names (by its unique code) was taken on the report's
+    project under witness, sealed, and received by the reporting agency: the chain from
+    the sample to the report is unbroken (T/CECS 1.0.1, 3.0.3)."""
+
+    from inspecta.sampling.choices import SampleStatus
+
+    problems = []
+    for code in c.samples:
+        fact = ctx.samples.get(code)
+        if fact is None:
+            problems.append({"code": code, "problem": "unknown"})
+        elif fact[0] != c.agency.pk or fact[1] != c.project.pk:
+            problems.append({"code": code, "problem": "other_agency_or_project"})
+        elif fact[2] != SampleStatus.RECEIVED:
+            problems.append({"code": code, "problem": "not_received"})
+    if problems:
+        yield Failure(
+            CheckCode.SAMPLE_CHAIN_INCOMPLETE,
+            _("报告所列样品未完成见证取样、封样和本机构收样：%(codes)s。")
+            % {"codes": "、".join(p["code"] for p in problems)},
+            {"samples": problems},
         )
 
 

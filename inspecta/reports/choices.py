@@ -44,6 +44,7 @@ class CheckCode(models.TextChoices):
     AGENCY_NOT_PARTY = "agency_not_party", _("检测机构不是该项目的参建方")
     TOO_MANY_AGENCIES = "too_many_agencies", _("同一项目同一检测项目超过两家检测机构")
     APPROVAL_TRAIL_INVALID = "approval_trail_invalid", _("三级审批记录不完整或时间顺序不正确")
+    SAMPLE_CHAIN_INCOMPLETE = "sample_chain_incomplete", _("报告所列样品未经见证取样、封样和本机构收样")
 
 
 class ReportLogKind(models.TextChoices):

@@ -177,10 +177,33 @@ def _projects(supervisor: User, agency: Agency, agency2: Agency | None) -> tuple
     return projects, added
 
 
+PARTY_ORGANISATIONS = (
+    ("广东某建筑工程有限公司", "contractor"),
+    ("广州某工程监理有限公司", "supervising_firm"),
+)
+
+
+def party_organisations() -> list[Organisation]:
+    """The demo contractor and supervising firm, with accounts on the platform (their
+    samplers and witnesses sign in: ``sampling.demo``)."""
+
+    from inspecta.accounts.services import organisation_create
+    from inspecta.core.models import Region
+
+    found = []
+    for name, kind in PARTY_ORGANISATIONS:
+        org = Organisation.objects.filter(name=name, kind=kind).first()
+        if org is None:
+            org = organisation_create(actor=None, name=name, kind=kind, region=Region.objects.get(pk="440106"))
+        found.append(org)
+    return found
+
+
 def _parties(agency: Agency, agency2: Agency | None) -> list[dict[str, Any]]:
     """A demo project's owner, contractor and supervising firm with their people, and
     the demo agencies."""
 
+    contractor, firm = party_organisations()
     parties: list[dict[str, Any]] = [
         {
             "role": "owner",
@@ -189,12 +212,14 @@ def _parties(agency: Agency, agency2: Agency | None) -> list[dict[str, Any]]:
         },
         {
             "role": "contractor",
-            "name": "广东某建筑工程有限公司",
+            "name": contractor.name,
+            "organisation_id": contractor.pk,
             "people": [{"name": "周强", "role": "取样人"}],
         },
         {
             "role": "supervising_firm",
-            "name": "广州某工程监理有限公司",
+            "name": firm.name,
+            "organisation_id": firm.pk,
             "people": [{"name": "吴芳", "role": "见证人"}],
         },
         {"role": "agency", "agency_id": agency.pk},

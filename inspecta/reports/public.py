@@ -168,6 +168,11 @@ def _verification(report: Report) -> tuple[dict[str, Any], bool]:
                 "sha256": contract.scan_sha256,
             }
         )
+    from inspecta.sampling.public import public_chain
+
+    sample_steps = public_chain(list(current.data.get("samples") or []))
+    pending = pending or any(step["log_index"] is None for step in sample_steps)
+    chain.extend(sample_steps)
     for v in versions:
         entry = entries.get(("reports.reportversion", str(v.pk)))
         chain.append(

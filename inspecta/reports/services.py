@@ -103,6 +103,7 @@ class ReportFields(_RequiredReportFields, total=False):
     results: Any
     equipment: list[str] | None
     site_id: int | None
+    samples: list[str] | None
 
 
 def _require_fields(fields: Mapping[str, Any]) -> None:
@@ -392,7 +393,20 @@ def _validate(lookups: _Lookups, agency: Agency, s: _Submission) -> None:
         reviewed_at=f["reviewed_at"],
         approved_at=f["approved_at"],
         equipment=list(f.get("equipment") or []),
+        samples=_sample_codes(f.get("samples")),
     )
+
+
+def _sample_codes(raw: Any) -> list[str]:
+    """The sample codes a report names, as printed or typed (hyphens, spaces, lower case
+    accepted), normalised and de-duplicated in their order."""
+
+    codes: list[str] = []
+    for value in raw or []:
+        code = str(value).strip().upper().replace("-", "").replace(" ", "")
+        if code and code not in codes:
+            codes.append(code)
+    return codes
 
 
 def _refusal(rejected: list[Any]) -> AppError:
@@ -531,6 +545,8 @@ def _version_data(s: _Submission) -> dict[str, Any]:
         "conclusion": f["conclusion"],
         "equipment": list(f.get("equipment") or []),
         "site_id": f.get("site_id"),
+        # the samples behind the report, by unique code (T/CECS 1.0.1, 3.0.3), when named
+        **({"samples": codes} if (codes := _sample_codes(f.get("samples"))) else {}),
     }
 
 

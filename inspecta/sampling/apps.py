@@ -1,9 +1,27 @@
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import InspectaAppConfig
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, signed_in
+
+
+def _sees_samples(user: Any) -> bool:
+    from .permissions import may_view_samples  # imported late: models are not ready yet
+
+    return signed_in(user) and bool(may_view_samples(user))
 
 
 class SamplingConfig(InspectaAppConfig):
     name = "inspecta.sampling"
     label = "sampling"
     verbose_name = _("取样送检")
+
+    api_routers = (ApiMount("/sampling/", "inspecta.sampling.api:router"),)
+    urls = (UrlMount("sampling/", "inspecta.sampling.urls"),)
+    nav = (NavEntry(_("取样送检"), "sampling:sample_list", "flask", 65, _sees_samples),)
+    log_kind_enum = "inspecta.sampling.choices:SamplingLogKind"
+    log_kinds = "inspecta.sampling.kinds"
+    work_queue = "inspecta.sampling.queues:work_queue"
+    home_figures = "inspecta.sampling.queues:home_figures"
+    demo_loader = "inspecta.sampling.demo:sampling_demo"
+    demo_after = ("registry", "reports")

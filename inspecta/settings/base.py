@@ -360,6 +360,21 @@ INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2
 
 # --- Projects, contracts and reports ---------------------------------------
 INSTALLED_APPS += ["inspecta.projects", "inspecta.reports", "inspecta.sampling"]
+# Chain of custody (sampling): the most specimens one sample groups; the minutes within
+# which sampler and witness must both confirm (Nanchang 四(一): 60); the distance from the
+# project's coordinates beyond which a sampling place is a finding; the perceptual-hash
+# distance (0-7) under which two photos are the same picture.
+INSPECTA_SAMPLE_MAX_SPECIMENS = env.int("INSPECTA_SAMPLE_MAX_SPECIMENS", default=30)
+INSPECTA_SAMPLING_WINDOW_MINUTES = env.int("INSPECTA_SAMPLING_WINDOW_MINUTES", default=60)
+INSPECTA_SAMPLING_MAX_DISTANCE_M = env.int("INSPECTA_SAMPLING_MAX_DISTANCE_M", default=1000)
+INSPECTA_PHOTO_DUPLICATE_DISTANCE = env.int("INSPECTA_PHOTO_DUPLICATE_DISTANCE", default=6)
+# Receipt (Nanchang 四(四)2): seconds a deliverer's one-time code stays valid; the largest
+# perceptual-hash distance of a receipt photo to the nearest sealed photo that still counts
+# as the same specimens (farther: a finding); what a failed seal check does: "reject"
+# (the sample cannot be accepted) or "flag" (accepted with a finding).
+INSPECTA_HANDOVER_SECONDS = env.int("INSPECTA_HANDOVER_SECONDS", default=300)
+INSPECTA_RECEIPT_PHOTO_DISTANCE = env.int("INSPECTA_RECEIPT_PHOTO_DISTANCE", default=20)
+INSPECTA_SEAL_FAILURE_ACTION = env.str("INSPECTA_SEAL_FAILURE_ACTION", default="reject")
 # Serial numbers per "city" (Nanchang 三(一)) or "province" (Guangdong 附件2 二(十四)).
 INSPECTA_REPORT_SERIAL_SCOPE = env.str("INSPECTA_REPORT_SERIAL_SCOPE", default="city")
 # Default action per acceptance check code ("reject" | "flag"); CheckRule rows override.

@@ -40,6 +40,7 @@ from inspecta.reports import services as report_services
 from inspecta.reports.choices import CheckCode, Conclusion
 from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportDraft, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
+from inspecta.sampling import models as sampling
 
 ACTORS = [
     "op",
@@ -296,6 +297,13 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
     resolved.resolve()
     resolved.save()
     finding_record(severity="critical", kind=LedgerFindingKind.RECORD_CHANGED, summary="记录与存证不一致")
+    samples = {
+        label: _sample_chain(label, project, agency, person)
+        for label, project, agency, person in (
+            (A, project_a, agency_a, own_gz),
+            (B, project_b, agency_b, own_sz),
+        )
+    }
     # the disabled agency: its people act in no role from now on
     Organisation.objects.filter(pk=agency_off.organisation_id).update(is_active=False)
 
@@ -336,12 +344,55 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
         "org_labels": org_labels,
         "reports": reports,
         "contracts": contracts,
+        "samples": samples,
+        "side_of_person": {own_gz.pk: A, own_sz.pk: B},
         "app_labels": {
             lims_a.client.application_id: A,
             lims_b.client.application_id: B,
             plat_gz.client.application_id: "G",
         },
     }
+
+
+def _sample_chain(label: str, project: Project, agency: Agency, person: User) -> Any:
+    """A sealed, received sample of ``project`` with every record of its chain (rows are
+    made directly: the matrix tests who reaches them, not how they are made)."""
+
+    from django.utils import timezone
+
+    def image(n: int) -> StoredFile:
+        return stored_file(agency.organisation_id, pdf_bytes(f"sample {label} {n}"), name=f"p{n}.pdf")
+
+    now = timezone.now()
+    sample = sampling.Sample.objects.create(
+        code=f"{project.region_id}2026{'1' if label == A else '2':0>6}0",
+        project=project,
+        agency=agency,
+        test_item_id=CEMENT,
+        part="梁",
+        count=1,
+        sampler=person,
+        record_sha256="0" * 64,
+        status="received",
+    )
+    sampling.Specimen.objects.create(sample=sample, number=1, tag_id=f"T-{label}")
+    photo = image(1)
+    sampling.SamplePhoto.objects.create(sample=sample, kind="specimen", file=photo, sha256=photo.sha256)
+    live = image(2)
+    sampling.Confirmation.objects.create(
+        sample=sample, step="sampling", person=person, factor="totp", challenge="0" * 64, proof={}, live_photo=live,
+        live_photo_sha256=live.sha256,
+    )
+    sampling.Seal.objects.create(sample=sample, text="SEAL1:", kid="00", claims={}, sealed_by=person)
+    handover = sampling.Handover.objects.create(
+        person=person, token_sha256=label * 64, factor="totp", challenge="0" * 64, proof={}, expires_at=now
+    )
+    sampling.Receipt.objects.create(
+        sample=sample, outcome="accepted", receiver=person, deliverer=person, handover=handover,
+        deliverer_photo=live, tags_ok=True, seal_ok=True, photos_ok=True,
+    )
+    sampling.SamplingFinding.objects.create(sample=sample, rule="sampling_location_far", key=f"sample:{sample.pk}")
+    return sample
 
 
 def _seen(world: dict[str, Any], model: type[models.Model], action: str, label_of: Any) -> dict[str, frozenset[str]]:
@@ -510,6 +561,40 @@ def test_open_findings_of_every_kind(db: None, world: dict[str, Any]) -> None:
         assert seen == OPEN_FINDINGS[name], (name, sorted(seen))
     regions = {label(f): f.region for f in open_findings(world["actors"]["op"]) if label(f)}
     assert regions == {"R:A": "440106", "R:B": "440300", "X:A": "440100", "X:B": "440300", "L": ""}
+
+
+SAMPLE_MODELS = [
+    sampling.Sample,
+    sampling.Specimen,
+    sampling.SamplePhoto,
+    sampling.Confirmation,
+    sampling.Seal,
+    sampling.Receipt,
+    sampling.SamplingFinding,
+]
+
+
+@covers(*SAMPLE_MODELS)
+@pytest.mark.parametrize("model", SAMPLE_MODELS)
+def test_samples_and_their_chain(db: None, world: dict[str, Any], model: type[models.Model]) -> None:
+    """A sample and everything recorded about it are seen by the project's viewers (its
+    region's regulators and station, the agency it is sent to, the project's parties)."""
+
+    def side(row: Any) -> str | None:
+        sample = row if isinstance(row, sampling.Sample) else row.sample
+        return world["side_of_project"].get(sample.project_id)
+
+    _check(world, model, {"view": PROJECT["view"]}, side)
+
+
+@covers(sampling.Handover)
+def test_handover_codes(db: None, world: dict[str, Any]) -> None:
+    _check(
+        world,
+        sampling.Handover,
+        {"view": _expect(op=AB, own_gz=A, own_sz=B)},
+        lambda h: world["side_of_person"].get(h.person_id),
+    )
 
 
 @covers(StoredFile)

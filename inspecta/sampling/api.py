@@ -1,0 +1,461 @@
+"""The chain of custody on the API (57号令 第十八条; T/CECS 2.0.16, 4.3.4-1/-2; Nanchang
+四(一)-(二)): the sampler records a sampling from a phone, each party asks for the
+challenge of its confirmation (the SHA-256 of what it confirms, with the WebAuthn options
+of its passkeys) and confirms with the passkey assertion or the TOTP fallback; the
+witness's confirmation seals the sample. The seal keys are public for offline checks.
+Creating POSTs honour ``Idempotency-Key`` (CONTRACT §3)."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import Field
+
+from inspecta.accounts.passkeys import identity_challenge_options
+from inspecta.core.actors import actor_of
+from inspecta.core.api_base import AuthedRequest, session_auth
+from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.models import StoredFile, TestItem
+from inspecta.core.pagination import Pages
+from inspecta.exchange.auth import SignatureAuth
+from inspecta.exchange.choices import Scope
+from inspecta.exchange.idempotency import idempotent
+from inspecta.ledger.selectors import entry_for_record
+from inspecta.projects.models import Project
+from inspecta.registry.models import Agency
+
+from . import permissions, selectors, services
+from .choices import ConfirmationStep, SampleStatus, TagKind
+from .codes import display
+from .models import Sample
+from .seal import seal_keys
+
+router = Router(tags=["取样送检"])
+
+_READ_AUTH = [SignatureAuth(scopes=[Scope.RECORDS_SUBMIT.value], optional=True), session_auth]
+
+
+class TagSchema(Schema):
+    tag_id: str = Field(min_length=1, max_length=64, description="扫描得到的样品标识（二维码标签或芯片编号）")
+    kind: Literal["label", "chip"] = TagKind.LABEL.value
+
+
+class PhotoIn(Schema):
+    kind: Literal["specimen", "placard"]
+    file_id: uuid.UUID = Field(description="照片的上传文件 id（tus）")
+
+
+class SampleIn(Schema):
+    project_id: int
+    agency_id: int
+    test_item: str = Field(min_length=1, max_length=32, description="资质目录中的检测项目代码")
+    part: str = Field(min_length=1, max_length=200)
+    batch: str = Field("", max_length=100)
+    count: int = Field(ge=1, le=1000)
+    dimensions: str = Field("", max_length=100)
+    description: str = Field("", max_length=255)
+    tags: list[TagSchema]
+    photos: list[PhotoIn]
+    latitude: decimal.Decimal = Field(ge=-90, le=90)
+    longitude: decimal.Decimal = Field(ge=-180, le=180)
+    accuracy_m: int | None = Field(None, ge=0, le=100000)
+
+
+class PhotoOut(Schema):
+    kind: str
+    file_id: uuid.UUID
+    sha256: str
+    phash: str
+
+
+class ConfirmationOut(Schema):
+    step: str
+    person_id: int
+    factor: str
+    challenge: str
+    proof: dict[str, Any]
+    live_photo_sha256: str
+    latitude: decimal.Decimal | None
+    longitude: decimal.Decimal | None
+    at: datetime.datetime
+
+
+class FindingOut(Schema):
+    rule: str
+    detail: str
+    status: str
+    since: datetime.datetime
+
+
+class SampleOut(Schema):
+    id: int
+    code: str
+    code_display: str
+    project_id: int
+    agency_id: int
+    test_item: str
+    part: str
+    batch: str
+    count: int
+    dimensions: str
+    description: str
+    status: str
+    sampled_at: datetime.datetime
+    latitude: decimal.Decimal | None
+    longitude: decimal.Decimal | None
+    distance_m: int | None
+    record_sha256: str
+    witnessed_at: datetime.datetime | None
+    tags: list[TagSchema]
+    photos: list[PhotoOut]
+    confirmations: list[ConfirmationOut]
+    seal: str | None = Field(description="电子封志（SEAL1: 开头的 base45 文本）")
+    findings: list[FindingOut]
+    log_index: int | None
+
+
+class SampleListOut(Schema):
+    id: int
+    code: str
+    project_id: int
+    agency_id: int
+    test_item: str
+    part: str
+    count: int
+    status: str
+    sampled_at: datetime.datetime
+    witnessed_at: datetime.datetime | None
+
+
+class ChallengeOut(Schema):
+    step: str
+    challenge: str = Field(description="待确认记录的 SHA-256（十六进制），即 WebAuthn 断言的 challenge")
+    options: dict[str, Any] = Field(description="navigator.credentials.get 的 publicKey 选项（JSON）")
+
+
+class ConfirmIn(Schema):
+    assertion: dict[str, Any] | None = Field(None, description="WebAuthn 断言（PublicKeyCredential 的 JSON）")
+    totp_code: str = Field("", max_length=8, description="无法使用通行密钥时：动态口令")
+    live_photo_id: uuid.UUID = Field(description="确认人现场照片的上传文件 id")
+    latitude: decimal.Decimal = Field(ge=-90, le=90)
+    longitude: decimal.Decimal = Field(ge=-180, le=180)
+    accuracy_m: int | None = Field(None, ge=0, le=100000)
+
+
+class SealKeyOut(Schema):
+    kid: str
+    kty: str
+    crv: str
+    x: str
+    active: bool
+
+
+def sample_json(sample: Sample) -> dict[str, Any]:
+    entry = entry_for_record(sample)
+    seal = getattr(sample, "seal", None) if sample.status != SampleStatus.RECORDED else None
+    return {
+        "id": sample.pk,
+        "code": sample.code,
+        "code_display": display(sample.code),
+        "project_id": sample.project_id,
+        "agency_id": sample.agency_id,
+        "test_item": sample.test_item.code,
+        "part": sample.part,
+        "batch": sample.batch,
+        "count": sample.count,
+        "dimensions": sample.dimensions,
+        "description": sample.description,
+        "status": sample.status,
+        "sampled_at": sample.sampled_at,
+        "latitude": sample.latitude,
+        "longitude": sample.longitude,
+        "distance_m": sample.distance_m,
+        "record_sha256": sample.record_sha256,
+        "witnessed_at": sample.witnessed_at,
+        "tags": [{"tag_id": s.tag_id, "kind": s.tag_kind} for s in sample.specimens.all()],
+        "photos": [
+            {"kind": p.kind, "file_id": p.file_id, "sha256": p.sha256, "phash": p.phash} for p in sample.photos.all()
+        ],
+        "confirmations": [
+            {
+                "step": c.step,
+                "person_id": c.person_id,
+                "factor": c.factor,
+                "challenge": c.challenge,
+                "proof": c.proof,
+                "live_photo_sha256": c.live_photo_sha256,
+                "latitude": c.latitude,
+                "longitude": c.longitude,
+                "at": c.at,
+            }
+            for c in sample.confirmations.all()
+        ],
+        "seal": seal.text if seal is not None else None,
+        "findings": [
+            {"rule": f.rule, "detail": f.detail, "status": f.status, "since": f.since} for f in sample.findings.all()
+        ],
+        "log_index": entry.index if entry is not None else None,
+    }
+
+
+def _file(actor: Any, file_id: uuid.UUID) -> StoredFile:
+    stored = StoredFile.objects.restrict(actor).filter(pk=file_id).first()
+    if stored is None:
+        raise AppError(ErrorCode.UNKNOWN_FILE, _("文件不存在：%(id)s。") % {"id": file_id})
+    return stored
+
+
+@router.post("/samples", response={201: SampleOut}, auth=session_auth, summary="记录见证取样（取样人，手机）")
+@idempotent
+def sample_record(request: AuthedRequest, payload: SampleIn) -> Status:
+    actor = request.auth
+    if not permissions.may_record_samples(actor_of(actor)):
+        raise PermissionDenied(_("只有参建单位的取样人可以记录取样。"))
+    project = Project.objects.reach(actor, pk=payload.project_id)
+    agency = Agency.objects.filter(pk=payload.agency_id).first()
+    if agency is None:
+        raise AppError(ErrorCode.UNKNOWN_AGENCY, _("检测机构不存在。"))
+    item = TestItem.objects.filter(code=payload.test_item).first()
+    if item is None:
+        raise AppError(ErrorCode.UNKNOWN_TEST_ITEM, _("检测项目代码不存在：%(c)s。") % {"c": payload.test_item})
+    sample = services.sample_record(
+        actor=actor,
+        project=project,
+        agency=agency,
+        test_item=item,
+        part=payload.part,
+        batch=payload.batch,
+        count=payload.count,
+        dimensions=payload.dimensions,
+        description=payload.description,
+        tags=[services.TagIn(t.tag_id, t.kind) for t in payload.tags],
+        photos=[services.PhotoIn(p.kind, _file(actor, p.file_id)) for p in payload.photos],
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy_m=payload.accuracy_m,
+    )
+    return Status(201, sample_json(selectors.sample_get(actor=actor, pk=sample.pk)))
+
+
+@router.get("/samples", response=list[SampleListOut], auth=_READ_AUTH, summary="可见的样品（每页 50 条）")
+@paginate(Pages, page_size=50)
+def sample_list(request: AuthedRequest, project_id: int | None = None, status: str = "") -> QuerySet[Sample]:
+    qs = selectors.sample_list(actor=request.auth)
+    if project_id is not None:
+        qs = qs.filter(project_id=project_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+@router.get("/samples/{sample_id}", response=SampleOut, auth=_READ_AUTH, summary="样品详情（含确认记录和电子封志）")
+def sample_detail(request: AuthedRequest, sample_id: int) -> dict[str, Any]:
+    return sample_json(selectors.sample_get(actor=request.auth, pk=sample_id))
+
+
+@router.get(
+    "/samples/{sample_id}/challenge",
+    response=ChallengeOut,
+    auth=session_auth,
+    summary="待本人确认的记录摘要和通行密钥选项",
+)
+def sample_challenge(request: AuthedRequest, sample_id: int) -> dict[str, Any]:
+    import json
+
+    sample = selectors.sample_get(actor=request.auth, pk=sample_id)
+    if not permissions.may_confirm(request.auth, sample):
+        raise PermissionDenied(_("您现在不能确认该样品。"))
+    user = actor_of(request.auth).user
+    if sample.status == SampleStatus.RECORDED:
+        step, challenge = ConfirmationStep.SAMPLING, sample.record_sha256
+    else:
+        step, challenge = ConfirmationStep.WITNESS, services.witness_digest(sample, user.pk)
+    options = json.loads(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge)))
+    return {"step": step, "challenge": challenge, "options": options}
+
+
+@router.post(
+    "/samples/{sample_id}/confirmations",
+    response={201: ConfirmationOut},
+    auth=session_auth,
+    summary="确认样品（取样人，随后见证人；见证人确认即封样）",
+)
+@idempotent
+def sample_confirm(request: AuthedRequest, sample_id: int, payload: ConfirmIn) -> Status:
+    actor = request.auth
+    sample = selectors.sample_get(actor=actor, pk=sample_id)
+    if payload.assertion is None and not payload.totp_code:
+        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
+    c = services.sample_confirm(
+        actor=actor,
+        sample=sample,
+        live_photo=_file(actor, payload.live_photo_id),
+        assertion=payload.assertion,
+        totp_code=payload.totp_code,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy_m=payload.accuracy_m,
+    )
+    return Status(
+        201,
+        {
+            "step": c.step,
+            "person_id": c.person_id,
+            "factor": c.factor,
+            "challenge": c.challenge,
+            "proof": c.proof,
+            "live_photo_sha256": c.live_photo_sha256,
+            "latitude": c.latitude,
+            "longitude": c.longitude,
+            "at": c.at,
+        },
+    )
+
+
+@router.get("/seal-keys", response=list[SealKeyOut], auth=None, summary="电子封志验证公钥（公开，离线验证用）")
+def seal_key_list(request: AuthedRequest) -> list[dict[str, Any]]:
+    return seal_keys()
+
+
+class HandoverChallengeOut(Schema):
+    nonce: str = Field(description="平台签发的一次性随机数（提交身份核验时原样带回）")
+    challenge: str
+    options: dict[str, Any]
+
+
+class HandoverIn(Schema):
+    nonce: str = Field(max_length=200)
+    assertion: dict[str, Any] | None = None
+    totp_code: str = Field("", max_length=8)
+
+
+class HandoverOut(Schema):
+    code: str = Field(description="送样人一次性身份码（HANDOVER1: 开头），由收样人扫描")
+    expires_at: datetime.datetime
+    factor: str
+    qr_svg: str
+
+
+class ReceiptIn(Schema):
+    accept: bool
+    tags: list[str] = Field(description="收样时逐个扫描的样品标识")
+    seal: str = Field("", max_length=4000, description="扫描的电子封志（SEAL1: 开头）")
+    handover: str = Field(max_length=200, description="送样人一次性身份码")
+    deliverer_photo_id: uuid.UUID
+    photo_ids: list[uuid.UUID] = []
+    appearance: str = Field("", max_length=255)
+    reasons: str = Field("", max_length=2000)
+
+
+class ReceiptOut(Schema):
+    sample_id: int
+    outcome: str
+    reasons: str
+    receiver_id: int
+    deliverer_id: int
+    deliverer_factor: str
+    tags_ok: bool
+    seal_ok: bool
+    seal_check: dict[str, Any]
+    photo_distances: list[int | None]
+    photos_ok: bool
+    received_at: datetime.datetime
+    log_index: int | None
+
+
+def receipt_json(receipt: Any) -> dict[str, Any]:
+    entry = entry_for_record(receipt)
+    return {
+        "sample_id": receipt.sample_id,
+        "outcome": receipt.outcome,
+        "reasons": receipt.reasons,
+        "receiver_id": receipt.receiver_id,
+        "deliverer_id": receipt.deliverer_id,
+        "deliverer_factor": receipt.handover.factor,
+        "tags_ok": receipt.tags_ok,
+        "seal_ok": receipt.seal_ok,
+        "seal_check": receipt.seal_check,
+        "photo_distances": receipt.photo_distances,
+        "photos_ok": receipt.photos_ok,
+        "received_at": receipt.received_at,
+        "log_index": entry.index if entry is not None else None,
+    }
+
+
+@router.get(
+    "/handover/challenge",
+    response=HandoverChallengeOut,
+    auth=session_auth,
+    summary="送样人身份核验的摘要和通行密钥选项",
+)
+def handover_challenge(request: AuthedRequest) -> dict[str, Any]:
+    import json
+
+    nonce, challenge = services.handover_challenge(actor=request.auth)
+    user = actor_of(request.auth).user
+    options = json.loads(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge)))
+    return {"nonce": nonce, "challenge": challenge, "options": options}
+
+
+@router.post(
+    "/handover", response={201: HandoverOut}, auth=session_auth, summary="生成送样人一次性身份码（送样人，手机）"
+)
+def handover_issue(request: AuthedRequest, payload: HandoverIn) -> Status:
+    import io
+
+    import segno
+
+    if payload.assertion is None and not payload.totp_code:
+        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）核验，或输入动态口令。"))
+    handover, code = services.handover_issue(
+        actor=request.auth, nonce=payload.nonce, assertion=payload.assertion, totp_code=payload.totp_code
+    )
+    out = io.BytesIO()
+    segno.make(code, error="m").save(out, kind="svg", scale=6, border=4, xmldecl=False)
+    return Status(
+        201,
+        {"code": code, "expires_at": handover.expires_at, "factor": handover.factor, "qr_svg": out.getvalue().decode()},
+    )
+
+
+@router.get("/tags/{tag_id}", response=SampleOut, auth=_READ_AUTH, summary="按样品标识查样品（收样扫码）")
+def sample_by_tag(request: AuthedRequest, tag_id: str) -> dict[str, Any]:
+    from .models import Specimen
+
+    specimen = Specimen.objects.restrict(request.auth).filter(tag_id=tag_id.strip()).first()
+    if specimen is None:
+        raise AppError(ErrorCode.NOT_FOUND, _("没有找到该标识的样品：%(t)s。") % {"t": tag_id})
+    return sample_json(selectors.sample_get(actor=request.auth, pk=specimen.sample_id))
+
+
+@router.post(
+    "/samples/{sample_id}/receipt",
+    response={201: ReceiptOut},
+    auth=session_auth,
+    summary="收样或拒收（送检机构收样人）",
+)
+@idempotent
+def sample_receive(request: AuthedRequest, sample_id: int, payload: ReceiptIn) -> Status:
+    actor = request.auth
+    sample = selectors.sample_get(actor=actor, pk=sample_id)
+    receipt = services.sample_receive(
+        actor=actor,
+        sample=sample,
+        accept=payload.accept,
+        tags=payload.tags,
+        seal_text=payload.seal,
+        handover_code=payload.handover,
+        deliverer_photo=_file(actor, payload.deliverer_photo_id),
+        photos=[_file(actor, i) for i in payload.photo_ids],
+        appearance=payload.appearance,
+        reasons=payload.reasons,
+    )
+    return Status(201, receipt_json(receipt))

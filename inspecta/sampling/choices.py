@@ -1,0 +1,59 @@
+"""Enumerations of the chain of custody (STYLE.md 11; DESIGN.md glossary)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SampleStatus(models.TextChoices):
+    """Where a sample stands in the chain (DESIGN.md "The chain that everything hangs on")."""
+
+    RECORDED = "recorded", _("待取样人确认")
+    CONFIRMED = "confirmed", _("待见证人确认")
+    SEALED = "sealed", _("已见证封样")
+    RECEIVED = "received", _("已收样")
+    REFUSED = "refused", _("已拒收")
+
+
+class TagKind(models.TextChoices):
+    """The physical tag a specimen carries (Nanchang 四(二)1)."""
+
+    LABEL = "label", _("二维码标签")
+    CHIP = "chip", _("植入式芯片")
+
+
+class PhotoKind(models.TextChoices):
+    SPECIMEN = "specimen", _("试件照片（含标识）")
+    PLACARD = "placard", _("举牌验证照片")
+    LIVE = "live", _("确认人现场照片")
+    RECEIPT = "receipt", _("收样照片")
+
+
+class ConfirmationStep(models.TextChoices):
+    """Who confirms what (57号令 第十八条; Nanchang 四(一))."""
+
+    SAMPLING = "sampling", _("取样人确认")
+    WITNESS = "witness", _("见证人确认")
+
+
+class SamplingRule(models.TextChoices):
+    """Rule codes of the chain's findings (core.findings; the issue's point 12)."""
+
+    WINDOW_EXCEEDED = "sampling_window_exceeded", _("双方确认超过时限")
+    LOCATION_FAR = "sampling_location_far", _("取样位置距项目过远")
+    PHOTO_DUPLICATE = "photo_near_duplicate", _("照片与平台已有照片近似重复")
+    SEAL_FAILED = "seal_check_failed", _("电子封志核验未通过")
+    RECEIPT_PHOTO_MISMATCH = "receipt_photo_mismatch", _("收样照片与封样照片不符")
+
+
+class ReceiptOutcome(models.TextChoices):
+    ACCEPTED = "accepted", _("收样")
+    REFUSED = "refused", _("拒收")
+
+
+class SamplingLogKind(models.TextChoices):
+    """Kinds the sampling app appends to the transparency log (CONTRACT §5); renderers in
+    ``sampling/kinds.py``."""
+
+    WITNESS_RECORD = "witness_record", _("见证取样记录")
+    SEAL = "seal", _("电子封志")
+    RECEIPT = "receipt", _("收样记录")

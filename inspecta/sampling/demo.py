@@ -1,0 +1,185 @@
+"""Demo chain of custody on the first demo project (天河区某安置房项目): the contractor's
+sampler, the supervising firm's witness, a courier of the contractor and the agency's
+receiver, each with a demo login; one sample received, one waiting for its witness, one
+waiting for its sampler's confirmation. Built through the services; confirmations use the
+TOTP fallback of the demo accounts (a passkey needs a phone). Idempotent."""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from inspecta.accounts.choices import Role
+from inspecta.accounts.models import Organisation, User
+from inspecta.accounts.services import user_create
+from inspecta.core.demo import DEMO_PASSWORD, DemoLogin, demo_totp_code
+from inspecta.core.files import file_store
+from inspecta.core.models import TestItem
+from inspecta.projects.models import Project
+from inspecta.registry.models import Agency
+
+from . import services
+from .models import Sample
+
+__all__ = ["picture_bytes", "sampling_demo"]
+
+PROJECT = "DEMO-GZ-001"
+PEOPLE = (
+    # username, full name, organisation name, roles
+    ("gz_sampler", "取样员 周强", "广东某建筑工程有限公司", (Role.SAMPLER, Role.PROJECT_VIEWER)),
+    ("gz_courier", "送样员 孙涛", "广东某建筑工程有限公司", (Role.PROJECT_VIEWER,)),
+    ("gz_witness", "见证员 吴芳", "广州某工程监理有限公司", (Role.WITNESS,)),
+)
+RECEIVER = ("gz_receiver", "收样员 何丽")
+ITEM = "OBJ-SP01-P1"
+
+
+def picture_bytes(seed: int, *, size: int = 256, fmt: str = "PNG", quality: int = 90) -> bytes:
+    """A picture of coloured blocks, different for each ``seed`` (and its perceptual hash
+    too); the same seed re-encoded (another format or quality) is the same picture. The
+    demo's photos (and the tests') are such pictures."""
+
+    from PIL import Image, ImageDraw
+
+    rnd = random.Random(seed)  # noqa: S311 (a test picture, not a secret)
+    img = Image.new("RGB", (size, size), (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(24):
+        x, y = rnd.randrange(size), rnd.randrange(size)
+        w, h = rnd.randrange(16, size // 2), rnd.randrange(16, size // 2)
+        draw.rectangle([x, y, x + w, y + h], fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    out = io.BytesIO()
+    img.save(out, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
+    return out.getvalue()
+
+
+def _person(username: str, full_name: str, organisation: Organisation, roles: tuple[str, ...]) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = user_create(
+            actor=None,
+            username=username,
+            full_name=full_name,
+            organisation=organisation,
+            roles=list(roles),
+            password=DEMO_PASSWORD,
+            must_change_password=False,
+            is_demo=True,
+        )
+    # the TOTP fallback of a confirmation (a passkey is enrolled on a phone)
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+    return user
+
+
+def _photo(user: User, seed: int) -> Any:
+    return file_store(
+        picture_bytes(seed, fmt="JPEG"),
+        organisation_id=user.organisation_id,
+        purpose="photo",
+        name=f"demo-{seed}.jpg",
+        actor=user,
+    )
+
+
+def _record(people: dict[str, User], project: Project, agency: Agency, item: TestItem, n: int) -> Sample:
+    sampler = people["gz_sampler"]
+    return services.sample_record(
+        actor=sampler,
+        project=project,
+        agency=agency,
+        test_item=item,
+        part=("3# 楼基础承台", "3# 楼二层梁板", "3# 楼三层柱")[n - 1],
+        batch=f"P.O 42.5 第 {n} 批 200 t",
+        count=3,
+        dimensions="40×40×160 mm",
+        description="P.O 42.5",
+        tags=[services.TagIn(f"DEMO-TAG-{n}-{i}") for i in range(1, 4)],
+        photos=[
+            services.PhotoIn("specimen", _photo(sampler, 7000 + n * 10 + 1)),
+            services.PhotoIn("placard", _photo(sampler, 7000 + n * 10 + 2)),
+        ],
+        latitude="23.150200",
+        longitude="113.350300",
+        accuracy_m=8,
+    )
+
+
+def _code(username: str, ahead: int = 0) -> str:
+    """The demo account's TOTP code, of the next 30-second step when ``ahead`` (a code is
+    accepted once; the next step's code is still within the device's tolerance)."""
+
+    if not ahead:
+        return demo_totp_code(username)
+    from django_otp.oath import totp
+
+    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    return str(totp(device.bin_key, device.step, device.t0, device.digits, device.drift + ahead)).zfill(device.digits)
+
+
+def _confirm(user: User, sample: Sample, seed: int, ahead: int = 0) -> None:
+    services.sample_confirm(
+        actor=user,
+        sample=sample,
+        live_photo=_photo(user, seed),
+        totp_code=_code(user.username, ahead),
+        latitude="23.150250",
+        longitude="113.350350",
+        accuracy_m=10,
+    )
+
+
+@transaction.atomic
+def sampling_demo() -> tuple[int, list[DemoLogin]]:
+    """``inspecta demo``'s loader (``SamplingConfig.demo_loader``)."""
+
+    project = Project.objects.filter(code=PROJECT).first()
+    agency = Agency.objects.filter(organisation__users__username="gz_agency").select_related("organisation").first()
+    item = TestItem.objects.filter(pk=ITEM).first()
+    if project is None or agency is None or item is None:
+        return 0, []
+    added = 0
+    people: dict[str, User] = {}
+    for username, full_name, org_name, roles in PEOPLE:
+        org = Organisation.objects.filter(name=org_name).first()
+        if org is None:
+            return 0, []
+        added += not User.objects.filter(username=username).exists()
+        people[username] = _person(username, full_name, org, roles)
+    added += not User.objects.filter(username=RECEIVER[0]).exists()
+    receiver = _person(RECEIVER[0], RECEIVER[1], agency.organisation, (Role.RECEIVER,))
+    people[RECEIVER[0]] = receiver
+
+    if not Sample.objects.filter(project=project).exists():
+        received = _record(people, project, agency, item, 1)
+        _confirm(people["gz_sampler"], received, 7101)
+        _confirm(people["gz_witness"], received, 7102)
+        received.refresh_from_db()
+        nonce, _challenge = services.handover_challenge(actor=people["gz_courier"])
+        _handover, code = services.handover_issue(
+            actor=people["gz_courier"], nonce=nonce, totp_code=_code("gz_courier")
+        )
+        services.sample_receive(
+            actor=receiver,
+            sample=received,
+            accept=True,
+            tags=list(received.specimens.values_list("tag_id", flat=True)),
+            seal_text=received.seal.text,
+            handover_code=code,
+            deliverer_photo=_photo(receiver, 7103),
+            photos=[_photo(receiver, 7011)],
+            appearance="完好，封志完整",
+        )
+        waiting = _record(people, project, agency, item, 2)
+        _confirm(people["gz_sampler"], waiting, 7201, ahead=1)  # waits for the witness
+        _record(people, project, agency, item, 3)  # waits for its sampler's confirmation
+        added += 3
+    logins = [
+        DemoLogin(u.username, u.full_name, u.organisation.name, " / ".join(u.role_labels), False)
+        for u in people.values()
+    ]
+    return added, logins

@@ -1,0 +1,120 @@
+"""Web forms of the chain of custody, for phones on a building site (57号令 第十八条;
+Nanchang 四(一)): projects, agencies and test items are chosen by name from lists limited
+to what the acting person may choose; tags are scanned (or typed) one per line; photos
+arrive as the ids of finished uploads; the position comes from the phone."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.core.actors import actor_of
+from inspecta.core.forms import PickerSelect, StyledForm
+from inspecta.core.models import StoredFile, TestItem
+from inspecta.projects.models import Project, ProjectParty
+from inspecta.registry.models import Agency
+
+from . import permissions
+from .choices import PhotoKind
+from .services import PhotoIn, TagIn
+
+
+class _Named(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(getattr(obj, "name", obj))
+
+
+class _Item(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}（{obj.specialty.name}）" if getattr(obj, "specialty_id", None) else obj.name
+
+
+def recordable_projects(actor: Any) -> Any:
+    """The projects on which ``actor`` may record a sampling."""
+
+    a = actor_of(actor)
+    if not permissions.may_record_samples(a) or a.organisation is None:
+        return Project.objects.none()
+    party_of = ProjectParty.objects.filter(organisation_id=a.organisation.pk).values("project_id")
+    return Project.objects.restrict(actor).filter(pk__in=party_of).order_by("-created_at")
+
+
+def _file_ids(value: str) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise ValidationError(_("照片上传未完成，请重新拍摄。")) from None
+
+
+class SampleRecordForm(StyledForm):
+    project = _Named(
+        label=_("工程项目"), queryset=Project.objects.none(), widget=PickerSelect(placeholder=_("输入项目名称搜索"))
+    )
+    agency = _Named(
+        label=_("送检机构"), queryset=Agency.objects.none(), widget=PickerSelect(placeholder=_("输入机构名称搜索"))
+    )
+    test_item = _Item(
+        label=_("检测项目"), queryset=TestItem.objects.none(), widget=PickerSelect(placeholder=_("输入检测项目搜索"))
+    )
+    part = forms.CharField(label=_("工程部位"), max_length=200)
+    batch = forms.CharField(label=_("批号/代表批量"), max_length=100, required=False)
+    count = forms.IntegerField(label=_("试件数量"), min_value=1, max_value=30, initial=3)
+    dimensions = forms.CharField(label=_("规格尺寸"), max_length=100, required=False)
+    description = forms.CharField(
+        label=_("样品描述"), max_length=255, required=False, help_text=_("如强度等级、品种。")
+    )
+    tags = forms.CharField(
+        label=_("样品标识"),
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text=_("扫描每个试件的二维码标签或芯片，每行一个；也可手工输入。"),
+    )
+    specimen_photos = forms.CharField(widget=forms.HiddenInput, required=False)
+    placard_photos = forms.CharField(widget=forms.HiddenInput, required=False)
+    latitude = forms.DecimalField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    longitude = forms.DecimalField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
+    accuracy_m = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        projects = recordable_projects(actor)
+        self.fields["project"].queryset = projects
+        agency_ids = ProjectParty.objects.filter(project__in=projects, agency__isnull=False).values("agency_id")
+        self.fields["agency"].queryset = Agency.objects.filter(pk__in=agency_ids).order_by("name")
+        self.fields["test_item"].queryset = TestItem.objects.select_related("specialty").order_by("code")
+
+    def clean_tags(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["tags"].splitlines() if line.strip()]
+
+    def _photos(self, name: str, kind: str) -> list[PhotoIn]:
+        ids = _file_ids(self.cleaned_data.get(name) or "")
+        files = {f.pk: f for f in StoredFile.objects.restrict(self.actor).filter(pk__in=ids)}
+        if len(files) != len(set(ids)):
+            raise ValidationError(_("照片文件不存在，请重新拍摄。"))
+        return [PhotoIn(kind, files[i]) for i in ids]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """The arguments of ``services.sample_record`` (raises ``ValidationError`` for photos
+        that are not the actor's finished uploads)."""
+
+        data = self.cleaned_data
+        photos = self._photos("specimen_photos", PhotoKind.SPECIMEN) + self._photos("placard_photos", PhotoKind.PLACARD)
+        return {
+            "project": data["project"],
+            "agency": data["agency"],
+            "test_item": data["test_item"],
+            "part": data["part"],
+            "batch": data["batch"],
+            "count": data["count"],
+            "dimensions": data["dimensions"],
+            "description": data["description"],
+            "tags": [TagIn(t) for t in data["tags"]],
+            "photos": photos,
+            "latitude": data.get("latitude"),
+            "longitude": data.get("longitude"),
+            "accuracy_m": data.get("accuracy_m"),
+        }

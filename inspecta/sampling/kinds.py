@@ -1,0 +1,104 @@
+"""The ``witness_record`` and ``seal`` log kinds (CONTRACT §5; T/CECS 2.0.16, 4.3.4-2):
+ids, codes, times, places and the SHA-256 of every photo; people by id only (the log is
+public)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from inspecta.ledger.registry import Rendered, Subject, register_kind
+from inspecta.ledger.services import format_time
+
+from .choices import SamplingLogKind
+from .models import Receipt, Sample, Seal
+from .services import sampling_record
+
+
+def render_witness_record(sample: Sample) -> Rendered:
+    """The sampling record and both confirmations (step, person id, factor, challenge,
+    the proof's signature, live photo hash, place, time)."""
+
+    confirmations = [
+        {
+            "step": c.step,
+            "person": c.person_id,
+            "factor": c.factor,
+            "challenge": c.challenge,
+            "signature": c.proof.get("signature", ""),
+            "live_photo": c.live_photo_sha256,
+            "latitude": None if c.latitude is None else f"{c.latitude:.6f}",
+            "longitude": None if c.longitude is None else f"{c.longitude:.6f}",
+            "at": format_time(c.at),
+        }
+        for c in sample.confirmations.order_by("at", "pk")
+    ]
+    photos = [(f"photo_{p.kind}_{i}", {"sha256": p.sha256}) for i, p in enumerate(sample.photos.order_by("pk"), 1)]
+    return Rendered(
+        {
+            "sample": sample.pk,
+            "record": sampling_record(sample),
+            "record_sha256": sample.record_sha256,
+            "confirmations": confirmations,
+        },
+        files=tuple(photos),
+    )
+
+
+def render_seal(seal: Seal) -> Rendered:
+    return Rendered(
+        {
+            "sample": seal.sample_id,
+            "kid": seal.kid,
+            "seal_sha256": hashlib.sha256(seal.text.encode("ascii")).hexdigest(),
+            "sealed_at": format_time(seal.sealed_at),
+        }
+    )
+
+
+def render_receipt(receipt: Receipt) -> Rendered:
+    """The receipt's outcome and checks, the deliverer's proof (factor, challenge,
+    signature) and the SHA-256 of the deliverer's photo."""
+
+    return Rendered(
+        {
+            "sample": receipt.sample_id,
+            "outcome": receipt.outcome,
+            "receiver": receipt.receiver_id,
+            "deliverer": receipt.deliverer_id,
+            "deliverer_factor": receipt.handover.factor,
+            "deliverer_challenge": receipt.handover.challenge,
+            "deliverer_signature": receipt.handover.proof.get("signature", ""),
+            "tags_scanned": receipt.tags_scanned,
+            "tags_ok": receipt.tags_ok,
+            "seal_ok": receipt.seal_ok,
+            "photo_distances": receipt.photo_distances,
+            "received_at": format_time(receipt.received_at),
+        },
+        files=(("deliverer_photo", {"sha256": receipt.deliverer_photo.sha256}),),
+    )
+
+
+def describe_receipt(receipt: Receipt) -> Subject:
+    return Subject(
+        _("样品 %(code)s 的收样记录") % {"code": receipt.sample.code},
+        reverse("sampling:sample_detail", args=[receipt.sample_id]),
+    )
+
+
+def describe_sample(sample: Sample) -> Subject:
+    return Subject(_("样品 %(code)s") % {"code": sample.code}, reverse("sampling:sample_detail", args=[sample.pk]))
+
+
+def describe_seal(seal: Seal) -> Subject:
+    return Subject(
+        _("样品 %(code)s 的电子封志") % {"code": seal.sample.code},
+        reverse("sampling:sample_detail", args=[seal.sample_id]),
+    )
+
+
+register_kind(SamplingLogKind.WITNESS_RECORD, render=render_witness_record, describe=describe_sample)
+register_kind(SamplingLogKind.SEAL, render=render_seal, describe=describe_seal)
+register_kind(SamplingLogKind.RECEIPT, render=render_receipt, describe=describe_receipt)

@@ -1,0 +1,79 @@
+"""Who may do what in the chain of custody: the predicates that services, views,
+templates and the navigation share (57号令 第十八条; Nanchang 一(二), 四(一))."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspecta.accounts.choices import Role
+from inspecta.core.actors import actor_of
+from inspecta.core.permissions import has_role, is_agency, is_operator, is_party, is_regulator, signed_in
+
+from .choices import SampleStatus
+
+__all__ = [
+    "may_confirm",
+    "may_deliver",
+    "may_receive",
+    "may_receive_samples",
+    "may_record_on",
+    "may_record_samples",
+    "may_view_samples",
+    "may_witness_samples",
+]
+
+may_view_samples = signed_in & (is_operator | is_regulator | is_agency | is_party)
+"""Has a sample list at all (the navigation)."""
+
+may_record_samples = is_party & has_role(Role.SAMPLER)
+"""A sampler (取样人) of a project party: records samplings (Nanchang 一(二))."""
+
+may_witness_samples = is_party & has_role(Role.WITNESS)
+"""A witness (见证人) of the owner or the supervising firm (57号令 第十八条)."""
+
+
+may_receive_samples = is_agency & has_role(Role.RECEIVER)
+"""A receiver (收样人) of an agency (Nanchang 四(四)2)."""
+
+may_deliver = is_party & has_role(Role.SAMPLER, Role.WITNESS, Role.PROJECT_VIEWER)
+"""Delivers samples to the agency and proves who they are there (Nanchang 四(四)2)."""
+
+
+def may_receive(who: Any, sample: Any) -> bool:
+    """Receives ``sample`` now: a receiver of the agency it is sent to, once it is sealed."""
+
+    actor = actor_of(who)
+    return (
+        bool(may_receive_samples(actor))
+        and actor.organisation is not None
+        and sample.agency.organisation_id == actor.organisation.pk
+        and sample.status == SampleStatus.SEALED
+    )
+
+
+def _party_of(actor: Any, project: Any) -> bool:
+    org = actor.organisation
+    return org is not None and project.parties.filter(organisation_id=org.pk).exists()
+
+
+def may_record_on(who: Any, project: Any) -> bool:
+    """Records a sampling on ``project``: a sampler whose organisation is a party of it."""
+
+    actor = actor_of(who)
+    return bool(may_record_samples(actor)) and _party_of(actor, project)
+
+
+def may_confirm(who: Any, sample: Any) -> bool:
+    """Confirms ``sample`` now: its own sampler while it waits for the sampler; then a
+    witness of a party of its project who is not the sampler."""
+
+    actor = actor_of(who)
+    if actor.user is None:
+        return False
+    if sample.status == SampleStatus.RECORDED:
+        return sample.sampler_id == actor.user.pk
+    if sample.status == SampleStatus.CONFIRMED:
+        return (
+            bool(may_witness_samples(actor)) and sample.sampler_id != actor.user.pk and _party_of(actor, sample.project)
+        )
+    return False

@@ -1,0 +1,591 @@
+"""Every write of the chain of custody (STYLE.md 4; 57号令 第十八条、第十九条; T/CECS 2.0.5,
+2.0.6, 2.0.16, 4.3.4-1/-2; Nanchang 四(一)-(二)). Keyword-only, transactional, audited;
+witness records and seals are appended to the transparency log (CONTRACT §5).
+
+The sampler records a sampling (``sample_record``) and confirms it; the witness confirms
+it in turn, which seals the sample (``sample_confirm``). A confirmation is an identity
+proof over the SHA-256 of exactly what is confirmed (``record_digest``,
+``witness_digest``): a passkey assertion whose challenge is that digest, or the TOTP
+fallback (``accounts.passkeys.identity_confirm``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import hashlib
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspecta.accounts.passkeys import identity_confirm
+from inspecta.core.actors import actor_of
+from inspecta.core.audit import audit_stamp
+from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.files import file_read
+from inspecta.core.imaging import phash_bands, phash_distance, photo_phash
+from inspecta.core.models import StoredFile, TestItem
+from inspecta.ledger.services import format_time, log_append, signing_key_active
+from inspecta.projects.models import Project
+from inspecta.registry.models import Agency
+
+from . import permissions
+from .choices import ConfirmationStep, PhotoKind, ReceiptOutcome, SampleStatus, SamplingLogKind, SamplingRule, TagKind
+from .codes import sample_code_next
+from .models import Confirmation, Handover, Receipt, Sample, SamplePhoto, SamplingFinding, Seal, Specimen
+from .photos import near_duplicates
+from .seal import SealClaims, seal_decode, seal_encode
+
+__all__ = [
+    "HANDOVER_PREFIX",
+    "PhotoIn",
+    "TagIn",
+    "distance_m",
+    "handover_challenge",
+    "handover_issue",
+    "record_digest",
+    "sample_confirm",
+    "sample_receive",
+    "sample_record",
+    "sampling_record",
+    "seal_verify",
+    "witness_digest",
+]
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
+
+
+@dataclass(frozen=True)
+class TagIn:
+    tag_id: str
+    kind: str = TagKind.LABEL
+
+
+@dataclass(frozen=True)
+class PhotoIn:
+    kind: str
+    file: StoredFile
+
+
+def distance_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> int:
+    """Great-circle distance in metres (haversine, WGS-84 mean radius)."""
+
+    r = 6_371_008.8
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lon2) - float(lon1))
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * r * math.asin(min(1.0, math.sqrt(a))))
+
+
+def _coordinate(value: Any) -> str | None:
+    return None if value is None else f"{decimal.Decimal(value):.6f}"
+
+
+def sampling_record(sample: Sample) -> dict[str, Any]:
+    """What the sampler confirms: the sample, its tags, its photos (by SHA-256), the
+    place and the server time. Ids and codes only, no names."""
+
+    return {
+        "code": sample.code,
+        "project": sample.project_id,
+        "agency": sample.agency_id,
+        "test_item": sample.test_item.code,
+        "part": sample.part,
+        "batch": sample.batch,
+        "count": sample.count,
+        "dimensions": sample.dimensions,
+        "description": sample.description,
+        "tags": [[s.tag_id, s.tag_kind] for s in sample.specimens.order_by("number")],
+        "photos": [[p.kind, p.sha256] for p in sample.photos.order_by("pk")],
+        "sampled_at": format_time(sample.sampled_at),
+        "latitude": _coordinate(sample.latitude),
+        "longitude": _coordinate(sample.longitude),
+        "sampler": sample.sampler_id,
+    }
+
+
+def _digest(document: dict[str, Any]) -> str:
+    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+def record_digest(sample: Sample) -> str:
+    """SHA-256 of the canonical JSON (RFC 8785) of :func:`sampling_record`: the challenge
+    of the sampler's confirmation."""
+
+    return _digest(sampling_record(sample))
+
+
+def witness_digest(sample: Sample, witness_id: int) -> str:
+    """The challenge of the witness's confirmation: the sampling record and the sampler's
+    confirmation (its own challenge and signature), so the witness confirms both."""
+
+    first = sample.confirmations.get(step=ConfirmationStep.SAMPLING)
+    return _digest(
+        {
+            "record": sample.record_sha256,
+            "sampling_confirmation": {
+                "challenge": first.challenge,
+                "factor": first.factor,
+                "signature": first.proof.get("signature", ""),
+                "at": format_time(first.at),
+            },
+            "witness": witness_id,
+        }
+    )
+
+
+def _finding(sample: Sample, rule: str, detail: str, key: str = "", **details: Any) -> None:
+    SamplingFinding.objects.get_or_create(
+        sample=sample,
+        rule=rule,
+        key=key or f"sample:{sample.pk}",
+        defaults={
+            "subject": sample.code,
+            "region": sample.project.region_id,
+            "detail": detail[:500],
+            "details": details,
+        },
+    )
+
+
+def _photo_of(actor: Any, stored: StoredFile) -> StoredFile:
+    """A photo the actor uploaded itself (through tus or the page), of an image type."""
+
+    org = actor_of(actor).organisation
+    if org is None or stored.organisation_id != org.pk:
+        raise AppError(ErrorCode.UNKNOWN_FILE, _("照片文件不存在。"))
+    if stored.content_type not in PHOTO_TYPES:
+        raise AppError(ErrorCode.UNSUPPORTED_FILE_TYPE, _("照片只接受 JPEG、PNG、WebP 或 HEIC 图片。"))
+    return stored
+
+
+def _photo_add(sample: Sample, kind: str, stored: StoredFile, actor: Any) -> SamplePhoto:
+    phash = photo_phash(file_read(stored)) or ""
+    bands = phash_bands(phash) if phash else (None, None, None, None)
+    photo = SamplePhoto(sample=sample, kind=kind, file=stored, sha256=stored.sha256, phash=phash)
+    photo.band0, photo.band1, photo.band2, photo.band3 = bands
+    audit_stamp(photo, actor)
+    photo.save()
+    if phash and kind != PhotoKind.LIVE:
+        for near in near_duplicates(phash, exclude_sample=sample.pk, limit=1):
+            _finding(
+                sample,
+                SamplingRule.PHOTO_DUPLICATE,
+                _("照片与平台上已有的照片近似重复（差异 %(d)s 位）。") % {"d": near.distance},
+                key=f"photo:{photo.pk}",
+                photo=photo.pk,
+                earlier_photo=near.photo_id,
+                earlier_sample=near.sample_id,
+                distance=near.distance,
+            )
+    return photo
+
+
+@transaction.atomic
+def sample_record(
+    *,
+    actor: Any,
+    project: Project,
+    agency: Agency,
+    test_item: TestItem,
+    part: str,
+    count: int,
+    tags: Sequence[TagIn],
+    photos: Sequence[PhotoIn],
+    latitude: decimal.Decimal | str | float | None,
+    longitude: decimal.Decimal | str | float | None,
+    accuracy_m: int | None = None,
+    batch: str = "",
+    dimensions: str = "",
+    description: str = "",
+) -> Sample:
+    """Record a sampling on site (57号令 第十八条; T/CECS 4.3.4-1/-2; Nanchang 四(一)): the
+    specimens with their tags, the photos of the specimens showing their tags and the
+    placard photo (举牌验证照片), the phone's position and the server's time. The sample
+    gets its unique code; the sampler confirms it next (:func:`sample_confirm`)."""
+
+    if not permissions.may_record_on(actor, project):
+        raise PermissionDenied(_("只有本项目参建单位的取样人可以记录取样。"))
+    if agency.pk not in project.agency_ids():
+        raise AppError(ErrorCode.AGENCY_NOT_PARTY, _("所选检测机构不是本项目的检测单位。"))
+    if latitude is None or longitude is None:
+        raise AppError(ErrorCode.LOCATION_REQUIRED, _("请允许手机定位后再记录取样，取样位置必须记录。"))
+    tag_ids = [t.tag_id.strip() for t in tags]
+    if len(tag_ids) != count or len(set(tag_ids)) != len(tag_ids) or not all(tag_ids):
+        raise AppError(
+            ErrorCode.TAGS_MISMATCH,
+            _("每个试件须扫描一个不同的样品标识：试件 %(n)s 个，标识 %(t)s 个。")
+            % {"n": count, "t": len(set(tag_ids))},
+        )
+    taken = list(Specimen.objects.filter(tag_id__in=tag_ids).values_list("tag_id", flat=True))
+    if taken:
+        raise AppError(ErrorCode.TAG_TAKEN, _("样品标识已被使用：%(t)s。") % {"t": "、".join(taken)})
+    kinds = {p.kind for p in photos}
+    if PhotoKind.SPECIMEN not in kinds or PhotoKind.PLACARD not in kinds:
+        raise AppError(ErrorCode.PHOTOS_REQUIRED, _("请至少拍摄一张试件照片（含标识）和一张举牌验证照片。"))
+    for p in photos:
+        _photo_of(actor, p.file)
+
+    now = timezone.now()
+    user = actor_of(actor).user
+    sample = Sample(
+        code=sample_code_next(project.region_id, timezone.localtime(now).year),
+        project=project,
+        agency=agency,
+        test_item=test_item,
+        part=part,
+        batch=batch,
+        count=count,
+        dimensions=dimensions,
+        description=description,
+        sampler=user,
+        sampled_at=now,
+        latitude=decimal.Decimal(str(latitude)).quantize(decimal.Decimal("0.000001")),
+        longitude=decimal.Decimal(str(longitude)).quantize(decimal.Decimal("0.000001")),
+        accuracy_m=accuracy_m,
+        record_sha256="",
+        updated_at=now,
+    )
+    if project.latitude is not None and project.longitude is not None:
+        sample.distance_m = distance_m(sample.latitude, sample.longitude, project.latitude, project.longitude)
+    sample.full_clean(exclude=["record_sha256"])
+    audit_stamp(sample, actor)
+    sample.save()
+    for number, tag in enumerate(tags, 1):
+        specimen = Specimen(sample=sample, number=number, tag_id=tag.tag_id.strip(), tag_kind=tag.kind)
+        audit_stamp(specimen, actor)
+        specimen.save()
+    for p in photos:
+        _photo_add(sample, p.kind, p.file, actor)
+    sample.record_sha256 = record_digest(sample)
+    audit_stamp(sample, actor)
+    sample.save(update_fields=["record_sha256"])
+
+    limit = settings.INSPECTA_SAMPLING_MAX_DISTANCE_M
+    if sample.distance_m is not None and sample.distance_m > limit:
+        _finding(
+            sample,
+            SamplingRule.LOCATION_FAR,
+            _("取样位置距项目 %(d)s 米，超过 %(l)s 米。") % {"d": sample.distance_m, "l": limit},
+            distance_m=sample.distance_m,
+            limit_m=limit,
+        )
+    return sample
+
+
+def _seal(sample: Sample, confirmation: Confirmation) -> Seal:
+    key = signing_key_active()
+    claims = SealClaims(
+        code=sample.code,
+        tags=tuple(sample.specimens.order_by("number").values_list("tag_id", flat=True)),
+        photo_hashes=tuple(
+            sample.photos.filter(kind=PhotoKind.SPECIMEN)
+            .exclude(phash="")
+            .order_by("pk")
+            .values_list("phash", flat=True)
+        ),
+        count=sample.count,
+        dimensions=sample.dimensions,
+        sealed_at=confirmation.at,
+        latitude=_coordinate(confirmation.latitude if confirmation.latitude is not None else sample.latitude),
+        longitude=_coordinate(confirmation.longitude if confirmation.longitude is not None else sample.longitude),
+        region=sample.project.region_id,
+        witness_assertion_sha256=hashlib.sha256(rfc8785.dumps(confirmation.proof)).hexdigest(),
+    )
+    text = seal_encode(claims)
+    return Seal.objects.create(
+        sample=sample,
+        text=text,
+        kid=key.key_hash,
+        claims={**dataclasses.asdict(claims), "sealed_at": format_time(claims.sealed_at)},
+        sealed_by=confirmation.person,
+        sealed_at=confirmation.at,
+    )
+
+
+@transaction.atomic
+def sample_confirm(
+    *,
+    actor: Any,
+    sample: Sample,
+    live_photo: StoredFile,
+    assertion: str | dict[str, Any] | None = None,
+    totp_code: str = "",
+    latitude: decimal.Decimal | str | float | None = None,
+    longitude: decimal.Decimal | str | float | None = None,
+    accuracy_m: int | None = None,
+) -> Confirmation:
+    """Confirm a sample: first its sampler, then a witness of the project (57号令 第十八条;
+    T/CECS 4.3.4-2; Nanchang 四(一)). The identity proof's challenge is the SHA-256 of
+    what is confirmed; a live photo is taken with it. The witness's confirmation writes
+    the witness record to the log and seals the sample (T/CECS 2.0.16). Both confirmations
+    later than the region's window after the sampling is a finding."""
+
+    sample = Sample.objects.select_for_update().get(pk=sample.pk)
+    user = actor_of(actor).user
+    if sample.status not in (SampleStatus.RECORDED, SampleStatus.CONFIRMED):
+        raise AppError(ErrorCode.SAMPLE_NOT_PENDING, _("该样品已完成见证封样，不能再次确认。"))
+    if not permissions.may_confirm(actor, sample):
+        if sample.status == SampleStatus.RECORDED:
+            raise PermissionDenied(_("该样品须由取样人本人先确认。"))
+        raise PermissionDenied(_("只有本项目建设或监理单位的见证人可以见证，且见证人不能是取样人本人。"))
+    if latitude is None or longitude is None:
+        raise AppError(ErrorCode.LOCATION_REQUIRED, _("请允许手机定位后再确认，确认位置必须记录。"))
+    _photo_of(actor, live_photo)
+    step = ConfirmationStep.SAMPLING if sample.status == SampleStatus.RECORDED else ConfirmationStep.WITNESS
+    challenge = sample.record_sha256 if step == ConfirmationStep.SAMPLING else witness_digest(sample, user.pk)
+    proof = identity_confirm(user=user, challenge=bytes.fromhex(challenge), assertion=assertion, totp_code=totp_code)
+    confirmation = Confirmation(
+        sample=sample,
+        step=step,
+        person=user,
+        factor=proof.factor,
+        challenge=challenge,
+        proof=proof.as_record(),
+        live_photo=live_photo,
+        live_photo_sha256=live_photo.sha256,
+        latitude=decimal.Decimal(str(latitude)).quantize(decimal.Decimal("0.000001")),
+        longitude=decimal.Decimal(str(longitude)).quantize(decimal.Decimal("0.000001")),
+        accuracy_m=accuracy_m,
+        at=timezone.now(),
+    )
+    audit_stamp(confirmation, actor)
+    confirmation.save()
+    _photo_add(sample, PhotoKind.LIVE, live_photo, actor)
+
+    if step == ConfirmationStep.SAMPLING:
+        sample.status = SampleStatus.CONFIRMED
+        sample.updated_at = confirmation.at
+        audit_stamp(sample, actor)
+        sample.save(update_fields=["status", "updated_at"])
+        return confirmation
+
+    sample.status = SampleStatus.SEALED
+    sample.witness = user
+    sample.witnessed_at = confirmation.at
+    sample.updated_at = confirmation.at
+    audit_stamp(sample, actor)
+    sample.save(update_fields=["status", "witness", "witnessed_at", "updated_at"])
+    window = datetime.timedelta(minutes=settings.INSPECTA_SAMPLING_WINDOW_MINUTES)
+    elapsed = confirmation.at - sample.sampled_at
+    if elapsed > window:
+        _finding(
+            sample,
+            SamplingRule.WINDOW_EXCEEDED,
+            _("取样后 %(m)s 分钟才完成双方确认，超过 %(w)s 分钟。")
+            % {"m": int(elapsed.total_seconds() // 60), "w": settings.INSPECTA_SAMPLING_WINDOW_MINUTES},
+            elapsed_seconds=int(elapsed.total_seconds()),
+            window_minutes=settings.INSPECTA_SAMPLING_WINDOW_MINUTES,
+        )
+    seal = _seal(sample, confirmation)
+    log_append(kind=SamplingLogKind.WITNESS_RECORD, record=sample)
+    log_append(kind=SamplingLogKind.SEAL, record=seal)
+    return confirmation
+
+
+# ------------------------------------------------------------------- handover and receipt
+
+_HANDOVER_SALT = "inspecta.sampling.handover"
+HANDOVER_PREFIX = "HANDOVER1:"
+
+
+def handover_challenge(*, actor: Any) -> tuple[str, str]:
+    """A fresh nonce for the deliverer's identity proof and the challenge it gives: the
+    SHA-256 of ``{"handover": <person>, "nonce": <nonce>}``. The nonce is signed by the
+    platform (valid for ``INSPECTA_HANDOVER_SECONDS``) and used once."""
+
+    user = actor_of(actor).user
+    if user is None or not permissions.may_deliver(actor_of(actor)):
+        raise PermissionDenied(_("只有参建单位的人员可以送样。"))
+    nonce = secrets.token_urlsafe(18)
+    signed = signing.TimestampSigner(salt=_HANDOVER_SALT).sign(f"{user.pk}:{nonce}")
+    return signed, _digest({"handover": user.pk, "nonce": nonce})
+
+
+@transaction.atomic
+def handover_issue(
+    *, actor: Any, nonce: str, assertion: str | dict[str, Any] | None = None, totp_code: str = ""
+) -> tuple[Handover, str]:
+    """The deliverer's one-time code after their identity proof over the challenge of
+    ``nonce`` (Nanchang 四(四)2). Returns the record and the code (``HANDOVER1:...``),
+    shown once as a QR on the deliverer's phone."""
+
+    user = actor_of(actor).user
+    if user is None or not permissions.may_deliver(actor_of(actor)):
+        raise PermissionDenied(_("只有参建单位的人员可以送样。"))
+    try:
+        value = signing.TimestampSigner(salt=_HANDOVER_SALT).unsign(nonce, max_age=settings.INSPECTA_HANDOVER_SECONDS)
+    except signing.BadSignature:
+        raise AppError(ErrorCode.INVALID_INPUT, _("身份核验已过期，请重新核验。")) from None
+    person_id, _sep, raw = value.partition(":")
+    if person_id != str(user.pk):
+        raise AppError(ErrorCode.INVALID_INPUT, _("身份核验已过期，请重新核验。"))
+    challenge = _digest({"handover": user.pk, "nonce": raw})
+    if Handover.objects.filter(challenge=challenge).exists():
+        raise AppError(ErrorCode.INVALID_INPUT, _("身份核验已使用，请重新核验。"))
+    proof = identity_confirm(user=user, challenge=bytes.fromhex(challenge), assertion=assertion, totp_code=totp_code)
+    token = secrets.token_urlsafe(24)
+    now = timezone.now()
+    handover = Handover(
+        person=user,
+        token_sha256=hashlib.sha256(token.encode("ascii")).hexdigest(),
+        factor=proof.factor,
+        challenge=challenge,
+        proof=proof.as_record(),
+        created_at=now,
+        expires_at=now + datetime.timedelta(seconds=settings.INSPECTA_HANDOVER_SECONDS),
+    )
+    audit_stamp(handover, actor)
+    handover.save()
+    return handover, HANDOVER_PREFIX + token
+
+
+def _handover_take(code: str, sample: Sample) -> Handover:
+    token = code.strip().removeprefix(HANDOVER_PREFIX)
+    digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+    handover = Handover.objects.select_for_update().select_related("person").filter(token_sha256=digest).first()
+    if handover is None or handover.used_at is not None or handover.expires_at <= timezone.now():
+        raise AppError(ErrorCode.HANDOVER_INVALID, _("送样人身份码无效、已使用或已过期，请送样人重新生成。"))
+    person = handover.person
+    if (
+        person.organisation_id is None
+        or not sample.project.parties.filter(organisation_id=person.organisation_id).exists()
+    ):
+        raise AppError(ErrorCode.HANDOVER_INVALID, _("送样人不是该样品所属项目参建单位的人员。"))
+    return handover
+
+
+def seal_verify(sample: Sample, text: str) -> dict[str, Any]:
+    """The seal scanned at receipt checked against the sample (T/CECS 2.0.16): signature
+    and key, then the code, the tags and the count it binds. ``ok`` and, when not, the
+    reason code and a plain message."""
+
+    if not text.strip():
+        return {"ok": False, "reason": "seal_missing", "message": _("未扫描到电子封志。")}
+    check = seal_decode(text.strip())
+    if not check.valid or check.claims is None:
+        return {"ok": False, "reason": str(check.reason), "message": str(check.message)}
+    claims = check.claims
+    tags = tuple(sample.specimens.order_by("number").values_list("tag_id", flat=True))
+    if claims.code != sample.code:
+        return {
+            "ok": False,
+            "reason": "seal_other_sample",
+            "message": _("电子封志属于另一样品：%(c)s。") % {"c": claims.code},
+        }
+    if claims.tags != tags or claims.count != sample.count:
+        return {"ok": False, "reason": "seal_tags", "message": _("电子封志记载的标识或数量与样品不符。")}
+    return {"ok": True, "reason": "", "message": _("电子封志核验通过。"), "kid": check.kid}
+
+
+@transaction.atomic
+def sample_receive(
+    *,
+    actor: Any,
+    sample: Sample,
+    accept: bool,
+    tags: Sequence[str],
+    seal_text: str,
+    handover_code: str,
+    deliverer_photo: StoredFile,
+    photos: Sequence[StoredFile] = (),
+    appearance: str = "",
+    reasons: str = "",
+) -> Receipt:
+    """Receive a sample at the agency (Nanchang 四(四)2; T/CECS 2.0.16, 4.3.4-3): every tag
+    scanned, the seal verified, the receipt photos compared with the sealed ones, the
+    deliverer identified by their one-time code and photographed; then accepted, or
+    refused with reasons. Wrong tags cannot be accepted; a failed seal check refuses the
+    acceptance or is a finding (``INSPECTA_SEAL_FAILURE_ACTION``); photos that do not
+    resemble the sealed ones are a finding. Logged."""
+
+    sample = Sample.objects.select_for_update().select_related("agency", "project").get(pk=sample.pk)
+    if sample.status != SampleStatus.SEALED:
+        raise AppError(ErrorCode.SAMPLE_NOT_PENDING, _("该样品尚未见证封样，或已收样。"))
+    if not permissions.may_receive(actor, sample):
+        raise PermissionDenied(_("只有送检机构的收样人可以收样。"))
+    reasons = reasons.strip()
+    if not accept and not reasons:
+        raise AppError(ErrorCode.REASON_REQUIRED, _("拒收须填写理由。"))
+    _photo_of(actor, deliverer_photo)
+    for p in photos:
+        _photo_of(actor, p)
+    handover = _handover_take(handover_code, sample)
+
+    expected = list(sample.specimens.order_by("number").values_list("tag_id", flat=True))
+    scanned = [t.strip() for t in tags if t.strip()]
+    tags_ok = sorted(set(scanned)) == sorted(expected) and len(scanned) == len(expected)
+    seal = seal_verify(sample, seal_text)
+    sealed = [
+        h for h in sample.photos.filter(kind=PhotoKind.SPECIMEN).exclude(phash="").values_list("phash", flat=True)
+    ]
+    distances = []
+    for p in photos:
+        h = photo_phash(file_read(p))
+        distances.append(min((phash_distance(h, s) for s in sealed), default=None) if h else None)
+    limit = settings.INSPECTA_RECEIPT_PHOTO_DISTANCE
+    photos_ok = all(d is not None and d <= limit for d in distances)
+
+    if accept and not tags_ok:
+        missing = sorted(set(expected) - set(scanned))
+        extra = sorted(set(scanned) - set(expected))
+        raise AppError(
+            ErrorCode.TAGS_MISMATCH,
+            _("扫描的标识与样品不符（缺少：%(m)s；多出：%(e)s），不能收样。")
+            % {"m": "、".join(missing) or "无", "e": "、".join(extra) or "无"},
+        )
+    if accept and not seal["ok"] and settings.INSPECTA_SEAL_FAILURE_ACTION == "reject":
+        raise AppError(ErrorCode.SEAL_INVALID, _("电子封志核验未通过，不能收样：%(m)s") % {"m": seal["message"]})
+
+    now = timezone.now()
+    receipt = Receipt(
+        sample=sample,
+        outcome=ReceiptOutcome.ACCEPTED if accept else ReceiptOutcome.REFUSED,
+        reasons=reasons,
+        appearance=appearance.strip(),
+        receiver=actor_of(actor).user,
+        deliverer=handover.person,
+        handover=handover,
+        deliverer_photo=deliverer_photo,
+        tags_scanned=scanned,
+        tags_ok=tags_ok,
+        seal_ok=seal["ok"],
+        seal_check={k: str(v) for k, v in seal.items() if k != "ok"},
+        photo_distances=distances,
+        photos_ok=photos_ok,
+        received_at=now,
+    )
+    audit_stamp(receipt, actor)
+    receipt.save()
+    handover.used_at = now
+    audit_stamp(handover, actor)
+    handover.save(update_fields=["used_at"])
+    for p in photos:
+        _photo_add(sample, PhotoKind.RECEIPT, p, actor)
+    _photo_add(sample, PhotoKind.LIVE, deliverer_photo, actor)
+    if accept and not seal["ok"]:
+        _finding(sample, SamplingRule.SEAL_FAILED, seal["message"], reason=seal["reason"])
+    if accept and photos and not photos_ok:
+        _finding(
+            sample,
+            SamplingRule.RECEIPT_PHOTO_MISMATCH,
+            _("收样照片与封样时的试件照片差异过大（阈值 %(l)s）。") % {"l": limit},
+            distances=distances,
+        )
+    sample.status = SampleStatus.RECEIVED if accept else SampleStatus.REFUSED
+    sample.updated_at = now
+    audit_stamp(sample, actor)
+    sample.save(update_fields=["status", "updated_at"])
+    log_append(kind=SamplingLogKind.RECEIPT, record=receipt)
+    return receipt

@@ -1,0 +1,17 @@
+from django.contrib.auth.decorators import login_required
+from django.urls import path
+
+from . import views
+
+app_name = "sampling"
+
+urlpatterns = [
+    path("", views.sample_list_view, name="sample_list"),
+    path("new/", views.sample_record_view, name="sample_record"),
+    path("handover/", views.handover_view, name="handover"),
+    path("receive/", views.receive_view, name="receive"),
+    path("<int:pk>/", views.sample_detail_view, name="sample_detail"),
+    path("<int:pk>/tags.pdf", login_required(views.sample_tags_pdf_view), name="sample_tags_pdf"),
+    path("<int:pk>/seal.pdf", login_required(views.sample_seal_pdf_view), name="sample_seal_pdf"),
+    path("<int:pk>/witness.pdf", login_required(views.sample_witness_record_view), name="sample_witness_pdf"),
+]

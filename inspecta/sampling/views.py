@@ -1,0 +1,159 @@
+"""Sampling pages (57号令 第十八条; T/CECS 2.0.16, 4.3.4-1/-2; Nanchang 四(一)-(二)): the
+list of samples in the actor's scope, a sample's page with its tags, photos,
+confirmations, seal and findings, and its printable tag and seal labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from inspecta.core.actors import actor_of
+from inspecta.core.errors import AppError
+from inspecta.core.forms import apply_validation_error
+from inspecta.core.generic import ObjectDetailView, ObjectListView
+
+from . import permissions, selectors, services
+from .choices import SampleStatus
+from .codes import display
+from .filtersets import SampleFilterSet
+from .forms import SampleRecordForm
+from .labels import TagLabel, seal_label_pdf, tag_labels_pdf
+from .models import Sample
+from .tables import SampleTable
+
+
+class SampleListView(ObjectListView):
+    """The samples in the actor's scope."""
+
+    filterset_class = SampleFilterSet
+    table_class = SampleTable
+    template_name = "sampling/sample_list.html"
+    title = gettext_lazy("取样送检")
+    description = gettext_lazy("见证取样的样品：取样人记录、见证人确认封样，检测机构收样。")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.sample_list(actor=request.user)
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        actor = actor_of(request.user)
+        return {
+            "may_record": permissions.may_record_samples(actor),
+            "may_receive": permissions.may_receive_samples(actor),
+            "may_deliver": permissions.may_deliver(actor),
+        }
+
+
+sample_list_view = SampleListView.as_view()
+
+
+class SampleDetailView(ObjectDetailView):
+    template_name = "sampling/sample_detail.html"
+    context_object_name = "sample"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Sample:
+        return selectors.sample_get(actor=request.user, pk=kwargs["pk"])
+
+    def get_extra_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        return {
+            "code_display": display(obj.code),
+            "may_confirm": permissions.may_confirm(request.user, obj),
+            "seal": getattr(obj, "seal", None)
+            if obj.status not in (SampleStatus.RECORDED, SampleStatus.CONFIRMED)
+            else None,
+        }
+
+
+sample_detail_view = SampleDetailView.as_view()
+
+
+def _pdf(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+def _lines(sample: Sample) -> list[str]:
+    return [sample.project.name, f"{sample.test_item.name} · {sample.part}", f"{sample.sampled_at:%Y-%m-%d}"]
+
+
+def sample_tags_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tag labels of the sample's specimens for a label printer (T/CECS 2.0.6)."""
+
+    sample = selectors.sample_get(actor=request.user, pk=pk)
+    labels = [
+        TagLabel(tag_id=s.tag_id, code=display(sample.code), title=f"{s.number}/{sample.count}", lines=_lines(sample))
+        for s in sample.specimens.all()
+    ]
+    return _pdf(tag_labels_pdf(labels), f"tags-{sample.code}.pdf")
+
+
+def sample_seal_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The seal label with the ``SEAL1:`` QR (T/CECS 2.0.16)."""
+
+    sample = selectors.sample_get(actor=request.user, pk=pk)
+    seal = getattr(sample, "seal", None)
+    if seal is None:
+        raise Http404
+    return _pdf(seal_label_pdf(seal.text, code=display(sample.code), lines=_lines(sample)), f"seal-{sample.code}.pdf")
+
+
+@login_required
+def sample_record_view(request: HttpRequest) -> HttpResponse:
+    """The sampler's page (phone): the sampling's data, the tags scanned, the photos taken
+    and uploaded, the phone's position; then the sample's page to confirm it."""
+
+    if not permissions.may_record_samples(actor_of(request.user)):
+        raise PermissionDenied
+    form = SampleRecordForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sample = services.sample_record(actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        except AppError as exc:
+            form.add_error(None, f"{exc.message}（{exc.code}）")
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or _("您不能在该项目上记录取样。"))
+        else:
+            messages.success(
+                request, _("已记录取样，样品编码 %(c)s。请确认并请见证人见证。") % {"c": display(sample.code)}
+            )
+            return redirect("sampling:sample_detail", pk=sample.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "sampling/sample_record.html", {"form": form}, status=status)
+
+
+@login_required
+def handover_view(request: HttpRequest) -> HttpResponse:
+    """The deliverer's one-time code (Nanchang 四(四)2), on their phone."""
+
+    if not permissions.may_deliver(actor_of(request.user)):
+        raise PermissionDenied
+    return render(request, "sampling/handover.html")
+
+
+@login_required
+def receive_view(request: HttpRequest) -> HttpResponse:
+    """The receiver's page (Nanchang 四(四)2): scan, check, accept or refuse."""
+
+    if not permissions.may_receive_samples(actor_of(request.user)):
+        raise PermissionDenied
+    return render(request, "sampling/receive.html")
+
+
+def sample_witness_record_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The witness record (见证取样记录) of a sealed sample, generated from its records."""
+
+    from .documents import witness_record_pdf
+
+    sample = selectors.sample_get(actor=request.user, pk=pk)
+    if sample.status in (SampleStatus.RECORDED, SampleStatus.CONFIRMED):
+        raise Http404
+    return _pdf(witness_record_pdf(sample), f"witness-{sample.code}.pdf")
