@@ -71,3 +71,12 @@ class AuthEventKind(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("管理员重置密码")
     ACCOUNT_DISABLED = "account_disabled", _("账号停用")
     ACCOUNT_ENABLED = "account_enabled", _("账号启用")
+
+
+class ConfirmationFactor(models.TextChoices):
+    """How a person proved who they are when confirming a record (T/CECS 4.3.4-2;
+    Nanchang 四(四)2): their passkey, unlocked by the phone's fingerprint or face, or,
+    where a passkey is impossible, the code of their TOTP authenticator."""
+
+    PASSKEY = "passkey", _("通行密钥（指纹/面容）")
+    TOTP = "totp", _("动态口令")

@@ -19,7 +19,7 @@ from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import AuthEventKind, AuthorityLevel, OrganisationKind, Role
 
-__all__ = ["ActiveSession", "AuthEvent", "Organisation", "RoleGrant", "User"]
+__all__ = ["ActiveSession", "AuthEvent", "Organisation", "Passkey", "RoleGrant", "User"]
 
 MANAGED_KINDS = (OrganisationKind.AUTHORITY, OrganisationKind.STATION, OrganisationKind.OPERATOR)
 
@@ -241,3 +241,48 @@ class ActiveSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Passkey(models.Model):
+    """A person's passkey (WebAuthn credential), kept on their phone and unlocked by its
+    fingerprint or face: the identity factor of every confirmation of a custody record
+    (T/CECS 4.3.4-2 "采集人员生物特征信息…身份核验"; Nanchang 四(四)2). Only the public key
+    is kept here; no fingerprint or face template ever leaves the phone.
+
+    A person may hold several (one per phone). Removing one sets ``removed_at`` instead
+    of deleting the row: the confirmations it signed are re-verified from its public key
+    for as long as the records are kept (``accounts.passkeys.identity_proof_verify``).
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="passkeys")
+    credential_id = models.BinaryField(_("凭据标识"), max_length=1023, unique=True)
+    public_key = models.BinaryField(_("公钥"), max_length=2048)  # the COSE key as py_webauthn returns it
+    sign_count = models.PositiveBigIntegerField(_("签名计数"), default=0)
+    transports = models.JSONField(_("传输方式"), default=list, blank=True)
+    name = models.CharField(_("名称"), max_length=64)
+    aaguid = models.CharField(_("设备型号标识"), max_length=36, blank=True)
+    created_at = models.DateTimeField(_("添加时间"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    removed_at = models.DateTimeField(_("移除时间"), null=True, blank=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    # A person's own passkeys; operators see and remove anyone's (a lost phone).
+    _grants = (
+        Grant(Reach.ALL, is_operator),
+        Grant(Reach.SELF, signed_in & ~is_operator),
+    )
+    scoping = Scoping(person="user_id", grants={"view": _grants, "change": _grants})
+
+    class Meta:
+        verbose_name = _("通行密钥")
+        verbose_name_plural = _("通行密钥")
+        ordering = ["user_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import AuthEvent, Organisation, User
+from .models import AuthEvent, Organisation, Passkey, User
 
 
 def user_list(*, actor: User) -> QuerySet[User]:
@@ -43,3 +43,16 @@ def auth_events_for(*, actor: User, user: User, limit: int = 20) -> QuerySet[Aut
     if not user_list(actor=actor).filter(pk=user.pk).exists():
         return AuthEvent.objects.none()
     return AuthEvent.objects.filter(Q(user=user) | Q(username=user.username)).order_by("-at", "-id")[:limit]
+
+
+def passkey_list(*, actor: User, user: User) -> QuerySet[Passkey]:
+    """The passkeys of ``user`` that are in use and that ``actor`` may see (the person
+    themself; operators), oldest first."""
+
+    return Passkey.objects.restrict(actor).filter(user=user, removed_at__isnull=True).order_by("created_at", "id")
+
+
+def passkey_get(*, actor: User, pk: int, action: str = "view") -> Passkey:
+    """A passkey in use that ``actor`` may ``action``, else ``Http404`` (as a missing one)."""
+
+    return Passkey.objects.filter(removed_at__isnull=True).reach(actor, action, pk=pk)

@@ -3,6 +3,7 @@ organisation management. Views parse, authorise, call one service and render."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from typing import Any
@@ -14,7 +15,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,10 +24,11 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from inspecta.core.errors import AppError, ErrorCode, error_response
 from inspecta.core.forms import apply_validation_error
 from inspecta.core.generic import ObjectHistoryView, ObjectListView
 
-from . import permissions, selectors, services
+from . import passkeys, permissions, selectors, services
 from .choices import AuthEventKind
 from .filtersets import UserFilterSet
 from .forms import (
@@ -262,8 +264,56 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         "events": selectors.auth_events_for(actor=user, user=user, limit=20),
         "has_totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "recovery_left": sum(d.token_set.count() for d in StaticDevice.objects.filter(user=user)),
+        "passkeys": selectors.passkey_list(actor=user, user=user),
     }
     return render(request, "accounts/profile.html", context, status=status)
+
+
+# --- passkeys (accounts.passkeys; T/CECS 4.3.4-2) -------------------------------------
+
+
+@login_required
+@require_POST
+def passkey_options_view(request: HttpRequest) -> HttpResponse:
+    """The options with which the signed-in person's phone makes a new passkey."""
+
+    options = passkeys.passkey_registration_options(user=request.user)  # type: ignore[arg-type]
+    return HttpResponse(options, content_type="application/json")
+
+
+@login_required
+@require_POST
+def passkey_register_view(request: HttpRequest) -> HttpResponse:
+    """Keep the passkey the phone made: JSON ``{"credential": {...}, "name": "..."}``;
+    answers 201 ``{"id", "name"}`` or the error envelope (nothing kept)."""
+
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return error_response(ErrorCode.BAD_REQUEST, _("请求内容无法读取，请重试。"))
+    credential = body.get("credential") if isinstance(body, dict) else None
+    name = body.get("name", "") if isinstance(body, dict) else None
+    if not isinstance(credential, dict) or not isinstance(name, str):
+        return error_response(ErrorCode.INVALID_INPUT, _("请求内容不完整，请重试。"))
+    try:
+        passkey = passkeys.passkey_register(actor=user, user=user, credential=credential, name=name)
+    except AppError as exc:
+        return exc.response()
+    messages.success(request, _("通行密钥“%(name)s”已添加。") % {"name": passkey.name})
+    return JsonResponse({"id": passkey.pk, "name": passkey.name}, status=201, json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_POST
+def passkey_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove one of one's own passkeys (another person's is not found: 404)."""
+
+    user: User = request.user  # type: ignore[assignment]
+    passkey = selectors.passkey_get(actor=user, pk=pk, action="change")
+    passkeys.passkey_remove(actor=user, passkey=passkey)
+    messages.success(request, _("通行密钥“%(name)s”已移除。") % {"name": passkey.name})
+    return HttpResponseRedirect(reverse("accounts:profile") + "#passkeys")
 
 
 # --- user management --------------------------------------------------------------

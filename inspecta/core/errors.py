@@ -47,6 +47,14 @@ class ErrorCode(StrEnum):
     # accounts
     ALLOCATION_FORBIDDEN = "allocation_forbidden"
     MANAGE_FORBIDDEN = "manage_forbidden"
+    # passkeys and identity confirmation (accounts.passkeys; T/CECS 4.3.4-2)
+    PASSKEY_INVALID = "passkey_invalid"
+    PASSKEY_CHALLENGE_EXPIRED = "passkey_challenge_expired"
+    PASSKEY_ALREADY_REGISTERED = "passkey_already_registered"
+    PASSKEY_UNKNOWN = "passkey_unknown"
+    PASSKEY_SIGN_COUNT_REGRESSED = "passkey_sign_count_regressed"
+    TOTP_INVALID = "totp_invalid"
+    IDENTITY_FACTOR_MISSING = "identity_factor_missing"
 
     # request signatures (CONTRACT §2, docs/integration/signing.md)
     MISSING_SIGNATURE = "missing_signature"
@@ -188,6 +196,13 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.ERROR: 500,
     ErrorCode.ALLOCATION_FORBIDDEN: 403,
     ErrorCode.MANAGE_FORBIDDEN: 403,
+    ErrorCode.PASSKEY_INVALID: 422,
+    ErrorCode.PASSKEY_CHALLENGE_EXPIRED: 422,
+    ErrorCode.PASSKEY_ALREADY_REGISTERED: 409,
+    ErrorCode.PASSKEY_UNKNOWN: 422,
+    ErrorCode.PASSKEY_SIGN_COUNT_REGRESSED: 422,
+    ErrorCode.TOTP_INVALID: 422,
+    ErrorCode.IDENTITY_FACTOR_MISSING: 422,
     **dict.fromkeys(
         [
             ErrorCode.MISSING_SIGNATURE,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -192,6 +193,25 @@ INSPECTA_RECOVERY_CODE_COUNT = 10
 # How long a TOTP secret shown for enrolment stays pending before a new one is issued.
 INSPECTA_TOTP_ENROL_SECONDS = env.int("INSPECTA_TOTP_ENROL_SECONDS", default=900)
 OTP_TOTP_ISSUER = "Inspecta"
+
+# Passkeys (WebAuthn) confirm a person's identity on custody records (T/CECS 4.3.4-2;
+# accounts.passkeys). The relying party id is a domain, never an IP address (browsers
+# refuse one): by default the host of PUBLIC_BASE_URL, and "localhost" while that host is
+# a loopback address (development, tests). The origins are the pages' origins that may
+# answer a challenge: by default that of PUBLIC_BASE_URL (with "localhost" for a
+# loopback host, so a developer opens http://localhost:<port>/).
+_public = urlsplit(PUBLIC_BASE_URL)
+_public_host = _public.hostname or "localhost"
+_loopback = _public_host in ("127.0.0.1", "::1", "0.0.0.0")  # noqa: S104 - compared, not bound
+INSPECTA_WEBAUTHN_RP_ID = env.str("INSPECTA_WEBAUTHN_RP_ID", default="localhost" if _loopback else _public_host)
+INSPECTA_WEBAUTHN_RP_NAME = env.str("INSPECTA_WEBAUTHN_RP_NAME", default="建设工程检测监管信息服务平台")
+_public_port = f":{_public.port}" if _public.port else ""
+INSPECTA_WEBAUTHN_ORIGINS = env.list(
+    "INSPECTA_WEBAUTHN_ORIGINS",
+    default=[f"{_public.scheme}://localhost{_public_port}" if _loopback else f"{_public.scheme}://{_public.netloc}"],
+)
+# How long a passkey registration may take, from its options to the phone's answer.
+INSPECTA_WEBAUTHN_TIMEOUT_SECONDS = env.int("INSPECTA_WEBAUTHN_TIMEOUT_SECONDS", default=300)
 
 # django-axes: 5 consecutive failures lock the account for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("INSPECTA_LOCKOUT_FAILURES", default=5)

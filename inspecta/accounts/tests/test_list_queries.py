@@ -75,3 +75,19 @@ def test_organisation_list_page_shows_the_admins_subtree_only(client, tree):
     assert tree["th"].name in page and tree["sz"].name not in page
     login_verified(client, tree["gz_supervisor"])
     assert client.get("/accounts/organisations/").status_code == 403
+
+
+def test_profile_page_with_passkeys(client, tree):
+    from inspecta.accounts.passkeys import passkey_register, passkey_registration_options
+    from inspecta.accounts.testing import SoftAuthenticator
+
+    user = tree["gz_supervisor"]
+    login_verified(client, user)
+
+    def grow(k: int) -> None:
+        for _i in range(k):
+            phone = SoftAuthenticator()
+            credential = phone.create(passkey_registration_options(user=user))
+            passkey_register(actor=user, user=user, credential=credential, name=f"查询计数手机{next(_numbers)}")
+
+    assert_queries_constant(lambda: client.get("/accounts/profile/"), grow, limit=14, rows=html_rows("查询计数手机"))

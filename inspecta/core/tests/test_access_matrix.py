@@ -20,7 +20,7 @@ from django.apps import apps
 from django.db import models, transaction
 
 from inspecta.accounts.choices import OrganisationKind, Role
-from inspecta.accounts.models import Organisation, User
+from inspecta.accounts.models import Organisation, Passkey, User
 from inspecta.core.actors import Actor, ActorKind, actor_of
 from inspecta.core.findings import open_findings
 from inspecta.core.models import Region, Specialty, StoredFile
@@ -201,6 +201,9 @@ _ACCOUNTS = _expect(
     ag_off={"ag_off"},
 )
 ACCOUNTS = {"view": _ACCOUNTS, "change": _ACCOUNTS}
+_PASSKEYS = _expect(op=_ALL_USERS, **{name: {username} for name, username in USER_ROWS.items() if name != "op"})
+PASSKEYS = {"view": _PASSKEYS, "change": _PASSKEYS}
+"""A person's passkeys: their own; operators anyone's (a lost phone)."""
 REGION = {  # rows: 440000, 440100, 440300 and Beijing 110000
     "view": _expect(default={"440000", "440100", "440300", "110000"}, anon=()),
     "change": _expect(op={"440000", "440100", "440300", "110000"}, gd_admin={"440000", "440100", "440300"}),
@@ -612,6 +615,13 @@ def test_organisations(db: None, world: dict[str, Any]) -> None:
 def test_accounts(db: None, world: dict[str, Any]) -> None:
     wanted = _ALL_USERS
     _check(world, User, ACCOUNTS, lambda u: u.username if u.username in wanted else None)
+
+
+@covers(Passkey)
+def test_passkeys(db: None, world: dict[str, Any]) -> None:
+    for user in User.objects.filter(username__in=_ALL_USERS):
+        Passkey.objects.create(user=user, credential_id=user.username.encode(), public_key=b"k", name="我的手机")
+    _check(world, Passkey, PASSKEYS, lambda p: p.user.username)
 
 
 @covers(Region)
