@@ -252,7 +252,7 @@ class SealClaims:
         keys = set(payload)
         if not required <= keys or not keys <= required | {"la", "lo"}:
             raise ValueError("payload keys differ from format 1")
-        if payload["v"] != FORMAT_VERSION or isinstance(payload["v"], bool):
+        if type(payload["v"]) is not int or payload["v"] != FORMAT_VERSION:
             raise ValueError("unknown payload version")
         hashes, seconds, digest = payload["p"], payload["s"], payload["w"]
         if not isinstance(payload["t"], list | tuple) or not isinstance(hashes, list | tuple):
