@@ -173,6 +173,13 @@ class ErrorCode(StrEnum):
     EQUIPMENT_REGISTERED_AFTER_TEST = "equipment_registered_after_test"
     EQUIPMENT_CALIBRATION_EXPIRED = "equipment_calibration_expired"
 
+    # electronic seals (the values of sampling.seal.SealReason; docs/integration/seals.md)
+    SEAL_PREFIX = "seal_prefix"
+    SEAL_ENCODING = "seal_encoding"
+    SEAL_FORMAT = "seal_format"
+    SEAL_UNKNOWN_KEY = "seal_unknown_key"
+    SEAL_SIGNATURE = "seal_signature"
+
     @property
     def status(self) -> int:
         """The HTTP status this code answers with unless a raise site says otherwise."""
@@ -243,6 +250,16 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.PROJECT_CODE_TAKEN: 409,
     ErrorCode.CONTRACT_NUMBER_TAKEN: 409,
     ErrorCode.INVALID_CURSOR: 422,
+    **dict.fromkeys(
+        [
+            ErrorCode.SEAL_PREFIX,
+            ErrorCode.SEAL_ENCODING,
+            ErrorCode.SEAL_FORMAT,
+            ErrorCode.SEAL_UNKNOWN_KEY,
+            ErrorCode.SEAL_SIGNATURE,
+        ],
+        422,
+    ),
     ErrorCode.UNKNOWN_CODE: 404,
     ErrorCode.NOT_A_PDF: 415,
     ErrorCode.REPORT_NUMBER_TAKEN: 409,

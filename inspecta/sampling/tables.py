@@ -21,7 +21,7 @@ class SampleTable(BaseTable):
     part = tables.Column(_("工程部位"))
     count = tables.Column(_("试件数"))
     status = tables.Column(_("状态"))
-    sampled_at = tables.DateTimeColumn(_("取样时间"), format="Y-m-d H:i")
+    sampled_at = tables.DateTimeColumn(verbose_name=_("取样时间"), format="Y-m-d H:i")
 
     class Meta(BaseTable.Meta):
         attrs = {"class": "table card-table"}

@@ -407,3 +407,8 @@ INSPECTA_VERIFY_RATE_PER_MINUTE = env.int("INSPECTA_VERIFY_RATE_PER_MINUTE", def
 INSPECTA_VERIFY_CACHE_SECONDS = env.int("INSPECTA_VERIFY_CACHE_SECONDS", default=300)
 # Excel imports with more data rows than this run as a background job with progress.
 INSPECTA_REGISTRY_IMPORT_ASYNC_ROWS = env.int("INSPECTA_REGISTRY_IMPORT_ASYNC_ROWS", default=200)
+
+# --- Sampling ---------------------------------------------------------------
+# Label sizes (width, height) in mm of the label printers: sample tags and seal labels.
+INSPECTA_LABEL_SIZE_MM = tuple(env.list("INSPECTA_LABEL_SIZE_MM", cast=float, default=[50.0, 30.0]))
+INSPECTA_SEAL_LABEL_SIZE_MM = tuple(env.list("INSPECTA_SEAL_LABEL_SIZE_MM", cast=float, default=[70.0, 50.0]))
