@@ -331,11 +331,14 @@ def identity_confirm(
     counter must have moved forward (a counter going back means a copied key). Without
     one, ``totp_code`` must be the current code of the user's confirmed TOTP device.
 
-    Raises :class:`AppError` with a Chinese message on any failure; nothing is changed
-    then (except django-otp's count of wrong codes, which throttles guessing).
+    Raises :class:`AppError` with a Chinese message on any failure (also for a disabled
+    account); nothing is changed then (except django-otp's count of wrong codes, which
+    throttles guessing).
     """
 
     _check_challenge(challenge)
+    if not user.is_active:
+        raise AppError(ErrorCode.FORBIDDEN, _("该账号已停用，不能确认记录。"))
     if assertion:
         return _confirm_passkey(user=user, challenge=challenge, assertion=assertion)
     if (totp_code or "").strip():

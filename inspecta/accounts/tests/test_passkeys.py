@@ -314,6 +314,16 @@ def test_a_removed_passkey_confirms_nothing(sampler: User) -> None:
     assert identity_factors(user=sampler) == []
 
 
+def test_a_disabled_account_confirms_nothing(sampler: User) -> None:
+    passkey, phone = enrol(sampler)
+    answer = phone.get(identity_challenge_options(user=sampler, challenge=RECORD))
+    User.objects.filter(pk=sampler.pk).update(is_active=False)
+    sampler.refresh_from_db()
+    refused(ErrorCode.FORBIDDEN, identity_confirm, user=sampler, challenge=RECORD, assertion=answer)
+    passkey.refresh_from_db()
+    assert passkey.sign_count == 0
+
+
 def test_a_malformed_assertion_is_refused(sampler: User) -> None:
     enrol(sampler)
     for answer in ("nonsense", {"id": "x"}, {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}):
