@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from inspecta.accounts.passkeys import identity_factors
 from inspecta.core.actors import actor_of
 from inspecta.core.errors import AppError
 from inspecta.core.forms import apply_validation_error
@@ -64,6 +65,7 @@ class SampleDetailView(ObjectDetailView):
         return {
             "code_display": display(obj.code),
             "may_confirm": permissions.may_confirm(request.user, obj),
+            "factors": identity_factors(user=request.user),
             "seal": getattr(obj, "seal", None)
             if obj.status not in (SampleStatus.RECORDED, SampleStatus.CONFIRMED)
             else None,
@@ -136,7 +138,7 @@ def handover_view(request: HttpRequest) -> HttpResponse:
 
     if not permissions.may_deliver(actor_of(request.user)):
         raise PermissionDenied
-    return render(request, "sampling/handover.html")
+    return render(request, "sampling/handover.html", {"factors": identity_factors(user=request.user)})
 
 
 @login_required

@@ -13,8 +13,8 @@
   function error(text) { box.textContent = text || ""; box.classList.toggle("d-none", !text); }
   function ready() {
     var ok = Boolean(photoId && position);
-    passkey.disabled = !ok;
-    totpGo.disabled = !ok;
+    if (passkey) passkey.disabled = !ok;
+    if (totpGo) totpGo.disabled = !ok;
   }
 
   document.getElementById("live-input").addEventListener("change", function (event) {
@@ -39,12 +39,13 @@
 
   function go(totp) {
     error("");
-    passkey.disabled = true; totpGo.disabled = true;
+    if (passkey) passkey.disabled = true;
+    if (totpGo) totpGo.disabled = true;
     C.confirm(card.getAttribute("data-challenge-url"), card.getAttribute("data-confirm-url"), photoId, position, totp)
       .then(function () { window.location.reload(); }, function (e) { error(e.message); ready(); });
   }
-  passkey.addEventListener("click", function () { go(""); });
-  totpGo.addEventListener("click", function () {
+  if (passkey) passkey.addEventListener("click", function () { go(""); });
+  if (totpGo) totpGo.addEventListener("click", function () {
     var code = document.getElementById("confirm-totp").value.trim();
     if (!/^\d{6,8}$/.test(code)) { error("请输入 6 位动态口令。"); return; }
     go(code);

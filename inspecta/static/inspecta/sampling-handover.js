@@ -22,8 +22,10 @@
       });
     }).then(show, function (e) { error(e.message); });
   }
-  document.getElementById("handover-passkey").addEventListener("click", function () { go(""); });
-  document.getElementById("handover-totp-go").addEventListener("click", function () {
+  var passkey = document.getElementById("handover-passkey");
+  var totpGo = document.getElementById("handover-totp-go");
+  if (passkey) passkey.addEventListener("click", function () { go(""); });
+  if (totpGo) totpGo.addEventListener("click", function () {
     var code = document.getElementById("handover-totp").value.trim();
     if (!/^\d{6,8}$/.test(code)) { error("请输入 6 位动态口令。"); return; }
     go(code);
