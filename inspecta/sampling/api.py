@@ -108,6 +108,9 @@ class SampleOut(Schema):
     dimensions: str
     description: str
     status: str
+    status_display: str
+    project_name: str
+    test_item_name: str
     sampled_at: datetime.datetime
     latitude: decimal.Decimal | None
     longitude: decimal.Decimal | None
@@ -174,6 +177,9 @@ def sample_json(sample: Sample) -> dict[str, Any]:
         "dimensions": sample.dimensions,
         "description": sample.description,
         "status": sample.status,
+        "status_display": str(sample.get_status_display()),
+        "project_name": sample.project.name,
+        "test_item_name": sample.test_item.name,
         "sampled_at": sample.sampled_at,
         "latitude": sample.latitude,
         "longitude": sample.longitude,

@@ -26,7 +26,7 @@ from .codes import display
 from .filtersets import SampleFilterSet
 from .forms import SampleRecordForm
 from .labels import TagLabel, seal_label_pdf, tag_labels_pdf
-from .models import Sample
+from .models import Receipt, Sample
 from .tables import SampleTable
 
 
@@ -69,6 +69,7 @@ class SampleDetailView(ObjectDetailView):
             "seal": getattr(obj, "seal", None)
             if obj.status not in (SampleStatus.RECORDED, SampleStatus.CONFIRMED)
             else None,
+            "receipt": Receipt.objects.select_related("receiver", "deliverer", "handover").filter(sample=obj).first(),
         }
 
 

@@ -34,10 +34,10 @@ from inspecta.sampling.models import Sample
 from inspecta.sampling.seal import seal_decode
 from inspecta.sampling.testing import sampling_scene
 
-from .conftest import PHONE, TIMEOUT_MS
-
 CHROMIUM = os.environ.get("INSPECTA_CHROMIUM", "/usr/bin/chromium")
 SITE = {"latitude": 23.1301, "longitude": 113.3301, "accuracy": 8}
+PHONE = {"width": 390, "height": 844}  # as the phone_page fixture
+TIMEOUT_MS = 15_000
 
 pytestmark = [
     pytest.mark.e2e,
@@ -149,7 +149,10 @@ def test_the_chain_of_custody_on_phones(
     expect(sampler.get_by_test_id("tag-count")).to_contain_text("已录入 2 个")
     sampler.set_input_files("#specimen-input", [_picture(31), _picture(32)])
     sampler.set_input_files("#placard-input", [_picture(33)])
-    expect(sampler.locator("#specimen-list [data-uploaded]")).to_have_count(2)
+    try:
+        expect(sampler.locator("#specimen-list [data-uploaded]")).to_have_count(2)
+    except AssertionError:
+        raise AssertionError(sampler.locator("#specimen-list").inner_text()) from None
     expect(sampler.locator("#placard-list [data-uploaded]")).to_have_count(1)
     _fits(sampler)
     _shot(sampler, "sampling-record")

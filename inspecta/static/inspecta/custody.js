@@ -28,16 +28,31 @@
   }
 
   var token = null;
+  var asking = null;
   function uploadToken() {
     if (token && token.until > Date.now()) return Promise.resolve(token.value);
-    return api("POST", "/api/v1/exchange/upload-tokens", {}).then(function (data) {
-      token = { value: data.token, until: Date.now() + (data.expires_in - 60) * 1000 };
-      return token.value;
-    });
+    if (!asking) {
+      asking = api("POST", "/api/v1/exchange/upload-tokens", {}).then(function (data) {
+        token = { value: data.token, until: Date.now() + (data.expires_in - 60) * 1000 };
+        asking = null;
+        return token.value;
+      }, function (e) { asking = null; throw e; });
+    }
+    return asking;
   }
+
+  /* Uploads run one after another: on a weak connection parallel uploads only slow
+   * each other down, and a dropped connection resumes the one in progress. */
+  var queue = Promise.resolve();
 
   /* Upload one file through tus; resolves to {id, sha256}. onProgress(0..100). */
   function uploadFile(file, onProgress) {
+    var run = queue.then(function () { return uploadOne(file, onProgress); });
+    queue = run.catch(function () {});
+    return run;
+  }
+
+  function uploadOne(file, onProgress) {
     return uploadToken().then(function (bearer) {
       return new Promise(function (resolve, reject) {
         var upload = new window.tus.Upload(file, {

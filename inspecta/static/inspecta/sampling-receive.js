@@ -52,7 +52,7 @@
         scanned = [code];
         document.getElementById("sample-card").classList.remove("d-none");
         document.getElementById("sample-title").textContent = "样品 " + data.code_display;
-        document.getElementById("sample-summary").textContent = "试件 " + data.count + " 个 · " + data.part + " · " + data.status;
+        document.getElementById("sample-summary").textContent = data.project_name + " · " + data.test_item_name + " · " + data.part + " · 试件 " + data.count + " 个 · " + data.status_display;
         renderTags();
       }, function (e) { error(e.message); });
       return;
