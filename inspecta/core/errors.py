@@ -114,6 +114,9 @@ class ErrorCode(StrEnum):
     INVALID_PARTY_ROLE = "invalid_party_role"
     INVALID_PEOPLE = "invalid_people"
     INVALID_DATES = "invalid_dates"
+    UNKNOWN_CONTRACT = "unknown_contract"
+    PLAN_CANCELLED = "plan_cancelled"
+    INVALID_LEAD_RULE = "invalid_lead_rule"
 
     # reports
     UNKNOWN_PROJECT = "unknown_project"
@@ -217,6 +220,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TIMESTAMP_NOT_FOUND: 404,
     ErrorCode.PROJECT_CODE_TAKEN: 409,
     ErrorCode.CONTRACT_NUMBER_TAKEN: 409,
+    ErrorCode.PLAN_CANCELLED: 409,
     ErrorCode.INVALID_CURSOR: 422,
     ErrorCode.UNKNOWN_CODE: 404,
     ErrorCode.NOT_A_PDF: 415,

@@ -233,7 +233,11 @@ class StoredFile(models.Model):
     scoping = Scoping(
         region="organisation__region__code",
         organisation="organisation_id",
-        records=(("projects.Contract", "scan"), ("reports.Report", "versions__pdf")),
+        records=(
+            ("projects.Contract", "scan"),
+            ("projects.InspectionPlanVersion", "document"),
+            ("reports.Report", "versions__pdf"),
+        ),
         grants={
             "view": (
                 Grant(Reach.ALL, is_operator),

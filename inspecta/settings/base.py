@@ -336,6 +336,7 @@ INSPECTA_FILE_PURPOSES = {
     # registry scans and photos
     "scan": {"types": _SCAN_TYPES, "max_size": env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024**2)},
     "contract": {"types": _SCAN_TYPES},  # contract scans
+    "plan": {"types": _SCAN_TYPES},  # on-site inspection plans (scans)
     "report": {"types": ["application/pdf"]},  # report PDFs submitted through the web forms
     "photo": {
         "types": ["image/jpeg", "image/png", "image/webp", "image/heic"],
@@ -360,6 +361,9 @@ INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2
 
 # --- Projects, contracts and reports ---------------------------------------
 INSTALLED_APPS += ["inspecta.projects", "inspecta.reports", "inspecta.sampling"]
+# Hours before its planned start an on-site inspection plan must be filed where no
+# PlanLeadRule of the project's region says otherwise (Guangxi 第十条: 24 hours).
+INSPECTA_PLAN_LEAD_HOURS = env.int("INSPECTA_PLAN_LEAD_HOURS", default=24)
 # Serial numbers per "city" (Nanchang 三(一)) or "province" (Guangdong 附件2 二(十四)).
 INSPECTA_REPORT_SERIAL_SCOPE = env.str("INSPECTA_REPORT_SERIAL_SCOPE", default="city")
 # Default action per acceptance check code ("reject" | "flag"); CheckRule rows override.
