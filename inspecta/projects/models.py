@@ -8,6 +8,7 @@ sees the projects it is a party of; operators see everything.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import replace
 from typing import Any
 
@@ -384,6 +385,14 @@ class InspectionPlanVersion(models.Model):
     @property
     def status(self) -> str:
         return str(self.data.get("status", PlanStatus.FILED))
+
+    @property
+    def planned_start(self) -> datetime.datetime:
+        return datetime.datetime.fromisoformat(self.data["planned_start"])
+
+    @property
+    def planned_end(self) -> datetime.datetime:
+        return datetime.datetime.fromisoformat(self.data["planned_end"])
 
     def get_status_display(self) -> str:
         return str(PlanStatus(self.status).label)

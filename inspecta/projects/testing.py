@@ -64,3 +64,30 @@ def plan_kwargs(
     }
     data.update(over)
     return data
+
+
+def plan_scene(tree: dict[str, Any]) -> dict[str, Any]:
+    """Agency A (Guangzhou) on the Tianhe project ``P-PLAN`` with its pile contract and a
+    second project ``P-PLAN2`` with another contract; agency B (Shenzhen) on a Shenzhen
+    project with its own contract."""
+
+    from inspecta.reports.testing import approved_agency, project_with
+
+    agency, admin, made = approved_agency(tree, 981)
+    other, other_admin, other_made = approved_agency(tree, 982, region="440300")
+    project = project_with(tree, [agency], code="P-PLAN")
+    second = project_with(tree, [agency], code="P-PLAN2")
+    shenzhen = project_with(tree, [other], code="P-SZPLAN", region="440300")
+    return {
+        "agency": agency,
+        "admin": admin,
+        "made": made,
+        "project": project,
+        "contract": contract_for(admin, agency, project),
+        "second_contract": contract_for(admin, agency, second, number="HT-PLAN2"),
+        "other": other,
+        "other_admin": other_admin,
+        "other_made": other_made,
+        "other_project": shenzhen,
+        "other_contract": contract_for(other_admin, other, shenzhen, number="HT-SZ"),
+    }
