@@ -439,7 +439,7 @@ class PlanLeadRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        item = self.test_item.name if self.test_item_id else _("所有检测项目")
+        item = self.test_item.name if self.test_item is not None else _("所有检测项目")
         return f"{self.region_id} {item}: {self.lead_hours}h"
 
     # everyone signed in reads the rules (an agency must know how early to file); the
