@@ -122,6 +122,9 @@ class ErrorCode(StrEnum):
     INVALID_PARTY_ROLE = "invalid_party_role"
     INVALID_PEOPLE = "invalid_people"
     INVALID_DATES = "invalid_dates"
+    UNKNOWN_CONTRACT = "unknown_contract"
+    PLAN_CANCELLED = "plan_cancelled"
+    INVALID_LEAD_RULE = "invalid_lead_rule"
 
     # reports
     UNKNOWN_PROJECT = "unknown_project"
@@ -249,6 +252,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TIMESTAMP_NOT_FOUND: 404,
     ErrorCode.PROJECT_CODE_TAKEN: 409,
     ErrorCode.CONTRACT_NUMBER_TAKEN: 409,
+    ErrorCode.PLAN_CANCELLED: 409,
     ErrorCode.INVALID_CURSOR: 422,
     **dict.fromkeys(
         [

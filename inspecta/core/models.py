@@ -235,6 +235,7 @@ class StoredFile(models.Model):
         organisation="organisation_id",
         records=(
             ("projects.Contract", "scan"),
+            ("projects.InspectionPlanVersion", "document"),
             ("reports.Report", "versions__pdf"),
             ("sampling.SamplePhoto", "file"),
             ("sampling.Confirmation", "live_photo"),

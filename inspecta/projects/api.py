@@ -1,4 +1,5 @@
-"""Projects and contracts on the exchange API (T/CECS 4.3.2, 4.3.3).
+"""Projects, contracts and on-site inspection plans on the exchange API (T/CECS 4.3.2,
+4.3.3; Nanchang 二(三); Guangxi 第十条).
 
 Authorities create and update projects from a browser session or through their
 platform's exchange client (RFC 9421 signed, scope ``projects:write``, authority clients
@@ -15,16 +16,18 @@ import decimal
 import uuid
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.filtersets import api_filter
-from inspecta.core.pagination import Keyset
+from inspecta.core.limits import MAX_ID
+from inspecta.core.pagination import Keyset, Pages
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -32,8 +35,8 @@ from inspecta.ledger.selectors import entries_for_records, entry_for_record
 from inspecta.registry.models import Agency
 
 from . import selectors, services
-from .filtersets import ProjectFilterSet
-from .models import Contract, Project
+from .filtersets import PlanFilterSet, ProjectFilterSet
+from .models import Contract, InspectionPlan, Project
 
 router = Router(tags=["工程项目与检测合同"])
 
@@ -204,7 +207,7 @@ class ProjectPatch(Schema):
 
 
 @router.patch(
-    "/{project_id}",
+    "/{int:project_id}",
     response=ProjectOut,
     auth=_WRITE_AUTH,
     summary="修改工程项目（主管部门；或其平台签名调用，权限 projects:write）",
@@ -235,7 +238,7 @@ def project_list(request: AuthedRequest, q: str = "", region: str = "") -> Query
     return api_filter(ProjectFilterSet, {"q": q, "region": region}, qs, request=request).prefetch_related("parties")
 
 
-@router.get("/{project_id}", response=ProjectOut, auth=_READ_AUTH, summary="工程项目详情")
+@router.get("/{int:project_id}", response=ProjectOut, auth=_READ_AUTH, summary="工程项目详情")
 def project_detail(request: AuthedRequest, project_id: int) -> dict[str, Any]:
     return project_json(selectors.project_get(actor=request.auth, pk=project_id))
 
@@ -251,8 +254,6 @@ def contract_upload(request: AuthedRequest, project_id: int, payload: ContractIn
     actor = request.auth
     agency = Agency.objects.filter(organisation__pk=getattr(actor.organisation, "pk", -1)).first()
     if agency is None:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("只有检测机构可以上传检测合同。")
     # a project the agency may not see answers as a missing one, not agency_not_party
     project = Project.objects.reach(actor, pk=project_id)
@@ -266,3 +267,222 @@ def contract_list(request: AuthedRequest, project_id: int) -> list[dict[str, Any
     contracts = list(selectors.contract_list(actor=request.auth, project=project).prefetch_related("test_items"))
     entries = entries_for_records(contracts)
     return [contract_json(c, entries) for c in contracts]
+
+
+# --- on-site inspection plans (Nanchang 二(三); Guangxi 第十条) --------------------------
+
+
+class PlanFilters(Schema):
+    project: int | None = Field(None, ge=1, le=MAX_ID, description="工程项目 id")
+    agency: int | None = Field(None, ge=1, le=MAX_ID, description="检测机构 id")
+    date_from: datetime.date | None = Field(None, description="计划开始日期自（含）")
+    date_to: datetime.date | None = Field(None, description="计划开始日期至（含）")
+    status: str = Field("", description="filed / cancelled")
+
+
+class PlanIn(Schema):
+    contract_id: int = Field(ge=1, le=MAX_ID, description="本机构在该项目上的检测合同 id")
+    test_item: str = Field(min_length=1, max_length=64, description="检测项目编码（目录）")
+    tester_ids: list[int] = Field(min_length=1, max_length=50, description="本机构在职检测人员 id")
+    planned_start: datetime.datetime = Field(description="计划开始时间（RFC 3339，带时区）")
+    planned_end: datetime.datetime = Field(description="计划结束时间，须晚于开始时间")
+    quantity: int = Field(ge=1, le=1_000_000, description="检测数量（正整数）")
+    quantity_unit: str = Field(min_length=1, max_length=16, description="数量单位，如 根、点、组")
+    location: str = Field(min_length=1, max_length=255, description="检测部位")
+    document_id: uuid.UUID = Field(description="检测方案扫描件的上传文件 id（tus）")
+
+
+class PlanChangeIn(Schema):
+    """The reason and the fields to change (only those sent); the others stay."""
+
+    reason: str = Field(min_length=1, max_length=500, description="变更原因")
+    contract_id: int | None = Field(None, ge=1, le=MAX_ID)
+    test_item: str | None = Field(None, min_length=1, max_length=64)
+    tester_ids: list[int] | None = Field(None, min_length=1, max_length=50)
+    planned_start: datetime.datetime | None = None
+    planned_end: datetime.datetime | None = None
+    quantity: int | None = Field(None, ge=1, le=1_000_000)
+    quantity_unit: str | None = Field(None, min_length=1, max_length=16)
+    location: str | None = Field(None, min_length=1, max_length=255)
+    document_id: uuid.UUID | None = None
+
+
+class PlanCancelIn(Schema):
+    reason: str = Field(min_length=1, max_length=500, description="取消原因")
+
+
+class PlanOut(Schema):
+    id: int
+    project_id: int
+    agency_id: int
+    contract_id: int
+    test_item: str
+    tester_ids: list[int]
+    planned_start: datetime.datetime
+    planned_end: datetime.datetime
+    quantity: int
+    quantity_unit: str
+    location: str
+    document_id: str
+    document_sha256: str
+    status: str = Field(description="filed（已报送） / cancelled（已取消）")
+    version: int = Field(description="当前版本号")
+    filed_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class PlanVersionOut(Schema):
+    number: int
+    status: str
+    data: dict[str, Any] = Field(description="该版本的方案内容（时间为 UTC）")
+    document_id: str
+    document_sha256: str
+    filed_at: datetime.datetime
+    reason: str
+    log_index: int | None
+
+
+class PlanFindingOut(Schema):
+    rule: str
+    key: str
+    severity: str
+    status: str
+    detail: str
+    version: int
+
+
+class PlanDetailOut(PlanOut):
+    versions: list[PlanVersionOut]
+    findings: list[PlanFindingOut]
+
+
+def plan_json(plan: InspectionPlan) -> dict[str, Any]:
+    """``plan`` with ``testers`` prefetched (or read here)."""
+
+    return {
+        "id": plan.pk,
+        "project_id": plan.project_id,
+        "agency_id": plan.agency_id,
+        "contract_id": plan.contract_id,
+        "test_item": plan.test_item_id,
+        "tester_ids": sorted(t.pk for t in plan.testers.all()),
+        "planned_start": plan.planned_start,
+        "planned_end": plan.planned_end,
+        "quantity": plan.quantity,
+        "quantity_unit": plan.quantity_unit,
+        "location": plan.location,
+        "document_id": str(plan.document_id),
+        "document_sha256": plan.document_sha256,
+        "status": plan.status,
+        "version": plan.version,
+        "filed_at": plan.filed_at,
+        "updated_at": plan.updated_at,
+    }
+
+
+def plan_detail_json(plan: InspectionPlan) -> dict[str, Any]:
+    versions = list(selectors.plan_versions(plan))
+    entries = entries_for_records(versions)
+    numbers = {v.pk: v.number for v in versions}
+    return plan_json(plan) | {
+        "versions": [
+            {
+                "number": v.number,
+                "status": v.status,
+                "data": v.data,
+                "document_id": str(v.document_id),
+                "document_sha256": v.document_sha256,
+                "filed_at": v.filed_at,
+                "reason": v.reason,
+                "log_index": getattr(entries.get((v._meta.label_lower, str(v.pk))), "index", None),
+            }
+            for v in versions
+        ],
+        "findings": [
+            {
+                "rule": f.rule,
+                "key": f.key,
+                "severity": f.severity,
+                "status": f.status,
+                "detail": f.detail,
+                "version": numbers.get(f.version_id, 0),
+            }
+            for f in plan.findings.order_by("pk")
+        ],
+    }
+
+
+_PLAN_WRITE_AUTH = [SignatureAuth(scopes=[Scope.RECORDS_SUBMIT.value], optional=True), session_auth]
+_PLAN_READ_AUTH = [
+    SignatureAuth(any_of=[Scope.PROJECTS_READ.value, Scope.RECORDS_SUBMIT.value], optional=True),
+    session_auth,
+]
+
+
+def _acting_agency(actor: Any) -> Agency:
+    agency = Agency.objects.filter(organisation__pk=getattr(actor.organisation, "pk", -1)).first()
+    if agency is None:
+        raise PermissionDenied(_("只有检测机构可以报送检测方案。"))
+    return agency
+
+
+@router.post(
+    "/{project_id}/plans",
+    response={201: PlanDetailOut},
+    auth=_PLAN_WRITE_AUTH,
+    summary="报送现场检测方案（检测机构；签名调用须有权限 records:submit）",
+)
+@idempotent
+def plan_file(request: AuthedRequest, project_id: int, payload: PlanIn) -> Status:
+    """Version 1 of a plan; filed (server time) less than the lead time before
+    ``planned_start`` it carries a ``plan_filed_late`` finding."""
+
+    actor = request.auth
+    agency = _acting_agency(actor)
+    # a project the agency may not see answers as a missing one
+    project = Project.objects.reach(actor, pk=project_id)
+    plan = services.plan_file(actor=actor, agency=agency, project=project, **payload.dict())
+    return Status(201, plan_detail_json(plan))
+
+
+@router.get("/plans", response=list[PlanOut], auth=_PLAN_READ_AUTH, summary="可见的现场检测方案（按计划开始时间）")
+@paginate(Pages, page_size=PAGE_SIZE, render=lambda rows: [plan_json(p) for p in rows])
+def plan_list(request: AuthedRequest, filters: Query[PlanFilters]) -> QuerySet[InspectionPlan]:
+    qs = selectors.plan_list(actor=request.auth)
+    return api_filter(PlanFilterSet, filters.dict(), qs, request=request).prefetch_related("testers")
+
+
+@router.get("/plans/{plan_id}", response=PlanDetailOut, auth=_PLAN_READ_AUTH, summary="现场检测方案详情及各版本")
+def plan_detail(request: AuthedRequest, plan_id: int) -> dict[str, Any]:
+    return plan_detail_json(selectors.plan_get(actor=request.auth, pk=plan_id))
+
+
+@router.post(
+    "/plans/{plan_id}/change",
+    response={201: PlanDetailOut},
+    auth=_PLAN_WRITE_AUTH,
+    summary="变更现场检测方案（新版本；报送的检测机构）",
+)
+@idempotent
+def plan_change(request: AuthedRequest, plan_id: int, payload: PlanChangeIn) -> Status:
+    data = payload.dict(exclude_unset=True)
+    reason = data.pop("reason")
+    nulls = sorted(name for name, value in data.items() if value is None)
+    if nulls:
+        raise AppError(ErrorCode.INVALID_INPUT, _("%(f)s 不能为空。") % {"f": "、".join(nulls)})
+    plan = selectors.plan_get(actor=request.auth, pk=plan_id)
+    plan = services.plan_change(actor=request.auth, plan=plan, reason=reason, **data)
+    return Status(201, plan_detail_json(plan))
+
+
+@router.post(
+    "/plans/{plan_id}/cancel",
+    response={201: PlanDetailOut},
+    auth=_PLAN_WRITE_AUTH,
+    summary="取消现场检测方案（报送的检测机构）",
+)
+@idempotent
+def plan_cancel(request: AuthedRequest, plan_id: int, payload: PlanCancelIn) -> Status:
+    plan = selectors.plan_get(actor=request.auth, pk=plan_id)
+    plan = services.plan_cancel(actor=request.auth, plan=plan, reason=payload.reason)
+    return Status(201, plan_detail_json(plan))

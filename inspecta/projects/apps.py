@@ -1,6 +1,12 @@
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
+from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, NavGroup, UrlMount
+from inspecta.core.permissions import is_member, is_operator
+from inspecta.projects.permissions import may_manage_lead_rules, may_view_plan_calendar
+
+NAV_PROJECTS = NavGroup("projects", _("工程项目"))
+"""The menu of projects and their on-site inspection plans: the lists, the calendar of
+upcoming on-site tests, the lead-time rules."""
 
 
 class ProjectsConfig(InspectaAppConfig):
@@ -10,7 +16,14 @@ class ProjectsConfig(InspectaAppConfig):
 
     api_routers = (ApiMount("/projects/", "inspecta.projects.api:router"),)
     urls = (UrlMount("projects/", "inspecta.projects.urls"),)
-    nav = (NavEntry(_("工程项目"), "projects:project_list", "building", 60),)
+    nav = (
+        NavEntry(_("工程项目"), "projects:project_list", "building", 60, group=NAV_PROJECTS),
+        NavEntry(_("检测方案"), "projects:plan_list", "list", 62, is_member | is_operator, NAV_PROJECTS),
+        NavEntry(_("现场检测日历"), "projects:plan_calendar", "calendar", 63, may_view_plan_calendar, NAV_PROJECTS),
+        NavEntry(_("方案报送规则"), "projects:lead_rules", "alert", 64, may_manage_lead_rules, NAV_PROJECTS),
+    )
+    demo_loader = "inspecta.projects.demo:plans_demo"
+    demo_after = ("core", "registry", "reports")
     home_figures = "inspecta.projects.queues:home_figures"
     log_kind_enum = "inspecta.projects.choices:ProjectLogKind"
     log_kinds = "inspecta.projects.kinds"

@@ -18,3 +18,17 @@ class ProjectLogKind(models.TextChoices):
     ``projects/kinds.py``."""
 
     CONTRACT = "contract", _("检测合同")
+    INSPECTION_PLAN = "inspection_plan", _("现场检测方案")
+
+
+class PlanStatus(models.TextChoices):
+    """The state of an on-site inspection plan (Nanchang 二(三); Guangxi 第十条)."""
+
+    FILED = "filed", _("已报送")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class PlanFindingRule(models.TextChoices):
+    """What a plan's finding says (``PlanFinding.rule``)."""
+
+    FILED_LATE = "plan_filed_late", _("检测方案报送不及时")

@@ -1,5 +1,5 @@
-"""Web forms of projects and contracts (T/CECS 4.3.2, 4.3.3): regions, stations,
-agencies and test items are chosen by name from lists limited to what the acting user
+"""Web forms of projects, contracts and on-site inspection plans (T/CECS 4.3.2, 4.3.3;
+Nanchang 二(三)): regions, stations, agencies, contracts, staff and test items are chosen by name from lists limited to what the acting user
 may choose, never typed as codes or ids."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.choices import OrganisationKind
@@ -15,7 +16,9 @@ from inspecta.core.actors import actor_of, region_within
 from inspecta.core.forms import PickerSelect, PickerSelectMultiple, StyledForm
 from inspecta.core.models import Region, TestItem
 from inspecta.registry.choices import AgencyStatus
-from inspecta.registry.models import Agency
+from inspecta.registry.models import Agency, Staff
+
+from .models import Contract
 
 
 def region_choices(actor: Any) -> list[tuple[str, str]]:
@@ -148,3 +151,173 @@ class ContractForm(StyledForm):
         if start and end and end < start:
             self.add_error("valid_until", _("有效期至不能早于有效期自。"))
         return data
+
+
+# --- on-site inspection plans (Nanchang 二(三); Guangxi 第十条) --------------------------
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _datetime_field(label: Any) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        input_formats=DATETIME_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class ContractChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.number}（{obj.valid_from:%Y-%m-%d}—{obj.valid_until:%Y-%m-%d}）"
+
+
+class SingleTestItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.specialty.name} / {obj.name}"
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}{'（' + obj.post + '）' if obj.post else ''}"
+
+
+class PlanForm(StyledForm):
+    """File (``plan`` is None) or change a plan of ``agency`` on ``project``: the contract
+    among the agency's contracts on the project, the test item among the chosen
+    contract's, the testers among the agency's active staff."""
+
+    contract = ContractChoiceField(
+        label=_("所属检测合同"),
+        queryset=Contract.objects.none(),
+        widget=PickerSelect(placeholder=_("输入合同编号搜索")),
+    )
+    test_item = SingleTestItemChoiceField(
+        label=_("检测项目"),
+        queryset=TestItem.objects.none(),
+        widget=PickerSelect(placeholder=_("输入检测项目名称搜索"), follow="contract"),
+        help_text=_("列出所选合同的检测项目。"),
+    )
+    testers = StaffChoiceField(
+        label=_("检测人员"),
+        queryset=Staff.objects.none(),
+        widget=PickerSelectMultiple(placeholder=_("输入姓名搜索")),
+        help_text=_("可选多人；仅列出本机构在职人员。"),
+    )
+    planned_start = _datetime_field(_("计划开始时间"))
+    planned_end = _datetime_field(_("计划结束时间"))
+    quantity = forms.IntegerField(label=_("检测数量"), min_value=1, max_value=1_000_000)
+    quantity_unit = forms.CharField(label=_("数量单位"), max_length=16, help_text=_("如 根、点、组、构件。"))
+    location = forms.CharField(label=_("检测部位"), max_length=255)
+    document = forms.FileField(label=_("检测方案扫描件（PDF/图片）"))
+    reason = forms.CharField(label=_("变更原因"), max_length=500)
+
+    def __init__(self, *args: Any, agency: Any, project: Any, plan: Any = None, **kwargs: Any) -> None:
+        if plan is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "contract": plan.contract_id,
+                "test_item": plan.test_item_id,
+                "testers": [t.pk for t in plan.testers.all()],
+                "planned_start": timezone.localtime(plan.planned_start),
+                "planned_end": timezone.localtime(plan.planned_end),
+                "quantity": plan.quantity,
+                "quantity_unit": plan.quantity_unit,
+                "location": plan.location,
+            }
+        super().__init__(*args, **kwargs)
+        contracts = Contract.objects.filter(agency=agency, project=project).order_by("-signed_on", "pk")
+        self.fields["contract"].queryset = contracts  # type: ignore[attr-defined]
+        groups: dict[str, list[str]] = {}
+        for contract_id, code in contracts.values_list("pk", "test_items__code"):
+            if code:
+                groups.setdefault(code, []).append(str(contract_id))
+        self.fields["test_item"].queryset = (  # type: ignore[attr-defined]
+            TestItem.objects.filter(pk__in=list(groups), enabled=True)
+            .select_related("specialty")
+            .order_by("specialty_id", "code")
+        )
+        self.fields["test_item"].widget.groups = groups
+        self.fields["testers"].queryset = Staff.objects.filter(agency=agency, active=True).order_by("name", "pk")  # type: ignore[attr-defined]
+        if plan is None:
+            del self.fields["reason"]
+        else:
+            self.fields["document"].required = False
+            self.fields["document"].help_text = _("不上传则沿用当前文件。")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("planned_start"), data.get("planned_end")
+        if start and end and end <= start:
+            self.add_error("planned_end", _("计划结束时间须晚于计划开始时间。"))
+        contract, item = data.get("contract"), data.get("test_item")
+        if contract is not None and item is not None and not contract.test_items.filter(pk=item.pk).exists():
+            self.add_error("test_item", _("所选检测合同不包含该检测项目，请另选。"))
+        return data
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """The plan's fields for ``plan_file``/``plan_change`` (the document and the
+        reason are the view's)."""
+
+        d = self.cleaned_data
+        return {
+            "contract_id": d["contract"].pk,
+            "test_item": d["test_item"].pk,
+            "tester_ids": [t.pk for t in d["testers"]],
+            "planned_start": d["planned_start"],
+            "planned_end": d["planned_end"],
+            "quantity": d["quantity"],
+            "quantity_unit": d["quantity_unit"],
+            "location": d["location"],
+        }
+
+
+class PlanCancelForm(StyledForm):
+    reason = forms.CharField(label=_("取消原因"), max_length=500)
+
+
+class CalendarForm(StyledForm):
+    """The calendar's period: a day or a week from ``start`` (today by default)."""
+
+    start = forms.DateField(label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    span = forms.ChoiceField(
+        label=_("范围"), required=False, choices=[("week", _("一周")), ("day", _("一天"))], initial="week"
+    )
+
+
+def lead_rule_region_choices(actor: Any) -> list[tuple[str, str]]:
+    """The enabled regions whose rules ``actor`` may set: its own region and those below
+    it (an operator: the node's area), each by its full name."""
+
+    from django.conf import settings
+
+    from inspecta.core.scoping import region_prefix
+
+    a = actor_of(actor)
+    regions = Region.objects.filter(enabled=True).select_related("parent", "parent__parent").order_by("code")
+    if a.kind == "operator":
+        regions = regions.filter(code__startswith=region_prefix(settings.INSPECTA_NODE_REGION))
+    elif a.region_code:
+        regions = regions.filter(code__startswith=a.region_prefix)
+    else:
+        regions = regions.none()
+    return [("", "—")] + [(r.code, f"{r.full_name}（{r.code}）") for r in regions]
+
+
+class LeadRuleForm(StyledForm):
+    region_code = forms.ChoiceField(label=_("行政区划"), widget=PickerSelect(placeholder=_("输入地名搜索")))
+    test_item = SingleTestItemChoiceField(
+        label=_("检测项目"),
+        queryset=TestItem.objects.none(),
+        required=False,
+        widget=PickerSelect(placeholder=_("输入检测项目名称搜索")),
+        help_text=_("不选则适用于该地区所有检测项目。"),
+    )
+    lead_hours = forms.IntegerField(
+        label=_("至少提前小时数"), min_value=1, max_value=24 * 90, help_text=_("如提前 3 天填 72。")
+    )
+
+    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region_code"].choices = lead_rule_region_choices(actor)  # type: ignore[attr-defined]
+        self.fields["test_item"].queryset = (  # type: ignore[attr-defined]
+            TestItem.objects.filter(enabled=True).select_related("specialty").order_by("specialty_id", "code")
+        )

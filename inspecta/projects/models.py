@@ -8,22 +8,40 @@ sees the projects it is a party of; operators see everything.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import replace
+from typing import Any
+
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.choices import OrganisationKind
 from inspecta.core.audit import audited
 from inspecta.core.fields import latitude_field, longitude_field
-from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator
+from inspecta.core.findings import SEVERITY_CHOICES, Finding
+from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator, is_station, signed_in
+from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-from .choices import PartyRole
-from .permissions import may_register_projects
+from .choices import PartyRole, PlanStatus
+from .permissions import may_manage_lead_rules, may_register_projects
 
-__all__ = ["PROJECT_SCOPING", "Contract", "Project", "ProjectParty"]
+__all__ = [
+    "PLAN_SCOPING",
+    "PROJECT_SCOPING",
+    "Contract",
+    "InspectionPlan",
+    "InspectionPlanVersion",
+    "PlanFinding",
+    "PlanLeadRule",
+    "Project",
+    "ProjectParty",
+]
 
 
 PROJECT_SCOPING = Scoping(
@@ -213,3 +231,256 @@ class Contract(models.Model):
             "change": (Grant(Reach.ALL, is_operator), Grant(Reach.OWN, is_agency)),
         },
     )
+
+
+PLAN_SCOPING = Scoping(
+    region="project__region__code",
+    project="project_id",
+    station="project__station_id",
+    organisation="agency__organisation_id",
+    grants={
+        # as a contract: the project's regulators (its station too, wherever it sits) and
+        # its non-agency parties see every plan of it; an agency only the plans it filed;
+        # only the filing agency changes or cancels its plan
+        "view": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_regulator),
+            Grant(Reach.STATION, is_station),
+            Grant(Reach.PARTY, is_party),
+            Grant(Reach.OWN, is_agency),
+        ),
+        "change": (Grant(Reach.OWN, is_agency),),
+    },
+)
+"""Who may see (``view``) or change (``change``) an on-site inspection plan."""
+
+
+class InspectionPlan(models.Model):
+    """现场检测方案 (Nanchang 二(三): pile and concrete-structure on-site tests filed at
+    least 3 days ahead, with the contract, the testers, the planned dates and the plan's
+    scan; Guangxi 第十条: every on-site test at least 24 hours ahead, with the plan, the
+    planned start and end times and the quantity).
+
+    The row holds the current values; every filing, change and cancellation is an
+    immutable :class:`InspectionPlanVersion`, logged in the transparency log. A version
+    filed less than the lead time (:class:`PlanLeadRule`) before its planned start is a
+    :class:`PlanFinding`."""
+
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="inspection_plans"
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("工程项目"), on_delete=models.PROTECT, related_name="inspection_plans"
+    )
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("检测合同"), on_delete=models.PROTECT, related_name="inspection_plans"
+    )
+    test_item = models.ForeignKey(
+        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    testers = models.ManyToManyField("registry.Staff", verbose_name=_("检测人员"), related_name="+")
+    planned_start = models.DateTimeField(_("计划开始时间"), db_index=True)
+    planned_end = models.DateTimeField(_("计划结束时间"))
+    quantity = models.PositiveIntegerField(_("检测数量"), validators=[MinValueValidator(1)])
+    quantity_unit = models.CharField(_("数量单位"), max_length=16)
+    location = models.CharField(_("检测部位"), max_length=255)
+    document = models.ForeignKey(
+        "core.StoredFile", verbose_name=_("检测方案文件"), on_delete=models.PROTECT, related_name="+"
+    )
+    document_sha256 = models.CharField(_("检测方案文件 SHA-256"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=PlanStatus.choices, default=PlanStatus.FILED, db_index=True
+    )
+    version = models.PositiveSmallIntegerField(_("当前版本"), default=1)
+    filed_at = models.DateTimeField(_("报送时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now, db_index=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("现场检测方案")
+        verbose_name_plural = _("现场检测方案")
+        ordering = ["planned_start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_end__gt=models.F("planned_start")), name="projects_plan_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="projects_plan_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.name} {self.test_item.name} {timezone.localtime(self.planned_start):%Y-%m-%d %H:%M}"
+
+    scoping = PLAN_SCOPING
+
+    def clean(self) -> None:
+        super().clean()
+        if self.planned_start and self.planned_end and self.planned_end <= self.planned_start:
+            raise ValidationError({"planned_end": _("计划结束时间须晚于计划开始时间。")})
+
+    @property
+    def is_filed(self) -> bool:
+        return self.status == PlanStatus.FILED
+
+
+class PlanVersionImmutable(Exception):
+    """A version of a plan is never changed or deleted; a change is a new version."""
+
+
+class InspectionPlanVersion(models.Model):
+    """One immutable version of a plan: a snapshot of its fields (``data``), the plan's
+    document, who filed it (a person or the agency's LIMS), when (server time) and why
+    (the reason of a change or cancellation). Logged as kind ``inspection_plan``."""
+
+    plan = models.ForeignKey(
+        InspectionPlan, verbose_name=_("检测方案"), on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveSmallIntegerField(_("版本号"))
+    data = models.JSONField(_("方案内容"))
+    document = models.ForeignKey(
+        "core.StoredFile", verbose_name=_("检测方案文件"), on_delete=models.PROTECT, related_name="+"
+    )
+    document_sha256 = models.CharField(_("检测方案文件 SHA-256"), max_length=64)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client = models.ForeignKey(
+        "exchange.ExchangeClient",
+        verbose_name=_("报送接入方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    filed_at = models.DateTimeField(_("报送时间"), default=timezone.now)
+    reason = models.CharField(_("变更原因"), max_length=500, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("检测方案版本")
+        verbose_name_plural = _("检测方案版本")
+        ordering = ["plan_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="projects_planversion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} v{self.number}"
+
+    scoping = PLAN_SCOPING.via("plan")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PlanVersionImmutable("plan versions cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PlanVersionImmutable("plan versions cannot be deleted")
+
+    @property
+    def status(self) -> str:
+        return str(self.data.get("status", PlanStatus.FILED))
+
+    @property
+    def planned_start(self) -> datetime.datetime:
+        return datetime.datetime.fromisoformat(self.data["planned_start"])
+
+    @property
+    def planned_end(self) -> datetime.datetime:
+        return datetime.datetime.fromisoformat(self.data["planned_end"])
+
+    def get_status_display(self) -> str:
+        return str(PlanStatus(self.status).label)
+
+
+class PlanLeadRule(models.Model):
+    """How many hours before its planned start an on-site test's plan must be filed, in a
+    region (a province, city or district) for one test item or, without one, for every
+    item. For a project the most specific rule wins: the region nearest the project's
+    (district, then city, then province), then the item's own rule before the any-item
+    one; without a rule the setting ``INSPECTA_PLAN_LEAD_HOURS`` applies (Guangxi 第十条:
+    24 hours; Nanchang 二(三): 3 days for pile and concrete-structure tests)."""
+
+    region = models.ForeignKey("core.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
+    test_item = models.ForeignKey(
+        "core.TestItem",
+        verbose_name=_("检测项目"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("不选则适用于所有检测项目。"),
+    )
+    lead_hours = models.PositiveIntegerField(
+        _("提前小时数"), validators=[MinValueValidator(1), MaxValueValidator(24 * 90)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("设置人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("检测方案提前报送规则")
+        verbose_name_plural = _("检测方案提前报送规则")
+        ordering = ["region_id", "test_item_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "test_item"], name="projects_leadrule_unique_item"),
+            models.UniqueConstraint(
+                fields=["region"], condition=Q(test_item__isnull=True), name="projects_leadrule_unique_any"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        item = self.test_item.name if self.test_item is not None else _("所有检测项目")
+        return f"{self.region_id} {item}: {self.lead_hours}h"
+
+    # everyone signed in reads the rules (an agency must know how early to file); the
+    # authority admins of a region set the rules of their region and below
+    scoping = Scoping(
+        region="region__code",
+        grants={
+            "view": (Grant(Reach.ALL, signed_in),),
+            "change": (Grant(Reach.ALL, is_operator), Grant(Reach.REGION, may_manage_lead_rules)),
+        },
+    )
+
+
+class PlanFinding(Finding):
+    """A plan version filed later than its lead time allows (rule ``plan_filed_late``,
+    key ``plan:<id>:v<n>``): it belongs to the project's region and is read like its
+    plan (Nanchang 二(三); Guangxi 第十条)."""
+
+    plan = models.ForeignKey(
+        InspectionPlan, verbose_name=_("检测方案"), on_delete=models.PROTECT, related_name="findings"
+    )
+    version = models.ForeignKey(
+        InspectionPlanVersion, verbose_name=_("检测方案版本"), on_delete=models.PROTECT, related_name="findings"
+    )
+    severity = models.CharField(
+        _("严重程度"), max_length=16, choices=SEVERITY_CHOICES, default=Severity.WARNING.value, db_index=True
+    )
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("检测方案问题")
+        verbose_name_plural = _("检测方案问题")
+        ordering = ["plan_id", "pk"]
+
+    def __str__(self) -> str:
+        return self.rule
+
+    def region_code(self) -> str:
+        return self.plan.project.region_id
+
+    # read like its plan; nobody changes a finding by hand
+    scoping = replace(PLAN_SCOPING.via("plan"), grants={"view": PLAN_SCOPING.grants["view"]})

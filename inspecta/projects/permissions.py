@@ -7,10 +7,19 @@ from typing import Any
 
 from inspecta.accounts.choices import Role
 from inspecta.core.actors import actor_of
-from inspecta.core.permissions import has_role, has_scope, is_agency, is_authority, is_operator
+from inspecta.core.permissions import has_role, has_scope, is_agency, is_authority, is_operator, is_regulator
+from inspecta.core.scoping import permits
 from inspecta.exchange.choices import Scope
 
-__all__ = ["may_create_in", "may_register_projects", "may_upload_contract"]
+__all__ = [
+    "may_change_plan",
+    "may_create_in",
+    "may_file_plan",
+    "may_manage_lead_rules",
+    "may_register_projects",
+    "may_upload_contract",
+    "may_view_plan_calendar",
+]
 
 may_register_projects = is_authority & (
     has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR)
@@ -43,3 +52,28 @@ def may_upload_contract(who: Any, project: Any) -> bool:
     if not is_agency(actor) or actor.organisation is None:
         return False
     return Agency.objects.filter(organisation_id=actor.organisation.pk, pk__in=project.agency_ids()).exists()
+
+
+def may_file_plan(who: Any, project: Any) -> bool:
+    """Files an on-site inspection plan on ``project``: an agency that is a party of it,
+    for itself, from a browser or its LIMS (Nanchang 二(三); Guangxi 第十条)."""
+
+    return may_upload_contract(who, project)
+
+
+def may_change_plan(who: Any, plan: Any) -> bool:
+    """Changes or cancels ``plan``: the agency that filed it, while it is not cancelled."""
+
+    from .choices import PlanStatus
+
+    return plan.status == PlanStatus.FILED and permits(who, plan, "change")
+
+
+may_view_plan_calendar = is_operator | is_regulator
+"""Opens the calendar of upcoming on-site tests: the authorities and stations (of their
+region's projects), operators (Guangxi 第十条: the plans are filed so that the supervisors
+can be there)."""
+
+may_manage_lead_rules = is_operator | (is_authority & has_role(Role.AUTHORITY_ADMIN))
+"""Adds and removes the lead-time rules of plans for its own region and below: an
+authority's admins; operators for any region."""

@@ -1,12 +1,15 @@
-"""Reads of projects and contracts scoped to the acting user (STYLE.md 6)."""
+"""Reads of projects, contracts and on-site inspection plans scoped to the acting user (STYLE.md 6)."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 
-from .models import Contract, Project
+from .choices import PlanStatus
+from .models import Contract, InspectionPlan, InspectionPlanVersion, PlanLeadRule, Project
 
 
 def project_list(*, actor: Any) -> QuerySet[Project]:
@@ -26,3 +29,68 @@ def contract_list(*, actor: Any, project: Project | None = None) -> QuerySet[Con
     if project is not None:
         qs = qs.filter(project=project)
     return qs.order_by("-created_at", "-pk")
+
+
+def plan_list(*, actor: Any) -> QuerySet[InspectionPlan]:
+    """The on-site inspection plans the actor may see, by planned start (the filters are
+    ``filtersets.PlanFilterSet``)."""
+
+    qs = InspectionPlan.objects.restrict(actor).select_related("project", "agency", "test_item", "contract")
+    return qs.order_by("planned_start", "pk")
+
+
+def plan_get(*, actor: Any, pk: int) -> InspectionPlan:
+    """One plan in the actor's scope, else ``Http404``."""
+
+    return InspectionPlan.objects.select_related(
+        "project", "project__region", "agency", "test_item", "contract", "document"
+    ).reach(actor, pk=pk)
+
+
+def plan_versions(plan: InspectionPlan) -> QuerySet[InspectionPlanVersion]:
+    """Every version of ``plan``, oldest first (read through the plan the actor reached)."""
+
+    return plan.versions.select_related("filed_by", "client", "document").order_by("number")
+
+
+def plan_calendar(*, actor: Any, start: datetime.datetime, end: datetime.datetime) -> QuerySet[InspectionPlan]:
+    """The filed plans whose on-site work overlaps ``[start, end)``, for the calendar of
+    the regulators (their region's projects, their station's) and operators."""
+
+    qs = plan_list(actor=actor).filter(status=PlanStatus.FILED, planned_start__lt=end, planned_end__gt=start)
+    return qs.select_related("project__station").prefetch_related("testers")
+
+
+def region_chain(code: str) -> list[str]:
+    """``code`` and the regions above it, the most specific first (GB/T 2260: district,
+    city, province)."""
+
+    chain = [code]
+    for parent in (code[:4] + "00", code[:2] + "0000"):
+        if parent not in chain:
+            chain.append(parent)
+    return chain
+
+
+def plan_lead(region_code: str, test_item_code: str) -> tuple[int, PlanLeadRule | None]:
+    """The lead time in hours of a plan for ``test_item_code`` on a project in
+    ``region_code``, and the rule that sets it: the rule of the nearest region (district,
+    then city, then province), the item's own before the any-item one; without a rule
+    the setting ``INSPECTA_PLAN_LEAD_HOURS`` (Guangxi 第十条), with no rule."""
+
+    chain = region_chain(region_code)
+    rules = PlanLeadRule.objects.filter(region_id__in=chain).filter(
+        Q(test_item_id=test_item_code) | Q(test_item__isnull=True)
+    )
+    best = min(rules, key=lambda r: (chain.index(r.region_id), r.test_item_id is None), default=None)
+    if best is None:
+        return int(settings.INSPECTA_PLAN_LEAD_HOURS), None
+    return best.lead_hours, best
+
+
+def lead_rule_list(*, actor: Any) -> QuerySet[PlanLeadRule]:
+    """The lead-time rules the actor may change (its region and below)."""
+
+    return (
+        PlanLeadRule.objects.restrict(actor, "change").select_related("region", "test_item").order_by("region_id", "pk")
+    )

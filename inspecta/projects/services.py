@@ -1,5 +1,6 @@
-"""Every write of projects and contracts (STYLE.md 4; T/CECS 4.3.2, 4.3.3; Nanchang 二(二);
-Guangxi 第九条). Keyword-only, transactional, audited; contracts are logged."""
+"""Every write of projects, contracts and on-site inspection plans (STYLE.md 4; T/CECS
+4.3.2, 4.3.3; Nanchang 二(二)-(三); Guangxi 第九条, 第十条). Keyword-only, transactional,
+audited; contracts and plan versions are logged."""
 
 from __future__ import annotations
 
@@ -19,16 +20,35 @@ from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.models import Region, StoredFile, TestItem
+from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import permits, region_within
 from inspecta.ledger.services import log_append
-from inspecta.registry.models import Agency
+from inspecta.registry.models import Agency, Staff
 from inspecta.registry.permissions import acts_for_agency
 
-from . import permissions
-from .choices import PartyRole, ProjectLogKind
-from .models import Contract, Project, ProjectParty
+from . import permissions, selectors
+from .choices import PartyRole, PlanFindingRule, PlanStatus, ProjectLogKind
+from .models import (
+    Contract,
+    InspectionPlan,
+    InspectionPlanVersion,
+    PlanFinding,
+    PlanLeadRule,
+    Project,
+    ProjectParty,
+)
 
-__all__ = ["contract_upload", "project_create", "project_party_add", "project_update"]
+__all__ = [
+    "contract_upload",
+    "lead_rule_add",
+    "lead_rule_delete",
+    "plan_cancel",
+    "plan_change",
+    "plan_file",
+    "project_create",
+    "project_party_add",
+    "project_update",
+]
 
 
 @transaction.atomic
@@ -258,3 +278,326 @@ def contract_upload(
     contract.test_items.set(items)
     log_append(kind=ProjectLogKind.CONTRACT, record=contract)
     return contract
+
+
+# --- on-site inspection plans (Nanchang 二(三); Guangxi 第十条) --------------------------
+
+PLAN_CHANGEABLE = frozenset(
+    {
+        "contract_id",
+        "test_item",
+        "tester_ids",
+        "planned_start",
+        "planned_end",
+        "quantity",
+        "quantity_unit",
+        "location",
+        "document_id",
+    }
+)
+"""What a change of a plan may give (a new version); agency and project never change."""
+
+
+def _aware(value: datetime.datetime) -> datetime.datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _plan_values(
+    *,
+    agency: Agency,
+    project: Project,
+    contract_id: int,
+    test_item: str,
+    tester_ids: Iterable[int],
+    planned_start: datetime.datetime,
+    planned_end: datetime.datetime,
+    quantity: int,
+    quantity_unit: str,
+    location: str,
+    document_id: Any,
+) -> tuple[dict[str, Any], list[Staff]]:
+    """The plan's columns and testers, each reference checked against the agency and
+    the project; a refusal is an ``AppError`` with a Chinese message."""
+
+    contract = Contract.objects.filter(pk=contract_id, agency=agency, project=project).first()
+    if contract is None:
+        raise AppError(ErrorCode.UNKNOWN_CONTRACT, _("检测合同不存在，或不是本机构在该项目上签订的合同。"))
+    item = TestItem.objects.filter(pk=test_item, enabled=True).first()
+    if item is None:
+        raise AppError(ErrorCode.UNKNOWN_TEST_ITEM, _("检测项目不存在：%(c)s。") % {"c": test_item})
+    if not contract.test_items.filter(pk=item.pk).exists():
+        raise AppError(ErrorCode.UNKNOWN_TEST_ITEM, _("所选检测合同不包含该检测项目：%(n)s。") % {"n": item.name})
+    wanted = set(tester_ids)
+    testers = list(Staff.objects.filter(agency=agency, active=True, pk__in=wanted).order_by("pk"))
+    if not wanted or len(testers) != len(wanted):
+        raise AppError(ErrorCode.UNKNOWN_STAFF, _("检测人员须为本机构在职的人员，且至少一人。"))
+    start, end = _aware(planned_start), _aware(planned_end)
+    if end <= start:
+        raise AppError(ErrorCode.INVALID_DATES, _("计划结束时间须晚于计划开始时间。"))
+    if not isinstance(quantity, int) or quantity < 1:
+        raise AppError(ErrorCode.VALIDATION_FAILED, _("检测数量须为正整数。"), {"fields": {"quantity": []}})
+    document = StoredFile.objects.filter(pk=document_id, organisation_id=agency.organisation_id).first()
+    if document is None:
+        raise AppError(ErrorCode.UNKNOWN_FILE, _("检测方案文件不存在：%(f)s。") % {"f": document_id})
+    values = {
+        "contract": contract,
+        "test_item": item,
+        "planned_start": start,
+        "planned_end": end,
+        "quantity": quantity,
+        "quantity_unit": quantity_unit.strip(),
+        "location": location.strip(),
+        "document": document,
+        "document_sha256": document.sha256,
+    }
+    return values, testers
+
+
+def _plan_clean(plan: InspectionPlan) -> None:
+    try:
+        plan.full_clean(exclude=["testers"])
+    except ValidationError as exc:
+        raise AppError(ErrorCode.VALIDATION_FAILED, "；".join(exc.messages), {"fields": exc.message_dict}) from exc
+
+
+def _plan_snapshot(plan: InspectionPlan, testers: list[Staff]) -> dict[str, Any]:
+    """The version's record of the plan (times RFC 3339 UTC, as logged)."""
+
+    from inspecta.ledger.services import format_time
+
+    return {
+        "agency": plan.agency_id,
+        "project": plan.project_id,
+        "contract": plan.contract_id,
+        "test_item": plan.test_item_id,
+        "testers": sorted(t.pk for t in testers),
+        "planned_start": format_time(plan.planned_start),
+        "planned_end": format_time(plan.planned_end),
+        "quantity": plan.quantity,
+        "quantity_unit": plan.quantity_unit,
+        "location": plan.location,
+        "status": plan.status,
+    }
+
+
+def _plan_version(*, actor: Any, plan: InspectionPlan, testers: list[Staff], reason: str = "") -> InspectionPlanVersion:
+    """Record the plan's current values as its version ``plan.version`` (filed now, by the
+    actor), log it and, for a filed plan, check its lead time."""
+
+    who = actor_of(actor)
+    version = InspectionPlanVersion(
+        plan=plan,
+        number=plan.version,
+        data=_plan_snapshot(plan, testers),
+        document=plan.document,
+        document_sha256=plan.document_sha256,
+        filed_by=who.user,
+        client=who.client,
+        filed_at=plan.updated_at,
+        reason=reason,
+    )
+    version.save(force_insert=True)
+    log_append(kind=ProjectLogKind.INSPECTION_PLAN, record=version)
+    if plan.status == PlanStatus.FILED:
+        _lead_check(plan, version)
+    return version
+
+
+def _duration(span: datetime.timedelta) -> str:
+    """``span`` in whole hours and minutes, in words (e.g. "23 小时 59 分钟")."""
+
+    hours, minutes = divmod(int(span.total_seconds()) // 60, 60)
+    if hours and minutes:
+        return _("%(h)s 小时 %(m)s 分钟") % {"h": hours, "m": minutes}
+    if hours:
+        return _("%(h)s 小时") % {"h": hours}
+    return _("%(m)s 分钟") % {"m": minutes}
+
+
+def _lead_check(plan: InspectionPlan, version: InspectionPlanVersion) -> PlanFinding | None:
+    """A version filed less than the lead time before the planned start is a finding
+    (``plan_filed_late``); one filed exactly the lead time ahead is in time."""
+
+    lead_hours, rule = selectors.plan_lead(plan.project.region_id, plan.test_item_id)
+    ahead = plan.planned_start - version.filed_at
+    if ahead >= datetime.timedelta(hours=lead_hours):
+        return None
+    hours = ahead.total_seconds() / 3600
+    if hours >= 0:
+        detail = _("提前 %(ahead)s报送，规定须至少提前 %(lead)s 小时报送。")
+    else:
+        detail = _("计划开始时间过后 %(ahead)s才报送，规定须至少提前 %(lead)s 小时报送。")
+    finding = PlanFinding(
+        plan=plan,
+        version=version,
+        rule=PlanFindingRule.FILED_LATE,
+        key=f"plan:{plan.pk}:v{version.number}",
+        subject=str(plan)[:255],
+        region=plan.project.region_id,
+        severity=Severity.WARNING.value,
+        detail=(detail % {"ahead": _duration(abs(ahead)), "lead": lead_hours})[:500],
+        details={
+            "lead_hours": lead_hours,
+            "hours_ahead": round(hours, 2),
+            "lead_rule": rule.pk if rule is not None else None,
+        },
+    )
+    finding.save()
+    return finding
+
+
+@transaction.atomic
+def plan_file(
+    *,
+    actor: Any,
+    agency: Agency,
+    project: Project,
+    contract_id: int,
+    test_item: str,
+    tester_ids: Iterable[int],
+    planned_start: datetime.datetime,
+    planned_end: datetime.datetime,
+    quantity: int,
+    quantity_unit: str,
+    location: str,
+    document_id: Any,
+) -> InspectionPlan:
+    """The agency files an on-site inspection plan (Nanchang 二(三); Guangxi 第十条):
+    version 1, logged as kind ``inspection_plan``; filed (server time) less than the lead
+    time before ``planned_start`` it is a ``plan_filed_late`` finding. ``actor`` is one of
+    the agency's people or its LIMS; the agency must be a party of the project, the
+    contract the agency's on that project, the testers its active staff, the document an
+    upload of the agency."""
+
+    if not acts_for_agency(actor, agency):
+        raise PermissionDenied(_("只能报送本机构的检测方案。"))
+    if not permissions.may_file_plan(actor, project):
+        raise AppError(ErrorCode.AGENCY_NOT_PARTY, _("本机构不是该项目的参建检测机构。"))
+    values, testers = _plan_values(
+        agency=agency,
+        project=project,
+        contract_id=contract_id,
+        test_item=test_item,
+        tester_ids=tester_ids,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        quantity=quantity,
+        quantity_unit=quantity_unit,
+        location=location,
+        document_id=document_id,
+    )
+    now = timezone.now()
+    plan = InspectionPlan(agency=agency, project=project, version=1, filed_at=now, updated_at=now, **values)
+    _plan_clean(plan)
+    audit_stamp(plan, actor)
+    plan.save()
+    plan.testers.set(testers)
+    _plan_version(actor=actor, plan=plan, testers=testers)
+    return plan
+
+
+def _locked_plan(actor: Any, plan: InspectionPlan, reason: str) -> InspectionPlan:
+    plan = InspectionPlan.objects.select_for_update().select_related("project", "agency").get(pk=plan.pk)
+    if not permits(actor, plan, "change"):
+        raise PermissionDenied(_("只有报送该方案的检测机构可以变更或取消检测方案。"))
+    if plan.status != PlanStatus.FILED:
+        raise AppError(ErrorCode.PLAN_CANCELLED, _("该检测方案已取消，不能再变更。"))
+    if not reason.strip():
+        raise AppError(ErrorCode.REASON_REQUIRED, _("请填写原因。"))
+    return plan
+
+
+@transaction.atomic
+def plan_change(*, actor: Any, plan: InspectionPlan, reason: str, **changes: Any) -> InspectionPlan:
+    """Change a filed plan: a new version with the changed fields (``PLAN_CHANGEABLE``)
+    and the reason; the earlier versions stay as they were. Checked and logged as when
+    filed, the lead time counted from this filing."""
+
+    plan = _locked_plan(actor, plan, reason)
+    unknown = sorted(set(changes) - PLAN_CHANGEABLE)
+    if unknown:
+        raise AppError(
+            ErrorCode.FIELD_NOT_UPDATABLE,
+            _("以下字段不可修改：%(f)s。") % {"f": "、".join(unknown)},
+            {"fields": unknown},
+        )
+    if not changes:
+        raise AppError(ErrorCode.NOTHING_TO_AMEND, _("没有要变更的内容。"))
+    current: dict[str, Any] = {
+        "contract_id": plan.contract_id,
+        "test_item": plan.test_item_id,
+        "tester_ids": list(plan.testers.values_list("pk", flat=True)),
+        "planned_start": plan.planned_start,
+        "planned_end": plan.planned_end,
+        "quantity": plan.quantity,
+        "quantity_unit": plan.quantity_unit,
+        "location": plan.location,
+        "document_id": plan.document_id,
+    }
+    values, testers = _plan_values(agency=plan.agency, project=plan.project, **(current | changes))
+    for name, value in values.items():
+        setattr(plan, name, value)
+    plan.version += 1
+    plan.updated_at = timezone.now()
+    _plan_clean(plan)
+    audit_stamp(plan, actor, reason)
+    plan.save()
+    plan.testers.set(testers)
+    _plan_version(actor=actor, plan=plan, testers=testers, reason=reason.strip())
+    return plan
+
+
+@transaction.atomic
+def plan_cancel(*, actor: Any, plan: InspectionPlan, reason: str) -> InspectionPlan:
+    """Cancel a filed plan: a last version with status ``cancelled`` and the reason,
+    logged; it leaves the calendar."""
+
+    plan = _locked_plan(actor, plan, reason)
+    plan.status = PlanStatus.CANCELLED
+    plan.version += 1
+    plan.updated_at = timezone.now()
+    audit_stamp(plan, actor, reason)
+    plan.save(update_fields=["status", "version", "updated_at"])
+    _plan_version(actor=actor, plan=plan, testers=list(plan.testers.order_by("pk")), reason=reason.strip())
+    return plan
+
+
+# --- lead-time rules ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_rule_add(*, actor: Any, region_code: str, test_item: str | None, lead_hours: int) -> PlanLeadRule:
+    """Set how many hours ahead plans must be filed in a region (its own or below the
+    authority admin's), for one test item or every item; audited."""
+
+    region = Region.objects.filter(pk=region_code).first()
+    if region is None:
+        raise AppError(ErrorCode.UNKNOWN_REGION, _("行政区划代码不存在：%(c)s。") % {"c": region_code})
+    who = actor_of(actor)
+    if not permissions.may_manage_lead_rules(who) or not (who.kind == "operator" or who.within(region_code)):
+        raise PermissionDenied(_("只能设置本辖区及下级行政区划的规则。"))
+    item = None
+    if test_item:
+        item = TestItem.objects.filter(pk=test_item).first()
+        if item is None:
+            raise AppError(ErrorCode.UNKNOWN_TEST_ITEM, _("检测项目不存在：%(c)s。") % {"c": test_item})
+    if PlanLeadRule.objects.filter(region=region, test_item=item).exists():
+        raise AppError(ErrorCode.INVALID_LEAD_RULE, _("该地区该检测项目已有规则，请先删除原规则。"))
+    rule = PlanLeadRule(region=region, test_item=item, lead_hours=lead_hours, created_by=who.user)
+    try:
+        rule.full_clean(exclude=["created_by"])
+    except ValidationError as exc:
+        raise AppError(ErrorCode.INVALID_LEAD_RULE, "；".join(exc.messages), {"fields": exc.message_dict}) from exc
+    audit_stamp(rule, actor)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def lead_rule_delete(*, actor: Any, rule: PlanLeadRule) -> None:
+    """Remove a rule of the actor's region or below; the deletion is audited."""
+
+    if not permits(actor, rule, "change"):
+        raise PermissionDenied(_("只能删除本辖区及下级行政区划的规则。"))
+    audit_stamp(rule, actor)
+    rule.delete()

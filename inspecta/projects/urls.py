@@ -9,4 +9,12 @@ urlpatterns = [
     path("new/", views.project_create_view, name="project_create"),
     path("<int:pk>/", views.project_detail_view, name="project_detail"),
     path("<int:pk>/contracts/new/", views.contract_upload_view, name="contract_upload"),
+    path("<int:pk>/plans/new/", views.plan_file_view, name="plan_file"),
+    path("plans/", views.plan_list_view, name="plan_list"),
+    path("plans/calendar/", views.plan_calendar_view, name="plan_calendar"),
+    path("plans/lead-rules/", views.lead_rules_view, name="lead_rules"),
+    path("plans/lead-rules/<int:pk>/delete/", views.lead_rule_delete_view, name="lead_rule_delete"),
+    path("plans/<int:pk>/", views.plan_detail_view, name="plan_detail"),
+    path("plans/<int:pk>/change/", views.plan_change_view, name="plan_change"),
+    path("plans/<int:pk>/cancel/", views.plan_cancel_view, name="plan_cancel"),
 ]

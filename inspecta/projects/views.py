@@ -1,18 +1,25 @@
 """Project pages (T/CECS 4.3.2): list, registration by authorities, the project page that
-aggregates parties, contracts and reports, and the agency's contract upload (4.3.3)."""
+aggregates parties, contracts, plans and reports, the agency's contract upload (4.3.3),
+and the on-site inspection plans (Nanchang 二(三); Guangxi 第十条): list, page with its
+versions, filing, change and cancellation by the agency, the regulators' calendar of
+upcoming on-site tests and the authority admins' lead-time rules."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from inspecta.core.errors import AppError
 from inspecta.core.files import file_store
@@ -20,9 +27,10 @@ from inspecta.core.generic import ObjectDetailView, ObjectListView
 from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
-from .filtersets import ProjectFilterSet
-from .forms import ContractForm, ProjectForm
-from .tables import ProjectTable
+from .filtersets import PlanFilterSet, ProjectFilterSet
+from .forms import CalendarForm, ContractForm, LeadRuleForm, PlanCancelForm, PlanForm, ProjectForm
+from .models import PlanLeadRule
+from .tables import PlanTable, ProjectTable
 
 
 class ProjectListView(ObjectListView):
@@ -83,7 +91,9 @@ class ProjectDetailView(ObjectDetailView):
             "parties": obj.parties.all(),
             "contracts": selectors.contract_list(actor=user, project=obj).prefetch_related("test_items"),
             "reports": report_list(actor=user).filter(project=obj)[:200],
+            "plans": selectors.plan_list(actor=user).filter(project=obj)[:200],
             "may_upload_contract": permissions.may_upload_contract(user, obj),
+            "may_file_plan": permissions.may_file_plan(user, obj),
         }
 
 
@@ -115,3 +125,217 @@ def contract_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("projects:project_detail", pk=project.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "projects/contract_form.html", {"form": form, "project": project}, status=status)
+
+
+# --- on-site inspection plans (Nanchang 二(三); Guangxi 第十条) --------------------------
+
+
+class PlanListView(ObjectListView):
+    """The plans in the actor's scope, by planned start."""
+
+    filterset_class = PlanFilterSet
+    table_class = PlanTable
+    template_name = "projects/plan_list.html"
+    title = gettext_lazy("现场检测方案")
+    description = gettext_lazy("检测机构在现场检测前报送的检测方案；逾期报送的记为问题。")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.plan_list(actor=request.user)
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {"may_view_calendar": permissions.may_view_plan_calendar(request.user)}
+
+
+plan_list_view = PlanListView.as_view()
+
+
+class PlanDetailView(ObjectDetailView):
+    """A plan with its version history and findings; the agency's change and cancel."""
+
+    template_name = "projects/plan_detail.html"
+    context_object_name = "plan"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return selectors.plan_get(actor=request.user, pk=kwargs["pk"])
+
+    def get_extra_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        return {
+            "testers": obj.testers.order_by("name"),
+            "versions": selectors.plan_versions(obj),
+            "findings": obj.findings.select_related("version").order_by("pk"),
+            "may_change": permissions.may_change_plan(request.user, obj),
+            "cancel_form": PlanCancelForm(),
+        }
+
+
+plan_detail_view = PlanDetailView.as_view()
+
+
+def _acting_agency(request: HttpRequest) -> Agency:
+    user: Any = request.user
+    agency = Agency.objects.filter(organisation_id=user.organisation_id).first()
+    if agency is None:
+        raise PermissionDenied(_("只有检测机构可以报送检测方案。"))
+    return agency
+
+
+@login_required
+def plan_file_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agency files a plan on the project ``pk``."""
+
+    project = selectors.project_get(actor=request.user, pk=pk)
+    if not permissions.may_file_plan(request.user, project):
+        raise PermissionDenied(_("只有该项目的检测机构可以报送检测方案。"))
+    agency = _acting_agency(request)
+    form = PlanForm(request.POST or None, request.FILES or None, agency=agency, project=project)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["document"]
+        try:
+            with transaction.atomic():
+                document = file_store(
+                    upload, organisation_id=agency.organisation_id, purpose="plan", name=upload.name, actor=request.user
+                )
+                plan = services.plan_file(
+                    actor=request.user, agency=agency, project=project, document_id=document.pk, **form.service_kwargs()
+                )
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("检测方案已报送并存证。"))
+            return redirect("projects:plan_detail", pk=plan.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "project": project, "plan": None}
+    return render(request, "projects/plan_form.html", context, status=status)
+
+
+@login_required
+def plan_change_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The filing agency changes its plan: a new version with the reason."""
+
+    plan = selectors.plan_get(actor=request.user, pk=pk)
+    if not permissions.may_change_plan(request.user, plan):
+        raise PermissionDenied(_("只有报送该方案的检测机构可以变更未取消的方案。"))
+    form = PlanForm(request.POST or None, request.FILES or None, agency=plan.agency, project=plan.project, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        changes = form.service_kwargs()
+        upload = form.cleaned_data.get("document")
+        try:
+            with transaction.atomic():
+                if upload:
+                    changes["document_id"] = file_store(
+                        upload,
+                        organisation_id=plan.agency.organisation_id,
+                        purpose="plan",
+                        name=upload.name,
+                        actor=request.user,
+                    ).pk
+                services.plan_change(actor=request.user, plan=plan, reason=form.cleaned_data["reason"], **changes)
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("检测方案已变更，新版本已存证。"))
+            return redirect("projects:plan_detail", pk=plan.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "project": plan.project, "plan": plan}
+    return render(request, "projects/plan_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def plan_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(actor=request.user, pk=pk)
+    form = PlanCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.plan_cancel(actor=request.user, plan=plan, reason=form.cleaned_data["reason"])
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or _("无权取消该检测方案。"))
+        else:
+            messages.success(request, _("检测方案已取消。"))
+            return redirect("projects:plan_detail", pk=plan.pk)
+    return PlanDetailView.render_object(request, plan, cancel_form=form, status=400)
+
+
+@login_required
+def plan_calendar_view(request: HttpRequest) -> HttpResponse:
+    """The upcoming on-site tests of the actor's region (its station's projects), a day
+    or a week at a time, each day with the plans whose work falls on it."""
+
+    if not permissions.may_view_plan_calendar(request.user):
+        raise PermissionDenied(_("现场检测日历供主管部门和监督站使用。"))
+    form = CalendarForm(request.GET or None)
+    status = 200
+    start_day, span = timezone.localdate(), "week"
+    if form.is_bound:
+        if form.is_valid():
+            start_day = form.cleaned_data["start"] or start_day
+            span = form.cleaned_data["span"] or span
+        else:
+            status = 400
+    length = 1 if span == "day" else 7
+    start = timezone.make_aware(datetime.datetime.combine(start_day, datetime.time.min))
+    end = start + datetime.timedelta(days=length)
+    plans = list(selectors.plan_calendar(actor=request.user, start=start, end=end))
+    days = []
+    for offset in range(length):
+        day = start_day + datetime.timedelta(days=offset)
+        day_start = start + datetime.timedelta(days=offset)
+        day_end = day_start + datetime.timedelta(days=1)
+        days.append(
+            {"date": day, "plans": [p for p in plans if p.planned_start < day_end and p.planned_end > day_start]}
+        )
+    step = datetime.timedelta(days=length)
+    context = {
+        "form": form,
+        "days": days,
+        "span": span,
+        "start": start_day,
+        "previous": start_day - step,
+        "next": start_day + step,
+        "today": timezone.localdate(),
+        "count": len(plans),
+    }
+    return render(request, "projects/plan_calendar.html", context, status=status)
+
+
+@login_required
+def lead_rules_view(request: HttpRequest) -> HttpResponse:
+    """The lead-time rules of the admin's region and below: list, add."""
+
+    if not permissions.may_manage_lead_rules(request.user):
+        raise PermissionDenied(_("只有主管部门管理员可以设置检测方案报送规则。"))
+    form = LeadRuleForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        item = form.cleaned_data["test_item"]
+        try:
+            services.lead_rule_add(
+                actor=request.user,
+                region_code=form.cleaned_data["region_code"],
+                test_item=item.pk if item is not None else None,
+                lead_hours=form.cleaned_data["lead_hours"],
+            )
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("规则已添加。"))
+            return redirect("projects:lead_rules")
+    status = 400 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "rules": selectors.lead_rule_list(actor=request.user),
+        "default_hours": settings.INSPECTA_PLAN_LEAD_HOURS,
+    }
+    return render(request, "projects/lead_rules.html", context, status=status)
+
+
+@login_required
+@require_POST
+def lead_rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = PlanLeadRule.objects.reach(request.user, "change", pk=pk)
+    services.lead_rule_delete(actor=request.user, rule=rule)
+    messages.success(request, _("规则已删除。"))
+    return redirect("projects:lead_rules")

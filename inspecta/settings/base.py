@@ -356,6 +356,7 @@ INSPECTA_FILE_PURPOSES = {
     # registry scans and photos
     "scan": {"types": _SCAN_TYPES, "max_size": env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024**2)},
     "contract": {"types": _SCAN_TYPES},  # contract scans
+    "plan": {"types": _SCAN_TYPES},  # on-site inspection plans (scans)
     "report": {"types": ["application/pdf"]},  # report PDFs submitted through the web forms
     "photo": {
         "types": ["image/jpeg", "image/png", "image/webp", "image/heic"],
@@ -395,6 +396,9 @@ INSPECTA_PHOTO_DUPLICATE_DISTANCE = env.int("INSPECTA_PHOTO_DUPLICATE_DISTANCE",
 INSPECTA_HANDOVER_SECONDS = env.int("INSPECTA_HANDOVER_SECONDS", default=300)
 INSPECTA_RECEIPT_PHOTO_DISTANCE = env.int("INSPECTA_RECEIPT_PHOTO_DISTANCE", default=20)
 INSPECTA_SEAL_FAILURE_ACTION = env.str("INSPECTA_SEAL_FAILURE_ACTION", default="reject")
+# Hours before its planned start an on-site inspection plan must be filed where no
+# PlanLeadRule of the project's region says otherwise (Guangxi 第十条: 24 hours).
+INSPECTA_PLAN_LEAD_HOURS = env.int("INSPECTA_PLAN_LEAD_HOURS", default=24)
 # Serial numbers per "city" (Nanchang 三(一)) or "province" (Guangdong 附件2 二(十四)).
 INSPECTA_REPORT_SERIAL_SCOPE = env.str("INSPECTA_REPORT_SERIAL_SCOPE", default="city")
 # Default action per acceptance check code ("reject" | "flag"); CheckRule rows override.

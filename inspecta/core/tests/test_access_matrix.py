@@ -33,7 +33,16 @@ from inspecta.ledger.choices import FindingKind as LedgerFindingKind
 from inspecta.ledger.models import AuditFinding
 from inspecta.ledger.services import finding_record
 from inspecta.projects import services as project_services
-from inspecta.projects.models import Contract, Project, ProjectParty
+from inspecta.projects.models import (
+    Contract,
+    InspectionPlan,
+    InspectionPlanVersion,
+    PlanFinding,
+    PlanLeadRule,
+    Project,
+    ProjectParty,
+)
+from inspecta.projects.testing import plan_kwargs
 from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned
 from inspecta.registry.testing import CEMENT
 from inspecta.reports import services as report_services
@@ -114,6 +123,14 @@ REPORT = {
 CONTRACT = {
     "view": PROJECT["view"],
     "change": _expect(op=AB, ag_a=A, ag_b=B, lims_a=A),
+}
+PLAN = {  # an on-site inspection plan (and its versions): as a contract
+    "view": PROJECT["view"],
+    "change": _expect(ag_a=A, ag_b=B, lims_a=A),
+}
+LEAD_RULE = {  # rows: A (a Guangzhou rule), B (a Shenzhen rule)
+    "view": _expect(default=AB, anon=()),
+    "change": _expect(op=AB, gd_admin=AB, gz_admin=A, sz_admin=B),
 }
 APPLICATION = {  # rows: A (agency A), B (agency B), G (the Guangzhou platform)
     "view": _expect(
@@ -286,6 +303,13 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
             test_items=[CEMENT],
             scan_id=scan.pk,
         )
+        # filed two hours ahead: late under the default lead time, a finding
+        project_services.plan_file(
+            actor=admin,
+            **plan_kwargs(agency, contracts[label], made, test_item=CEMENT, ahead=datetime.timedelta(hours=2)),
+        )
+    project_services.lead_rule_add(actor=tree["gz_admin"], region_code="440100", test_item=None, lead_hours=48)
+    project_services.lead_rule_add(actor=tree["sz_admin"], region_code="440300", test_item=CEMENT, lead_hours=72)
 
     lims_a = approved_client(applicant=admin_a, reviewer=tree["gz_admin"], scopes=["reports:submit", "registry:read"])
     lims_b = approved_client(applicant=admin_b, reviewer=tree["sz_admin"], scopes=["reports:submit"])
@@ -457,6 +481,25 @@ def test_contracts(db: None, world: dict[str, Any]) -> None:
     _check(world, Contract, CONTRACT, lambda c: world["side_of_project"].get(c.project_id))
 
 
+@covers(InspectionPlan, InspectionPlanVersion, PlanFinding)
+def test_inspection_plans(db: None, world: dict[str, Any]) -> None:
+    """A plan, each of its versions and its findings are reached as a contract is."""
+
+    side = world["side_of_project"]
+    _check(world, InspectionPlan, PLAN, lambda p: side.get(p.project_id))
+    _check(world, InspectionPlanVersion, PLAN, lambda v: side.get(v.plan.project_id))
+    assert PlanFinding.objects.count() == 2
+    _check(world, PlanFinding, {"view": PLAN["view"]}, lambda f: side.get(f.plan.project_id))
+
+
+@covers(PlanLeadRule)
+def test_plan_lead_rules(db: None, world: dict[str, Any]) -> None:
+    """Everyone signed in reads the lead-time rules; the authority admins of a region
+    change its rules and those below."""
+
+    _check(world, PlanLeadRule, LEAD_RULE, lambda r: {"440100": A, "440300": B}.get(r.region_id))
+
+
 @covers(Report, NonconformanceEntry, ProjectItemAgency)
 def test_reports_and_their_facts(db: None, world: dict[str, Any]) -> None:
     _check(world, Report, REPORT, lambda r: world["side_of_project"].get(r.project_id))
@@ -525,21 +568,22 @@ def test_audit_findings(db: None, world: dict[str, Any]) -> None:
     _check(world, AuditFinding, AUDIT_FINDING, lambda f: "L" if f.detail == "记录与存证不一致" else None)
 
 
-# open findings of every kind: R (report finding), X (exchange anomaly), L (ledger)
+# open findings of every kind: R (report finding), P (late plan), X (exchange anomaly),
+# L (ledger)
 OPEN_FINDINGS = _expect(
-    op={"R:A", "R:B", "X:A", "X:B", "L"},
-    gd_admin={"R:A", "R:B", "X:A", "X:B"},
-    gz_admin={"R:A", "X:A"},
-    gz_sup={"R:A", "X:A"},
-    gz_insp={"R:A", "X:A"},
-    th_admin={"R:A"},
-    sz_admin={"R:B", "X:B"},
-    ag_a={"R:A", "X:A"},
-    ag_b={"R:B", "X:B"},
-    own_gz={"R:A"},
-    own_sz={"R:B"},
-    lims_a={"R:A", "X:A"},
-    plat_gz={"R:A", "X:A"},
+    op={"R:A", "R:B", "P:A", "P:B", "X:A", "X:B", "L"},
+    gd_admin={"R:A", "R:B", "P:A", "P:B", "X:A", "X:B"},
+    gz_admin={"R:A", "P:A", "X:A"},
+    gz_sup={"R:A", "P:A", "X:A"},
+    gz_insp={"R:A", "P:A", "X:A"},
+    th_admin={"R:A", "P:A"},
+    sz_admin={"R:B", "P:B", "X:B"},
+    ag_a={"R:A", "P:A", "X:A"},
+    ag_b={"R:B", "P:B", "X:B"},
+    own_gz={"R:A", "P:A"},
+    own_sz={"R:B", "P:B"},
+    lims_a={"R:A", "P:A", "X:A"},
+    plat_gz={"R:A", "P:A", "X:A"},
 )
 
 
@@ -550,6 +594,8 @@ def test_open_findings_of_every_kind(db: None, world: dict[str, Any]) -> None:
     def label(f: Any) -> str | None:
         if isinstance(f, ReportFinding):
             return f"R:{world['side_of_project'][f.report.project_id]}"
+        if isinstance(f, PlanFinding):
+            return f"P:{world['side_of_project'][f.plan.project_id]}"
         if isinstance(f, AnomalyFinding):
             side = world["app_labels"].get(f.client.application_id)
             return f"X:{side}" if side else None
@@ -563,7 +609,15 @@ def test_open_findings_of_every_kind(db: None, world: dict[str, Any]) -> None:
         seen = frozenset(filter(None, (label(f) for f in found)))
         assert seen == OPEN_FINDINGS[name], (name, sorted(seen))
     regions = {label(f): f.region for f in open_findings(world["actors"]["op"]) if label(f)}
-    assert regions == {"R:A": "440106", "R:B": "440300", "X:A": "440100", "X:B": "440300", "L": ""}
+    assert regions == {
+        "R:A": "440106",
+        "R:B": "440300",
+        "P:A": "440106",
+        "P:B": "440300",
+        "X:A": "440100",
+        "X:B": "440300",
+        "L": "",
+    }
 
 
 SAMPLE_MODELS = [

@@ -55,7 +55,7 @@ def test_the_root_urlconf_includes_every_declared_urlconf():
 
 def test_demo_loaders_run_after_their_dependencies():
     order = [label for label, _loader in demo_loaders()]
-    assert order == ["core", "registry", "reports", "sampling"]
+    assert order == ["core", "registry", "reports", "projects", "sampling"]
     for config in inspecta_apps():
         for dependency in config.demo_after:
             assert order.index(dependency) < order.index(config.label)
@@ -75,6 +75,9 @@ ALL = [
     "registry:agency_list",
     "registry:findings",
     "projects:project_list",
+    "projects:plan_list",
+    "projects:plan_calendar",
+    "projects:lead_rules",
     "sampling:sample_list",
     "reports:report_list",
     "reports:check_rules",
@@ -95,11 +98,21 @@ def _without(*names: str) -> list[str]:
         ("anonymous", ["registry_public:agency_list", "registry_public:register", "accounts:login"]),
         ("operator", ALL),
         ("gz_admin", ALL),
-        ("gz_supervisor", _without("accounts:user_list", "accounts:organisation_list")),
-        ("gz_inspector", _without("accounts:user_list", "accounts:organisation_list", "reports:check_rules")),
+        ("gz_supervisor", _without("accounts:user_list", "accounts:organisation_list", "projects:lead_rules")),
+        (
+            "gz_inspector",
+            _without("accounts:user_list", "accounts:organisation_list", "reports:check_rules", "projects:lead_rules"),
+        ),
         (
             "agency_admin",
-            _without("accounts:user_list", "accounts:organisation_list", "registry:findings", "reports:check_rules"),
+            _without(
+                "accounts:user_list",
+                "accounts:organisation_list",
+                "registry:findings",
+                "reports:check_rules",
+                "projects:plan_calendar",
+                "projects:lead_rules",
+            ),
         ),
         (
             "no_role",
@@ -108,6 +121,8 @@ def _without(*names: str) -> list[str]:
                 "accounts:organisation_list",
                 "registry:findings",
                 "reports:check_rules",
+                "projects:plan_calendar",
+                "projects:lead_rules",
                 "exchange:client_list",
             ),
         ),

@@ -21,8 +21,8 @@ _numbers = itertools.count(1)
 
 @pytest.fixture
 def scene(tree):
-    agency, admin, _made = approved_agency(tree, 861)
-    return {"tree": tree, "agency": agency, "admin": admin}
+    agency, admin, made = approved_agency(tree, 861)
+    return {"tree": tree, "agency": agency, "admin": admin, "made": made}
 
 
 def _projects(scene):
@@ -86,3 +86,32 @@ def test_project_detail_lists_contracts(client, scene):
     assert_queries_constant(
         lambda: client.get(f"/projects/{project.pk}/"), _contracts(scene, project), limit=24, rows=html_rows("HT-QC-")
     )
+
+
+def _plans(scene):
+    from inspecta.projects.testing import contract_for, plan_kwargs
+
+    project = project_with(scene["tree"], [scene["agency"]], code="P-QC-PLAN")
+    contract = contract_for(scene["admin"], scene["agency"], project, number="HT-QC-PLAN")
+
+    def grow(k: int) -> None:
+        for _i in range(k):
+            kwargs = plan_kwargs(scene["agency"], contract, scene["made"], location=f"PLAN-QC-{next(_numbers)}")
+            services.plan_file(actor=scene["admin"], **kwargs)
+
+    return grow
+
+
+@guards("inspecta_projects_api_plan_list")
+def test_plan_list_api(client, scene):
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    assert_queries_constant(
+        lambda: client.get("/api/v1/projects/plans"), _plans(scene), limit=12, rows=json_rows("items")
+    )
+
+
+def test_plan_list_page_and_calendar(client, scene):
+    grow = _plans(scene)
+    login_verified(client, scene["tree"]["gz_inspector"])
+    assert_queries_constant(lambda: client.get("/projects/plans/"), grow, limit=24, rows=html_rows("PLAN-QC-"))
+    assert_queries_constant(lambda: client.get("/projects/plans/calendar/"), grow, limit=24, rows=html_rows("PLAN-QC-"))
