@@ -15,6 +15,7 @@ urlpatterns = [
     path("plans/lead-rules/", views.lead_rules_view, name="lead_rules"),
     path("plans/lead-rules/<int:pk>/delete/", views.lead_rule_delete_view, name="lead_rule_delete"),
     path("plans/<int:pk>/", views.plan_detail_view, name="plan_detail"),
+    path("plans/<int:pk>/history/", views.plan_history_view, name="plan_history"),
     path("plans/<int:pk>/change/", views.plan_change_view, name="plan_change"),
     path("plans/<int:pk>/cancel/", views.plan_cancel_view, name="plan_cancel"),
 ]

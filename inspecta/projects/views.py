@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from inspecta.core.errors import AppError
 from inspecta.core.files import file_store
-from inspecta.core.generic import ObjectDetailView, ObjectListView
+from inspecta.core.generic import ObjectDetailView, ObjectHistoryView, ObjectListView
 from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
@@ -169,6 +170,19 @@ class PlanDetailView(ObjectDetailView):
 
 
 plan_detail_view = PlanDetailView.as_view()
+
+
+class PlanHistoryView(ObjectHistoryView):
+    """Every change of a plan's current values: who, when, before and after."""
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return selectors.plan_get(actor=request.user, pk=kwargs["pk"])
+
+    def get_return_url(self, request: HttpRequest, obj: Any, **kwargs: Any) -> str:
+        return reverse("projects:plan_detail", args=[obj.pk])
+
+
+plan_history_view = PlanHistoryView.as_view()
 
 
 def _acting_agency(request: HttpRequest) -> Agency:

@@ -106,12 +106,18 @@ def test_detail_shows_versions_and_findings_to_the_region(
         assert page.status_code == 200 and LOCATION in body
         assert "第 1 版" in body and "第 2 版" in body and "增加检测数量" in body
         assert "规定须至少提前 24 小时报送" in body
+        history = client.get(f"/projects/plans/{plan.pk}/history/")
+        assert history.status_code == 200 and "检测数量" in history.content.decode()
         client.logout()
     for outsider in (tree["sz_supervisor"], scene["other_admin"]):
         login_verified(client, outsider)
         assert_gets_nothing(
             client,
-            [f"/projects/plans/{plan.pk}/", f"/projects/plans/{plan.pk}/change/"],
+            [
+                f"/projects/plans/{plan.pk}/",
+                f"/projects/plans/{plan.pk}/change/",
+                f"/projects/plans/{plan.pk}/history/",
+            ],
             secrets=[LOCATION],
         )
         response = client.post(f"/projects/plans/{plan.pk}/cancel/", {"reason": "x"})
