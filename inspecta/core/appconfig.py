@@ -95,6 +95,8 @@ class NavGroup:
 # The menus apps place their entries in (an app may declare its own NavGroup).
 NAV_AGENCIES = NavGroup("agencies", _("机构与资质"))
 NAV_REPORTS = NavGroup("reports", _("报告"))
+NAV_PROJECTS = NavGroup("projects", _("工程项目"))
+"""Projects, their on-site inspection plans and their samples (the chain of custody)."""
 NAV_REFERENCE = NavGroup("reference", _("基础数据"), order=890)
 NAV_SYSTEM = NavGroup("system", _("系统管理"), order=900)
 

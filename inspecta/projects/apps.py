@@ -1,12 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, NavGroup, UrlMount
+from inspecta.core.appconfig import NAV_PROJECTS, ApiMount, InspectaAppConfig, NavEntry, UrlMount
 from inspecta.core.permissions import is_member, is_operator
 from inspecta.projects.permissions import may_manage_lead_rules, may_view_plan_calendar
-
-NAV_PROJECTS = NavGroup("projects", _("工程项目"))
-"""The menu of projects and their on-site inspection plans: the lists, the calendar of
-upcoming on-site tests, the lead-time rules."""
 
 
 class ProjectsConfig(InspectaAppConfig):

@@ -137,6 +137,10 @@ class SampleListOut(Schema):
     sampled_at: datetime.datetime
     witnessed_at: datetime.datetime | None
 
+    @staticmethod
+    def resolve_test_item(obj: Sample) -> str:
+        return obj.test_item_id
+
 
 class ChallengeOut(Schema):
     step: str
@@ -361,7 +365,7 @@ class ReceiptIn(Schema):
     reasons: str = Field("", max_length=2000)
 
 
-class ReceiptOut(Schema):
+class SampleReceiptOut(Schema):
     sample_id: int
     outcome: str
     reasons: str
@@ -444,7 +448,7 @@ def sample_by_tag(request: AuthedRequest, tag_id: str) -> dict[str, Any]:
 
 @router.post(
     "/samples/{sample_id}/receipt",
-    response={201: ReceiptOut},
+    response={201: SampleReceiptOut},
     auth=session_auth,
     summary="收样或拒收（送检机构收样人）",
 )

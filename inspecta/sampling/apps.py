@@ -2,7 +2,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount, signed_in
+from inspecta.core.appconfig import NAV_PROJECTS, ApiMount, InspectaAppConfig, NavEntry, UrlMount, signed_in
 
 
 def _sees_samples(user: Any) -> bool:
@@ -18,7 +18,7 @@ class SamplingConfig(InspectaAppConfig):
 
     api_routers = (ApiMount("/sampling/", "inspecta.sampling.api:router"),)
     urls = (UrlMount("sampling/", "inspecta.sampling.urls"),)
-    nav = (NavEntry(_("取样送检"), "sampling:sample_list", "flask", 65, _sees_samples),)
+    nav = (NavEntry(_("取样送检"), "sampling:sample_list", "flask", 65, _sees_samples, NAV_PROJECTS),)
     log_kind_enum = "inspecta.sampling.choices:SamplingLogKind"
     log_kinds = "inspecta.sampling.kinds"
     work_queue = "inspecta.sampling.queues:work_queue"

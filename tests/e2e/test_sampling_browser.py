@@ -101,12 +101,6 @@ def _picture(seed: int) -> dict[str, Any]:
     return {"name": f"photo-{seed}.png", "mimeType": "image/png", "buffer": picture_bytes(seed)}
 
 
-def _shot(page: Any, name: str) -> None:
-    folder = os.environ.get("INSPECTA_WALK_SHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
 def _fits(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "wider than the phone"
 
@@ -123,7 +117,7 @@ def _qr_text(pdf: bytes) -> str:
 
 @pytest.mark.skipif(not (shutil.which("zbarimg") and shutil.which("pdftoppm")), reason="zbar-tools and poppler")
 def test_the_chain_of_custody_on_phones(
-    browser: Any, live_server: Any, e2e_tree: dict[str, Any], settings: Any
+    browser: Any, live_server: Any, e2e_tree: dict[str, Any], settings: Any, screenshot: Any
 ) -> None:
     assert live_server.url.startswith("http://localhost:")
     settings.INSPECTA_WEBAUTHN_RP_ID = "localhost"
@@ -155,7 +149,7 @@ def test_the_chain_of_custody_on_phones(
         raise AssertionError(sampler.locator("#specimen-list").inner_text()) from None
     expect(sampler.locator("#placard-list [data-uploaded]")).to_have_count(1)
     _fits(sampler)
-    _shot(sampler, "sampling-record")
+    screenshot(sampler, "sampling-record")
     with sampler.expect_navigation():
         sampler.get_by_role("button", name="提交取样记录").click()
     sample = Sample.objects.get(project=project)
@@ -183,7 +177,7 @@ def test_the_chain_of_custody_on_phones(
     expect(witness.get_by_test_id("live-status")).to_contain_text("已上传")
     expect(witness.get_by_test_id("confirm-geo")).to_contain_text("已定位")
     _fits(witness)
-    _shot(witness, "sampling-witness")
+    screenshot(witness, "sampling-witness")
     with witness.expect_navigation():
         witness.get_by_role("button", name="用指纹或面容确认").click()
     expect(witness.locator(".page-pretitle")).to_have_text(str(SampleStatus.SEALED.label))
@@ -202,7 +196,6 @@ def test_the_chain_of_custody_on_phones(
     expect(sampler.get_by_test_id("handover-qr")).to_be_visible()
     handover = sampler.locator("#handover-code").inner_text().strip()
     assert handover.startswith("HANDOVER1:")
-    _shot(sampler, "sampling-handover")
 
     # --- the receiver enters the tags, the seal and the code, photographs, accepts
     receiver = _phone(browser, live_server)
@@ -221,7 +214,7 @@ def test_the_chain_of_custody_on_phones(
     expect(receiver.locator("#receipt-status")).to_have_text("已上传")
     expect(receiver.locator("#deliverer-status")).to_have_text("已上传")
     _fits(receiver)
-    _shot(receiver, "sampling-receive")
+    screenshot(receiver, "sampling-receive")
     with receiver.expect_navigation():
         receiver.get_by_role("button", name="收样", exact=True).click()
     expect(receiver.get_by_test_id("receipt-outcome")).to_have_text("收样")
@@ -241,4 +234,3 @@ def test_the_chain_of_custody_on_phones(
     expect(public.locator("[data-step=receipt]")).to_be_visible()
     assert scene["witness"].full_name not in public.content()
     _fits(public)
-    _shot(public, "sampling-public-chain")

@@ -407,7 +407,13 @@ def _sample_chain(label: str, project: Project, agency: Agency, person: User) ->
     sampling.SamplePhoto.objects.create(sample=sample, kind="specimen", file=photo, sha256=photo.sha256)
     live = image(2)
     sampling.Confirmation.objects.create(
-        sample=sample, step="sampling", person=person, factor="totp", challenge="0" * 64, proof={}, live_photo=live,
+        sample=sample,
+        step="sampling",
+        person=person,
+        factor="totp",
+        challenge="0" * 64,
+        proof={},
+        live_photo=live,
         live_photo_sha256=live.sha256,
     )
     sampling.Seal.objects.create(sample=sample, text="SEAL1:", kid="00", claims={}, sealed_by=person)
@@ -415,8 +421,15 @@ def _sample_chain(label: str, project: Project, agency: Agency, person: User) ->
         person=person, token_sha256=label * 64, factor="totp", challenge="0" * 64, proof={}, expires_at=now
     )
     sampling.Receipt.objects.create(
-        sample=sample, outcome="accepted", receiver=person, deliverer=person, handover=handover,
-        deliverer_photo=live, tags_ok=True, seal_ok=True, photos_ok=True,
+        sample=sample,
+        outcome="accepted",
+        receiver=person,
+        deliverer=person,
+        handover=handover,
+        deliverer_photo=live,
+        tags_ok=True,
+        seal_ok=True,
+        photos_ok=True,
     )
     sampling.SamplingFinding.objects.create(sample=sample, rule="sampling_location_far", key=f"sample:{sample.pk}")
     return sample

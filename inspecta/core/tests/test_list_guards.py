@@ -25,6 +25,8 @@ NOT_LISTS = {
     "inspecta_ledger_api_proof_consistency": "one proof",
     "inspecta_ledger_api_checkpoint_timestamp": "one timestamp token",
     "inspecta_exchange_api_ping": "an echo of the request",
+    "inspecta_sampling_api_sample_challenge": "the challenge of one confirmation",
+    "inspecta_sampling_api_handover_challenge": "the challenge of one identity proof",
 }
 
 

@@ -82,6 +82,7 @@ def test_too_many_agencies_fires_after_two_other_agencies_reported(tree):
         tester=made["staff"],
         signatory=made["approver"],
         equipment=[],
+        samples=[],
     )
     ctx = CheckContext.load(agency=agency, inputs=[ctx_input])  # type: ignore[list-item]
     assert ctx.item_agencies[(project.pk, CEMENT)] == {a.pk for a, _, _ in agencies}

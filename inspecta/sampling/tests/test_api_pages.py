@@ -112,7 +112,7 @@ def test_a_confirmation_out_of_turn_is_refused(scene: dict[str, Any]) -> None:
     [
         ({"tags": [{"tag_id": "ONLY-ONE"}]}, 422, "tags_mismatch"),
         ({"test_item": "NO-SUCH-ITEM"}, 400, "unknown_test_item"),
-        ({"latitude": "123"}, 400, "validation_failed"),
+        ({"latitude": "123"}, 422, "invalid_input"),
     ],
 )
 def test_bad_recordings_over_the_api(scene: dict[str, Any], over: dict[str, Any], status: int, code: str) -> None:

@@ -114,7 +114,10 @@ def test_a_tampered_assertion_is_refused_and_changes_nothing(scene: dict) -> Non
 @pytest.mark.parametrize(
     ("change", "code"),
     [
-        ({"count": 2, "tags": [services.TagIn("A"), services.TagIn("B"), services.TagIn("C")]}, ErrorCode.TAGS_MISMATCH),
+        (
+            {"count": 2, "tags": [services.TagIn("A"), services.TagIn("B"), services.TagIn("C")]},
+            ErrorCode.TAGS_MISMATCH,
+        ),
         ({"count": 2, "tags": [services.TagIn("A"), services.TagIn("A")]}, ErrorCode.TAGS_MISMATCH),
         ({"latitude": None}, ErrorCode.LOCATION_REQUIRED),
     ],

@@ -31,11 +31,17 @@
   });
 
   var geo = document.getElementById("confirm-geo");
-  C.locate().then(function (p) {
-    position = p;
-    geo.textContent = "已定位：" + p.latitude + ", " + p.longitude + "（精度约 " + p.accuracy + " 米）";
-    ready();
-  }, function (e) { geo.textContent = e.message; geo.className = "small text-danger mb-2"; });
+  function locate() {
+    geo.textContent = "正在获取手机位置…";
+    geo.className = "small text-secondary mb-2";
+    C.locate().then(function (p) {
+      position = p;
+      geo.textContent = "已定位：" + p.latitude + ", " + p.longitude + "（精度约 " + p.accuracy + " 米）";
+      ready();
+    }, function (e) { geo.textContent = e.message; geo.className = "small text-danger mb-2"; });
+  }
+  document.getElementById("confirm-geo-retry").addEventListener("click", locate);
+  locate();
 
   function go(totp) {
     error("");

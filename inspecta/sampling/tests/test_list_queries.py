@@ -1,0 +1,56 @@
+"""Sample lists, API and page, do a constant number of queries (STYLE.md 14), built with
+``n`` and ``3n`` samples recorded through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from inspecta.core.testing.access import login_verified
+from inspecta.core.testing.queries import assert_queries_constant, guards, html_rows, json_rows
+from inspecta.ledger.services import signing_key_rotate
+from inspecta.sampling import services
+from inspecta.sampling.testing import record_kwargs, sampling_scene
+
+pytestmark = pytest.mark.django_db
+
+_seeds = itertools.count(100)
+
+
+@pytest.fixture
+def scene(tree: dict[str, Any]) -> dict[str, Any]:
+    return sampling_scene(tree) | {"tree": tree}
+
+
+def _samples(scene: dict[str, Any]) -> Any:
+    def grow(k: int) -> None:
+        for _i in range(k):
+            services.sample_record(**record_kwargs(scene, seed=next(_seeds), count=1))
+
+    return grow
+
+
+@guards("inspecta_sampling_api_sample_list")
+def test_sample_list_api(client: Any, scene: dict[str, Any]) -> None:
+    login_verified(client, scene["tree"]["gz_supervisor"])
+    assert_queries_constant(
+        lambda: client.get("/api/v1/sampling/samples"), _samples(scene), limit=12, rows=json_rows("items")
+    )
+
+
+def test_sample_list_page(client: Any, scene: dict[str, Any]) -> None:
+    login_verified(client, scene["agency_admin"])
+    assert_queries_constant(
+        lambda: client.get("/sampling/"), _samples(scene), limit=20, rows=html_rows('href="/sampling/')
+    )
+
+
+@guards("inspecta_sampling_api_seal_key_list")
+def test_seal_key_list(client: Any) -> None:
+    def grow(k: int) -> None:
+        for _i in range(k):
+            signing_key_rotate()
+
+    assert_queries_constant(lambda: client.get("/api/v1/sampling/seal-keys"), grow, limit=6, rows=json_rows())
