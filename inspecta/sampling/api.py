@@ -19,6 +19,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
+from inspecta.accounts.models import User
 from inspecta.accounts.passkeys import identity_challenge_options
 from inspecta.core.actors import actor_of
 from inspecta.core.api_base import AuthedRequest, session_auth
@@ -33,7 +34,7 @@ from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
-from .choices import ConfirmationStep, SampleStatus, TagKind
+from .choices import ConfirmationStep, SampleStatus
 from .codes import display
 from .models import Sample
 from .seal import seal_keys
@@ -45,7 +46,7 @@ _READ_AUTH = [SignatureAuth(scopes=[Scope.RECORDS_SUBMIT.value], optional=True),
 
 class TagSchema(Schema):
     tag_id: str = Field(min_length=1, max_length=64, description="扫描得到的样品标识（二维码标签或芯片编号）")
-    kind: Literal["label", "chip"] = TagKind.LABEL.value
+    kind: Literal["label", "chip"] = "label"
 
 
 class PhotoIn(Schema):
@@ -216,6 +217,13 @@ def sample_json(sample: Sample) -> dict[str, Any]:
     }
 
 
+def _person(actor: Any) -> User:
+    user = actor_of(actor).user
+    if user is None:
+        raise PermissionDenied(_("只有本人可以确认。"))
+    return user
+
+
 def _file(actor: Any, file_id: uuid.UUID) -> StoredFile:
     stored = StoredFile.objects.restrict(actor).filter(pk=file_id).first()
     if stored is None:
@@ -283,7 +291,7 @@ def sample_challenge(request: AuthedRequest, sample_id: int) -> dict[str, Any]:
     sample = selectors.sample_get(actor=request.auth, pk=sample_id)
     if not permissions.may_confirm(request.auth, sample):
         raise PermissionDenied(_("您现在不能确认该样品。"))
-    user = actor_of(request.auth).user
+    user = _person(request.auth)
     if sample.status == SampleStatus.RECORDED:
         step, challenge = ConfirmationStep.SAMPLING, sample.record_sha256
     else:
@@ -410,7 +418,7 @@ def handover_challenge(request: AuthedRequest) -> dict[str, Any]:
     import json
 
     nonce, challenge = services.handover_challenge(actor=request.auth)
-    user = actor_of(request.auth).user
+    user = _person(request.auth)
     options = json.loads(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge)))
     return {"nonce": nonce, "challenge": challenge, "options": options}
 

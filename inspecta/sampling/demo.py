@@ -77,6 +77,7 @@ def _person(username: str, full_name: str, organisation: Organisation, roles: tu
 
 
 def _photo(user: User, seed: int) -> Any:
+    assert user.organisation_id is not None  # every demo person belongs to an organisation
     return file_store(
         picture_bytes(seed, fmt="JPEG"),
         organisation_id=user.organisation_id,
@@ -179,7 +180,9 @@ def sampling_demo() -> tuple[int, list[DemoLogin]]:
         _record(people, project, agency, item, 3)  # waits for its sampler's confirmation
         added += 3
     logins = [
-        DemoLogin(u.username, u.full_name, u.organisation.name, " / ".join(u.role_labels), False)
+        DemoLogin(
+            u.username, u.full_name, u.organisation.name if u.organisation else "", " / ".join(u.role_labels), False
+        )
         for u in people.values()
     ]
     return added, logins

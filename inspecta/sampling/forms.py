@@ -6,7 +6,7 @@ arrive as the ids of finished uploads; the position comes from the phone."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -82,10 +82,14 @@ class SampleRecordForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.actor = actor
         projects = recordable_projects(actor)
-        self.fields["project"].queryset = projects
         agency_ids = ProjectParty.objects.filter(project__in=projects, agency__isnull=False).values("agency_id")
-        self.fields["agency"].queryset = Agency.objects.filter(pk__in=agency_ids).order_by("name")
-        self.fields["test_item"].queryset = TestItem.objects.select_related("specialty").order_by("code")
+        choices = {
+            "project": projects,
+            "agency": Agency.objects.filter(pk__in=agency_ids).order_by("name"),
+            "test_item": TestItem.objects.select_related("specialty").order_by("code"),
+        }
+        for name, queryset in choices.items():
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = queryset
 
     def clean_tags(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["tags"].splitlines() if line.strip()]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Confirmation, Sample, SamplePhoto, Specimen
+from .models import Confirmation, Sample, SamplePhoto, SamplingFinding, Specimen
 
 __all__ = ["sample_get", "sample_list"]
 
@@ -27,11 +27,11 @@ def sample_get(*, actor: Any, pk: int) -> Sample:
 
     return (
         Sample.objects.select_related("project", "project__region", "agency", "test_item", "sampler", "witness")
+        .prefetch_related(Prefetch("specimens", queryset=Specimen.objects.order_by("number")))
+        .prefetch_related(Prefetch("photos", queryset=SamplePhoto.objects.select_related("file").order_by("pk")))
         .prefetch_related(
-            Prefetch("specimens", queryset=Specimen.objects.order_by("number")),
-            Prefetch("photos", queryset=SamplePhoto.objects.select_related("file").order_by("pk")),
-            Prefetch("confirmations", queryset=Confirmation.objects.select_related("person").order_by("at", "pk")),
-            "findings",
+            Prefetch("confirmations", queryset=Confirmation.objects.select_related("person").order_by("at", "pk"))
         )
+        .prefetch_related(Prefetch("findings", queryset=SamplingFinding.objects.order_by("pk")))
         .reach(actor, pk=pk)
     )

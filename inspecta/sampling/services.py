@@ -334,6 +334,8 @@ def sample_confirm(
 
     sample = Sample.objects.select_for_update().get(pk=sample.pk)
     user = actor_of(actor).user
+    if user is None:
+        raise PermissionDenied(_("只有本人可以确认。"))
     if sample.status not in (SampleStatus.RECORDED, SampleStatus.CONFIRMED):
         raise AppError(ErrorCode.SAMPLE_NOT_PENDING, _("该样品已完成见证封样，不能再次确认。"))
     if not permissions.may_confirm(actor, sample):

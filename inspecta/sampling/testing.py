@@ -8,10 +8,12 @@ from typing import Any
 
 from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.passkeys import passkey_register, passkey_registration_options
+from inspecta.accounts.services import organisation_create
 from inspecta.accounts.testing import SoftAuthenticator
 from inspecta.core.files import file_store
 from inspecta.core.models import StoredFile, TestItem
-from inspecta.core.testing.factories import OrganisationFactory, UserFactory
+from inspecta.core.testing import factories
+from inspecta.core.testing.factories import UserFactory
 from inspecta.projects import services as project_services
 from inspecta.registry.testing import CEMENT
 from inspecta.reports.testing import approved_agency
@@ -47,11 +49,11 @@ def sampling_scene(tree: dict[str, Any], n: int = 1, *, region: str = "440106") 
     receiver."""
 
     agency, agency_admin, made = approved_agency(tree, n)
-    contractor = OrganisationFactory(
-        name=f"施工单位{n}", kind=OrganisationKind.CONTRACTOR, level="", region_code=region
+    contractor = organisation_create(
+        actor=None, name=f"施工单位{n}", kind=OrganisationKind.CONTRACTOR, region=factories.region(region)
     )
-    firm = OrganisationFactory(
-        name=f"监理单位{n}", kind=OrganisationKind.SUPERVISING_FIRM, level="", region_code=region
+    firm = organisation_create(
+        actor=None, name=f"监理单位{n}", kind=OrganisationKind.SUPERVISING_FIRM, region=factories.region(region)
     )
     project = project_services.project_create(
         actor=tree["gz_supervisor"],

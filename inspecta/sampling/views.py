@@ -4,7 +4,7 @@ confirmations, seal and findings, and its printable tag and seal labels."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from inspecta.accounts.models import User
 from inspecta.accounts.passkeys import identity_factors
 from inspecta.core.actors import actor_of
 from inspecta.core.errors import AppError
@@ -65,7 +66,7 @@ class SampleDetailView(ObjectDetailView):
         return {
             "code_display": display(obj.code),
             "may_confirm": permissions.may_confirm(request.user, obj),
-            "factors": identity_factors(user=request.user),
+            "factors": identity_factors(user=cast(User, request.user)),
             "seal": getattr(obj, "seal", None)
             if obj.status not in (SampleStatus.RECORDED, SampleStatus.CONFIRMED)
             else None,
@@ -139,7 +140,7 @@ def handover_view(request: HttpRequest) -> HttpResponse:
 
     if not permissions.may_deliver(actor_of(request.user)):
         raise PermissionDenied
-    return render(request, "sampling/handover.html", {"factors": identity_factors(user=request.user)})
+    return render(request, "sampling/handover.html", {"factors": identity_factors(user=cast(User, request.user))})
 
 
 @login_required
