@@ -166,6 +166,20 @@ class SealKeyOut(Schema):
     active: bool
 
 
+def confirmation_json(c: Any) -> dict[str, Any]:
+    return {
+        "step": c.step,
+        "person_id": c.person_id,
+        "factor": c.factor,
+        "challenge": c.challenge,
+        "proof": c.proof,
+        "live_photo_sha256": c.live_photo_sha256,
+        "latitude": c.latitude,
+        "longitude": c.longitude,
+        "at": c.at,
+    }
+
+
 def sample_json(sample: Sample) -> dict[str, Any]:
     entry = entry_for_record(sample)
     seal = getattr(sample, "seal", None) if sample.status != SampleStatus.RECORDED else None
@@ -195,20 +209,7 @@ def sample_json(sample: Sample) -> dict[str, Any]:
         "photos": [
             {"kind": p.kind, "file_id": p.file_id, "sha256": p.sha256, "phash": p.phash} for p in sample.photos.all()
         ],
-        "confirmations": [
-            {
-                "step": c.step,
-                "person_id": c.person_id,
-                "factor": c.factor,
-                "challenge": c.challenge,
-                "proof": c.proof,
-                "live_photo_sha256": c.live_photo_sha256,
-                "latitude": c.latitude,
-                "longitude": c.longitude,
-                "at": c.at,
-            }
-            for c in sample.confirmations.all()
-        ],
+        "confirmations": [confirmation_json(c) for c in sample.confirmations.all()],
         "seal": seal.text if seal is not None else None,
         "findings": [
             {"rule": f.rule, "detail": f.detail, "status": f.status, "since": f.since} for f in sample.findings.all()
@@ -322,20 +323,7 @@ def sample_confirm(request: AuthedRequest, sample_id: int, payload: ConfirmIn) -
         longitude=payload.longitude,
         accuracy_m=payload.accuracy_m,
     )
-    return Status(
-        201,
-        {
-            "step": c.step,
-            "person_id": c.person_id,
-            "factor": c.factor,
-            "challenge": c.challenge,
-            "proof": c.proof,
-            "live_photo_sha256": c.live_photo_sha256,
-            "latitude": c.latitude,
-            "longitude": c.longitude,
-            "at": c.at,
-        },
-    )
+    return Status(201, confirmation_json(c))
 
 
 @router.get("/seal-keys", response=list[SealKeyOut], auth=None, summary="电子封志验证公钥（公开，离线验证用）")

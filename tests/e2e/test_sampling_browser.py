@@ -154,6 +154,7 @@ def test_the_chain_of_custody_on_phones(
         sampler.get_by_role("button", name="提交取样记录").click()
     sample = Sample.objects.get(project=project)
     assert sampler.url.endswith(f"/sampling/{sample.pk}/")
+    sampler.wait_for_load_state("networkidle")
     assert float(sample.latitude) == pytest.approx(SITE["latitude"]) and sample.distance_m is not None
 
     # --- and confirms it with the phone's fingerprint
@@ -163,6 +164,7 @@ def test_the_chain_of_custody_on_phones(
     with sampler.expect_navigation():
         sampler.get_by_role("button", name="用指纹或面容确认").click()
     expect(sampler.locator(".page-pretitle")).to_have_text(str(SampleStatus.CONFIRMED.label))
+    sampler.wait_for_load_state("networkidle")
     sample.refresh_from_db()
     assert sample.status == SampleStatus.CONFIRMED
     assert sample.confirmations.get().factor == "passkey"
@@ -181,6 +183,9 @@ def test_the_chain_of_custody_on_phones(
     with witness.expect_navigation():
         witness.get_by_role("button", name="用指纹或面容确认").click()
     expect(witness.locator(".page-pretitle")).to_have_text(str(SampleStatus.SEALED.label))
+    # the page's photos load in parallel; the test's own requests come after them (the
+    # in-memory SQLite of the live server locks a table per writer: sessions are written)
+    witness.wait_for_load_state("networkidle")
     sample.refresh_from_db()
     assert sample.status == SampleStatus.SEALED
 
@@ -214,10 +219,12 @@ def test_the_chain_of_custody_on_phones(
     expect(receiver.locator("#receipt-status")).to_have_text("已上传")
     expect(receiver.locator("#deliverer-status")).to_have_text("已上传")
     _fits(receiver)
+    receiver.evaluate("document.getElementById('sample-card').scrollIntoView({block: 'center'})")
     screenshot(receiver, "sampling-receive")
     with receiver.expect_navigation():
         receiver.get_by_role("button", name="收样", exact=True).click()
     expect(receiver.get_by_test_id("receipt-outcome")).to_have_text("收样")
+    receiver.wait_for_load_state("networkidle")
     sample.refresh_from_db()
     assert sample.status == SampleStatus.RECEIVED
     assert sample.receipt.seal_ok and sample.receipt.tags_ok and sample.receipt.photos_ok
