@@ -65,8 +65,8 @@ def main() -> None:
     setup_django()
     from django.conf import settings
     from django.db import connection
-    from inspecta.core.imaging import phash_bands
 
+    from inspecta.core.imaging import phash_bands
     from inspecta.core.models import StoredFile
     from inspecta.core.testing.factories import authority_tree
     from inspecta.sampling import services
