@@ -20,16 +20,18 @@ they cannot disagree on what a caller is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
 
 from inspecta.accounts.choices import OrganisationKind, Role
 
 if TYPE_CHECKING:
     from inspecta.accounts.models import Organisation, User
 
-__all__ = ["Actor", "ActorKind", "actor_of", "region_prefix", "region_within"]
+__all__ = ["Actor", "ActorKind", "acting_for", "actor_of", "region_prefix", "region_within"]
 
 
 def region_prefix(code: str) -> str:
@@ -105,6 +107,25 @@ class Actor:
         kind = _KIND_OF_ORGANISATION.get(org.kind, ActorKind.PARTY) if org.is_active else ActorKind.PUBLIC
         return cls(kind, organisation=org, client=client, key=key, scopes=frozenset(client.scopes))
 
+    def on_behalf_of(self, person: User) -> Actor:
+        """A signed call (a site app, a LIMS) doing a step for one of its organisation's
+        own people: it acts with that person's roles, as that person, and still as the
+        client (its key and scopes are kept for the audit trail and the call log). The
+        person must belong to the client's organisation and be active; an operator
+        account is never acted for. Steps that need the person's own word (a confirmation)
+        still check that person's identity proof (``accounts.passkeys``)."""
+
+        if self.client is None:
+            raise ValueError("only a signed call acts on behalf of a person")
+        acting = Actor.for_user(person)
+        if (
+            person.organisation_id != self.organisation_id
+            or acting.kind in (ActorKind.PUBLIC, ActorKind.OPERATOR)
+            or acting.kind is not self.kind
+        ):
+            return PUBLIC
+        return replace(acting, client=self.client, key=self.key, scopes=self.scopes)
+
     # --- what it is ----------------------------------------------------------------
     @property
     def is_client(self) -> bool:
@@ -178,3 +199,33 @@ def actor_of(who: Any) -> Actor:
     if who is None or not getattr(who, "is_authenticated", False):
         return PUBLIC
     return Actor.for_user(who)
+
+
+def acting_for(who: Any, person_id: int | None) -> Actor:
+    """Who does a step that a person does (sampling, witnessing, receiving, a commission,
+    a custody event; T/CECS 4.3.4-2): a person signed in acts as themself (naming someone
+    else is refused); a signed call names ``person_id``, a person of its own
+    organisation, and acts on their behalf (:meth:`Actor.on_behalf_of`). Refusals are
+    ``AppError`` with a Chinese message; nothing is changed."""
+
+    from inspecta.accounts.models import User
+    from inspecta.core.errors import AppError, ErrorCode
+
+    actor = actor_of(who)
+    if not actor.is_client:
+        if person_id is not None and (actor.user is None or person_id != actor.user.pk):
+            raise AppError(ErrorCode.PERSON_NOT_ACTING, _("只能以本人身份办理，不能代他人操作。"))
+        return actor
+    if person_id is None:
+        raise AppError(
+            ErrorCode.PERSON_REQUIRED, _("接口调用须用 person_id 指明办理该环节的本单位人员。"), {"field": "person_id"}
+        )
+    person = User.objects.select_related("organisation").filter(pk=person_id).first()
+    acting = actor.on_behalf_of(person) if person is not None else PUBLIC
+    if acting.is_public:
+        raise AppError(
+            ErrorCode.PERSON_NOT_ACTING,
+            _("person_id 指明的人员不是本接入单位在职的人员，不能代其办理。"),
+            {"field": "person_id", "person_id": person_id},
+        )
+    return acting

@@ -55,6 +55,9 @@ class ErrorCode(StrEnum):
     PASSKEY_SIGN_COUNT_REGRESSED = "passkey_sign_count_regressed"
     TOTP_INVALID = "totp_invalid"
     IDENTITY_FACTOR_MISSING = "identity_factor_missing"
+    # a signed call doing a person's step (core.actors.acting_for)
+    PERSON_REQUIRED = "person_required"
+    PERSON_NOT_ACTING = "person_not_acting"
 
     # request signatures (CONTRACT §2, docs/integration/signing.md)
     MISSING_SIGNATURE = "missing_signature"
@@ -213,6 +216,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.PASSKEY_SIGN_COUNT_REGRESSED: 422,
     ErrorCode.TOTP_INVALID: 422,
     ErrorCode.IDENTITY_FACTOR_MISSING: 422,
+    ErrorCode.PERSON_REQUIRED: 422,
+    ErrorCode.PERSON_NOT_ACTING: 403,
     **dict.fromkeys(
         [
             ErrorCode.MISSING_SIGNATURE,
