@@ -32,6 +32,7 @@ __all__ = [
     "SAMPLE_SCOPING",
     "Confirmation",
     "Handover",
+    "PersonConfirmation",
     "Receipt",
     "Sample",
     "SampleCodeCounter",
@@ -193,16 +194,18 @@ class SamplePhoto(models.Model):
         return f"{self.get_kind_display()} {self.sha256[:12]}"
 
 
-class Confirmation(models.Model):
+class PersonConfirmation(models.Model):
     """A person's confirmation of a custody record (57号令 第十八条; T/CECS 4.3.4-2;
-    Nanchang 四(一)): ``challenge`` is the SHA-256 of the record confirmed; ``proof`` the
-    identity proof (``accounts.passkeys.IdentityProof.as_record()``: a passkey assertion
-    over that challenge, re-verifiable by anyone with the public key, or the TOTP
-    fallback, which ``factor`` names), with a live photo, the place and the server time.
-    Never changed once made."""
+    Nanchang 四(一)-(四)): ``challenge`` is the SHA-256 of the record confirmed; ``proof``
+    the identity proof (``accounts.passkeys.IdentityProof.as_record()``: a passkey
+    assertion over that challenge, re-verifiable by anyone with the public key, or the
+    TOTP fallback, which ``factor`` names), with a live photo, the place and the server
+    time. Never changed once made.
 
-    sample = models.ForeignKey(Sample, verbose_name=_("样品"), on_delete=models.PROTECT, related_name="confirmations")
-    step = models.CharField(_("确认环节"), max_length=16, choices=ConfirmationStep.choices)
+    The one shape of every confirmation in the chain (sampling and witness, commissions,
+    custody events): each record kind has its table with this base, and every
+    confirmation is made by ``services.confirmation_make``."""
+
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("确认人"), on_delete=models.PROTECT, related_name="+"
     )
@@ -217,6 +220,16 @@ class Confirmation(models.Model):
     longitude = longitude_field(_("经度"))
     accuracy_m = models.PositiveIntegerField(_("定位精度（米）"), null=True, blank=True)
     at = models.DateTimeField(_("确认时间"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class Confirmation(PersonConfirmation):
+    """The sampler's and the witness's confirmation of a sample (57号令 第十八条)."""
+
+    sample = models.ForeignKey(Sample, verbose_name=_("样品"), on_delete=models.PROTECT, related_name="confirmations")
+    step = models.CharField(_("确认环节"), max_length=16, choices=ConfirmationStep.choices)
 
     history = audited()
     objects = RestrictedQuerySet.as_manager()

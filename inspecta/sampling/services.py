@@ -19,7 +19,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
 from django.conf import settings
@@ -43,7 +43,17 @@ from inspecta.registry.models import Agency
 from . import permissions
 from .choices import ConfirmationStep, PhotoKind, ReceiptOutcome, SampleStatus, SamplingLogKind, SamplingRule, TagKind
 from .codes import sample_code_next
-from .models import Confirmation, Handover, Receipt, Sample, SamplePhoto, SamplingFinding, Seal, Specimen
+from .models import (
+    Confirmation,
+    Handover,
+    PersonConfirmation,
+    Receipt,
+    Sample,
+    SamplePhoto,
+    SamplingFinding,
+    Seal,
+    Specimen,
+)
 from .photos import near_duplicates
 from .seal import SealClaims, seal_decode, seal_encode
 
@@ -51,6 +61,7 @@ __all__ = [
     "HANDOVER_PREFIX",
     "PhotoIn",
     "TagIn",
+    "confirmation_make",
     "distance_m",
     "handover_challenge",
     "handover_issue",
@@ -62,6 +73,8 @@ __all__ = [
     "seal_verify",
     "witness_digest",
 ]
+
+C = TypeVar("C", bound=PersonConfirmation)
 
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 
@@ -314,6 +327,46 @@ def _seal(sample: Sample, confirmation: Confirmation) -> Seal:
     )
 
 
+def confirmation_make(
+    confirmation: C,
+    *,
+    actor: Any,
+    challenge: str,
+    live_photo: StoredFile,
+    assertion: str | dict[str, Any] | None = None,
+    totp_code: str = "",
+    latitude: decimal.Decimal | str | float | None = None,
+    longitude: decimal.Decimal | str | float | None = None,
+    accuracy_m: int | None = None,
+) -> C:
+    """Complete and save ``confirmation`` (any :class:`PersonConfirmation`: of a sample, a
+    commission, a custody event) for the acting person (T/CECS 4.3.4-2): their identity
+    proof over ``challenge`` (the SHA-256 of the record confirmed; a passkey assertion or
+    the TOTP fallback), the live photo they uploaded, the phone's position and the server
+    time. Refuses without a position or a proof; the caller holds the transaction."""
+
+    user = actor_of(actor).user
+    if user is None:
+        raise PermissionDenied(_("只有本人可以确认。"))
+    if latitude is None or longitude is None:
+        raise AppError(ErrorCode.LOCATION_REQUIRED, _("请允许手机定位后再确认，确认位置必须记录。"))
+    _photo_of(actor, live_photo)
+    proof = identity_confirm(user=user, challenge=bytes.fromhex(challenge), assertion=assertion, totp_code=totp_code)
+    confirmation.person = user
+    confirmation.factor = proof.factor
+    confirmation.challenge = challenge
+    confirmation.proof = proof.as_record()
+    confirmation.live_photo = live_photo
+    confirmation.live_photo_sha256 = live_photo.sha256
+    confirmation.latitude = decimal.Decimal(str(latitude)).quantize(decimal.Decimal("0.000001"))
+    confirmation.longitude = decimal.Decimal(str(longitude)).quantize(decimal.Decimal("0.000001"))
+    confirmation.accuracy_m = accuracy_m
+    confirmation.at = timezone.now()
+    audit_stamp(confirmation, actor)
+    confirmation.save()
+    return confirmation
+
+
 @transaction.atomic
 def sample_confirm(
     *,
@@ -344,26 +397,19 @@ def sample_confirm(
         raise PermissionDenied(_("只有本项目建设或监理单位的见证人可以见证，且见证人不能是取样人本人。"))
     if latitude is None or longitude is None:
         raise AppError(ErrorCode.LOCATION_REQUIRED, _("请允许手机定位后再确认，确认位置必须记录。"))
-    _photo_of(actor, live_photo)
     step = ConfirmationStep.SAMPLING if sample.status == SampleStatus.RECORDED else ConfirmationStep.WITNESS
     challenge = sample.record_sha256 if step == ConfirmationStep.SAMPLING else witness_digest(sample, user.pk)
-    proof = identity_confirm(user=user, challenge=bytes.fromhex(challenge), assertion=assertion, totp_code=totp_code)
-    confirmation = Confirmation(
-        sample=sample,
-        step=step,
-        person=user,
-        factor=proof.factor,
+    confirmation = confirmation_make(
+        Confirmation(sample=sample, step=step),
+        actor=actor,
         challenge=challenge,
-        proof=proof.as_record(),
         live_photo=live_photo,
-        live_photo_sha256=live_photo.sha256,
-        latitude=decimal.Decimal(str(latitude)).quantize(decimal.Decimal("0.000001")),
-        longitude=decimal.Decimal(str(longitude)).quantize(decimal.Decimal("0.000001")),
+        assertion=assertion,
+        totp_code=totp_code,
+        latitude=latitude,
+        longitude=longitude,
         accuracy_m=accuracy_m,
-        at=timezone.now(),
     )
-    audit_stamp(confirmation, actor)
-    confirmation.save()
     _photo_add(sample, PhotoKind.LIVE, live_photo, actor)
 
     if step == ConfirmationStep.SAMPLING:
