@@ -40,6 +40,7 @@ class Role(models.TextChoices):
     SAMPLER = "sampler", _("取样人")
     WITNESS = "witness", _("见证人")
     PROJECT_VIEWER = "project_viewer", _("项目参建方人员")
+    PARTY_ADMIN = "party_admin", _("参建单位管理员")
     EXPERT = "expert", _("专家")
 
 
@@ -49,9 +50,9 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     OrganisationKind.AUTHORITY: (Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR),
     OrganisationKind.STATION: (Role.STATION_INSPECTOR,),
     OrganisationKind.AGENCY: (Role.AGENCY_ADMIN, Role.RECEIVER, Role.TESTER, Role.REVIEWER, Role.SIGNATORY),
-    OrganisationKind.OWNER: (Role.PROJECT_VIEWER, Role.WITNESS),
-    OrganisationKind.CONTRACTOR: (Role.PROJECT_VIEWER, Role.SAMPLER),
-    OrganisationKind.SUPERVISING_FIRM: (Role.PROJECT_VIEWER, Role.WITNESS),
+    OrganisationKind.OWNER: (Role.PARTY_ADMIN, Role.PROJECT_VIEWER, Role.WITNESS),
+    OrganisationKind.CONTRACTOR: (Role.PARTY_ADMIN, Role.PROJECT_VIEWER, Role.SAMPLER),
+    OrganisationKind.SUPERVISING_FIRM: (Role.PARTY_ADMIN, Role.PROJECT_VIEWER, Role.WITNESS),
     OrganisationKind.EXPERT_POOL: (Role.EXPERT,),
 }
 

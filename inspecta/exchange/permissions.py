@@ -11,8 +11,9 @@ from inspecta.core.permissions import has_role, is_authority, is_member, is_oper
 
 __all__ = ["is_competent_for", "may_apply", "may_manage_client", "may_monitor", "may_receive_secret", "may_review"]
 
-may_apply = is_person & is_member & has_role(Role.AGENCY_ADMIN, Role.AUTHORITY_ADMIN)
-"""An organisation's admin applies for its own systems (T/CECS 6.0.7-6.0.8)."""
+may_apply = is_person & is_member & has_role(Role.AGENCY_ADMIN, Role.AUTHORITY_ADMIN, Role.PARTY_ADMIN)
+"""An organisation's admin applies for its own systems (T/CECS 6.0.7-6.0.8): an agency's
+LIMS, an authority's platform, a project party's site app (sampling and witnessing)."""
 
 may_monitor = is_operator | is_regulator
 """Watches exchange traffic and anomalies (T/CECS 6.0.4): operators and regulators."""
