@@ -46,6 +46,7 @@ __all__ = [
     "nav_entries",
     "receipt_handler",
     "receipt_operations",
+    "region_rule_kinds",
     "signed_in",
     "url_mounts",
     "work_items",
@@ -194,6 +195,9 @@ class InspectaAppConfig(AppConfig):
     # ``"module:function"`` called as ``function(actor)`` returning the :class:`HomeFigure`
     # list this app shows on that person's home page (counts of their scope).
     home_figures: str = ""
+    # "inspecta.<app>.regionrules:KINDS": the regional rules the app reads
+    # (``core.regionrules.RegionRuleKind``), set per region on one page
+    region_rules: str = ""
 
     def ready(self) -> None:
         if self.log_kinds:
@@ -245,6 +249,20 @@ def receipt_handler(name: str) -> Callable[..., list[dict[str, Any]]] | None:
 
     operation = receipt_operations().get(name)
     return import_string(operation.handler) if operation is not None else None
+
+
+def region_rule_kinds() -> dict[str, Any]:
+    """Every app's regional rule kinds by name (``core.regionrules``), in
+    ``INSTALLED_APPS`` order; a name declared twice is an error."""
+
+    found: dict[str, Any] = {}
+    for config in inspecta_apps():
+        if config.region_rules:
+            for kind in import_string(config.region_rules):
+                if kind.name in found:
+                    raise RuntimeError(f"region rule {kind.name!r} is declared twice")
+                found[kind.name] = kind
+    return found
 
 
 def work_items(actor: Any) -> list[WorkItem]:

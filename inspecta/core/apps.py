@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.appconfig import NAV_REFERENCE, ApiMount, InspectaAppConfig, NavEntry, UrlMount
+from inspecta.core.permissions import may_manage_region_rules
 
 
 class CoreConfig(InspectaAppConfig):
@@ -14,6 +15,7 @@ class CoreConfig(InspectaAppConfig):
         NavEntry(_("首页"), "core:home", "home", 10),
         NavEntry(_("行政区划"), "core:region_list", "map", 90, group=NAV_REFERENCE),
         NavEntry(_("资质目录"), "core:catalog", "list", 100, group=NAV_REFERENCE),
+        NavEntry(_("地区规则"), "core:region_rules", "alert", 105, may_manage_region_rules, NAV_REFERENCE),
     )
     demo_loader = "inspecta.core.demo:demo_load"
 

@@ -127,7 +127,7 @@ class ErrorCode(StrEnum):
     INVALID_DATES = "invalid_dates"
     UNKNOWN_CONTRACT = "unknown_contract"
     PLAN_CANCELLED = "plan_cancelled"
-    INVALID_LEAD_RULE = "invalid_lead_rule"
+    INVALID_REGION_RULE = "invalid_region_rule"
 
     # reports
     UNKNOWN_PROJECT = "unknown_project"

@@ -230,3 +230,53 @@ class ParameterEditForm(forms.ModelForm):
     class Meta:
         model = Parameter
         fields = ["name", "canonical_name", "method_text", "unit", "enabled"]
+
+
+class SingleTestItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.specialty.name} / {obj.name}"
+
+
+def rule_region_choices(actor: Any) -> list[tuple[str, str]]:
+    """The enabled regions whose rules ``actor`` may set: its own region and those below
+    it (an operator: the node's area), each by its full name."""
+
+    from django.conf import settings
+
+    from .actors import actor_of
+    from .scoping import region_prefix
+
+    a = actor_of(actor)
+    regions = Region.objects.filter(enabled=True).select_related("parent", "parent__parent").order_by("code")
+    if a.is_operator:
+        regions = regions.filter(code__startswith=region_prefix(settings.INSPECTA_NODE_REGION))
+    elif a.region_code:
+        regions = regions.filter(code__startswith=a.region_prefix)
+    else:
+        regions = regions.none()
+    return [("", "—")] + [(r.code, f"{r.full_name}（{r.code}）") for r in regions]
+
+
+class RegionRuleForm(StyledForm):
+    """Set one regional rule (``core.regionrules``) for a region and, optionally, an item."""
+
+    name = forms.ChoiceField(label=_("规则"))
+    region_code = forms.ChoiceField(label=_("行政区划"), widget=PickerSelect(placeholder=_("输入地名搜索")))
+    test_item = SingleTestItemChoiceField(
+        label=_("检测项目"),
+        queryset=TestItem.objects.none(),
+        required=False,
+        widget=PickerSelect(placeholder=_("输入检测项目名称搜索")),
+        help_text=_("不选则适用于该地区所有检测项目。"),
+    )
+    value = forms.CharField(
+        label=_("取值"), max_length=16, help_text=_("整数（如提前 3 天填 72 小时），或所列处理方式之一。")
+    )
+
+    def __init__(self, *args: Any, actor: Any = None, kinds: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].choices = [(k.name, k.label) for k in kinds]  # type: ignore[attr-defined]
+        self.fields["region_code"].choices = rule_region_choices(actor)  # type: ignore[attr-defined]
+        self.fields["test_item"].queryset = (  # type: ignore[attr-defined]
+            TestItem.objects.filter(enabled=True).select_related("specialty").order_by("specialty_id", "code")
+        )

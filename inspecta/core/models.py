@@ -20,6 +20,7 @@ from .permissions import (
     is_operator,
     is_province_level,
     is_regulator,
+    may_manage_region_rules,
     signed_in,
 )
 from .scoping import Grant, Reach, RestrictedQuerySet, Scoping
@@ -27,7 +28,7 @@ from .scoping import Grant, Reach, RestrictedQuerySet, Scoping
 is_province_admin = is_authority & is_province_level & has_role(Role.AUTHORITY_ADMIN)
 """Corrects the code tables of its province (Guangdong 附件2 一(一))."""
 
-__all__ = ["Parameter", "Region", "Specialty", "StoredFile", "TestItem", "TestItemParameter"]
+__all__ = ["Parameter", "Region", "RegionRule", "Specialty", "StoredFile", "TestItem", "TestItemParameter"]
 
 
 class Region(models.Model):
@@ -259,3 +260,59 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name or self.id} ({self.sha256[:12]})"
+
+
+class RegionRule(models.Model):
+    """One value of a regional rule (``core.regionrules``): how many hours ahead an
+    on-site test's plan is filed (Guangxi 第十条; Nanchang 二(三)), the window for the
+    two confirmations of a sampling (Nanchang 四(一)), how far from the project a sampling
+    may be, what a broken seal does at receipt (T/CECS 2.0.16)... set for a region (a
+    province, city or district) and one test item or, without one, every item. For a
+    project the most specific value wins: the region nearest the project's (district,
+    then city, then province), then the item's own before the any-item one; without a
+    value the rule's setting applies. Changes are audited."""
+
+    name = models.CharField(_("规则"), max_length=48, db_index=True)
+    region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
+    test_item = models.ForeignKey(
+        TestItem,
+        verbose_name=_("检测项目"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("不选则适用于所有检测项目。"),
+    )
+    value = models.CharField(_("取值"), max_length=16)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("设置人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    # everyone signed in reads the rules (an agency must know how early to file, a
+    # sampler how long the witness has); the authority admins of a region set the rules
+    # of their region and below
+    scoping = Scoping(
+        region="region__code",
+        grants={
+            "view": (Grant(Reach.ALL, signed_in),),
+            "change": (Grant(Reach.ALL, is_operator), Grant(Reach.REGION, may_manage_region_rules)),
+        },
+    )
+
+    class Meta:
+        verbose_name = _("地区规则")
+        verbose_name_plural = _("地区规则")
+        ordering = ["name", "region_id", "test_item_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "region", "test_item"], name="core_regionrule_unique_item"),
+            models.UniqueConstraint(
+                fields=["name", "region"], condition=models.Q(test_item__isnull=True), name="core_regionrule_unique_any"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.region_id} {self.test_item_id or '*'}: {self.value}"

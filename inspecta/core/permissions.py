@@ -34,6 +34,7 @@ __all__ = [
     "is_province_level",
     "is_regulator",
     "is_station",
+    "may_manage_region_rules",
     "signed_in",
 ]
 
@@ -71,3 +72,8 @@ def has_scope(scope: str) -> rules.Predicate:
     """An exchange client granted ``scope`` (people hold no scopes)."""
 
     return rules.Predicate(lambda who: actor_of(who).has_scope(scope), name=f"has_scope_{scope}")
+
+
+may_manage_region_rules = is_operator | (is_authority & has_role(Role.AUTHORITY_ADMIN))
+"""Sets the regional rules (``core.regionrules``) of its own region and below: an
+authority's admins; operators for any region."""

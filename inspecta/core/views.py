@@ -15,19 +15,24 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .errors import AppError
 from .files import file_response
 from .filtersets import RegionFilterSet
 from .forms import (
     ParameterEditForm,
     RegionEditForm,
+    RegionRuleForm,
     SpecialtyEditForm,
     TestItemEditForm,
     apply_validation_error,
 )
 from .generic import ObjectHistoryView, ObjectListView
-from .models import Parameter, Region, Specialty, StoredFile, TestItem
+from .models import Parameter, Region, RegionRule, Specialty, StoredFile, TestItem
+from .permissions import may_manage_region_rules
+from .regionrules import region_rule_add, region_rule_delete, region_rule_kinds
 from .tables import RegionTable
 
 REFERENCE_MODELS: dict[str, tuple[type[models.Model], type[Any]]] = {
@@ -94,6 +99,59 @@ def catalog_view(request: HttpRequest) -> HttpResponse:
         "core/catalog.html",
         {"specialties": specialties, "current": current, "items": items, "can_edit": can_edit},
     )
+
+
+@login_required
+def region_rules_view(request: HttpRequest) -> HttpResponse:
+    """The regional rules of the admin's region and below (``core.regionrules``): each
+    kind with its default, the values set, and a form to set one."""
+
+    if not may_manage_region_rules(request.user):
+        raise PermissionDenied(_("只有主管部门管理员可以设置地区规则。"))
+    kinds = list(region_rule_kinds().values())
+    form = RegionRuleForm(
+        request.POST or None, actor=request.user, kinds=kinds, initial={"name": request.GET.get("rule")}
+    )
+    if request.method == "POST" and form.is_valid():
+        item = form.cleaned_data["test_item"]
+        try:
+            region_rule_add(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                region_code=form.cleaned_data["region_code"],
+                test_item=item.pk if item is not None else None,
+                value=form.cleaned_data["value"],
+            )
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("规则已添加。"))
+            return redirect("core:region_rules")
+    rules = list(
+        RegionRule.objects.restrict(request.user, "change")
+        .select_related("region", "test_item")
+        .order_by("name", "region_id", "pk")
+    )
+    by_kind = {
+        k.name: {"kind": k, "default": k.display(k.default), "rules": [r for r in rules if r.name == k.name]}
+        for k in kinds
+    }
+    for r in rules:
+        kind = by_kind.get(r.name)
+        r.shown = kind["kind"].display(kind["kind"].parse(r.value)) if kind else r.value  # type: ignore[attr-defined]
+    status = 400 if request.method == "POST" else 200
+    return render(request, "core/region_rules.html", {"form": form, "kinds": by_kind.values()}, status=status)
+
+
+@login_required
+@require_POST
+def region_rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = RegionRule.objects.reach(request.user, "change", pk=pk)
+    region_rule_delete(actor=request.user, rule=rule)
+    messages.success(request, _("规则已删除。"))
+    return redirect("core:region_rules")
 
 
 def _reference_object(request: HttpRequest, kind: str, pk: str, action: str) -> tuple[models.Model, type[Any]]:

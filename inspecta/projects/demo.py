@@ -20,11 +20,13 @@ from django.utils import timezone
 
 from inspecta.accounts.models import User
 from inspecta.core.files import file_store
-from inspecta.core.models import Region, TestItem
+from inspecta.core.models import Region, RegionRule, TestItem
+from inspecta.core.regionrules import region_rule_add
+from inspecta.projects.regionrules import PLAN_LEAD_HOURS
 from inspecta.registry.models import Agency, Staff
 
 from . import services
-from .models import Contract, InspectionPlan, PlanLeadRule, Project
+from .models import Contract, InspectionPlan, Project
 
 NANCHANG = "360100"
 NANCHANG_LEAD_HOURS = 72
@@ -62,9 +64,11 @@ def _rules(operator: User) -> int:
     for code in PLAN_ITEMS:
         if not TestItem.objects.filter(pk=code).exists():
             continue
-        if PlanLeadRule.objects.filter(region_id=NANCHANG, test_item_id=code).exists():
+        if RegionRule.objects.filter(name=PLAN_LEAD_HOURS, region_id=NANCHANG, test_item_id=code).exists():
             continue
-        services.lead_rule_add(actor=operator, region_code=NANCHANG, test_item=code, lead_hours=NANCHANG_LEAD_HOURS)
+        region_rule_add(
+            actor=operator, name=PLAN_LEAD_HOURS, region_code=NANCHANG, test_item=code, value=NANCHANG_LEAD_HOURS
+        )
         added += 1
     return added
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from inspecta.accounts.choices import OrganisationKind
 from inspecta.accounts.models import Organisation
 from inspecta.core.actors import actor_of, region_within
-from inspecta.core.forms import PickerSelect, PickerSelectMultiple, StyledForm
+from inspecta.core.forms import PickerSelect, PickerSelectMultiple, SingleTestItemChoiceField, StyledForm
 from inspecta.core.models import Region, TestItem
 from inspecta.registry.choices import AgencyStatus
 from inspecta.registry.models import Agency, Staff
@@ -171,11 +171,6 @@ class ContractChoiceField(forms.ModelChoiceField):
         return f"{obj.number}（{obj.valid_from:%Y-%m-%d}—{obj.valid_until:%Y-%m-%d}）"
 
 
-class SingleTestItemChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.specialty.name} / {obj.name}"
-
-
 class StaffChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name}{'（' + obj.post + '）' if obj.post else ''}"
@@ -281,43 +276,3 @@ class CalendarForm(StyledForm):
     span = forms.ChoiceField(
         label=_("范围"), required=False, choices=[("week", _("一周")), ("day", _("一天"))], initial="week"
     )
-
-
-def lead_rule_region_choices(actor: Any) -> list[tuple[str, str]]:
-    """The enabled regions whose rules ``actor`` may set: its own region and those below
-    it (an operator: the node's area), each by its full name."""
-
-    from django.conf import settings
-
-    from inspecta.core.scoping import region_prefix
-
-    a = actor_of(actor)
-    regions = Region.objects.filter(enabled=True).select_related("parent", "parent__parent").order_by("code")
-    if a.kind == "operator":
-        regions = regions.filter(code__startswith=region_prefix(settings.INSPECTA_NODE_REGION))
-    elif a.region_code:
-        regions = regions.filter(code__startswith=a.region_prefix)
-    else:
-        regions = regions.none()
-    return [("", "—")] + [(r.code, f"{r.full_name}（{r.code}）") for r in regions]
-
-
-class LeadRuleForm(StyledForm):
-    region_code = forms.ChoiceField(label=_("行政区划"), widget=PickerSelect(placeholder=_("输入地名搜索")))
-    test_item = SingleTestItemChoiceField(
-        label=_("检测项目"),
-        queryset=TestItem.objects.none(),
-        required=False,
-        widget=PickerSelect(placeholder=_("输入检测项目名称搜索")),
-        help_text=_("不选则适用于该地区所有检测项目。"),
-    )
-    lead_hours = forms.IntegerField(
-        label=_("至少提前小时数"), min_value=1, max_value=24 * 90, help_text=_("如提前 3 天填 72。")
-    )
-
-    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["region_code"].choices = lead_rule_region_choices(actor)  # type: ignore[attr-defined]
-        self.fields["test_item"].queryset = (  # type: ignore[attr-defined]
-            TestItem.objects.filter(enabled=True).select_related("specialty").order_by("specialty_id", "code")
-        )

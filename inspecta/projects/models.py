@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -24,12 +24,12 @@ from inspecta.accounts.choices import OrganisationKind
 from inspecta.core.audit import audited
 from inspecta.core.fields import latitude_field, longitude_field
 from inspecta.core.findings import SEVERITY_CHOICES, Finding
-from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator, is_station, signed_in
+from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator, is_station
 from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
 from .choices import PartyRole, PlanStatus
-from .permissions import may_manage_lead_rules, may_register_projects
+from .permissions import may_register_projects
 
 __all__ = [
     "PLAN_SCOPING",
@@ -38,7 +38,6 @@ __all__ = [
     "InspectionPlan",
     "InspectionPlanVersion",
     "PlanFinding",
-    "PlanLeadRule",
     "Project",
     "ProjectParty",
 ]
@@ -396,61 +395,6 @@ class InspectionPlanVersion(models.Model):
 
     def get_status_display(self) -> str:
         return str(PlanStatus(self.status).label)
-
-
-class PlanLeadRule(models.Model):
-    """How many hours before its planned start an on-site test's plan must be filed, in a
-    region (a province, city or district) for one test item or, without one, for every
-    item. For a project the most specific rule wins: the region nearest the project's
-    (district, then city, then province), then the item's own rule before the any-item
-    one; without a rule the setting ``INSPECTA_PLAN_LEAD_HOURS`` applies (Guangxi 第十条:
-    24 hours; Nanchang 二(三): 3 days for pile and concrete-structure tests)."""
-
-    region = models.ForeignKey("core.Region", verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="+")
-    test_item = models.ForeignKey(
-        "core.TestItem",
-        verbose_name=_("检测项目"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text=_("不选则适用于所有检测项目。"),
-    )
-    lead_hours = models.PositiveIntegerField(
-        _("提前小时数"), validators=[MinValueValidator(1), MaxValueValidator(24 * 90)]
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("设置人"), null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
-
-    history = audited()
-    objects = RestrictedQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("检测方案提前报送规则")
-        verbose_name_plural = _("检测方案提前报送规则")
-        ordering = ["region_id", "test_item_id", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["region", "test_item"], name="projects_leadrule_unique_item"),
-            models.UniqueConstraint(
-                fields=["region"], condition=Q(test_item__isnull=True), name="projects_leadrule_unique_any"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        item = self.test_item.name if self.test_item is not None else _("所有检测项目")
-        return f"{self.region_id} {item}: {self.lead_hours}h"
-
-    # everyone signed in reads the rules (an agency must know how early to file); the
-    # authority admins of a region set the rules of their region and below
-    scoping = Scoping(
-        region="region__code",
-        grants={
-            "view": (Grant(Reach.ALL, signed_in),),
-            "change": (Grant(Reach.ALL, is_operator), Grant(Reach.REGION, may_manage_lead_rules)),
-        },
-    )
 
 
 class PlanFinding(Finding):

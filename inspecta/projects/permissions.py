@@ -15,7 +15,6 @@ __all__ = [
     "may_change_plan",
     "may_create_in",
     "may_file_plan",
-    "may_manage_lead_rules",
     "may_register_projects",
     "may_upload_contract",
     "may_view_plan_calendar",
@@ -73,7 +72,3 @@ may_view_plan_calendar = is_operator | is_regulator
 """Opens the calendar of upcoming on-site tests: the authorities and stations (of their
 region's projects), operators (Guangxi 第十条: the plans are filed so that the supervisors
 can be there)."""
-
-may_manage_lead_rules = is_operator | (is_authority & has_role(Role.AUTHORITY_ADMIN))
-"""Adds and removes the lead-time rules of plans for its own region and below: an
-authority's admins; operators for any region."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+
+from inspecta.core.regionrules import rule_value
 
 from .choices import PlanStatus
-from .models import Contract, InspectionPlan, InspectionPlanVersion, PlanLeadRule, Project
+from .models import Contract, InspectionPlan, InspectionPlanVersion, Project
+from .regionrules import PLAN_LEAD_HOURS
 
 
 def project_list(*, actor: Any) -> QuerySet[Project]:
@@ -61,36 +63,11 @@ def plan_calendar(*, actor: Any, start: datetime.datetime, end: datetime.datetim
     return qs.select_related("project__station").prefetch_related("testers")
 
 
-def region_chain(code: str) -> list[str]:
-    """``code`` and the regions above it, the most specific first (GB/T 2260: district,
-    city, province)."""
-
-    chain = [code]
-    for parent in (code[:4] + "00", code[:2] + "0000"):
-        if parent not in chain:
-            chain.append(parent)
-    return chain
-
-
-def plan_lead(region_code: str, test_item_code: str) -> tuple[int, PlanLeadRule | None]:
+def plan_lead(region_code: str, test_item_code: str) -> tuple[int, Any]:
     """The lead time in hours of a plan for ``test_item_code`` on a project in
-    ``region_code``, and the rule that sets it: the rule of the nearest region (district,
-    then city, then province), the item's own before the any-item one; without a rule
-    the setting ``INSPECTA_PLAN_LEAD_HOURS`` (Guangxi 第十条), with no rule."""
+    ``region_code`` and the ``core.RegionRule`` that sets it (``core.regionrules``: the
+    nearest region's, the item's own first); without one the setting
+    ``INSPECTA_PLAN_LEAD_HOURS`` (Guangxi 第十条), with no rule."""
 
-    chain = region_chain(region_code)
-    rules = PlanLeadRule.objects.filter(region_id__in=chain).filter(
-        Q(test_item_id=test_item_code) | Q(test_item__isnull=True)
-    )
-    best = min(rules, key=lambda r: (chain.index(r.region_id), r.test_item_id is None), default=None)
-    if best is None:
-        return int(settings.INSPECTA_PLAN_LEAD_HOURS), None
-    return best.lead_hours, best
-
-
-def lead_rule_list(*, actor: Any) -> QuerySet[PlanLeadRule]:
-    """The lead-time rules the actor may change (its region and below)."""
-
-    return (
-        PlanLeadRule.objects.restrict(actor, "change").select_related("region", "test_item").order_by("region_id", "pk")
-    )
+    hours, rule = rule_value(PLAN_LEAD_HOURS, region_code, test_item_code)
+    return int(hours), rule

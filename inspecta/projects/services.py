@@ -33,15 +33,12 @@ from .models import (
     InspectionPlan,
     InspectionPlanVersion,
     PlanFinding,
-    PlanLeadRule,
     Project,
     ProjectParty,
 )
 
 __all__ = [
     "contract_upload",
-    "lead_rule_add",
-    "lead_rule_delete",
     "plan_cancel",
     "plan_change",
     "plan_file",
@@ -560,44 +557,3 @@ def plan_cancel(*, actor: Any, plan: InspectionPlan, reason: str) -> InspectionP
     plan.save(update_fields=["status", "version", "updated_at"])
     _plan_version(actor=actor, plan=plan, testers=list(plan.testers.order_by("pk")), reason=reason.strip())
     return plan
-
-
-# --- lead-time rules ---------------------------------------------------------------------
-
-
-@transaction.atomic
-def lead_rule_add(*, actor: Any, region_code: str, test_item: str | None, lead_hours: int) -> PlanLeadRule:
-    """Set how many hours ahead plans must be filed in a region (its own or below the
-    authority admin's), for one test item or every item; audited."""
-
-    region = Region.objects.filter(pk=region_code).first()
-    if region is None:
-        raise AppError(ErrorCode.UNKNOWN_REGION, _("行政区划代码不存在：%(c)s。") % {"c": region_code})
-    who = actor_of(actor)
-    if not permissions.may_manage_lead_rules(who) or not (who.kind == "operator" or who.within(region_code)):
-        raise PermissionDenied(_("只能设置本辖区及下级行政区划的规则。"))
-    item = None
-    if test_item:
-        item = TestItem.objects.filter(pk=test_item).first()
-        if item is None:
-            raise AppError(ErrorCode.UNKNOWN_TEST_ITEM, _("检测项目不存在：%(c)s。") % {"c": test_item})
-    if PlanLeadRule.objects.filter(region=region, test_item=item).exists():
-        raise AppError(ErrorCode.INVALID_LEAD_RULE, _("该地区该检测项目已有规则，请先删除原规则。"))
-    rule = PlanLeadRule(region=region, test_item=item, lead_hours=lead_hours, created_by=who.user)
-    try:
-        rule.full_clean(exclude=["created_by"])
-    except ValidationError as exc:
-        raise AppError(ErrorCode.INVALID_LEAD_RULE, "；".join(exc.messages), {"fields": exc.message_dict}) from exc
-    audit_stamp(rule, actor)
-    rule.save()
-    return rule
-
-
-@transaction.atomic
-def lead_rule_delete(*, actor: Any, rule: PlanLeadRule) -> None:
-    """Remove a rule of the actor's region or below; the deletion is audited."""
-
-    if not permits(actor, rule, "change"):
-        raise PermissionDenied(_("只能删除本辖区及下级行政区划的规则。"))
-    audit_stamp(rule, actor)
-    rule.delete()

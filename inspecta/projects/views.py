@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -29,8 +28,7 @@ from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
 from .filtersets import PlanFilterSet, ProjectFilterSet
-from .forms import CalendarForm, ContractForm, LeadRuleForm, PlanCancelForm, PlanForm, ProjectForm
-from .models import PlanLeadRule
+from .forms import CalendarForm, ContractForm, PlanCancelForm, PlanForm, ProjectForm
 from .tables import PlanTable, ProjectTable
 
 
@@ -312,44 +310,3 @@ def plan_calendar_view(request: HttpRequest) -> HttpResponse:
         "count": len(plans),
     }
     return render(request, "projects/plan_calendar.html", context, status=status)
-
-
-@login_required
-def lead_rules_view(request: HttpRequest) -> HttpResponse:
-    """The lead-time rules of the admin's region and below: list, add."""
-
-    if not permissions.may_manage_lead_rules(request.user):
-        raise PermissionDenied(_("只有主管部门管理员可以设置检测方案报送规则。"))
-    form = LeadRuleForm(request.POST or None, actor=request.user)
-    if request.method == "POST" and form.is_valid():
-        item = form.cleaned_data["test_item"]
-        try:
-            services.lead_rule_add(
-                actor=request.user,
-                region_code=form.cleaned_data["region_code"],
-                test_item=item.pk if item is not None else None,
-                lead_hours=form.cleaned_data["lead_hours"],
-            )
-        except AppError as exc:
-            form.add_error(None, exc.message)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("规则已添加。"))
-            return redirect("projects:lead_rules")
-    status = 400 if request.method == "POST" else 200
-    context = {
-        "form": form,
-        "rules": selectors.lead_rule_list(actor=request.user),
-        "default_hours": settings.INSPECTA_PLAN_LEAD_HOURS,
-    }
-    return render(request, "projects/lead_rules.html", context, status=status)
-
-
-@login_required
-@require_POST
-def lead_rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    rule = PlanLeadRule.objects.reach(request.user, "change", pk=pk)
-    services.lead_rule_delete(actor=request.user, rule=rule)
-    messages.success(request, _("规则已删除。"))
-    return redirect("projects:lead_rules")

@@ -23,5 +23,6 @@ class SamplingConfig(InspectaAppConfig):
     log_kinds = "inspecta.sampling.kinds"
     work_queue = "inspecta.sampling.queues:work_queue"
     home_figures = "inspecta.sampling.queues:home_figures"
+    region_rules = "inspecta.sampling.regionrules:KINDS"
     demo_loader = "inspecta.sampling.demo:sampling_demo"
     demo_after = ("registry", "reports")

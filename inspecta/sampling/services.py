@@ -36,6 +36,7 @@ from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.files import file_read
 from inspecta.core.imaging import phash_bands, phash_distance, photo_phash
 from inspecta.core.models import StoredFile, TestItem
+from inspecta.core.regionrules import rule_value
 from inspecta.ledger.services import format_time, log_append, signing_key_active
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
@@ -55,6 +56,7 @@ from .models import (
     Specimen,
 )
 from .photos import near_duplicates
+from .regionrules import MAX_DISTANCE_M, RECEIPT_PHOTO_DISTANCE, SEAL_FAILURE_ACTION, WINDOW_MINUTES
 from .seal import SealClaims, seal_decode, seal_encode
 
 __all__ = [
@@ -285,7 +287,7 @@ def sample_record(
     audit_stamp(sample, actor)
     sample.save(update_fields=["record_sha256"])
 
-    limit = settings.INSPECTA_SAMPLING_MAX_DISTANCE_M
+    limit, _rule = rule_value(MAX_DISTANCE_M, project.region_id, test_item.code)
     if sample.distance_m is not None and sample.distance_m > limit:
         _finding(
             sample,
@@ -425,16 +427,16 @@ def sample_confirm(
     sample.updated_at = confirmation.at
     audit_stamp(sample, actor)
     sample.save(update_fields=["status", "witness", "witnessed_at", "updated_at"])
-    window = datetime.timedelta(minutes=settings.INSPECTA_SAMPLING_WINDOW_MINUTES)
+    minutes, _rule = rule_value(WINDOW_MINUTES, sample.project.region_id, sample.test_item_id)
     elapsed = confirmation.at - sample.sampled_at
-    if elapsed > window:
+    if elapsed > datetime.timedelta(minutes=minutes):
         _finding(
             sample,
             SamplingRule.WINDOW_EXCEEDED,
             _("取样后 %(m)s 分钟才完成双方确认，超过 %(w)s 分钟。")
-            % {"m": int(elapsed.total_seconds() // 60), "w": settings.INSPECTA_SAMPLING_WINDOW_MINUTES},
+            % {"m": int(elapsed.total_seconds() // 60), "w": minutes},
             elapsed_seconds=int(elapsed.total_seconds()),
-            window_minutes=settings.INSPECTA_SAMPLING_WINDOW_MINUTES,
+            window_minutes=minutes,
         )
     seal = _seal(sample, confirmation)
     log_append(kind=SamplingLogKind.WITNESS_RECORD, record=sample)
@@ -555,7 +557,7 @@ def sample_receive(
     scanned, the seal verified, the receipt photos compared with the sealed ones, the
     deliverer identified by their one-time code and photographed; then accepted, or
     refused with reasons. Wrong tags cannot be accepted; a failed seal check refuses the
-    acceptance or is a finding (``INSPECTA_SEAL_FAILURE_ACTION``); photos that do not
+    acceptance or is a finding (the regional rule ``seal_failure_action``); photos that do not
     resemble the sealed ones are a finding. Logged."""
 
     sample = Sample.objects.select_for_update().select_related("agency", "project").get(pk=sample.pk)
@@ -582,7 +584,7 @@ def sample_receive(
     for p in photos:
         h = photo_phash(file_read(p))
         distances.append(min((phash_distance(h, s) for s in sealed), default=None) if h else None)
-    limit = settings.INSPECTA_RECEIPT_PHOTO_DISTANCE
+    limit, _rule = rule_value(RECEIPT_PHOTO_DISTANCE, sample.project.region_id, sample.test_item_id)
     photos_ok = all(d is not None and d <= limit for d in distances)
 
     if accept and not tags_ok:
@@ -593,7 +595,8 @@ def sample_receive(
             _("扫描的标识与样品不符（缺少：%(m)s；多出：%(e)s），不能收样。")
             % {"m": "、".join(missing) or "无", "e": "、".join(extra) or "无"},
         )
-    if accept and not seal["ok"] and settings.INSPECTA_SEAL_FAILURE_ACTION == "reject":
+    seal_action, _rule = rule_value(SEAL_FAILURE_ACTION, sample.project.region_id, sample.test_item_id)
+    if accept and not seal["ok"] and seal_action == "reject":
         raise AppError(ErrorCode.SEAL_INVALID, _("电子封志核验未通过，不能收样：%(m)s") % {"m": seal["message"]})
 
     now = timezone.now()

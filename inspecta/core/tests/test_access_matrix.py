@@ -23,7 +23,8 @@ from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Organisation, Passkey, User
 from inspecta.core.actors import Actor, ActorKind, actor_of
 from inspecta.core.findings import open_findings
-from inspecta.core.models import Region, Specialty, StoredFile
+from inspecta.core.models import Region, RegionRule, Specialty, StoredFile
+from inspecta.core.regionrules import region_rule_add
 from inspecta.core.scoping import Scoping, permits
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory, authority_tree
 from inspecta.exchange.choices import FindingKind
@@ -38,10 +39,10 @@ from inspecta.projects.models import (
     InspectionPlan,
     InspectionPlanVersion,
     PlanFinding,
-    PlanLeadRule,
     Project,
     ProjectParty,
 )
+from inspecta.projects.regionrules import PLAN_LEAD_HOURS
 from inspecta.projects.testing import plan_kwargs
 from inspecta.registry.models import AGENCY_SCOPING, Agency, AgencyOwned
 from inspecta.registry.testing import CEMENT
@@ -308,8 +309,8 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
             actor=admin,
             **plan_kwargs(agency, contracts[label], made, test_item=CEMENT, ahead=datetime.timedelta(hours=2)),
         )
-    project_services.lead_rule_add(actor=tree["gz_admin"], region_code="440100", test_item=None, lead_hours=48)
-    project_services.lead_rule_add(actor=tree["sz_admin"], region_code="440300", test_item=CEMENT, lead_hours=72)
+    region_rule_add(actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440100", test_item=None, value=48)
+    region_rule_add(actor=tree["sz_admin"], name=PLAN_LEAD_HOURS, region_code="440300", test_item=CEMENT, value=72)
 
     lims_a = approved_client(applicant=admin_a, reviewer=tree["gz_admin"], scopes=["reports:submit", "registry:read"])
     lims_b = approved_client(applicant=admin_b, reviewer=tree["sz_admin"], scopes=["reports:submit"])
@@ -505,12 +506,12 @@ def test_inspection_plans(db: None, world: dict[str, Any]) -> None:
     _check(world, PlanFinding, {"view": PLAN["view"]}, lambda f: side.get(f.plan.project_id))
 
 
-@covers(PlanLeadRule)
+@covers(RegionRule)
 def test_plan_lead_rules(db: None, world: dict[str, Any]) -> None:
     """Everyone signed in reads the lead-time rules; the authority admins of a region
     change its rules and those below."""
 
-    _check(world, PlanLeadRule, LEAD_RULE, lambda r: {"440100": A, "440300": B}.get(r.region_id))
+    _check(world, RegionRule, LEAD_RULE, lambda r: {"440100": A, "440300": B}.get(r.region_id))
 
 
 @covers(Report, NonconformanceEntry, ProjectItemAgency)
@@ -701,7 +702,7 @@ def _catalog() -> list[type[models.Model]]:
     return [
         m
         for m in apps.get_models()
-        if m._meta.app_label == "core" and m not in (Region, StoredFile) and hasattr(m, "scoping")
+        if m._meta.app_label == "core" and m not in (Region, RegionRule, StoredFile) and hasattr(m, "scoping")
     ]
 
 

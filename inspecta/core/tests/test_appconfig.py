@@ -77,12 +77,12 @@ ALL = [
     "projects:project_list",
     "projects:plan_list",
     "projects:plan_calendar",
-    "projects:lead_rules",
     "sampling:sample_list",
     "reports:report_list",
     "reports:check_rules",
     "core:region_list",
     "core:catalog",
+    "core:region_rules",
     "exchange:client_list",
 ]
 
@@ -98,10 +98,10 @@ def _without(*names: str) -> list[str]:
         ("anonymous", ["registry_public:agency_list", "registry_public:register", "accounts:login"]),
         ("operator", ALL),
         ("gz_admin", ALL),
-        ("gz_supervisor", _without("accounts:user_list", "accounts:organisation_list", "projects:lead_rules")),
+        ("gz_supervisor", _without("accounts:user_list", "accounts:organisation_list", "core:region_rules")),
         (
             "gz_inspector",
-            _without("accounts:user_list", "accounts:organisation_list", "reports:check_rules", "projects:lead_rules"),
+            _without("accounts:user_list", "accounts:organisation_list", "reports:check_rules", "core:region_rules"),
         ),
         (
             "agency_admin",
@@ -111,7 +111,7 @@ def _without(*names: str) -> list[str]:
                 "registry:findings",
                 "reports:check_rules",
                 "projects:plan_calendar",
-                "projects:lead_rules",
+                "core:region_rules",
             ),
         ),
         (
@@ -122,7 +122,7 @@ def _without(*names: str) -> list[str]:
                 "registry:findings",
                 "reports:check_rules",
                 "projects:plan_calendar",
-                "projects:lead_rules",
+                "core:region_rules",
                 "exchange:client_list",
             ),
         ),

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from inspecta.core.demo import demo_load
+from inspecta.core.models import RegionRule
 from inspecta.projects import services
 from inspecta.projects.demo import NANCHANG, plans_demo_load
-from inspecta.projects.models import InspectionPlan, PlanFinding, PlanLeadRule
+from inspecta.projects.models import InspectionPlan, PlanFinding
+from inspecta.projects.regionrules import PLAN_LEAD_HOURS
 from inspecta.projects.selectors import plan_lead
 from inspecta.registry.demo import registry_demo_load
 from inspecta.reports.demo import reports_demo_load
@@ -23,7 +25,7 @@ def test_plans_demo_loads_once_and_its_log_entries_verify():
     reports_demo_load()
     assert plans_demo_load() == {"rules": 0, "plans": 2}
     assert plans_demo_load() == {"rules": 0, "plans": 0}
-    assert PlanLeadRule.objects.filter(region_id=NANCHANG, lead_hours=72).count() == 4
+    assert RegionRule.objects.filter(name=PLAN_LEAD_HOURS, region_id=NANCHANG, value="72").count() == 4
     assert plan_lead("360102", "OBJ-SP04-P3")[0] == 72  # a Nanchang district, pile integrity
     assert plan_lead("360102", "OBJ-SP01-P1")[0] == 24  # cement: the default
     late = PlanFinding.objects.get()

@@ -13,10 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from inspecta.core.models import RegionRule
 from inspecta.core.testing.access import assert_gets_nothing, assert_list_excludes, login_verified
 from inspecta.projects import services
 from inspecta.projects.choices import PlanStatus
-from inspecta.projects.models import InspectionPlan, PlanFinding, PlanLeadRule
+from inspecta.projects.models import InspectionPlan, PlanFinding
 from inspecta.projects.testing import PILE, plan_kwargs, plan_scene
 from inspecta.reports.testing import pdf_bytes
 
@@ -188,24 +189,24 @@ def test_list_filters_by_status(client: Client, scene: dict[str, Any], tree: dic
 
 def test_lead_rules_page(client: Client, tree: dict[str, Any]) -> None:
     login_verified(client, tree["gz_admin"])
-    page = client.get("/projects/plans/lead-rules/")
+    page = client.get("/rules/")
     assert page.status_code == 200 and "440106" in page.content.decode() and "440300" not in page.content.decode()
-    bad = client.post("/projects/plans/lead-rules/", {"region_code": "440100", "test_item": PILE, "lead_hours": "0"})
-    assert bad.status_code == 400 and not PlanLeadRule.objects.exists()
-    outside = client.post("/projects/plans/lead-rules/", {"region_code": "440300", "lead_hours": "48"})
-    assert outside.status_code == 400 and not PlanLeadRule.objects.exists()
-    ok = client.post("/projects/plans/lead-rules/", {"region_code": "440100", "test_item": PILE, "lead_hours": "72"})
+    bad = client.post("/rules/", {"name": "plan_lead_hours", "region_code": "440100", "test_item": PILE, "value": "0"})
+    assert bad.status_code == 400 and not RegionRule.objects.exists()
+    outside = client.post("/rules/", {"name": "plan_lead_hours", "region_code": "440300", "value": "48"})
+    assert outside.status_code == 400 and not RegionRule.objects.exists()
+    ok = client.post("/rules/", {"name": "plan_lead_hours", "region_code": "440100", "test_item": PILE, "value": "72"})
     assert ok.status_code == 302
-    rule = PlanLeadRule.objects.get()
-    assert rule.lead_hours == 72 and rule.history.get().history_user == tree["gz_admin"]
+    rule = RegionRule.objects.get()
+    assert rule.value == "72" and rule.name == "plan_lead_hours" and rule.history.get().history_user == tree["gz_admin"]
     client.logout()
     login_verified(client, tree["sz_admin"])
-    assert client.post(f"/projects/plans/lead-rules/{rule.pk}/delete/").status_code == 404
-    assert "（440100）" not in client.get("/projects/plans/lead-rules/").content.decode()
+    assert client.post(f"/rules/{rule.pk}/delete/").status_code == 404
+    assert "（440100）" not in client.get("/rules/").content.decode()
     client.logout()
     login_verified(client, tree["gz_supervisor"])
-    assert client.get("/projects/plans/lead-rules/").status_code == 403
+    assert client.get("/rules/").status_code == 403
     client.logout()
     login_verified(client, tree["gz_admin"])
-    assert client.post(f"/projects/plans/lead-rules/{rule.pk}/delete/").status_code == 302
-    assert not PlanLeadRule.objects.exists()
+    assert client.post(f"/rules/{rule.pk}/delete/").status_code == 302
+    assert not RegionRule.objects.exists()

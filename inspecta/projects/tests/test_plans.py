@@ -13,10 +13,13 @@ from django.utils import timezone
 
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.findings import open_findings
+from inspecta.core.models import RegionRule
+from inspecta.core.regionrules import region_rule_add, region_rule_delete
 from inspecta.ledger.models import Entry
 from inspecta.projects import selectors, services
 from inspecta.projects.choices import PlanStatus
-from inspecta.projects.models import InspectionPlan, InspectionPlanVersion, PlanFinding, PlanLeadRule
+from inspecta.projects.models import InspectionPlan, InspectionPlanVersion, PlanFinding
+from inspecta.projects.regionrules import PLAN_LEAD_HOURS
 from inspecta.projects.testing import PILE, contract_for, plan_kwargs
 from inspecta.reports.testing import approved_agency, project_with
 
@@ -90,7 +93,7 @@ def test_late_at_lead_minus_one_minute_not_at_exactly_lead(scene: dict[str, Any]
 def test_a_rule_of_the_project_region_sets_the_lead(
     scene: dict[str, Any], tree: dict[str, Any], frozen: datetime.datetime
 ) -> None:
-    services.lead_rule_add(actor=tree["gz_admin"], region_code="440100", test_item=PILE, lead_hours=72)
+    region_rule_add(actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440100", test_item=PILE, value=72)
     start = frozen + datetime.timedelta(hours=48)
     plan = _file(scene, planned_start=start, planned_end=start + datetime.timedelta(hours=4))
     finding = PlanFinding.objects.get(plan=plan)
@@ -100,16 +103,24 @@ def test_a_rule_of_the_project_region_sets_the_lead(
 
 def test_the_most_specific_rule_wins(tree: dict[str, Any]) -> None:
     assert selectors.plan_lead("440106", PILE) == (24, None)  # the setting
-    province = services.lead_rule_add(actor=tree["gd_admin"], region_code="440000", test_item=None, lead_hours=30)
+    province = region_rule_add(
+        actor=tree["gd_admin"], name=PLAN_LEAD_HOURS, region_code="440000", test_item=None, value=30
+    )
     assert selectors.plan_lead("440106", PILE) == (30, province)
-    province_item = services.lead_rule_add(actor=tree["gd_admin"], region_code="440000", test_item=PILE, lead_hours=36)
+    province_item = region_rule_add(
+        actor=tree["gd_admin"], name=PLAN_LEAD_HOURS, region_code="440000", test_item=PILE, value=36
+    )
     assert selectors.plan_lead("440106", PILE) == (36, province_item)
     assert selectors.plan_lead("440106", "OBJ-SP01-P1") == (30, province)
-    city = services.lead_rule_add(actor=tree["gz_admin"], region_code="440100", test_item=None, lead_hours=48)
+    city = region_rule_add(actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440100", test_item=None, value=48)
     assert selectors.plan_lead("440106", PILE) == (48, city)  # nearer region before the item
-    city_item = services.lead_rule_add(actor=tree["gz_admin"], region_code="440100", test_item=PILE, lead_hours=72)
+    city_item = region_rule_add(
+        actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440100", test_item=PILE, value=72
+    )
     assert selectors.plan_lead("440106", PILE) == (72, city_item)
-    district = services.lead_rule_add(actor=tree["th_admin"], region_code="440106", test_item=None, lead_hours=12)
+    district = region_rule_add(
+        actor=tree["th_admin"], name=PLAN_LEAD_HOURS, region_code="440106", test_item=None, value=12
+    )
     assert selectors.plan_lead("440106", PILE) == (12, district)
     assert selectors.plan_lead("440104", PILE) == (72, city_item)  # another district of the city
     assert selectors.plan_lead("440304", PILE) == (36, province_item)  # Shenzhen
@@ -117,23 +128,25 @@ def test_the_most_specific_rule_wins(tree: dict[str, Any]) -> None:
 
 def test_lead_rules_only_in_the_admins_region(tree: dict[str, Any]) -> None:
     with pytest.raises(PermissionDenied):
-        services.lead_rule_add(actor=tree["sz_admin"], region_code="440100", test_item=None, lead_hours=48)
+        region_rule_add(actor=tree["sz_admin"], name=PLAN_LEAD_HOURS, region_code="440100", test_item=None, value=48)
     with pytest.raises(PermissionDenied):  # a city admin cannot set the province's rule
-        services.lead_rule_add(actor=tree["gz_admin"], region_code="440000", test_item=None, lead_hours=48)
+        region_rule_add(actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440000", test_item=None, value=48)
     with pytest.raises(PermissionDenied):  # supervisors do not manage rules
-        services.lead_rule_add(actor=tree["gz_supervisor"], region_code="440100", test_item=None, lead_hours=48)
+        region_rule_add(
+            actor=tree["gz_supervisor"], name=PLAN_LEAD_HOURS, region_code="440100", test_item=None, value=48
+        )
     with pytest.raises(AppError) as bad:
-        services.lead_rule_add(actor=tree["gz_admin"], region_code="440100", test_item=None, lead_hours=0)
-    assert bad.value.code == ErrorCode.INVALID_LEAD_RULE
-    rule = services.lead_rule_add(actor=tree["gz_admin"], region_code="440106", test_item=None, lead_hours=48)
+        region_rule_add(actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440100", test_item=None, value=0)
+    assert bad.value.code == ErrorCode.INVALID_REGION_RULE
+    rule = region_rule_add(actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440106", test_item=None, value=48)
     with pytest.raises(AppError):  # one rule per region and item
-        services.lead_rule_add(actor=tree["gz_admin"], region_code="440106", test_item=None, lead_hours=50)
+        region_rule_add(actor=tree["gz_admin"], name=PLAN_LEAD_HOURS, region_code="440106", test_item=None, value=50)
     with pytest.raises(PermissionDenied):
-        services.lead_rule_delete(actor=tree["sz_admin"], rule=rule)
+        region_rule_delete(actor=tree["sz_admin"], rule=rule)
     pk = rule.pk
-    services.lead_rule_delete(actor=tree["th_admin"], rule=rule)
-    assert not PlanLeadRule.objects.exists()
-    assert PlanLeadRule.history.filter(
+    region_rule_delete(actor=tree["th_admin"], rule=rule)
+    assert not RegionRule.objects.exists()
+    assert RegionRule.history.filter(
         id=pk, history_type="-", history_user=tree["th_admin"]
     ).exists()  # the deletion is audited
 

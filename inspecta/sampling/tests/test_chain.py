@@ -10,13 +10,16 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from inspecta.accounts.models import User
 from inspecta.accounts.passkeys import identity_challenge_options, identity_proof_verify
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.regionrules import region_rule_add
 from inspecta.core.testing.factories import authority_tree
 from inspecta.ledger.models import Entry
 from inspecta.sampling import codes, services
 from inspecta.sampling.choices import ConfirmationStep, SampleStatus, SamplingLogKind, SamplingRule
 from inspecta.sampling.models import Confirmation, Sample, SamplingFinding, Specimen
+from inspecta.sampling.regionrules import WINDOW_MINUTES
 from inspecta.sampling.seal import seal_decode
 from inspecta.sampling.testing import photo, record_kwargs, sampling_scene
 
@@ -163,6 +166,24 @@ def test_the_confirmation_window(scene: dict, minutes: int, late: bool) -> None:
     Sample.objects.filter(pk=sample.pk).update(sampled_at=timezone.now() - datetime.timedelta(minutes=minutes))
     _confirm(scene, sample, "witness", seed=908)
     assert (SamplingRule.WINDOW_EXCEEDED in _rules(sample)) is late
+
+
+@pytest.mark.parametrize(("region", "late"), [("440106", True), ("440300", False)])
+def test_a_district_sets_its_own_window(scene: dict, region: str, late: bool) -> None:
+    """The project's district allows 30 minutes (regional rule); 45 minutes is late there
+    and not under another region's rule or the 60-minute default."""
+
+    region_rule_add(
+        actor=User.objects.get(username="operator"), name=WINDOW_MINUTES, region_code=region, test_item=None, value=30
+    )
+    sample = services.sample_record(**record_kwargs(scene))
+    _confirm(scene, sample, "sampler", seed=917)
+    Sample.objects.filter(pk=sample.pk).update(sampled_at=timezone.now() - datetime.timedelta(minutes=45))
+    _confirm(scene, sample, "witness", seed=918)
+    assert (SamplingRule.WINDOW_EXCEEDED in _rules(sample)) is late
+    if late:
+        finding = SamplingFinding.objects.get(sample=sample, rule=SamplingRule.WINDOW_EXCEEDED)
+        assert finding.details["window_minutes"] == 30
 
 
 @pytest.mark.parametrize(("latitude", "far"), [("23.135000", False), ("23.140000", True)])

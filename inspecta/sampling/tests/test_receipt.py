@@ -12,12 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.test import override_settings
 from django.utils import timezone
 
+from inspecta.accounts.models import User
 from inspecta.accounts.passkeys import identity_challenge_options
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.regionrules import region_rule_add
 from inspecta.ledger.models import Entry
 from inspecta.sampling import services
 from inspecta.sampling.choices import SampleStatus, SamplingLogKind, SamplingRule
 from inspecta.sampling.models import Handover, Receipt, Sample, SamplingFinding
+from inspecta.sampling.regionrules import SEAL_FAILURE_ACTION
 from inspecta.sampling.testing import photo, record_kwargs, sampling_scene
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +135,30 @@ def test_a_missing_seal_is_a_finding_where_the_region_flags(scene: dict[str, Any
     assert receipt.outcome == "accepted" and not receipt.seal_ok
     finding = SamplingFinding.objects.get(sample=scene["sample"], rule=SamplingRule.SEAL_FAILED)
     assert finding.details["reason"] == "seal_missing"
+
+
+def test_a_city_rule_flags_instead_of_refusing(scene: dict[str, Any]) -> None:
+    """Guangzhou sets the seal rule to flag (regional rule ``seal_failure_action``): a
+    broken seal of a sample on a project in its district is accepted with a finding."""
+
+    region_rule_add(
+        actor=User.objects.get(username="gz_admin"),
+        name=SEAL_FAILURE_ACTION,
+        region_code="440100",
+        test_item=None,
+        value="flag",
+    )
+    with pytest.raises(AppError):
+        region_rule_add(
+            actor=User.objects.get(username="gz_admin"),
+            name=SEAL_FAILURE_ACTION,
+            region_code="440106",
+            test_item=None,
+            value="ignore",
+        )
+    receipt = _receive(scene, seal_text=_tampered(scene["sample"].seal.text))
+    assert receipt.outcome == "accepted" and not receipt.seal_ok
+    assert SamplingFinding.objects.filter(sample=scene["sample"], rule=SamplingRule.SEAL_FAILED).exists()
 
 
 def test_photos_unlike_the_sealed_ones_are_a_finding(scene: dict[str, Any]) -> None:
