@@ -664,10 +664,11 @@ def _check(result: dict[str, Any], what: str, *, unique: bool) -> None:
 
 
 def profile_call(
-    fx: Fixture, path: str, make_body: Any, top: int = 14, tags: tuple[str, str] | None = None
+    fx: Fixture, path: str | Any, make_body: Any, top: int = 14, tags: tuple[str, str] | None = None
 ) -> dict[str, Any]:
     """cProfile of one signed call in-process (Django test client, full middleware);
-    cumulative time of the heaviest project functions and of the main library parts."""
+    cumulative time of the heaviest project functions and of the main library parts.
+    ``path`` may be a function of the tag (a call on a record of its own)."""
 
     from django.test import Client
 
@@ -679,10 +680,11 @@ def profile_call(
             response = client.get(path + tag)
             return response, time.perf_counter() - started
         body = make_body(tag)
-        headers = fx.signer.headers("POST", "http://testserver" + path, body)
+        url = path(tag) if callable(path) else path
+        headers = fx.signer.headers("POST", "http://testserver" + url, body)
         headers["Idempotency-Key"] = str(uuid.uuid4())
         started = time.perf_counter()
-        response = client.post(path, body, content_type="application/json", headers=headers)
+        response = client.post(url, body, content_type="application/json", headers=headers)
         return response, time.perf_counter() - started
 
     from django.db import connection
@@ -698,7 +700,7 @@ def profile_call(
     assert response.status_code in (200, 201), response.content[:500]
     if make_body is None:
         assert response.json()["status"] in ("valid", "amended", "revoked"), response.content[:500]
-    if path.endswith("/batch"):
+    if isinstance(path, str) and path.endswith("/batch"):
         assert response.json()["rejected"] == 0, response.content[:500]
     stats = pstats.Stats(profiler)
     total = max(v[3] for v in stats.stats.values())  # type: ignore[attr-defined]

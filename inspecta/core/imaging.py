@@ -24,7 +24,7 @@ import re
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["BAND_MATCH_DISTANCE", "phash_bands", "phash_distance", "phash_int", "photo_phash"]
+__all__ = ["BAND_MATCH_DISTANCE", "phash_bands", "phash_distance", "phash_int", "photo_phash", "photo_thumbnail"]
 
 BAND_MATCH_DISTANCE = 3
 """The largest Hamming distance at which two hashes are sure to share a band."""
@@ -80,3 +80,25 @@ def phash_bands(h: str) -> tuple[int, int, int, int]:
     search looks up."""
     value = _value(h)
     return (value >> 48 & 0xFFFF, value >> 32 & 0xFFFF, value >> 16 & 0xFFFF, value & 0xFFFF)
+
+
+def photo_thumbnail(data: bytes, *, side: int = 320, quality: int = 75) -> bytes | None:
+    """A small JPEG of the image in ``data`` (its longer side at most ``side`` pixels),
+    upright by its EXIF orientation and carrying no metadata: no EXIF, so no GPS position,
+    no device, no time (T/CECS 4.1.2: the key images shown to the public, nothing more).
+    ``None`` when Pillow cannot read the image."""
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (side * 2, side * 2))
+            upright = ImageOps.exif_transpose(image)
+            upright.load()
+            small = upright.convert("RGB")
+            small.thumbnail((side, side))
+            out = io.BytesIO()
+            # a fresh RGB image written without ``exif=``/``icc_profile=``: nothing of the
+            # original's metadata is copied
+            Image.frombytes("RGB", small.size, small.tobytes()).save(out, "JPEG", quality=quality, optimize=True)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None

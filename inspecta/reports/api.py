@@ -722,13 +722,26 @@ class PublicTrailOut(BaseModel):
     approved_at: str = Field(json_schema_extra=_TIME)
 
 
+class ThumbnailOut(BaseModel):
+    kind: Literal["specimen", "placard"]
+    label: str
+    url: str = Field(description="缩略图（JPEG，不含 EXIF/GPS）：GET /api/v1/sampling/public/{code}/photos/{id}")
+    sha256: str = Field(description="原照片的 SHA-256（封样时记入日志）")
+
+
 class ChainStepOut(BaseModel):
-    step: Literal["agency_approval", "contract", "report_version", "revocation"]
+    step: Literal[
+        "agency_approval", "contract", "witnessed_sampling", "seal", "receipt", "report_version", "revocation"
+    ]
     label: str
     at: str | None = Field(json_schema_extra=_TIME)
     log_index: int | None
     number: str | None = Field(None, description="合同编号（contract）")
     sha256: str | None = Field(None, description="合同扫描件或报告 PDF 的 SHA-256")
+    sample: str | None = Field(None, description="样品唯一性编码（witnessed_sampling、seal、receipt）")
+    thumbnails: list[ThumbnailOut] | None = Field(
+        None, description="见证取样的关键影像缩略图：试件照片（含标识）和举牌验证照片；不含人员现场照片"
+    )
 
 
 class PublicProofOut(BaseModel):

@@ -3,7 +3,12 @@
 challenge of its confirmation (the SHA-256 of what it confirms, with the WebAuthn options
 of its passkeys) and confirms with the passkey assertion or the TOTP fallback; the
 witness's confirmation seals the sample. The seal keys are public for offline checks.
-Creating POSTs honour ``Idempotency-Key`` (CONTRACT §3)."""
+Creating POSTs honour ``Idempotency-Key`` (CONTRACT §3).
+
+Every step is open to a signed call with scope ``custody:write`` as well as to the
+session (a contractor's or supervising firm's site app, an agency's LIMS): the call names
+``person_id``, one of its organisation's own people, and the step is done as that person
+(``core.actors.acting_for``), whose own passkey assertion or code still confirms it."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
@@ -21,7 +27,7 @@ from pydantic import Field
 
 from inspecta.accounts.models import User
 from inspecta.accounts.passkeys import identity_challenge_options
-from inspecta.core.actors import actor_of
+from inspecta.core.actors import Actor, acting_for
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.models import StoredFile, TestItem
@@ -33,15 +39,25 @@ from inspecta.ledger.selectors import entry_for_record
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
-from . import permissions, selectors, services
+from . import permissions, public, selectors, services
 from .choices import ConfirmationStep, SampleStatus
-from .codes import display
+from .codes import display, normalise
 from .models import Sample
 from .seal import seal_keys
 
 router = Router(tags=["取样送检"])
 
-_READ_AUTH = [SignatureAuth(scopes=[Scope.RECORDS_SUBMIT.value], optional=True), session_auth]
+_READ_AUTH = [
+    SignatureAuth(any_of=[Scope.RECORDS_SUBMIT.value, Scope.CUSTODY_WRITE.value], optional=True),
+    session_auth,
+]
+_WRITE_AUTH = [SignatureAuth(scopes=[Scope.CUSTODY_WRITE.value], optional=True), session_auth]
+
+_PERSON = Field(
+    None,
+    description="办理该环节的本单位人员 id：接口调用（custody:write）必填，平台代其办理；"
+    "登录用户本人办理时可省略（只能是本人）",
+)
 
 
 class TagSchema(Schema):
@@ -68,6 +84,7 @@ class SampleIn(Schema):
     latitude: decimal.Decimal = Field(ge=-90, le=90)
     longitude: decimal.Decimal = Field(ge=-180, le=180)
     accuracy_m: int | None = Field(None, ge=0, le=100000)
+    person_id: int | None = _PERSON
 
 
 class PhotoOut(Schema):
@@ -156,6 +173,7 @@ class ConfirmIn(Schema):
     latitude: decimal.Decimal = Field(ge=-90, le=90)
     longitude: decimal.Decimal = Field(ge=-180, le=180)
     accuracy_m: int | None = Field(None, ge=0, le=100000)
+    person_id: int | None = _PERSON
 
 
 class SealKeyOut(Schema):
@@ -218,8 +236,8 @@ def sample_json(sample: Sample) -> dict[str, Any]:
     }
 
 
-def _person(actor: Any) -> User:
-    user = actor_of(actor).user
+def _person(actor: Actor) -> User:
+    user = actor.user
     if user is None:
         raise PermissionDenied(_("只有本人可以确认。"))
     return user
@@ -232,11 +250,11 @@ def _file(actor: Any, file_id: uuid.UUID) -> StoredFile:
     return stored
 
 
-@router.post("/samples", response={201: SampleOut}, auth=session_auth, summary="记录见证取样（取样人，手机）")
+@router.post("/samples", response={201: SampleOut}, auth=_WRITE_AUTH, summary="记录见证取样（取样人，手机）")
 @idempotent
 def sample_record(request: AuthedRequest, payload: SampleIn) -> Status:
-    actor = request.auth
-    if not permissions.may_record_samples(actor_of(actor)):
+    actor = acting_for(request.auth, payload.person_id)
+    if not permissions.may_record_samples(actor):
         raise PermissionDenied(_("只有参建单位的取样人可以记录取样。"))
     project = Project.objects.reach(actor, pk=payload.project_id)
     agency = Agency.objects.filter(pk=payload.agency_id).first()
@@ -283,16 +301,17 @@ def sample_detail(request: AuthedRequest, sample_id: int) -> dict[str, Any]:
 @router.get(
     "/samples/{sample_id}/challenge",
     response=ChallengeOut,
-    auth=session_auth,
+    auth=_WRITE_AUTH,
     summary="待本人确认的记录摘要和通行密钥选项",
 )
-def sample_challenge(request: AuthedRequest, sample_id: int) -> dict[str, Any]:
+def sample_challenge(request: AuthedRequest, sample_id: int, person_id: int | None = None) -> dict[str, Any]:
     import json
 
-    sample = selectors.sample_get(actor=request.auth, pk=sample_id)
-    if not permissions.may_confirm(request.auth, sample):
+    actor = acting_for(request.auth, person_id)
+    sample = selectors.sample_get(actor=actor, pk=sample_id)
+    if not permissions.may_confirm(actor, sample):
         raise PermissionDenied(_("您现在不能确认该样品。"))
-    user = _person(request.auth)
+    user = _person(actor)
     if sample.status == SampleStatus.RECORDED:
         step, challenge = ConfirmationStep.SAMPLING, sample.record_sha256
     else:
@@ -304,12 +323,12 @@ def sample_challenge(request: AuthedRequest, sample_id: int) -> dict[str, Any]:
 @router.post(
     "/samples/{sample_id}/confirmations",
     response={201: ConfirmationOut},
-    auth=session_auth,
+    auth=_WRITE_AUTH,
     summary="确认样品（取样人，随后见证人；见证人确认即封样）",
 )
 @idempotent
 def sample_confirm(request: AuthedRequest, sample_id: int, payload: ConfirmIn) -> Status:
-    actor = request.auth
+    actor = acting_for(request.auth, payload.person_id)
     sample = selectors.sample_get(actor=actor, pk=sample_id)
     if payload.assertion is None and not payload.totp_code:
         raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
@@ -341,6 +360,7 @@ class HandoverIn(Schema):
     nonce: str = Field(max_length=200)
     assertion: dict[str, Any] | None = None
     totp_code: str = Field("", max_length=8)
+    person_id: int | None = _PERSON
 
 
 class HandoverOut(Schema):
@@ -359,6 +379,7 @@ class ReceiptIn(Schema):
     photo_ids: list[uuid.UUID] = []
     appearance: str = Field("", max_length=255)
     reasons: str = Field("", max_length=2000)
+    person_id: int | None = _PERSON
 
 
 class SampleReceiptOut(Schema):
@@ -399,30 +420,32 @@ def receipt_json(receipt: Any) -> dict[str, Any]:
 @router.get(
     "/handover/challenge",
     response=HandoverChallengeOut,
-    auth=session_auth,
+    auth=_WRITE_AUTH,
     summary="送样人身份核验的摘要和通行密钥选项",
 )
-def handover_challenge(request: AuthedRequest) -> dict[str, Any]:
+def handover_challenge(request: AuthedRequest, person_id: int | None = None) -> dict[str, Any]:
     import json
 
-    nonce, challenge = services.handover_challenge(actor=request.auth)
-    user = _person(request.auth)
+    actor = acting_for(request.auth, person_id)
+    nonce, challenge = services.handover_challenge(actor=actor)
+    user = _person(actor)
     options = json.loads(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge)))
     return {"nonce": nonce, "challenge": challenge, "options": options}
 
 
 @router.post(
-    "/handover", response={201: HandoverOut}, auth=session_auth, summary="生成送样人一次性身份码（送样人，手机）"
+    "/handover", response={201: HandoverOut}, auth=_WRITE_AUTH, summary="生成送样人一次性身份码（送样人，手机）"
 )
 def handover_issue(request: AuthedRequest, payload: HandoverIn) -> Status:
     import io
 
     import segno
 
+    actor = acting_for(request.auth, payload.person_id)
     if payload.assertion is None and not payload.totp_code:
         raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）核验，或输入动态口令。"))
     handover, code = services.handover_issue(
-        actor=request.auth, nonce=payload.nonce, assertion=payload.assertion, totp_code=payload.totp_code
+        actor=actor, nonce=payload.nonce, assertion=payload.assertion, totp_code=payload.totp_code
     )
     out = io.BytesIO()
     segno.make(code, error="m").save(out, kind="svg", scale=6, border=4, xmldecl=False)
@@ -445,12 +468,12 @@ def sample_by_tag(request: AuthedRequest, tag_id: str) -> dict[str, Any]:
 @router.post(
     "/samples/{sample_id}/receipt",
     response={201: SampleReceiptOut},
-    auth=session_auth,
+    auth=_WRITE_AUTH,
     summary="收样或拒收（送检机构收样人）",
 )
 @idempotent
 def sample_receive(request: AuthedRequest, sample_id: int, payload: ReceiptIn) -> Status:
-    actor = request.auth
+    actor = acting_for(request.auth, payload.person_id)
     sample = selectors.sample_get(actor=actor, pk=sample_id)
     receipt = services.sample_receive(
         actor=actor,
@@ -465,3 +488,32 @@ def sample_receive(request: AuthedRequest, sample_id: int, payload: ReceiptIn) -
         reasons=payload.reasons,
     )
     return Status(201, receipt_json(receipt))
+
+
+@router.get(
+    "/public/{code}/photos/{photo_id}",
+    auth=None,
+    summary="报告所附样品的关键影像缩略图（公开）",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "JPEG 缩略图（长边不超过 320 像素，不含 EXIF/GPS 等元数据）",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            404: {"description": "not_found：样品未被有效报告引用，或不是其试件照片、举牌照片"},
+            429: {"description": "rate_limited：查询过于频繁"},
+        }
+    },
+)
+def public_photo(request: HttpRequest, code: str, photo_id: int) -> HttpResponse:
+    """A key image of a sample that a report in force names, as a small JPEG without
+    metadata, for the public verification page (T/CECS 4.1.2 "调阅…关键影像资料")."""
+
+    from inspecta.reports.public import rate_limited
+
+    if rate_limited(request, bucket="thumbnail"):
+        raise AppError(ErrorCode.RATE_LIMITED, _("查询过于频繁，请稍后再试。"))
+    response = HttpResponse(public.public_thumbnail(normalise(code), photo_id), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
