@@ -126,7 +126,8 @@ def test_registration_approval_then_sign_in(client, parties):
     assert response.status_code == 302 and registration.token in response["Location"]
     assert registration.id_number == ID_NUMBER and registration.photo.organisation_id == parties["contractor"].pk
     assert not User.objects.filter(username="li_sampler").exists()
-    assert not client.login(username="li_sampler", password=PASSWORD)
+    client.post("/accounts/login/", {"username": "li_sampler", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session  # nothing can sign in yet
     status_page = client.get(response["Location"]).content.decode()
     assert "待单位确认" in status_page
 
@@ -146,7 +147,8 @@ def test_registration_approval_then_sign_in(client, parties):
     assert registration.history.count() >= 2  # audited
     assert [m.to for m in mail.outbox] == [["li@example.com"]] and "已确认" in mail.outbox[0].subject
     client.logout()
-    assert client.login(username="li_sampler", password=PASSWORD)
+    signed_in = client.post("/accounts/login/", {"username": "li_sampler", "password": PASSWORD})
+    assert signed_in.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
 
 
 def test_rejection_needs_a_reason_and_creates_no_account(client, parties):
