@@ -81,3 +81,36 @@ class ConfirmationFactor(models.TextChoices):
 
     PASSKEY = "passkey", _("通行密钥（指纹/面容）")
     TOTP = "totp", _("动态口令")
+
+
+class RegistrationStatus(models.TextChoices):
+    """A person's registration awaiting its organisation (the values of ``core.decisions``)."""
+
+    PENDING = "pending", _("待单位确认")
+    APPROVED = "approved", _("已确认")
+    REJECTED = "rejected", _("已驳回")
+
+
+REGISTERING_KINDS: tuple[str, ...] = (
+    OrganisationKind.OWNER,
+    OrganisationKind.CONTRACTOR,
+    OrganisationKind.SUPERVISING_FIRM,
+    OrganisationKind.AGENCY,
+)
+"""Organisations whose people register themselves from a phone (Nanchang 一(二))."""
+
+ADMIN_ROLES: frozenset[str] = frozenset({Role.OPERATOR, Role.AUTHORITY_ADMIN, Role.AGENCY_ADMIN, Role.PARTY_ADMIN})
+"""Roles that administer accounts: never asked for by self-registration."""
+
+
+def registrable_roles(kind: str) -> tuple[str, ...]:
+    """The duties a person of an organisation of ``kind`` may register for."""
+
+    if kind not in REGISTERING_KINDS:
+        return ()
+    return tuple(r for r in ROLES_BY_KIND.get(kind, ()) if r not in ADMIN_ROLES)
+
+
+REGISTRABLE_ROLES: tuple[str, ...] = tuple(
+    dict.fromkeys(r for kind in REGISTERING_KINDS for r in registrable_roles(kind))
+)

@@ -9,10 +9,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.forms import PlainForm
+from inspecta.core.forms import PlainForm, StyledForm
 from inspecta.core.models import Region
 
-from .choices import AuthorityLevel, OrganisationKind, Role
+from .choices import REGISTRABLE_ROLES, AuthorityLevel, OrganisationKind, Role
 from .models import Organisation, User
 from .services import Allocation
 
@@ -156,3 +156,54 @@ class UserFilterForm(PlainForm):
     is_active = forms.ChoiceField(
         label=_("状态"), required=False, choices=[("", _("全部")), ("1", _("启用")), ("0", _("停用"))]
     )
+
+
+# --- personal registration (Nanchang 一(二)) ----------------------------------------
+
+
+class PersonRegistrationForm(StyledForm):
+    """A person registers from a phone; the service checks everything again."""
+
+    full_name = forms.CharField(label=_("姓名"), max_length=64, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=18,
+        help_text=_("18 位公民身份号码，末位可为 X。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"}),
+    )
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("电子邮箱"), required=False, help_text=_("选填：确认结果将发送到该邮箱。"), max_length=254
+    )
+    employer = forms.CharField(
+        label=_("工作单位"),
+        max_length=200,
+        help_text=_("填写单位全称或统一社会信用代码；单位须已在平台完成企业注册。"),
+    )
+    role = forms.ChoiceField(label=_("申请岗位"), choices=[(r, Role(r).label) for r in REGISTRABLE_ROLES])
+    photo = forms.FileField(
+        label=_("本人照片"),
+        help_text=_("请正对镜头拍摄本人免冠照片。"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}),
+    )
+    username = forms.RegexField(
+        label=_("用户名"), regex=USERNAME_RE, max_length=150, help_text=_("3 位以上字母、数字或 _.@-")
+    )
+    password = forms.CharField(label=_("密码"), strip=False, widget=forms.PasswordInput, max_length=128)
+    password2 = forms.CharField(label=_("确认密码"), strip=False, widget=forms.PasswordInput, max_length=128)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        return data
+
+
+class DecisionForm(StyledForm):
+    """The reason of a decision: optional to approve, required to reject."""
+
+    reason = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -11,20 +11,20 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField
 
 from inspecta.core.audit import AuditRowImmutable, audited
+from inspecta.core.decisions import Decision
 from inspecta.core.models import Region
-from inspecta.core.permissions import has_role, is_authority, is_member, is_operator, is_regulator, signed_in
+from inspecta.core.permissions import is_member, is_operator, is_regulator, signed_in
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-from .choices import AuthEventKind, AuthorityLevel, OrganisationKind, Role
+from .choices import AuthEventKind, AuthorityLevel, OrganisationKind, RegistrationStatus, Role
+from .permissions import administers_own_organisation, administers_tree
 
-__all__ = ["ActiveSession", "AuthEvent", "Organisation", "Passkey", "RoleGrant", "User"]
+__all__ = ["ActiveSession", "AuthEvent", "Organisation", "Passkey", "Registration", "RoleGrant", "User"]
 
 MANAGED_KINDS = (OrganisationKind.AUTHORITY, OrganisationKind.STATION, OrganisationKind.OPERATOR)
-
-_administers_tree = is_authority & has_role(Role.AUTHORITY_ADMIN)
-"""Sees and manages the accounts of its allocation subtree (Guangdong 附件2 一(一))."""
 
 
 class Organisation(models.Model):
@@ -127,16 +127,19 @@ class User(AbstractUser):
 
     # Accounts are visible along the allocation tree only: an admin sees the users of
     # its own organisation and of every organisation below it; nobody sees accounts
-    # outside their subtree (Guangdong 附件2 一(一)). Others see only themselves.
-    # (the grants are disjoint: an OR of overlapping reaches would cost the query its
-    # inner joins)
+    # outside their subtree (Guangdong 附件2 一(一)). The admin of an agency or a project
+    # party sees the accounts of its own organisation (Nanchang 一(二)). Others see only
+    # themselves. (the grants are disjoint: an OR of overlapping reaches would cost the
+    # query its inner joins)
     _account_grants = (
         Grant(Reach.ALL, is_operator),
-        Grant(Reach.SUBTREE, _administers_tree),
-        Grant(Reach.SELF, signed_in & ~is_operator & ~_administers_tree),
+        Grant(Reach.SUBTREE, administers_tree),
+        Grant(Reach.OWN, administers_own_organisation),
+        Grant(Reach.SELF, signed_in & ~is_operator & ~administers_tree & ~administers_own_organisation),
     )
     scoping = Scoping(
         tree="organisation__tree_path",
+        organisation="organisation_id",
         person="pk",
         grants={"view": _account_grants, "change": _account_grants},
     )
@@ -286,3 +289,65 @@ class Passkey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.removed_at is None
+
+
+class Registration(Decision):
+    """A person's real-name registration from a phone (Nanchang 一(二) 人员注册): project
+    heads, samplers and curing staff, witnesses, receivers and testers give their name,
+    citizen ID, mobile number, photo and employer and the duty they ask for. Nothing can
+    sign in until the employer's admin confirms them (``services.registration_approve``
+    creates the account through ``user_create``) or rejects them with a reason.
+
+    The personal data are kept as the person entered them; the password only as its
+    hash. ``token`` opens the public status page of the registration to its owner. The
+    citizen ID and mobile number leave the person's and their admin's scope masked
+    (``permissions.person_audience``)."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("工作单位"), on_delete=models.PROTECT, related_name="registrations"
+    )
+    full_name = models.CharField(_("姓名"), max_length=64)
+    id_number = models.CharField(_("身份证号码"), max_length=18)
+    mobile = models.CharField(_("手机号码"), max_length=20)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    photo = models.ForeignKey("core.StoredFile", verbose_name=_("本人照片"), on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("申请岗位"), max_length=32, choices=Role.choices)
+    username = models.CharField(_("用户名"), max_length=150)
+    password = models.CharField(_("密码"), max_length=128, editable=False)
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registration",
+    )
+    status = FSMField(
+        _("状态"), max_length=16, choices=RegistrationStatus.choices, default=RegistrationStatus.PENDING, db_index=True
+    )
+
+    history = audited(excluded_fields=["password", "token"])
+    objects = RestrictedQuerySet.as_manager()
+
+    # The admin of the organisation the person named sees and decides it; the person
+    # sees their own once it made their account; operators see all. Nobody else.
+    _grants = (
+        Grant(Reach.ALL, is_operator),
+        Grant(Reach.OWN, administers_own_organisation),
+        Grant(Reach.SELF, signed_in & ~is_operator & ~administers_own_organisation),
+    )
+    scoping = Scoping(
+        region="organisation__region__code",
+        organisation="organisation_id",
+        person="user_id",
+        grants={"view": _grants, "change": (Grant(Reach.OWN, administers_own_organisation),)},
+    )
+
+    class Meta:
+        verbose_name = _("人员注册")
+        verbose_name_plural = _("人员注册")
+        ordering = ["-applied_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name}（{self.username}）"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from .models import AuthEvent, Organisation, Passkey, User
+from .models import AuthEvent, Organisation, Passkey, Registration, User
 
 
 def user_list(*, actor: User) -> QuerySet[User]:
@@ -56,3 +56,14 @@ def passkey_get(*, actor: User, pk: int, action: str = "view") -> Passkey:
     """A passkey in use that ``actor`` may ``action``, else ``Http404`` (as a missing one)."""
 
     return Passkey.objects.filter(removed_at__isnull=True).reach(actor, action, pk=pk)
+
+
+def registration_list(*, actor: User) -> QuerySet[Registration]:
+    """The personal registrations ``actor`` may see: its own organisation's for an
+    agency or party admin, every one for operators (Nanchang 一(二))."""
+
+    return Registration.objects.restrict(actor).select_related("organisation", "photo", "user", "decided_by")
+
+
+def registration_get(*, actor: User, pk: int) -> Registration:
+    return registration_list(actor=actor).get(pk=pk)

@@ -8,6 +8,7 @@ creates or sees an account outside their subtree.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,10 +16,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -26,13 +30,35 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import current_request_id
+from inspecta.core.errors import AppError
+from inspecta.core.files import file_store
+from inspecta.core.identifiers import MOBILE, credit_code_is_valid, validate_id_number
 from inspecta.core.models import Region
 from inspecta.ledger.choices import LogKind
 from inspecta.ledger.services import log_append
 
-from .choices import LEVEL_BELOW, ROLES_BY_KIND, AuthEventKind, AuthorityLevel, OrganisationKind, Role
-from .models import AuthEvent, Organisation, RoleGrant, User
-from .permissions import may_administer_accounts, may_allocate, may_manage
+from .choices import (
+    ADMIN_ROLES,
+    LEVEL_BELOW,
+    REGISTERING_KINDS,
+    ROLES_BY_KIND,
+    AuthEventKind,
+    AuthorityLevel,
+    OrganisationKind,
+    RegistrationStatus,
+    Role,
+    registrable_roles,
+)
+from .models import AuthEvent, Organisation, Registration, RoleGrant, User
+from .permissions import (
+    administers_own_organisation,
+    may_administer_accounts,
+    may_allocate,
+    may_decide_registration,
+    may_manage,
+)
+
+logger = logging.getLogger(__name__)
 
 REGION_LEVEL_FOR = {
     AuthorityLevel.PROVINCE: "province",
@@ -170,6 +196,9 @@ def allocatable(who: Any) -> list[Allocation]:
     own = actor.organisation
     if not may_administer_accounts(actor) or own is None:
         return []
+    if administers_own_organisation(actor):
+        # an agency or a project party: its admin creates its own people (Nanchang 一(二))
+        return [Allocation(own, role) for role in ROLES_BY_KIND.get(own.kind, ()) if role not in ADMIN_ROLES]
     result = [Allocation(own, Role.AUTHORITY_SUPERVISOR)]
     for child in own.children.filter(is_active=True).select_related("region").order_by("name"):
         if child.kind == OrganisationKind.AUTHORITY:
@@ -195,9 +224,12 @@ def user_create(
     email: str = "",
     must_change_password: bool = True,
     is_demo: bool = False,
+    password_hash: str = "",
 ) -> User:
     """Create an account. With an ``actor``, every role must be allocatable by it; the
-    new user must change the initial password at first login."""
+    new user must change the initial password at first login. ``password_hash``: the
+    hash of a password the person chose and that was checked when they registered
+    (``registration_approve``); ``password`` is then empty."""
 
     if not roles:
         raise ValidationError({"roles": _("至少选择一个角色。")})
@@ -220,8 +252,11 @@ def user_create(
         is_demo=is_demo,
         password_changed_at=timezone.now(),
     )
-    password_validation.validate_password(password, user)
-    user.set_password(password)
+    if password_hash:
+        user.password = password_hash
+    else:
+        password_validation.validate_password(password, user)
+        user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
     for role in sorted(set(roles)):
@@ -404,3 +439,196 @@ def user_reset_second_factor(*, actor: User, user: User, request: HttpRequest | 
         kind=AuthEventKind.OTP_RESET, username=user.username, user=user, request=request, detail=f"by {actor.username}"
     )
     return user
+
+
+# --- personal registration (Nanchang 一(二) 人员注册) ------------------------------------
+
+
+def employer_find(query: str) -> Organisation:
+    """The active agency or project party (owner, contractor, supervising firm) named by
+    ``query``: its unified social credit code, its full name, or a part of its name that
+    names only it. ``ValidationError`` on the ``employer`` field otherwise."""
+
+    text = " ".join((query or "").split())
+    if not text:
+        raise ValidationError({"employer": _("请填写工作单位的名称或统一社会信用代码。")})
+    candidates = Organisation.objects.filter(kind__in=REGISTERING_KINDS, is_active=True)
+    if credit_code_is_valid(text):
+        found = list(candidates.filter(credit_code=text.upper())[:2])
+    else:
+        found = list(candidates.filter(name=text)[:2]) or list(candidates.filter(name__icontains=text)[:2])
+    if not found:
+        raise ValidationError(
+            {"employer": _("平台上没有找到该单位：请核对名称或统一社会信用代码，单位须先完成企业注册。")}
+        )
+    if len(found) > 1:
+        raise ValidationError({"employer": _("有多个单位与之相符，请填写完整名称或统一社会信用代码。")})
+    return found[0]
+
+
+def _username_taken(username: str) -> bool:
+    return (
+        User.objects.filter(username__iexact=username).exists()
+        or Registration.objects.filter(username__iexact=username, status=RegistrationStatus.PENDING).exists()
+    )
+
+
+@transaction.atomic
+def registration_submit(
+    *,
+    organisation: Organisation,
+    full_name: str,
+    id_number: str,
+    mobile: str,
+    photo: Any,
+    role: str,
+    username: str,
+    password: str,
+    email: str = "",
+    photo_name: str = "",
+) -> Registration:
+    """A person registers from a phone (Nanchang 一(二): 登记个人信息并经实名认证后注册个人
+    账号): name, citizen ID (GB 11643 check character), mobile number, photo, employer
+    and the duty asked for, with the username and password they will sign in with. It
+    awaits the employer's admin; nothing can sign in yet. Every field is checked at once
+    (``ValidationError`` naming each); a refusal stores nothing."""
+
+    full_name = " ".join((full_name or "").split())
+    id_number = (id_number or "").strip()
+    mobile = (mobile or "").strip()
+    email = (email or "").strip()
+    username = (username or "").strip()
+    errors: dict[str, list[Any]] = {}
+    if not full_name:
+        errors["full_name"] = [_("请填写姓名。")]
+    try:
+        validate_id_number(id_number)
+    except ValidationError as exc:
+        errors["id_number"] = exc.messages
+    if not MOBILE.match(mobile):
+        errors["mobile"] = [_("手机号码须为 11 位数字，以 13-19 开头。")]
+    if not organisation.is_active or organisation.kind not in REGISTERING_KINDS:
+        errors["employer"] = [_("该单位不接受人员注册。")]
+    elif role not in registrable_roles(organisation.kind):
+        errors["role"] = [_("%(kind)s的人员不能申请该岗位。") % {"kind": OrganisationKind(organisation.kind).label}]
+    if not username:
+        errors["username"] = [_("请填写用户名。")]
+    elif _username_taken(username):
+        errors["username"] = [_("用户名已被使用。")]
+    if (
+        "id_number" not in errors
+        and Registration.objects.filter(
+            organisation=organisation, id_number__iexact=id_number, status=RegistrationStatus.PENDING
+        ).exists()
+    ):
+        errors["id_number"] = [_("该身份证号码已有一份待单位确认的注册，请等待确认结果。")]
+    try:
+        password_validation.validate_password(
+            password, User(username=username, full_name=full_name, email=email, mobile=mobile)
+        )
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if photo is None:
+        errors["photo"] = [_("请拍摄本人照片。")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        stored = file_store(photo, organisation_id=organisation.pk, purpose="photo", name=photo_name)
+    except AppError as exc:
+        raise ValidationError({"photo": [exc.message]}) from exc
+    registration = Registration(
+        organisation=organisation,
+        full_name=full_name,
+        id_number=id_number,
+        mobile=mobile,
+        email=email,
+        photo=stored,
+        role=role,
+        username=username,
+        password=make_password(password),
+        token=secrets.token_urlsafe(32),
+    )
+    registration.full_clean(exclude=["applied_by"])  # nobody is signed in yet
+    registration.save()
+    return registration
+
+
+def _registration_notify(registration: Registration) -> None:
+    """Tell the person the decision by mail, if they gave an address (after the commit;
+    a mail server that fails leaves the decision standing: the status page tells it)."""
+
+    if not registration.email:
+        return
+    link = settings.PUBLIC_BASE_URL + reverse("accounts:registration_status", args=[registration.token])
+    if registration.status == RegistrationStatus.APPROVED:
+        subject = _("您的账号注册已确认")
+        body = _("%(name)s，您好：\n\n%(org)s 已确认您的注册，现在可以用用户名 %(u)s 登录。\n\n%(link)s") % {
+            "name": registration.full_name,
+            "org": registration.organisation.name,
+            "u": registration.username,
+            "link": link,
+        }
+    else:
+        subject = _("您的账号注册未获确认")
+        body = _("%(name)s，您好：\n\n%(org)s 未确认您的注册，理由：%(reason)s\n\n%(link)s") % {
+            "name": registration.full_name,
+            "org": registration.organisation.name,
+            "reason": registration.decision_reason,
+            "link": link,
+        }
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, None, [registration.email])
+        except Exception:  # the decision stands; the status page tells the person
+            logger.warning("registration notice not sent", extra={"registration": registration.pk}, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _decide_check(actor: User, registration: Registration) -> None:
+    if registration.status != RegistrationStatus.PENDING:
+        raise ValidationError(_("该注册已处理，不能重复审批。"))
+    if not may_decide_registration(actor, registration):
+        raise PermissionDenied(_("只有该单位的管理员可以确认本单位人员的注册。"))
+
+
+@transaction.atomic
+def registration_approve(*, actor: User, registration: Registration, reason: str = "") -> User:
+    """The employer's admin confirms the person (Nanchang 一(二) 实名认证): the account is
+    created active with the duty asked for, through ``user_create``, with the password
+    the person chose; the decision is audited and the person told."""
+
+    registration = Registration.objects.select_for_update().select_related("organisation").get(pk=registration.pk)
+    _decide_check(actor, registration)
+    user = user_create(
+        actor=actor,
+        username=registration.username,
+        full_name=registration.full_name,
+        organisation=registration.organisation,
+        roles=[registration.role],
+        password="",
+        password_hash=registration.password,
+        mobile=registration.mobile,
+        email=registration.email,
+        must_change_password=False,
+    )
+    registration.approve(actor, reason)
+    registration.user = user
+    registration.save()
+    _registration_notify(registration)
+    return user
+
+
+@transaction.atomic
+def registration_reject(*, actor: User, registration: Registration, reason: str) -> Registration:
+    """The employer's admin refuses the registration, for a reason the person reads."""
+
+    registration = Registration.objects.select_for_update().select_related("organisation").get(pk=registration.pk)
+    _decide_check(actor, registration)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("驳回须填写理由。")})
+    registration.reject(actor, reason)
+    registration.save()
+    _registration_notify(registration)
+    return registration

@@ -27,21 +27,25 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inspecta.core.errors import AppError, ErrorCode, error_response
 from inspecta.core.forms import apply_validation_error
 from inspecta.core.generic import ObjectHistoryView, ObjectListView
+from inspecta.core.limits import ip_rate_limited
+from inspecta.core.masking import mask_id_number, mask_mobile
 
 from . import passkeys, permissions, selectors, services
-from .choices import AuthEventKind
+from .choices import AuthEventKind, RegistrationStatus
 from .filtersets import UserFilterSet
 from .forms import (
+    DecisionForm,
     LoginForm,
     OrganisationCreateForm,
     OTPForm,
     PasswordChangeForm,
     PasswordResetForm,
+    PersonRegistrationForm,
     UserCreateForm,
     UserEditForm,
 )
 from .middleware import pending_step
-from .models import Organisation, User
+from .models import Organisation, Registration, User
 from .tables import OrganisationTable, UserTable
 
 
@@ -492,6 +496,11 @@ user_history_view = UserHistoryView.as_view()
 # --- organisations ----------------------------------------------------------------
 
 
+def _require_organisation_admin(user: Any) -> None:
+    if not permissions.may_administer_organisations(user):
+        raise PermissionDenied(_("只有管理员可以管理单位。"))
+
+
 class OrganisationListView(ObjectListView):
     """The organisations an administrator manages, top-down (GB/T 22239 8.1.4.2)."""
 
@@ -500,7 +509,7 @@ class OrganisationListView(ObjectListView):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         actor: User = request.user  # type: ignore[assignment]
-        _require_admin(actor)
+        _require_organisation_admin(actor)
         return selectors.organisation_list(actor=actor, action="change")
 
 
@@ -510,7 +519,7 @@ organisation_list_view = OrganisationListView.as_view()
 @login_required
 def organisation_create_view(request: HttpRequest) -> HttpResponse:
     actor: User = request.user  # type: ignore[assignment]
-    _require_admin(actor)
+    _require_organisation_admin(actor)
     form = OrganisationCreateForm(request.POST or None, actor=actor)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -534,7 +543,7 @@ class OrganisationHistoryView(ObjectHistoryView):
 
     def get_object(self, request: HttpRequest, **kwargs: Any) -> models.Model:
         actor: User = request.user  # type: ignore[assignment]
-        _require_admin(actor)
+        _require_organisation_admin(actor)
         try:
             return selectors.organisation_list(actor=actor, action="change").get(pk=kwargs["pk"])
         except Organisation.DoesNotExist as exc:
@@ -545,3 +554,136 @@ class OrganisationHistoryView(ObjectHistoryView):
 
 
 organisation_history_view = OrganisationHistoryView.as_view()
+
+
+# --- personal registration (Nanchang 一(二) 人员注册) ------------------------------------
+
+
+def person_register_view(request: HttpRequest) -> HttpResponse:
+    """A person registers from a phone (public page): name, citizen ID, mobile number,
+    photo (the phone's front camera), employer and duty, username and password. The
+    submissions of one client address are limited (``INSPECTA_REGISTRATION_RATE_PER_HOUR``)."""
+
+    form = PersonRegistrationForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if ip_rate_limited(request, "accounts.registration", settings.INSPECTA_REGISTRATION_RATE_PER_HOUR, 3600):
+            form.add_error(None, _("提交过于频繁，请一小时后再试。"))
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                organisation = services.employer_find(data["employer"])
+                photo = data["photo"]
+                registration = services.registration_submit(
+                    organisation=organisation,
+                    full_name=data["full_name"],
+                    id_number=data["id_number"],
+                    mobile=data["mobile"],
+                    email=data["email"],
+                    photo=photo,
+                    photo_name=getattr(photo, "name", ""),
+                    role=data["role"],
+                    username=data["username"],
+                    password=data["password"],
+                )
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                return redirect("accounts:registration_status", token=registration.token)
+    return render(request, "accounts/person_register.html", {"form": form}, status=status)
+
+
+def registration_status_view(request: HttpRequest, token: str) -> HttpResponse:
+    """Where the person reads the decision on their registration (the link they keep)."""
+
+    registration = Registration.objects.select_related("organisation").filter(token=token).first()
+    if registration is None or not token:
+        raise Http404(_("没有这份注册。"))
+    return render(request, "accounts/registration_status.html", {"registration": registration})
+
+
+def _require_registration_admin(user: Any) -> None:
+    if not permissions.administers_own_organisation(user) and not permissions.is_operator(user):
+        raise PermissionDenied(_("只有单位管理员可以确认人员注册。"))
+
+
+def _masked(actor: User, registration: Registration) -> dict[str, str]:
+    audience = permissions.person_audience(actor, registration.organisation_id, registration.user_id)
+    return {
+        "id_number": mask_id_number(registration.id_number, audience),
+        "mobile": mask_mobile(registration.mobile, audience),
+    }
+
+
+@login_required
+def registration_list_view(request: HttpRequest) -> HttpResponse:
+    """The registrations of the admin's own organisation: pending first (Nanchang 一(二))."""
+
+    actor: User = request.user  # type: ignore[assignment]
+    _require_registration_admin(actor)
+    show = request.GET.get("show", "pending")
+    qs = selectors.registration_list(actor=actor)
+    if show != "all":
+        qs = qs.filter(status=RegistrationStatus.PENDING)
+    rows = [(r, _masked(actor, r)) for r in qs[:200]]
+    return render(request, "accounts/registration_list.html", {"rows": rows, "show": show})
+
+
+def _registration_detail(
+    request: HttpRequest,
+    actor: User,
+    registration: Registration,
+    *,
+    form: DecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "registration": registration,
+        "masked": _masked(actor, registration),
+        "may_decide": permissions.may_decide_registration(actor, registration),
+        "form": form or DecisionForm(),
+    }
+    return render(request, "accounts/registration_detail.html", context, status=status)
+
+
+def _scoped_registration(actor: User, pk: int) -> Registration:
+    try:
+        return selectors.registration_get(actor=actor, pk=pk)
+    except Registration.DoesNotExist as exc:
+        raise Http404(_("注册不存在或不在您的管理范围内。")) from exc
+
+
+@login_required
+def registration_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor: User = request.user  # type: ignore[assignment]
+    _require_registration_admin(actor)
+    return _registration_detail(request, actor, _scoped_registration(actor, pk))
+
+
+@login_required
+@require_POST
+def registration_decide_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Approve (the account is created) or reject (a reason is required)."""
+
+    actor: User = request.user  # type: ignore[assignment]
+    _require_registration_admin(actor)
+    registration = _scoped_registration(actor, pk)
+    if action not in ("approve", "reject"):
+        raise Http404
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _registration_detail(request, actor, registration, form=form, status=400)
+    reason = form.cleaned_data["reason"]
+    try:
+        if action == "approve":
+            user = services.registration_approve(actor=actor, registration=registration, reason=reason)
+            messages.success(request, _("已确认，账号 %(u)s 已开通。") % {"u": user.username})
+        else:
+            services.registration_reject(actor=actor, registration=registration, reason=reason)
+            messages.success(request, _("已驳回该注册。"))
+    except ValidationError as exc:
+        apply_validation_error(form, exc, default_field="reason")
+        return _registration_detail(request, actor, registration, form=form, status=400)
+    return redirect("accounts:registration_list")

@@ -23,8 +23,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django_ratelimit.core import get_usage
 
+from inspecta.core.limits import ip_rate_limited
 from inspecta.core.masking import Audience, mask_name
 from inspecta.ledger import store
 from inspecta.ledger.models import Entry
@@ -39,24 +39,12 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(bytes(raw)).decode("ascii")
 
 
-def _client_ip(_group: str, request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def rate_limited(request: HttpRequest, bucket: str = "verify") -> bool:
     """True when this client IP exceeded ``INSPECTA_VERIFY_RATE_PER_MINUTE`` in its
-    one-minute window, counted by django-ratelimit in the shared cache."""
+    one-minute window (``core.limits.ip_rate_limited``; the cached fast path in
+    middleware.py asks before the view does, the request is counted once)."""
 
-    limit = settings.INSPECTA_VERIFY_RATE_PER_MINUTE
-    if limit <= 0:
-        return False
-    # one count per request, however many times it is asked (the cached fast path in
-    # middleware.py asks before the view does)
-    answered: dict[str, bool] = request.__dict__.setdefault("_inspecta_rate_limited", {})
-    if bucket not in answered:
-        usage = get_usage(request, group=f"reports.{bucket}", key=_client_ip, rate=(limit, 60), increment=True)
-        answered[bucket] = usage is not None and usage["should_limit"]
-    return answered[bucket]
+    return ip_rate_limited(request, f"reports.{bucket}", settings.INSPECTA_VERIFY_RATE_PER_MINUTE)
 
 
 def lookup(code: str) -> tuple[str, Report | None]:

@@ -14,10 +14,11 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inspecta.accounts.choices import Role
-from inspecta.accounts.models import Organisation, User
-from inspecta.accounts.services import user_create
+from inspecta.accounts.models import Organisation, Registration, User
+from inspecta.accounts.services import registration_submit, user_create
 from inspecta.core.demo import DEMO_PASSWORD, DemoLogin, demo_totp_code
 from inspecta.core.files import file_store
+from inspecta.core.identifiers import id_number_check_char
 from inspecta.core.models import TestItem
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
@@ -33,7 +34,12 @@ PEOPLE = (
     ("gz_sampler", "取样员 周强", "广东某建筑工程有限公司", (Role.SAMPLER, Role.PROJECT_VIEWER)),
     ("gz_courier", "送样员 孙涛", "广东某建筑工程有限公司", (Role.PROJECT_VIEWER,)),
     ("gz_witness", "见证员 吴芳", "广州某工程监理有限公司", (Role.WITNESS,)),
+    # confirms the contractor's people who register from their phones (Nanchang 一(二))
+    ("gz_contractor_admin", "施工单位管理员 马俊", "广东某建筑工程有限公司", (Role.PARTY_ADMIN,)),
 )
+PENDING_REGISTRATION = ("gz_new_sampler", "取样员 林峰", "44010619910512301")
+"""A person's registration waiting for ``gz_contractor_admin`` (username, name, the first
+17 digits of a citizen ID whose check character the demo computes)."""
 RECEIVER = ("gz_receiver", "收样员 何丽")
 ITEM = "OBJ-SP01-P1"
 
@@ -179,6 +185,20 @@ def sampling_demo() -> tuple[int, list[DemoLogin]]:
         _confirm(people["gz_sampler"], waiting, 7201, ahead=1)  # waits for the witness
         _record(people, project, agency, item, 3)  # waits for its sampler's confirmation
         added += 3
+    if not Registration.objects.filter(username=PENDING_REGISTRATION[0]).exists():
+        username, full_name, first17 = PENDING_REGISTRATION
+        registration_submit(
+            organisation=people["gz_sampler"].organisation,  # type: ignore[arg-type]
+            full_name=full_name,
+            id_number=first17 + id_number_check_char(first17),
+            mobile="13800138000",
+            photo=picture_bytes(7301, fmt="JPEG"),
+            photo_name="demo-7301.jpg",
+            role=Role.SAMPLER,
+            username=username,
+            password=DEMO_PASSWORD,
+        )
+        added += 1
     logins = [
         DemoLogin(
             u.username, u.full_name, u.organisation.name if u.organisation else "", " / ".join(u.role_labels), False

@@ -141,6 +141,21 @@ else:
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True
 
+# --- Mail ------------------------------------------------------------------------
+# Notices to people (the decision on a personal registration) go out through
+# django.core.mail. EMAIL_URL: smtp://user:password@host:587 (smtp+tls://, smtp+ssl://);
+# unset, no mail is sent and people read the result on their registration's status page.
+_email = env.email_url("EMAIL_URL", default="dummymail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inspecta@localhost")
+
 # --- Jobs (huey) -----------------------------------------------------------------
 if REDIS_URL:
     HUEY = {
@@ -407,6 +422,8 @@ INSPECTA_REPORT_CHECK_ACTIONS: dict[str, str] = {}
 INSPECTA_REPORT_PDF_TRUST_ROOTS = env.list("INSPECTA_REPORT_PDF_TRUST_ROOTS", default=[])
 # Public verification: requests per minute and client IP (page, JSON and file checks).
 INSPECTA_VERIFY_RATE_PER_MINUTE = env.int("INSPECTA_VERIFY_RATE_PER_MINUTE", default=60)
+# Personal registration from a phone (Nanchang 一(二)): submissions per hour and client IP.
+INSPECTA_REGISTRATION_RATE_PER_HOUR = env.int("INSPECTA_REGISTRATION_RATE_PER_HOUR", default=10)
 # Seconds the public verification JSON stays cached (dropped on any change); 0: off.
 INSPECTA_VERIFY_CACHE_SECONDS = env.int("INSPECTA_VERIFY_CACHE_SECONDS", default=300)
 # Excel imports with more data rows than this run as a background job with progress.

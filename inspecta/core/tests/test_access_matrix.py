@@ -20,7 +20,7 @@ from django.apps import apps
 from django.db import models, transaction
 
 from inspecta.accounts.choices import OrganisationKind, Role
-from inspecta.accounts.models import Organisation, Passkey, User
+from inspecta.accounts.models import Organisation, Passkey, Registration, User
 from inspecta.core.actors import Actor, ActorKind, actor_of
 from inspecta.core.findings import open_findings
 from inspecta.core.models import Region, RegionRule, Specialty, StoredFile
@@ -690,6 +690,36 @@ def test_passkeys(db: None, world: dict[str, Any]) -> None:
     for user in User.objects.filter(username__in=_ALL_USERS):
         Passkey.objects.create(user=user, credential_id=user.username.encode(), public_key=b"k", name="我的手机")
     _check(world, Passkey, PASSKEYS, lambda p: p.user.username)
+
+
+@covers(Registration)
+def test_personal_registrations(db: None, world: dict[str, Any]) -> None:
+    """A person's registration: the admin of the organisation they named; operators."""
+
+    from inspecta.accounts.services import registration_submit
+    from inspecta.core.identifiers import id_number_check_char
+    from inspecta.core.testing.factories import PASSWORD
+    from inspecta.sampling.demo import picture_bytes
+
+    for label, agency in zip((A, B), world["agencies"], strict=True):
+        first17 = f"4401061990030712{ord(label) % 10}"
+        registration_submit(
+            organisation=agency.organisation,
+            full_name=f"检测员{label}",
+            id_number=first17 + id_number_check_char(first17),
+            mobile="13912345678",
+            photo=picture_bytes(ord(label)),
+            role=Role.TESTER,
+            username=f"reg_{label}",
+            password=PASSWORD,
+        )
+    side = world["side_of_org"]
+    _check(
+        world,
+        Registration,
+        {"view": _expect(op=AB, ag_a=A, ag_b=B), "change": _expect(ag_a=A, ag_b=B)},
+        lambda r: side.get(r.organisation_id),
+    )
 
 
 @covers(Region)
