@@ -144,8 +144,9 @@ RATELIMIT_FAIL_OPEN = True
 # --- Mail ------------------------------------------------------------------------
 # Notices to people (the decision on a personal registration) go out through
 # django.core.mail. EMAIL_URL: smtp://user:password@host:587 (smtp+tls://, smtp+ssl://);
-# unset, no mail is sent and people read the result on their registration's status page.
-_email = env.email_url("EMAIL_URL", default="dummymail://")
+# unset (the embedded default), each mail is written to the server's console log; people
+# also read the result on their registration's status page.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _email.get("EMAIL_PORT") or 25
