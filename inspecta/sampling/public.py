@@ -3,9 +3,9 @@ traceability chain"; T/CECS 4.1.2 "调阅检测全过程数据"; T/CECS 1.0.1, 3
 sample the report names, its sampling (date, district, sampler and witness masked), its
 seal re-verified with the platform's keys, and its receipt, each with its log index; and
 small thumbnails of its key images (T/CECS 4.1.2 "调阅…关键影像资料", 4.3.4-2): the
-specimen photos showing their tags and the placard photo, resized on the server with
-every bit of metadata (EXIF, GPS) dropped. The live photos of the people who confirmed
-or delivered are never shown. A thumbnail is served only for a sample that the current
+specimen photos showing their tags, resized on the server with every bit of metadata
+(EXIF, GPS) dropped. Photos that show people (the placard photo, the live photos of the
+people who confirmed or delivered) are never shown. A thumbnail is served only for a sample that the current
 version of a report in force names."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .seal import seal_decode
 
 __all__ = ["KEY_IMAGE_KINDS", "public_chain", "public_thumbnail", "thumbnail_url"]
 
-KEY_IMAGE_KINDS = (PhotoKind.SPECIMEN, PhotoKind.PLACARD)
+KEY_IMAGE_KINDS = (PhotoKind.SPECIMEN,)  # never the placard or live photos: they show people
 """The key images shown to the public: never ``live`` (people) nor ``receipt``."""
 
 _THUMBNAIL_SECONDS = 86_400

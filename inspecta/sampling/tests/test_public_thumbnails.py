@@ -1,6 +1,6 @@
 """Thumbnails of the key images on the public verification of a report (T/CECS 4.1.2
 "调阅…关键影像资料", 4.3.4-2; CONTRACT §6): the specimen photos with their tags and the
-placard photo of each sample in the chain, small, without EXIF or GPS, only for samples
+(not the placard photo, which shows a person) of each sample in the chain, small, without EXIF or GPS, only for samples
 that a report in force names, never the live photos of people."""
 
 from __future__ import annotations
@@ -100,8 +100,8 @@ def test_the_public_verification_shows_the_key_images_only(scene: dict[str, Any]
     body = Client().get(f"/api/v1/public/reports/{report.verification_code}").json()
     step = next(s for s in body["chain"] if s["step"] == "witnessed_sampling")
     kinds = [t["kind"] for t in step["thumbnails"]]
-    assert kinds == ["specimen", "placard"]
-    people = sample.photos.filter(kind__in=[PhotoKind.LIVE, PhotoKind.RECEIPT])
+    assert kinds == ["specimen"]  # the placard photo shows a person: never public
+    people = sample.photos.filter(kind__in=[PhotoKind.LIVE, PhotoKind.RECEIPT, PhotoKind.PLACARD])
     assert people.filter(kind=PhotoKind.LIVE).count() == 3 and people.filter(kind=PhotoKind.RECEIPT).exists()
     listed = {t["url"] for t in step["thumbnails"]}
     assert not listed & {thumbnail_url(sample.code, p.pk) for p in people}
