@@ -35,7 +35,6 @@ __all__ = [
     "PersonConfirmation",
     "Receipt",
     "Sample",
-    "SampleCodeCounter",
     "SamplePhoto",
     "SamplingFinding",
     "Seal",
@@ -59,23 +58,6 @@ SAMPLE_SCOPING = Scoping(
     },
 )
 """Who sees a sample and everything recorded about it."""
-
-
-class SampleCodeCounter(models.Model):
-    """The last sequence number of sample codes per region and year (T/CECS 2.0.5: a
-    unique code per sample). Locked in the recording transaction: no reuse."""
-
-    region_code = models.CharField(_("行政区划"), max_length=6)
-    year = models.PositiveSmallIntegerField(_("年度"))
-    last = models.PositiveIntegerField(_("已发最大序号"), default=0)
-
-    class Meta:
-        verbose_name = _("样品编码计数器")
-        verbose_name_plural = _("样品编码计数器")
-        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="sampling_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.region_code}/{self.year}: {self.last}"
 
 
 class Sample(models.Model):
