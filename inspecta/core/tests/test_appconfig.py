@@ -79,6 +79,7 @@ ALL = [
     "projects:plan_calendar",
     "projects:lead_rules",
     "sampling:sample_list",
+    "sampling:commission_list",
     "reports:report_list",
     "reports:check_rules",
     "core:region_list",
