@@ -159,6 +159,11 @@ class ErrorCode(StrEnum):
     SAMPLE_NOT_PENDING = "sample_not_pending"
     HANDOVER_INVALID = "handover_invalid"
     SEAL_INVALID = "seal_invalid"
+    # commissions (委托单)
+    COMMISSION_SAMPLE_INVALID = "commission_sample_invalid"
+    SAMPLE_IN_COMMISSION = "sample_in_commission"
+    COMMISSION_NOT_PENDING = "commission_not_pending"
+    LIMS_NUMBER_TAKEN = "lims_number_taken"
 
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
@@ -283,6 +288,10 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SAMPLE_NOT_PENDING: 409,
     ErrorCode.HANDOVER_INVALID: 422,
     ErrorCode.SEAL_INVALID: 422,
+    ErrorCode.COMMISSION_SAMPLE_INVALID: 422,
+    ErrorCode.SAMPLE_IN_COMMISSION: 409,
+    ErrorCode.COMMISSION_NOT_PENDING: 409,
+    ErrorCode.LIMS_NUMBER_TAKEN: 409,
     ErrorCode.BATCH_TOO_LARGE: 422,
     # a failed acceptance check refuses the report with 422 (``agency_not_party`` is
     # also the 400 of a project write naming an agency that is not a party)

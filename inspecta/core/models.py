@@ -28,7 +28,7 @@ from .scoping import Grant, Reach, RestrictedQuerySet, Scoping
 is_province_admin = is_authority & is_province_level & has_role(Role.AUTHORITY_ADMIN)
 """Corrects the code tables of its province (Guangdong 附件2 一(一))."""
 
-__all__ = ["Parameter", "Region", "RegionRule", "Specialty", "StoredFile", "TestItem", "TestItemParameter"]
+__all__ = ["Parameter", "Region", "RegionRule", "SequenceCounter", "Specialty", "StoredFile", "TestItem", "TestItemParameter"]
 
 
 class Region(models.Model):
@@ -316,3 +316,22 @@ class RegionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.region_id} {self.test_item_id or '*'}: {self.value}"
+class SequenceCounter(models.Model):
+    """The last number issued of one numbering (``name``: report serial numbers, sample
+    codes, commission numbers) per ``scope`` (a region code, an agency id) and year: the
+    platform's one counter (CONTRACT §6; T/CECS 2.0.5; Nanchang 三(一)、四(四)1). Taken
+    only through ``core.counters.sequence_next``, under the row lock of the caller's
+    transaction: no gap, no reuse; a rolled-back transaction gives its number back."""
+
+    name = models.CharField(_("编号类别"), max_length=32)
+    scope = models.CharField(_("编号范围"), max_length=32)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    last = models.PositiveIntegerField(_("已发最大序号"), default=0)
+
+    class Meta:
+        verbose_name = _("编号计数器")
+        verbose_name_plural = _("编号计数器")
+        constraints = [models.UniqueConstraint(fields=["name", "scope", "year"], name="core_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.scope}/{self.year}: {self.last}"

@@ -24,6 +24,8 @@ CODE_LENGTH = BODY_LENGTH + 1
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 # Crockford's decoding aliases: what a reader may type for a look-alike symbol.
 _ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+SERIAL_COUNTER = "report_serial"
+"""The serial numbers' name in ``core.SequenceCounter`` (scope: the issuing region)."""
 
 
 def check_character(body: str) -> str:

@@ -44,7 +44,6 @@ __all__ = [
     "ReportDraft",
     "ReportFinding",
     "ReportVersion",
-    "SerialCounter",
 ]
 
 
@@ -74,24 +73,6 @@ REPORT_SCOPING = Scoping(
     },
 )
 """Who sees a report and who acts on it."""
-
-
-class SerialCounter(models.Model):
-    """The last serial number issued per issuing region and year (CONTRACT §6; Nanchang
-    三(一)). Locked with ``SELECT ... FOR UPDATE`` in the accepting transaction, so a
-    rolled-back acceptance gives its number back: no gap, no reuse."""
-
-    region_code = models.CharField(_("发号行政区划"), max_length=6)
-    year = models.PositiveSmallIntegerField(_("年度"))
-    last = models.PositiveIntegerField(_("已发最大流水号"), default=0)
-
-    class Meta:
-        verbose_name = _("流水号计数器")
-        verbose_name_plural = _("流水号计数器")
-        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="reports_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.region_code}/{self.year}: {self.last}"
 
 
 class CheckRule(models.Model):

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_bulk_history
+from inspecta.core.counters import sequence_next
 from inspecta.core.decisions import DECISION_FIELDS
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.files import file_read, file_store_many
@@ -38,6 +39,7 @@ from inspecta.registry.models import Agency, Staff
 from . import codes, pdfsig, permissions
 from .checks import PLATFORM, CheckContext, CheckInput, check_actions, province_of, run_checks, split_failures
 from .choices import AmendmentStatus, CheckAction, CheckCode, Conclusion, ReportLogKind, ReportStatus
+from .codes import SERIAL_COUNTER
 from .models import (
     Amendment,
     CheckRule,
@@ -46,7 +48,6 @@ from .models import (
     Report,
     ReportFinding,
     ReportVersion,
-    SerialCounter,
 )
 
 __all__ = [
@@ -174,16 +175,7 @@ def serial_issue_many(*, region_code: str, year: int, count: int) -> int:
     concurrent acceptances queue, and a rollback returns the numbers: no gap, no reuse.
     """
 
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("serial numbers must be issued inside the accepting transaction")
-    counter = SerialCounter.objects.select_for_update().filter(region_code=region_code, year=year).first()
-    if counter is None:  # the region's first report of the year
-        SerialCounter.objects.get_or_create(region_code=region_code, year=year)
-        counter = SerialCounter.objects.select_for_update().get(region_code=region_code, year=year)
-    first = counter.last + 1
-    counter.last += count
-    counter.save(update_fields=["last"])
-    return first
+    return sequence_next(SERIAL_COUNTER, region_code, year, count=count)
 
 
 def _read_file(stored: StoredFile) -> bytes:

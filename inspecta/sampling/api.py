@@ -27,11 +27,12 @@ from pydantic import Field
 
 from inspecta.accounts.models import User
 from inspecta.accounts.passkeys import identity_challenge_options
-from inspecta.core.actors import Actor, acting_for
+from inspecta.core.actors import Actor, acting_for, actor_of
 from inspecta.core.api_base import AuthedRequest, session_auth
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.limits import MAX_ID
 from inspecta.core.models import StoredFile, TestItem
-from inspecta.core.pagination import Pages
+from inspecta.core.pagination import Keyset, Pages
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
@@ -39,10 +40,10 @@ from inspecta.ledger.selectors import entry_for_record
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
-from . import permissions, public, selectors, services
+from . import commissions, permissions, public, selectors, services
 from .choices import ConfirmationStep, SampleStatus
 from .codes import display, normalise
-from .models import Sample
+from .models import Commission, Sample
 from .seal import seal_keys
 
 router = Router(tags=["取样送检"])
@@ -500,7 +501,7 @@ def sample_receive(request: AuthedRequest, sample_id: int, payload: ReceiptIn) -
                 "description": "JPEG 缩略图（长边不超过 320 像素，不含 EXIF/GPS 等元数据）",
                 "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
             },
-            404: {"description": "not_found：样品未被有效报告引用，或不是其试件照片、举牌照片"},
+            404: {"description": "not_found：样品未被有效报告引用，或不是其试件照片"},
             429: {"description": "rate_limited：查询过于频繁"},
         }
     },
@@ -517,3 +518,277 @@ def public_photo(request: HttpRequest, code: str, photo_id: int) -> HttpResponse
     response["Cache-Control"] = "public, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- commissions (检测委托单; 57号令 第二十条; T/CECS 4.3.4-3; Nanchang 四(四)1) ------------
+#
+# People fill and confirm commissions from a session; a site app does it for one of its
+# organisation's people (signed, ``custody:write``, ``person_id``). The agency's LIMS
+# (signed, ``records:submit``) reads its agency's commissions from a feed, acknowledges
+# each with its own number, or pushes those it creates.
+
+_COMMISSION_PERSON_AUTH = [SignatureAuth(scopes=[Scope.CUSTODY_WRITE.value], optional=True), session_auth]
+_COMMISSION_READ_AUTH = [
+    SignatureAuth(any_of=[Scope.RECORDS_SUBMIT.value, Scope.CUSTODY_WRITE.value], optional=True),
+    session_auth,
+]
+_LIMS_AUTH = [SignatureAuth(scopes=[Scope.RECORDS_SUBMIT.value])]
+
+
+class CommissionLineIn(Schema):
+    sample_code: str = Field(min_length=1, max_length=32, description="样品唯一性编码（可带连字符）")
+    parameters: list[str] = Field([], max_length=50, description="委托的检测参数代码（目录）；空：按检测项目")
+
+
+class CommissionIn(Schema):
+    project_id: int = Field(ge=1, le=MAX_ID)
+    agency_id: int = Field(ge=1, le=MAX_ID)
+    samples: list[CommissionLineIn] = Field(min_length=1, max_length=100)
+    notes: str = Field("", max_length=2000)
+    person_id: int | None = Field(None, ge=1, le=MAX_ID, description="签名调用：办理的本单位人员（送样人）")
+
+
+class CommissionPushIn(Schema):
+    project_id: int = Field(ge=1, le=MAX_ID)
+    lims_number: str = Field(min_length=1, max_length=64, description="检测机构系统中的委托单编号")
+    deliverer_id: int = Field(ge=1, le=MAX_ID, description="送样人（本项目参建单位人员）的平台账号 id")
+    samples: list[CommissionLineIn] = Field(min_length=1, max_length=100)
+    notes: str = Field("", max_length=2000)
+
+
+class CommissionAckIn(Schema):
+    lims_number: str = Field(min_length=1, max_length=64, description="检测机构系统中的委托单编号")
+
+
+class CommissionConfirmIn(ConfirmIn):
+    person_id: int | None = Field(None, ge=1, le=MAX_ID, description="签名调用：确认的本单位人员")
+
+
+class CommissionLineOut(Schema):
+    sample_id: int
+    sample_code: str
+    test_item: str
+    parameters: list[str]
+
+
+class CommissionOut(Schema):
+    id: int
+    number: str = Field(description="平台委托单编号（每检测机构每年连续）")
+    year: int
+    sequence: int
+    agency_id: int
+    project_id: int
+    status: str
+    status_display: str
+    source: str
+    deliverer_id: int
+    witness_id: int | None
+    notes: str
+    samples: list[CommissionLineOut]
+    record_sha256: str
+    lims_number: str
+    acknowledged_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    confirmations: list[ConfirmationOut]
+    log_index: int | None
+
+
+def commission_json(commission: Any) -> dict[str, Any]:
+    entry = entry_for_record(commission)
+    return {
+        "id": commission.pk,
+        "number": commission.number,
+        "year": commission.year,
+        "sequence": commission.sequence,
+        "agency_id": commission.agency_id,
+        "project_id": commission.project_id,
+        "status": commission.status,
+        "status_display": str(commission.get_status_display()),
+        "source": commission.source,
+        "deliverer_id": commission.deliverer_id,
+        "witness_id": commission.witness_id,
+        "notes": commission.notes,
+        "samples": [
+            {
+                "sample_id": line.sample_id,
+                "sample_code": line.sample.code,
+                "test_item": line.test_item_id,
+                "parameters": line.parameters,
+            }
+            for line in commission.lines.all()
+        ],
+        "record_sha256": commission.record_sha256,
+        "lims_number": commission.lims_number,
+        "acknowledged_at": commission.acknowledged_at,
+        "created_at": commission.created_at,
+        "updated_at": commission.updated_at,
+        "confirmations": [confirmation_json(c) for c in commission.confirmations.all()],
+        "log_index": entry.index if entry is not None else None,
+    }
+
+
+def _commission_lines(actor: Any, lines: list[CommissionLineIn]) -> list[commissions.LineIn]:
+    """The samples named by code, among those the actor sees (an unseen one is unknown)."""
+
+    wanted = [normalise(line.sample_code) for line in lines]
+    found = {s.code: s for s in Sample.objects.restrict(actor).filter(code__in=wanted)}
+    unknown = [code for code in wanted if code not in found]
+    if unknown:
+        raise AppError(
+            ErrorCode.COMMISSION_SAMPLE_INVALID,
+            _("样品编码不存在：%(c)s。") % {"c": "、".join(unknown)},
+            {"samples": unknown},
+        )
+    return [commissions.LineIn(found[code], tuple(line.parameters)) for code, line in zip(wanted, lines, strict=True)]
+
+
+def _own_agency(actor: Any) -> Agency:
+    agency = Agency.objects.filter(organisation__pk=getattr(actor_of(actor).organisation, "pk", -1)).first()
+    if agency is None:
+        raise PermissionDenied(_("只有检测机构可以调用该接口。"))
+    return agency
+
+
+@router.post(
+    "/commissions",
+    response={201: CommissionOut},
+    auth=_COMMISSION_PERSON_AUTH,
+    summary="填写检测委托单（送样人；签名调用须有权限 custody:write 并指明 person_id）",
+)
+@idempotent
+def commission_fill(request: AuthedRequest, payload: CommissionIn) -> Status:
+    actor = acting_for(request.auth, payload.person_id)
+    project = Project.objects.reach(actor, pk=payload.project_id)
+    agency = Agency.objects.filter(pk=payload.agency_id).first()
+    if agency is None:
+        raise AppError(ErrorCode.UNKNOWN_AGENCY, _("检测机构不存在。"))
+    commission = commissions.commission_fill(
+        actor=actor,
+        project=project,
+        agency=agency,
+        lines=_commission_lines(actor, payload.samples),
+        notes=payload.notes,
+    )
+    return Status(201, commission_json(selectors.commission_get(actor=actor, pk=commission.pk)))
+
+
+@router.get(
+    "/commissions", response=list[CommissionOut], auth=_COMMISSION_READ_AUTH, summary="可见的检测委托单（每页 50 条）"
+)
+@paginate(Pages, page_size=50, render=lambda rows: [commission_json(c) for c in rows])
+def commission_list(request: AuthedRequest, project_id: int | None = None, status: str = "") -> QuerySet[Commission]:
+    qs = selectors.commission_list(actor=request.auth)
+    if project_id is not None:
+        qs = qs.filter(project_id=project_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+@router.get(
+    "/commissions/feed",
+    response=list[CommissionOut],
+    auth=_LIMS_AUTH,
+    summary="本检测机构的委托单变更订阅（检测机构系统，权限 records:submit；增量同步）",
+)
+@paginate(Keyset, page_size=50, render=lambda rows: [commission_json(c) for c in rows])
+def commission_feed(request: AuthedRequest) -> QuerySet[Commission]:
+    """The agency's commissions, new and changed (filled, confirmed, acknowledged), for its
+    LIMS: ``?updated_since=<last sync time>``, then follow ``next_cursor`` until it is null
+    (:class:`inspecta.core.pagination.Keyset`)."""
+
+    agency = _own_agency(request.auth)
+    return selectors.commission_list(actor=request.auth).filter(agency=agency)
+
+
+@router.post(
+    "/commissions/lims",
+    response={201: CommissionOut},
+    auth=_LIMS_AUTH,
+    summary="推送检测机构系统创建的委托单（权限 records:submit；平台仍编号，随后由送样人和见证人在平台确认）",
+)
+@idempotent
+def commission_push(request: AuthedRequest, payload: CommissionPushIn) -> Status:
+    actor = request.auth
+    agency = _own_agency(actor)
+    project = Project.objects.reach(actor, pk=payload.project_id)
+    deliverer = User.objects.select_related("organisation").filter(pk=payload.deliverer_id, is_active=True).first()
+    if deliverer is None:
+        raise AppError(ErrorCode.INVALID_INPUT, _("送样人账号不存在。"), {"field": "deliverer_id"})
+    commission = commissions.commission_fill(
+        actor=actor,
+        project=project,
+        agency=agency,
+        lines=_commission_lines(actor, payload.samples),
+        notes=payload.notes,
+        deliverer=deliverer,
+        lims_number=payload.lims_number,
+    )
+    return Status(201, commission_json(selectors.commission_get(actor=actor, pk=commission.pk)))
+
+
+@router.get(
+    "/commissions/{int:commission_id}",
+    response=CommissionOut,
+    auth=_COMMISSION_READ_AUTH,
+    summary="检测委托单详情（含确认记录）",
+)
+def commission_detail(request: AuthedRequest, commission_id: int) -> dict[str, Any]:
+    return commission_json(selectors.commission_get(actor=request.auth, pk=commission_id))
+
+
+@router.post(
+    "/commissions/{int:commission_id}/acknowledge",
+    response=CommissionOut,
+    auth=_LIMS_AUTH,
+    summary="确认接收委托单并回填检测机构系统编号（权限 records:submit）",
+)
+def commission_acknowledge(request: AuthedRequest, commission_id: int, payload: CommissionAckIn) -> dict[str, Any]:
+    commission = selectors.commission_get(actor=request.auth, pk=commission_id)
+    commissions.commission_acknowledge(actor=request.auth, commission=commission, lims_number=payload.lims_number)
+    return commission_json(selectors.commission_get(actor=request.auth, pk=commission_id))
+
+
+@router.get(
+    "/commissions/{int:commission_id}/challenge",
+    response=ChallengeOut,
+    auth=_COMMISSION_PERSON_AUTH,
+    summary="待本人确认的委托单摘要和通行密钥选项",
+)
+def commission_challenge(request: AuthedRequest, commission_id: int, person_id: int | None = None) -> dict[str, Any]:
+    import json
+
+    actor = acting_for(request.auth, person_id)
+    commission = selectors.commission_get(actor=actor, pk=commission_id)
+    if not permissions.may_confirm_commission(actor, commission):
+        raise PermissionDenied(_("您现在不能确认该委托单。"))
+    user = _person(actor)
+    step, challenge = commissions.commission_challenge(commission, user.pk)
+    options = json.loads(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge)))
+    return {"step": step, "challenge": challenge, "options": options}
+
+
+@router.post(
+    "/commissions/{int:commission_id}/confirmations",
+    response={201: ConfirmationOut},
+    auth=_COMMISSION_PERSON_AUTH,
+    summary="确认委托单（送样人，随后见证人；签名调用须有权限 custody:write 并指明 person_id）",
+)
+@idempotent
+def commission_confirm(request: AuthedRequest, commission_id: int, payload: CommissionConfirmIn) -> Status:
+    actor = acting_for(request.auth, payload.person_id)
+    commission = selectors.commission_get(actor=actor, pk=commission_id)
+    if payload.assertion is None and not payload.totp_code:
+        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
+    c = commissions.commission_confirm(
+        actor=actor,
+        commission=commission,
+        live_photo=_file(actor, payload.live_photo_id),
+        assertion=payload.assertion,
+        totp_code=payload.totp_code,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy_m=payload.accuracy_m,
+    )
+    return Status(201, confirmation_json(c))

@@ -18,7 +18,10 @@ class SamplingConfig(InspectaAppConfig):
 
     api_routers = (ApiMount("/sampling/", "inspecta.sampling.api:router"),)
     urls = (UrlMount("sampling/", "inspecta.sampling.urls"),)
-    nav = (NavEntry(_("取样送检"), "sampling:sample_list", "flask", 65, _sees_samples, NAV_PROJECTS),)
+    nav = (
+        NavEntry(_("取样送检"), "sampling:sample_list", "flask", 65, _sees_samples, NAV_PROJECTS),
+        NavEntry(_("检测委托单"), "sampling:commission_list", "file-text", 66, _sees_samples, NAV_PROJECTS),
+    )
     log_kind_enum = "inspecta.sampling.choices:SamplingLogKind"
     log_kinds = "inspecta.sampling.kinds"
     work_queue = "inspecta.sampling.queues:work_queue"

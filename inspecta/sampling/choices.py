@@ -43,6 +43,7 @@ class SamplingRule(models.TextChoices):
     PHOTO_DUPLICATE = "photo_near_duplicate", _("照片与平台已有照片近似重复")
     SEAL_FAILED = "seal_check_failed", _("电子封志核验未通过")
     RECEIPT_PHOTO_MISMATCH = "receipt_photo_mismatch", _("收样照片与封样照片不符")
+    COMMISSION_WINDOW_EXCEEDED = "commission_window_exceeded", _("委托单确认超过时限")
 
 
 class ReceiptOutcome(models.TextChoices):
@@ -57,3 +58,25 @@ class SamplingLogKind(models.TextChoices):
     WITNESS_RECORD = "witness_record", _("见证取样记录")
     SEAL = "seal", _("电子封志")
     RECEIPT = "receipt", _("收样记录")
+    COMMISSION = "commission", _("检测委托单")
+
+
+class CommissionStatus(models.TextChoices):
+    """Where a commission (委托单) stands (57号令 第二十条; Nanchang 四(四)1): filled by the
+    deliverer, confirmed by the deliverer, then by the witness."""
+
+    FILLED = "filled", _("待送样人确认")
+    DELIVERER_CONFIRMED = "deliverer_confirmed", _("待见证人确认")
+    CONFIRMED = "confirmed", _("已确认")
+
+
+class CommissionStep(models.TextChoices):
+    """Who confirms a commission (Nanchang 四(四)1 "送样人、见证人确认")."""
+
+    DELIVERER = "deliverer", _("送样人确认")
+    WITNESS = "witness", _("见证人确认")
+
+
+class CommissionSource(models.TextChoices):
+    PLATFORM = "platform", _("平台填写")
+    LIMS = "lims", _("检测机构系统推送")

@@ -8,15 +8,14 @@ caught before any lookup. Printed as ``360102-2026-000001-7``.
 
 from __future__ import annotations
 
-from django.db import transaction
-
+from inspecta.core.counters import sequence_next
 from inspecta.reports.codes import check_character
 
-from .models import SampleCodeCounter
-
-__all__ = ["display", "is_well_formed", "normalise", "sample_code", "sample_code_next"]
+__all__ = ["COUNTER", "display", "is_well_formed", "normalise", "sample_code", "sample_code_next"]
 
 CODE_LENGTH = 6 + 4 + 6 + 1
+COUNTER = "sample_code"
+"""The numbering's name in ``core.SequenceCounter`` (scope: the region code)."""
 
 
 def sample_code(region_code: str, year: int, sequence: int) -> str:
@@ -38,12 +37,7 @@ def display(code: str) -> str:
 
 def sample_code_next(region_code: str, year: int) -> str:
     """The next code of ``region_code`` and ``year``, taken under the counter's row lock
-    inside the recording transaction (a rolled-back recording gives its number back)."""
+    inside the recording transaction (``core.counters``; a rolled-back recording gives
+    its number back)."""
 
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("sample codes must be taken inside the recording transaction")
-    SampleCodeCounter.objects.get_or_create(region_code=region_code, year=year)
-    counter = SampleCodeCounter.objects.select_for_update().get(region_code=region_code, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return sample_code(region_code, year, counter.last)
+    return sample_code(region_code, year, sequence_next(COUNTER, region_code, year))

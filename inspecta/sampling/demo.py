@@ -1,7 +1,7 @@
 """Demo chain of custody on the first demo project (天河区某安置房项目): the contractor's
 sampler, the supervising firm's witness, a courier of the contractor and the agency's
-receiver, each with a demo login; one sample received, one waiting for its witness, one
-waiting for its sampler's confirmation. Built through the services; confirmations use the
+receiver, each with a demo login; one sample received (with a confirmed commission), one
+waiting for its witness, one waiting for its sampler's confirmation. Built through the services; confirmations use the
 TOTP fallback of the demo accounts (a passkey needs a phone). Idempotent."""
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
 from . import services
-from .models import Sample
+from .choices import SampleStatus
+from .models import Commission, Sample
 
 __all__ = ["picture_bytes", "sampling_demo"]
 
@@ -140,6 +141,36 @@ def _confirm(user: User, sample: Sample, seed: int, ahead: int = 0) -> None:
     )
 
 
+def _commission(people: dict[str, User], project: Project, agency: Agency) -> int:
+    """A commission (委托单; Nanchang 四(四)1) for the received sample, filled by the
+    courier and confirmed by the courier and the witness (TOTP codes of the next step:
+    each code is accepted once)."""
+
+    from .commissions import LineIn, commission_confirm, commission_fill
+
+    sample = Sample.objects.filter(
+        project=project, agency=agency, status=SampleStatus.RECEIVED, commission_line__isnull=True
+    ).first()
+    if sample is None or Commission.objects.filter(project=project).exists():
+        return 0
+    courier, witness = people["gz_courier"], people["gz_witness"]
+    commission = commission_fill(
+        actor=courier, project=project, agency=agency, lines=[LineIn(sample)], notes="按标准检测抗压强度"
+    )
+    for seed, person in ((7301, courier), (7302, witness)):
+        commission.refresh_from_db()
+        commission_confirm(
+            actor=person,
+            commission=commission,
+            live_photo=_photo(person, seed),
+            totp_code=_code(person.username, 1),
+            latitude="23.150250",
+            longitude="113.350350",
+            accuracy_m=10,
+        )
+    return 1
+
+
 @transaction.atomic
 def sampling_demo() -> tuple[int, list[DemoLogin]]:
     """``inspecta demo``'s loader (``SamplingConfig.demo_loader``)."""
@@ -199,6 +230,7 @@ def sampling_demo() -> tuple[int, list[DemoLogin]]:
             password=DEMO_PASSWORD,
         )
         added += 1
+    added += _commission(people, project, agency)
     logins = [
         DemoLogin(
             u.username, u.full_name, u.organisation.name if u.organisation else "", " / ".join(u.role_labels), False

@@ -26,9 +26,9 @@ from inspecta.core.files import file_read
 from .choices import PhotoKind
 from .codes import display
 from .labels import CJK_FONT, _draw_qr, _register_fonts, _wrap
-from .models import Sample
+from .models import Commission, Sample
 
-__all__ = ["witness_record_pdf"]
+__all__ = ["commission_pdf", "commission_url", "witness_record_pdf"]
 
 _FACTORS = {"passkey": "通行密钥（指纹/面容）", "totp": "动态口令"}
 
@@ -124,3 +124,83 @@ def witness_record_pdf(sample: Sample) -> bytes:
     canvas.showPage()
     canvas.save()
     return out.getvalue()
+
+
+def commission_pdf(commission: Commission) -> bytes:
+    """The printable commission (检测委托单; 57号令 第二十条; Nanchang 四(四)1) as an A4 PDF:
+    the number, the project, the agency, each sample with its test item and parameters,
+    the deliverer and the witness with their confirmations, the record's SHA-256, and a
+    QR of the commission's page. A pure rendering of the stored records."""
+
+    _register_fonts()
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
+    canvas.setTitle(f"检测委托单 {commission.number}")
+    width, height = A4
+    left, right = 18 * mm, width - 18 * mm
+    y = height - 20 * mm
+
+    canvas.setFont(CJK_FONT, 18)
+    canvas.drawString(left, y, _("建设工程质量检测委托单"))
+    _draw_qr(canvas, segno.make(commission_url(commission), error="m"), right - 32 * mm, height - 44 * mm, 32 * mm)
+    y -= 9 * mm
+    canvas.setFont(CJK_FONT, 11)
+    canvas.drawString(left, y, _("委托单编号：%(n)s") % {"n": commission.number})
+    if commission.lims_number:
+        y -= 6 * mm
+        canvas.drawString(left, y, _("检测机构系统编号：%(n)s") % {"n": commission.lims_number})
+    y -= 12 * mm
+
+    rows: list[tuple[str, str]] = [
+        (_("工程项目"), f"{commission.project.name}（{commission.project.code}）"),
+        (_("检测机构"), commission.agency.name),
+        (_("送样人"), commission.deliverer.full_name),
+        (_("见证人"), commission.witness.full_name if commission.witness else "—"),
+        (_("填写时间"), _local(commission.created_at)),
+        (_("状态"), str(commission.get_status_display())),
+        (_("备注"), commission.notes or "—"),
+    ]
+    for line in commission.lines.select_related("sample", "test_item").order_by("pk"):
+        detail = f"{line.test_item.name}"
+        if line.parameters:
+            detail += " · " + "、".join(line.parameters)
+        detail += f" · {line.sample.part} · {line.sample.count}"
+        rows.append((_("样品 %(c)s") % {"c": display(line.sample.code)}, detail))
+    for c in commission.confirmations.select_related("person").order_by("at", "pk"):
+        rows.append(
+            (
+                c.get_step_display(),
+                f"{c.person.full_name} · {_local(c.at)} · {_FACTORS.get(c.factor, c.factor)} · "
+                f"{_('确认摘要')} {c.challenge[:16]}… · {_('签名指纹')} {_fingerprint(c.proof.get('signature', ''))}",
+            )
+        )
+    rows.append((_("记录摘要（SHA-256）"), commission.record_sha256))
+
+    label_width = 40 * mm
+    for label, value in rows:
+        lines = _wrap(str(value), CJK_FONT, 10, right - left - label_width) or [""]
+        canvas.setFont(CJK_FONT, 10)
+        canvas.drawString(left, y, str(label))
+        for text in lines:
+            canvas.drawString(left + label_width, y, text)
+            y -= 5.5 * mm
+        y -= 1.5 * mm
+        if y < 30 * mm:
+            canvas.showPage()
+            y = height - 20 * mm
+
+    y -= 6 * mm
+    canvas.setFont(CJK_FONT, 10)
+    canvas.drawString(left, y, _("送样人签字："))
+    canvas.drawString(left + 80 * mm, y, _("见证人签字："))
+    canvas.setFont(CJK_FONT, 8)
+    canvas.drawString(left, 14 * mm, _("本委托单由平台根据已存证的委托和确认数据生成，扫描二维码可在平台核验。"))
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def commission_url(commission: Commission) -> str:
+    """The address of the commission's page, printed as the QR of its form."""
+
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/sampling/commissions/{commission.pk}/"

@@ -1,4 +1,4 @@
-"""The filters of the sample list (page and API)."""
+"""The filters of the sample and commission lists (page and API)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.filtersets import BaseFilterSet
 
-from .choices import SampleStatus
-from .models import Sample
+from .choices import CommissionStatus, SampleStatus
+from .models import Commission, Sample
 
 
 class SampleFilterSet(BaseFilterSet):
@@ -23,3 +23,11 @@ class SampleFilterSet(BaseFilterSet):
     def filter_q(self, queryset: QuerySet[Sample], name: str, value: str) -> QuerySet[Sample]:
         code = value.strip().upper().replace("-", "")
         return queryset.filter(Q(code__startswith=code) | Q(part__icontains=value.strip()))
+
+
+class CommissionFilterSet(BaseFilterSet):
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=CommissionStatus.choices, empty_label=_("全部状态"))
+
+    class Meta(BaseFilterSet.Meta):
+        model = Commission
+        fields: list[str] = []

@@ -122,3 +122,65 @@ class SampleRecordForm(StyledForm):
             "longitude": data.get("longitude"),
             "accuracy_m": data.get("accuracy_m"),
         }
+
+
+def commission_projects(actor: Any) -> Any:
+    """The projects on which ``actor`` may fill a commission (a deliverer of a party)."""
+
+    a = actor_of(actor)
+    if not permissions.may_deliver(a) or a.organisation is None:
+        return Project.objects.none()
+    party_of = ProjectParty.objects.filter(organisation_id=a.organisation.pk).values("project_id")
+    return Project.objects.restrict(actor).filter(pk__in=party_of).order_by("-created_at")
+
+
+class _SampleChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        from .codes import display
+
+        return f"{display(obj.code)} · {obj.test_item.name} · {obj.part}"
+
+
+class CommissionForm(StyledForm):
+    """The deliverer's commission (Nanchang 四(四)1): the project and the agency first;
+    then the sealed samples of that project sent to that agency and not yet in a
+    commission, each with its test item."""
+
+    project = _Named(
+        label=_("工程项目"), queryset=Project.objects.none(), widget=PickerSelect(placeholder=_("输入项目名称搜索"))
+    )
+    agency = _Named(
+        label=_("检测机构"), queryset=Agency.objects.none(), widget=PickerSelect(placeholder=_("输入机构名称搜索"))
+    )
+    samples = _SampleChoice(
+        label=_("委托样品"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("只列出已见证封样、送往该机构且尚未委托的样品。"),
+    )
+    notes = forms.CharField(label=_("备注"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        from .commissions import eligible_samples
+        from .models import Sample
+
+        super().__init__(*args, **kwargs)
+        projects = commission_projects(actor)
+        agency_ids = ProjectParty.objects.filter(project__in=projects, agency__isnull=False).values("agency_id")
+        cast(forms.ModelChoiceField, self.fields["project"]).queryset = projects
+        cast(forms.ModelChoiceField, self.fields["agency"]).queryset = Agency.objects.filter(
+            pk__in=agency_ids
+        ).order_by("name")
+        self.chosen: tuple[Any, Any] | None = None
+        samples: Any = Sample.objects.none()
+        data = self.data
+        try:
+            project = projects.filter(pk=int(data.get("project") or 0)).first()
+            agency = Agency.objects.filter(pk__in=agency_ids, pk=int(data.get("agency") or 0)).first()
+        except (TypeError, ValueError):
+            project = agency = None
+        if project is not None and agency is not None:
+            self.chosen = (project, agency)
+            samples = eligible_samples(project=project, agency=agency).select_related("test_item")
+        cast(forms.ModelMultipleChoiceField, self.fields["samples"]).queryset = samples

@@ -1,4 +1,4 @@
-"""The ``witness_record`` and ``seal`` log kinds (CONTRACT §5; T/CECS 2.0.16, 4.3.4-2):
+"""The ``witness_record``, ``seal``, ``receipt`` and ``commission`` log kinds (CONTRACT §5; T/CECS 2.0.16, 4.3.4-2):
 ids, codes, times, places and the SHA-256 of every photo; people by id only (the log is
 public)."""
 
@@ -13,7 +13,7 @@ from inspecta.ledger.registry import Rendered, Subject, register_kind
 from inspecta.ledger.services import format_time
 
 from .choices import SamplingLogKind
-from .models import Receipt, Sample, Seal
+from .models import Commission, Receipt, Sample, Seal
 from .services import sampling_record
 
 
@@ -81,6 +81,45 @@ def render_receipt(receipt: Receipt) -> Rendered:
     )
 
 
+def render_commission(commission: Commission) -> Rendered:
+    """The commission record (57号令 第二十条; Nanchang 四(四)1) and both confirmations
+    (step, person id, factor, challenge, signature, place, time) with the SHA-256 of
+    each live photo."""
+
+    from .commissions import commission_record
+
+    confirmations = list(commission.confirmations.order_by("at", "pk"))
+    return Rendered(
+        {
+            "commission": commission.pk,
+            "record": commission_record(commission),
+            "record_sha256": commission.record_sha256,
+            "confirmations": [
+                {
+                    "step": c.step,
+                    "person": c.person_id,
+                    "factor": c.factor,
+                    "challenge": c.challenge,
+                    "signature": c.proof.get("signature", ""),
+                    "live_photo": c.live_photo_sha256,
+                    "latitude": None if c.latitude is None else f"{c.latitude:.6f}",
+                    "longitude": None if c.longitude is None else f"{c.longitude:.6f}",
+                    "at": format_time(c.at),
+                }
+                for c in confirmations
+            ],
+        },
+        files=tuple((f"live_photo_{c.step}", {"sha256": c.live_photo_sha256}) for c in confirmations),
+    )
+
+
+def describe_commission(commission: Commission) -> Subject:
+    return Subject(
+        _("检测委托单 %(n)s") % {"n": commission.number},
+        reverse("sampling:commission_detail", args=[commission.pk]),
+    )
+
+
 def describe_receipt(receipt: Receipt) -> Subject:
     return Subject(
         _("样品 %(code)s 的收样记录") % {"code": receipt.sample.code},
@@ -102,3 +141,4 @@ def describe_seal(seal: Seal) -> Subject:
 register_kind(SamplingLogKind.WITNESS_RECORD, render=render_witness_record, describe=describe_sample)
 register_kind(SamplingLogKind.SEAL, render=render_seal, describe=describe_seal)
 register_kind(SamplingLogKind.RECEIPT, render=render_receipt, describe=describe_receipt)
+register_kind(SamplingLogKind.COMMISSION, render=render_commission, describe=describe_commission)

@@ -26,16 +26,28 @@ from inspecta.core.permissions import is_agency, is_operator, is_party, is_regul
 from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-from .choices import ConfirmationStep, PhotoKind, ReceiptOutcome, SampleStatus, SamplingRule, TagKind
+from .choices import (
+    CommissionSource,
+    CommissionStatus,
+    CommissionStep,
+    ConfirmationStep,
+    PhotoKind,
+    ReceiptOutcome,
+    SampleStatus,
+    SamplingRule,
+    TagKind,
+)
 
 __all__ = [
     "SAMPLE_SCOPING",
+    "Commission",
+    "CommissionConfirmation",
+    "CommissionSample",
     "Confirmation",
     "Handover",
     "PersonConfirmation",
     "Receipt",
     "Sample",
-    "SampleCodeCounter",
     "SamplePhoto",
     "SamplingFinding",
     "Seal",
@@ -59,23 +71,6 @@ SAMPLE_SCOPING = Scoping(
     },
 )
 """Who sees a sample and everything recorded about it."""
-
-
-class SampleCodeCounter(models.Model):
-    """The last sequence number of sample codes per region and year (T/CECS 2.0.5: a
-    unique code per sample). Locked in the recording transaction: no reuse."""
-
-    region_code = models.CharField(_("行政区划"), max_length=6)
-    year = models.PositiveSmallIntegerField(_("年度"))
-    last = models.PositiveIntegerField(_("已发最大序号"), default=0)
-
-    class Meta:
-        verbose_name = _("样品编码计数器")
-        verbose_name_plural = _("样品编码计数器")
-        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="sampling_counter_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.region_code}/{self.year}: {self.last}"
 
 
 class Sample(models.Model):
@@ -380,3 +375,128 @@ class SamplingFinding(Finding):
 
     def region_code(self) -> str:
         return self.sample.project.region_id
+
+
+# ------------------------------------------------------------------- commissions
+
+
+class Commission(models.Model):
+    """检测委托单 (57号令 第二十条、第二十六条; T/CECS 4.3.4-3; Nanchang 四(四)1): the
+    deliverer (a person of a project party) fills it for sealed samples of one project
+    sent to one agency, then the deliverer and a witness confirm it. ``sequence`` is
+    continuous per agency and year (``core.counters``); shown as :attr:`number`.
+
+    The agency's LIMS reads it from the feed and acknowledges it with its own number
+    (``lims_number``, ``acknowledged_at``), or pushes the ones it creates
+    (``source = lims``). Scoped like a sample (``SAMPLE_SCOPING``)."""
+
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="commissions"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("工程项目"), on_delete=models.PROTECT, related_name="commissions"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    sequence = models.PositiveIntegerField(_("委托单序号"))
+    deliverer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("送样人"), on_delete=models.PROTECT, related_name="+"
+    )
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("见证人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    notes = models.TextField(_("备注"), blank=True, max_length=2000)
+    status = models.CharField(
+        _("状态"), max_length=24, choices=CommissionStatus.choices, default=CommissionStatus.FILLED, db_index=True
+    )
+    source = models.CharField(
+        _("来源"), max_length=16, choices=CommissionSource.choices, default=CommissionSource.PLATFORM
+    )
+    record_sha256 = models.CharField(_("委托单记录 SHA-256"), max_length=64)
+    lims_number = models.CharField(_("检测机构系统编号"), max_length=64, blank=True)
+    acknowledged_at = models.DateTimeField(_("检测机构确认接收时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("填写时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now, db_index=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = SAMPLE_SCOPING
+
+    class Meta:
+        verbose_name = _("检测委托单")
+        verbose_name_plural = _("检测委托单")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year", "sequence"], name="sampling_commission_number_unique"),
+            models.UniqueConstraint(
+                fields=["agency", "lims_number"],
+                condition=~models.Q(lims_number=""),
+                name="sampling_commission_lims_number_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        """The printed number: ``WT-<year>-<sequence, six digits>`` (per agency)."""
+
+        return f"WT-{self.year:04d}-{self.sequence:06d}"
+
+
+class CommissionSample(models.Model):
+    """One sample of a commission with the test item and parameters requested (catalog
+    codes). A sample is in at most one commission."""
+
+    commission = models.ForeignKey(Commission, verbose_name=_("委托单"), on_delete=models.CASCADE, related_name="lines")
+    sample = models.OneToOneField(
+        Sample, verbose_name=_("样品"), on_delete=models.PROTECT, related_name="commission_line"
+    )
+    test_item = models.ForeignKey(
+        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    parameters = models.JSONField(_("检测参数"), default=list, blank=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = SAMPLE_SCOPING.via("commission")
+
+    class Meta:
+        verbose_name = _("委托样品")
+        verbose_name_plural = _("委托样品")
+        ordering = ["commission_id", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.commission_id}: {self.sample_id}"
+
+
+class CommissionConfirmation(PersonConfirmation):
+    """The deliverer's and the witness's confirmation of a commission (Nanchang 四(四)1)."""
+
+    commission = models.ForeignKey(
+        Commission, verbose_name=_("委托单"), on_delete=models.PROTECT, related_name="confirmations"
+    )
+    step = models.CharField(_("确认环节"), max_length=16, choices=CommissionStep.choices)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = SAMPLE_SCOPING.via("commission")
+
+    class Meta:
+        verbose_name = _("委托单确认记录")
+        verbose_name_plural = _("委托单确认记录")
+        ordering = ["commission_id", "at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["commission", "step"], name="sampling_commission_confirmation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -13,7 +13,9 @@ from .choices import SampleStatus
 
 __all__ = [
     "may_confirm",
+    "may_confirm_commission",
     "may_deliver",
+    "may_fill_commission_on",
     "may_receive",
     "may_receive_samples",
     "may_record_on",
@@ -75,5 +77,33 @@ def may_confirm(who: Any, sample: Any) -> bool:
     if sample.status == SampleStatus.CONFIRMED:
         return (
             bool(may_witness_samples(actor)) and sample.sampler_id != actor.user.pk and _party_of(actor, sample.project)
+        )
+    return False
+
+
+def may_fill_commission_on(who: Any, project: Any) -> bool:
+    """Fills a commission (委托单) on ``project``: a deliverer (sampler, witness or project
+    staff) of a party of it (Nanchang 四(四)1)."""
+
+    actor = actor_of(who)
+    return actor.user is not None and bool(may_deliver(actor)) and _party_of(actor, project)
+
+
+def may_confirm_commission(who: Any, commission: Any) -> bool:
+    """Confirms ``commission`` now: its deliverer while it waits for the deliverer; then a
+    witness of a party of its project who is not the deliverer (Nanchang 四(四)1)."""
+
+    from .choices import CommissionStatus
+
+    actor = actor_of(who)
+    if actor.user is None:
+        return False
+    if commission.status == CommissionStatus.FILLED:
+        return bool(commission.deliverer_id == actor.user.pk and may_deliver(actor))
+    if commission.status == CommissionStatus.DELIVERER_CONFIRMED:
+        return (
+            bool(may_witness_samples(actor))
+            and commission.deliverer_id != actor.user.pk
+            and _party_of(actor, commission.project)
         )
     return False

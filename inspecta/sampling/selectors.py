@@ -6,9 +6,18 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Confirmation, Sample, SamplePhoto, SamplingFinding, Specimen
+from .models import (
+    Commission,
+    CommissionConfirmation,
+    CommissionSample,
+    Confirmation,
+    Sample,
+    SamplePhoto,
+    SamplingFinding,
+    Specimen,
+)
 
-__all__ = ["sample_get", "sample_list"]
+__all__ = ["commission_get", "commission_list", "sample_get", "sample_list"]
 
 
 def sample_list(*, actor: Any) -> QuerySet[Sample]:
@@ -33,5 +42,37 @@ def sample_get(*, actor: Any, pk: int) -> Sample:
             Prefetch("confirmations", queryset=Confirmation.objects.select_related("person").order_by("at", "pk"))
         )
         .prefetch_related(Prefetch("findings", queryset=SamplingFinding.objects.order_by("pk")))
+        .reach(actor, pk=pk)
+    )
+
+
+def commission_list(*, actor: Any) -> QuerySet[Commission]:
+    """Commissions the actor may see (scoped like their samples), newest first, with their
+    samples and confirmations for a page of them."""
+
+    return (
+        Commission.objects.restrict(actor)
+        .select_related("project", "agency", "deliverer", "witness")
+        .prefetch_related(
+            Prefetch("lines", queryset=CommissionSample.objects.select_related("sample", "test_item").order_by("pk"))
+        )
+        .prefetch_related(Prefetch("confirmations", queryset=CommissionConfirmation.objects.order_by("at", "pk")))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def commission_get(*, actor: Any, pk: int) -> Commission:
+    """One commission in the actor's reach (404 otherwise)."""
+
+    return (
+        Commission.objects.select_related("project", "project__region", "agency", "deliverer", "witness")
+        .prefetch_related(
+            Prefetch("lines", queryset=CommissionSample.objects.select_related("sample", "test_item").order_by("pk"))
+        )
+        .prefetch_related(
+            Prefetch(
+                "confirmations", queryset=CommissionConfirmation.objects.select_related("person").order_by("at", "pk")
+            )
+        )
         .reach(actor, pk=pk)
     )

@@ -63,6 +63,7 @@ __all__ = [
     "HANDOVER_PREFIX",
     "PhotoIn",
     "TagIn",
+    "chained_digest",
     "confirmation_make",
     "distance_m",
     "handover_challenge",
@@ -146,10 +147,18 @@ def witness_digest(sample: Sample, witness_id: int) -> str:
     confirmation (its own challenge and signature), so the witness confirms both."""
 
     first = sample.confirmations.get(step=ConfirmationStep.SAMPLING)
+    return chained_digest(sample.record_sha256, "sampling_confirmation", first, witness_id)
+
+
+def chained_digest(record_sha256: str, name: str, first: PersonConfirmation, witness_id: int) -> str:
+    """The challenge of a second confirmation (the witness's): the record and the first
+    confirmation (its challenge, factor, signature and time) under ``name``, and the
+    witness, so the witness confirms both (a sample, a commission)."""
+
     return _digest(
         {
-            "record": sample.record_sha256,
-            "sampling_confirmation": {
+            "record": record_sha256,
+            name: {
                 "challenge": first.challenge,
                 "factor": first.factor,
                 "signature": first.proof.get("signature", ""),

@@ -29,3 +29,21 @@ class SampleTable(BaseTable):
 
     def render_code(self, record: Any, value: str) -> str:
         return format_html('<a href="{}">{}</a>', reverse("sampling:sample_detail", args=[record.pk]), display(value))
+
+
+class CommissionTable(BaseTable):
+    number = tables.Column(_("委托单编号"), accessor="sequence", order_by=("year", "sequence"))
+    project = tables.Column(_("工程项目"), accessor="project__name")
+    agency = tables.Column(_("检测机构"), accessor="agency__name")
+    status = tables.Column(_("状态"))
+    lims_number = tables.Column(_("检测机构系统编号"))
+    created_at = tables.DateTimeColumn(verbose_name=_("填写时间"), format="Y-m-d H:i")
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "table card-table"}
+        empty_text = _("暂无委托单。")
+
+    def render_number(self, record: Any, value: int) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("sampling:commission_detail", args=[record.pk]), record.number
+        )

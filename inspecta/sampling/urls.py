@@ -14,4 +14,8 @@ urlpatterns = [
     path("<int:pk>/tags.pdf", login_required(views.sample_tags_pdf_view), name="sample_tags_pdf"),
     path("<int:pk>/seal.pdf", login_required(views.sample_seal_pdf_view), name="sample_seal_pdf"),
     path("<int:pk>/witness.pdf", login_required(views.sample_witness_record_view), name="sample_witness_pdf"),
+    path("commissions/", views.commission_list_view, name="commission_list"),
+    path("commissions/new/", views.commission_fill_view, name="commission_fill"),
+    path("commissions/<int:pk>/", views.commission_detail_view, name="commission_detail"),
+    path("commissions/<int:pk>/form.pdf", login_required(views.commission_form_pdf_view), name="commission_pdf"),
 ]

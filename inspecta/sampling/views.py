@@ -1,6 +1,7 @@
-"""Sampling pages (57号令 第十八条; T/CECS 2.0.16, 4.3.4-1/-2; Nanchang 四(一)-(二)): the
-list of samples in the actor's scope, a sample's page with its tags, photos,
-confirmations, seal and findings, and its printable tag and seal labels."""
+"""Sampling pages (57号令 第十八条、第二十条; T/CECS 2.0.16, 4.3.4-1/-2/-3; Nanchang
+四(一)-(二)、四(四)1): the list of samples in the actor's scope, a sample's page with its
+tags, photos, confirmations, seal and findings, its printable tag and seal labels; the
+commissions (委托单): list, filling, page with the confirmation, printable form."""
 
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ from inspecta.core.errors import AppError
 from inspecta.core.forms import apply_validation_error
 from inspecta.core.generic import ObjectDetailView, ObjectListView
 
-from . import permissions, selectors, services
+from . import commissions, permissions, selectors, services
 from .choices import SampleStatus
 from .codes import display
-from .filtersets import SampleFilterSet
-from .forms import SampleRecordForm
+from .filtersets import CommissionFilterSet, SampleFilterSet
+from .forms import CommissionForm, SampleRecordForm
 from .labels import TagLabel, seal_label_pdf, tag_labels_pdf
-from .models import Receipt, Sample
-from .tables import SampleTable
+from .models import Commission, Receipt, Sample
+from .tables import CommissionTable, SampleTable
 
 
 class SampleListView(ObjectListView):
@@ -161,3 +162,86 @@ def sample_witness_record_view(request: HttpRequest, pk: int) -> HttpResponse:
     if sample.status in (SampleStatus.RECORDED, SampleStatus.CONFIRMED):
         raise Http404
     return _pdf(witness_record_pdf(sample), f"witness-{sample.code}.pdf")
+
+
+# ------------------------------------------------------------------- commissions
+
+
+class CommissionListView(ObjectListView):
+    """The commissions (委托单) in the actor's scope (Nanchang 四(四)1)."""
+
+    filterset_class = CommissionFilterSet
+    table_class = CommissionTable
+    template_name = "sampling/commission_list.html"
+    title = gettext_lazy("检测委托单")
+    description = gettext_lazy("送样人填写委托单，送样人和见证人确认；检测机构系统同步接收。")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.commission_list(actor=request.user)
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {"may_fill": permissions.may_deliver(actor_of(request.user))}
+
+
+commission_list_view = CommissionListView.as_view()
+
+
+class CommissionDetailView(ObjectDetailView):
+    template_name = "sampling/commission_detail.html"
+    context_object_name = "commission"
+
+    def get_object(self, request: HttpRequest, **kwargs: Any) -> Commission:
+        return selectors.commission_get(actor=request.user, pk=kwargs["pk"])
+
+    def get_extra_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        may_confirm = permissions.may_confirm_commission(request.user, obj)
+        return {
+            "may_confirm": may_confirm,
+            "factors": identity_factors(user=cast(User, request.user)) if may_confirm else [],
+            "challenge_url": f"/api/v1/sampling/commissions/{obj.pk}/challenge",
+            "confirm_url": f"/api/v1/sampling/commissions/{obj.pk}/confirmations",
+            "lines": [(line, display(line.sample.code)) for line in obj.lines.all()],
+        }
+
+
+commission_detail_view = CommissionDetailView.as_view()
+
+
+@login_required
+def commission_fill_view(request: HttpRequest) -> HttpResponse:
+    """The deliverer's commission (Nanchang 四(四)1), on a phone: project and agency,
+    then the sealed samples not yet in a commission; then its page to confirm it."""
+
+    if not permissions.may_deliver(actor_of(request.user)):
+        raise PermissionDenied
+    form = CommissionForm(request.POST or request.GET or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            commission = commissions.commission_fill(
+                actor=request.user,
+                project=data["project"],
+                agency=data["agency"],
+                lines=[commissions.LineIn(s) for s in data["samples"]],
+                notes=data["notes"],
+            )
+        except AppError as exc:
+            form.add_error(None, f"{exc.message}（{exc.code}）")
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or _("您不能在该项目上填写委托单。"))
+        else:
+            messages.success(request, _("已填写委托单 %(n)s。请本人确认，再请见证人确认。") % {"n": commission.number})
+            return redirect("sampling:commission_detail", pk=commission.pk)
+    elif request.method == "GET" and form.is_bound:
+        form.errors.clear()  # the first step (project and agency) is not a submission
+    status = 400 if request.method == "POST" else 200
+    return render(request, "sampling/commission_fill.html", {"form": form}, status=status)
+
+
+def commission_form_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable commission with the QR of its page (Nanchang 四(四)1)."""
+
+    from .documents import commission_pdf
+
+    commission = selectors.commission_get(actor=request.user, pk=pk)
+    return _pdf(commission_pdf(commission), f"commission-{commission.number}.pdf")

@@ -403,6 +403,9 @@ INSTALLED_APPS += ["inspecta.projects", "inspecta.reports", "inspecta.sampling"]
 # distance (0-7) under which two photos are the same picture.
 INSPECTA_SAMPLE_MAX_SPECIMENS = env.int("INSPECTA_SAMPLE_MAX_SPECIMENS", default=30)
 INSPECTA_SAMPLING_WINDOW_MINUTES = env.int("INSPECTA_SAMPLING_WINDOW_MINUTES", default=60)
+# minutes after a commission is filled within which the deliverer and the witness must
+# have confirmed it (Nanchang 四(四)1); later is a finding on its samples
+INSPECTA_COMMISSION_WINDOW_MINUTES = env.int("INSPECTA_COMMISSION_WINDOW_MINUTES", default=120)
 INSPECTA_SAMPLING_MAX_DISTANCE_M = env.int("INSPECTA_SAMPLING_MAX_DISTANCE_M", default=1000)
 INSPECTA_PHOTO_DUPLICATE_DISTANCE = env.int("INSPECTA_PHOTO_DUPLICATE_DISTANCE", default=6)
 # Receipt (Nanchang 四(四)2): seconds a deliverer's one-time code stays valid; the largest

@@ -433,6 +433,20 @@ def _sample_chain(label: str, project: Project, agency: Agency, person: User) ->
         photos_ok=True,
     )
     sampling.SamplingFinding.objects.create(sample=sample, rule="sampling_location_far", key=f"sample:{sample.pk}")
+    commission = sampling.Commission.objects.create(
+        agency=agency, project=project, year=2026, sequence=1, deliverer=person, record_sha256="0" * 64
+    )
+    sampling.CommissionSample.objects.create(commission=commission, sample=sample, test_item_id=CEMENT)
+    sampling.CommissionConfirmation.objects.create(
+        commission=commission,
+        step="deliverer",
+        person=person,
+        factor="totp",
+        challenge="0" * 64,
+        proof={},
+        live_photo=live,
+        live_photo_sha256=live.sha256,
+    )
     return sample
 
 
@@ -642,16 +656,24 @@ SAMPLE_MODELS = [
     sampling.Seal,
     sampling.Receipt,
     sampling.SamplingFinding,
+    sampling.Commission,
+    sampling.CommissionSample,
+    sampling.CommissionConfirmation,
 ]
 
 
 @covers(*SAMPLE_MODELS)
 @pytest.mark.parametrize("model", SAMPLE_MODELS)
 def test_samples_and_their_chain(db: None, world: dict[str, Any], model: type[models.Model]) -> None:
-    """A sample and everything recorded about it are seen by the project's viewers (its
-    region's regulators and station, the agency it is sent to, the project's parties)."""
+    """A sample and everything recorded about it (its commission too) are seen by the
+    project's viewers (its region's regulators and station, the agency it is sent to,
+    the project's parties)."""
 
     def side(row: Any) -> str | None:
+        if isinstance(row, sampling.Commission):
+            return world["side_of_project"].get(row.project_id)
+        if isinstance(row, (sampling.CommissionSample, sampling.CommissionConfirmation)):
+            return world["side_of_project"].get(row.commission.project_id)
         sample = row if isinstance(row, sampling.Sample) else row.sample
         return world["side_of_project"].get(sample.project_id)
 

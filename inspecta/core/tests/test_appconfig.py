@@ -78,6 +78,7 @@ ALL = [
     "projects:plan_list",
     "projects:plan_calendar",
     "sampling:sample_list",
+    "sampling:commission_list",
     "reports:report_list",
     "reports:check_rules",
     "core:region_list",

@@ -12,12 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inspecta.core.errors import AppError
+from inspecta.core.models import SequenceCounter
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.exchange.testing import approved_client, prepare, send, sign_prepared
 from inspecta.ledger.models import Entry
 from inspecta.reports import services
 from inspecta.reports.choices import CheckAction, CheckCode
-from inspecta.reports.models import NonconformanceEntry, Report, ReportFinding, SerialCounter
+from inspecta.reports.codes import SERIAL_COUNTER
+from inspecta.reports.models import NonconformanceEntry, Report, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 from .test_pages_api import _json_body
@@ -108,7 +110,7 @@ def test_signed_mixed_batch_then_idempotent_replay(client, scene):
     bad_schema = {k: v for k, v in good[0].items() if k != "tested_on"} | {"report_number": "L-SCHEMA"}
     duplicate = dict(good[1])
     body = {"reports": [good[0], bad_check, good[1], bad_schema, duplicate, good[2]]}
-    counter_before = SerialCounter.objects.filter(last__gt=0).count()
+    counter_before = SequenceCounter.objects.filter(name=SERIAL_COUNTER, last__gt=0).count()
     response = _post(client, creds, body, key="batch-1")
     assert response.status_code == 200, response.content
     data = response.json()
@@ -127,7 +129,7 @@ def test_signed_mixed_batch_then_idempotent_replay(client, scene):
     assert (failure["code"], failure["check"]) == ("equipment_not_registered", "equipment_not_calibrated")
     serials = [r["report"]["serial_no"] for r in data["results"] if r["status"] == "accepted"]
     assert serials == [1, 2, 3] and counter_before == 0
-    assert SerialCounter.objects.get().last == 3
+    assert SequenceCounter.objects.get(name=SERIAL_COUNTER).last == 3
     reports = Report.objects.filter(report_number__in=["L-0", "L-1", "L-2"])
     assert reports.count() == 3 and all(r.client_id == creds.client.pk for r in reports)
     assert not Report.objects.filter(report_number__in=["L-BAD", "L-SCHEMA"]).exists()
@@ -185,7 +187,7 @@ def test_session_batch_and_failed_transaction_burns_no_number(client, scene, mon
     monkeypatch.setattr(services, "log_append_many", failing)
     with pytest.raises(Boom):
         services.report_submit_many(actor=admin, agency=agency, items=items)
-    assert not Report.objects.exists() and not SerialCounter.objects.filter(last__gt=0).exists()
+    assert not Report.objects.exists() and not SequenceCounter.objects.filter(name=SERIAL_COUNTER, last__gt=0).exists()
     monkeypatch.undo()
     login_verified(client, admin)
     body = {"reports": [_json_body({"agency": agency, **i}) for i in items]}

@@ -8,8 +8,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from inspecta.core.models import SequenceCounter
 from inspecta.reports import services
-from inspecta.reports.models import Report, SerialCounter
+from inspecta.reports.codes import SERIAL_COUNTER
+from inspecta.reports.models import Report
 from inspecta.reports.testing import approved_agency, project_with, submission
 
 
@@ -38,7 +40,7 @@ def test_failed_transaction_does_not_burn_a_number(tree, monkeypatch):
         services.report_submit(actor=admin, **submission(agency, made, project, "R-FAIL-1"))
     report = services.report_submit(actor=admin, **submission(agency, made, project, "R-OK-1"))
     assert report.serial_no == 1
-    assert SerialCounter.objects.get(region_code=report.issuing_region, year=report.year).last == 1
+    assert SequenceCounter.objects.get(name=SERIAL_COUNTER, scope=report.issuing_region, year=report.year).last == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,7 +79,7 @@ def test_concurrent_submissions_are_gapless_on_postgresql(tree, monkeypatch):
     serials = sorted(Report.objects.values_list("serial_no", flat=True))
     expected = len([n for n in numbers if "OK" in n])
     assert serials == list(range(1, expected + 1))
-    assert SerialCounter.objects.get().last == expected
+    assert SequenceCounter.objects.get(name=SERIAL_COUNTER).last == expected
 
 
 @pytest.mark.django_db(transaction=True)
@@ -192,7 +194,7 @@ def test_one_report_number_per_agency_under_concurrent_submissions_on_postgresql
     assert statuses == [201] + [409] * 7, answers
     assert {a["error"]["code"] for s, a in answers if s == 409} == {"report_number_taken"}
     assert Report.objects.filter(agency=agency, report_number="R-SAME").count() == 1
-    assert SerialCounter.objects.get().last == 1
+    assert SequenceCounter.objects.get(name=SERIAL_COUNTER).last == 1
 
 
 @pytest.mark.django_db

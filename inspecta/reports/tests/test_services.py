@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from inspecta.core.errors import AppError
+from inspecta.core.models import SequenceCounter
 from inspecta.ledger.models import Entry
 from inspecta.registry.models import Equipment, PostCertificate
 from inspecta.reports import codes, services
 from inspecta.reports.choices import CheckAction, CheckCode, ReportStatus
-from inspecta.reports.models import NonconformanceEntry, Report, ReportFinding, ReportVersion, SerialCounter
+from inspecta.reports.codes import SERIAL_COUNTER
+from inspecta.reports.models import NonconformanceEntry, Report, ReportFinding, ReportVersion
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +125,7 @@ def test_each_check_rejects_or_flags_with_its_code(scene, code):
         CheckCode.AGENCY_NOT_PARTY: "unknown_project",
     }.get(code, code)
     assert exc.value.code == expected and exc.value.status == (400 if expected == "unknown_project" else 422)
-    assert not Report.objects.exists() and not SerialCounter.objects.filter(last__gt=0).exists()
+    assert not Report.objects.exists() and not SequenceCounter.objects.filter(name=SERIAL_COUNTER, last__gt=0).exists()
     services.check_rule_set(actor=scene["tree"]["gd_admin"], code=code, action=CheckAction.FLAG)
     report = services.report_submit(actor=scene["admin"], **kwargs)
     assert ReportFinding.objects.filter(report=report, rule=code).exists()
