@@ -159,6 +159,9 @@ class ErrorCode(StrEnum):
     SAMPLE_NOT_PENDING = "sample_not_pending"
     HANDOVER_INVALID = "handover_invalid"
     SEAL_INVALID = "seal_invalid"
+    CUSTODY_ORDER = "custody_order"
+    CUSTODY_NOT_PENDING = "custody_not_pending"
+    CUSTODY_PERSON_INVALID = "custody_person_invalid"
 
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
@@ -283,6 +286,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SAMPLE_NOT_PENDING: 409,
     ErrorCode.HANDOVER_INVALID: 422,
     ErrorCode.SEAL_INVALID: 422,
+    ErrorCode.CUSTODY_ORDER: 409,
+    ErrorCode.CUSTODY_NOT_PENDING: 409,
+    ErrorCode.CUSTODY_PERSON_INVALID: 422,
     ErrorCode.BATCH_TOO_LARGE: 422,
     # a failed acceptance check refuses the report with 422 (``agency_not_party`` is
     # also the 400 of a project write naming an agency that is not a party)
