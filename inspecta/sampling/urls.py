@@ -13,5 +13,9 @@ urlpatterns = [
     path("<int:pk>/", views.sample_detail_view, name="sample_detail"),
     path("<int:pk>/tags.pdf", login_required(views.sample_tags_pdf_view), name="sample_tags_pdf"),
     path("<int:pk>/seal.pdf", login_required(views.sample_seal_pdf_view), name="sample_seal_pdf"),
+    path("batches/", views.batch_list_view, name="batch_list"),
+    path("batches/new/", views.batch_record_view, name="batch_record"),
+    path("batches/<int:pk>/", views.batch_detail_view, name="batch_detail"),
+    path("<int:pk>/custody/<slug:kind>/", views.custody_record_view, name="custody_record"),
     path("<int:pk>/witness.pdf", login_required(views.sample_witness_record_view), name="sample_witness_pdf"),
 ]
