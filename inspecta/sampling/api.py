@@ -480,12 +480,12 @@ _CUSTODY_READ_AUTH = [
 ]
 
 
-class BatchPhotoIn(Schema):
+class ConcreteBatchPhotoIn(Schema):
     kind: Literal["slump", "other"]
     file_id: uuid.UUID = Field(description="照片的上传文件 id（tus）")
 
 
-class BatchIn(Schema):
+class ConcreteBatchIn(Schema):
     person_id: int | None = Field(None, description="接口调用时：办理该环节的本单位人员 id（试验员）")
     project_id: int
     part: str = Field(min_length=1, max_length=200, description="浇筑部位")
@@ -496,7 +496,7 @@ class BatchIn(Schema):
     delivery_note: str = Field("", max_length=64, description="送货单号")
     produced_at: datetime.datetime | None = Field(None, description="生产（出站）时间")
     slump_mm: int | None = Field(None, ge=0, le=300, description="实测坍落度（mm）")
-    photos: list[BatchPhotoIn] = Field(description="至少一张坍落度检测举牌照片（slump）")
+    photos: list[ConcreteBatchPhotoIn] = Field(description="至少一张坍落度检测举牌照片（slump）")
     latitude: decimal.Decimal = Field(ge=-90, le=90)
     longitude: decimal.Decimal = Field(ge=-180, le=180)
     accuracy_m: int | None = Field(None, ge=0, le=100000)
@@ -514,7 +514,7 @@ class CustodyConfirmationOut(Schema):
     at: datetime.datetime
 
 
-class BatchOut(Schema):
+class ConcreteBatchOut(Schema):
     id: int
     project_id: int
     part: str
@@ -537,6 +537,19 @@ class BatchOut(Schema):
     confirmations: list[CustodyConfirmationOut]
     findings: list[FindingOut]
     log_index: int | None
+
+
+class ConcreteBatchListOut(Schema):
+    id: int
+    project_id: int
+    part: str
+    volume_m3: decimal.Decimal
+    strength_grade: str
+    curing: str
+    producer: str
+    arrived_at: datetime.datetime
+    slump_mm: int | None
+    confirmed_at: datetime.datetime | None
 
 
 class CustodyEventIn(Schema):
@@ -660,12 +673,12 @@ def _proof_given(payload: ConfirmIn) -> None:
 
 @router.post(
     "/concrete-batches",
-    response={201: BatchOut},
+    response={201: ConcreteBatchOut},
     auth=_CUSTODY_AUTH,
     summary="记录混凝土进场（试验员，手机或现场应用）",
 )
 @idempotent
-def batch_record(request: AuthedRequest, payload: BatchIn) -> Status:
+def batch_record(request: AuthedRequest, payload: ConcreteBatchIn) -> Status:
     actor = acting_for(request.auth, payload.person_id)
     project = Project.objects.reach(actor, pk=payload.project_id)
     batch = custody.batch_record(
@@ -688,17 +701,22 @@ def batch_record(request: AuthedRequest, payload: BatchIn) -> Status:
 
 
 @router.get(
-    "/concrete-batches", response=list[BatchOut], auth=_CUSTODY_READ_AUTH, summary="可见的混凝土进场记录（每页 50 条）"
+    "/concrete-batches",
+    response=list[ConcreteBatchListOut],
+    auth=_CUSTODY_READ_AUTH,
+    summary="可见的混凝土进场记录（每页 50 条）",
 )
 @paginate(Pages, page_size=50)
-def batch_list(request: AuthedRequest, project_id: int | None = None) -> list[dict[str, Any]]:
+def batch_list(request: AuthedRequest, project_id: int | None = None) -> QuerySet[ConcreteBatch]:
     qs = ConcreteBatch.objects.restrict(request.auth).order_by("-arrived_at", "-pk")
     if project_id is not None:
         qs = qs.filter(project_id=project_id)
-    return qs  # type: ignore[return-value]
+    return qs
 
 
-@router.get("/concrete-batches/{batch_id}", response=BatchOut, auth=_CUSTODY_READ_AUTH, summary="混凝土进场记录详情")
+@router.get(
+    "/concrete-batches/{batch_id}", response=ConcreteBatchOut, auth=_CUSTODY_READ_AUTH, summary="混凝土进场记录详情"
+)
 def batch_detail(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
     return batch_json(ConcreteBatch.objects.reach(request.auth, pk=batch_id))
 

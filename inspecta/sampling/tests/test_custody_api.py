@@ -15,6 +15,7 @@ from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.testing import approved_client, signed_call
+from inspecta.ledger.models import Entry
 from inspecta.reports.testing import approved_agency
 from inspecta.sampling import custody
 from inspecta.sampling.models import ConcreteBatch, CustodyEvent
@@ -78,7 +79,8 @@ def test_custody_events_and_batches_over_the_api(scene: dict[str, Any]) -> None:
     second = _confirm(scene, "witness", base, 303)
     assert second.status_code == 201 and second.json()["step"] == "second"
     listed = _client(scene["agency_admin"]).get(f"/api/v1/sampling/samples/{sample.pk}/custody-events")
-    assert listed.status_code == 200 and listed.json()[0]["log_index"] is not None
+    assert listed.status_code == 200 and listed.json()[0]["confirmed_at"] is not None
+    assert Entry.objects.filter(kind="custody_event", record_id=str(event["id"])).exists()
     # out of order: a handover while in the curing room
     refused = _post(
         sampler,
@@ -107,7 +109,8 @@ def test_custody_events_and_batches_over_the_api(scene: dict[str, Any]) -> None:
     assert _confirm(scene, "sampler", base, 306).status_code == 201
     assert _confirm(scene, "witness", base, 307).status_code == 201
     detail = _client(scene["witness"]).get(base).json()
-    assert detail["confirmed_at"] and detail["log_index"] is not None and detail["photos"][0]["kind"] == "slump"
+    assert detail["confirmed_at"] and detail["photos"][0]["kind"] == "slump"
+    assert Entry.objects.filter(kind="concrete_batch", record_id=str(detail["id"])).exists()
     missing = _post(sampler, "/api/v1/sampling/concrete-batches", {**body, "photos": []})
     assert missing.status_code == 422 and missing.json()["error"]["code"] == "photos_required"
 
