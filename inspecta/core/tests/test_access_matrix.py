@@ -432,6 +432,42 @@ def _sample_chain(label: str, project: Project, agency: Agency, person: User) ->
         photos_ok=True,
     )
     sampling.SamplingFinding.objects.create(sample=sample, rule="sampling_location_far", key=f"sample:{sample.pk}")
+    batch = sampling.ConcreteBatch.objects.create(
+        project=project,
+        part="梁",
+        volume_m3="1.00",
+        strength_grade="C30",
+        curing="standard",
+        producer="搅拌站",
+        recorded_by=person,
+        record_sha256="0" * 64,
+    )
+    sampling.ConcreteBatchPhoto.objects.create(batch=batch, kind="slump", file=photo, sha256=photo.sha256)
+    sampling.ConcreteBatchConfirmation.objects.create(
+        batch=batch,
+        step="recorder",
+        person=person,
+        factor="totp",
+        challenge="0" * 64,
+        proof={},
+        live_photo=live,
+        live_photo_sha256=live.sha256,
+    )
+    sampling.ConcreteBatchFinding.objects.create(batch=batch, rule="sampling_location_far", key=f"batch:{batch.pk}")
+    event = sampling.CustodyEvent.objects.create(
+        sample=sample, kind="curing_in", recorded_by=person, record_sha256="0" * 64
+    )
+    sampling.CustodyPhoto.objects.create(event=event, kind="custody", file=photo, sha256=photo.sha256)
+    sampling.CustodyConfirmation.objects.create(
+        event=event,
+        step="recorder",
+        person=person,
+        factor="totp",
+        challenge="0" * 64,
+        proof={},
+        live_photo=live,
+        live_photo_sha256=live.sha256,
+    )
     return sample
 
 
@@ -641,6 +677,13 @@ SAMPLE_MODELS = [
     sampling.Seal,
     sampling.Receipt,
     sampling.SamplingFinding,
+    sampling.CustodyEvent,
+    sampling.CustodyPhoto,
+    sampling.CustodyConfirmation,
+    sampling.ConcreteBatch,
+    sampling.ConcreteBatchPhoto,
+    sampling.ConcreteBatchConfirmation,
+    sampling.ConcreteBatchFinding,
 ]
 
 
@@ -648,11 +691,19 @@ SAMPLE_MODELS = [
 @pytest.mark.parametrize("model", SAMPLE_MODELS)
 def test_samples_and_their_chain(db: None, world: dict[str, Any], model: type[models.Model]) -> None:
     """A sample and everything recorded about it are seen by the project's viewers (its
-    region's regulators and station, the agency it is sent to, the project's parties)."""
+    region's regulators and station, the agency it is sent to, the project's parties);
+    its custody events likewise, and a concrete batch by its project's viewers."""
 
     def side(row: Any) -> str | None:
-        sample = row if isinstance(row, sampling.Sample) else row.sample
-        return world["side_of_project"].get(sample.project_id)
+        for path in ("project_id", "sample.project_id", "event.sample.project_id", "batch.project_id"):
+            value: Any = row
+            try:
+                for part in path.split("."):
+                    value = getattr(value, part)
+            except AttributeError:
+                continue
+            return world["side_of_project"].get(value)
+        return None
 
     _check(world, model, {"view": PROJECT["view"]}, side)
 
