@@ -164,6 +164,9 @@ class ErrorCode(StrEnum):
     SAMPLE_IN_COMMISSION = "sample_in_commission"
     COMMISSION_NOT_PENDING = "commission_not_pending"
     LIMS_NUMBER_TAKEN = "lims_number_taken"
+    CUSTODY_ORDER = "custody_order"
+    CUSTODY_NOT_PENDING = "custody_not_pending"
+    CUSTODY_PERSON_INVALID = "custody_person_invalid"
 
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
@@ -292,6 +295,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SAMPLE_IN_COMMISSION: 409,
     ErrorCode.COMMISSION_NOT_PENDING: 409,
     ErrorCode.LIMS_NUMBER_TAKEN: 409,
+    ErrorCode.CUSTODY_ORDER: 409,
+    ErrorCode.CUSTODY_NOT_PENDING: 409,
+    ErrorCode.CUSTODY_PERSON_INVALID: 422,
     ErrorCode.BATCH_TOO_LARGE: 422,
     # a failed acceptance check refuses the report with 422 (``agency_not_party`` is
     # also the 400 of a project write naming an agency that is not a party)

@@ -28,7 +28,16 @@ from .scoping import Grant, Reach, RestrictedQuerySet, Scoping
 is_province_admin = is_authority & is_province_level & has_role(Role.AUTHORITY_ADMIN)
 """Corrects the code tables of its province (Guangdong 附件2 一(一))."""
 
-__all__ = ["Parameter", "Region", "RegionRule", "SequenceCounter", "Specialty", "StoredFile", "TestItem", "TestItemParameter"]
+__all__ = [
+    "Parameter",
+    "Region",
+    "RegionRule",
+    "SequenceCounter",
+    "Specialty",
+    "StoredFile",
+    "TestItem",
+    "TestItemParameter",
+]
 
 
 class Region(models.Model):
@@ -241,6 +250,11 @@ class StoredFile(models.Model):
             ("sampling.SamplePhoto", "file"),
             ("sampling.Confirmation", "live_photo"),
             ("sampling.Receipt", "deliverer_photo"),
+            ("sampling.CommissionConfirmation", "live_photo"),
+            ("sampling.ConcreteBatchPhoto", "file"),
+            ("sampling.ConcreteBatchConfirmation", "live_photo"),
+            ("sampling.CustodyPhoto", "file"),
+            ("sampling.CustodyConfirmation", "live_photo"),
         ),
         grants={
             "view": (
@@ -316,6 +330,8 @@ class RegionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.region_id} {self.test_item_id or '*'}: {self.value}"
+
+
 class SequenceCounter(models.Model):
     """The last number issued of one numbering (``name``: report serial numbers, sample
     codes, commission numbers) per ``scope`` (a region code, an agency id) and year: the

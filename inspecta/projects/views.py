@@ -84,6 +84,7 @@ class ProjectDetailView(ObjectDetailView):
 
     def get_extra_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
         from inspecta.reports.selectors import report_list
+        from inspecta.sampling.permissions import may_record_on
 
         user: Any = request.user
         return {
@@ -93,6 +94,7 @@ class ProjectDetailView(ObjectDetailView):
             "plans": selectors.plan_list(actor=user).filter(project=obj)[:200],
             "may_upload_contract": permissions.may_upload_contract(user, obj),
             "may_file_plan": permissions.may_file_plan(user, obj),
+            "may_record_batch": may_record_on(user, obj),
         }
 
 

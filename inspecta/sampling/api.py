@@ -40,10 +40,10 @@ from inspecta.ledger.selectors import entry_for_record
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
-from . import commissions, permissions, public, selectors, services
+from . import commissions, custody, permissions, public, selectors, services
 from .choices import ConfirmationStep, SampleStatus
 from .codes import display, normalise
-from .models import Commission, Sample
+from .models import Commission, ConcreteBatch, CustodyEvent, Sample
 from .seal import seal_keys
 
 router = Router(tags=["取样送检"])
@@ -784,6 +784,380 @@ def commission_confirm(request: AuthedRequest, commission_id: int, payload: Comm
     c = commissions.commission_confirm(
         actor=actor,
         commission=commission,
+        live_photo=_file(actor, payload.live_photo_id),
+        assertion=payload.assertion,
+        totp_code=payload.totp_code,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy_m=payload.accuracy_m,
+    )
+    return Status(201, confirmation_json(c))
+
+
+# ------------------------------------------------------------------ custody events
+# Concrete batches on arrival and the custody events of a sealed sample (Nanchang 四(一),
+# 四(三); ``sampling.custody``). A person signed in acts as themself; a site app signs its
+# calls (scope ``custody:write``) and names the person doing the step (``person_id``,
+# ``core.actors.acting_for``).
+
+_CUSTODY_AUTH = [SignatureAuth(scopes=[Scope.CUSTODY_WRITE.value], optional=True), session_auth]
+_CUSTODY_READ_AUTH = [
+    SignatureAuth(any_of=[Scope.RECORDS_SUBMIT.value, Scope.CUSTODY_WRITE.value], optional=True),
+    session_auth,
+]
+
+
+class ConcreteBatchPhotoIn(Schema):
+    kind: Literal["slump", "other"]
+    file_id: uuid.UUID = Field(description="照片的上传文件 id（tus）")
+
+
+class ConcreteBatchIn(Schema):
+    person_id: int | None = Field(None, description="接口调用时：办理该环节的本单位人员 id（试验员）")
+    project_id: int
+    part: str = Field(min_length=1, max_length=200, description="浇筑部位")
+    volume_m3: decimal.Decimal = Field(gt=0, le=100000, decimal_places=2, description="方量（m³）")
+    strength_grade: str = Field(min_length=1, max_length=32, description="强度等级，如 C30")
+    curing: Literal["standard", "same_condition"] = Field(description="养护条件：标准养护或同条件养护")
+    producer: str = Field(min_length=1, max_length=200, description="生产单位（搅拌站）")
+    delivery_note: str = Field("", max_length=64, description="送货单号")
+    produced_at: datetime.datetime | None = Field(None, description="生产（出站）时间")
+    slump_mm: int | None = Field(None, ge=0, le=300, description="实测坍落度（mm）")
+    photos: list[ConcreteBatchPhotoIn] = Field(description="至少一张坍落度检测举牌照片（slump）")
+    latitude: decimal.Decimal = Field(ge=-90, le=90)
+    longitude: decimal.Decimal = Field(ge=-180, le=180)
+    accuracy_m: int | None = Field(None, ge=0, le=100000)
+
+
+class CustodyConfirmationOut(Schema):
+    step: str
+    person_id: int
+    factor: str
+    challenge: str
+    proof: dict[str, Any]
+    live_photo_sha256: str
+    latitude: decimal.Decimal | None
+    longitude: decimal.Decimal | None
+    at: datetime.datetime
+
+
+class ConcreteBatchOut(Schema):
+    id: int
+    project_id: int
+    part: str
+    volume_m3: decimal.Decimal
+    strength_grade: str
+    curing: str
+    producer: str
+    delivery_note: str
+    produced_at: datetime.datetime | None
+    arrived_at: datetime.datetime
+    slump_mm: int | None
+    recorded_by_id: int
+    witness_id: int | None
+    latitude: decimal.Decimal | None
+    longitude: decimal.Decimal | None
+    distance_m: int | None
+    record_sha256: str
+    confirmed_at: datetime.datetime | None
+    photos: list[PhotoOut]
+    confirmations: list[CustodyConfirmationOut]
+    findings: list[FindingOut]
+    log_index: int | None
+
+
+class ConcreteBatchListOut(Schema):
+    id: int
+    project_id: int
+    part: str
+    volume_m3: decimal.Decimal
+    strength_grade: str
+    curing: str
+    producer: str
+    arrived_at: datetime.datetime
+    slump_mm: int | None
+    confirmed_at: datetime.datetime | None
+
+
+class CustodyEventIn(Schema):
+    person_id: int | None = Field(None, description="接口调用时：办理该环节的本单位人员 id（记录人）")
+    kind: Literal["curing_in", "curing_out", "transport"]
+    photo_ids: list[uuid.UUID] = Field(description="现场照片的上传文件 id（至少一张）")
+    to_person_id: int | None = Field(None, description="运输交接：接收样品的人员 id")
+    room: str = Field("", max_length=200, description="养护室/地点")
+    age_days: int | None = Field(None, ge=1, le=365, description="出室：龄期（天），缺省 28")
+    note: str = Field("", max_length=255)
+    latitude: decimal.Decimal = Field(ge=-90, le=90)
+    longitude: decimal.Decimal = Field(ge=-180, le=180)
+    accuracy_m: int | None = Field(None, ge=0, le=100000)
+
+
+class CustodyEventOut(Schema):
+    id: int
+    sample_id: int
+    kind: str
+    kind_display: str
+    recorded_by_id: int
+    to_person_id: int | None
+    room: str
+    age_days: int | None
+    note: str
+    at: datetime.datetime
+    latitude: decimal.Decimal | None
+    longitude: decimal.Decimal | None
+    distance_m: int | None
+    record_sha256: str
+    confirmed_at: datetime.datetime | None
+    photos: list[PhotoOut]
+    confirmations: list[CustodyConfirmationOut]
+    log_index: int | None
+
+
+class CustodyConfirmIn(ConfirmIn):
+    person_id: int | None = Field(None, description="接口调用时：确认的本单位人员 id")
+
+
+def _photos_json(rows: Any) -> list[dict[str, Any]]:
+    return [{"kind": p.kind, "file_id": p.file_id, "sha256": p.sha256, "phash": p.phash} for p in rows]
+
+
+def batch_json(batch: Any) -> dict[str, Any]:
+    entry = entry_for_record(batch) if batch.confirmed_at else None
+    return {
+        **{
+            f: getattr(batch, f)
+            for f in (
+                "part",
+                "volume_m3",
+                "strength_grade",
+                "curing",
+                "producer",
+                "delivery_note",
+                "produced_at",
+                "arrived_at",
+                "slump_mm",
+                "latitude",
+                "longitude",
+                "distance_m",
+                "record_sha256",
+                "confirmed_at",
+            )
+        },
+        "id": batch.pk,
+        "project_id": batch.project_id,
+        "recorded_by_id": batch.recorded_by_id,
+        "witness_id": batch.witness_id,
+        "photos": _photos_json(batch.photos.order_by("pk")),
+        "confirmations": [confirmation_json(c) for c in batch.confirmations.order_by("at", "pk")],
+        "findings": [
+            {"rule": f.rule, "detail": f.detail, "status": f.status, "since": f.since}
+            for f in batch.findings.order_by("pk")
+        ],
+        "log_index": entry.index if entry is not None else None,
+    }
+
+
+def custody_event_json(event: Any) -> dict[str, Any]:
+    entry = entry_for_record(event) if event.confirmed_at else None
+    return {
+        **{
+            f: getattr(event, f)
+            for f in (
+                "sample_id",
+                "kind",
+                "recorded_by_id",
+                "to_person_id",
+                "room",
+                "age_days",
+                "note",
+                "at",
+                "latitude",
+                "longitude",
+                "distance_m",
+                "record_sha256",
+                "confirmed_at",
+            )
+        },
+        "id": event.pk,
+        "kind_display": str(event.get_kind_display()),
+        "photos": _photos_json(event.photos.order_by("pk")),
+        "confirmations": [confirmation_json(c) for c in event.confirmations.order_by("at", "pk")],
+        "log_index": entry.index if entry is not None else None,
+    }
+
+
+def _challenge_json(user: User, step: str, challenge: str) -> dict[str, Any]:
+    import json
+
+    options = json.loads(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge)))
+    return {"step": step, "challenge": challenge, "options": options}
+
+
+def _proof_given(payload: ConfirmIn) -> None:
+    if payload.assertion is None and not payload.totp_code:
+        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
+
+
+@router.post(
+    "/concrete-batches",
+    response={201: ConcreteBatchOut},
+    auth=_CUSTODY_AUTH,
+    summary="记录混凝土进场（试验员，手机或现场应用）",
+)
+@idempotent
+def batch_record(request: AuthedRequest, payload: ConcreteBatchIn) -> Status:
+    actor = acting_for(request.auth, payload.person_id)
+    project = Project.objects.reach(actor, pk=payload.project_id)
+    batch = custody.batch_record(
+        actor=actor,
+        project=project,
+        part=payload.part,
+        volume_m3=payload.volume_m3,
+        strength_grade=payload.strength_grade,
+        curing=payload.curing,
+        producer=payload.producer,
+        delivery_note=payload.delivery_note,
+        produced_at=payload.produced_at,
+        slump_mm=payload.slump_mm,
+        photos=[services.PhotoIn(p.kind, _file(actor, p.file_id)) for p in payload.photos],
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy_m=payload.accuracy_m,
+    )
+    return Status(201, batch_json(batch))
+
+
+@router.get(
+    "/concrete-batches",
+    response=list[ConcreteBatchListOut],
+    auth=_CUSTODY_READ_AUTH,
+    summary="可见的混凝土进场记录（每页 50 条）",
+)
+@paginate(Pages, page_size=50)
+def batch_list(request: AuthedRequest, project_id: int | None = None) -> QuerySet[ConcreteBatch]:
+    qs = ConcreteBatch.objects.restrict(request.auth).order_by("-arrived_at", "-pk")
+    if project_id is not None:
+        qs = qs.filter(project_id=project_id)
+    return qs
+
+
+@router.get(
+    "/concrete-batches/{batch_id}", response=ConcreteBatchOut, auth=_CUSTODY_READ_AUTH, summary="混凝土进场记录详情"
+)
+def batch_detail(request: AuthedRequest, batch_id: int) -> dict[str, Any]:
+    return batch_json(ConcreteBatch.objects.reach(request.auth, pk=batch_id))
+
+
+@router.get(
+    "/concrete-batches/{batch_id}/challenge",
+    response=ChallengeOut,
+    auth=_CUSTODY_AUTH,
+    summary="待本人确认的混凝土进场记录摘要和通行密钥选项",
+)
+def batch_challenge(request: AuthedRequest, batch_id: int, person_id: int | None = None) -> dict[str, Any]:
+    actor = acting_for(request.auth, person_id)
+    batch = ConcreteBatch.objects.reach(actor, pk=batch_id)
+    if not permissions.may_confirm_batch(actor, batch):
+        raise PermissionDenied(_("您现在不能确认该混凝土进场记录。"))
+    user = _person(actor)
+    return _challenge_json(user, *custody.batch_challenge(batch, user))
+
+
+@router.post(
+    "/concrete-batches/{batch_id}/confirmations",
+    response={201: CustodyConfirmationOut},
+    auth=_CUSTODY_AUTH,
+    summary="确认混凝土进场（记录人，随后见证人）",
+)
+@idempotent
+def batch_confirm(request: AuthedRequest, batch_id: int, payload: CustodyConfirmIn) -> Status:
+    actor = acting_for(request.auth, payload.person_id)
+    batch = ConcreteBatch.objects.reach(actor, pk=batch_id)
+    _proof_given(payload)
+    c = custody.batch_confirm(
+        actor=actor,
+        batch=batch,
+        live_photo=_file(actor, payload.live_photo_id),
+        assertion=payload.assertion,
+        totp_code=payload.totp_code,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy_m=payload.accuracy_m,
+    )
+    return Status(201, confirmation_json(c))
+
+
+@router.post(
+    "/samples/{sample_id}/custody-events",
+    response={201: CustodyEventOut},
+    auth=_CUSTODY_AUTH,
+    summary="记录养护入室、出室或运输交接（手机或现场应用）",
+)
+@idempotent
+def custody_record(request: AuthedRequest, sample_id: int, payload: CustodyEventIn) -> Status:
+    actor = acting_for(request.auth, payload.person_id)
+    sample = selectors.sample_get(actor=actor, pk=sample_id)
+    to_person = None
+    if payload.to_person_id is not None:
+        to_person = User.objects.select_related("organisation").filter(pk=payload.to_person_id).first()
+        if to_person is None:
+            raise AppError(ErrorCode.CUSTODY_PERSON_INVALID, _("接收人不存在。"), {"field": "to_person_id"})
+    event = custody.custody_record(
+        actor=actor,
+        sample=sample,
+        kind=payload.kind,
+        photos=[_file(actor, i) for i in payload.photo_ids],
+        to_person=to_person,
+        room=payload.room,
+        age_days=payload.age_days,
+        note=payload.note,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+        accuracy_m=payload.accuracy_m,
+    )
+    return Status(201, custody_event_json(event))
+
+
+@router.get(
+    "/samples/{sample_id}/custody-events",
+    response=list[CustodyEventOut],
+    auth=_CUSTODY_READ_AUTH,
+    summary="样品的养护和运输交接记录",
+)
+def custody_list(request: AuthedRequest, sample_id: int) -> list[dict[str, Any]]:
+    sample = selectors.sample_get(actor=request.auth, pk=sample_id)
+    return [custody_event_json(e) for e in sample.custody_events.order_by("at", "pk")]
+
+
+@router.get(
+    "/custody-events/{event_id}/challenge",
+    response=ChallengeOut,
+    auth=_CUSTODY_AUTH,
+    summary="待本人确认的流转事件摘要和通行密钥选项",
+)
+def custody_challenge(request: AuthedRequest, event_id: int, person_id: int | None = None) -> dict[str, Any]:
+    actor = acting_for(request.auth, person_id)
+    event = CustodyEvent.objects.select_related("sample__project").reach(actor, pk=event_id)
+    if not permissions.may_confirm_custody(actor, event):
+        raise PermissionDenied(_("您现在不能确认该流转事件。"))
+    user = _person(actor)
+    return _challenge_json(user, *custody.custody_challenge(event, user))
+
+
+@router.post(
+    "/custody-events/{event_id}/confirmations",
+    response={201: CustodyConfirmationOut},
+    auth=_CUSTODY_AUTH,
+    summary="确认流转事件（记录人，随后见证人或接收人）",
+)
+@idempotent
+def custody_confirm(request: AuthedRequest, event_id: int, payload: CustodyConfirmIn) -> Status:
+    actor = acting_for(request.auth, payload.person_id)
+    event = CustodyEvent.objects.reach(actor, pk=event_id)
+    _proof_given(payload)
+    c = custody.custody_confirm(
+        actor=actor,
+        event=event,
         live_photo=_file(actor, payload.live_photo_id),
         assertion=payload.assertion,
         totp_code=payload.totp_code,

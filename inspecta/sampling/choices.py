@@ -26,6 +26,9 @@ class PhotoKind(models.TextChoices):
     PLACARD = "placard", _("举牌验证照片")
     LIVE = "live", _("确认人现场照片")
     RECEIPT = "receipt", _("收样照片")
+    SLUMP = "slump", _("坍落度检测举牌照片")
+    OTHER = "other", _("其他现场照片")
+    CUSTODY = "custody", _("流转现场照片")
 
 
 class ConfirmationStep(models.TextChoices):
@@ -44,6 +47,10 @@ class SamplingRule(models.TextChoices):
     SEAL_FAILED = "seal_check_failed", _("电子封志核验未通过")
     RECEIPT_PHOTO_MISMATCH = "receipt_photo_mismatch", _("收样照片与封样照片不符")
     COMMISSION_WINDOW_EXCEEDED = "commission_window_exceeded", _("委托单确认超过时限")
+    CUSTODY_WINDOW_EXCEEDED = "custody_window_exceeded", _("流转事件双方确认超过时限")
+    CUSTODY_LOCATION_FAR = "custody_location_far", _("流转事件位置距项目过远")
+    CURING_OUT_EARLY = "curing_out_early", _("未到龄期出养护室")
+    CURING_AT_RECEIPT = "curing_at_receipt", _("收样时样品仍在养护室")
 
 
 class ReceiptOutcome(models.TextChoices):
@@ -59,6 +66,8 @@ class SamplingLogKind(models.TextChoices):
     SEAL = "seal", _("电子封志")
     RECEIPT = "receipt", _("收样记录")
     COMMISSION = "commission", _("检测委托单")
+    CONCRETE_BATCH = "concrete_batch", _("混凝土进场记录")
+    CUSTODY_EVENT = "custody_event", _("样品流转记录")
 
 
 class CommissionStatus(models.TextChoices):
@@ -80,3 +89,25 @@ class CommissionStep(models.TextChoices):
 class CommissionSource(models.TextChoices):
     PLATFORM = "platform", _("平台填写")
     LIMS = "lims", _("检测机构系统推送")
+
+
+class CuringCondition(models.TextChoices):
+    """How the specimens of a batch are cured (GB/T 50081; Nanchang 四(三))."""
+
+    STANDARD = "standard", _("标准养护")
+    SAME_CONDITION = "same_condition", _("同条件养护")
+
+
+class CustodyEventKind(models.TextChoices):
+    """Custody events between seal and receipt (Nanchang 四(三); the issue's point 7)."""
+
+    CURING_IN = "curing_in", _("养护入室")
+    CURING_OUT = "curing_out", _("养护出室")
+    TRANSPORT = "transport", _("运输交接")
+
+
+class CustodyStep(models.TextChoices):
+    """The two parties confirming a batch or a custody event."""
+
+    RECORDER = "recorder", _("记录人确认")
+    SECOND = "second", _("第二方确认")

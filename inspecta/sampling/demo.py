@@ -1,7 +1,9 @@
 """Demo chain of custody on the first demo project (天河区某安置房项目): the contractor's
 sampler, the supervising firm's witness, a courier of the contractor and the agency's
-receiver, each with a demo login; one sample received (with a confirmed commission), one
-waiting for its witness, one waiting for its sampler's confirmation. Built through the services; confirmations use the
+receiver, each with a demo login; a concrete batch on arrival with its slump placard
+photo; one sample received (taken from that batch, cured and handed over first, with a
+confirmed commission), one waiting for its witness, one waiting for its sampler's
+confirmation. Built through the services; confirmations use the
 TOTP fallback of the demo accounts (a passkey needs a phone). Idempotent."""
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from inspecta.core.models import TestItem
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
-from . import services
+from . import custody, services
 from .choices import SampleStatus
 from .models import Commission, Sample
 
@@ -94,9 +96,12 @@ def _photo(user: User, seed: int) -> Any:
     )
 
 
-def _record(people: dict[str, User], project: Project, agency: Agency, item: TestItem, n: int) -> Sample:
+def _record(
+    people: dict[str, User], project: Project, agency: Agency, item: TestItem, n: int, batch: Any = None
+) -> Sample:
     sampler = people["gz_sampler"]
     return services.sample_record(
+        concrete_batch=batch,
         actor=sampler,
         project=project,
         agency=agency,
@@ -117,24 +122,20 @@ def _record(people: dict[str, User], project: Project, agency: Agency, item: Tes
     )
 
 
-def _code(username: str, ahead: int = 0) -> str:
-    """The demo account's TOTP code, of the next 30-second step when ``ahead`` (a code is
-    accepted once; the next step's code is still within the device's tolerance)."""
+def _replayed_code(username: str) -> str:
+    """The demo account's current TOTP code, accepted again within its 30-second step:
+    the demo confirms many records at once, which a person never does."""
 
-    if not ahead:
-        return demo_totp_code(username)
-    from django_otp.oath import totp
-
-    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
-    return str(totp(device.bin_key, device.step, device.t0, device.digits, device.drift + ahead)).zfill(device.digits)
+    TOTPDevice.objects.filter(user__username=username, confirmed=True).update(last_t=-1)
+    return demo_totp_code(username)
 
 
-def _confirm(user: User, sample: Sample, seed: int, ahead: int = 0) -> None:
+def _confirm(user: User, sample: Sample, seed: int) -> None:
     services.sample_confirm(
         actor=user,
         sample=sample,
         live_photo=_photo(user, seed),
-        totp_code=_code(user.username, ahead),
+        totp_code=_replayed_code(user.username),
         latitude="23.150250",
         longitude="113.350350",
         accuracy_m=10,
@@ -163,12 +164,72 @@ def _commission(people: dict[str, User], project: Project, agency: Agency) -> in
             actor=person,
             commission=commission,
             live_photo=_photo(person, seed),
-            totp_code=_code(person.username, 1),
+            totp_code=_replayed_code(person.username),
             latitude="23.150250",
             longitude="113.350350",
             accuracy_m=10,
         )
     return 1
+
+
+def _sign(user: User, seed: int) -> dict[str, Any]:
+    return {
+        "actor": user,
+        "live_photo": _photo(user, seed),
+        "totp_code": _replayed_code(user.username),
+        "latitude": "23.150250",
+        "longitude": "113.350350",
+        "accuracy_m": 10,
+    }
+
+
+def _concrete_batch(people: dict[str, User], project: Project) -> Any:
+    """A C30 pour on arrival with its slump placard photo, confirmed by both parties
+    (Nanchang 四(一))."""
+
+    sampler = people["gz_sampler"]
+    batch = custody.batch_record(
+        actor=sampler,
+        project=project,
+        part="3# 楼基础承台",
+        volume_m3="36.00",
+        strength_grade="C30",
+        curing="standard",
+        producer="广州某混凝土有限公司",
+        delivery_note="GZ-HNT-20260001",
+        slump_mm=180,
+        photos=[services.PhotoIn("slump", _photo(sampler, 7301))],
+        latitude="23.150200",
+        longitude="113.350300",
+        accuracy_m=8,
+    )
+    custody.batch_confirm(batch=batch, **_sign(sampler, 7302))
+    custody.batch_confirm(batch=batch, **_sign(people["gz_witness"], 7303))
+    return batch
+
+
+def _custody(people: dict[str, User], sample: Sample) -> None:
+    """Into the curing room and out of it, then handed to the courier (Nanchang 四(三)).
+    The exit comes minutes after the sampling, so the demo shows its ``curing_out_early``
+    finding."""
+
+    sampler, witness, courier = people["gz_sampler"], people["gz_witness"], people["gz_courier"]
+    where: dict[str, Any] = {"latitude": "23.150200", "longitude": "113.350300", "accuracy_m": 8}
+    seed = 7400
+    for kind, second in (("curing_in", witness), ("curing_out", witness), ("transport", courier)):
+        event = custody.custody_record(
+            actor=sampler,
+            sample=sample,
+            kind=kind,
+            photos=[_photo(sampler, seed + 1)],
+            room="项目部标准养护室" if kind != "transport" else "",
+            age_days=28 if kind == "curing_out" else None,
+            to_person=courier if kind == "transport" else None,
+            **where,
+        )
+        custody.custody_confirm(event=event, **_sign(sampler, seed + 2))
+        custody.custody_confirm(event=event, **_sign(second, seed + 3))
+        seed += 10
 
 
 @transaction.atomic
@@ -193,13 +254,15 @@ def sampling_demo() -> tuple[int, list[DemoLogin]]:
     people[RECEIVER[0]] = receiver
 
     if not Sample.objects.filter(project=project).exists():
-        received = _record(people, project, agency, item, 1)
+        batch = _concrete_batch(people, project)
+        received = _record(people, project, agency, item, 1, batch)
         _confirm(people["gz_sampler"], received, 7101)
         _confirm(people["gz_witness"], received, 7102)
         received.refresh_from_db()
+        _custody(people, received)
         nonce, _challenge = services.handover_challenge(actor=people["gz_courier"])
         _handover, code = services.handover_issue(
-            actor=people["gz_courier"], nonce=nonce, totp_code=_code("gz_courier")
+            actor=people["gz_courier"], nonce=nonce, totp_code=_replayed_code("gz_courier")
         )
         services.sample_receive(
             actor=receiver,
@@ -213,7 +276,7 @@ def sampling_demo() -> tuple[int, list[DemoLogin]]:
             appearance="完好，封志完整",
         )
         waiting = _record(people, project, agency, item, 2)
-        _confirm(people["gz_sampler"], waiting, 7201, ahead=1)  # waits for the witness
+        _confirm(people["gz_sampler"], waiting, 7201)  # waits for the witness
         _record(people, project, agency, item, 3)  # waits for its sampler's confirmation
         added += 3
     if not Registration.objects.filter(username=PENDING_REGISTRATION[0]).exists():

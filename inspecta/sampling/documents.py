@@ -88,6 +88,18 @@ def witness_record_pdf(sample: Sample) -> bytes:
         )
     if seal is not None:
         rows.append((_("电子封志"), f"{_('签名密钥')} {seal.kid} · {_('封志指纹')} {_fingerprint(seal.text)}"))
+    batch = sample.concrete_batch
+    if batch is not None:
+        rows.append(
+            (
+                _("混凝土进场"),
+                f"{batch.strength_grade} · {batch.volume_m3} m³ · {batch.get_curing_display()} · {batch.producer} · "
+                f"{_local(batch.arrived_at)}" + (f" · {_('坍落度')} {batch.slump_mm} mm" if batch.slump_mm else ""),
+            )
+        )
+    for e in sample.custody_events.filter(confirmed_at__isnull=False).select_related("recorded_by", "to_person"):
+        who = e.recorded_by.full_name + (f" → {e.to_person.full_name}" if e.to_person else "")
+        rows.append((e.get_kind_display(), f"{_local(e.at)} · {who}" + (f" · {e.room}" if e.room else "")))
     rows.append((_("记录摘要（SHA-256）"), sample.record_sha256))
 
     label_width = 34 * mm

@@ -6,12 +6,14 @@ arrive as the ids of finished uploads; the position comes from the phone."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
 from inspecta.core.forms import PickerSelect, StyledForm
 from inspecta.core.models import StoredFile, TestItem
@@ -19,13 +21,18 @@ from inspecta.projects.models import Project, ProjectParty
 from inspecta.registry.models import Agency
 
 from . import permissions
-from .choices import PhotoKind
+from .choices import CuringCondition, CustodyEventKind, PhotoKind
 from .services import PhotoIn, TagIn
 
 
 class _Named(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(getattr(obj, "name", obj))
+
+
+class _Person(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.full_name}（{obj.organisation.name}）"
 
 
 class _Item(forms.ModelChoiceField):
@@ -184,3 +191,111 @@ class CommissionForm(StyledForm):
             self.chosen = (project, agency)
             samples = eligible_samples(project=project, agency=agency).select_related("test_item")
         cast(forms.ModelMultipleChoiceField, self.fields["samples"]).queryset = samples
+
+
+# ------------------------------------------------------------------ custody events
+
+
+def _stored(actor: Any, value: str) -> list[StoredFile]:
+    ids = _file_ids(value or "")
+    files = {f.pk: f for f in StoredFile.objects.restrict(actor).filter(pk__in=ids)}
+    if len(files) != len(set(ids)):
+        raise ValidationError(_("照片文件不存在，请重新拍摄。"))
+    return [files[i] for i in ids]
+
+
+class _Position(StyledForm):
+    latitude = forms.DecimalField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
+    longitude = forms.DecimalField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
+    accuracy_m = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def position(self) -> dict[str, Any]:
+        return {k: self.cleaned_data.get(k) for k in ("latitude", "longitude", "accuracy_m")}
+
+
+class ConcreteBatchForm(_Position):
+    """混凝土进场 on the phone (Nanchang 四(一)): the pour, the concrete, the slump and its
+    placard photo."""
+
+    project = _Named(
+        label=_("工程项目"), queryset=Project.objects.none(), widget=PickerSelect(placeholder=_("输入项目名称搜索"))
+    )
+    part = forms.CharField(label=_("浇筑部位"), max_length=200)
+    volume_m3 = forms.DecimalField(label=_("方量（m³）"), min_value=Decimal("0.01"), max_digits=9, decimal_places=2)
+    strength_grade = forms.CharField(label=_("强度等级"), max_length=32, help_text=_("如 C30、C35P8。"))
+    curing = forms.ChoiceField(label=_("养护条件"), choices=CuringCondition.choices)
+    producer = forms.CharField(label=_("生产单位（搅拌站）"), max_length=200)
+    delivery_note = forms.CharField(label=_("送货单号"), max_length=64, required=False)
+    produced_at = forms.DateTimeField(
+        label=_("生产（出站）时间"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    slump_mm = forms.IntegerField(label=_("实测坍落度（mm）"), min_value=0, max_value=300, required=False)
+    slump_photos = forms.CharField(widget=forms.HiddenInput, required=False)
+    other_photos = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["project"]).queryset = recordable_projects(actor)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        photos = [PhotoIn(PhotoKind.SLUMP, f) for f in _stored(self.actor, data.get("slump_photos", ""))] + [
+            PhotoIn(PhotoKind.OTHER, f) for f in _stored(self.actor, data.get("other_photos", ""))
+        ]
+        return {
+            **{
+                k: data[k]
+                for k in ("project", "part", "volume_m3", "strength_grade", "curing", "producer", "delivery_note")
+            },
+            "produced_at": data.get("produced_at"),
+            "slump_mm": data.get("slump_mm"),
+            "photos": photos,
+            **self.position(),
+        }
+
+
+class CustodyEventForm(_Position):
+    """养护入室 / 养护出室 / 运输交接 on the phone (Nanchang 四(三)); the sample and the kind
+    are fixed by the page."""
+
+    room = forms.CharField(label=_("养护室/地点"), max_length=200, required=False)
+    age_days = forms.IntegerField(label=_("龄期（天）"), min_value=1, max_value=365, required=False, initial=28)
+    to_person = _Person(label=_("接收人"), queryset=User.objects.none(), required=False)
+    note = forms.CharField(label=_("说明"), max_length=255, required=False)
+    photos = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, actor: Any, sample: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        self.kind = kind
+        if kind != CustodyEventKind.CURING_OUT:
+            del self.fields["age_days"]
+        if kind == CustodyEventKind.TRANSPORT:
+            del self.fields["room"]
+            orgs = ProjectParty.objects.filter(project=sample.project, organisation__isnull=False).values(
+                "organisation_id"
+            )
+            people = User.objects.filter(organisation_id__in=orgs, is_active=True).exclude(pk=actor.pk)
+            takers = [u.pk for u in people if permissions.may_record_custody(u, sample, CustodyEventKind.TRANSPORT)]
+            field = cast(forms.ModelChoiceField, self.fields["to_person"])
+            field.queryset = User.objects.filter(pk__in=takers).select_related("organisation").order_by("full_name")
+            field.required = True
+        else:
+            del self.fields["to_person"]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "kind": self.kind,
+            "room": data.get("room") or "",
+            "age_days": data.get("age_days"),
+            "to_person": data.get("to_person"),
+            "note": data.get("note") or "",
+            "photos": _stored(self.actor, data.get("photos", "")),
+            **self.position(),
+        }

@@ -13,7 +13,8 @@ from inspecta.ledger.registry import Rendered, Subject, register_kind
 from inspecta.ledger.services import format_time
 
 from .choices import SamplingLogKind
-from .models import Commission, Receipt, Sample, Seal
+from .custody import batch_record_document, custody_record_document
+from .models import Commission, ConcreteBatch, CustodyEvent, Receipt, Sample, Seal
 from .services import sampling_record
 
 
@@ -142,3 +143,68 @@ register_kind(SamplingLogKind.WITNESS_RECORD, render=render_witness_record, desc
 register_kind(SamplingLogKind.SEAL, render=render_seal, describe=describe_seal)
 register_kind(SamplingLogKind.RECEIPT, render=render_receipt, describe=describe_receipt)
 register_kind(SamplingLogKind.COMMISSION, render=render_commission, describe=describe_commission)
+
+
+def _confirmations(rows: object) -> list[dict[str, object]]:
+    return [
+        {
+            "step": c.step,
+            "person": c.person_id,
+            "factor": c.factor,
+            "challenge": c.challenge,
+            "signature": c.proof.get("signature", ""),
+            "live_photo": c.live_photo_sha256,
+            "latitude": None if c.latitude is None else f"{c.latitude:.6f}",
+            "longitude": None if c.longitude is None else f"{c.longitude:.6f}",
+            "at": format_time(c.at),
+        }
+        for c in rows.order_by("at", "pk")  # type: ignore[attr-defined]
+    ]
+
+
+def render_concrete_batch(batch: ConcreteBatch) -> Rendered:
+    """A concrete batch on arrival (Nanchang 四(一)): the record, both confirmations and
+    the SHA-256 of every photo (the slump placard first)."""
+
+    photos = [(f"photo_{p.kind}_{i}", {"sha256": p.sha256}) for i, p in enumerate(batch.photos.order_by("pk"), 1)]
+    return Rendered(
+        {
+            "concrete_batch": batch.pk,
+            "record": batch_record_document(batch),
+            "record_sha256": batch.record_sha256,
+            "confirmations": _confirmations(batch.confirmations),
+        },
+        files=tuple(photos),
+    )
+
+
+def render_custody_event(event: CustodyEvent) -> Rendered:
+    """A custody event (Nanchang 四(三)): the record, both confirmations and the SHA-256
+    of every photo."""
+
+    photos = [(f"photo_{p.kind}_{i}", {"sha256": p.sha256}) for i, p in enumerate(event.photos.order_by("pk"), 1)]
+    return Rendered(
+        {
+            "sample": event.sample_id,
+            "custody_event": event.pk,
+            "record": custody_record_document(event),
+            "record_sha256": event.record_sha256,
+            "confirmations": _confirmations(event.confirmations),
+        },
+        files=tuple(photos),
+    )
+
+
+def describe_concrete_batch(batch: ConcreteBatch) -> Subject:
+    return Subject(_("混凝土进场 %(b)s") % {"b": batch}, reverse("sampling:batch_detail", args=[batch.pk]))
+
+
+def describe_custody_event(event: CustodyEvent) -> Subject:
+    return Subject(
+        _("样品 %(code)s 的%(kind)s") % {"code": event.sample.code, "kind": event.get_kind_display()},
+        reverse("sampling:sample_detail", args=[event.sample_id]),
+    )
+
+
+register_kind(SamplingLogKind.CONCRETE_BATCH, render=render_concrete_batch, describe=describe_concrete_batch)
+register_kind(SamplingLogKind.CUSTODY_EVENT, render=render_custody_event, describe=describe_custody_event)

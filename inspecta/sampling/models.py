@@ -13,6 +13,8 @@ the agency the sample is sent to, and the parties of the project; nobody else.
 
 from __future__ import annotations
 
+import decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -31,6 +33,9 @@ from .choices import (
     CommissionStatus,
     CommissionStep,
     ConfirmationStep,
+    CuringCondition,
+    CustodyEventKind,
+    CustodyStep,
     PhotoKind,
     ReceiptOutcome,
     SampleStatus,
@@ -39,12 +44,21 @@ from .choices import (
 )
 
 __all__ = [
+    "BATCH_SCOPING",
     "SAMPLE_SCOPING",
     "Commission",
     "CommissionConfirmation",
     "CommissionSample",
+    "ConcreteBatch",
+    "ConcreteBatchConfirmation",
+    "ConcreteBatchFinding",
+    "ConcreteBatchPhoto",
     "Confirmation",
+    "CustodyConfirmation",
+    "CustodyEvent",
+    "CustodyPhoto",
     "Handover",
+    "HashedPhoto",
     "PersonConfirmation",
     "Receipt",
     "Sample",
@@ -118,6 +132,14 @@ class Sample(models.Model):
         related_name="+",
     )
     witnessed_at = models.DateTimeField(_("见证时间"), null=True, blank=True)
+    concrete_batch = models.ForeignKey(
+        "sampling.ConcreteBatch",
+        verbose_name=_("取样的混凝土批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="samples",
+    )
     updated_at = models.DateTimeField(_("修改时间"), default=timezone.now, db_index=True)
 
     history = audited()
@@ -158,13 +180,12 @@ class Specimen(models.Model):
         return self.tag_id
 
 
-class SamplePhoto(models.Model):
-    """A photo of the sampling (T/CECS 4.3.4-2 关键影像; Nanchang 四(一) 举牌验证照片) with
-    its perceptual hash, split into four 16-bit bands so that a near-duplicate of any
-    earlier photo is found through an index (``sampling.photos``)."""
+class HashedPhoto(models.Model):
+    """A photo of the chain with its SHA-256 and perceptual hash, the hash split into four
+    16-bit bands so that a near-duplicate of any earlier photo on the platform is found
+    through an index (``sampling.photos``). Every table of chain photos has this base and
+    is searched by ``sampling.photos.near_duplicates``."""
 
-    sample = models.ForeignKey(Sample, verbose_name=_("样品"), on_delete=models.CASCADE, related_name="photos")
-    kind = models.CharField(_("照片类别"), max_length=16, choices=PhotoKind.choices)
     file = models.ForeignKey("core.StoredFile", verbose_name=_("照片"), on_delete=models.PROTECT, related_name="+")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     phash = models.CharField(_("感知哈希"), max_length=16, blank=True)
@@ -173,6 +194,20 @@ class SamplePhoto(models.Model):
     band2 = models.IntegerField(null=True, editable=False)
     band3 = models.IntegerField(null=True, editable=False)
     created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    owner_field = "sample_id"
+    """The column naming what the photo belongs to: photos of the same owner are not
+    near-duplicates of each other."""
+
+    class Meta:
+        abstract = True
+
+
+class SamplePhoto(HashedPhoto):
+    """A photo of the sampling (T/CECS 4.3.4-2 关键影像; Nanchang 四(一) 举牌验证照片)."""
+
+    sample = models.ForeignKey(Sample, verbose_name=_("样品"), on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(_("照片类别"), max_length=16, choices=PhotoKind.choices)
 
     history = audited()
     objects = RestrictedQuerySet.as_manager()
@@ -497,6 +532,254 @@ class CommissionConfirmation(PersonConfirmation):
         constraints = [
             models.UniqueConstraint(fields=["commission", "step"], name="sampling_commission_confirmation_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# ------------------------------------------------------------------ custody events
+# Concrete batches on arrival, curing room in and out, transport handovers (the issue's
+# point 7; Nanchang 四(一), 四(三); T/CECS 4.3.4-1/-2). Services: ``sampling.custody``.
+
+BATCH_SCOPING = Scoping(
+    region="project__region__code",
+    station="project__station_id",
+    project="project_id",
+    grants={
+        "view": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_regulator),
+            Grant(Reach.STATION, is_regulator),
+            Grant(Reach.PARTY, is_party),
+            Grant(Reach.PARTY, is_agency),
+        ),
+    },
+)
+"""Who sees a concrete batch: the project's regulators, its parties (the agencies among
+them included); operators."""
+
+
+class ConcreteBatch(models.Model):
+    """混凝土进场 (Nanchang 四(一); T/CECS 4.3.4-1): a delivery of ready-mixed concrete on
+    arrival, recorded by the contractor's sampler (试验员) with the slump test and its
+    placard photo, the phone's position and the server's time, then confirmed by the
+    sampler and by a witness of the owner or the supervising firm. Samples name the batch
+    they were taken from (``Sample.concrete_batch``)."""
+
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("工程项目"), on_delete=models.PROTECT, related_name="concrete_batches"
+    )
+    part = models.CharField(_("浇筑部位"), max_length=200)
+    volume_m3 = models.DecimalField(
+        _("方量（m³）"), max_digits=9, decimal_places=2, validators=[MinValueValidator(decimal.Decimal("0.01"))]
+    )
+    strength_grade = models.CharField(_("强度等级"), max_length=32, help_text=_("如 C30、C35P8。"))
+    curing = models.CharField(_("养护条件"), max_length=16, choices=CuringCondition.choices)
+    producer = models.CharField(_("生产单位（搅拌站）"), max_length=200)
+    delivery_note = models.CharField(_("送货单号"), max_length=64, blank=True)
+    produced_at = models.DateTimeField(_("生产（出站）时间"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("进场时间"), default=timezone.now, db_index=True)
+    slump_mm = models.PositiveSmallIntegerField(
+        _("实测坍落度（mm）"), null=True, blank=True, validators=[MaxValueValidator(300)]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    latitude = latitude_field(_("纬度"))
+    longitude = longitude_field(_("经度"))
+    accuracy_m = models.PositiveIntegerField(_("定位精度（米）"), null=True, blank=True)
+    distance_m = models.PositiveIntegerField(_("距项目位置（米）"), null=True, blank=True)
+    record_sha256 = models.CharField(_("记录 SHA-256"), max_length=64)
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("见证人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("双方确认时间"), null=True, blank=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = BATCH_SCOPING
+
+    class Meta:
+        verbose_name = _("混凝土进场批次")
+        verbose_name_plural = _("混凝土进场批次")
+        ordering = ["-arrived_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.strength_grade} {self.part} {self.arrived_at:%Y-%m-%d %H:%M}"
+
+
+class ConcreteBatchPhoto(HashedPhoto):
+    """A photo of a batch on arrival: the slump test placard (坍落度举牌照片), the
+    delivery note, the truck, the confirmers' live photos."""
+
+    batch = models.ForeignKey(
+        ConcreteBatch, verbose_name=_("混凝土批次"), on_delete=models.CASCADE, related_name="photos"
+    )
+    kind = models.CharField(_("照片类别"), max_length=16, choices=PhotoKind.choices)
+
+    owner_field = "batch_id"
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = BATCH_SCOPING.via("batch")
+
+    class Meta:
+        verbose_name = _("混凝土进场照片")
+        verbose_name_plural = _("混凝土进场照片")
+        ordering = ["batch_id", "pk"]
+        indexes = [models.Index(fields=[f"band{i}"], name=f"sampling_batchphoto_band{i}") for i in range(4)]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sha256[:12]}"
+
+
+class ConcreteBatchConfirmation(PersonConfirmation):
+    """The recorder's and the witness's confirmation of a batch (57号令 第十八条)."""
+
+    batch = models.ForeignKey(
+        ConcreteBatch, verbose_name=_("混凝土批次"), on_delete=models.PROTECT, related_name="confirmations"
+    )
+    step = models.CharField(_("确认环节"), max_length=16, choices=CustodyStep.choices)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = BATCH_SCOPING.via("batch")
+
+    class Meta:
+        verbose_name = _("混凝土进场确认")
+        verbose_name_plural = _("混凝土进场确认")
+        ordering = ["batch_id", "at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["batch", "step"], name="sampling_batch_confirmation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ConcreteBatchFinding(Finding):
+    """Something wrong with a batch's record: the window exceeded, the place too far from
+    the project, a photo repeating an earlier one (the issue's point 12)."""
+
+    batch = models.ForeignKey(
+        ConcreteBatch, verbose_name=_("混凝土批次"), on_delete=models.CASCADE, related_name="findings"
+    )
+    rule = models.CharField(_("规则"), max_length=64, choices=SamplingRule.choices, db_index=True)
+    severity = models.CharField(
+        _("严重程度"), max_length=16, choices=SEVERITY_CHOICES, default=Severity.WARNING.value, db_index=True
+    )
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = BATCH_SCOPING.via("batch")
+
+    class Meta:
+        verbose_name = _("混凝土进场问题")
+        verbose_name_plural = _("混凝土进场问题")
+        ordering = ["batch_id", "pk"]
+        constraints = [models.UniqueConstraint(fields=["batch", "rule", "key"], name="sampling_batch_finding_unique")]
+
+    def __str__(self) -> str:
+        return self.rule
+
+    def region_code(self) -> str:
+        return self.batch.project.region_id
+
+
+class CustodyEvent(models.Model):
+    """A custody event of a sealed sample before its receipt (Nanchang 四(三); T/CECS
+    4.3.4-2): into the curing room, out of it at maturity (``age_days`` reached, counted
+    from the sampling), or a transport handover from one person (the recorder) to another
+    (``to_person``). Recorded with photos, the position and the server time; confirmed
+    first by the recorder, then by the second party (a witness for curing, the person
+    taking the sample for a handover). Logged when both have confirmed."""
+
+    sample = models.ForeignKey(Sample, verbose_name=_("样品"), on_delete=models.PROTECT, related_name="custody_events")
+    kind = models.CharField(_("事件"), max_length=16, choices=CustodyEventKind.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    room = models.CharField(_("养护室/地点"), max_length=200, blank=True)
+    age_days = models.PositiveSmallIntegerField(_("龄期（天）"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+    at = models.DateTimeField(_("发生时间"), default=timezone.now, db_index=True)
+    latitude = latitude_field(_("纬度"))
+    longitude = longitude_field(_("经度"))
+    accuracy_m = models.PositiveIntegerField(_("定位精度（米）"), null=True, blank=True)
+    distance_m = models.PositiveIntegerField(_("距项目位置（米）"), null=True, blank=True)
+    record_sha256 = models.CharField(_("记录 SHA-256"), max_length=64)
+    confirmed_at = models.DateTimeField(_("双方确认时间"), null=True, blank=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = SAMPLE_SCOPING.via("sample")
+
+    class Meta:
+        verbose_name = _("样品流转事件")
+        verbose_name_plural = _("样品流转事件")
+        ordering = ["sample_id", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CustodyPhoto(HashedPhoto):
+    """A photo of a custody event (the specimens in the room, the handover)."""
+
+    event = models.ForeignKey(CustodyEvent, verbose_name=_("流转事件"), on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(_("照片类别"), max_length=16, choices=PhotoKind.choices)
+
+    owner_field = "event__sample_id"
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = SAMPLE_SCOPING.via("event__sample")
+
+    class Meta:
+        verbose_name = _("流转事件照片")
+        verbose_name_plural = _("流转事件照片")
+        ordering = ["event_id", "pk"]
+        indexes = [models.Index(fields=[f"band{i}"], name=f"sampling_custodyphoto_band{i}") for i in range(4)]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sha256[:12]}"
+
+
+class CustodyConfirmation(PersonConfirmation):
+    """The two confirmations of a custody event (57号令 第十八条; Nanchang 四(三))."""
+
+    event = models.ForeignKey(
+        CustodyEvent, verbose_name=_("流转事件"), on_delete=models.PROTECT, related_name="confirmations"
+    )
+    step = models.CharField(_("确认环节"), max_length=16, choices=CustodyStep.choices)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = SAMPLE_SCOPING.via("event__sample")
+
+    class Meta:
+        verbose_name = _("流转事件确认")
+        verbose_name_plural = _("流转事件确认")
+        ordering = ["event_id", "at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["event", "step"], name="sampling_custody_confirmation_once")]
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -9,15 +9,18 @@ from inspecta.accounts.choices import Role
 from inspecta.core.actors import actor_of
 from inspecta.core.permissions import has_role, is_agency, is_operator, is_party, is_regulator, signed_in
 
-from .choices import SampleStatus
+from .choices import CustodyEventKind, SampleStatus
 
 __all__ = [
     "may_confirm",
+    "may_confirm_batch",
     "may_confirm_commission",
+    "may_confirm_custody",
     "may_deliver",
     "may_fill_commission_on",
     "may_receive",
     "may_receive_samples",
+    "may_record_custody",
     "may_record_on",
     "may_record_samples",
     "may_view_samples",
@@ -107,3 +110,53 @@ def may_confirm_commission(who: Any, commission: Any) -> bool:
             and _party_of(actor, commission.project)
         )
     return False
+
+
+# ------------------------------------------------------------------ custody events
+
+
+def may_confirm_batch(who: Any, batch: Any) -> bool:
+    """Confirms a concrete batch now: its recorder first; then a witness of a party of the
+    project who is not the recorder (Nanchang 四(一))."""
+
+    actor = actor_of(who)
+    if actor.user is None or batch.confirmed_at is not None:
+        return False
+    if not batch.confirmations.exists():
+        return batch.recorded_by_id == actor.user.pk
+    return (
+        bool(may_witness_samples(actor)) and batch.recorded_by_id != actor.user.pk and _party_of(actor, batch.project)
+    )
+
+
+def may_record_custody(who: Any, sample: Any, kind: str) -> bool:
+    """Records a custody event of ``kind`` on ``sample`` as a person: curing in and out a
+    sampler (试验员) of a party of the project; a transport handover anyone of a party
+    who delivers samples (Nanchang 四(三)). The order is checked by
+    ``custody.custody_refusal``."""
+
+    actor = actor_of(who)
+    if actor.user is None:
+        return False
+    if kind == CustodyEventKind.TRANSPORT:
+        return bool(may_deliver(actor)) and _party_of(actor, sample.project)
+    return may_record_on(actor, sample.project)
+
+
+def may_confirm_custody(who: Any, event: Any) -> bool:
+    """Confirms a custody event now: its recorder first; then, for curing, a witness of a
+    party of the project who is not the recorder, for a handover the person named as
+    taking the sample."""
+
+    actor = actor_of(who)
+    if actor.user is None or event.confirmed_at is not None:
+        return False
+    if not event.confirmations.exists():
+        return event.recorded_by_id == actor.user.pk
+    if event.kind == CustodyEventKind.TRANSPORT:
+        return event.to_person_id == actor.user.pk
+    return (
+        bool(may_witness_samples(actor))
+        and event.recorded_by_id != actor.user.pk
+        and _party_of(actor, event.sample.project)
+    )

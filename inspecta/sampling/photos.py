@@ -19,18 +19,27 @@ from django.db.models import Q
 
 from inspecta.core.imaging import phash_bands, phash_distance
 
-from .models import SamplePhoto
+from .models import ConcreteBatchPhoto, CustodyPhoto, HashedPhoto, SamplePhoto
 
-__all__ = ["NearDuplicate", "near_duplicates", "probe_q"]
+__all__ = ["PHOTO_TABLES", "NearDuplicate", "near_duplicates", "probe_q"]
 
 MAX_DISTANCE = 7
+
+PHOTO_TABLES: tuple[type[HashedPhoto], ...] = (SamplePhoto, ConcreteBatchPhoto, CustodyPhoto)
+"""Every table of chain photos (a :class:`~sampling.models.HashedPhoto`): a
+near-duplicate is searched in all of them."""
 
 
 @dataclass(frozen=True)
 class NearDuplicate:
     photo_id: int
-    sample_id: int
+    sample_id: int | None
     distance: int
+    table: str = "samplephoto"
+    """The photo's table (model name): ``samplephoto``, ``concretebatchphoto``,
+    ``custodyphoto``."""
+    owner_id: int | None = None
+    """What the photo belongs to (its ``owner_field``: sample, batch)."""
 
 
 def probe_q(phash: str) -> Q:
@@ -43,16 +52,37 @@ def probe_q(phash: str) -> Q:
     return q
 
 
-def near_duplicates(phash: str, *, exclude_sample: int | None = None, limit: int = 5) -> list[NearDuplicate]:
-    """Earlier photos within the configured distance of ``phash``, nearest first."""
+def _sample_of(table: type[HashedPhoto]) -> str | None:
+    if table is SamplePhoto:
+        return "sample_id"
+    if table is CustodyPhoto:
+        return "event__sample_id"
+    return None
+
+
+def near_duplicates(
+    phash: str,
+    *,
+    exclude_sample: int | None = None,
+    exclude: tuple[type[HashedPhoto], int] | None = None,
+    limit: int = 5,
+) -> list[NearDuplicate]:
+    """Earlier photos of every chain table within the configured distance of ``phash``,
+    nearest first; not those of sample ``exclude_sample`` (its photos and its custody
+    events' photos) nor those of ``exclude`` (a table and an owner id)."""
 
     threshold = min(settings.INSPECTA_PHOTO_DUPLICATE_DISTANCE, MAX_DISTANCE)
-    rows = SamplePhoto.objects.filter(probe_q(phash)).exclude(phash="")
-    if exclude_sample is not None:
-        rows = rows.exclude(sample_id=exclude_sample)
-    found = [
-        NearDuplicate(pk, sample_id, d)
-        for pk, sample_id, other in rows.values_list("pk", "sample_id", "phash")
-        if (d := phash_distance(phash, other)) <= threshold
-    ]
+    found = []
+    for table in PHOTO_TABLES:
+        rows = table.objects.filter(probe_q(phash)).exclude(phash="")  # type: ignore[attr-defined]
+        sample_path = _sample_of(table)
+        if exclude_sample is not None and sample_path is not None:
+            rows = rows.exclude(**{sample_path: exclude_sample})
+        if exclude is not None and exclude[0] is table:
+            rows = rows.exclude(**{table.owner_field: exclude[1]})
+        extra = [sample_path] if sample_path and sample_path != table.owner_field else []
+        for pk, other, owner, *more in rows.values_list("pk", "phash", table.owner_field, *extra):
+            if (d := phash_distance(phash, other)) <= threshold:
+                sample_id = more[0] if more else (owner if sample_path else None)
+                found.append(NearDuplicate(pk, sample_id, d, table._meta.model_name or "", owner))
     return sorted(found, key=lambda n: (n.distance, n.photo_id))[:limit]

@@ -45,8 +45,10 @@ from . import permissions
 from .choices import ConfirmationStep, PhotoKind, ReceiptOutcome, SampleStatus, SamplingLogKind, SamplingRule, TagKind
 from .codes import sample_code_next
 from .models import (
+    ConcreteBatch,
     Confirmation,
     Handover,
+    HashedPhoto,
     PersonConfirmation,
     Receipt,
     Sample,
@@ -55,7 +57,7 @@ from .models import (
     Seal,
     Specimen,
 )
-from .photos import near_duplicates
+from .photos import NearDuplicate, near_duplicates
 from .regionrules import MAX_DISTANCE_M, RECEIPT_PHOTO_DISTANCE, SEAL_FAILURE_ACTION, WINDOW_MINUTES
 from .seal import SealClaims, seal_decode, seal_encode
 
@@ -66,8 +68,10 @@ __all__ = [
     "chained_digest",
     "confirmation_make",
     "distance_m",
+    "duplicate_detail",
     "handover_challenge",
     "handover_issue",
+    "photo_keep",
     "record_digest",
     "sample_confirm",
     "sample_receive",
@@ -128,6 +132,7 @@ def sampling_record(sample: Sample) -> dict[str, Any]:
         "latitude": _coordinate(sample.latitude),
         "longitude": _coordinate(sample.longitude),
         "sampler": sample.sampler_id,
+        **({"concrete_batch": sample.concrete_batch_id} if sample.concrete_batch_id else {}),
     }
 
 
@@ -194,25 +199,52 @@ def _photo_of(actor: Any, stored: StoredFile) -> StoredFile:
     return stored
 
 
-def _photo_add(sample: Sample, kind: str, stored: StoredFile, actor: Any) -> SamplePhoto:
+P = TypeVar("P", bound=HashedPhoto)
+
+
+def photo_keep(
+    photo: P,
+    stored: StoredFile,
+    actor: Any,
+    *,
+    exclude_sample: int | None = None,
+    exclude: tuple[type[HashedPhoto], int] | None = None,
+) -> tuple[P, NearDuplicate | None]:
+    """Save ``photo`` (any :class:`HashedPhoto`, its owner and kind set) for ``stored``
+    with its SHA-256 and perceptual hash; return it and the nearest earlier photo on the
+    platform within the duplicate distance, if any (``sampling.photos``). The caller
+    records the finding: a photo of a sample, a batch, a custody event."""
+
     phash = photo_phash(file_read(stored)) or ""
-    bands = phash_bands(phash) if phash else (None, None, None, None)
-    photo = SamplePhoto(sample=sample, kind=kind, file=stored, sha256=stored.sha256, phash=phash)
-    photo.band0, photo.band1, photo.band2, photo.band3 = bands
+    photo.file = stored
+    photo.sha256 = stored.sha256
+    photo.phash = phash
+    photo.band0, photo.band1, photo.band2, photo.band3 = phash_bands(phash) if phash else (None, None, None, None)
     audit_stamp(photo, actor)
     photo.save()
-    if phash and kind != PhotoKind.LIVE:
-        for near in near_duplicates(phash, exclude_sample=sample.pk, limit=1):
-            _finding(
-                sample,
-                SamplingRule.PHOTO_DUPLICATE,
-                _("照片与平台上已有的照片近似重复（差异 %(d)s 位）。") % {"d": near.distance},
-                key=f"photo:{photo.pk}",
-                photo=photo.pk,
-                earlier_photo=near.photo_id,
-                earlier_sample=near.sample_id,
-                distance=near.distance,
-            )
+    if not phash or getattr(photo, "kind", "") == PhotoKind.LIVE:
+        return photo, None
+    near = near_duplicates(phash, exclude_sample=exclude_sample, exclude=exclude, limit=1)
+    return photo, (near[0] if near else None)
+
+
+def duplicate_detail(near: NearDuplicate) -> str:
+    return _("照片与平台上已有的照片近似重复（差异 %(d)s 位）。") % {"d": near.distance}
+
+
+def _photo_add(sample: Sample, kind: str, stored: StoredFile, actor: Any) -> SamplePhoto:
+    photo, near = photo_keep(SamplePhoto(sample=sample, kind=kind), stored, actor, exclude_sample=sample.pk)
+    if near is not None:
+        _finding(
+            sample,
+            SamplingRule.PHOTO_DUPLICATE,
+            duplicate_detail(near),
+            key=f"photo:{photo.pk}",
+            photo=photo.pk,
+            earlier_photo=near.photo_id,
+            earlier_sample=near.sample_id,
+            distance=near.distance,
+        )
     return photo
 
 
@@ -233,11 +265,14 @@ def sample_record(
     batch: str = "",
     dimensions: str = "",
     description: str = "",
+    concrete_batch: ConcreteBatch | None = None,
 ) -> Sample:
     """Record a sampling on site (57号令 第十八条; T/CECS 4.3.4-1/-2; Nanchang 四(一)): the
     specimens with their tags, the photos of the specimens showing their tags and the
     placard photo (举牌验证照片), the phone's position and the server's time. The sample
-    gets its unique code; the sampler confirms it next (:func:`sample_confirm`)."""
+    gets its unique code; the sampler confirms it next (:func:`sample_confirm`). A sample
+    of concrete names the batch it was taken from (``concrete_batch``, of this project;
+    ``sampling.custody``)."""
 
     if not permissions.may_record_on(actor, project):
         raise PermissionDenied(_("只有本项目参建单位的取样人可以记录取样。"))
@@ -260,6 +295,8 @@ def sample_record(
         raise AppError(ErrorCode.PHOTOS_REQUIRED, _("请至少拍摄一张试件照片（含标识）和一张举牌验证照片。"))
     for p in photos:
         _photo_of(actor, p.file)
+    if concrete_batch is not None and concrete_batch.project_id != project.pk:
+        raise AppError(ErrorCode.INVALID_INPUT, _("所选混凝土批次不属于本项目。"), {"field": "concrete_batch_id"})
 
     now = timezone.now()
     user = actor_of(actor).user
@@ -273,6 +310,7 @@ def sample_record(
         count=count,
         dimensions=dimensions,
         description=description,
+        concrete_batch=concrete_batch,
         sampler=user,
         sampled_at=now,
         latitude=decimal.Decimal(str(latitude)).quantize(decimal.Decimal("0.000001")),
@@ -634,6 +672,9 @@ def sample_receive(
     for p in photos:
         _photo_add(sample, PhotoKind.RECEIPT, p, actor)
     _photo_add(sample, PhotoKind.LIVE, deliverer_photo, actor)
+    from .custody import receipt_curing_check
+
+    receipt_curing_check(sample)
     if accept and not seal["ok"]:
         _finding(sample, SamplingRule.SEAL_FAILED, seal["message"], reason=seal["reason"])
     if accept and photos and not photos_ok:

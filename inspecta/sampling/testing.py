@@ -7,7 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from inspecta.accounts.choices import OrganisationKind, Role
-from inspecta.accounts.passkeys import passkey_register, passkey_registration_options
+from inspecta.accounts.passkeys import (
+    identity_challenge_options,
+    passkey_register,
+    passkey_registration_options,
+)
 from inspecta.accounts.services import organisation_create
 from inspecta.accounts.testing import SoftAuthenticator
 from inspecta.core.files import file_store
@@ -21,7 +25,17 @@ from inspecta.reports.testing import approved_agency
 from .demo import picture_bytes as photo_bytes
 from .services import PhotoIn, TagIn
 
-__all__ = ["photo", "photo_bytes", "record_kwargs", "sampling_scene"]
+__all__ = [
+    "batch_kwargs",
+    "batch_sign",
+    "custody_kwargs",
+    "custody_sign",
+    "photo",
+    "photo_bytes",
+    "record_kwargs",
+    "sampling_scene",
+    "sealed_sample",
+]
 
 
 def photo(user: Any, seed: int, **kwargs: Any) -> StoredFile:
@@ -72,6 +86,7 @@ def sampling_scene(tree: dict[str, Any], n: int = 1, *, region: str = "440106") 
     sampler = UserFactory(username=f"sampler{n}", organisation=contractor, roles=[Role.SAMPLER])
     witness = UserFactory(username=f"witness{n}", organisation=firm, roles=[Role.WITNESS])
     receiver = UserFactory(username=f"receiver{n}", organisation=agency.organisation, roles=[Role.RECEIVER])
+    courier = UserFactory(username=f"courier{n}", organisation=contractor, roles=[Role.PROJECT_VIEWER])
     return {
         "agency": agency,
         "agency_admin": agency_admin,
@@ -82,8 +97,10 @@ def sampling_scene(tree: dict[str, Any], n: int = 1, *, region: str = "440106") 
         "sampler": sampler,
         "witness": witness,
         "receiver": receiver,
+        "courier": courier,
         "sampler_phone": _enrol(sampler),
         "witness_phone": _enrol(witness),
+        "courier_phone": _enrol(courier),
         "item": TestItem.objects.get(code=CEMENT),
     }
 
@@ -114,3 +131,101 @@ def record_kwargs(scene: dict[str, Any], *, seed: int = 1, count: int = 3, **ove
     }
     kwargs.update(over)
     return kwargs
+
+
+def sealed_sample(scene: dict[str, Any], *, seed: int = 4, **over: Any) -> Any:
+    """A sample recorded, confirmed by the sampler and by the witness: sealed."""
+
+    from .services import sample_confirm, sample_record, witness_digest
+
+    sample = sample_record(**record_kwargs(scene, seed=seed, **over))
+    for who, challenge in (("sampler", lambda: sample.record_sha256), ("witness", None)):
+        user = scene[who]
+        value = challenge() if challenge else witness_digest(sample, user.pk)
+        sample_confirm(
+            actor=user,
+            sample=sample,
+            live_photo=photo(user, seed * 100 + len(who)),
+            assertion=scene[f"{who}_phone"].get(identity_challenge_options(user=user, challenge=bytes.fromhex(value))),
+            latitude="23.130100",
+            longitude="113.330100",
+        )
+        sample.refresh_from_db()
+    return sample
+
+
+def batch_kwargs(scene: dict[str, Any], *, seed: int = 60, **over: Any) -> dict[str, Any]:
+    """Arguments of ``custody.batch_record``: a C30 pour with its slump placard photo, at
+    the project's place."""
+
+    sampler = scene["sampler"]
+    kwargs: dict[str, Any] = {
+        "actor": sampler,
+        "project": scene["project"],
+        "part": "三层梁板",
+        "volume_m3": "12.50",
+        "strength_grade": "C30",
+        "curing": "standard",
+        "producer": "广州某混凝土有限公司",
+        "delivery_note": f"SN-{seed}",
+        "slump_mm": 180,
+        "photos": [PhotoIn("slump", photo(sampler, seed * 10 + 1))],
+        "latitude": "23.130100",
+        "longitude": "113.330100",
+        "accuracy_m": 8,
+    }
+    kwargs.update(over)
+    return kwargs
+
+
+def custody_kwargs(scene: dict[str, Any], sample: Any, kind: str, *, seed: int, **over: Any) -> dict[str, Any]:
+    """Arguments of ``custody.custody_record`` for ``kind`` on ``sample``: the sampler
+    records curing, the sampler hands over to the courier; one fresh photo, on site."""
+
+    actor = over.pop("actor", scene["sampler"])
+    kwargs: dict[str, Any] = {
+        "actor": actor,
+        "sample": sample,
+        "kind": kind,
+        "photos": [photo(actor, seed * 10 + 3)],
+        "latitude": "23.130100",
+        "longitude": "113.330100",
+        "accuracy_m": 8,
+        "room": "现场标准养护室" if kind != "transport" else "",
+        "to_person": scene["courier"] if kind == "transport" else None,
+    }
+    kwargs.update(over)
+    return kwargs
+
+
+def _sign(scene: dict[str, Any], who: str, challenge: str, seed: int) -> dict[str, Any]:
+    user = scene[who]
+    options = identity_challenge_options(user=user, challenge=bytes.fromhex(challenge))
+    return {
+        "actor": user,
+        "live_photo": photo(user, seed),
+        "assertion": scene[f"{who}_phone"].get(options),
+        "latitude": "23.130200",
+        "longitude": "113.330200",
+        "accuracy_m": 10,
+    }
+
+
+def batch_sign(scene: dict[str, Any], batch: Any, who: str, *, seed: int) -> dict[str, Any]:
+    """Arguments of ``custody.batch_confirm`` for ``who`` (a key of the scene) now."""
+
+    from .custody import batch_challenge
+
+    batch.refresh_from_db()
+    _step, challenge = batch_challenge(batch, scene[who])
+    return {"batch": batch, **_sign(scene, who, challenge, seed)}
+
+
+def custody_sign(scene: dict[str, Any], event: Any, who: str, *, seed: int) -> dict[str, Any]:
+    """Arguments of ``custody.custody_confirm`` for ``who`` (a key of the scene) now."""
+
+    from .custody import custody_challenge
+
+    event.refresh_from_db()
+    _step, challenge = custody_challenge(event, scene[who])
+    return {"event": event, **_sign(scene, who, challenge, seed)}

@@ -22,13 +22,13 @@ from inspecta.core.errors import AppError
 from inspecta.core.forms import apply_validation_error
 from inspecta.core.generic import ObjectDetailView, ObjectListView
 
-from . import commissions, permissions, selectors, services
-from .choices import SampleStatus
+from . import commissions, custody, permissions, selectors, services
+from .choices import CustodyEventKind, SampleStatus
 from .codes import display
 from .filtersets import CommissionFilterSet, SampleFilterSet
-from .forms import CommissionForm, SampleRecordForm
+from .forms import CommissionForm, ConcreteBatchForm, CustodyEventForm, SampleRecordForm
 from .labels import TagLabel, seal_label_pdf, tag_labels_pdf
-from .models import Commission, Receipt, Sample
+from .models import Commission, ConcreteBatch, Receipt, Sample
 from .tables import CommissionTable, SampleTable
 
 
@@ -72,6 +72,7 @@ class SampleDetailView(ObjectDetailView):
             if obj.status not in (SampleStatus.RECORDED, SampleStatus.CONFIRMED)
             else None,
             "receipt": Receipt.objects.select_related("receiver", "deliverer", "handover").filter(sample=obj).first(),
+            **custody_context(request, obj),
         }
 
 
@@ -198,8 +199,7 @@ class CommissionDetailView(ObjectDetailView):
         return {
             "may_confirm": may_confirm,
             "factors": identity_factors(user=cast(User, request.user)) if may_confirm else [],
-            "challenge_url": f"/api/v1/sampling/commissions/{obj.pk}/challenge",
-            "confirm_url": f"/api/v1/sampling/commissions/{obj.pk}/confirmations",
+            "confirm_base": f"/api/v1/sampling/commissions/{obj.pk}",
             "lines": [(line, display(line.sample.code)) for line in obj.lines.all()],
         }
 
@@ -245,3 +245,140 @@ def commission_form_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 
     commission = selectors.commission_get(actor=request.user, pk=pk)
     return _pdf(commission_pdf(commission), f"commission-{commission.number}.pdf")
+
+
+# ------------------------------------------------------------------ custody events
+
+
+def _form_errors(form: Any, call: Any) -> Any:
+    """Run a service call for a form; its refusals become the form's errors."""
+
+    try:
+        return call()
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+    except AppError as exc:
+        form.add_error(None, f"{exc.message}（{exc.code}）")
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc) or _("您不能办理该环节。"))
+    return None
+
+
+@login_required
+def batch_record_view(request: HttpRequest) -> HttpResponse:
+    """混凝土进场 on the phone (Nanchang 四(一)): the concrete's data, the slump placard
+    photo, the position; then the batch's page to confirm it."""
+
+    if not permissions.may_record_samples(actor_of(request.user)):
+        raise PermissionDenied
+    initial = {"project": request.GET.get("project")} if request.GET.get("project", "").isdigit() else {}
+    form = ConcreteBatchForm(request.POST or None, actor=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        batch = _form_errors(form, lambda: custody.batch_record(actor=request.user, **form.service_kwargs()))
+        if batch is not None:
+            messages.success(request, _("已记录混凝土进场。请确认并请见证人确认。"))
+            return redirect("sampling:batch_detail", pk=batch.pk)
+    status = 400 if request.method == "POST" else 200
+    photo_inputs = [
+        ("slump_photos", _("拍摄坍落度检测举牌照片")),
+        ("other_photos", _("拍摄其他现场照片（送货单、车辆）")),
+    ]
+    return render(request, "sampling/batch_record.html", {"form": form, "photo_inputs": photo_inputs}, status=status)
+
+
+@login_required
+def batch_list_view(request: HttpRequest) -> HttpResponse:
+    """The concrete batches in the actor's scope, newest first (at most 100)."""
+
+    if not permissions.may_view_samples(actor_of(request.user)):
+        raise PermissionDenied
+    batches = ConcreteBatch.objects.restrict(request.user).select_related("project").order_by("-arrived_at", "-pk")
+    return render(
+        request,
+        "sampling/batch_list.html",
+        {"batches": batches[:100], "may_record": permissions.may_record_samples(actor_of(request.user))},
+    )
+
+
+@login_required
+def batch_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = ConcreteBatch.objects.select_related("project", "recorded_by", "witness").reach(request.user, pk=pk)
+    may_confirm = permissions.may_confirm_batch(request.user, batch)
+    first = not batch.confirmations.exists()
+    return render(
+        request,
+        "sampling/batch_detail.html",
+        {
+            "batch": batch,
+            "may_confirm": may_confirm,
+            "factors": identity_factors(user=cast(User, request.user)),
+            "confirm_base": f"/api/v1/sampling/concrete-batches/{batch.pk}",
+            "confirm_title": _("记录人确认") if first else _("见证人确认"),
+            "confirm_hint": _("核对上面的进场信息和坍落度举牌照片，拍一张本人现场照片，再用手机指纹或面容确认。"),
+        },
+    )
+
+
+@login_required
+def custody_record_view(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """养护入室 / 养护出室 / 运输交接 of a sealed sample on the phone (Nanchang 四(三)):
+    offered only when ``custody.custody_refusal`` has nothing against it."""
+
+    sample = selectors.sample_get(actor=request.user, pk=pk)
+    if kind not in CustodyEventKind.values or custody.custody_refusal(request.user, sample, kind) is not None:
+        raise PermissionDenied
+    form = CustodyEventForm(request.POST or None, actor=request.user, sample=sample, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        event = _form_errors(
+            form, lambda: custody.custody_record(actor=request.user, sample=sample, **form.service_kwargs())
+        )
+        if event is not None:
+            messages.success(request, _("已记录%(k)s。请确认并请对方确认。") % {"k": event.get_kind_display()})
+            return redirect("sampling:sample_detail", pk=sample.pk)
+    status = 400 if request.method == "POST" else 200
+    title = CustodyEventKind(kind).label
+    return render(
+        request,
+        "sampling/custody_record.html",
+        {
+            "form": form,
+            "sample": sample,
+            "kind": kind,
+            "title": title,
+            "code_display": display(sample.code),
+            "photo_inputs": [("photos", _("拍摄现场照片"))],
+        },
+        status=status,
+    )
+
+
+def custody_context(request: HttpRequest, sample: Sample) -> dict[str, Any]:
+    """What the sample's page shows of its custody events: the timeline, the events the
+    person may record now, the confirm card of the pending event if theirs."""
+
+    events = list(
+        sample.custody_events.select_related("recorded_by", "to_person")
+        .prefetch_related("confirmations__person", "photos")
+        .order_by("at", "pk")
+    )
+    pending = next((e for e in events if e.confirmed_at is None), None)
+    mine = pending is not None and permissions.may_confirm_custody(request.user, pending)
+    first = pending is not None and not pending.confirmations.exists()
+    return {
+        "custody_events": events,
+        "custody_actions": [(k, CustodyEventKind(k).label) for k in custody.custody_actions(request.user, sample)],
+        "custody_pending": pending if mine else None,
+        "confirm_base": f"/api/v1/sampling/custody-events/{pending.pk}" if mine and pending else "",
+        "confirm_title": (
+            (
+                _("记录人确认")
+                if first
+                else _("接收人确认")
+                if pending.kind == CustodyEventKind.TRANSPORT
+                else _("见证人确认")
+            )
+            if mine and pending
+            else ""
+        ),
+        "confirm_hint": _("核对该流转记录和照片，拍一张本人现场照片，再用手机指纹或面容确认。") if mine else "",
+    }

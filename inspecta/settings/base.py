@@ -408,6 +408,9 @@ INSPECTA_SAMPLING_WINDOW_MINUTES = env.int("INSPECTA_SAMPLING_WINDOW_MINUTES", d
 INSPECTA_COMMISSION_WINDOW_MINUTES = env.int("INSPECTA_COMMISSION_WINDOW_MINUTES", default=120)
 INSPECTA_SAMPLING_MAX_DISTANCE_M = env.int("INSPECTA_SAMPLING_MAX_DISTANCE_M", default=1000)
 INSPECTA_PHOTO_DUPLICATE_DISTANCE = env.int("INSPECTA_PHOTO_DUPLICATE_DISTANCE", default=6)
+# Custody events (Nanchang 四(三)): the age in days at which specimens leave the curing
+# room when the recorder names none (out earlier: a finding).
+INSPECTA_CURING_AGE_DAYS = env.int("INSPECTA_CURING_AGE_DAYS", default=28)
 # Receipt (Nanchang 四(四)2): seconds a deliverer's one-time code stays valid; the largest
 # perceptual-hash distance of a receipt photo to the nearest sealed photo that still counts
 # as the same specimens (farther: a finding); what a failed seal check does: "reject"

@@ -447,6 +447,42 @@ def _sample_chain(label: str, project: Project, agency: Agency, person: User) ->
         live_photo=live,
         live_photo_sha256=live.sha256,
     )
+    batch = sampling.ConcreteBatch.objects.create(
+        project=project,
+        part="梁",
+        volume_m3="1.00",
+        strength_grade="C30",
+        curing="standard",
+        producer="搅拌站",
+        recorded_by=person,
+        record_sha256="0" * 64,
+    )
+    sampling.ConcreteBatchPhoto.objects.create(batch=batch, kind="slump", file=photo, sha256=photo.sha256)
+    sampling.ConcreteBatchConfirmation.objects.create(
+        batch=batch,
+        step="recorder",
+        person=person,
+        factor="totp",
+        challenge="0" * 64,
+        proof={},
+        live_photo=live,
+        live_photo_sha256=live.sha256,
+    )
+    sampling.ConcreteBatchFinding.objects.create(batch=batch, rule="sampling_location_far", key=f"batch:{batch.pk}")
+    event = sampling.CustodyEvent.objects.create(
+        sample=sample, kind="curing_in", recorded_by=person, record_sha256="0" * 64
+    )
+    sampling.CustodyPhoto.objects.create(event=event, kind="custody", file=photo, sha256=photo.sha256)
+    sampling.CustodyConfirmation.objects.create(
+        event=event,
+        step="recorder",
+        person=person,
+        factor="totp",
+        challenge="0" * 64,
+        proof={},
+        live_photo=live,
+        live_photo_sha256=live.sha256,
+    )
     return sample
 
 
@@ -659,23 +695,40 @@ SAMPLE_MODELS = [
     sampling.Commission,
     sampling.CommissionSample,
     sampling.CommissionConfirmation,
+    sampling.CustodyEvent,
+    sampling.CustodyPhoto,
+    sampling.CustodyConfirmation,
+    sampling.ConcreteBatch,
+    sampling.ConcreteBatchPhoto,
+    sampling.ConcreteBatchConfirmation,
+    sampling.ConcreteBatchFinding,
 ]
 
 
 @covers(*SAMPLE_MODELS)
 @pytest.mark.parametrize("model", SAMPLE_MODELS)
 def test_samples_and_their_chain(db: None, world: dict[str, Any], model: type[models.Model]) -> None:
-    """A sample and everything recorded about it (its commission too) are seen by the
-    project's viewers (its region's regulators and station, the agency it is sent to,
-    the project's parties)."""
+    """A sample and everything recorded about it (its commission and custody events too)
+    are seen by the project's viewers (its region's regulators and station, the agency it
+    is sent to, the project's parties); a concrete batch by its project's viewers."""
 
     def side(row: Any) -> str | None:
-        if isinstance(row, sampling.Commission):
-            return world["side_of_project"].get(row.project_id)
-        if isinstance(row, (sampling.CommissionSample, sampling.CommissionConfirmation)):
-            return world["side_of_project"].get(row.commission.project_id)
-        sample = row if isinstance(row, sampling.Sample) else row.sample
-        return world["side_of_project"].get(sample.project_id)
+        paths = (
+            "project_id",
+            "sample.project_id",
+            "event.sample.project_id",
+            "batch.project_id",
+            "commission.project_id",
+        )
+        for path in paths:
+            value: Any = row
+            try:
+                for part in path.split("."):
+                    value = getattr(value, part)
+            except AttributeError:
+                continue
+            return world["side_of_project"].get(value)
+        return None
 
     _check(world, model, {"view": PROJECT["view"]}, side)
 
