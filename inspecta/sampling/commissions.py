@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rfc8785
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +36,7 @@ from inspecta.core.audit import audit_stamp
 from inspecta.core.counters import sequence_next
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.models import StoredFile, TestItemParameter
+from inspecta.core.regionrules import rule_value
 from inspecta.ledger.services import format_time, log_append
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
@@ -44,6 +44,7 @@ from inspecta.registry.models import Agency
 from . import permissions
 from .choices import CommissionSource, CommissionStatus, CommissionStep, SampleStatus, SamplingLogKind, SamplingRule
 from .models import Commission, CommissionConfirmation, CommissionSample, Sample, SamplingFinding
+from .regionrules import COMMISSION_WINDOW_MINUTES
 from .services import chained_digest, confirmation_make
 
 __all__ = [
@@ -322,7 +323,7 @@ def commission_confirm(
     commission.updated_at = confirmation.at
     audit_stamp(commission, actor)
     commission.save(update_fields=["status", "witness", "updated_at"])
-    minutes = settings.INSPECTA_COMMISSION_WINDOW_MINUTES
+    minutes, _rule = rule_value(COMMISSION_WINDOW_MINUTES, commission.project.region_id)
     elapsed = confirmation.at - commission.created_at
     if elapsed > datetime.timedelta(minutes=minutes):
         _finding(

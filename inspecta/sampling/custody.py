@@ -31,7 +31,6 @@ import decimal
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -42,6 +41,7 @@ from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.models import StoredFile
+from inspecta.core.regionrules import rule_value
 from inspecta.ledger.services import format_time, log_append
 from inspecta.projects.models import Project
 
@@ -66,6 +66,7 @@ from .models import (
     PersonConfirmation,
     Sample,
 )
+from .regionrules import CURING_AGE_DAYS, MAX_DISTANCE_M, WINDOW_MINUTES
 from .services import (
     PhotoIn,
     _coordinate,
@@ -126,21 +127,26 @@ def _second_digest(record_sha256: str, first: PersonConfirmation, person_id: int
     return _digest({"record": record_sha256, "first_confirmation": _confirmation_json(first), "person": person_id})
 
 
-def _window_exceeded(start: datetime.datetime, end: datetime.datetime) -> dict[str, Any] | None:
-    window = datetime.timedelta(minutes=settings.INSPECTA_SAMPLING_WINDOW_MINUTES)
+def _window_exceeded(
+    start: datetime.datetime, end: datetime.datetime, region_code: str, item_code: str | None = None
+) -> dict[str, Any] | None:
+    """The finding's details when both confirmations took longer than the region's window
+    (the regional rule ``sampling_window_minutes``), else ``None``."""
+
+    minutes, _rule = rule_value(WINDOW_MINUTES, region_code, item_code)
     elapsed = end - start
-    if elapsed <= window:
+    if elapsed <= datetime.timedelta(minutes=minutes):
         return None
     return {
         "detail": _("记录后 %(m)s 分钟才完成双方确认，超过 %(w)s 分钟。")
-        % {"m": int(elapsed.total_seconds() // 60), "w": settings.INSPECTA_SAMPLING_WINDOW_MINUTES},
+        % {"m": int(elapsed.total_seconds() // 60), "w": minutes},
         "elapsed_seconds": int(elapsed.total_seconds()),
-        "window_minutes": settings.INSPECTA_SAMPLING_WINDOW_MINUTES,
+        "window_minutes": minutes,
     }
 
 
-def _far(distance: int | None) -> dict[str, Any] | None:
-    limit = settings.INSPECTA_SAMPLING_MAX_DISTANCE_M
+def _far(distance: int | None, region_code: str, item_code: str | None = None) -> dict[str, Any] | None:
+    limit, _rule = rule_value(MAX_DISTANCE_M, region_code, item_code)
     if distance is None or distance <= limit:
         return None
     return {
@@ -275,7 +281,7 @@ def batch_record(
     batch.record_sha256 = _digest(batch_record_document(batch))
     audit_stamp(batch, actor)
     batch.save(update_fields=["record_sha256"])
-    if far := _far(batch.distance_m):
+    if far := _far(batch.distance_m, batch.project.region_id):
         _batch_finding(batch, SamplingRule.LOCATION_FAR, far.pop("detail"), **far)
     return batch
 
@@ -335,7 +341,7 @@ def batch_confirm(
     batch.confirmed_at = confirmation.at
     audit_stamp(batch, actor)
     batch.save(update_fields=["witness", "confirmed_at"])
-    if late := _window_exceeded(batch.arrived_at, confirmation.at):
+    if late := _window_exceeded(batch.arrived_at, confirmation.at, batch.project.region_id):
         _batch_finding(batch, SamplingRule.WINDOW_EXCEEDED, late.pop("detail"), **late)
     log_append(kind=SamplingLogKind.CONCRETE_BATCH, record=batch)
     return confirmation
@@ -454,7 +460,7 @@ def custody_record(
     else:
         to_person = None
     if kind == CustodyEventKind.CURING_OUT:
-        age_days = age_days or settings.INSPECTA_CURING_AGE_DAYS
+        age_days = age_days or rule_value(CURING_AGE_DAYS, sample.project.region_id, sample.test_item_id)[0]
         if not 1 <= age_days <= 365:
             raise AppError(ErrorCode.INVALID_INPUT, _("龄期须在 1 至 365 天之间。"), {"field": "age_days"})
     else:
@@ -482,7 +488,7 @@ def custody_record(
     event.record_sha256 = _digest(custody_record_document(event))
     audit_stamp(event, actor)
     event.save(update_fields=["record_sha256"])
-    if far := _far(event.distance_m):
+    if far := _far(event.distance_m, sample.project.region_id, sample.test_item_id):
         _custody_finding(event, SamplingRule.CUSTODY_LOCATION_FAR, far.pop("detail"), **far)
     if kind == CustodyEventKind.CURING_OUT and age_days is not None:
         age = now - sample.sampled_at
@@ -571,7 +577,7 @@ def custody_confirm(
     event.confirmed_at = confirmation.at
     audit_stamp(event, actor)
     event.save(update_fields=["confirmed_at"])
-    if late := _window_exceeded(event.at, confirmation.at):
+    if late := _window_exceeded(event.at, confirmation.at, event.sample.project.region_id, event.sample.test_item_id):
         _custody_finding(event, SamplingRule.CUSTODY_WINDOW_EXCEEDED, late.pop("detail"), **late)
     log_append(kind=SamplingLogKind.CUSTODY_EVENT, record=event)
     return confirmation

@@ -8,6 +8,8 @@ WINDOW_MINUTES = "sampling_window_minutes"
 MAX_DISTANCE_M = "sampling_max_distance_m"
 RECEIPT_PHOTO_DISTANCE = "receipt_photo_distance"
 SEAL_FAILURE_ACTION = "seal_failure_action"
+COMMISSION_WINDOW_MINUTES = "commission_window_minutes"
+CURING_AGE_DAYS = "curing_age_days"
 
 KINDS = (
     RegionRuleKind(
@@ -19,6 +21,27 @@ KINDS = (
         minimum=5,
         maximum=24 * 60,
         help=_("取样后取样人和见证人须在这么多分钟内完成确认，超时为问题。"),
+    ),
+    RegionRuleKind(
+        name=COMMISSION_WINDOW_MINUTES,
+        label=_("委托单确认时限"),
+        clause="Nanchang 四(四)1",
+        setting="INSPECTA_COMMISSION_WINDOW_MINUTES",
+        unit=_("分钟"),
+        minimum=5,
+        maximum=7 * 24 * 60,
+        per_item=False,
+        help=_("委托单填写后送样人和见证人须在这么多分钟内完成确认，超时为问题。"),
+    ),
+    RegionRuleKind(
+        name=CURING_AGE_DAYS,
+        label=_("标准养护龄期"),
+        clause="Nanchang 四(三); GB/T 50081",
+        setting="INSPECTA_CURING_AGE_DAYS",
+        unit=_("天"),
+        minimum=1,
+        maximum=365,
+        help=_("试件出养护室时未填写龄期的，按这个天数计；未到龄期出养护室为问题。"),
     ),
     RegionRuleKind(
         name=MAX_DISTANCE_M,

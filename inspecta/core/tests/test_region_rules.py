@@ -27,6 +27,8 @@ def test_every_app_declares_its_rules_once_with_a_setting_default():
         "sampling_max_distance_m",
         "receipt_photo_distance",
         "seal_failure_action",
+        "commission_window_minutes",
+        "curing_age_days",
     } <= set(kinds)
     for kind in kinds.values():
         assert kind.clause and kind.label
