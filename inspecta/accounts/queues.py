@@ -11,23 +11,27 @@ from django.utils.translation import gettext as _
 from inspecta.core.appconfig import HomeFigure
 
 from .models import Organisation, User
-from .permissions import may_administer_accounts
+from .permissions import may_administer_accounts, may_administer_organisations
 
 
 def home_figures(actor: Any) -> list[HomeFigure]:
-    if not may_administer_accounts(actor):
-        return []
-    return [
-        HomeFigure(
-            "users",
-            _("管理范围内的账号"),
-            User.objects.restrict(actor).filter(is_active=True).count(),
-            reverse("accounts:user_list"),
-        ),
-        HomeFigure(
-            "organisations",
-            _("管理范围内的单位"),
-            Organisation.objects.restrict(actor).filter(is_active=True).count(),
-            reverse("accounts:organisation_list"),
-        ),
-    ]
+    figures: list[HomeFigure] = []
+    if may_administer_accounts(actor):
+        figures.append(
+            HomeFigure(
+                "users",
+                _("管理范围内的账号"),
+                User.objects.restrict(actor).filter(is_active=True).count(),
+                reverse("accounts:user_list"),
+            )
+        )
+    if may_administer_organisations(actor):
+        figures.append(
+            HomeFigure(
+                "organisations",
+                _("管理范围内的单位"),
+                Organisation.objects.restrict(actor).filter(is_active=True).count(),
+                reverse("accounts:organisation_list"),
+            )
+        )
+    return figures

@@ -28,7 +28,7 @@ from inspecta.core.errors import AppError, ErrorCode, error_response
 from inspecta.core.forms import apply_validation_error
 from inspecta.core.generic import ObjectHistoryView, ObjectListView
 from inspecta.core.limits import ip_rate_limited
-from inspecta.core.masking import mask_id_number, mask_mobile
+from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 
 from . import passkeys, permissions, selectors, services
 from .choices import AuthEventKind, RegistrationStatus
@@ -609,8 +609,13 @@ def _require_registration_admin(user: Any) -> None:
         raise PermissionDenied(_("只有单位管理员可以确认人员注册。"))
 
 
-def _masked(actor: User, registration: Registration) -> dict[str, str]:
+def _masked(actor: User, registration: Registration, *, listing: bool = False) -> dict[str, str]:
+    """The person's numbers as ``actor`` may see them; in a list never whole (a list is
+    scanned over a shoulder; the detail page shows them to the person's own admin)."""
+
     audience = permissions.person_audience(actor, registration.organisation_id, registration.user_id)
+    if listing and audience == Audience.FULL:
+        audience = Audience.AUTHORITY
     return {
         "id_number": mask_id_number(registration.id_number, audience),
         "mobile": mask_mobile(registration.mobile, audience),
@@ -627,7 +632,7 @@ def registration_list_view(request: HttpRequest) -> HttpResponse:
     qs = selectors.registration_list(actor=actor)
     if show != "all":
         qs = qs.filter(status=RegistrationStatus.PENDING)
-    rows = [(r, _masked(actor, r)) for r in qs[:200]]
+    rows = [(r, _masked(actor, r, listing=True)) for r in qs[:200]]
     return render(request, "accounts/registration_list.html", {"rows": rows, "show": show})
 
 

@@ -242,6 +242,7 @@ def test_home_figures_follow_the_role_and_the_scope(client, tree):
     and reports; a supervisor the agencies and reports of their area, not another
     city's; account figures only for account administrators."""
 
+    from inspecta.accounts.models import User
     from inspecta.registry.models import Equipment, Staff
     from inspecta.reports import services
     from inspecta.reports.testing import approved_agency, project_with, submission
@@ -256,7 +257,9 @@ def test_home_figures_follow_the_role_and_the_scope(client, tree):
     assert mine["staff"] == Staff.objects.filter(agency=agency, active=True).count() > 0
     assert mine["equipment"] == Equipment.objects.filter(agency=agency).count() > 0
     assert mine["reports"] == 2 and mine["nonconforming"] == 1 and mine["projects"] == 1
-    assert "users" not in mine and "agencies" not in mine
+    # an agency admin manages its own organisation's accounts, not organisations
+    assert mine["users"] == User.objects.filter(organisation=admin.organisation, is_active=True).count() > 0
+    assert "organisations" not in mine and "agencies" not in mine
 
     login_verified(client, tree["gz_supervisor"])
     guangzhou = _figures(client)
