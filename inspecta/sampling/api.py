@@ -36,7 +36,7 @@ from inspecta.core.pagination import Keyset, Pages
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
-from inspecta.ledger.selectors import entry_for_record
+from inspecta.ledger.selectors import entries_for_records, entry_for_record
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
@@ -594,8 +594,20 @@ class CommissionOut(Schema):
     log_index: int | None
 
 
-def commission_json(commission: Any) -> dict[str, Any]:
-    entry = entry_for_record(commission)
+def _commissions_json(rows: Any) -> list[dict[str, Any]]:
+    """A page of commissions with their log entries read in one query."""
+
+    rows = list(rows)
+    entries = entries_for_records(rows)
+    return [commission_json(c, entries) for c in rows]
+
+
+def commission_json(commission: Any, entries: dict[tuple[str, str], Any] | None = None) -> dict[str, Any]:
+    entry = (
+        entries.get((commission._meta.label_lower, str(commission.pk)))
+        if entries is not None
+        else entry_for_record(commission)
+    )
     return {
         "id": commission.pk,
         "number": commission.number,
@@ -655,6 +667,7 @@ def _own_agency(actor: Any) -> Agency:
     response={201: CommissionOut},
     auth=_COMMISSION_PERSON_AUTH,
     summary="填写检测委托单（送样人；签名调用须有权限 custody:write 并指明 person_id）",
+    openapi_extra={"responses": {404: {"description": "not_found：工程项目或检测机构不存在或不在权限范围内"}}},
 )
 @idempotent
 def commission_fill(request: AuthedRequest, payload: CommissionIn) -> Status:
@@ -676,7 +689,7 @@ def commission_fill(request: AuthedRequest, payload: CommissionIn) -> Status:
 @router.get(
     "/commissions", response=list[CommissionOut], auth=_COMMISSION_READ_AUTH, summary="可见的检测委托单（每页 50 条）"
 )
-@paginate(Pages, page_size=50, render=lambda rows: [commission_json(c) for c in rows])
+@paginate(Pages, page_size=50, render=lambda rows: _commissions_json(rows))
 def commission_list(request: AuthedRequest, project_id: int | None = None, status: str = "") -> QuerySet[Commission]:
     qs = selectors.commission_list(actor=request.auth)
     if project_id is not None:
@@ -692,7 +705,7 @@ def commission_list(request: AuthedRequest, project_id: int | None = None, statu
     auth=_LIMS_AUTH,
     summary="本检测机构的委托单变更订阅（检测机构系统，权限 records:submit；增量同步）",
 )
-@paginate(Keyset, page_size=50, render=lambda rows: [commission_json(c) for c in rows])
+@paginate(Keyset, page_size=50, render=lambda rows: _commissions_json(rows))
 def commission_feed(request: AuthedRequest) -> QuerySet[Commission]:
     """The agency's commissions, new and changed (filled, confirmed, acknowledged), for its
     LIMS: ``?updated_since=<last sync time>``, then follow ``next_cursor`` until it is null
@@ -957,8 +970,13 @@ def batch_json(batch: Any) -> dict[str, Any]:
     }
 
 
-def custody_event_json(event: Any) -> dict[str, Any]:
-    entry = entry_for_record(event) if event.confirmed_at else None
+def custody_event_json(event: Any, entries: dict[tuple[str, str], Any] | None = None) -> dict[str, Any]:
+    if not event.confirmed_at:
+        entry = None
+    elif entries is not None:
+        entry = entries.get((event._meta.label_lower, str(event.pk)))
+    else:
+        entry = entry_for_record(event)
     return {
         **{
             f: getattr(event, f)
@@ -980,8 +998,8 @@ def custody_event_json(event: Any) -> dict[str, Any]:
         },
         "id": event.pk,
         "kind_display": str(event.get_kind_display()),
-        "photos": _photos_json(event.photos.order_by("pk")),
-        "confirmations": [confirmation_json(c) for c in event.confirmations.order_by("at", "pk")],
+        "photos": _photos_json(sorted(event.photos.all(), key=lambda p: p.pk)),
+        "confirmations": [confirmation_json(c) for c in sorted(event.confirmations.all(), key=lambda c: (c.at, c.pk))],
         "log_index": entry.index if entry is not None else None,
     }
 
@@ -1003,6 +1021,7 @@ def _proof_given(payload: ConfirmIn) -> None:
     response={201: ConcreteBatchOut},
     auth=_CUSTODY_AUTH,
     summary="记录混凝土进场（试验员，手机或现场应用）",
+    openapi_extra={"responses": {404: {"description": "not_found：工程项目不存在或不在权限范围内"}}},
 )
 @idempotent
 def batch_record(request: AuthedRequest, payload: ConcreteBatchIn) -> Status:
@@ -1126,7 +1145,9 @@ def custody_record(request: AuthedRequest, sample_id: int, payload: CustodyEvent
 )
 def custody_list(request: AuthedRequest, sample_id: int) -> list[dict[str, Any]]:
     sample = selectors.sample_get(actor=request.auth, pk=sample_id)
-    return [custody_event_json(e) for e in sample.custody_events.order_by("at", "pk")]
+    events = list(sample.custody_events.order_by("at", "pk").prefetch_related("photos", "confirmations"))
+    entries = entries_for_records([e for e in events if e.confirmed_at])
+    return [custody_event_json(e, entries) for e in events]
 
 
 @router.get(

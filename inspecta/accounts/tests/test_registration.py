@@ -119,7 +119,7 @@ def test_employer_found_by_name_or_credit_code_among_active_parties(parties):
         services.employer_find("没有这家公司")
 
 
-def test_registration_approval_then_sign_in(client, parties):
+def test_registration_approval_then_sign_in(client, parties, django_capture_on_commit_callbacks):
     response = client.post("/accounts/register/", _form())
     assert response.status_code == 302, response.context["form"].errors
     registration = Registration.objects.get()
@@ -136,7 +136,8 @@ def test_registration_approval_then_sign_in(client, parties):
     assert "李取样" in listing and ID_NUMBER not in listing  # masked in the queue
     detail = admin.get(f"/accounts/registrations/{registration.pk}/").content.decode()
     assert ID_NUMBER in detail and MOBILE in detail  # whole to the person's own admin
-    answer = admin.post(f"/accounts/registrations/{registration.pk}/approve/", {"reason": ""})
+    with django_capture_on_commit_callbacks(execute=True):  # the notice goes out after the commit
+        answer = admin.post(f"/accounts/registrations/{registration.pk}/approve/", {"reason": ""})
     assert answer.status_code == 302
 
     registration.refresh_from_db()

@@ -105,15 +105,22 @@ def _without(*names: str) -> list[str]:
             _without("accounts:user_list", "accounts:organisation_list", "reports:check_rules", "core:region_rules"),
         ),
         (
+            # an agency's admin manages its own accounts and confirms its people's registrations
             "agency_admin",
-            _without(
+            [
+                "core:home",
                 "accounts:user_list",
-                "accounts:organisation_list",
-                "registry:findings",
-                "reports:check_rules",
-                "projects:plan_calendar",
-                "core:region_rules",
-            ),
+                "accounts:registration_list",
+                *_without(
+                    "core:home",
+                    "accounts:user_list",
+                    "accounts:organisation_list",
+                    "registry:findings",
+                    "reports:check_rules",
+                    "projects:plan_calendar",
+                    "core:region_rules",
+                ),
+            ],
         ),
         (
             "no_role",

@@ -27,6 +27,9 @@ NOT_LISTS = {
     "inspecta_exchange_api_ping": "an echo of the request",
     "inspecta_sampling_api_sample_challenge": "the challenge of one confirmation",
     "inspecta_sampling_api_handover_challenge": "the challenge of one identity proof",
+    "inspecta_sampling_api_commission_challenge": "the challenge of one confirmation",
+    "inspecta_sampling_api_batch_challenge": "the challenge of one confirmation",
+    "inspecta_sampling_api_custody_challenge": "the challenge of one confirmation",
 }
 
 
