@@ -95,6 +95,7 @@ def test_custody_events_on_phones(
     witness.goto(f"/sampling/{sample.pk}/")
     expect(witness.get_by_role("heading", name="见证人确认")).to_be_visible()
     _confirm_on(witness, 66)
+    witness.wait_for_load_state("networkidle")
     event = CustodyEvent.objects.get()
     assert event.confirmed_at is not None and event.confirmations.count() == 2
     # once in the room, the sampler is offered the exit and nothing else
@@ -102,3 +103,6 @@ def test_custody_events_on_phones(
     expect(sampler.get_by_test_id("custody-curing_out")).to_be_visible()
     expect(sampler.get_by_test_id("custody-transport")).to_have_count(0)
     _fits(sampler)
+    # let both phones finish their requests before the test database is flushed
+    sampler.wait_for_load_state("networkidle")
+    witness.wait_for_load_state("networkidle")
