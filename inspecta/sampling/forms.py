@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
-from inspecta.core.forms import PickerSelect, StyledForm
+from inspecta.core.forms import PickerSelect, StyledForm, plain_messages
 from inspecta.core.models import StoredFile, TestItem
 from inspecta.projects.models import Project, ProjectParty
 from inspecta.registry.models import Agency
@@ -191,6 +191,43 @@ class CommissionForm(StyledForm):
             self.chosen = (project, agency)
             samples = eligible_samples(project=project, agency=agency).select_related("test_item")
         cast(forms.ModelMultipleChoiceField, self.fields["samples"]).queryset = samples
+        # the parameters requested of each sample, among its test item's (the catalog);
+        # none ticked: the test item as a whole (57号令 第二十条)
+        if self.chosen is not None:
+            from inspecta.core.models import TestItemParameter
+
+            links = TestItemParameter.objects.filter(
+                test_item_id__in={sample.test_item_id for sample in samples}
+            ).select_related("parameter")
+            by_item: dict[str, list[Any]] = {}
+            for link in links.order_by("test_item_id", "-level", "parameter__name"):
+                by_item.setdefault(link.test_item_id, []).append(link)
+            for sample in samples:
+                choices = [
+                    (link.parameter_id, f"{link.parameter.name}（{link.get_level_display()}）")
+                    for link in by_item.get(sample.test_item_id, [])
+                ]
+                if choices:
+                    field = forms.MultipleChoiceField(
+                        label=_("检测参数"),
+                        choices=choices,
+                        required=False,
+                        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+                    )
+                    plain_messages(field)
+                    self.fields[f"parameters_{sample.pk}"] = field
+
+    def sample_rows(self) -> list[tuple[Any, Any]]:
+        """Each sample's checkbox with its parameters' checkboxes (or ``None``)."""
+
+        rows = []
+        for box in self["samples"]:
+            name = f"parameters_{box.data['value']}"
+            rows.append((box, self[name] if name in self.fields else None))
+        return rows
+
+    def parameters_of(self, sample: Any) -> tuple[str, ...]:
+        return tuple(self.cleaned_data.get(f"parameters_{sample.pk}") or ())
 
 
 # ------------------------------------------------------------------ custody events

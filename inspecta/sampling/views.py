@@ -222,7 +222,7 @@ def commission_fill_view(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 project=data["project"],
                 agency=data["agency"],
-                lines=[commissions.LineIn(s) for s in data["samples"]],
+                lines=[commissions.LineIn(s, form.parameters_of(s)) for s in data["samples"]],
                 notes=data["notes"],
             )
         except AppError as exc:

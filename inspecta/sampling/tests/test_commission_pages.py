@@ -75,6 +75,28 @@ def test_the_deliverer_fills_a_commission_on_the_page(scene: dict[str, Any]) -> 
     assert receiver.get("/sampling/commissions/new/").status_code == 403
 
 
+def test_the_deliverer_picks_the_parameters_of_each_sample(scene: dict[str, Any]) -> None:
+    from inspecta.core.models import TestItemParameter
+
+    http = _client(scene["sampler"])
+    query = {"project": scene["project"].pk, "agency": scene["agency"].pk}
+    a, b = scene["samples"]
+    links = list(TestItemParameter.objects.filter(test_item_id=a.test_item_id).select_related("parameter"))
+    assert len(links) >= 2  # the catalog's parameters of the sample's item
+    page = http.get("/sampling/commissions/new/", query).content.decode()
+    assert page.count('data-testid="sample-parameters"') == 2
+    assert all(link.parameter.name in page for link in links)
+    # a code outside the item's parameters is not a choice: refused, nothing filled
+    bad = http.post("/sampling/commissions/new/", query | {"samples": [a.pk], f"parameters_{a.pk}": ["NOPE"]})
+    assert bad.status_code == 400 and not Commission.objects.exists()
+    assert "所选的值不在可选范围内" in bad.content.decode().split('data-testid="sample-parameters"')[1]  # by the sample
+    chosen = sorted(link.parameter_id for link in links[:2])
+    made = http.post("/sampling/commissions/new/", query | {"samples": [a.pk, b.pk], f"parameters_{a.pk}": chosen})
+    assert made.status_code == 302
+    lines = {line.sample_id: line.parameters for line in Commission.objects.get().lines.all()}
+    assert lines == {a.pk: chosen, b.pk: []}  # b: the test item as a whole
+
+
 @needs_tools
 def test_the_printed_form_carries_the_commission_qr(scene: dict[str, Any], tmp_path: Any) -> None:
     commission = fill(scene, scene["samples"])
