@@ -124,6 +124,7 @@ class ErrorCode(StrEnum):
     FIELD_NOT_UPDATABLE = "field_not_updatable"
     INVALID_PARTY_ROLE = "invalid_party_role"
     INVALID_PEOPLE = "invalid_people"
+    PERSON_NOT_ELIGIBLE = "person_not_eligible"  # not of the party, or without the duty's role
     INVALID_DATES = "invalid_dates"
     UNKNOWN_CONTRACT = "unknown_contract"
     PLAN_CANCELLED = "plan_cancelled"
@@ -298,6 +299,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CUSTODY_ORDER: 409,
     ErrorCode.CUSTODY_NOT_PENDING: 409,
     ErrorCode.CUSTODY_PERSON_INVALID: 422,
+    ErrorCode.PERSON_NOT_ELIGIBLE: 422,
     ErrorCode.BATCH_TOO_LARGE: 422,
     # a failed acceptance check refuses the report with 422 (``agency_not_party`` is
     # also the 400 of a project write naming an agency that is not a party)

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -36,7 +36,7 @@ from inspecta.registry.models import Agency
 
 from . import selectors, services
 from .filtersets import PlanFilterSet, ProjectFilterSet
-from .models import Contract, InspectionPlan, Project
+from .models import Contract, InspectionPlan, Project, ProjectPerson
 
 router = Router(tags=["工程项目与检测合同"])
 
@@ -76,6 +76,12 @@ class PartyOut(Schema):
     organisation_id: int | None
 
 
+class NamedPersonOut(Schema):
+    person_id: int
+    duty: str = Field(description="sampler（取样人）/ witness（见证人）")
+    party_role: str
+
+
 class ProjectOut(Schema):
     id: int
     external_id: str = Field(description="跨平台标识：行政区划:项目编号（登记后不变），供其他平台镜像")
@@ -88,6 +94,9 @@ class ProjectOut(Schema):
     supervision_number: str
     station_id: int | None
     parties: list[PartyOut]
+    people: list[NamedPersonOut] = Field(
+        description="项目当前指定的取样人、见证人（人员 id；项目指定后只有他们可以在本项目取样、见证）"
+    )
     created_at: datetime.datetime
     updated_at: datetime.datetime
 
@@ -115,6 +124,11 @@ def project_json(project: Project) -> dict[str, Any]:
                 "organisation_id": p.organisation_id,
             }
             for p in project.parties.all()
+        ],
+        "people": [
+            {"person_id": n.person_id, "duty": n.duty, "party_role": n.party.role}
+            for n in project.people.all()
+            if n.ended_at is None  # the list prefetches the current namings only
         ],
     }
 
@@ -235,7 +249,9 @@ def project_list(request: AuthedRequest, q: str = "", region: str = "") -> Query
     (:class:`inspecta.core.pagination.Keyset`)."""
 
     qs = selectors.project_list(actor=request.auth)
-    return api_filter(ProjectFilterSet, {"q": q, "region": region}, qs, request=request).prefetch_related("parties")
+    return api_filter(ProjectFilterSet, {"q": q, "region": region}, qs, request=request).prefetch_related(
+        "parties", Prefetch("people", ProjectPerson.objects.filter(ended_at__isnull=True).select_related("party"))
+    )
 
 
 @router.get("/{int:project_id}", response=ProjectOut, auth=_READ_AUTH, summary="工程项目详情")

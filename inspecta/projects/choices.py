@@ -13,6 +13,15 @@ class PartyRole(models.TextChoices):
     AGENCY = "agency", _("检测机构")
 
 
+class ProjectDuty(models.TextChoices):
+    """What a person is named on a project for (Nanchang 一(二): the project names its
+    samplers and witnesses; 57号令 第十八条: witnesses come from the owner or the
+    supervising firm)."""
+
+    SAMPLER = "sampler", _("取样人")
+    WITNESS = "witness", _("见证人")
+
+
 class ProjectLogKind(models.TextChoices):
     """Kinds the projects app appends to the transparency log (CONTRACT §5); renderers in
     ``projects/kinds.py``."""

@@ -4,21 +4,22 @@ may choose, never typed as codes or ids."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.accounts.choices import OrganisationKind
-from inspecta.accounts.models import Organisation
+from inspecta.accounts.models import Organisation, User
 from inspecta.core.actors import actor_of, region_within
 from inspecta.core.forms import PickerSelect, PickerSelectMultiple, SingleTestItemChoiceField, StyledForm
 from inspecta.core.models import Region, TestItem
 from inspecta.registry.choices import AgencyStatus
 from inspecta.registry.models import Agency, Staff
 
-from .models import Contract
+from .choices import ProjectDuty
+from .models import Contract, ProjectParty
 
 
 def region_choices(actor: Any) -> list[tuple[str, str]]:
@@ -276,3 +277,37 @@ class CalendarForm(StyledForm):
     span = forms.ChoiceField(
         label=_("范围"), required=False, choices=[("week", _("一周")), ("day", _("一天"))], initial="week"
     )
+
+
+class _PartyChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_role_display()} {obj.name}"
+
+
+class _PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        roles = "、".join(str(g.get_role_display()) for g in obj.role_grants.all())
+        return f"{obj.full_name}（{roles}）"
+
+
+class PersonNameForm(StyledForm):
+    """Names one of the acting admin's own people on the project for a duty (Nanchang
+    一(二)): the parties and people offered are those of the admin's organisation only."""
+
+    party = _PartyChoice(label=_("参建单位"), queryset=ProjectParty.objects.none(), empty_label=None)
+    person = _PersonChoice(label=_("人员"), queryset=User.objects.none())
+    duty = forms.ChoiceField(label=_("职责"), choices=ProjectDuty.choices)
+
+    def __init__(self, *args: Any, parties: Any, **kwargs: Any) -> None:
+        from inspecta.accounts.choices import Role
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["party"]).queryset = parties
+        people = User.objects.filter(
+            organisation_id__in=[p.organisation_id for p in parties],
+            is_active=True,
+            role_grants__role__in=[Role.SAMPLER, Role.WITNESS],
+        ).distinct()
+        cast(forms.ModelChoiceField, self.fields["person"]).queryset = people.order_by(
+            "full_name", "pk"
+        ).prefetch_related("role_grants")

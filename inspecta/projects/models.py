@@ -28,7 +28,7 @@ from inspecta.core.permissions import is_agency, is_operator, is_party, is_regul
 from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-from .choices import PartyRole, PlanStatus
+from .choices import PartyRole, PlanStatus, ProjectDuty
 from .permissions import may_register_projects
 
 __all__ = [
@@ -160,6 +160,55 @@ class ProjectParty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.name}"
+
+    scoping = PROJECT_SCOPING.via("project")
+
+
+class ProjectPerson(models.Model):
+    """A person of a party named on a project for a duty (Nanchang 一(二): "项目应明确
+    取样人、见证人"). Once a project names people for a duty, only they may act in it
+    (``sampling.permissions``); ending a naming keeps the row, with who ended it and when.
+    """
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="people")
+    party = models.ForeignKey(
+        ProjectParty, verbose_name=_("参建单位"), on_delete=models.CASCADE, related_name="named_people"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="project_duties"
+    )
+    duty = models.CharField(_("职责"), max_length=16, choices=ProjectDuty.choices)
+    named_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("指定人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    named_at = models.DateTimeField(_("指定时间"), default=timezone.now)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("解除人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ended_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("项目指定人员")
+        verbose_name_plural = _("项目指定人员")
+        ordering = ["project_id", "duty", "named_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "person", "duty"],
+                condition=Q(ended_at__isnull=True),
+                name="projects_person_named_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_duty_display()} {self.person}"
 
     scoping = PROJECT_SCOPING.via("project")
 

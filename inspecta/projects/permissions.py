@@ -7,7 +7,15 @@ from typing import Any
 
 from inspecta.accounts.choices import Role
 from inspecta.core.actors import actor_of
-from inspecta.core.permissions import has_role, has_scope, is_agency, is_authority, is_operator, is_regulator
+from inspecta.core.permissions import (
+    has_role,
+    has_scope,
+    is_agency,
+    is_authority,
+    is_operator,
+    is_party,
+    is_regulator,
+)
 from inspecta.core.scoping import permits
 from inspecta.exchange.choices import Scope
 
@@ -15,6 +23,7 @@ __all__ = [
     "may_change_plan",
     "may_create_in",
     "may_file_plan",
+    "may_name_people",
     "may_register_projects",
     "may_upload_contract",
     "may_view_plan_calendar",
@@ -72,3 +81,20 @@ may_view_plan_calendar = is_operator | is_regulator
 """Opens the calendar of upcoming on-site tests: the authorities and stations (of their
 region's projects), operators (Guangxi 第十条: the plans are filed so that the supervisors
 can be there)."""
+
+
+def may_name_people(who: Any, party: Any) -> bool:
+    """Names and un-names the samplers and witnesses ``party`` serves ``party.project``
+    with: the admin (参建单位管理员) of the party's own organisation, for an owner,
+    contractor or supervising firm that has accounts here (Nanchang 一(二))."""
+
+    from .choices import PartyRole
+
+    actor = actor_of(who)
+    if party.role == PartyRole.AGENCY or party.organisation_id is None:
+        return False
+    return bool(
+        (is_party & has_role(Role.PARTY_ADMIN))(actor)
+        and actor.organisation is not None
+        and actor.organisation.pk == party.organisation_id
+    )

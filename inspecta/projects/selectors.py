@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from inspecta.core.regionrules import rule_value
 
 from .choices import PlanStatus
-from .models import Contract, InspectionPlan, InspectionPlanVersion, Project
+from .models import Contract, InspectionPlan, InspectionPlanVersion, Project, ProjectPerson
 from .regionrules import PLAN_LEAD_HOURS
 
 
@@ -24,6 +24,28 @@ def project_list(*, actor: Any) -> QuerySet[Project]:
 
 def project_get(*, actor: Any, pk: int) -> Project:
     return Project.objects.select_related("region", "station").reach(actor, pk=pk)
+
+
+def named_people(project: Project | int, duty: str) -> frozenset[int]:
+    """The ids of the people ``project`` names now for ``duty`` (empty: it names nobody,
+    and any person of a party with the duty's role may act, with a finding)."""
+
+    project_id = project if isinstance(project, int) else project.pk
+    return frozenset(
+        ProjectPerson.objects.filter(project_id=project_id, duty=duty, ended_at__isnull=True).values_list(
+            "person_id", flat=True
+        )
+    )
+
+
+def project_people(*, project: Project) -> QuerySet[ProjectPerson]:
+    """Every naming of ``project``, current and ended, for its page."""
+
+    return (
+        ProjectPerson.objects.filter(project=project)
+        .select_related("party", "person", "named_by", "ended_by")
+        .order_by("party__role", "party_id", "duty", "-named_at", "-pk")
+    )
 
 
 def contract_list(*, actor: Any, project: Project | None = None) -> QuerySet[Contract]:

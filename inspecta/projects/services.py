@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspecta.accounts.choices import OrganisationKind
+from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Organisation
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
@@ -27,7 +27,7 @@ from inspecta.registry.models import Agency, Staff
 from inspecta.registry.permissions import acts_for_agency
 
 from . import permissions, selectors
-from .choices import PartyRole, PlanFindingRule, PlanStatus, ProjectLogKind
+from .choices import PartyRole, PlanFindingRule, PlanStatus, ProjectDuty, ProjectLogKind
 from .models import (
     Contract,
     InspectionPlan,
@@ -35,6 +35,7 @@ from .models import (
     PlanFinding,
     Project,
     ProjectParty,
+    ProjectPerson,
 )
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "plan_file",
     "project_create",
     "project_party_add",
+    "project_person_end",
+    "project_person_name",
     "project_update",
 ]
 
@@ -210,6 +213,64 @@ def _party_add(
     audit_stamp(party, actor)
     party.save()
     return party
+
+
+# --- the people a project names (Nanchang 一(二)) ----------------------------------------
+
+DUTY_ROLES = {ProjectDuty.SAMPLER: Role.SAMPLER, ProjectDuty.WITNESS: Role.WITNESS}
+"""The account role a person must hold to be named for a duty."""
+
+
+@transaction.atomic
+def project_person_name(*, actor: Any, party: ProjectParty, person_id: int, duty: str) -> ProjectPerson:
+    """Names a person of ``party``'s organisation on its project for ``duty`` (取样人 or
+    见证人). The person must be active, of that organisation and hold the duty's role;
+    naming someone already named for that duty changes nothing and returns the naming."""
+
+    from inspecta.accounts.models import User
+
+    if not permissions.may_name_people(actor, party):
+        raise PermissionDenied(_("只有本单位的参建单位管理员可以指定项目人员。"))
+    if duty not in ProjectDuty.values:
+        raise AppError(ErrorCode.VALIDATION_FAILED, _("职责不合法：%(d)s。") % {"d": duty}, {"field": "duty"})
+    person = User.objects.filter(pk=person_id, organisation_id=party.organisation_id, is_active=True).first()
+    if person is None:
+        raise AppError(ErrorCode.PERSON_NOT_ELIGIBLE, _("该人员不是本单位的在职人员。"), {"field": "person_id"})
+    role = DUTY_ROLES[ProjectDuty(duty)]
+    if not person.has_role(role):
+        raise AppError(
+            ErrorCode.PERSON_NOT_ELIGIBLE,
+            _("%(name)s 没有“%(role)s”角色，不能指定为%(duty)s。")
+            % {"name": person.full_name, "role": role.label, "duty": ProjectDuty(duty).label},
+            {"field": "person_id"},
+        )
+    existing = ProjectPerson.objects.filter(
+        project_id=party.project_id, person=person, duty=duty, ended_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    named = ProjectPerson(
+        project_id=party.project_id, party=party, person=person, duty=duty, named_by=actor_of(actor).user
+    )
+    audit_stamp(named, actor)
+    named.save()
+    return named
+
+
+@transaction.atomic
+def project_person_end(*, actor: Any, named: ProjectPerson) -> ProjectPerson:
+    """Ends a naming (the person no longer serves the project in that duty); the row stays
+    with who ended it and when. Ending an ended naming changes nothing."""
+
+    named = ProjectPerson.objects.select_for_update().select_related("party").get(pk=named.pk)
+    if not permissions.may_name_people(actor, named.party):
+        raise PermissionDenied(_("只有本单位的参建单位管理员可以解除项目人员。"))
+    if named.ended_at is None:
+        named.ended_at = timezone.now()
+        named.ended_by = actor_of(actor).user
+        audit_stamp(named, actor)
+        named.save(update_fields=["ended_at", "ended_by"])
+    return named
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from inspecta.registry.models import Agency
 
 from . import permissions, selectors, services
 from .filtersets import PlanFilterSet, ProjectFilterSet
-from .forms import CalendarForm, ContractForm, PlanCancelForm, PlanForm, ProjectForm
+from .forms import CalendarForm, ContractForm, PersonNameForm, PlanCancelForm, PlanForm, ProjectForm
 from .tables import PlanTable, ProjectTable
 
 
@@ -87,8 +87,15 @@ class ProjectDetailView(ObjectDetailView):
         from inspecta.sampling.permissions import may_record_on
 
         user: Any = request.user
-        return {
-            "parties": obj.parties.all(),
+        parties = list(obj.parties.all())
+        nameable = [p.pk for p in parties if permissions.may_name_people(user, p)]
+        extra: dict[str, Any] = {}
+        if nameable:
+            extra["name_form"] = PersonNameForm(parties=obj.parties.filter(pk__in=nameable))
+        return extra | {
+            "parties": parties,
+            "people": selectors.project_people(project=obj),
+            "nameable": nameable,
             "contracts": selectors.contract_list(actor=user, project=obj).prefetch_related("test_items"),
             "reports": report_list(actor=user).filter(project=obj)[:200],
             "plans": selectors.plan_list(actor=user).filter(project=obj)[:200],
@@ -99,6 +106,51 @@ class ProjectDetailView(ObjectDetailView):
 
 
 project_detail_view = ProjectDetailView.as_view()
+
+
+@login_required
+@require_POST
+def project_person_name_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Names a person of the admin's organisation on the project (Nanchang 一(二))."""
+
+    project = selectors.project_get(actor=request.user, pk=pk)
+    nameable = [p.pk for p in project.parties.all() if permissions.may_name_people(request.user, p)]
+    if not nameable:
+        raise PermissionDenied(_("只有本单位的参建单位管理员可以指定项目人员。"))
+    form = PersonNameForm(request.POST, parties=project.parties.filter(pk__in=nameable))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            named = services.project_person_name(
+                actor=request.user, party=data["party"], person_id=data["person"].pk, duty=data["duty"]
+            )
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("已指定 %(name)s 为本项目%(duty)s。")
+                % {"name": named.person.full_name, "duty": named.get_duty_display()},
+            )
+            return redirect("projects:project_detail", pk=project.pk)
+    return ProjectDetailView.render_object(request, project, name_form=form, status=400)
+
+
+@login_required
+@require_POST
+def project_person_end_view(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    """Ends a naming: the person no longer serves the project in that duty."""
+
+    project = selectors.project_get(actor=request.user, pk=pk)
+    named = selectors.project_people(project=project).filter(pk=person_pk).first()
+    if named is None:
+        raise Http404(_("该项目人员不存在。"))
+    services.project_person_end(actor=request.user, named=named)
+    messages.success(
+        request,
+        _("已解除 %(name)s 的%(duty)s职责。") % {"name": named.person.full_name, "duty": named.get_duty_display()},
+    )
+    return redirect("projects:project_detail", pk=project.pk)
 
 
 @login_required

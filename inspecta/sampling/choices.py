@@ -51,6 +51,7 @@ class SamplingRule(models.TextChoices):
     CUSTODY_LOCATION_FAR = "custody_location_far", _("流转事件位置距项目过远")
     CURING_OUT_EARLY = "curing_out_early", _("未到龄期出养护室")
     CURING_AT_RECEIPT = "curing_at_receipt", _("收样时样品仍在养护室")
+    PEOPLE_NOT_NAMED = "people_not_named", _("项目未指定取样人或见证人")
 
 
 class ReceiptOutcome(models.TextChoices):

@@ -23,6 +23,7 @@ from inspecta.core.files import file_store
 from inspecta.core.identifiers import id_number_check_char
 from inspecta.core.models import TestItem
 from inspecta.projects.models import Project
+from inspecta.projects.services import project_person_name
 from inspecta.registry.models import Agency
 
 from . import custody, services
@@ -39,6 +40,8 @@ PEOPLE = (
     ("gz_witness", "见证员 吴芳", "广州某工程监理有限公司", (Role.WITNESS,)),
     # confirms the contractor's people who register from their phones (Nanchang 一(二))
     ("gz_contractor_admin", "施工单位管理员 马俊", "广东某建筑工程有限公司", (Role.PARTY_ADMIN,)),
+    # names the project's witness, as the contractor's admin names its sampler
+    ("gz_firm_admin", "监理单位管理员 郑华", "广州某工程监理有限公司", (Role.PARTY_ADMIN,)),
 )
 PENDING_REGISTRATION = ("gz_new_sampler", "取样员 林峰", "44010619910512301")
 """A person's registration waiting for ``gz_contractor_admin`` (username, name, the first
@@ -252,6 +255,13 @@ def sampling_demo() -> tuple[int, list[DemoLogin]]:
     added += not User.objects.filter(username=RECEIVER[0]).exists()
     receiver = _person(RECEIVER[0], RECEIVER[1], agency.organisation, (Role.RECEIVER,))
     people[RECEIVER[0]] = receiver
+    for admin, person, duty in (
+        ("gz_contractor_admin", "gz_sampler", "sampler"),
+        ("gz_firm_admin", "gz_witness", "witness"),
+    ):
+        party = project.parties.filter(organisation=people[admin].organisation).first()
+        if party is not None:  # names them once (naming again changes nothing)
+            project_person_name(actor=people[admin], party=party, person_id=people[person].pk, duty=duty)
 
     if not Sample.objects.filter(project=project).exists():
         batch = _concrete_batch(people, project)

@@ -8,6 +8,7 @@ from typing import Any
 from inspecta.accounts.choices import Role
 from inspecta.core.actors import actor_of
 from inspecta.core.permissions import has_role, is_agency, is_operator, is_party, is_regulator, signed_in
+from inspecta.projects.choices import ProjectDuty
 
 from .choices import CustodyEventKind, SampleStatus
 
@@ -61,16 +62,32 @@ def _party_of(actor: Any, project: Any) -> bool:
     return org is not None and project.parties.filter(organisation_id=org.pk).exists()
 
 
+def _serves(actor: Any, project: Any, duty: str) -> bool:
+    """A person of a party of ``project`` who may act in ``duty`` there: once the project
+    names people for the duty (``projects.ProjectPerson``, Nanchang 一(二)), only they;
+    while it names nobody, anyone of a party (and the step records a finding,
+    ``services.unnamed_finding``)."""
+
+    from inspecta.projects.selectors import named_people
+
+    if not _party_of(actor, project):
+        return False
+    named = named_people(project, duty)
+    return not named or (actor.user is not None and actor.user.pk in named)
+
+
 def may_record_on(who: Any, project: Any) -> bool:
-    """Records a sampling on ``project``: a sampler whose organisation is a party of it."""
+    """Records a sampling on ``project``: a sampler whose organisation is a party of it and,
+    when the project names its samplers, one of them."""
 
     actor = actor_of(who)
-    return bool(may_record_samples(actor)) and _party_of(actor, project)
+    return bool(may_record_samples(actor)) and _serves(actor, project, ProjectDuty.SAMPLER)
 
 
 def may_confirm(who: Any, sample: Any) -> bool:
     """Confirms ``sample`` now: its own sampler while it waits for the sampler; then a
-    witness of a party of its project who is not the sampler."""
+    witness of a party of its project (one it names, when it names witnesses) who is not
+    the sampler."""
 
     actor = actor_of(who)
     if actor.user is None:
@@ -79,7 +96,9 @@ def may_confirm(who: Any, sample: Any) -> bool:
         return sample.sampler_id == actor.user.pk
     if sample.status == SampleStatus.CONFIRMED:
         return (
-            bool(may_witness_samples(actor)) and sample.sampler_id != actor.user.pk and _party_of(actor, sample.project)
+            bool(may_witness_samples(actor))
+            and sample.sampler_id != actor.user.pk
+            and _serves(actor, sample.project, ProjectDuty.WITNESS)
         )
     return False
 
@@ -107,7 +126,7 @@ def may_confirm_commission(who: Any, commission: Any) -> bool:
         return (
             bool(may_witness_samples(actor))
             and commission.deliverer_id != actor.user.pk
-            and _party_of(actor, commission.project)
+            and _serves(actor, commission.project, ProjectDuty.WITNESS)
         )
     return False
 
@@ -125,7 +144,9 @@ def may_confirm_batch(who: Any, batch: Any) -> bool:
     if not batch.confirmations.exists():
         return batch.recorded_by_id == actor.user.pk
     return (
-        bool(may_witness_samples(actor)) and batch.recorded_by_id != actor.user.pk and _party_of(actor, batch.project)
+        bool(may_witness_samples(actor))
+        and batch.recorded_by_id != actor.user.pk
+        and _serves(actor, batch.project, ProjectDuty.WITNESS)
     )
 
 
@@ -158,5 +179,5 @@ def may_confirm_custody(who: Any, event: Any) -> bool:
     return (
         bool(may_witness_samples(actor))
         and event.recorded_by_id != actor.user.pk
-        and _party_of(actor, event.sample.project)
+        and _serves(actor, event.sample.project, ProjectDuty.WITNESS)
     )

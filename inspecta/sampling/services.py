@@ -38,6 +38,7 @@ from inspecta.core.imaging import phash_bands, phash_distance, photo_phash
 from inspecta.core.models import StoredFile, TestItem
 from inspecta.core.regionrules import rule_value
 from inspecta.ledger.services import format_time, log_append, signing_key_active
+from inspecta.projects.choices import ProjectDuty
 from inspecta.projects.models import Project
 from inspecta.registry.models import Agency
 
@@ -185,6 +186,23 @@ def _finding(sample: Sample, rule: str, detail: str, key: str = "", **details: A
             "detail": detail[:500],
             "details": details,
         },
+    )
+
+
+def unnamed_finding(sample: Sample, duty: str) -> None:
+    """A sampling or witnessing on a project that names nobody for that duty (Nanchang
+    一(二): the project names its samplers and witnesses; ``projects.ProjectPerson``)."""
+
+    from inspecta.projects.selectors import named_people
+
+    if named_people(sample.project_id, duty):
+        return
+    _finding(
+        sample,
+        SamplingRule.PEOPLE_NOT_NAMED,
+        _("项目未指定%(duty)s，由参建单位的%(duty)s办理。") % {"duty": ProjectDuty(duty).label},
+        key=f"sample:{sample.pk}:{duty}",
+        duty=duty,
     )
 
 
@@ -343,6 +361,7 @@ def sample_record(
             distance_m=sample.distance_m,
             limit_m=limit,
         )
+    unnamed_finding(sample, ProjectDuty.SAMPLER)
     return sample
 
 
@@ -485,6 +504,7 @@ def sample_confirm(
             elapsed_seconds=int(elapsed.total_seconds()),
             window_minutes=minutes,
         )
+    unnamed_finding(sample, ProjectDuty.WITNESS)
     seal = _seal(sample, confirmation)
     log_append(kind=SamplingLogKind.WITNESS_RECORD, record=sample)
     log_append(kind=SamplingLogKind.SEAL, record=seal)

@@ -56,11 +56,12 @@ def _enrol(user: Any) -> SoftAuthenticator:
     return phone
 
 
-def sampling_scene(tree: dict[str, Any], n: int = 1, *, region: str = "440106") -> dict[str, Any]:
+def sampling_scene(tree: dict[str, Any], n: int = 1, *, region: str = "440106", named: bool = True) -> dict[str, Any]:
     """An approved agency, a project in ``region`` (coordinates 23.13, 113.33) whose
     parties are a contractor and a supervising firm with accounts here, their sampler and
-    witness with a passkey each (``sampler_phone``, ``witness_phone``), and the agency's
-    receiver."""
+    witness with a passkey each (``sampler_phone``, ``witness_phone``), the agency's
+    receiver, and each party's admin (``contractor_admin``, ``firm_admin``) who has named
+    the sampler and the witness on the project (unless ``named`` is false)."""
 
     agency, agency_admin, made = approved_agency(tree, n)
     contractor = organisation_create(
@@ -87,7 +88,15 @@ def sampling_scene(tree: dict[str, Any], n: int = 1, *, region: str = "440106") 
     witness = UserFactory(username=f"witness{n}", organisation=firm, roles=[Role.WITNESS])
     receiver = UserFactory(username=f"receiver{n}", organisation=agency.organisation, roles=[Role.RECEIVER])
     courier = UserFactory(username=f"courier{n}", organisation=contractor, roles=[Role.PROJECT_VIEWER])
+    contractor_admin = UserFactory(username=f"cadmin{n}", organisation=contractor, roles=[Role.PARTY_ADMIN])
+    firm_admin = UserFactory(username=f"fadmin{n}", organisation=firm, roles=[Role.PARTY_ADMIN])
+    if named:
+        for admin, person, duty in ((contractor_admin, sampler, "sampler"), (firm_admin, witness, "witness")):
+            party = project.parties.get(organisation=contractor if duty == "sampler" else firm)
+            project_services.project_person_name(actor=admin, party=party, person_id=person.pk, duty=duty)  # type: ignore[attr-defined]
     return {
+        "contractor_admin": contractor_admin,
+        "firm_admin": firm_admin,
         "agency": agency,
         "agency_admin": agency_admin,
         "made": made,

@@ -41,6 +41,7 @@ from inspecta.projects.models import (
     PlanFinding,
     Project,
     ProjectParty,
+    ProjectPerson,
 )
 from inspecta.projects.regionrules import PLAN_LEAD_HOURS
 from inspecta.projects.testing import plan_kwargs
@@ -264,12 +265,14 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
 
     project_a = project_with(tree, [agency_a], code="P-GZ", region="440106")
     project_b = project_with(tree, [agency_b], code="P-SZ", region="440300")
-    project_services.project_party_add(
-        actor=tree["gz_supervisor"], project=project_a, role="owner", organisation_id=own_gz_org.pk
-    )
-    project_services.project_party_add(
-        actor=tree["sz_supervisor"], project=project_b, role="owner", organisation_id=own_sz_org.pk
-    )
+    for project, org, person, supervisor in (
+        (project_a, own_gz_org, own_gz, tree["gz_supervisor"]),
+        (project_b, own_sz_org, own_sz, tree["sz_supervisor"]),
+    ):
+        party = project_services.project_party_add(
+            actor=supervisor, project=project, role="owner", organisation_id=org.pk
+        )
+        ProjectPerson.objects.create(project=project, party=party, person=person, duty="witness")
     reports = {}
     contracts = {}
     for label, agency, admin, made, project in (
@@ -534,10 +537,11 @@ def test_agency_records(db: None, world: dict[str, Any], model: type[models.Mode
     _check(world, model, AGENCY, lambda r: world["side_of_agency"].get(r.agency_id))
 
 
-@covers(Project, ProjectParty)
+@covers(Project, ProjectParty, ProjectPerson)
 def test_projects_and_parties(db: None, world: dict[str, Any]) -> None:
     _check(world, Project, PROJECT, lambda p: world["side_of_project"].get(p.pk))
     _check(world, ProjectParty, PROJECT, lambda p: world["side_of_project"].get(p.project_id))
+    _check(world, ProjectPerson, PROJECT, lambda p: world["side_of_project"].get(p.project_id))
 
 
 @covers(Contract)

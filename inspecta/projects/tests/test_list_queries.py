@@ -59,7 +59,7 @@ def _contracts(scene, project):
 def test_project_list_api(client, scene):
     login_verified(client, scene["tree"]["gz_supervisor"])
     assert_queries_constant(
-        lambda: client.get("/api/v1/projects/"), _projects(scene), limit=12, rows=json_rows("items")
+        lambda: client.get("/api/v1/projects/"), _projects(scene), limit=13, rows=json_rows("items")
     )
 
 
