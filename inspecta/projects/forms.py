@@ -295,7 +295,7 @@ class PersonNameForm(StyledForm):
     一(二)): the parties and people offered are those of the admin's organisation only."""
 
     party = _PartyChoice(label=_("参建单位"), queryset=ProjectParty.objects.none(), empty_label=None)
-    person = _PersonChoice(label=_("人员"), queryset=User.objects.none())
+    person = _PersonChoice(label=_("人员"), queryset=User.objects.none(), empty_label=_("请选择人员"))
     duty = forms.ChoiceField(label=_("职责"), choices=ProjectDuty.choices)
 
     def __init__(self, *args: Any, parties: Any, **kwargs: Any) -> None:
