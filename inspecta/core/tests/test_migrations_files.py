@@ -14,9 +14,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from inspecta.core import immutability
 from inspecta.core import services as core_services
 from inspecta.core.models import StoredFile
+from inspecta.core.testing.migrations import migrate_to, on_postgresql
 from inspecta.projects import services as project_services
 from inspecta.projects.models import Contract
 from inspecta.registry.models import Agency, AgencyHead, ImportJob, Staff
@@ -34,22 +34,11 @@ BEFORE = [
 ]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    # as the migrate command does; the tests write old-state rows (history included)
-    # between the two migrations, so the triggers come back at the latest state only
-    immutability.remove()
-    executor.migrate(targets)
-    if set(targets) == set(executor.loader.graph.leaf_nodes()):
-        immutability.install()
-    return MigrationExecutor(connection)
-
-
 def attachment_uuid(pk: int) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"inspecta:registry.attachment:{pk}")
 
 
+@on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_files_and_their_keys_survive_the_move_to_core(tree):
     # a transactional test before this one flushed the reference data
@@ -81,7 +70,7 @@ def test_files_and_their_keys_survive_the_move_to_core(tree):
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()  # every app: migrations cross apps
 
     # --- the old state: files of exchange come back; registry attachments are made there
-    old = _migrate(BEFORE).loader.project_state(BEFORE).apps
+    old = migrate_to(BEFORE).loader.project_state(BEFORE).apps
     OldFile = old.get_model("exchange", "StoredFile")
     restored = OldFile.objects.get(pk=scan.pk)
     assert (restored.name, restored.sha256, restored.storage_path) == ("合同.pdf", scan.sha256, scan.file.name)
@@ -160,7 +149,7 @@ def test_files_and_their_keys_survive_the_move_to_core(tree):
     )
 
     # --- forward: everything is a core.StoredFile, every key still names its file
-    _migrate(latest)
+    migrate_to(latest)
     moved = StoredFile.objects.get(pk=scan.pk)
     assert (moved.original_name, moved.sha256, moved.size, moved.file.name, moved.organisation_id) == (
         "合同.pdf",

@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from inspecta.core import immutability
 from inspecta.core import services as core_services
+from inspecta.core.testing.migrations import migrate_to, on_postgresql
 from inspecta.registry import services
 from inspecta.registry.models import AgencyHead, ChangeRequest, Finding
 from inspecta.registry.testing import approved
@@ -17,18 +17,7 @@ from inspecta.registry.testing import approved
 BEFORE = [("registry", "0003_audit_acting_client")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    # as the migrate command does; the tests write old-state rows (history included)
-    # between the two migrations, so the triggers come back at the latest state only
-    immutability.remove()
-    executor.migrate(targets)
-    if set(targets) == set(executor.loader.graph.leaf_nodes()):
-        immutability.install()
-    return MigrationExecutor(connection)
-
-
+@on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_decision_and_finding_columns_keep_the_rows(tree):
     # a transactional test before this one flushed the reference data
@@ -44,7 +33,7 @@ def test_decision_and_finding_columns_keep_the_rows(tree):
     )
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()  # every app: migrations cross apps
 
-    old = _migrate(BEFORE).loader.project_state(BEFORE).apps
+    old = migrate_to(BEFORE).loader.project_state(BEFORE).apps
     OldChange = old.get_model("registry", "ChangeRequest")
     row = OldChange.objects.get(pk=change.pk)
     assert (row.status, row.reason, row.submitted_by_id, row.reviewed_by_id) == (
@@ -56,7 +45,7 @@ def test_decision_and_finding_columns_keep_the_rows(tree):
     OldFinding = old.get_model("registry", "Finding")
     assert OldFinding.objects.get(pk=finding.pk).resolved_at == resolved_at
 
-    _migrate(latest)
+    migrate_to(latest)
     change = ChangeRequest.objects.get(pk=change.pk)
     assert (change.status, change.decision_reason, change.applied_by_id, change.decided_by_id) == (
         "rejected",

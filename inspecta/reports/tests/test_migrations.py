@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from inspecta.core import immutability
 from inspecta.core import services as core_services
+from inspecta.core.testing.migrations import migrate_to, on_postgresql
 from inspecta.exchange.choices import FindingKind
 from inspecta.exchange.models import AccessApplication, AnomalyFinding
 from inspecta.exchange.testing import approved_client
@@ -21,18 +21,7 @@ from inspecta.reports.testing import approved_agency, project_with, submission
 BEFORE = [("reports", "0004_audit_acting_client"), ("exchange", "0002_audit_acting_client")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    # as the migrate command does; the tests write old-state rows (history included)
-    # between the two migrations, so the triggers come back at the latest state only
-    immutability.remove()
-    executor.migrate(targets)
-    if set(targets) == set(executor.loader.graph.leaf_nodes()):
-        immutability.install()
-    return MigrationExecutor(connection)
-
-
+@on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_finding_and_application_columns_keep_the_rows(tree):
     # a transactional test before this one flushed the reference data
@@ -50,7 +39,7 @@ def test_finding_and_application_columns_keep_the_rows(tree):
     application = AccessApplication.objects.get(pk=creds.client.application_id)
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()  # every app: migrations cross apps
 
-    old = _migrate(BEFORE).loader.project_state(BEFORE).apps
+    old = migrate_to(BEFORE).loader.project_state(BEFORE).apps
     row = old.get_model("reports", "ReportFinding").objects.get(pk=finding.pk)
     assert (row.code, row.message) == (CheckCode.TOO_MANY_AGENCIES, "检测机构过多")
     row = old.get_model("exchange", "AnomalyFinding").objects.get(pk=anomaly.pk)
@@ -58,7 +47,7 @@ def test_finding_and_application_columns_keep_the_rows(tree):
     row = old.get_model("exchange", "AccessApplication").objects.get(pk=application.pk)
     assert (row.submitted_by_id, row.submitted_at, row.status) == (admin.pk, application.applied_at, "approved")
 
-    _migrate(latest)
+    migrate_to(latest)
     finding = ReportFinding.objects.get(pk=finding.pk)
     assert (finding.rule, finding.detail, finding.severity, finding.status) == (
         CheckCode.TOO_MANY_AGENCIES,
