@@ -163,7 +163,7 @@ class CommissionForm(StyledForm):
         label=_("委托样品"),
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("只列出已见证封样、送往该机构且尚未委托的样品。"),
     )
     notes = forms.CharField(label=_("备注"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -200,7 +200,7 @@ class CommissionForm(StyledForm):
                 test_item_id__in={sample.test_item_id for sample in samples}
             ).select_related("parameter")
             by_item: dict[str, list[Any]] = {}
-            for link in links.order_by("test_item_id", "-level", "parameter__name"):
+            for link in links.order_by("test_item_id", "level", "parameter__name"):  # 必备 first
                 by_item.setdefault(link.test_item_id, []).append(link)
             for sample in samples:
                 choices = [

@@ -50,6 +50,11 @@ def test_a_commission_on_phones(
         deliverer.get_by_role("button", name="下一步：选择样品").click()
     expect(deliverer.get_by_test_id("sample-choice")).to_have_count(1)
     deliverer.get_by_test_id("sample-choice").click()
+    # asks for one parameter of the sample's item (none ticked would mean the whole item)
+    deliverer.get_by_test_id("sample-parameters").locator("summary").click()
+    parameter = deliverer.get_by_test_id("sample-parameters").locator("input[type=checkbox]").first
+    wanted = parameter.get_attribute("value")
+    parameter.check()
     deliverer.fill("textarea[name=notes]", "按标准检测抗压强度")
     _fits(deliverer)
     screenshot(deliverer, "commission-fill")
@@ -57,7 +62,7 @@ def test_a_commission_on_phones(
         deliverer.get_by_role("button", name="提交委托单").click()
     commission = Commission.objects.get()
     assert deliverer.url.endswith(f"/sampling/commissions/{commission.pk}/")
-    assert list(commission.lines.values_list("sample_id", flat=True)) == [sample.pk]
+    assert list(commission.lines.values_list("sample_id", "parameters")) == [(sample.pk, [wanted])]
     deliverer.wait_for_load_state("networkidle")
 
     # --- and confirms it
