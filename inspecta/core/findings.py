@@ -72,6 +72,30 @@ class Finding(models.Model):
             self.region = self.region_code()
         super().save(*args, **kwargs)
 
+    @classmethod
+    def keep(
+        cls,
+        *,
+        rule: str,
+        key: str,
+        detail: str,
+        subject: str = "",
+        region: str = "",
+        defaults: dict[str, Any] | None = None,
+        **about: Any,
+    ) -> Any:
+        """Keep a finding of ``rule`` about ``key`` (and the foreign keys ``about``) once:
+        a check that fires again on the same thing finds the one it kept. ``defaults``
+        fills a subclass's own columns of a new finding."""
+
+        finding, _created = cls._default_manager.get_or_create(
+            rule=rule,
+            key=key,
+            **about,
+            defaults={"subject": subject[:255], "region": region, "detail": detail[:500], **(defaults or {})},
+        )
+        return finding
+
     def region_code(self) -> str:
         """The region the finding belongs to (a subclass reads it from its subject)."""
 

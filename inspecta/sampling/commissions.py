@@ -256,17 +256,16 @@ def commission_fill(
 
 
 def _finding(commission: Commission, rule: str, detail: str, **details: Any) -> None:
+    key, region = f"commission:{commission.pk}", commission.project.region_id
     for line in commission.lines.select_related("sample"):
-        SamplingFinding.objects.get_or_create(
+        SamplingFinding.keep(
             sample=line.sample,
             rule=rule,
-            key=f"commission:{commission.pk}",
-            defaults={
-                "subject": commission.number,
-                "region": commission.project.region_id,
-                "detail": detail[:500],
-                "details": {"commission": commission.pk, **details},
-            },
+            key=key,
+            subject=commission.number,
+            region=region,
+            detail=detail,
+            defaults={"details": {"commission": commission.pk, **details}},
         )
 
 

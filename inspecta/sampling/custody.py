@@ -160,16 +160,10 @@ def _far(distance: int | None, region_code: str, item_code: str | None = None) -
 
 
 def _batch_finding(batch: ConcreteBatch, rule: str, detail: str, key: str = "", **details: Any) -> None:
-    ConcreteBatchFinding.objects.get_or_create(
-        batch=batch,
-        rule=rule,
-        key=key or f"batch:{batch.pk}",
-        defaults={
-            "subject": str(batch)[:255],
-            "region": batch.project.region_id,
-            "detail": detail[:500],
-            "details": details,
-        },
+    key = key or f"batch:{batch.pk}"
+    region = batch.project.region_id
+    ConcreteBatchFinding.keep(
+        batch=batch, rule=rule, key=key, subject=str(batch), region=region, detail=detail, defaults={"details": details}
     )
 
 

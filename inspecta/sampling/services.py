@@ -176,16 +176,16 @@ def chained_digest(record_sha256: str, name: str, first: PersonConfirmation, wit
 
 
 def _finding(sample: Sample, rule: str, detail: str, key: str = "", **details: Any) -> None:
-    SamplingFinding.objects.get_or_create(
+    key = key or f"sample:{sample.pk}"
+    region = sample.project.region_id
+    SamplingFinding.keep(
         sample=sample,
         rule=rule,
-        key=key or f"sample:{sample.pk}",
-        defaults={
-            "subject": sample.code,
-            "region": sample.project.region_id,
-            "detail": detail[:500],
-            "details": details,
-        },
+        key=key,
+        subject=sample.code,
+        region=region,
+        detail=detail,
+        defaults={"details": details},
     )
 
 
