@@ -251,6 +251,23 @@ def _file(actor: Any, file_id: uuid.UUID) -> StoredFile:
     return stored
 
 
+def _proof(actor: Any, payload: ConfirmIn) -> dict[str, Any]:
+    """The arguments every person's confirmation takes from its payload (samples,
+    commissions, concrete batches, custody events): the identity proof, which must be
+    given, the live photo the person uploaded and the phone's position."""
+
+    if payload.assertion is None and not payload.totp_code:
+        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
+    return {
+        "live_photo": _file(actor, payload.live_photo_id),
+        "assertion": payload.assertion,
+        "totp_code": payload.totp_code,
+        "latitude": payload.latitude,
+        "longitude": payload.longitude,
+        "accuracy_m": payload.accuracy_m,
+    }
+
+
 @router.post("/samples", response={201: SampleOut}, auth=_WRITE_AUTH, summary="记录见证取样（取样人，手机）")
 @idempotent
 def sample_record(request: AuthedRequest, payload: SampleIn) -> Status:
@@ -331,17 +348,10 @@ def sample_challenge(request: AuthedRequest, sample_id: int, person_id: int | No
 def sample_confirm(request: AuthedRequest, sample_id: int, payload: ConfirmIn) -> Status:
     actor = acting_for(request.auth, payload.person_id)
     sample = selectors.sample_get(actor=actor, pk=sample_id)
-    if payload.assertion is None and not payload.totp_code:
-        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
     c = services.sample_confirm(
         actor=actor,
         sample=sample,
-        live_photo=_file(actor, payload.live_photo_id),
-        assertion=payload.assertion,
-        totp_code=payload.totp_code,
-        latitude=payload.latitude,
-        longitude=payload.longitude,
-        accuracy_m=payload.accuracy_m,
+        **_proof(actor, payload),
     )
     return Status(201, confirmation_json(c))
 
@@ -792,17 +802,10 @@ def commission_challenge(request: AuthedRequest, commission_id: int, person_id: 
 def commission_confirm(request: AuthedRequest, commission_id: int, payload: CommissionConfirmIn) -> Status:
     actor = acting_for(request.auth, payload.person_id)
     commission = selectors.commission_get(actor=actor, pk=commission_id)
-    if payload.assertion is None and not payload.totp_code:
-        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
     c = commissions.commission_confirm(
         actor=actor,
         commission=commission,
-        live_photo=_file(actor, payload.live_photo_id),
-        assertion=payload.assertion,
-        totp_code=payload.totp_code,
-        latitude=payload.latitude,
-        longitude=payload.longitude,
-        accuracy_m=payload.accuracy_m,
+        **_proof(actor, payload),
     )
     return Status(201, confirmation_json(c))
 
@@ -1011,11 +1014,6 @@ def _challenge_json(user: User, step: str, challenge: str) -> dict[str, Any]:
     return {"step": step, "challenge": challenge, "options": options}
 
 
-def _proof_given(payload: ConfirmIn) -> None:
-    if payload.assertion is None and not payload.totp_code:
-        raise AppError(ErrorCode.INVALID_INPUT, _("请用通行密钥（指纹或面容）确认，或输入动态口令。"))
-
-
 @router.post(
     "/concrete-batches",
     response={201: ConcreteBatchOut},
@@ -1092,16 +1090,10 @@ def batch_challenge(request: AuthedRequest, batch_id: int, person_id: int | None
 def batch_confirm(request: AuthedRequest, batch_id: int, payload: CustodyConfirmIn) -> Status:
     actor = acting_for(request.auth, payload.person_id)
     batch = ConcreteBatch.objects.reach(actor, pk=batch_id)
-    _proof_given(payload)
     c = custody.batch_confirm(
         actor=actor,
         batch=batch,
-        live_photo=_file(actor, payload.live_photo_id),
-        assertion=payload.assertion,
-        totp_code=payload.totp_code,
-        latitude=payload.latitude,
-        longitude=payload.longitude,
-        accuracy_m=payload.accuracy_m,
+        **_proof(actor, payload),
     )
     return Status(201, confirmation_json(c))
 
@@ -1175,15 +1167,9 @@ def custody_challenge(request: AuthedRequest, event_id: int, person_id: int | No
 def custody_confirm(request: AuthedRequest, event_id: int, payload: CustodyConfirmIn) -> Status:
     actor = acting_for(request.auth, payload.person_id)
     event = CustodyEvent.objects.reach(actor, pk=event_id)
-    _proof_given(payload)
     c = custody.custody_confirm(
         actor=actor,
         event=event,
-        live_photo=_file(actor, payload.live_photo_id),
-        assertion=payload.assertion,
-        totp_code=payload.totp_code,
-        latitude=payload.latitude,
-        longitude=payload.longitude,
-        accuracy_m=payload.accuracy_m,
+        **_proof(actor, payload),
     )
     return Status(201, confirmation_json(c))
