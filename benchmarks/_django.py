@@ -20,6 +20,7 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", "--no-input", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the database cache, when no REDIS_URL names one
     from inspecta.core import services
 
     services.regions_load()

@@ -100,7 +100,7 @@ def build_custody() -> Custody:
     private = Ed25519PrivateKey.generate()
     pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     exchange_services.key_register_public(actor=admin, key=issued.key, public_key=pem)
-    c.signer = Signer(issued.key.key_id, private_key=private, validity=600)
+    c.signer = Signer(issued.key.key_id, private_key=private, validity=300)
     from inspecta.core.actors import Actor
 
     app = Actor.for_client(client, issued.key)
