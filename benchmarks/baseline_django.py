@@ -14,7 +14,9 @@ by the same gunicorn, settings and middleware as the product, doing only
 
 Serial numbers come from the PostgreSQL sequence ``bench_baseline_serial`` under the
 issuing region ``990000`` (created by the benchmark) so baseline rows never collide with
-the product's numbering; verification codes come from ``inspecta.reports.codes``. The
+the product's numbering, and each report number gets its serial appended (an agency's
+report numbers are unique, and the load replays bodies); verification codes come from
+``inspecta.reports.codes``. The
 agency is ``INSPECTA_BENCH_AGENCY_ID``. ``baseline_fastapi.py`` runs the same SQL.
 """
 
@@ -37,9 +39,9 @@ BASELINE_REGION = "990000"
 INSERT_SQL = (
     "INSERT INTO reports_report (agency_id, project_id, issuing_region, year, serial_no, serial_number, "
     "verification_code, status, report_number, test_item_id, conclusion, tested_on, reported_on, "
-    "version_count, issued_at, revoke_reason) "
-    "SELECT %s, %s, '990000', %s, s.n, '990000' || %s || lpad(s.n::text, 7, '0'), %s, 'valid', %s, %s, %s, "
-    "%s, %s, 1, now(), '' FROM (SELECT nextval('bench_baseline_serial') AS n) s RETURNING id, serial_number"
+    "version_count, issued_at, revoke_reason, updated_at) "
+    "SELECT %s, %s, '990000', %s, s.n, '990000' || %s || lpad(s.n::text, 7, '0'), %s, 'valid', %s || '-' || s.n, %s, %s, "
+    "%s, %s, 1, now(), '', now() FROM (SELECT nextval('bench_baseline_serial') AS n) s RETURNING id, serial_number"
 )
 
 LOOKUP_SQL = (

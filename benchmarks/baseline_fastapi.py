@@ -27,9 +27,9 @@ AGENCY_ID = int(os.environ.get("INSPECTA_BENCH_AGENCY_ID", "0"))
 INSERT_SQL = (
     "INSERT INTO reports_report (agency_id, project_id, issuing_region, year, serial_no, serial_number, "
     "verification_code, status, report_number, test_item_id, conclusion, tested_on, reported_on, "
-    "version_count, issued_at, revoke_reason) "
-    "SELECT $1, $2, '990000', $3, s.n, '990000' || $4 || lpad(s.n::text, 7, '0'), $5, 'valid', $6, $7, $8, "
-    "$9, $10, 1, now(), '' FROM (SELECT nextval('bench_baseline_serial') AS n) s"
+    "version_count, issued_at, revoke_reason, updated_at) "
+    "SELECT $1, $2, '990000', $3, s.n, '990000' || $4 || lpad(s.n::text, 7, '0'), $5, 'valid', $6 || '-' || s.n, $7, $8, "
+    "$9, $10, 1, now(), '', now() FROM (SELECT nextval('bench_baseline_serial') AS n) s"
 )
 LOOKUP_SQL = (
     "SELECT id, serial_number, verification_code, status, report_number, agency_id, project_id, "

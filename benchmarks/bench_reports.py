@@ -183,6 +183,7 @@ class Fixture:
 def build_fixture(projects: int) -> Fixture:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from django.db import connection
     from django.utils import timezone
     from inspecta_client import Signer
 
@@ -199,6 +200,8 @@ def build_fixture(projects: int) -> Fixture:
     # the baselines insert into the same table, under a project of their own (so the
     # product's per-project checks do not see the baselines' rows)
     fx.base_project = project_with(tree, [fx.agency], code="BENCH-BASELINE")
+    with connection.cursor() as cursor:  # the baselines' serial numbers
+        cursor.execute("CREATE SEQUENCE IF NOT EXISTS bench_baseline_serial")
     fx.projects = [fx.project] + [
         project_with(tree, [fx.agency], code=f"BENCH-{i:03d}") for i in range(2, projects + 1)
     ]
@@ -284,8 +287,10 @@ def bulk_fill(fx: Fixture, count: int) -> float:
 
     from django.db import connection, transaction
 
+    from inspecta.core.counters import sequence_next
     from inspecta.reports import codes
-    from inspecta.reports.models import Report, ReportVersion, SerialCounter
+    from inspecta.reports.codes import SERIAL_COUNTER
+    from inspecta.reports.models import Report, ReportVersion
 
     started = time.perf_counter()
     template = report_body(fx, "__NUMBER__")
@@ -317,11 +322,7 @@ def bulk_fill(fx: Fixture, count: int) -> float:
     report_table, version_table = Report._meta.db_table, ReportVersion._meta.db_table
     project_ids = [p.pk for p in fx.projects]
     with transaction.atomic():
-        SerialCounter.objects.get_or_create(region_code=fx.region, year=fx.year)
-        counter = SerialCounter.objects.select_for_update().get(region_code=fx.region, year=fx.year)
-        first_serial = counter.last + 1
-        counter.last += count
-        counter.save(update_fields=["last"])
+        first_serial = sequence_next(SERIAL_COUNTER, fx.region, fx.year, count=count)
         raw = connection.connection
         assert raw is not None
         with connection.cursor() as cursor:
@@ -757,7 +758,8 @@ def profile_call(
 def gaps(fx: Fixture) -> dict[str, int]:
     from django.db import connection
 
-    from inspecta.reports.models import SerialCounter
+    from inspecta.core.counters import sequence_last
+    from inspecta.reports.codes import SERIAL_COUNTER
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -766,7 +768,7 @@ def gaps(fx: Fixture) -> dict[str, int]:
             [fx.region, fx.year],
         )
         count, distinct, low, high = cursor.fetchone()
-    last = SerialCounter.objects.get(region_code=fx.region, year=fx.year).last
+    last = sequence_last(SERIAL_COUNTER, fx.region, fx.year)
     return {
         "issued": count,
         "gaps": (high - low + 1 - distinct) if count else 0,
@@ -810,8 +812,6 @@ def main() -> None:
     from django.db import connection
 
     settings.INSPECTA_VERIFY_RATE_PER_MINUTE = 0
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE SEQUENCE IF NOT EXISTS bench_baseline_serial")
     fx = build_fixture(max(1, args.projects))
     log("fixture ready; filling")
     fill_seconds = bulk_fill(fx, args.reports) if args.reports else 0.0
