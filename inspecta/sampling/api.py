@@ -245,7 +245,11 @@ def _person(actor: Actor) -> User:
 
 
 def _file(actor: Any, file_id: uuid.UUID) -> StoredFile:
-    stored = StoredFile.objects.restrict(actor).filter(pk=file_id).first()
+    """A file the acting organisation uploaded (through tus or a page) for this step: every
+    photo of the chain is the organisation's own, so the file's ``change`` grant (its
+    owner) decides, not every record that could let the actor see someone else's."""
+
+    stored = StoredFile.objects.restrict(actor, "change").filter(pk=file_id).first()
     if stored is None:
         raise AppError(ErrorCode.UNKNOWN_FILE, _("文件不存在：%(id)s。") % {"id": file_id})
     return stored
@@ -347,7 +351,7 @@ def sample_challenge(request: AuthedRequest, sample_id: int, person_id: int | No
 @idempotent
 def sample_confirm(request: AuthedRequest, sample_id: int, payload: ConfirmIn) -> Status:
     actor = acting_for(request.auth, payload.person_id)
-    sample = selectors.sample_get(actor=actor, pk=sample_id)
+    sample = Sample.objects.reach(actor, pk=sample_id)  # the service reads it again, locked
     c = services.sample_confirm(
         actor=actor,
         sample=sample,
