@@ -21,16 +21,30 @@ through its model's declared scoping.
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .rulebook import Severity
 
-__all__ = ["SEVERITY_CHOICES", "Finding", "FindingStatus", "finding_models", "open_findings"]
+__all__ = [
+    "SEVERITY_CHOICES",
+    "Finding",
+    "FindingStatus",
+    "finding_models",
+    "keep_after_refusal",
+    "open_findings",
+    "refusal_findings",
+]
+
+logger = logging.getLogger("inspecta.findings")
 
 
 SEVERITY_CHOICES = [
@@ -111,6 +125,51 @@ class Finding(models.Model):
         self.status = FindingStatus.RESOLVED
         self.resolved_at = at or timezone.now()
         return ["status", "resolved_at"]
+
+
+# --- findings about refusals ----------------------------------------------------------
+#
+# A refused write (a failed identity check, say) rolls back everything its transaction
+# wrote, a finding about the refusal included, and with an ``Idempotency-Key`` the whole
+# call is one transaction (CONTRACT §3). Such a finding is therefore collected while the
+# refusal happens and written once every transaction opened inside ``refusal_findings``
+# has ended: by ``core.middleware.RefusalFindingsMiddleware`` after the response, or by
+# the service itself when it is called outside a request.
+
+_pending: ContextVar[list[Callable[[], Any]] | None] = ContextVar("inspecta_refusal_findings", default=None)
+
+
+def keep_after_refusal(write: Callable[[], Any]) -> None:
+    """Keep a finding about the refusal under way: ``write`` runs, in a transaction of
+    its own, when the enclosing :func:`refusal_findings` ends."""
+
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("keep_after_refusal needs an enclosing refusal_findings()")
+    pending.append(write)
+
+
+@contextmanager
+def refusal_findings() -> Iterator[None]:
+    """Collect the findings about refusals inside, and write them when it ends (the
+    outermost one writes; an inner one, e.g. a service inside a request, leaves them to
+    it). Also a decorator, placed above the service's ``transaction.atomic``."""
+
+    if _pending.get() is not None:
+        yield
+        return
+    pending: list[Callable[[], Any]] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        for write in pending:
+            try:
+                with transaction.atomic():
+                    write()
+            except Exception:  # a finding never turns a refusal into a server error
+                logger.exception("a finding about a refusal could not be kept")
 
 
 def finding_models() -> list[type[Finding]]:

@@ -36,6 +36,20 @@ class RequestIdMiddleware:
         return response
 
 
+class RefusalFindingsMiddleware:
+    """Write the findings about the request's refusals once its transactions have ended
+    (``core.findings.refusal_findings``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from .findings import refusal_findings
+
+        with refusal_findings():
+            return self.get_response(request)
+
+
 def chosen_language(request: HttpRequest) -> str:
     """The language the user picked in the footer (cookie), else zh-hans."""
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "inspecta.core.middleware.RequestIdMiddleware",
+    "inspecta.core.middleware.RefusalFindingsMiddleware",
     "inspecta.core.middleware.ApiEnvelopeMiddleware",
     "inspecta.core.middleware.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
