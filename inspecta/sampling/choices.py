@@ -52,6 +52,7 @@ class SamplingRule(models.TextChoices):
     CURING_OUT_EARLY = "curing_out_early", _("未到龄期出养护室")
     CURING_AT_RECEIPT = "curing_at_receipt", _("收样时样品仍在养护室")
     PEOPLE_NOT_NAMED = "people_not_named", _("项目未指定取样人或见证人")
+    IDENTITY_FAILED = "identity_check_failed", _("确认人身份核验未通过")
 
 
 class ReceiptOutcome(models.TextChoices):

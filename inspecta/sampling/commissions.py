@@ -35,6 +35,7 @@ from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
 from inspecta.core.counters import sequence_next
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.findings import refusal_findings
 from inspecta.core.models import StoredFile, TestItemParameter
 from inspecta.core.regionrules import rule_value
 from inspecta.ledger.services import format_time, log_append
@@ -45,7 +46,7 @@ from . import permissions
 from .choices import CommissionSource, CommissionStatus, CommissionStep, SampleStatus, SamplingLogKind, SamplingRule
 from .models import Commission, CommissionConfirmation, CommissionSample, Sample, SamplingFinding
 from .regionrules import COMMISSION_WINDOW_MINUTES
-from .services import chained_digest, confirmation_make
+from .services import chained_digest, confirmation_make, identity_detail
 
 __all__ = [
     "COUNTER",
@@ -269,6 +270,7 @@ def _finding(commission: Commission, rule: str, detail: str, **details: Any) -> 
         )
 
 
+@refusal_findings()
 @transaction.atomic
 def commission_confirm(
     *,
@@ -309,6 +311,9 @@ def commission_confirm(
         latitude=latitude,
         longitude=longitude,
         accuracy_m=accuracy_m,
+        on_identity_failure=lambda person, exc: _finding(
+            commission, SamplingRule.IDENTITY_FAILED, identity_detail(person, exc), code=str(exc.code), person=person.pk
+        ),
     )
     if step == CommissionStep.DELIVERER:
         commission.status = CommissionStatus.DELIVERER_CONFIRMED

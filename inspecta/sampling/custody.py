@@ -40,6 +40,7 @@ from inspecta.accounts.models import User
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
 from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.findings import refusal_findings
 from inspecta.core.models import StoredFile
 from inspecta.core.regionrules import rule_value
 from inspecta.ledger.services import format_time, log_append
@@ -76,6 +77,7 @@ from .services import (
     confirmation_make,
     distance_m,
     duplicate_detail,
+    identity_detail,
     photo_keep,
 )
 
@@ -289,6 +291,7 @@ def batch_challenge(batch: ConcreteBatch, person: User) -> tuple[str, str]:
     return CustodyStep.SECOND, _second_digest(batch.record_sha256, first, person.pk)
 
 
+@refusal_findings()
 @transaction.atomic
 def batch_confirm(
     *,
@@ -327,6 +330,14 @@ def batch_confirm(
         latitude=latitude,
         longitude=longitude,
         accuracy_m=accuracy_m,
+        on_identity_failure=lambda person, exc: _batch_finding(
+            batch,
+            SamplingRule.IDENTITY_FAILED,
+            identity_detail(person, exc),
+            key=f"identity:{batch.pk}:{person.pk}",
+            code=str(exc.code),
+            person=person.pk,
+        ),
     )
     _batch_photo(batch, PhotoKind.LIVE, live_photo, actor)
     if step == CustodyStep.RECORDER:
@@ -524,6 +535,7 @@ def custody_challenge(event: CustodyEvent, person: User) -> tuple[str, str]:
     return CustodyStep.SECOND, _second_digest(event.record_sha256, first, person.pk)
 
 
+@refusal_findings()
 @transaction.atomic
 def custody_confirm(
     *,
@@ -564,6 +576,14 @@ def custody_confirm(
         latitude=latitude,
         longitude=longitude,
         accuracy_m=accuracy_m,
+        on_identity_failure=lambda person, exc: _custody_finding(
+            event,
+            SamplingRule.IDENTITY_FAILED,
+            identity_detail(person, exc),
+            key=f"identity:custody:{event.pk}:{person.pk}",
+            code=str(exc.code),
+            person=person.pk,
+        ),
     )
     _custody_photo(event, PhotoKind.LIVE, live_photo, actor)
     if step == CustodyStep.RECORDER:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import decimal
+import functools
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -29,11 +30,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inspecta.accounts.models import User
 from inspecta.accounts.passkeys import identity_confirm
 from inspecta.core.actors import actor_of
 from inspecta.core.audit import audit_stamp
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.files import file_read
+from inspecta.core.findings import keep_after_refusal, refusal_findings
 from inspecta.core.imaging import phash_bands, phash_distance, photo_phash
 from inspecta.core.models import StoredFile, TestItem
 from inspecta.core.regionrules import rule_value
@@ -395,6 +398,21 @@ def _seal(sample: Sample, confirmation: Confirmation) -> Seal:
     )
 
 
+IDENTITY_FAILURES = frozenset(
+    {
+        ErrorCode.PASSKEY_INVALID,
+        ErrorCode.PASSKEY_UNKNOWN,
+        ErrorCode.PASSKEY_SIGN_COUNT_REGRESSED,
+        ErrorCode.TOTP_INVALID,
+    }
+)
+"""Identity proofs that were given and failed (a missing one is not a finding)."""
+
+
+def identity_detail(user: User, exc: AppError) -> str:
+    return _("%(name)s 的身份核验未通过：%(message)s") % {"name": user.full_name, "message": exc.message}
+
+
 def confirmation_make(
     confirmation: C,
     *,
@@ -406,12 +424,16 @@ def confirmation_make(
     latitude: decimal.Decimal | str | float | None = None,
     longitude: decimal.Decimal | str | float | None = None,
     accuracy_m: int | None = None,
+    on_identity_failure: Callable[[User, AppError], None] | None = None,
 ) -> C:
     """Complete and save ``confirmation`` (any :class:`PersonConfirmation`: of a sample, a
     commission, a custody event) for the acting person (T/CECS 4.3.4-2): their identity
     proof over ``challenge`` (the SHA-256 of the record confirmed; a passkey assertion or
     the TOTP fallback), the live photo they uploaded, the phone's position and the server
-    time. Refuses without a position or a proof; the caller holds the transaction."""
+    time. Refuses without a position or a proof; the caller holds the transaction. A proof
+    that fails (not a missing one) is refused and, through ``on_identity_failure``, kept
+    as a finding once the refusal has rolled back (``core.findings.keep_after_refusal``;
+    the caller runs inside ``refusal_findings``)."""
 
     user = actor_of(actor).user
     if user is None:
@@ -419,7 +441,14 @@ def confirmation_make(
     if latitude is None or longitude is None:
         raise AppError(ErrorCode.LOCATION_REQUIRED, _("请允许手机定位后再确认，确认位置必须记录。"))
     _photo_of(actor, live_photo)
-    proof = identity_confirm(user=user, challenge=bytes.fromhex(challenge), assertion=assertion, totp_code=totp_code)
+    try:
+        proof = identity_confirm(
+            user=user, challenge=bytes.fromhex(challenge), assertion=assertion, totp_code=totp_code
+        )
+    except AppError as exc:
+        if on_identity_failure is not None and exc.code in IDENTITY_FAILURES:
+            keep_after_refusal(functools.partial(on_identity_failure, user, exc))
+        raise
     confirmation.person = user
     confirmation.factor = proof.factor
     confirmation.challenge = challenge
@@ -435,6 +464,7 @@ def confirmation_make(
     return confirmation
 
 
+@refusal_findings()
 @transaction.atomic
 def sample_confirm(
     *,
@@ -477,6 +507,15 @@ def sample_confirm(
         latitude=latitude,
         longitude=longitude,
         accuracy_m=accuracy_m,
+        on_identity_failure=lambda person, exc: _finding(
+            sample,
+            SamplingRule.IDENTITY_FAILED,
+            identity_detail(person, exc),
+            key=f"identity:{sample.pk}:{person.pk}",
+            code=str(exc.code),
+            person=person.pk,
+            step=step,
+        ),
     )
     _photo_add(sample, PhotoKind.LIVE, live_photo, actor)
 

@@ -105,13 +105,25 @@ def test_the_witness_must_not_be_the_sampler_nor_confirm_first(scene: dict) -> N
     assert sample.status == SampleStatus.CONFIRMED and sample.confirmations.count() == 1
 
 
-def test_a_tampered_assertion_is_refused_and_changes_nothing(scene: dict) -> None:
+def test_a_tampered_assertion_is_refused_and_kept_as_a_finding(scene: dict) -> None:
     sample = services.sample_record(**record_kwargs(scene))
     scene["sampler_phone"].tamper_signature = True
-    with pytest.raises(AppError):
+    with pytest.raises(AppError) as exc:
         _confirm(scene, sample, "sampler", seed=906)
+    assert exc.value.code == ErrorCode.PASSKEY_INVALID
     sample.refresh_from_db()
     assert sample.status == SampleStatus.RECORDED and not sample.confirmations.exists()
+    assert not sample.photos.filter(kind="live").exists()  # the refused confirmation kept nothing
+    finding = SamplingFinding.objects.get(sample=sample, rule=SamplingRule.IDENTITY_FAILED)
+    assert finding.details["person"] == scene["sampler"].pk and finding.details["step"] == "sampling"
+
+
+def test_a_missing_proof_is_refused_without_a_finding(scene: dict) -> None:
+    sample = services.sample_record(**record_kwargs(scene))
+    with pytest.raises(AppError) as exc:
+        _confirm(scene, sample, "sampler", seed=907, assertion=None)
+    assert exc.value.code == ErrorCode.IDENTITY_FACTOR_MISSING
+    assert not SamplingFinding.objects.filter(sample=sample, rule=SamplingRule.IDENTITY_FAILED).exists()
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,26 @@ def test_a_concrete_batch_end_to_end(scene: dict[str, Any]) -> None:
     assert sample.concrete_batch == batch and services.sampling_record(sample)["concrete_batch"] == batch.pk
 
 
+def test_a_failed_identity_check_on_a_batch_or_an_event_is_kept_as_a_finding(
+    scene: dict[str, Any], sealed: Sample
+) -> None:
+    from inspecta.core.errors import AppError, ErrorCode
+
+    batch = custody.batch_record(**batch_kwargs(scene))
+    scene["sampler_phone"].tamper_signature = True
+    with pytest.raises(AppError) as exc:
+        custody.batch_confirm(**batch_sign(scene, batch, "sampler", seed=611))
+    assert exc.value.code == ErrorCode.PASSKEY_INVALID and not batch.confirmations.exists()
+    (finding,) = ConcreteBatchFinding.objects.filter(batch=batch)
+    assert finding.rule == SamplingRule.IDENTITY_FAILED and finding.details["person"] == scene["sampler"].pk
+
+    event = _event(scene, sealed, IN, seed=613)
+    with pytest.raises(AppError):
+        custody.custody_confirm(**custody_sign(scene, event, "sampler", seed=612))
+    assert not event.confirmations.exists()
+    assert sealed.findings.filter(rule=SamplingRule.IDENTITY_FAILED, details__event=event.pk).count() == 1
+
+
 def test_batch_refusals(scene: dict[str, Any], tree: dict[str, Any]) -> None:
     with pytest.raises(PermissionDenied):
         custody.batch_record(**batch_kwargs(scene, actor=scene["witness"]))

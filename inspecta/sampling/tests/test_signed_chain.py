@@ -29,7 +29,7 @@ from inspecta.exchange.choices import Scope
 from inspecta.exchange.testing import Credentials, approved_client, prepare, send, sign_prepared, signed_call
 from inspecta.ledger.models import Entry
 from inspecta.reports.testing import approved_agency
-from inspecta.sampling.choices import SampleStatus, SamplingLogKind
+from inspecta.sampling.choices import SampleStatus, SamplingLogKind, SamplingRule
 from inspecta.sampling.models import Confirmation, Handover, Receipt, Sample
 from inspecta.sampling.seal import seal_decode
 from inspecta.sampling.testing import photo_bytes, sampling_scene
@@ -116,7 +116,9 @@ def record_body(scene: dict[str, Any], creds: Credentials, *, seed: int = 1, **o
     return body | over
 
 
-def confirm(scene: dict[str, Any], creds: Credentials, who: str, sample_id: int, *, seed: int, totp: str = "") -> Any:
+def confirm(
+    scene: dict[str, Any], creds: Credentials, who: str, sample_id: int, *, seed: int, totp: str = "", **headers: str
+) -> Any:
     person = scene[who]
     challenge = call(creds, "GET", f"{API}/samples/{sample_id}/challenge?person_id={person.pk}")
     assert challenge.status_code == 200, challenge.content
@@ -130,7 +132,7 @@ def confirm(scene: dict[str, Any], creds: Credentials, who: str, sample_id: int,
         body["totp_code"] = totp
     else:
         body["assertion"] = scene[f"{who}_phone"].get(challenge.json()["options"])
-    return call(creds, "POST", f"{API}/samples/{sample_id}/confirmations", body)
+    return call(creds, "POST", f"{API}/samples/{sample_id}/confirmations", body, **headers)
 
 
 def handover(scene: dict[str, Any]) -> str:
@@ -231,6 +233,32 @@ def test_the_witness_confirms_with_the_totp_fallback(scene: dict[str, Any]) -> N
     done = confirm(scene, firm, "witness", sample_id, seed=905, totp=totp_code(device))
     assert done.status_code == 201, done.content
     assert done.json()["factor"] == "totp" and done.json()["person_id"] == witness.pk
+    assert Sample.objects.get(pk=sample_id).status == SampleStatus.SEALED
+
+
+def test_a_failed_identity_check_is_refused_yet_kept_as_a_finding(scene: dict[str, Any]) -> None:
+    """The refusal rolls the service's writes back (an Idempotency-Key then stores the
+    422 for replay, CONTRACT §3); the finding about it is written after the request's
+    transactions have ended."""
+
+    site, firm, witness = scene["site_app"], scene["firm_app"], scene["witness"]
+    sample_id = call(site, "POST", f"{API}/samples", record_body(scene, site)).json()["id"]
+    assert confirm(scene, site, "sampler", sample_id, seed=906).status_code == 201
+    device = TOTPDevice.objects.create(user=witness, name="phone", confirmed=True)
+    bad = "000000" if totp_code(device) != "000000" else "111111"
+    key = {"Idempotency-Key": "witness-1"}
+    wrong = confirm(scene, firm, "witness", sample_id, seed=907, totp=bad, **key)
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "totp_invalid"
+    sample = Sample.objects.get(pk=sample_id)
+    assert sample.status == SampleStatus.CONFIRMED and not sample.confirmations.filter(person=witness).exists()
+    (finding,) = sample.findings.filter(rule=SamplingRule.IDENTITY_FAILED)
+    assert finding.details == {"code": "totp_invalid", "person": witness.pk, "step": "witness"}
+    assert witness.full_name in finding.detail and finding.region == sample.project.region_id
+    # a second failure by the same person is the same finding; a good code then seals
+    assert confirm(scene, firm, "witness", sample_id, seed=908, totp=bad).status_code == 422
+    assert sample.findings.filter(rule=SamplingRule.IDENTITY_FAILED).count() == 1
+    done = confirm(scene, firm, "witness", sample_id, seed=909, totp=totp_code(device), **{"Idempotency-Key": "w-2"})
+    assert done.status_code == 201, done.content
     assert Sample.objects.get(pk=sample_id).status == SampleStatus.SEALED
 
 
