@@ -153,9 +153,7 @@ def project_party_add(*, actor: Any, project: Project, **party: Any) -> ProjectP
     ``updated_at`` moves so that mirroring platforms fetch it again."""
 
     added = _party_add(actor=actor, project=project, **party)
-    project.updated_at = timezone.now()
-    audit_stamp(project, actor)
-    project.save(update_fields=["updated_at"])
+    _touch(project, actor)
     return added
 
 
@@ -254,7 +252,16 @@ def project_person_name(*, actor: Any, party: ProjectParty, person_id: int, duty
     )
     audit_stamp(named, actor)
     named.save()
+    _touch(party.project, actor)
     return named
+
+
+def _touch(project: Project, actor: Any) -> None:
+    """Move ``updated_at`` so that mirroring platforms fetch the project again."""
+
+    project.updated_at = timezone.now()
+    audit_stamp(project, actor)
+    project.save(update_fields=["updated_at"])
 
 
 @transaction.atomic
@@ -262,7 +269,7 @@ def project_person_end(*, actor: Any, named: ProjectPerson) -> ProjectPerson:
     """Ends a naming (the person no longer serves the project in that duty); the row stays
     with who ended it and when. Ending an ended naming changes nothing."""
 
-    named = ProjectPerson.objects.select_for_update().select_related("party").get(pk=named.pk)
+    named = ProjectPerson.objects.select_for_update().select_related("party", "project").get(pk=named.pk)
     if not permissions.may_name_people(actor, named.party):
         raise PermissionDenied(_("只有本单位的参建单位管理员可以解除项目人员。"))
     if named.ended_at is None:
@@ -270,6 +277,7 @@ def project_person_end(*, actor: Any, named: ProjectPerson) -> ProjectPerson:
         named.ended_by = actor_of(actor).user
         audit_stamp(named, actor)
         named.save(update_fields=["ended_at", "ended_by"])
+        _touch(named.project, actor)
     return named
 
 

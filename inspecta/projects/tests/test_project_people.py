@@ -42,11 +42,13 @@ def test_the_admin_names_a_sampler_and_only_the_named_then_record(scene: dict) -
     project, admin = scene["project"], scene["contractor_admin"]
     other = UserFactory(username="other_sampler", organisation=scene["contractor"], roles=[Role.SAMPLER])
     assert sampling_permissions.may_record_on(other, project)  # nobody named: any sampler of a party
+    before = type(project).objects.get(pk=project.pk).updated_at
 
     named = services.project_person_name(
         actor=admin, party=_party(scene, "contractor"), person_id=scene["sampler"].pk, duty="sampler"
     )
     assert named.named_by == admin and named.ended_at is None
+    assert type(project).objects.get(pk=project.pk).updated_at > before  # mirrors fetch the project again
     assert named_people(project, "sampler") == {scene["sampler"].pk}
     assert sampling_permissions.may_record_on(scene["sampler"], project)
     assert not sampling_permissions.may_record_on(other, project)
