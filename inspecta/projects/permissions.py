@@ -27,6 +27,7 @@ __all__ = [
     "may_register_projects",
     "may_upload_contract",
     "may_view_plan_calendar",
+    "nameable_parties",
 ]
 
 may_register_projects = is_authority & (
@@ -98,3 +99,9 @@ def may_name_people(who: Any, party: Any) -> bool:
         and actor.organisation is not None
         and actor.organisation.pk == party.organisation_id
     )
+
+
+def nameable_parties(who: Any, parties: Any) -> list[int]:
+    """The ids of those of ``parties`` whose people ``who`` may name (``may_name_people``)."""
+
+    return [party.pk for party in parties if may_name_people(who, party)]

@@ -88,7 +88,7 @@ class ProjectDetailView(ObjectDetailView):
 
         user: Any = request.user
         parties = list(obj.parties.all())
-        nameable = [p.pk for p in parties if permissions.may_name_people(user, p)]
+        nameable = permissions.nameable_parties(user, parties)
         extra: dict[str, Any] = {}
         if nameable:
             extra["name_form"] = PersonNameForm(parties=obj.parties.filter(pk__in=nameable))
@@ -114,7 +114,7 @@ def project_person_name_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Names a person of the admin's organisation on the project (Nanchang 一(二))."""
 
     project = selectors.project_get(actor=request.user, pk=pk)
-    nameable = [p.pk for p in project.parties.all() if permissions.may_name_people(request.user, p)]
+    nameable = permissions.nameable_parties(request.user, project.parties.all())
     if not nameable:
         raise PermissionDenied(_("只有本单位的参建单位管理员可以指定项目人员。"))
     form = PersonNameForm(request.POST, parties=project.parties.filter(pk__in=nameable))
