@@ -15,7 +15,7 @@ from inspecta.ledger.services import format_time
 from .choices import SamplingLogKind
 from .custody import batch_record_document, custody_record_document
 from .models import Commission, ConcreteBatch, CustodyEvent, Receipt, Sample, Seal
-from .services import sampling_record
+from .services import sampling_photos, sampling_record
 
 
 def render_witness_record(sample: Sample) -> Rendered:
@@ -36,7 +36,8 @@ def render_witness_record(sample: Sample) -> Rendered:
         }
         for c in sample.confirmations.order_by("at", "pk")
     ]
-    photos = [(f"photo_{p.kind}_{i}", {"sha256": p.sha256}) for i, p in enumerate(sample.photos.order_by("pk"), 1)]
+    # the sampling's own photos; each confirmation's live photo is in its entry above
+    photos = [(f"photo_{p.kind}_{i}", {"sha256": p.sha256}) for i, p in enumerate(sampling_photos(sample), 1)]
     return Rendered(
         {
             "sample": sample.pk,

@@ -67,6 +67,7 @@ from .seal import SealClaims, seal_decode, seal_encode
 
 __all__ = [
     "HANDOVER_PREFIX",
+    "SAMPLING_PHOTO_KINDS",
     "PhotoIn",
     "TagIn",
     "chained_digest",
@@ -80,6 +81,7 @@ __all__ = [
     "sample_confirm",
     "sample_receive",
     "sample_record",
+    "sampling_photos",
     "sampling_record",
     "seal_verify",
     "witness_digest",
@@ -116,6 +118,18 @@ def _coordinate(value: Any) -> str | None:
     return None if value is None else f"{decimal.Decimal(value):.6f}"
 
 
+SAMPLING_PHOTO_KINDS = (PhotoKind.SPECIMEN, PhotoKind.PLACARD, PhotoKind.SLUMP, PhotoKind.OTHER)
+"""The kinds of photo taken with the sampling itself; live photos of the people who
+confirm and receipt photos are added later, by the steps they belong to."""
+
+
+def sampling_photos(sample: Sample) -> list[SamplePhoto]:
+    """The photos of the sampling record, in the order they were taken: what the sampler
+    confirmed, unchanged by the confirmations and the receipt that add photos later."""
+
+    return list(sample.photos.filter(kind__in=SAMPLING_PHOTO_KINDS).order_by("pk"))
+
+
 def sampling_record(sample: Sample) -> dict[str, Any]:
     """What the sampler confirms: the sample, its tags, its photos (by SHA-256), the
     place and the server time. Ids and codes only, no names."""
@@ -131,7 +145,7 @@ def sampling_record(sample: Sample) -> dict[str, Any]:
         "dimensions": sample.dimensions,
         "description": sample.description,
         "tags": [[s.tag_id, s.tag_kind] for s in sample.specimens.order_by("number")],
-        "photos": [[p.kind, p.sha256] for p in sample.photos.order_by("pk")],
+        "photos": [[p.kind, p.sha256] for p in sampling_photos(sample)],
         "sampled_at": format_time(sample.sampled_at),
         "latitude": _coordinate(sample.latitude),
         "longitude": _coordinate(sample.longitude),
