@@ -28,10 +28,12 @@ from .services import PhotoIn, TagIn
 __all__ = [
     "batch_kwargs",
     "batch_sign",
+    "confirm_sample",
     "custody_kwargs",
     "custody_sign",
     "photo",
     "photo_bytes",
+    "received_sample",
     "record_kwargs",
     "sampling_scene",
     "sealed_sample",
@@ -160,6 +162,60 @@ def sealed_sample(scene: dict[str, Any], *, seed: int = 4, **over: Any) -> Any:
             longitude="113.330100",
         )
         sample.refresh_from_db()
+    return sample
+
+
+def confirm_sample(scene: dict[str, Any], sample: Any, who: str, seed: int) -> None:
+    """``who`` (``sampler`` or ``witness``) confirms ``sample`` at its current step, with
+    their phone's passkey and a fresh live photo."""
+
+    from .choices import SampleStatus
+    from .services import sample_confirm, witness_digest
+
+    user, phone = scene[who], scene[f"{who}_phone"]
+    sample.refresh_from_db()
+    challenge = sample.record_sha256 if sample.status == SampleStatus.RECORDED else witness_digest(sample, user.pk)
+    sample_confirm(
+        actor=user,
+        sample=sample,
+        live_photo=photo(user, seed),
+        assertion=phone.get(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge))),
+        latitude="23.130100",
+        longitude="113.330100",
+    )
+
+
+def received_sample(
+    scene: dict[str, Any], seed: int, *, specimen_photo: StoredFile | None = None, receipt_photos: int = 0
+) -> Any:
+    """A sample recorded (its specimen photo ``specimen_photo`` if given), confirmed by
+    the sampler and the witness, handed over by the sampler and accepted by the agency's
+    receiver (with ``receipt_photos`` fresh photos of the specimens)."""
+
+    from .services import PhotoIn, handover_challenge, handover_issue, sample_receive, sample_record
+
+    kwargs = record_kwargs(scene, seed=seed)
+    if specimen_photo is not None:
+        kwargs["photos"][0] = PhotoIn("specimen", specimen_photo)
+    sample = sample_record(**kwargs)
+    confirm_sample(scene, sample, "sampler", seed * 100 + 1)
+    confirm_sample(scene, sample, "witness", seed * 100 + 2)
+    sample.refresh_from_db()
+    nonce, challenge = handover_challenge(actor=scene["sampler"])
+    options = identity_challenge_options(user=scene["sampler"], challenge=bytes.fromhex(challenge))
+    _handover, code = handover_issue(actor=scene["sampler"], nonce=nonce, assertion=scene["sampler_phone"].get(options))
+    receiver = scene["receiver"]
+    sample_receive(
+        actor=receiver,
+        sample=sample,
+        accept=True,
+        tags=list(sample.specimens.values_list("tag_id", flat=True)),
+        seal_text=sample.seal.text,
+        handover_code=code,
+        deliverer_photo=photo(receiver, seed * 100 + 3),
+        photos=[photo(receiver, seed * 100 + 4 + i) for i in range(receipt_photos)],
+    )
+    sample.refresh_from_db()
     return sample
 
 

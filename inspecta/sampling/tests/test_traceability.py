@@ -9,57 +9,24 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from inspecta.accounts.passkeys import identity_challenge_options
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.ledger.services import sequence_pending
 from inspecta.reports import services as report_services
 from inspecta.reports.models import Report
 from inspecta.reports.testing import submission
 from inspecta.sampling import codes, services
-from inspecta.sampling.choices import SampleStatus
 from inspecta.sampling.models import Sample
-from inspecta.sampling.testing import photo, record_kwargs, sampling_scene
+from inspecta.sampling.testing import confirm_sample, received_sample, record_kwargs, sampling_scene
 
 pytestmark = pytest.mark.django_db
 
 
 def _confirm(scene: dict[str, Any], sample: Sample, who: str, seed: int) -> None:
-    user, phone = scene[who], scene[f"{who}_phone"]
-    sample.refresh_from_db()
-    challenge = (
-        sample.record_sha256 if sample.status == SampleStatus.RECORDED else services.witness_digest(sample, user.pk)
-    )
-    services.sample_confirm(
-        actor=user,
-        sample=sample,
-        live_photo=photo(user, seed),
-        assertion=phone.get(identity_challenge_options(user=user, challenge=bytes.fromhex(challenge))),
-        latitude="23.130100",
-        longitude="113.330100",
-    )
+    confirm_sample(scene, sample, who, seed)
 
 
 def _received(scene: dict[str, Any], seed: int) -> Sample:
-    sample = services.sample_record(**record_kwargs(scene, seed=seed))
-    _confirm(scene, sample, "sampler", seed * 100 + 1)
-    _confirm(scene, sample, "witness", seed * 100 + 2)
-    sample.refresh_from_db()
-    nonce, challenge = services.handover_challenge(actor=scene["sampler"])
-    options = identity_challenge_options(user=scene["sampler"], challenge=bytes.fromhex(challenge))
-    _handover, code = services.handover_issue(
-        actor=scene["sampler"], nonce=nonce, assertion=scene["sampler_phone"].get(options)
-    )
-    services.sample_receive(
-        actor=scene["receiver"],
-        sample=sample,
-        accept=True,
-        tags=list(sample.specimens.values_list("tag_id", flat=True)),
-        seal_text=sample.seal.text,
-        handover_code=code,
-        deliverer_photo=photo(scene["receiver"], seed * 100 + 3),
-    )
-    sample.refresh_from_db()
-    return sample
+    return received_sample(scene, seed)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
