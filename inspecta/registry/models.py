@@ -72,6 +72,7 @@ __all__ = [
     "Site",
     "SiteCapability",
     "Staff",
+    "certificate_covers",
 ]
 
 
@@ -538,6 +539,21 @@ class PostCertificate(AgencyOwned):
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return self.valid_until >= day
+
+
+def certificate_covers(
+    category_id: str,
+    issued_on: datetime.date | None,
+    valid_until: datetime.date,
+    *,
+    specialty_id: str,
+    day: datetime.date,
+) -> bool:
+    """A post certificate of ``category_id`` issued and valid on ``day`` lets its holder
+    test items of ``specialty_id`` that day (T/CECS 4.3.4; Guangxi 第十一条): the one
+    reading of it, for report checks and test records alike."""
+
+    return category_id == specialty_id and valid_until >= day and (issued_on is None or issued_on <= day)
 
 
 class OtherCertificate(AgencyOwned):

@@ -45,7 +45,15 @@ from inspecta.core.rulebook import RuleBook
 from inspecta.projects.choices import PartyRole
 from inspecta.projects.models import Contract, Project, ProjectParty
 from inspecta.registry.choices import EquipmentStatus
-from inspecta.registry.models import Agency, Equipment, PostCertificate, Signatory, SiteCapability, Staff
+from inspecta.registry.models import (
+    Agency,
+    Equipment,
+    PostCertificate,
+    Signatory,
+    SiteCapability,
+    Staff,
+    certificate_covers,
+)
 
 from .choices import CheckAction, CheckCode
 from .models import CheckRule
@@ -272,7 +280,7 @@ def tester_certificate_invalid(c: CheckInput, ctx: CheckContext) -> Iterator[Fai
 
     specialty_id = c.test_item.specialty_id
     certified = any(
-        category_id == specialty_id and valid_until >= c.tested_on and (issued_on is None or issued_on <= c.tested_on)
+        certificate_covers(category_id, issued_on, valid_until, specialty_id=specialty_id, day=c.tested_on)
         for category_id, issued_on, valid_until in ctx.certificates.get(c.tester.pk, ())
     )
     if not c.tester.active or not certified:
