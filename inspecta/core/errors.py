@@ -169,6 +169,13 @@ class ErrorCode(StrEnum):
     CUSTODY_NOT_PENDING = "custody_not_pending"
     CUSTODY_PERSON_INVALID = "custody_person_invalid"
 
+    # test data (testing)
+    TEST_RECORD_EXISTS = "test_record_exists"
+    TEST_SAMPLE_INVALID = "test_sample_invalid"
+    TEST_PLAN_INVALID = "test_plan_invalid"
+    TEST_PARAMETER_INVALID = "test_parameter_invalid"
+    TEST_TIMES_INVALID = "test_times_invalid"
+
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
 
@@ -285,6 +292,11 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.AMENDMENT_PENDING: 409,
     ErrorCode.AMENDMENT_DECIDED: 409,
     ErrorCode.BATCH_EMPTY: 422,
+    ErrorCode.TEST_RECORD_EXISTS: 409,
+    ErrorCode.TEST_SAMPLE_INVALID: 422,
+    ErrorCode.TEST_PLAN_INVALID: 422,
+    ErrorCode.TEST_PARAMETER_INVALID: 422,
+    ErrorCode.TEST_TIMES_INVALID: 422,
     ErrorCode.TAG_TAKEN: 409,
     ErrorCode.TAGS_MISMATCH: 422,
     ErrorCode.PHOTOS_REQUIRED: 422,

@@ -397,7 +397,7 @@ INSPECTA_ORPHAN_GRACE_HOURS = env.float("INSPECTA_ORPHAN_GRACE_HOURS", default=2
 INSPECTA_REGISTRY_CHECK_HOUR = env.int("INSPECTA_REGISTRY_CHECK_HOUR", default=2)
 
 # --- Projects, contracts and reports ---------------------------------------
-INSTALLED_APPS += ["inspecta.projects", "inspecta.reports", "inspecta.sampling"]
+INSTALLED_APPS += ["inspecta.projects", "inspecta.reports", "inspecta.sampling", "inspecta.testing"]
 # Chain of custody (sampling): the most specimens one sample groups; the minutes within
 # which sampler and witness must both confirm (Nanchang 四(一): 60); the distance from the
 # project's coordinates beyond which a sampling place is a finding; the perceptual-hash

@@ -1,0 +1,383 @@
+"""Test data on the exchange API (CONTRACT §1-3; T/CECS 6.0.6; Guangxi 第七条(二)(三),
+第十三条).
+
+* ``POST /api/v1/testing/records``: one test record from an agency's LIMS (RFC 9421
+  signed, scope ``tests:submit``) or a signed-in tester; ``Idempotency-Key`` honoured.
+* ``POST /api/v1/testing/records/batch``: 1-100 records, each accepted or refused on
+  its own with its index and reason.
+* ``POST /api/v1/testing/records/{id}/revisions``: a change, with its reason.
+* reads (list with filters, one record with its revisions) for signed-in users and the
+  agency's signed clients, scoped (``core.scoping``): another agency's record is ``404``
+  as a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from inspecta.core.actors import actor_of
+from inspecta.core.api_base import AuthedRequest, session_auth
+from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.filtersets import api_filter
+from inspecta.core.limits import MAX_ID
+from inspecta.core.pagination import Pages
+from inspecta.exchange.auth import SignatureAuth
+from inspecta.exchange.choices import Scope
+from inspecta.exchange.idempotency import idempotent
+from inspecta.registry.models import Agency
+from inspecta.sampling.codes import display
+
+from . import selectors, services
+from .filtersets import TestRecordFilterSet
+from .models import TestRecord
+
+router = Router(tags=["检测数据"])
+
+AUTH = [SignatureAuth(scopes=[Scope.TESTS_SUBMIT.value], optional=True), session_auth]
+"""A browser session, or a signed client granted ``tests:submit`` (uploads and reads back
+its organisation's test data)."""
+
+
+class ParameterIn(BaseModel):
+    parameter: str = Field(min_length=1, max_length=32, description="参数编码（资质目录）")
+    unit: str = Field("", max_length=32, description="计量单位")
+    values: list[Annotated[str, Field(max_length=64)]] = Field(
+        [], max_length=1000, description="各试件的原始数据（按试件顺序，十进制数字或文字）"
+    )
+    result: str = Field("", max_length=64, description="检测结果（代表值）")
+    limit: str = Field("", max_length=64, description="标准规定值（如 ≥42.5）")
+    judgement: Literal["qualified", "nonconforming", "no_verdict"] = Field(description="单项判定")
+    source: Literal["instrument", "manual"] = Field(description="数据来源：仪器自动采集或人工录入")
+
+
+class FileIn(BaseModel):
+    id: uuid.UUID = Field(description="已上传文件 id（tus）")
+    kind: Literal["image", "clip"] = Field(description="image 关键图像；clip 视频片段")
+    caption: str = Field("", max_length=200, description="说明")
+
+
+class TestRecordIn(BaseModel):
+    """A test record (T/CECS 2.0.7-2.0.9): a lab test of a received sample (``kind``
+    ``lab``, ``sample``) or an on-site test under a filed plan (``onsite``, ``plan_id``,
+    with the place)."""
+
+    __test__ = False
+
+    number: str = Field(min_length=1, max_length=64, description="原始记录编号（本机构唯一）")
+    kind: Literal["lab", "onsite"] = Field(description="lab 室内检测；onsite 现场检测")
+    sample: str = Field("", max_length=32, description="样品唯一性编码（室内检测；可带连字符）")
+    plan_id: int | None = Field(None, ge=1, le=MAX_ID, description="现场检测方案 id（现场检测）")
+    test_item: str = Field(min_length=1, max_length=64, description="检测项目编码（资质目录）")
+    site_id: int | None = Field(None, ge=1, le=MAX_ID, description="检测场所 id")
+    tester_id: int = Field(ge=1, le=MAX_ID, description="检测人员（人员 id）")
+    equipment: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        [], max_length=50, description="所用仪器设备编号"
+    )
+    started_at: AwareDatetime = Field(description="检测开始时间（带时区）")
+    ended_at: AwareDatetime = Field(description="检测结束时间（带时区）")
+    temperature_c: Decimal | None = Field(None, ge=-60, le=99, max_digits=4, decimal_places=1, description="环境温度 ℃")
+    humidity_pct: Decimal | None = Field(None, ge=0, le=100, max_digits=4, decimal_places=1, description="相对湿度 %")
+    latitude: Decimal | None = Field(None, ge=-90, le=90, max_digits=9, decimal_places=6, description="纬度（现场）")
+    longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6, description="经度（现场）")
+    standard: str = Field(min_length=1, max_length=255, description="检测依据（标准编号及名称）")
+    parameters: list[ParameterIn] = Field(min_length=1, max_length=100, description="各参数的数据")
+    conclusion: Literal["qualified", "nonconforming", "no_verdict"] = Field(description="检测结论")
+    files: list[FileIn] = Field([], max_length=20, description="关键图像和视频片段")
+
+    def fields(self) -> services.RecordFields:
+        data = self.model_dump()
+        data["files"] = [dict(f) for f in data["files"]]
+        return services.RecordFields(**data)  # type: ignore[typeddict-item]
+
+
+class RevisionIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="修改原因")
+    changes: dict[str, Any] = Field(
+        description="要修改的字段及新值（字段同 TestRecordIn，不含 number、kind、sample、plan_id；files 为追加）"
+    )
+
+
+class ParameterOut(BaseModel):
+    parameter: str
+    unit: str
+    values: list[str]
+    result: str
+    limit: str
+    judgement: str
+    source: str
+
+
+class FileOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    sha256: str
+    caption: str
+
+
+class RevisionOut(BaseModel):
+    number: int
+    sha256: str
+    changed: list[str]
+    reason: str
+    at: datetime.datetime
+    by_client: bool = Field(description="由检测管理系统（签名调用）提交")
+
+
+class TestRecordOut(BaseModel):
+    __test__ = False
+
+    id: int
+    number: str
+    kind: str
+    agency_id: int
+    project_id: int
+    sample: str | None
+    plan_id: int | None
+    test_item: str
+    site_id: int | None
+    tester_id: int
+    equipment: list[str]
+    started_at: datetime.datetime
+    ended_at: datetime.datetime
+    temperature_c: Decimal | None
+    humidity_pct: Decimal | None
+    latitude: Decimal | None
+    longitude: Decimal | None
+    standard: str
+    parameters: list[ParameterOut]
+    conclusion: str
+    files: list[FileOut]
+    revision: int
+    sha256: str = Field(description="当前内容（规范化 JSON，RFC 8785）的 SHA-256")
+    uploaded_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class TestRecordDetailOut(TestRecordOut):
+    revisions: list[RevisionOut]
+
+
+def record_json(record: TestRecord, *, revisions: bool = False) -> dict[str, Any]:
+    files = [
+        {"id": f.file_id, "kind": f.kind, "sha256": f.sha256, "caption": f.caption}
+        for f in sorted(record.files.all(), key=lambda f: f.pk)
+    ]
+    data: dict[str, Any] = {
+        "id": record.pk,
+        "number": record.number,
+        "kind": record.kind,
+        "agency_id": record.agency_id,
+        "project_id": record.project_id,
+        "sample": display(record.sample.code) if record.sample is not None else None,
+        "plan_id": record.plan_id,
+        "test_item": record.test_item_id,
+        "site_id": record.site_id,
+        "tester_id": record.tester_id,
+        "equipment": record.equipment,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "temperature_c": record.temperature_c,
+        "humidity_pct": record.humidity_pct,
+        "latitude": record.latitude,
+        "longitude": record.longitude,
+        "standard": record.standard,
+        "parameters": record.parameters,
+        "conclusion": record.conclusion,
+        "files": files,
+        "revision": record.revision,
+        "sha256": record.sha256,
+        "uploaded_at": record.uploaded_at,
+        "updated_at": record.updated_at,
+    }
+    if revisions:
+        data["revisions"] = [
+            {
+                "number": r.number,
+                "sha256": r.sha256,
+                "changed": r.changed,
+                "reason": r.reason,
+                "at": r.at,
+                "by_client": r.client_id is not None,
+            }
+            for r in sorted(record.revisions.all(), key=lambda r: r.number)
+        ]
+    return data
+
+
+def _agency_of(actor: Any) -> Agency:
+    org = actor_of(actor).organisation
+    agency = Agency.objects.filter(organisation__pk=getattr(org, "pk", -1)).first()
+    if agency is None:
+        raise PermissionDenied(_("只有检测机构可以上传检测数据。"))
+    return agency
+
+
+@router.post("/records", response={201: TestRecordOut}, auth=AUTH, summary="上传一条检测数据")
+@idempotent
+def record_upload(request: AuthedRequest, payload: TestRecordIn) -> Status:
+    record = services.test_record_upload(actor=request.auth, agency=_agency_of(request.auth), **payload.fields())
+    return Status(201, record_json(selectors.record_get(actor=request.auth, pk=record.pk)))
+
+
+class BatchIn(BaseModel):
+    records: list[dict[str, Any]] = Field(description="每项与 POST /api/v1/testing/records 的请求体相同，1-100 项")
+
+
+class ItemErrorOut(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class BatchAcceptedOut(BaseModel):
+    index: int
+    status: Literal["accepted"]
+    record: TestRecordOut
+
+
+class BatchRejectedOut(BaseModel):
+    index: int
+    status: Literal["rejected"]
+    error: ItemErrorOut
+
+
+class BatchOut(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[Annotated[BatchAcceptedOut | BatchRejectedOut, Field(discriminator="status")]]
+
+
+def _rejected(index: int, code: str, message: str, details: dict[str, Any] | None) -> dict[str, Any]:
+    return {"index": index, "status": "rejected", "error": {"code": code, "message": message, "details": details or {}}}
+
+
+@router.post("/records/batch", response=BatchOut, auth=AUTH, summary="批量上传检测数据（每批 1-100 条，逐条返回结果）")
+@idempotent
+def record_upload_batch(request: AuthedRequest, payload: BatchIn) -> dict[str, Any]:
+    """Each record is checked as by ``POST /api/v1/testing/records`` and answers on its
+    own, by its index in the batch: a refused record (invalid, or failing a check)
+    changes nothing, the accepted ones are stored."""
+
+    if not payload.records:
+        raise AppError(ErrorCode.BATCH_EMPTY, _("请至少上传一条检测数据。"))
+    if len(payload.records) > services.BATCH_MAX:
+        raise AppError(
+            ErrorCode.BATCH_TOO_LARGE,
+            _("每批最多上传 %(n)d 条检测数据。") % {"n": services.BATCH_MAX},
+            {"max": services.BATCH_MAX, "count": len(payload.records)},
+        )
+    agency = _agency_of(request.auth)
+    results: list[dict[str, Any] | None] = [None] * len(payload.records)
+    items: list[services.RecordFields] = []
+    positions: list[int] = []
+    for index, raw in enumerate(payload.records):
+        try:
+            items.append(TestRecordIn.model_validate(raw).fields())
+            positions.append(index)
+        except PydanticValidationError as exc:
+            errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+            results[index] = _rejected(index, ErrorCode.INVALID_INPUT, _("请求参数不合法。"), {"errors": errors})
+    outcomes = services.test_record_upload_many(actor=request.auth, agency=agency, items=items) if items else []
+    stored = {
+        r.pk: r
+        for r in selectors.record_list(actor=request.auth)
+        .filter(pk__in=[o.pk for o in outcomes if isinstance(o, TestRecord)])
+        .prefetch_related("files")
+    }
+    for index, outcome in zip(positions, outcomes, strict=True):
+        if isinstance(outcome, TestRecord):
+            results[index] = {"index": index, "status": "accepted", "record": record_json(stored[outcome.pk])}
+        else:
+            results[index] = _rejected(index, outcome.code, outcome.message, outcome.details)
+    done = [r for r in results if r is not None]
+    accepted = sum(1 for r in done if r["status"] == "accepted")
+    return {"accepted": accepted, "rejected": len(done) - accepted, "results": done}
+
+
+class RecordFilters(Schema):
+    q: str = Field("", max_length=64)
+    region: str = Field("", max_length=12)
+    agency: int | None = Field(None, ge=1, le=MAX_ID)
+    project: int | None = Field(None, ge=1, le=MAX_ID)
+    test_item: str = Field("", max_length=64)
+    kind: str = ""
+    conclusion: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+
+def _records_json(records: list[TestRecord]) -> list[dict[str, Any]]:
+    return [record_json(r) for r in records]
+
+
+@router.get("/records", response=list[TestRecordOut], auth=AUTH, summary="检测数据列表（按权限范围，每页 50 条）")
+@paginate(Pages, page_size=50, render=_records_json)
+def record_list(request: AuthedRequest, filters: Query[RecordFilters]) -> QuerySet[TestRecord]:
+    rows = api_filter(TestRecordFilterSet, filters.dict(), selectors.record_list(actor=request.auth), request=request)
+    return rows.prefetch_related("files")  # type: ignore[no-any-return]
+
+
+@router.get("/records/{record_id}", response=TestRecordDetailOut, auth=AUTH, summary="检测数据详情（含修订记录）")
+def record_detail(request: AuthedRequest, record_id: int) -> dict[str, Any]:
+    return record_json(selectors.record_get(actor=request.auth, pk=record_id), revisions=True)
+
+
+@router.post(
+    "/records/{record_id}/revisions",
+    response=TestRecordDetailOut,
+    auth=AUTH,
+    summary="修订检测数据（须填写修改原因；保留每次修订）",
+)
+@idempotent
+def record_revise(request: AuthedRequest, payload: RevisionIn, record_id: int) -> dict[str, Any]:
+    record = selectors.record_get(actor=request.auth, pk=record_id)
+    changes = dict(payload.changes)
+    fixed = sorted(set(changes) & {"number", "kind", "sample", "plan_id"})
+    if fixed:
+        raise AppError(
+            ErrorCode.FIELD_NOT_UPDATABLE, _("以下字段不可修改：%(f)s。") % {"f": "、".join(fixed)}, {"fields": fixed}
+        )
+    current = TestRecordIn.model_validate(
+        {
+            "number": record.number,
+            "kind": record.kind,
+            "sample": record.sample.code if record.sample is not None else "",
+            "plan_id": record.plan_id,
+            "test_item": record.test_item_id,
+            "site_id": record.site_id,
+            "tester_id": record.tester_id,
+            "equipment": record.equipment,
+            "started_at": record.started_at,
+            "ended_at": record.ended_at,
+            "temperature_c": record.temperature_c,
+            "humidity_pct": record.humidity_pct,
+            "latitude": record.latitude,
+            "longitude": record.longitude,
+            "standard": record.standard,
+            "parameters": record.parameters,
+            "conclusion": record.conclusion,
+        }
+    ).model_dump()
+    try:
+        checked = TestRecordIn.model_validate(current | changes).fields()
+    except PydanticValidationError as exc:
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+        raise AppError(ErrorCode.INVALID_INPUT, _("请求参数不合法。"), {"errors": errors}) from None
+    services.test_record_revise(
+        actor=request.auth,
+        record=record,
+        reason=payload.reason,
+        **{name: checked[name] for name in changes if name in services.REVISABLE},  # type: ignore[literal-required]
+    )
+    return record_json(selectors.record_get(actor=request.auth, pk=record_id), revisions=True)

@@ -1,0 +1,46 @@
+"""Enumerations of test data (T/CECS 2.0.7-2.0.9; Guangxi 第七条、第十三条)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TestKind(models.TextChoices):
+    """Where a test is done: in the agency's laboratory on a received sample (室内), or on
+    the site under a filed on-site inspection plan (现场)."""
+
+    __test__ = False  # not a pytest class
+
+    LAB = "lab", _("室内检测")
+    ONSITE = "onsite", _("现场检测")
+
+
+class ValueSource(models.TextChoices):
+    """How a parameter's values came in (Guangxi 第七条(二)(六)): collected by the
+    instrument itself, or typed in by a person."""
+
+    INSTRUMENT = "instrument", _("仪器自动采集")
+    MANUAL = "manual", _("人工录入")
+
+
+class Judgement(models.TextChoices):
+    """单项判定 of one parameter and 检测结论 of a record (the report's values)."""
+
+    QUALIFIED = "qualified", _("合格")
+    NONCONFORMING = "nonconforming", _("不合格")
+    NO_VERDICT = "no_verdict", _("不作判定")
+
+
+class MediaKind(models.TextChoices):
+    """Key images and clips of a test (T/CECS 2.0.9)."""
+
+    IMAGE = "image", _("关键图像")
+    CLIP = "clip", _("视频片段")
+
+
+class TestingLogKind(models.TextChoices):
+    """Kinds the testing app appends to the transparency log (CONTRACT §5); renderers in
+    ``testing/kinds.py``."""
+
+    __test__ = False
+
+    TEST_RECORD = "test_record", _("检测数据")

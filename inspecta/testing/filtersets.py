@@ -1,0 +1,42 @@
+"""The filters of the test-record list, shared by the page and
+``GET /api/v1/testing/records`` (T/CECS 4.3.4-4/-5: by region, agency, project, test
+item, result and time)."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
+from inspecta.core.limits import MAX_ID
+from inspecta.core.scoping import region_prefix
+
+from .choices import Judgement, TestKind
+from .models import TestRecord
+
+
+class TestRecordFilterSet(BaseFilterSet):
+    __test__ = False
+
+    q = django_filters.CharFilter(label=_("原始记录编号/样品编码"), method="filter_q", max_length=64)
+    region = django_filters.CharFilter(label=_("行政区划"), method="filter_region", max_length=12)
+    agency = IntegerFilter(label=_("检测机构"), field_name="agency_id", min_value=1, max_value=MAX_ID)
+    project = IntegerFilter(field_name="project_id", min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    test_item = django_filters.CharFilter(label=_("检测项目编码"), field_name="test_item_id", max_length=64)
+    kind = django_filters.ChoiceFilter(label=_("检测类别"), choices=TestKind.choices, empty_label=_("全部类别"))
+    conclusion = django_filters.ChoiceFilter(label=_("检测结论"), choices=Judgement.choices, empty_label=_("全部结论"))
+    date_from = django_filters.DateFilter(label=_("检测日期自"), field_name="started_at", lookup_expr="date__gte")
+    date_to = django_filters.DateFilter(label=_("检测日期至"), field_name="started_at", lookup_expr="date__lte")
+
+    class Meta(BaseFilterSet.Meta):
+        model = TestRecord
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet[TestRecord], name: str, value: str) -> QuerySet[TestRecord]:
+        code = value.strip().upper().replace("-", "")
+        return queryset.filter(Q(number__icontains=value.strip()) | Q(sample__code__startswith=code))
+
+    def filter_region(self, queryset: QuerySet[TestRecord], name: str, value: str) -> QuerySet[TestRecord]:
+        return queryset.filter(project__region__code__startswith=region_prefix(value))

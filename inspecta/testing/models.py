@@ -1,0 +1,233 @@
+"""Test records (检测数据/原始记录) and their revisions (T/CECS 2.0.7-2.0.9, 3.0.3;
+Guangdong 附件2 二(十一); Guangxi 第七条(二)(三)(八), 第十一条, 第十三条).
+
+A test record is what an agency's LIMS (or a tester on the web) uploads about one test:
+a lab test of a received sample, or an on-site test under a filed plan. It names the
+test item and its parameters with the raw values per specimen, the standard and its
+limits, the result and judgement, the equipment (calibrated on the date), the tester
+(certified on the date), the times and the environment, and its key images and clips.
+
+The row holds the current values; the first upload and every change after it is an
+immutable :class:`TestRecordRevision` with its canonical form, its SHA-256, who, when
+and why (Guangxi 第十三条: 修改留痕; the Hunan/Hebei interface's ``Modified_Log``). The
+record is appended to the transparency log at each revision with the hashes of all its
+revisions and of the row itself, so an edit of either that bypasses the services is
+caught by ``inspecta log verify``.
+
+Scoping (DESIGN.md "Who uses it"): the regulators of the project's region and its
+station, the agency that tested, and the parties of the project; only the agency
+changes its records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.core.audit import audited
+from inspecta.core.fields import latitude_field, longitude_field
+from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator
+from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
+
+from .choices import Judgement, MediaKind, TestKind
+
+__all__ = ["RECORD_SCOPING", "RevisionImmutable", "TestRecord", "TestRecordFile", "TestRecordRevision"]
+
+
+RECORD_SCOPING = Scoping(
+    region="project__region__code",
+    station="project__station_id",
+    organisation="agency__organisation_id",
+    project="project_id",
+    grants={
+        "view": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_regulator),
+            Grant(Reach.STATION, is_regulator),
+            Grant(Reach.OWN, is_agency),
+            Grant(Reach.PARTY, is_party),
+        ),
+        "change": (Grant(Reach.OWN, is_agency),),
+    },
+)
+"""Who sees a test record (``view``) and who revises it (``change``: the agency that tested)."""
+
+
+class TestRecord(models.Model):
+    """检测数据: one test of one test item, as its agency recorded it.
+
+    ``number`` is the agency's own number of the record (原始记录编号), unique per agency:
+    a LIMS that sends the same record again is told it exists. ``parameters`` holds, per
+    catalog parameter, the unit, the raw values per specimen (decimal strings), the
+    result, the limit of the standard, the judgement and where the values came from
+    (``ValueSource``)."""
+
+    __test__ = False
+
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="test_records"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("工程项目"), on_delete=models.PROTECT, related_name="test_records"
+    )
+    number = models.CharField(_("原始记录编号"), max_length=64)
+    kind = models.CharField(_("检测类别"), max_length=8, choices=TestKind.choices)
+    sample = models.ForeignKey(
+        "sampling.Sample",
+        verbose_name=_("样品"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="test_records",
+    )
+    plan = models.ForeignKey(
+        "projects.InspectionPlan",
+        verbose_name=_("现场检测方案"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="test_records",
+    )
+    test_item = models.ForeignKey(
+        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey(
+        "registry.Site", verbose_name=_("检测场所"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    tester = models.ForeignKey(
+        "registry.Staff", verbose_name=_("检测人员"), on_delete=models.PROTECT, related_name="test_records"
+    )
+    equipment = models.JSONField(_("所用仪器设备编号"), default=list)
+    started_at = models.DateTimeField(_("检测开始时间"), db_index=True)
+    ended_at = models.DateTimeField(_("检测结束时间"))
+    temperature_c = models.DecimalField(_("环境温度（℃）"), max_digits=4, decimal_places=1, null=True, blank=True)
+    humidity_pct = models.DecimalField(_("相对湿度（%）"), max_digits=4, decimal_places=1, null=True, blank=True)
+    latitude = latitude_field(_("检测位置纬度"))
+    longitude = longitude_field(_("检测位置经度"))
+    standard = models.CharField(_("检测依据（标准）"), max_length=255)
+    parameters = models.JSONField(_("检测参数及原始数据"), default=list)
+    conclusion = models.CharField(_("检测结论"), max_length=16, choices=Judgement.choices, db_index=True)
+    revision = models.PositiveSmallIntegerField(_("当前修订号"), default=1)
+    sha256 = models.CharField(_("当前内容 SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("首次上传时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now, db_index=True)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = RECORD_SCOPING
+
+    class Meta:
+        verbose_name = _("检测数据")
+        verbose_name_plural = _("检测数据")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "number"], name="testing_record_number_unique"),
+            models.CheckConstraint(
+                condition=Q(kind=TestKind.LAB, sample__isnull=False, plan__isnull=True)
+                | Q(kind=TestKind.ONSITE, plan__isnull=False, sample__isnull=True),
+                name="testing_record_lab_or_onsite",
+            ),
+            models.CheckConstraint(condition=Q(ended_at__gte=models.F("started_at")), name="testing_record_ends_after"),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "-started_at"], name="testing_record_agency_idx"),
+            models.Index(fields=["project", "-started_at"], name="testing_record_project_idx"),
+            models.Index(fields=["test_item", "-started_at"], name="testing_record_item_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class RevisionImmutable(Exception):
+    """A revision is never changed or deleted; a change is a new revision."""
+
+
+class TestRecordRevision(models.Model):
+    """One immutable revision of a test record (Guangxi 第七条(八), 第十三条): its canonical
+    form (``body``, RFC 8785 JSON), that form's SHA-256, the fields changed from the
+    revision before, who (a person or the agency's LIMS), when (server time) and why.
+    Revision 1 is the first upload."""
+
+    __test__ = False
+
+    record = models.ForeignKey(
+        TestRecord, verbose_name=_("检测数据"), on_delete=models.PROTECT, related_name="revisions"
+    )
+    number = models.PositiveSmallIntegerField(_("修订号"))
+    body = models.JSONField(_("内容"))
+    sha256 = models.CharField(_("内容 SHA-256"), max_length=64)
+    changed = models.JSONField(_("修改的字段"), default=list)
+    reason = models.CharField(_("修改原因"), max_length=500, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client = models.ForeignKey(
+        "exchange.ExchangeClient",
+        verbose_name=_("接入方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = RECORD_SCOPING.via("record")
+
+    class Meta:
+        verbose_name = _("检测数据修订")
+        verbose_name_plural = _("检测数据修订")
+        ordering = ["record_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["record", "number"], name="testing_revision_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} r{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise RevisionImmutable("revisions of test records cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RevisionImmutable("revisions of test records cannot be deleted")
+
+
+class TestRecordFile(models.Model):
+    """A key image or clip of a test (T/CECS 2.0.9), uploaded through tus or the page and
+    kept as a ``core.StoredFile``; its SHA-256 is part of the record's canonical form."""
+
+    __test__ = False
+
+    record = models.ForeignKey(TestRecord, verbose_name=_("检测数据"), on_delete=models.CASCADE, related_name="files")
+    file = models.ForeignKey("core.StoredFile", verbose_name=_("文件"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类别"), max_length=8, choices=MediaKind.choices)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    caption = models.CharField(_("说明"), max_length=200, blank=True)
+    revision = models.PositiveSmallIntegerField(_("加入的修订号"), default=1)
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = RECORD_SCOPING.via("record")
+
+    class Meta:
+        verbose_name = _("检测图像/视频")
+        verbose_name_plural = _("检测图像/视频")
+        ordering = ["record_id", "pk"]
+        constraints = [models.UniqueConstraint(fields=["record", "file"], name="testing_file_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sha256[:12]}"
