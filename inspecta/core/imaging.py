@@ -20,11 +20,20 @@ bands finds every candidate with exact lookups; :func:`phash_distance` then deci
 from __future__ import annotations
 
 import io
+import random
 import re
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["BAND_MATCH_DISTANCE", "phash_bands", "phash_distance", "phash_int", "photo_phash", "photo_thumbnail"]
+__all__ = [
+    "BAND_MATCH_DISTANCE",
+    "phash_bands",
+    "phash_distance",
+    "phash_int",
+    "photo_phash",
+    "photo_thumbnail",
+    "picture_bytes",
+]
 
 BAND_MATCH_DISTANCE = 3
 """The largest Hamming distance at which two hashes are sure to share a band."""
@@ -102,3 +111,22 @@ def photo_thumbnail(data: bytes, *, side: int = 320, quality: int = 75) -> bytes
             return out.getvalue()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
         return None
+
+
+def picture_bytes(seed: int, *, size: int = 256, fmt: str = "PNG", quality: int = 90) -> bytes:
+    """A picture of coloured blocks, different for each ``seed`` (and its perceptual hash
+    too); the same seed re-encoded (another format or quality) is the same picture. The
+    demo's photos (and the tests') are such pictures."""
+
+    from PIL import ImageDraw
+
+    rnd = random.Random(seed)  # noqa: S311 (a test picture, not a secret)
+    img = Image.new("RGB", (size, size), (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(24):
+        x, y = rnd.randrange(size), rnd.randrange(size)
+        w, h = rnd.randrange(16, size // 2), rnd.randrange(16, size // 2)
+        draw.rectangle([x, y, x + w, y + h], fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    out = io.BytesIO()
+    img.save(out, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
+    return out.getvalue()

@@ -8,8 +8,6 @@ TOTP fallback of the demo accounts (a passkey needs a phone). Idempotent."""
 
 from __future__ import annotations
 
-import io
-import random
 from typing import Any
 
 from django.db import transaction
@@ -21,6 +19,7 @@ from inspecta.accounts.services import registration_submit, user_create
 from inspecta.core.demo import DEMO_PASSWORD, DemoLogin, demo_totp_code
 from inspecta.core.files import file_store
 from inspecta.core.identifiers import id_number_check_char
+from inspecta.core.imaging import picture_bytes
 from inspecta.core.models import TestItem
 from inspecta.projects.models import Project
 from inspecta.projects.services import project_person_name
@@ -30,7 +29,7 @@ from . import custody, services
 from .choices import SampleStatus
 from .models import Commission, Sample
 
-__all__ = ["picture_bytes", "sampling_demo"]
+__all__ = ["sampling_demo"]
 
 PROJECT = "DEMO-GZ-001"
 PEOPLE = (
@@ -48,25 +47,6 @@ PENDING_REGISTRATION = ("gz_new_sampler", "取样员 林峰", "44010619910512301
 17 digits of a citizen ID whose check character the demo computes)."""
 RECEIVER = ("gz_receiver", "收样员 何丽")
 ITEM = "OBJ-SP01-P1"
-
-
-def picture_bytes(seed: int, *, size: int = 256, fmt: str = "PNG", quality: int = 90) -> bytes:
-    """A picture of coloured blocks, different for each ``seed`` (and its perceptual hash
-    too); the same seed re-encoded (another format or quality) is the same picture. The
-    demo's photos (and the tests') are such pictures."""
-
-    from PIL import Image, ImageDraw
-
-    rnd = random.Random(seed)  # noqa: S311 (a test picture, not a secret)
-    img = Image.new("RGB", (size, size), (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
-    draw = ImageDraw.Draw(img)
-    for _ in range(24):
-        x, y = rnd.randrange(size), rnd.randrange(size)
-        w, h = rnd.randrange(16, size // 2), rnd.randrange(16, size // 2)
-        draw.rectangle([x, y, x + w, y + h], fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
-    out = io.BytesIO()
-    img.save(out, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-    return out.getvalue()
 
 
 def _person(username: str, full_name: str, organisation: Organisation, roles: tuple[str, ...]) -> User:

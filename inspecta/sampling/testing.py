@@ -15,6 +15,7 @@ from inspecta.accounts.passkeys import (
 from inspecta.accounts.services import organisation_create
 from inspecta.accounts.testing import SoftAuthenticator
 from inspecta.core.files import file_store
+from inspecta.core.imaging import picture_bytes as photo_bytes
 from inspecta.core.models import StoredFile, TestItem
 from inspecta.core.testing import factories
 from inspecta.core.testing.factories import UserFactory
@@ -22,7 +23,6 @@ from inspecta.projects import services as project_services
 from inspecta.registry.testing import CEMENT
 from inspecta.reports.testing import approved_agency
 
-from .demo import picture_bytes as photo_bytes
 from .services import PhotoIn, TagIn
 
 __all__ = [

@@ -14,11 +14,11 @@ from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Registration, User
 from inspecta.accounts.permissions import person_audience
 from inspecta.core.identifiers import credit_code_check_char, id_number_check_char
+from inspecta.core.imaging import picture_bytes
 from inspecta.core.masking import Audience, mask_id_number, mask_mobile
 from inspecta.core.testing import factories
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.core.testing.factories import PASSWORD, UserFactory
-from inspecta.sampling.demo import picture_bytes
 
 pytestmark = pytest.mark.django_db
 
