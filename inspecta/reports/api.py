@@ -40,7 +40,7 @@ from inspecta.exchange import feedback
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
-from inspecta.exchange.schemas import ReceiptAcceptedOut
+from inspecta.exchange.schemas import ItemErrorOut, ReceiptAcceptedOut
 from inspecta.ledger.selectors import entries_for_records
 from inspecta.registry.models import Agency
 
@@ -243,12 +243,6 @@ class ReportBatchIn(BaseModel):
         alias="async",
         description="true：立即返回 202 受理回执，后台逐份处理，结果记入回执并回调（仅签名调用）",
     )
-
-
-class ItemErrorOut(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any]
 
 
 class BatchAcceptedOut(BaseModel):
