@@ -33,11 +33,13 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inspecta.core.errors import ErrorCode
 from inspecta.core.models import TestItem
@@ -55,7 +57,7 @@ from inspecta.registry.models import (
     certificate_covers,
 )
 
-from .choices import CheckAction, CheckCode
+from .choices import CheckAction, CheckCode, Conclusion
 from .models import CheckRule
 
 PLATFORM = ""  # ``CheckRule.province`` of a platform-wide rule (set by an operator)
@@ -130,6 +132,8 @@ class CheckInput:
     approved_at: datetime.datetime
     equipment: list[str]
     samples: list[str] = field(default_factory=list)
+    conclusion: str = ""
+    results: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,6 +161,8 @@ class CheckContext:
     actions: dict[str, dict[str, str]] = field(default_factory=dict)
     # sample code -> (agency_id, project_id, status) of the samples the reports name
     samples: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    # sample code -> (test item, conclusion, parameters) of the agency's test records of it
+    test_records: dict[str, list[tuple[str, str, list[dict[str, Any]]]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, *, agency: Agency, inputs: Iterable[CheckInput]) -> CheckContext:
@@ -234,6 +240,13 @@ class CheckContext:
                     "code", "agency_id", "project_id", "status"
                 )
             }
+        if codes:
+            from inspecta.testing.models import TestRecord
+
+            for code, item_id, conclusion, parameters in TestRecord.objects.filter(
+                agency=agency, sample__code__in=codes
+            ).values_list("sample__code", "test_item_id", "conclusion", "parameters"):
+                ctx.test_records.setdefault(code, []).append((item_id, conclusion, parameters))
         ctx.actions = check_actions(province_of(c.project.region_id) for c in inputs)
         return ctx
 
@@ -416,6 +429,83 @@ def sample_chain_incomplete(c: CheckInput, ctx: CheckContext) -> Iterator[Failur
             _("报告所列样品未完成见证取样、封样和本机构收样：%(codes)s。")
             % {"codes": "、".join(p["code"] for p in problems)},
             {"samples": problems},
+        )
+
+
+def _same_value(reported: Any, uploaded: str) -> bool:
+    """A report's value of a parameter equals the test record's result: as numbers when
+    both are numbers (``48.40`` is ``48.4``), else as text."""
+
+    if isinstance(reported, dict | list) or reported is None:
+        return True  # a structured value (per specimen, per age) is not compared here
+    left, right = str(reported).strip(), str(uploaded).strip()
+    try:
+        return Decimal(left) == Decimal(right)
+    except ArithmeticError:
+        return left == right
+
+
+@CHECKS.rule(CheckCode.REPORT_DATA_MISMATCH, clause="Guangxi 第十七条(五)", action=CheckAction.REJECT)
+def report_data_mismatch(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """The report agrees with the test data the agency uploaded for its samples: every
+    parameter it reports has data, a value it reports for a parameter is the uploaded
+    result, and its conclusion is the data's (nonconforming exactly when a record of the
+    item is)."""
+
+    records = [r for code in c.samples for r in ctx.test_records.get(code, ()) if r[0] == c.test_item.pk]
+    if not records:
+        return
+    uploaded: dict[str, str] = {}
+    for _item, _conclusion, parameters in records:
+        for p in parameters:
+            uploaded.setdefault(p["parameter"], p.get("result", ""))
+    problems: list[dict[str, Any]] = []
+    missing = [code for code in c.parameters if code not in uploaded]
+    if missing:
+        problems.append({"problem": "parameters_without_data", "parameters": missing})
+    differing = [
+        code for code, value in sorted(c.results.items()) if code in uploaded and not _same_value(value, uploaded[code])
+    ]
+    if differing:
+        problems.append(
+            {
+                "problem": "results_differ",
+                "parameters": differing,
+                "uploaded": {code: uploaded[code] for code in differing},
+            }
+        )
+    failed = any(conclusion == Conclusion.NONCONFORMING for _item, conclusion, _p in records)
+    if c.conclusion and (c.conclusion == Conclusion.NONCONFORMING) != failed:
+        problems.append({"problem": "conclusion_differs", "uploaded": "nonconforming" if failed else "qualified"})
+    if problems:
+        yield Failure(
+            CheckCode.REPORT_DATA_MISMATCH,
+            _("检测报告与上传的检测数据不相符：%(what)s。")
+            % {"what": "；".join(str(MISMATCH_TEXT[p["problem"]]) for p in problems)},
+            {"problems": problems},
+        )
+
+
+MISMATCH_TEXT = {
+    "parameters_without_data": gettext_lazy("报告的参数没有上传检测数据"),
+    "results_differ": gettext_lazy("报告的检测结果与上传的结果不同"),
+    "conclusion_differs": gettext_lazy("报告结论与检测数据的判定不同"),
+}
+
+
+@CHECKS.rule(
+    CheckCode.REPORT_DATA_MISSING, clause="Guangdong 附件2 二(十一); Guangxi 第七条(三)", action=CheckAction.FLAG
+)
+def report_data_missing(c: CheckInput, ctx: CheckContext) -> Iterator[Failure]:
+    """Every sample the report names has the agency's test data of the report's item
+    uploaded before the report."""
+
+    bare = [code for code in c.samples if not any(r[0] == c.test_item.pk for r in ctx.test_records.get(code, ()))]
+    if bare:
+        yield Failure(
+            CheckCode.REPORT_DATA_MISSING,
+            _("报告所列样品没有上传检测数据：%(codes)s。") % {"codes": "、".join(bare)},
+            {"samples": bare},
         )
 
 

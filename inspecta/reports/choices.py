@@ -45,6 +45,8 @@ class CheckCode(models.TextChoices):
     TOO_MANY_AGENCIES = "too_many_agencies", _("同一项目同一检测项目超过两家检测机构")
     APPROVAL_TRAIL_INVALID = "approval_trail_invalid", _("三级审批记录不完整或时间顺序不正确")
     SAMPLE_CHAIN_INCOMPLETE = "sample_chain_incomplete", _("报告所列样品未经见证取样、封样和本机构收样")
+    REPORT_DATA_MISMATCH = "report_data_mismatch", _("检测报告与上传的检测数据不相符")
+    REPORT_DATA_MISSING = "report_data_missing", _("报告所列样品没有上传检测数据")
 
 
 class ReportLogKind(models.TextChoices):

@@ -386,6 +386,8 @@ def _validate(lookups: _Lookups, agency: Agency, s: _Submission) -> None:
         approved_at=f["approved_at"],
         equipment=list(f.get("equipment") or []),
         samples=_sample_codes(f.get("samples")),
+        conclusion=str(f.get("conclusion") or ""),
+        results=f["results"] if isinstance(f.get("results"), dict) else {},
     )
 
 

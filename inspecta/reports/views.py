@@ -137,6 +137,11 @@ def _detail_response(
     decision_errors = decision_errors or {}
     codes_of = list(versions[-1].data.get("parameters") or [])
     named = dict(Parameter.objects.filter(pk__in=codes_of).values_list("pk", "name"))
+    from inspecta.testing.selectors import records_of_samples
+
+    test_records = records_of_samples(
+        actor=request.user, agency_id=report.agency_id, codes=list(versions[-1].data.get("samples") or [])
+    )
     return render(
         request,
         "reports/report_detail.html",
@@ -148,6 +153,7 @@ def _detail_response(
             "code_display": codes.display(report.verification_code),
             "url": codes.verification_url(report.verification_code),
             "findings": report.findings.all(),
+            "test_records": test_records,
             "amendments": [
                 {
                     "amendment": a,

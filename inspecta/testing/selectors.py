@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from .models import TestRecord, TestRecordFile, TestRecordRevision
 
-__all__ = ["record_get", "record_list"]
+__all__ = ["record_get", "record_list", "records_of_samples"]
 
 
 def record_list(*, actor: Any) -> QuerySet[TestRecord]:
@@ -33,4 +33,18 @@ def record_get(*, actor: Any, pk: int) -> TestRecord:
             Prefetch("revisions", queryset=TestRecordRevision.objects.select_related("by", "client").order_by("number"))
         )
         .reach(actor, pk=pk)
+    )
+
+
+def records_of_samples(*, actor: Any, agency_id: int, codes: list[str]) -> list[TestRecord]:
+    """The test records of ``agency_id`` on the samples ``codes`` that the actor may see:
+    the data behind a report (Guangxi 第十七条(五))."""
+
+    if not codes:
+        return []
+    return list(
+        TestRecord.objects.restrict(actor)
+        .filter(agency_id=agency_id, sample__code__in=codes)
+        .select_related("sample", "test_item", "tester")
+        .order_by("started_at", "pk")
     )

@@ -1,0 +1,86 @@
+"""A report is compared with the test data uploaded for its samples: a contradiction is
+a failed acceptance check (reject by default, flag where the province says so), a sample
+without data is flagged, and the report page shows the data behind it (Guangxi
+第十七条(五); Guangdong 附件2 二(十一))."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from inspecta.core.errors import AppError, ErrorCode
+from inspecta.core.testing.access import login_verified
+from inspecta.registry.testing import CEMENT_MANDATORY
+from inspecta.reports import services as report_services
+from inspecta.reports.models import Report, ReportFinding
+from inspecta.reports.testing import submission
+from inspecta.testing import services
+from inspecta.testing.testing import lab_fields, scene_with_sample
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene(tree: dict[str, Any]) -> dict[str, Any]:
+    s = scene_with_sample(tree)
+    record = services.test_record_upload(actor=s["agency_admin"], agency=s["agency"], **lab_fields(s, "D-1"))
+    uploaded = {p["parameter"]: p["result"] for p in record.parameters}
+    return s | {"agreeing": {"IP-0003": uploaded["IP-0003"], "IP-0004": uploaded["IP-0004"]}}
+
+
+def _submit(scene: dict[str, Any], number: str, **over: Any) -> Report:
+    fields = {
+        "samples": [scene["sample"].code],
+        "parameters": CEMENT_MANDATORY,
+        "results": scene["agreeing"],
+        "conclusion": "qualified",
+        **over,
+    }
+    return report_services.report_submit(
+        actor=scene["agency_admin"], **submission(scene["agency"], scene["made"], scene["project"], number, **fields)
+    )
+
+
+def test_a_report_that_agrees_with_its_data_is_accepted_and_shows_it(scene: dict[str, Any]) -> None:
+    written = {"IP-0003": scene["agreeing"]["IP-0003"] + "0", "IP-0004": "0.0210"}  # the same numbers
+    report = _submit(scene, "RD-1", results=written)
+    assert not ReportFinding.objects.filter(report=report).exists()
+    page = login_verified(Client(), scene["tree"]["gz_supervisor"]).get(f"/reports/{report.pk}/").content.decode()
+    assert 'data-testid="report-test-records"' in page and "D-1" in page
+
+
+@pytest.mark.parametrize(
+    ("over", "problem"),
+    [
+        ({"conclusion": "nonconforming"}, "conclusion_differs"),
+        ({"results": {"IP-0003": "52.0"}}, "results_differ"),
+        ({"parameters": [*CEMENT_MANDATORY, "IP-0005"]}, "parameters_without_data"),
+    ],
+)
+def test_a_report_that_contradicts_its_data_is_refused(
+    scene: dict[str, Any], over: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(AppError) as exc:
+        _submit(scene, "RD-2", **over)
+    assert exc.value.code == ErrorCode.REPORT_DATA_MISMATCH
+    failure = next(f for f in exc.value.details["failures"] if f["code"] == "report_data_mismatch")
+    assert [p["problem"] for p in failure["problems"]] == [problem]
+    assert not Report.objects.filter(report_number="RD-2").exists()
+
+
+def test_where_the_province_flags_it_the_report_is_accepted_with_a_finding(scene: dict[str, Any]) -> None:
+    report_services.check_rule_set(actor=scene["tree"]["gd_admin"], code="report_data_mismatch", action="flag")
+    report = _submit(scene, "RD-3", conclusion="nonconforming")
+    finding = ReportFinding.objects.get(report=report)
+    assert finding.rule == "report_data_mismatch" and "结论" in finding.detail
+
+
+def test_a_sample_without_data_is_flagged(tree: dict[str, Any], scene: dict[str, Any]) -> None:
+    from inspecta.sampling.testing import received_sample
+
+    bare = received_sample(scene, 37)
+    report = _submit(scene, "RD-4", samples=[bare.code], results={})
+    finding = ReportFinding.objects.get(report=report)
+    assert finding.rule == "report_data_missing" and bare.code in finding.detail
