@@ -189,6 +189,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_AGENCIES = "too_many_agencies"
     APPROVAL_TRAIL_INVALID = "approval_trail_invalid"
     SAMPLE_CHAIN_INCOMPLETE = "sample_chain_incomplete"
+    REPORT_DATA_MISMATCH = "report_data_mismatch"
+    REPORT_DATA_MISSING = "report_data_missing"
     # the distinct failures of the equipment check (``equipment_not_calibrated``)
     EQUIPMENT_NOT_REGISTERED = "equipment_not_registered"
     EQUIPMENT_NOT_IN_SERVICE = "equipment_not_in_service"
@@ -326,6 +328,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.EQUIPMENT_CALIBRATION_EXPIRED: 422,
     ErrorCode.TOO_MANY_AGENCIES: 422,
     ErrorCode.SAMPLE_CHAIN_INCOMPLETE: 422,
+    ErrorCode.REPORT_DATA_MISMATCH: 422,
+    ErrorCode.REPORT_DATA_MISSING: 422,
     ErrorCode.APPROVAL_TRAIL_INVALID: 422,
 }
 

@@ -419,6 +419,14 @@ INSPECTA_CURING_AGE_DAYS = env.int("INSPECTA_CURING_AGE_DAYS", default=28)
 INSPECTA_HANDOVER_SECONDS = env.int("INSPECTA_HANDOVER_SECONDS", default=300)
 INSPECTA_RECEIPT_PHOTO_DISTANCE = env.int("INSPECTA_RECEIPT_PHOTO_DISTANCE", default=20)
 INSPECTA_SEAL_FAILURE_ACTION = env.str("INSPECTA_SEAL_FAILURE_ACTION", default="reject")
+# Test data (Guangdong 附件2 二(十一); T/CECS 4.3.4-4/-5): hours after a test ends within
+# which its record must be uploaded; days after receipt within which a received sample
+# must have test data (the longest common case: a 28-day specimen plus a grace period;
+# authorities set shorter days per item); hours after an on-site plan's planned end within
+# which its data must be uploaded. Regional rules override each (``testing.regionrules``).
+INSPECTA_TEST_UPLOAD_HOURS = env.int("INSPECTA_TEST_UPLOAD_HOURS", default=24)
+INSPECTA_TEST_DUE_DAYS = env.int("INSPECTA_TEST_DUE_DAYS", default=31)
+INSPECTA_ONSITE_UPLOAD_HOURS = env.int("INSPECTA_ONSITE_UPLOAD_HOURS", default=24)
 # Hours before its planned start an on-site inspection plan must be filed where no
 # PlanLeadRule of the project's region says otherwise (Guangxi 第十条: 24 hours).
 INSPECTA_PLAN_LEAD_HOURS = env.int("INSPECTA_PLAN_LEAD_HOURS", default=24)

@@ -11,8 +11,6 @@
   as a missing one.
 """
 
-from __future__ import annotations
-
 import datetime
 import uuid
 from decimal import Decimal
@@ -35,6 +33,7 @@ from inspecta.core.pagination import Pages
 from inspecta.exchange.auth import SignatureAuth
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
+from inspecta.exchange.schemas import ItemErrorOut
 from inspecta.registry.models import Agency
 from inspecta.sampling.codes import display
 
@@ -49,7 +48,7 @@ AUTH = [SignatureAuth(scopes=[Scope.TESTS_SUBMIT.value], optional=True), session
 its organisation's test data)."""
 
 
-class ParameterIn(BaseModel):
+class TestParameterIn(BaseModel):
     parameter: str = Field(min_length=1, max_length=32, description="参数编码（资质目录）")
     unit: str = Field("", max_length=32, description="计量单位")
     values: list[Annotated[str, Field(max_length=64)]] = Field(
@@ -61,7 +60,7 @@ class ParameterIn(BaseModel):
     source: Literal["instrument", "manual"] = Field(description="数据来源：仪器自动采集或人工录入")
 
 
-class FileIn(BaseModel):
+class TestFileIn(BaseModel):
     id: uuid.UUID = Field(description="已上传文件 id（tus）")
     kind: Literal["image", "clip"] = Field(description="image 关键图像；clip 视频片段")
     caption: str = Field("", max_length=200, description="说明")
@@ -91,9 +90,9 @@ class TestRecordIn(BaseModel):
     latitude: Decimal | None = Field(None, ge=-90, le=90, max_digits=9, decimal_places=6, description="纬度（现场）")
     longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6, description="经度（现场）")
     standard: str = Field(min_length=1, max_length=255, description="检测依据（标准编号及名称）")
-    parameters: list[ParameterIn] = Field(min_length=1, max_length=100, description="各参数的数据")
+    parameters: list[TestParameterIn] = Field(min_length=1, max_length=100, description="各参数的数据")
     conclusion: Literal["qualified", "nonconforming", "no_verdict"] = Field(description="检测结论")
-    files: list[FileIn] = Field([], max_length=20, description="关键图像和视频片段")
+    files: list[TestFileIn] = Field([], max_length=20, description="关键图像和视频片段")
 
     def fields(self) -> services.RecordFields:
         data = self.model_dump()
@@ -101,14 +100,14 @@ class TestRecordIn(BaseModel):
         return services.RecordFields(**data)  # type: ignore[typeddict-item]
 
 
-class RevisionIn(BaseModel):
+class TestRevisionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="修改原因")
     changes: dict[str, Any] = Field(
         description="要修改的字段及新值（字段同 TestRecordIn，不含 number、kind、sample、plan_id；files 为追加）"
     )
 
 
-class ParameterOut(BaseModel):
+class TestParameterOut(BaseModel):
     parameter: str
     unit: str
     values: list[str]
@@ -118,14 +117,14 @@ class ParameterOut(BaseModel):
     source: str
 
 
-class FileOut(BaseModel):
+class TestFileOut(BaseModel):
     id: uuid.UUID
     kind: str
     sha256: str
     caption: str
 
 
-class RevisionOut(BaseModel):
+class TestRevisionOut(BaseModel):
     number: int
     sha256: str
     changed: list[str]
@@ -155,9 +154,9 @@ class TestRecordOut(BaseModel):
     latitude: Decimal | None
     longitude: Decimal | None
     standard: str
-    parameters: list[ParameterOut]
+    parameters: list[TestParameterOut]
     conclusion: str
-    files: list[FileOut]
+    files: list[TestFileOut]
     revision: int
     sha256: str = Field(description="当前内容（规范化 JSON，RFC 8785）的 SHA-256")
     uploaded_at: datetime.datetime
@@ -165,7 +164,7 @@ class TestRecordOut(BaseModel):
 
 
 class TestRecordDetailOut(TestRecordOut):
-    revisions: list[RevisionOut]
+    revisions: list[TestRevisionOut]
 
 
 def record_json(record: TestRecord, *, revisions: bool = False) -> dict[str, Any]:
@@ -230,41 +229,37 @@ def record_upload(request: AuthedRequest, payload: TestRecordIn) -> Status:
     return Status(201, record_json(selectors.record_get(actor=request.auth, pk=record.pk)))
 
 
-class BatchIn(BaseModel):
+class TestRecordBatchIn(BaseModel):
     records: list[dict[str, Any]] = Field(description="每项与 POST /api/v1/testing/records 的请求体相同，1-100 项")
 
 
-class ItemErrorOut(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class BatchAcceptedOut(BaseModel):
+class TestRecordAcceptedOut(BaseModel):
     index: int
     status: Literal["accepted"]
     record: TestRecordOut
 
 
-class BatchRejectedOut(BaseModel):
+class TestRecordRejectedOut(BaseModel):
     index: int
     status: Literal["rejected"]
     error: ItemErrorOut
 
 
-class BatchOut(BaseModel):
+class TestRecordBatchOut(BaseModel):
     accepted: int
     rejected: int
-    results: list[Annotated[BatchAcceptedOut | BatchRejectedOut, Field(discriminator="status")]]
+    results: list[Annotated[TestRecordAcceptedOut | TestRecordRejectedOut, Field(discriminator="status")]]
 
 
 def _rejected(index: int, code: str, message: str, details: dict[str, Any] | None) -> dict[str, Any]:
     return {"index": index, "status": "rejected", "error": {"code": code, "message": message, "details": details or {}}}
 
 
-@router.post("/records/batch", response=BatchOut, auth=AUTH, summary="批量上传检测数据（每批 1-100 条，逐条返回结果）")
+@router.post(
+    "/records/batch", response=TestRecordBatchOut, auth=AUTH, summary="批量上传检测数据（每批 1-100 条，逐条返回结果）"
+)
 @idempotent
-def record_upload_batch(request: AuthedRequest, payload: BatchIn) -> dict[str, Any]:
+def record_upload_batch(request: AuthedRequest, payload: TestRecordBatchIn) -> dict[str, Any]:
     """Each record is checked as by ``POST /api/v1/testing/records`` and answers on its
     own, by its index in the batch: a refused record (invalid, or failing a check)
     changes nothing, the accepted ones are stored."""
@@ -340,7 +335,7 @@ def record_detail(request: AuthedRequest, record_id: int) -> dict[str, Any]:
     summary="修订检测数据（须填写修改原因；保留每次修订）",
 )
 @idempotent
-def record_revise(request: AuthedRequest, payload: RevisionIn, record_id: int) -> dict[str, Any]:
+def record_revise(request: AuthedRequest, payload: TestRevisionIn, record_id: int) -> dict[str, Any]:
     record = selectors.record_get(actor=request.auth, pk=record_id)
     changes = dict(payload.changes)
     fixed = sorted(set(changes) & {"number", "kind", "sample", "plan_id"})

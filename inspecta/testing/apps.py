@@ -21,5 +21,6 @@ class TestingConfig(InspectaAppConfig):
     nav = (NavEntry(_("检测数据"), "testing:record_list", "chart-line", 67, _sees_tests, NAV_PROJECTS),)
     log_kind_enum = "inspecta.testing.choices:TestingLogKind"
     log_kinds = "inspecta.testing.kinds"
+    region_rules = "inspecta.testing.regionrules:KINDS"
     demo_loader = "inspecta.testing.demo:testing_demo"
     demo_after = ("sampling",)

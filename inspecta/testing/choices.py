@@ -44,3 +44,14 @@ class TestingLogKind(models.TextChoices):
     __test__ = False
 
     TEST_RECORD = "test_record", _("检测数据")
+
+
+class TestingRule(models.TextChoices):
+    """Findings about test data not uploaded in time (Guangdong 附件2 二(十一); T/CECS
+    4.3.4-4/-5 自动识别未及时上传的检测数据), turned into warnings by oversight."""
+
+    __test__ = False
+
+    UPLOADED_LATE = "test_uploaded_late", _("检测数据未及时上传")
+    SAMPLE_DATA_OVERDUE = "sample_data_overdue", _("收样后逾期未上传检测数据")
+    ONSITE_DATA_OVERDUE = "onsite_data_overdue", _("现场检测逾期未上传检测数据")

@@ -16,10 +16,10 @@ from django.utils import timezone
 from inspecta.accounts.models import User
 from inspecta.core.demo import DemoLogin
 from inspecta.core.files import file_store
+from inspecta.core.imaging import picture_bytes
 from inspecta.registry.choices import EquipmentStatus
 from inspecta.registry.models import Equipment, PostCertificate
 from inspecta.sampling.choices import SampleStatus
-from inspecta.sampling.demo import ITEM, PROJECT, picture_bytes
 from inspecta.sampling.models import Sample
 
 from . import services
@@ -27,6 +27,10 @@ from .models import TestRecord
 
 __all__ = ["NUMBER", "demo_parameters", "testing_demo"]
 
+PROJECT = "DEMO-GZ-001"
+"""The first demo project (``sampling.demo``'s)."""
+ITEM = "OBJ-SP01-P1"
+"""Cement, the item of its received sample."""
 NUMBER = "JK-SN-0001"
 """The demo record's number in 广州建科's LIMS."""
 

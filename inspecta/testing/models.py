@@ -31,12 +31,22 @@ from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.audit import audited
 from inspecta.core.fields import latitude_field, longitude_field
+from inspecta.core.findings import SEVERITY_CHOICES, Finding
 from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator
+from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-from .choices import Judgement, MediaKind, TestKind
+from .choices import Judgement, MediaKind, TestingRule, TestKind
 
-__all__ = ["RECORD_SCOPING", "RevisionImmutable", "TestRecord", "TestRecordFile", "TestRecordRevision"]
+__all__ = [
+    "FINDING_SCOPING",
+    "RECORD_SCOPING",
+    "RevisionImmutable",
+    "TestRecord",
+    "TestRecordFile",
+    "TestRecordRevision",
+    "TestingFinding",
+]
 
 
 RECORD_SCOPING = Scoping(
@@ -231,3 +241,62 @@ class TestRecordFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.sha256[:12]}"
+
+
+FINDING_SCOPING = Scoping(
+    region="project__region__code",
+    station="project__station_id",
+    organisation="agency__organisation_id",
+    project="project_id",
+    grants={"view": RECORD_SCOPING.grants["view"]},
+)
+"""Who sees a finding about test data: whoever sees the project's test records."""
+
+
+class TestingFinding(Finding):
+    """Test data not uploaded in time (Guangdong 附件2 二(十一); T/CECS 4.3.4-4/-5): a
+    record uploaded later than its region's time after the test ended, a received sample
+    or an on-site plan with no data after its due time (``testing.overdue``). It belongs
+    to the region of its project and is resolved once the data is there."""
+
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.CASCADE, related_name="+"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("工程项目"), on_delete=models.CASCADE, related_name="+"
+    )
+    sample = models.ForeignKey(
+        "sampling.Sample", verbose_name=_("样品"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    plan = models.ForeignKey(
+        "projects.InspectionPlan",
+        verbose_name=_("现场检测方案"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    record = models.ForeignKey(
+        TestRecord, verbose_name=_("检测数据"), null=True, blank=True, on_delete=models.CASCADE, related_name="findings"
+    )
+    rule = models.CharField(_("规则"), max_length=64, choices=TestingRule.choices, db_index=True)
+    severity = models.CharField(
+        _("严重程度"), max_length=16, choices=SEVERITY_CHOICES, default=Severity.WARNING.value, db_index=True
+    )
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = FINDING_SCOPING
+
+    class Meta:
+        verbose_name = _("检测数据问题")
+        verbose_name_plural = _("检测数据问题")
+        ordering = ["-since", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], name="testing_finding_unique")]
+
+    def __str__(self) -> str:
+        return self.rule
+
+    def region_code(self) -> str:
+        return self.project.region_id

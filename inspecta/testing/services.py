@@ -48,6 +48,7 @@ from inspecta.sampling.models import Sample
 from .canonical import BODY_FIELDS, body_sha256, record_body
 from .choices import Judgement, MediaKind, TestingLogKind, TestKind, ValueSource
 from .models import TestRecord, TestRecordFile, TestRecordRevision
+from .overdue import late_findings
 from .permissions import may_revise, may_upload_tests
 
 __all__ = [
@@ -166,11 +167,15 @@ class _Context:
         if sample_codes_given:
             ctx.samples = {
                 s.code: s
-                for s in Sample.objects.filter(agency=agency, code__in=sample_codes_given).select_related("receipt")
+                for s in Sample.objects.filter(agency=agency, code__in=sample_codes_given).select_related(
+                    "receipt", "project"
+                )
             }
         plan_ids = {int(i.get("plan_id") or 0) for i in items} - {0}
         if plan_ids:
-            ctx.plans = {p.pk: p for p in InspectionPlan.objects.filter(agency=agency, pk__in=plan_ids)}
+            ctx.plans = {
+                p.pk: p for p in InspectionPlan.objects.filter(agency=agency, pk__in=plan_ids).select_related("project")
+            }
             for plan_id, staff_id in InspectionPlan.testers.through.objects.filter(
                 inspectionplan_id__in=ctx.plans
             ).values_list("inspectionplan_id", "staff_id"):
@@ -245,7 +250,7 @@ def _subject(ctx: _Context, f: RecordFields, item: TestItem) -> dict[str, Any]:
                 % {"t": timezone.localtime(received_at).strftime("%Y-%m-%d %H:%M")},
                 received_at=received_at.isoformat(),
             )
-        return {"kind": TestKind.LAB, "sample": sample, "plan": None, "project_id": sample.project_id}
+        return {"kind": TestKind.LAB, "sample": sample, "plan": None, "project": sample.project}
     if kind == TestKind.ONSITE:
         if f.get("sample"):
             raise _refuse(ErrorCode.TEST_SAMPLE_INVALID, _("现场检测数据不关联样品，请填写现场检测方案。"))
@@ -269,7 +274,7 @@ def _subject(ctx: _Context, f: RecordFields, item: TestItem) -> dict[str, Any]:
             raise _refuse(ErrorCode.TEST_PLAN_INVALID, _("检测人员不在现场检测方案所列的检测人员中。"), plan=plan.pk)
         if f.get("latitude") is None or f.get("longitude") is None:
             raise _refuse(ErrorCode.LOCATION_REQUIRED, _("现场检测数据须有检测位置（经纬度）。"))
-        return {"kind": TestKind.ONSITE, "sample": None, "plan": plan, "project_id": plan.project_id}
+        return {"kind": TestKind.ONSITE, "sample": None, "plan": plan, "project": plan.project}
     raise _refuse(ErrorCode.VALIDATION_FAILED, _("检测类别只能是室内检测（lab）或现场检测（onsite）。"), kind=kind)
 
 
@@ -421,7 +426,7 @@ def _evaluate(ctx: _Context, f: RecordFields) -> _Evaluated:
         raise _refuse(ErrorCode.VALIDATION_FAILED, _("检测场所不是本机构登记的场所：%(s)s。") % {"s": site_id})
     values = {
         "agency": ctx.agency,
-        "project_id": subject["project_id"],
+        "project": subject["project"],
         "number": str(f.get("number", "")).strip(),
         "kind": subject["kind"],
         "sample": subject["sample"],
@@ -513,6 +518,7 @@ def _store(actor: Any, accepted: list[_Evaluated]) -> list[TestRecord]:
     if files:
         audit_bulk_history(TestRecordFile, files, actor=actor)
     log_append_many(kind=TestingLogKind.TEST_RECORD, records=records)
+    late_findings(records)
     return records
 
 

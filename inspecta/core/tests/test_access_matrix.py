@@ -52,6 +52,7 @@ from inspecta.reports.choices import CheckCode, Conclusion
 from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportDraft, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 from inspecta.sampling import models as sampling
+from inspecta.testing import models as testing
 
 ACTORS = [
     "op",
@@ -486,6 +487,25 @@ def _sample_chain(label: str, project: Project, agency: Agency, person: User) ->
         live_photo=live,
         live_photo_sha256=live.sha256,
     )
+    record = testing.TestRecord.objects.create(
+        agency=agency,
+        project=project,
+        number=f"T-{label}",
+        kind="lab",
+        sample=sample,
+        test_item_id=CEMENT,
+        tester=agency.staff_set.first(),
+        started_at=now,
+        ended_at=now,
+        standard="GB 175",
+        conclusion="qualified",
+        sha256="0" * 64,
+    )
+    testing.TestRecordRevision.objects.create(record=record, number=1, body={}, sha256="0" * 64)
+    testing.TestRecordFile.objects.create(record=record, file=photo, kind="image", sha256=photo.sha256)
+    testing.TestingFinding.objects.create(
+        agency=agency, project=project, sample=sample, rule="sample_data_overdue", key=f"sample:{sample.pk}"
+    )
     return sample
 
 
@@ -737,6 +757,35 @@ def test_samples_and_their_chain(db: None, world: dict[str, Any], model: type[mo
     _check(world, model, {"view": PROJECT["view"]}, side)
 
 
+TEST_MODELS = [testing.TestRecord, testing.TestRecordRevision, testing.TestRecordFile]
+
+
+@covers(*TEST_MODELS)
+@pytest.mark.parametrize("model", TEST_MODELS)
+def test_test_records(db: None, world: dict[str, Any], model: type[models.Model]) -> None:
+    """A test record, its revisions and files are seen as its project's samples are; only
+    the agency that tested (its people and its LIMS) revises them."""
+
+    def side(row: Any) -> str | None:
+        record = getattr(row, "record", row)
+        return world["side_of_project"].get(record.project_id)  # type: ignore[no-any-return]
+
+    spec = {"view": PROJECT["view"], "change": _expect(ag_a=A, ag_b=B, lims_a=A)}
+    _check(world, model, spec, side)
+
+
+@covers(testing.TestingFinding)
+def test_test_data_findings(db: None, world: dict[str, Any]) -> None:
+    """A finding about test data is seen by whoever sees the project's test records."""
+
+    _check(
+        world,
+        testing.TestingFinding,
+        {"view": PROJECT["view"]},
+        lambda f: world["side_of_project"].get(f.project_id),
+    )
+
+
 @covers(sampling.Handover)
 def test_handover_codes(db: None, world: dict[str, Any]) -> None:
     _check(
@@ -777,8 +826,8 @@ def test_personal_registrations(db: None, world: dict[str, Any]) -> None:
 
     from inspecta.accounts.services import registration_submit
     from inspecta.core.identifiers import id_number_check_char
+    from inspecta.core.imaging import picture_bytes
     from inspecta.core.testing.factories import PASSWORD
-    from inspecta.sampling.demo import picture_bytes
 
     for label, agency in zip((A, B), world["agencies"], strict=True):
         first17 = f"4401061990030712{ord(label) % 10}"

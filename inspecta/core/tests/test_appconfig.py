@@ -55,7 +55,7 @@ def test_the_root_urlconf_includes_every_declared_urlconf():
 
 def test_demo_loaders_run_after_their_dependencies():
     order = [label for label, _loader in demo_loaders()]
-    assert order == ["core", "registry", "reports", "projects", "sampling"]
+    assert order == ["core", "registry", "reports", "projects", "sampling", "testing"]
     for config in inspecta_apps():
         for dependency in config.demo_after:
             assert order.index(dependency) < order.index(config.label)
@@ -79,6 +79,7 @@ ALL = [
     "projects:plan_calendar",
     "sampling:sample_list",
     "sampling:commission_list",
+    "testing:record_list",
     "reports:report_list",
     "reports:check_rules",
     "core:region_list",

@@ -1,0 +1,178 @@
+"""Test data not uploaded in time (Guangdong 附件2 二(十一): 超过一定时间未上传，省检测监管平台
+会触发预警; T/CECS 4.3.4-4/-5: 自动识别未及时上传的检测数据).
+
+Three rules, each with its regional time (``testing.regionrules``, per region and test
+item):
+
+* ``test_uploaded_late``: a record uploaded more than ``test_upload_hours`` after its
+  test ended; found when it arrives (``late_findings``).
+* ``sample_data_overdue``: a received sample with no test data ``test_due_days`` after
+  its receipt.
+* ``onsite_data_overdue``: a filed on-site plan with no test data ``onsite_upload_hours``
+  after its planned end.
+
+The last two are found by the periodic scan (``overdue_scan``, every 15 minutes), which
+also resolves the findings whose data has since arrived. The scan reads candidates with
+one indexed anti-join per rule, bounded by the shortest time any region sets, and
+applies each candidate's own regional time in Python, so it costs the overdue rows, not
+the records.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inspecta.core.findings import FindingStatus
+from inspecta.core.models import RegionRule
+from inspecta.core.regionrules import region_rule_kind, rule_value
+from inspecta.projects.choices import PlanStatus
+from inspecta.projects.models import InspectionPlan
+from inspecta.sampling.choices import SampleStatus
+from inspecta.sampling.codes import display
+from inspecta.sampling.models import Sample
+
+from .choices import TestingRule
+from .models import TestingFinding, TestRecord
+from .regionrules import DUE_DAYS, ONSITE_HOURS, UPLOAD_HOURS
+
+__all__ = ["ScanResult", "late_findings", "overdue_scan"]
+
+
+def _shortest(name: str) -> int:
+    """The shortest value of rule ``name`` anywhere (the setting's default included):
+    no candidate can be due before it."""
+
+    values = [int(v) for v in RegionRule.objects.filter(name=name).values_list("value", flat=True)]
+    return min([int(region_rule_kind(name).default), *values])
+
+
+def _time(value: datetime.datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def late_findings(records: Iterable[TestRecord]) -> list[TestingFinding]:
+    """Keep a ``test_uploaded_late`` finding for each record uploaded later than its
+    region's time after the test ended (in the upload's transaction)."""
+
+    kept = []
+    hours_of: dict[tuple[str, str], Any] = {}
+    for record in records:
+        where = (record.project.region_id, record.test_item_id)
+        if where not in hours_of:
+            hours_of[where] = rule_value(UPLOAD_HOURS, *where)[0]
+        hours = hours_of[where]
+        due = record.ended_at + datetime.timedelta(hours=int(hours))
+        if record.uploaded_at <= due:
+            continue
+        kept.append(
+            TestingFinding.keep(
+                rule=TestingRule.UPLOADED_LATE,
+                key=f"record:{record.pk}",
+                subject=record.number,
+                region=record.project.region_id,
+                detail=_("检测结束于 %(end)s，检测数据在 %(at)s 才上传，超过 %(h)s 小时的上传时限。")
+                % {"end": _time(record.ended_at), "at": _time(record.uploaded_at), "h": hours},
+                agency_id=record.agency_id,
+                project_id=record.project_id,
+                record=record,
+                defaults={"details": {"ended_at": record.ended_at.isoformat(), "hours": int(hours)}},
+            )
+        )
+    return kept
+
+
+@dataclass
+class ScanResult:
+    found: int = 0
+    resolved: int = 0
+
+
+def _keep(result: ScanResult, **kwargs: Any) -> None:
+    finding = TestingFinding.keep(**kwargs)
+    if finding.since >= kwargs["defaults"]["since"]:
+        result.found += 1
+
+
+@transaction.atomic
+def overdue_scan(now: datetime.datetime | None = None) -> ScanResult:
+    """Find received samples and on-site plans whose test data is overdue at ``now``
+    (default: now), and resolve the overdue findings whose data has arrived."""
+
+    now = now or timezone.now()
+    result = ScanResult()
+    has_record = TestRecord.objects.filter(sample_id=OuterRef("pk"))
+    samples = (
+        Sample.objects.filter(
+            status=SampleStatus.RECEIVED,
+            receipt__received_at__lte=now - datetime.timedelta(days=_shortest(DUE_DAYS)),
+        )
+        .filter(~Exists(has_record))
+        .select_related("project", "receipt")
+        .order_by("pk")
+    )
+    for sample in samples.iterator(chunk_size=2000):
+        days, _rule = rule_value(DUE_DAYS, sample.project.region_id, sample.test_item_id)
+        due = sample.receipt.received_at + datetime.timedelta(days=int(days))
+        if due > now:
+            continue
+        _keep(
+            result,
+            rule=TestingRule.SAMPLE_DATA_OVERDUE,
+            key=f"sample:{sample.pk}",
+            subject=display(sample.code),
+            region=sample.project.region_id,
+            detail=_("样品于 %(at)s 收样，%(d)s 天后（%(due)s）仍没有上传检测数据。")
+            % {"at": _time(sample.receipt.received_at), "d": days, "due": _time(due)},
+            agency_id=sample.agency_id,
+            project_id=sample.project_id,
+            sample=sample,
+            defaults={
+                "since": now,
+                "details": {"received_at": sample.receipt.received_at.isoformat(), "days": int(days)},
+            },
+        )
+    has_plan_record = TestRecord.objects.filter(plan_id=OuterRef("pk"))
+    plans = (
+        InspectionPlan.objects.filter(
+            status=PlanStatus.FILED,
+            planned_end__lte=now - datetime.timedelta(hours=_shortest(ONSITE_HOURS)),
+        )
+        .filter(~Exists(has_plan_record))
+        .select_related("project", "test_item")
+        .order_by("pk")
+    )
+    for plan in plans.iterator(chunk_size=2000):
+        hours, _rule = rule_value(ONSITE_HOURS, plan.project.region_id, plan.test_item_id)
+        due = plan.planned_end + datetime.timedelta(hours=int(hours))
+        if due > now:
+            continue
+        _keep(
+            result,
+            rule=TestingRule.ONSITE_DATA_OVERDUE,
+            key=f"plan:{plan.pk}",
+            subject=f"{plan.test_item.name} · {plan.location}",
+            region=plan.project.region_id,
+            detail=_("现场检测方案计划于 %(end)s 结束，%(h)s 小时后（%(due)s）仍没有上传检测数据。")
+            % {"end": _time(plan.planned_end), "h": hours, "due": _time(due)},
+            agency_id=plan.agency_id,
+            project_id=plan.project_id,
+            plan=plan,
+            defaults={"since": now, "details": {"planned_end": plan.planned_end.isoformat(), "hours": int(hours)}},
+        )
+    arrived = TestingFinding.objects.filter(status=FindingStatus.OPEN).filter(
+        rule__in=[TestingRule.SAMPLE_DATA_OVERDUE, TestingRule.ONSITE_DATA_OVERDUE]
+    )
+    arrived = arrived.filter(
+        Exists(TestRecord.objects.filter(sample_id=OuterRef("sample_id")))
+        | Exists(TestRecord.objects.filter(plan_id=OuterRef("plan_id")))
+    )
+    result.resolved = arrived.update(status=FindingStatus.RESOLVED, resolved_at=now)
+    return result
