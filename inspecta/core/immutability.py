@@ -13,7 +13,9 @@ refuse:
 - any ``DELETE``/``TRUNCATE`` of a transparency-log entry, any ``UPDATE`` of an entry
   once sequenced, and any ``UPDATE`` of an entry's recorded columns (only the sequencer
   fills in ``index``/``sequenced_at``, once);
-- any ``UPDATE``, ``DELETE`` or ``TRUNCATE`` of a tree node.
+- any ``UPDATE``, ``DELETE`` or ``TRUNCATE`` of a tree node;
+- any ``UPDATE``, ``DELETE`` or ``TRUNCATE`` of a row of a model that declares
+  ``append_only = True`` (``testing.InstrumentRecord``: data the instruments collected).
 
 The triggers are (re)installed after every ``migrate`` (``post_migrate``), so a history
 table added later is covered as soon as it exists; ``test_immutability`` checks that
@@ -40,7 +42,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .audit import AuditRecord
 
-__all__ = ["install", "protected_tables", "remove", "suspended", "triggers_present"]
+__all__ = ["append_only_tables", "install", "protected_tables", "remove", "suspended", "triggers_present"]
 
 log = logging.getLogger("inspecta.security")
 
@@ -57,8 +59,15 @@ def history_tables() -> list[str]:
     return sorted({m._meta.db_table for m in apps.get_models(include_auto_created=True) if issubclass(m, AuditRecord)})
 
 
+def append_only_tables() -> list[str]:
+    """The table of every model that declares ``append_only = True``: records written once
+    and never changed (instrument data collected by the instruments themselves)."""
+
+    return sorted({m._meta.db_table for m in apps.get_models() if getattr(m, "append_only", False)})
+
+
 def protected_tables() -> list[str]:
-    return [*history_tables(), LEDGER_ENTRY, TREE_NODE]
+    return [*history_tables(), *append_only_tables(), LEDGER_ENTRY, TREE_NODE]
 
 
 def _existing(connection: BaseDatabaseWrapper) -> set[str]:

@@ -427,6 +427,13 @@ INSPECTA_SEAL_FAILURE_ACTION = env.str("INSPECTA_SEAL_FAILURE_ACTION", default="
 INSPECTA_TEST_UPLOAD_HOURS = env.int("INSPECTA_TEST_UPLOAD_HOURS", default=24)
 INSPECTA_TEST_DUE_DAYS = env.int("INSPECTA_TEST_DUE_DAYS", default=31)
 INSPECTA_ONSITE_UPLOAD_HOURS = env.int("INSPECTA_ONSITE_UPLOAD_HOURS", default=24)
+# Whether test data must be collected by the instruments themselves ("yes": a parameter
+# entered by hand is a finding, Guangxi 第七条(二)(六)); set per region and item.
+INSPECTA_AUTO_COLLECT_REQUIRED = env.str("INSPECTA_AUTO_COLLECT_REQUIRED", default="no")
+# Instrument data on PostgreSQL: monthly partitions kept this many months ahead (the
+# daily job creates them); the most points one curve may carry.
+INSPECTA_INSTRUMENT_PARTITIONS_AHEAD = env.int("INSPECTA_INSTRUMENT_PARTITIONS_AHEAD", default=3)
+INSPECTA_CURVE_MAX_POINTS = env.int("INSPECTA_CURVE_MAX_POINTS", default=100_000)
 # Hours before its planned start an on-site inspection plan must be filed where no
 # PlanLeadRule of the project's region says otherwise (Guangxi 第十条: 24 hours).
 INSPECTA_PLAN_LEAD_HOURS = env.int("INSPECTA_PLAN_LEAD_HOURS", default=24)

@@ -376,3 +376,100 @@ def record_revise(request: AuthedRequest, payload: TestRevisionIn, record_id: in
         **{name: checked[name] for name in changes if name in services.REVISABLE},  # type: ignore[literal-required]
     )
     return record_json(selectors.record_get(actor=request.auth, pk=record_id), revisions=True)
+
+
+class CurveIn(BaseModel):
+    """A curve: ``y`` with ``x`` of the same length, or ``y`` at the step ``dt`` from ``x0``."""
+
+    y: list[float] = Field(min_length=1, description="纵坐标（如力值）")
+    x: list[float] | None = Field(None, description="横坐标（如时间、位移），与 y 等长；不给时用 dt")
+    dt: float | None = Field(None, gt=0, description="等间隔采样的步长（无 x 时必填）")
+    x0: float = Field(0, description="等间隔采样的起点")
+    x_unit: str = Field("", max_length=16, description="横坐标单位，如 s")
+    y_unit: str = Field("", max_length=16, description="纵坐标单位，如 kN")
+
+
+class InstrumentRecordIn(BaseModel):
+    """One reading an instrument collected itself (Guangxi 第七条(二)(三))."""
+
+    source_id: str = Field(min_length=1, max_length=64, description="采集记录编号（发送方自己的编号，重发时不变）")
+    record_number: str = Field(min_length=1, max_length=64, description="所属检测数据的原始记录编号")
+    equipment: str = Field(min_length=1, max_length=64, description="仪器设备编号（本机构登记）")
+    parameter: str = Field(min_length=1, max_length=32, description="参数编码（资质目录）")
+    specimen: int = Field(ge=0, le=1000, description="试件序号")
+    collected_at: AwareDatetime = Field(description="采集时间（带时区）")
+    value: str = Field("", max_length=64, description="采集结果（如峰值）")
+    unit: str = Field("", max_length=32, description="单位")
+    curve: CurveIn | None = Field(None, description="曲线（如力-时间曲线）")
+
+
+class InstrumentBatchIn(BaseModel):
+    records: list[dict[str, Any]] = Field(description="1-100 条仪器采集数据，每项为 InstrumentRecordIn")
+
+
+class InstrumentStoredOut(BaseModel):
+    index: int
+    status: Literal["accepted", "duplicate"] = Field(description="accepted 本次存储；duplicate 此前已存储（重发）")
+    id: int
+
+
+class InstrumentRejectedOut(BaseModel):
+    index: int
+    status: Literal["rejected"]
+    error: ItemErrorOut
+
+
+class InstrumentBatchOut(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[Annotated[InstrumentStoredOut | InstrumentRejectedOut, Field(discriminator="status")]]
+
+
+@router.post(
+    "/instrument-records",
+    response=InstrumentBatchOut,
+    auth=AUTH,
+    summary="上传仪器自动采集数据（每批 1-100 条，逐条确认；重发的记为 duplicate）",
+)
+@idempotent
+def instrument_upload(request: AuthedRequest, payload: InstrumentBatchIn) -> dict[str, Any]:
+    """Readings an instrument collected itself, in real time: each is acknowledged by its
+    index (``accepted`` or ``duplicate`` with its id) or refused with its reason; a
+    refused reading changes nothing, the others are stored."""
+
+    from . import instruments
+
+    if not payload.records:
+        raise AppError(ErrorCode.BATCH_EMPTY, _("请至少上传一条仪器采集数据。"))
+    if len(payload.records) > services.BATCH_MAX:
+        raise AppError(
+            ErrorCode.BATCH_TOO_LARGE,
+            _("每批最多上传 %(n)d 条仪器采集数据。") % {"n": services.BATCH_MAX},
+            {"max": services.BATCH_MAX, "count": len(payload.records)},
+        )
+    agency = _agency_of(request.auth)
+    results: list[dict[str, Any] | None] = [None] * len(payload.records)
+    items: list[dict[str, Any]] = []
+    positions: list[int] = []
+    for index, raw in enumerate(payload.records):
+        try:
+            items.append(InstrumentRecordIn.model_validate(raw).model_dump())
+            positions.append(index)
+        except PydanticValidationError as exc:
+            errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+            results[index] = _rejected(index, ErrorCode.INVALID_INPUT, _("请求参数不合法。"), {"errors": errors})
+    outcomes = instruments.instrument_ingest(actor=request.auth, agency=agency, items=items) if items else []
+    for index, outcome in zip(positions, outcomes, strict=True):
+        if isinstance(outcome, AppError):
+            results[index] = _rejected(index, outcome.code, outcome.message, outcome.details)
+        else:
+            results[index] = {"index": index, "status": outcome.status, "id": outcome.id}
+    done = [r for r in results if r is not None]
+    counts = {s: sum(1 for r in done if r["status"] == s) for s in ("accepted", "duplicate", "rejected")}
+    return {
+        "accepted": counts["accepted"],
+        "duplicates": counts["duplicate"],
+        "rejected": counts["rejected"],
+        "results": done,
+    }

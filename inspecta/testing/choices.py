@@ -55,3 +55,4 @@ class TestingRule(models.TextChoices):
     UPLOADED_LATE = "test_uploaded_late", _("检测数据未及时上传")
     SAMPLE_DATA_OVERDUE = "sample_data_overdue", _("收样后逾期未上传检测数据")
     ONSITE_DATA_OVERDUE = "onsite_data_overdue", _("现场检测逾期未上传检测数据")
+    MANUAL_ENTRY = "manual_entry_of_auto_data", _("应自动采集的检测数据为人工录入")

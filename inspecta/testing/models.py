@@ -40,7 +40,9 @@ from .choices import Judgement, MediaKind, TestingRule, TestKind
 
 __all__ = [
     "FINDING_SCOPING",
+    "INSTRUMENT_SCOPING",
     "RECORD_SCOPING",
+    "InstrumentRecord",
     "RevisionImmutable",
     "TestRecord",
     "TestRecordFile",
@@ -300,3 +302,79 @@ class TestingFinding(Finding):
 
     def region_code(self) -> str:
         return self.project.region_id
+
+
+INSTRUMENT_SCOPING = Scoping(
+    region="agency__region__code",
+    organisation="agency__organisation_id",
+    grants={
+        "view": (
+            Grant(Reach.ALL, is_operator),
+            Grant(Reach.REGION, is_regulator),
+            Grant(Reach.OWN, is_agency),
+        ),
+    },
+)
+"""Who sees instrument data: the agency that collected it, the regulators of the agency's
+region, operators (a record is tied to a project only through its test record)."""
+
+
+class InstrumentRecord(models.Model):
+    """仪器自动采集数据 (Guangxi 第七条(二)(三), 第十一条; the Hunan/Hebei interface's
+    ``Acsrecord``): one reading an instrument collected itself, sent by the agency's LIMS
+    or a collector in real time: the parameter and specimen, the peak value, and the
+    curve (e.g. a compression machine's force-time curve, thousands of points).
+
+    The platform's highest-volume path: rows are written once (``append_only``: the
+    database refuses UPDATE, DELETE and TRUNCATE) and, on PostgreSQL, the table is
+    partitioned by month of ``collected_at`` (``testing/partitions.py``). A curve is
+    stored compactly: the float32 values (``x`` then ``y`` when both are given, else ``y``
+    at a fixed step ``dt``), little-endian, zlib-compressed (``testing.curves``), with its
+    SHA-256. ``source_id`` is the sender's own id of the reading: the same reading sent
+    again is acknowledged as a duplicate and stored once. ``record_number`` names the
+    test record it belongs to (which may arrive later)."""
+
+    append_only = True
+
+    id = models.BigAutoField(primary_key=True)
+    agency = models.ForeignKey(
+        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    source_id = models.CharField(_("采集记录编号"), max_length=64)
+    record_number = models.CharField(_("原始记录编号"), max_length=64)
+    equipment = models.CharField(_("仪器设备编号"), max_length=64)
+    parameter = models.CharField(_("参数编码"), max_length=32)
+    specimen = models.PositiveSmallIntegerField(_("试件序号"))
+    collected_at = models.DateTimeField(_("采集时间"))
+    value = models.CharField(_("采集结果"), max_length=64, blank=True)
+    unit = models.CharField(_("单位"), max_length=32, blank=True)
+    curve_meta = models.JSONField(_("曲线说明"), default=dict, blank=True)
+    curve = models.BinaryField(_("曲线数据"), null=True, blank=True)
+    curve_sha256 = models.CharField(_("曲线 SHA-256"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+    client = models.ForeignKey(
+        "exchange.ExchangeClient",
+        verbose_name=_("接入方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+
+    scoping = INSTRUMENT_SCOPING
+
+    class Meta:
+        verbose_name = _("仪器采集数据")
+        verbose_name_plural = _("仪器采集数据")
+        ordering = ["collected_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "source_id", "collected_at"], name="testing_instrument_source_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "record_number"], name="testing_instrument_record_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.record_number} {self.parameter} #{self.specimen}"

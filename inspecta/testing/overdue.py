@@ -41,9 +41,9 @@ from inspecta.sampling.models import Sample
 
 from .choices import TestingRule
 from .models import TestingFinding, TestRecord
-from .regionrules import DUE_DAYS, ONSITE_HOURS, UPLOAD_HOURS
+from .regionrules import AUTO_COLLECT, DUE_DAYS, ONSITE_HOURS, UPLOAD_HOURS
 
-__all__ = ["ScanResult", "late_findings", "overdue_scan"]
+__all__ = ["ScanResult", "late_findings", "manual_findings", "overdue_scan"]
 
 
 def _shortest(name: str) -> int:
@@ -84,6 +84,37 @@ def late_findings(records: Iterable[TestRecord]) -> list[TestingFinding]:
                 project_id=record.project_id,
                 record=record,
                 defaults={"details": {"ended_at": record.ended_at.isoformat(), "hours": int(hours)}},
+            )
+        )
+    return kept
+
+
+def manual_findings(records: Iterable[TestRecord]) -> list[TestingFinding]:
+    """Keep a ``manual_entry_of_auto_data`` finding for each record with a parameter
+    entered by hand where its region requires the item's data to be collected by the
+    instruments (Guangxi 第七条(二)(六), 第十七条(一): 采取非法手段改变原始数据录入途径)."""
+
+    kept = []
+    required: dict[tuple[str, str], bool] = {}
+    for record in records:
+        where = (record.project.region_id, record.test_item_id)
+        if where not in required:
+            required[where] = rule_value(AUTO_COLLECT, *where)[0] == "yes"
+        manual = [p["parameter"] for p in record.parameters if p.get("source") == "manual"]
+        if not required[where] or not manual:
+            continue
+        kept.append(
+            TestingFinding.keep(
+                rule=TestingRule.MANUAL_ENTRY,
+                key=f"record:{record.pk}:r{record.revision}",
+                subject=record.number,
+                region=record.project.region_id,
+                detail=_("本地区要求该检测项目的数据由仪器自动采集，参数 %(p)s 为人工录入。")
+                % {"p": "、".join(manual)},
+                agency_id=record.agency_id,
+                project_id=record.project_id,
+                record=record,
+                defaults={"details": {"parameters": manual, "revision": record.revision}},
             )
         )
     return kept

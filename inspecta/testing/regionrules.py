@@ -8,6 +8,7 @@ from inspecta.core.regionrules import RegionRuleKind
 UPLOAD_HOURS = "test_upload_hours"
 DUE_DAYS = "test_due_days"
 ONSITE_HOURS = "onsite_upload_hours"
+AUTO_COLLECT = "auto_collect_required"
 
 KINDS = (
     RegionRuleKind(
@@ -41,5 +42,13 @@ KINDS = (
         minimum=1,
         maximum=30 * 24,
         help=_("现场检测方案计划结束后这么多小时内仍没有检测数据为问题。"),
+    ),
+    RegionRuleKind(
+        name=AUTO_COLLECT,
+        label=_("检测数据须仪器自动采集"),
+        clause="Guangxi 第七条(二)(六), 第十七条(一)",
+        setting="INSPECTA_AUTO_COLLECT_REQUIRED",
+        choices=(("no", _("不要求")), ("yes", _("要求：人工录入为问题"))),
+        help=_("要求自动采集的检测项目，检测数据中有人工录入的参数时记为问题。"),
     ),
 )

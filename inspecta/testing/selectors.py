@@ -6,9 +6,10 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import TestRecord, TestRecordFile, TestRecordRevision
+from .curves import curve_points
+from .models import InstrumentRecord, TestRecord, TestRecordFile, TestRecordRevision
 
-__all__ = ["record_get", "record_list", "records_of_samples"]
+__all__ = ["record_curves", "record_get", "record_list", "records_of_samples"]
 
 
 def record_list(*, actor: Any) -> QuerySet[TestRecord]:
@@ -48,3 +49,30 @@ def records_of_samples(*, actor: Any, agency_id: int, codes: list[str]) -> list[
         .select_related("sample", "test_item", "tester")
         .order_by("started_at", "pk")
     )
+
+
+def record_curves(*, actor: Any, record: TestRecord, limit: int = 50) -> list[dict[str, Any]]:
+    """The instrument readings of ``record`` (its agency's, by its number) that the actor
+    may see, each with at most about 1,000 points of its curve to draw, by parameter and
+    specimen."""
+
+    readings = (
+        InstrumentRecord.objects.restrict(actor)
+        .filter(agency_id=record.agency_id, record_number=record.number)
+        .order_by("parameter", "specimen", "collected_at", "id")[:limit]
+    )
+    return [
+        {
+            "id": r.pk,
+            "parameter": r.parameter,
+            "specimen": r.specimen,
+            "equipment": r.equipment,
+            "collected_at": r.collected_at.isoformat(),
+            "value": r.value,
+            "unit": r.unit,
+            "x_unit": r.curve_meta.get("x_unit", ""),
+            "y_unit": r.curve_meta.get("y_unit", ""),
+            "points": curve_points(r.curve_meta, r.curve) if r.curve is not None else [],
+        }
+        for r in readings
+    ]

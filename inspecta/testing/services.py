@@ -48,7 +48,7 @@ from inspecta.sampling.models import Sample
 from .canonical import BODY_FIELDS, body_sha256, record_body
 from .choices import Judgement, MediaKind, TestingLogKind, TestKind, ValueSource
 from .models import TestRecord, TestRecordFile, TestRecordRevision
-from .overdue import late_findings
+from .overdue import late_findings, manual_findings
 from .permissions import may_revise, may_upload_tests
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "FileFields",
     "ParameterFields",
     "RecordFields",
+    "require_uploader",
     "test_record_revise",
     "test_record_upload",
     "test_record_upload_many",
@@ -200,7 +201,7 @@ class _Context:
         return ctx
 
 
-def _require_uploader(actor: Any, agency: Agency) -> None:
+def require_uploader(actor: Any, agency: Agency) -> None:
     who = actor_of(actor)
     if not may_upload_tests(who) or who.organisation is None or who.organisation.pk != agency.organisation_id:
         raise PermissionDenied(_("只有本检测机构的检测人员、管理员或其检测管理系统可以上传检测数据。"))
@@ -519,6 +520,7 @@ def _store(actor: Any, accepted: list[_Evaluated]) -> list[TestRecord]:
         audit_bulk_history(TestRecordFile, files, actor=actor)
     log_append_many(kind=TestingLogKind.TEST_RECORD, records=records)
     late_findings(records)
+    manual_findings(records)
     return records
 
 
@@ -531,7 +533,7 @@ def test_record_upload_many(
     Refuses the whole call when ``actor`` may not upload for ``agency`` or the batch is
     too large."""
 
-    _require_uploader(actor, agency)
+    require_uploader(actor, agency)
     if len(items) > BATCH_MAX:
         raise AppError(
             ErrorCode.BATCH_TOO_LARGE, _("每批最多上传 %(n)d 条检测数据。") % {"n": BATCH_MAX}, {"max": BATCH_MAX}
@@ -662,4 +664,5 @@ def test_record_revise(*, actor: Any, record: TestRecord, reason: str, **changes
         at=now,
     )
     log_append(kind=TestingLogKind.TEST_RECORD, record=record)
+    manual_findings([record])
     return record

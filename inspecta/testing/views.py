@@ -121,6 +121,7 @@ class RecordDetailView(ObjectDetailView):
             "parameters": [p | {"name": names.get(p["parameter"], p["parameter"])} for p in obj.parameters],
             "changes": _changes(revisions, names),
             "log_index": entry.index if entry is not None else None,
+            "curves": selectors.record_curves(actor=request.user, record=obj),
         }
 
 

@@ -135,3 +135,16 @@ def test_an_onsite_plan_without_data_is_overdue_after_its_hours(scene: dict[str,
     )
     overdue_scan(now=due + MINUTE)
     assert onsite.get().status == FindingStatus.RESOLVED
+
+
+def test_a_parameter_typed_in_where_the_region_requires_the_instrument_is_a_finding(scene: dict[str, Any]) -> None:
+    item = scene["sample"].test_item_id
+    first = _upload(scene, "M-1", datetime.timedelta(hours=1))  # no rule yet: manual entries are fine
+    assert not TestingFinding.objects.filter(rule=TestingRule.MANUAL_ENTRY).exists()
+    region_rule_add(
+        actor=scene["tree"]["gz_admin"], name="auto_collect_required", region_code="440100", test_item=item, value="yes"
+    )
+    second = _upload(scene, "M-2", datetime.timedelta(hours=1))
+    finding = TestingFinding.objects.get(rule=TestingRule.MANUAL_ENTRY)
+    assert finding.record == second and finding.details["parameters"] == ["IP-0002", "IP-0004"]
+    assert first.pk != second.pk
