@@ -4,6 +4,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from .overdue import overdue_scan
+from .partitions import partitions_ensure
 
 
 @db_periodic_task(crontab(minute="*/15"))
@@ -14,3 +15,11 @@ def testing_overdue() -> dict[str, int]:
 
     result = overdue_scan()
     return {"found": result.found, "resolved": result.resolved}
+
+
+@db_periodic_task(crontab(minute="7", hour="1"))
+@lock_task("testing-partitions")
+def testing_partitions() -> list[str]:
+    """The monthly partitions of instrument data, created ahead (PostgreSQL)."""
+
+    return partitions_ensure()

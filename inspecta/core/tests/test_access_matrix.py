@@ -506,6 +506,15 @@ def _sample_chain(label: str, project: Project, agency: Agency, person: User) ->
     testing.TestingFinding.objects.create(
         agency=agency, project=project, sample=sample, rule="sample_data_overdue", key=f"sample:{sample.pk}"
     )
+    testing.InstrumentRecord.objects.create(
+        agency=agency,
+        source_id=f"S-{label}",
+        record_number=f"T-{label}",
+        equipment="E-1",
+        parameter="IP-0003",
+        specimen=1,
+        collected_at=now,
+    )
     return sample
 
 
@@ -783,6 +792,19 @@ def test_test_data_findings(db: None, world: dict[str, Any]) -> None:
         testing.TestingFinding,
         {"view": PROJECT["view"]},
         lambda f: world["side_of_project"].get(f.project_id),
+    )
+
+
+@covers(testing.InstrumentRecord)
+def test_instrument_readings(db: None, world: dict[str, Any]) -> None:
+    """Instrument data is seen as its agency is by regulators (the agency's region), by
+    the agency itself and operators; no project party sees it."""
+
+    _check(
+        world,
+        testing.InstrumentRecord,
+        {"view": AGENCY_VIEW},
+        lambda r: world["side_of_agency"].get(r.agency_id),
     )
 
 
