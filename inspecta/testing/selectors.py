@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from .curves import curve_points
 from .models import InstrumentRecord, TestRecord, TestRecordFile, TestRecordRevision
@@ -68,6 +69,7 @@ def record_curves(*, actor: Any, record: TestRecord, limit: int = 50) -> list[di
             "specimen": r.specimen,
             "equipment": r.equipment,
             "collected_at": r.collected_at.isoformat(),
+            "collected_at_display": timezone.localtime(r.collected_at).strftime("%Y-%m-%d %H:%M:%S"),
             "value": r.value,
             "unit": r.unit,
             "x_unit": r.curve_meta.get("x_unit", ""),

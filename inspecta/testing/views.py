@@ -116,12 +116,18 @@ class RecordDetailView(ObjectDetailView):
         codes = {p["parameter"] for r in revisions for p in r.body.get("parameters", [])}
         names = dict(Parameter.objects.filter(pk__in=codes).values_list("pk", "name"))
         entry = entry_for_record(obj)
+        curves = selectors.record_curves(actor=request.user, record=obj)
+        missing = {c["parameter"] for c in curves} - set(names)
+        if missing:
+            names |= dict(Parameter.objects.filter(pk__in=missing).values_list("pk", "name"))
+        for c in curves:
+            c["name"] = names.get(c["parameter"], c["parameter"])
         return {
             "sample_code": display(obj.sample.code) if obj.sample is not None else "",
             "parameters": [p | {"name": names.get(p["parameter"], p["parameter"])} for p in obj.parameters],
             "changes": _changes(revisions, names),
             "log_index": entry.index if entry is not None else None,
-            "curves": selectors.record_curves(actor=request.user, record=obj),
+            "curves": curves,
         }
 
 
