@@ -725,7 +725,14 @@ class ThumbnailOut(BaseModel):
 
 class ChainStepOut(BaseModel):
     step: Literal[
-        "agency_approval", "contract", "witnessed_sampling", "seal", "receipt", "report_version", "revocation"
+        "agency_approval",
+        "contract",
+        "witnessed_sampling",
+        "seal",
+        "receipt",
+        "test_record",
+        "report_version",
+        "revocation",
     ]
     label: str
     at: str | None = Field(json_schema_extra=_TIME)
@@ -735,6 +742,16 @@ class ChainStepOut(BaseModel):
     sample: str | None = Field(None, description="样品唯一性编码（witnessed_sampling、seal、receipt）")
     thumbnails: list[ThumbnailOut] | None = Field(
         None, description="见证取样的关键影像缩略图：试件照片（含标识）和举牌验证照片；不含人员现场照片"
+    )
+    ended_at: str | None = Field(None, description="检测结束时间（test_record）", json_schema_extra=_TIME)
+    equipment: list[str] | None = Field(None, description="所用仪器设备编号（test_record）")
+    tester: str | None = Field(None, description="检测人员（脱敏，test_record）")
+    revision: int | None = Field(None, description="检测数据的当前修订号（test_record）")
+    curves: list[dict[str, Any]] | None = Field(
+        None, description="仪器采集曲线的草图（test_record）：参数、试件、采集结果，最多 60 个点及其 SVG 折线"
+    )
+    images: list[dict[str, Any]] | None = Field(
+        None, description="检测数据的关键图像缩略图（test_record）：url、sha256、说明"
     )
 
 

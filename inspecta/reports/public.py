@@ -157,8 +157,10 @@ def _verification(report: Report) -> tuple[dict[str, Any], bool]:
             }
         )
     from inspecta.sampling.public import public_chain
+    from inspecta.testing.public import public_test_steps
 
-    sample_steps = public_chain(list(current.data.get("samples") or []))
+    codes = list(current.data.get("samples") or [])
+    sample_steps = public_chain(codes) + public_test_steps(report.agency_id, codes)
     pending = pending or any(step["log_index"] is None for step in sample_steps)
     chain.extend(sample_steps)
     for v in versions:

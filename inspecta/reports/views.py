@@ -514,7 +514,9 @@ nonconformance_list_view = NonconformanceListView.as_view()
 # ------------------------------------------------------------------ public page
 
 
-_TIME_KEYS = frozenset({"issued_at", "printed_at", "revoked_at", "created_at", "superseded_at", "at", "signed_at"})
+_TIME_KEYS = frozenset(
+    {"issued_at", "printed_at", "revoked_at", "created_at", "superseded_at", "at", "signed_at", "ended_at"}
+)
 
 
 def _with_datetimes(value: Any) -> Any:

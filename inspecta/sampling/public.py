@@ -24,7 +24,7 @@ from .choices import PhotoKind
 from .models import Receipt, Sample, SamplePhoto, Seal
 from .seal import seal_decode
 
-__all__ = ["KEY_IMAGE_KINDS", "public_chain", "public_thumbnail", "thumbnail_url"]
+__all__ = ["KEY_IMAGE_KINDS", "in_force", "public_chain", "public_thumbnail", "thumbnail_url"]
 
 KEY_IMAGE_KINDS = (PhotoKind.SPECIMEN,)  # never the placard or live photos: they show people
 """The key images shown to the public: never ``live`` (people) nor ``receipt``."""
@@ -52,7 +52,7 @@ def _key_images(samples: list[Sample]) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-def _in_force(code: str, sample: Sample) -> bool:
+def in_force(code: str, sample: Sample) -> bool:
     """Whether the current version of a report in force (valid or amended, not revoked)
     names the sample ``code``."""
 
@@ -79,7 +79,7 @@ def public_thumbnail(code: str, photo_id: int) -> bytes:
         if sample is not None
         else None
     )
-    if sample is None or photo is None or not _in_force(code, sample):
+    if sample is None or photo is None or not in_force(code, sample):
         raise Http404
     key = f"sampling:thumbnail:{photo.sha256}"
     data: bytes | None = cache.get(key)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -473,3 +474,35 @@ def instrument_upload(request: AuthedRequest, payload: InstrumentBatchIn) -> dic
         "rejected": counts["rejected"],
         "results": done,
     }
+
+
+@router.get(
+    "/public/{code}/images/{image_id}",
+    auth=None,
+    summary="报告所附检测数据的关键图像缩略图（公开）",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "JPEG 缩略图（长边不超过 320 像素，不含 EXIF/GPS 等元数据）",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            404: {"description": "not_found：样品未被有效报告引用，或不是其检测数据的关键图像"},
+            429: {"description": "rate_limited：查询过于频繁"},
+        }
+    },
+)
+def public_image(request: HttpRequest, code: str, image_id: int) -> HttpResponse:
+    """A key image of a test record of a sample that a report in force names, as a small
+    JPEG without metadata, for the public verification page (T/CECS 4.1.2)."""
+
+    from inspecta.reports.public import rate_limited
+    from inspecta.sampling.codes import normalise
+
+    from . import public
+
+    if rate_limited(request, bucket="thumbnail"):
+        raise AppError(ErrorCode.RATE_LIMITED, _("查询过于频繁，请稍后再试。"))
+    response = HttpResponse(public.public_image(normalise(code), image_id), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

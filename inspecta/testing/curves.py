@@ -66,7 +66,7 @@ def curve_pack(curve: dict[str, Any]) -> tuple[dict[str, Any], bytes, str]:
     return meta, zlib.compress(raw, 6), hashlib.sha256(raw).hexdigest()
 
 
-def curve_unpack(meta: dict[str, Any], data: bytes) -> tuple[list[float], list[float]]:
+def curve_unpack(meta: dict[str, Any], data: bytes | memoryview) -> tuple[list[float], list[float]]:
     """The ``(x, y)`` values of a stored curve."""
 
     count = int(meta["count"])
@@ -77,7 +77,7 @@ def curve_unpack(meta: dict[str, Any], data: bytes) -> tuple[list[float], list[f
     return [x0 + i * dt for i in range(count)], list(values)
 
 
-def curve_points(meta: dict[str, Any], data: bytes, limit: int = 1000) -> list[list[float]]:
+def curve_points(meta: dict[str, Any], data: bytes | memoryview, limit: int = 1000) -> list[list[float]]:
     """At most about ``limit`` ``[x, y]`` points to draw: each bucket's first point and
     its extremes, so a peak is never lost to the thinning."""
 

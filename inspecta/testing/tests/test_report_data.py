@@ -84,3 +84,53 @@ def test_a_sample_without_data_is_flagged(tree: dict[str, Any], scene: dict[str,
     report = _submit(scene, "RD-4", samples=[bare.code], results={})
     finding = ReportFinding.objects.get(report=report)
     assert finding.rule == "report_data_missing" and bare.code in finding.detail
+
+
+def test_the_public_verification_shows_the_test_data_masked(tree: dict[str, Any]) -> None:
+    from inspecta.ledger.services import sequence_pending
+    from inspecta.sampling.testing import photo
+    from inspecta.testing.instruments import instrument_ingest
+    from inspecta.testing.public import image_url
+
+    s = scene_with_sample(tree, seed=38)
+    image = photo(s["agency_admin"], 3801)
+    record = services.test_record_upload(
+        actor=s["agency_admin"],
+        agency=s["agency"],
+        **lab_fields(s, "PUB-1", files=[{"id": image.pk, "kind": "image", "caption": "破型"}]),
+    )
+    (stored,) = instrument_ingest(
+        actor=s["agency_admin"],
+        agency=s["agency"],
+        items=[
+            {
+                "source_id": "S-1",
+                "record_number": "PUB-1",
+                "equipment": s["made"]["equipment"].asset_no,
+                "parameter": "IP-0003",
+                "specimen": 1,
+                "collected_at": record.started_at,
+                "value": "72.4",
+                "unit": "kN",
+                "curve": {"y": [float(i % 50) for i in range(500)], "dt": 0.1},
+            }
+        ],
+    )
+    row = record.files.get()
+    url = image_url(s["sample"].code, row.pk)
+    assert Client().get(url).status_code == 404  # no report names the sample yet
+    uploaded = {p["parameter"]: p["result"] for p in record.parameters}
+    report = _submit(s | {"agreeing": {"IP-0003": uploaded["IP-0003"]}}, "PUB-R")
+    sequence_pending()
+    body = Client().get(f"/api/v1/public/reports/{report.verification_code}").json()
+    (step,) = [c for c in body["chain"] if c["step"] == "test_record"]
+    assert step["number"] == "PUB-1" and step["sha256"] == record.sha256 and step["log_index"] is not None
+    assert step["tester"] != s["made"]["staff"].name and "*" in step["tester"]
+    assert len(step["curves"]) == 1 and len(step["curves"][0]["points"]) <= 60 and step["curves"][0]["sketch"]
+    assert step["images"][0]["url"] == url
+    thumb = Client().get(url)
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    page = Client().get(f"/v/{report.verification_code}").content.decode()
+    assert 'data-testid="test-record-step"' in page and 'data-testid="curve-sketch"' in page and url in page
+    assert s["made"]["staff"].name not in page
+    assert stored.status == "accepted"  # type: ignore[union-attr]
