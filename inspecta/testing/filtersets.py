@@ -4,9 +4,12 @@ item, result and time)."""
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
@@ -15,6 +18,13 @@ from inspecta.core.scoping import region_prefix
 
 from .choices import Judgement, TestKind
 from .models import TestRecord
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    """Midnight of ``day`` in the platform's time zone: a range on the indexed column,
+    not a date of every row."""
+
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 class TestRecordFilterSet(BaseFilterSet):
@@ -27,8 +37,8 @@ class TestRecordFilterSet(BaseFilterSet):
     test_item = django_filters.CharFilter(label=_("检测项目编码"), field_name="test_item_id", max_length=64)
     kind = django_filters.ChoiceFilter(label=_("检测类别"), choices=TestKind.choices, empty_label=_("全部类别"))
     conclusion = django_filters.ChoiceFilter(label=_("检测结论"), choices=Judgement.choices, empty_label=_("全部结论"))
-    date_from = django_filters.DateFilter(label=_("检测日期自"), field_name="started_at", lookup_expr="date__gte")
-    date_to = django_filters.DateFilter(label=_("检测日期至"), field_name="started_at", lookup_expr="date__lte")
+    date_from = django_filters.DateFilter(label=_("检测日期自"), method="filter_from")
+    date_to = django_filters.DateFilter(label=_("检测日期至"), method="filter_to")
 
     class Meta(BaseFilterSet.Meta):
         model = TestRecord
@@ -38,5 +48,32 @@ class TestRecordFilterSet(BaseFilterSet):
         code = value.strip().upper().replace("-", "")
         return queryset.filter(Q(number__icontains=value.strip()) | Q(sample__code__startswith=code))
 
+    def filter_from(self, queryset: QuerySet[TestRecord], name: str, value: datetime.date) -> QuerySet[TestRecord]:
+        return queryset.filter(started_at__gte=_day_start(value))
+
+    def filter_to(self, queryset: QuerySet[TestRecord], name: str, value: datetime.date) -> QuerySet[TestRecord]:
+        return queryset.filter(started_at__lt=_day_start(value + datetime.timedelta(days=1)))
+
     def filter_region(self, queryset: QuerySet[TestRecord], name: str, value: str) -> QuerySet[TestRecord]:
         return queryset.filter(project__region__code__startswith=region_prefix(value))
+
+    def narrow_form(self, form: forms.Form) -> None:
+        """The page offers the test items and agencies of the records the actor may see,
+        by name (nobody types a code or an id)."""
+
+        from inspecta.core.forms import style_fields
+
+        seen = TestRecord.objects.restrict(self.actor).order_by()
+        items = sorted(set(seen.values_list("test_item_id", "test_item__name")), key=lambda i: i[0])
+        agencies = sorted(set(seen.values_list("agency_id", "agency__name")), key=lambda a: a[1])
+        form.fields["test_item"] = forms.ChoiceField(
+            label=_("检测项目"), required=False, choices=[("", _("全部检测项目")), *items]
+        )
+        form.fields["agency"] = forms.TypedChoiceField(
+            label=_("检测机构"),
+            required=False,
+            coerce=int,
+            empty_value=None,
+            choices=[("", _("全部检测机构")), *agencies],
+        )
+        style_fields(form, placeholders=True)

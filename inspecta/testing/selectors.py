@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .curves import curve_points
 from .models import InstrumentRecord, TestRecord, TestRecordFile, TestRecordRevision
 
-__all__ = ["record_curves", "record_get", "record_list", "records_of_samples"]
+__all__ = ["pass_rates", "record_curves", "record_get", "record_list", "record_rows", "records_of_samples"]
 
 
 def record_list(*, actor: Any) -> QuerySet[TestRecord]:
@@ -77,4 +77,32 @@ def record_curves(*, actor: Any, record: TestRecord, limit: int = 50) -> list[di
             "points": curve_points(r.curve_meta, r.curve) if r.curve is not None else [],
         }
         for r in readings
+    ]
+
+
+def record_rows(actor: Any, data: Any, *, request: Any = None) -> tuple[Any, QuerySet[TestRecord]]:
+    """The page's filter set and rows (an invalid filter is ignored, the others apply):
+    the list, its Excel export and the statistics read the same rows."""
+
+    from .filtersets import TestRecordFilterSet
+
+    filterset = TestRecordFilterSet(data or None, queryset=record_list(actor=actor), request=request, for_page=True)
+    return filterset, filterset.qs
+
+
+def pass_rates(rows: QuerySet[TestRecord]) -> list[dict[str, Any]]:
+    """Per agency and test item: the records, the nonconforming ones and the pass rate
+    (T/CECS 4.3.4-4/-5 统计), the most records first; one grouped query."""
+
+    from .choices import Judgement
+
+    grouped = (
+        rows.order_by()
+        .values("agency_id", "agency__name", "test_item_id", "test_item__name")
+        .annotate(total=Count("pk"), failed=Count("pk", filter=Q(conclusion=Judgement.NONCONFORMING)))
+        .order_by("-total", "agency__name", "test_item_id")
+    )
+    return [
+        g | {"passed": g["total"] - g["failed"], "rate": (g["total"] - g["failed"]) / g["total"] if g["total"] else 0.0}
+        for g in grouped
     ]

@@ -5,9 +5,12 @@ Guangxi 第十三条: every revision readable with its reason)."""
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 
-from django.http import HttpRequest
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -36,8 +39,74 @@ class RecordListView(ObjectListView):
     def get_queryset(self, request: HttpRequest) -> Any:
         return selectors.record_list(actor=request.user)
 
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {"query": request.GET.urlencode()}
+
 
 record_list_view = RecordListView.as_view()
+
+
+@login_required
+def record_export_view(request: HttpRequest) -> HttpResponse:
+    """The filtered records as an Excel workbook, with their pass rates on a second sheet."""
+
+    from openpyxl import Workbook
+
+    _filterset, rows = selectors.record_rows(request.user, request.GET, request=request)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "检测数据"
+    ws.append(
+        ["原始记录编号", "类别", "检测机构", "工程项目", "检测项目", "样品", "检测开始", "检测结束", "结论", "修订次数"]
+    )
+    for r in rows[:50000]:
+        ws.append(
+            [
+                r.number,
+                r.get_kind_display(),
+                r.agency.name,
+                r.project.name,
+                r.test_item.name,
+                display(r.sample.code) if r.sample is not None else "",
+                timezone.localtime(r.started_at).replace(tzinfo=None),
+                timezone.localtime(r.ended_at).replace(tzinfo=None),
+                r.get_conclusion_display(),
+                r.revision - 1,
+            ]
+        )
+    stats = wb.create_sheet("合格率")
+    stats.append(["检测机构", "检测项目", "检测数据", "不合格", "合格率"])
+    for g in selectors.pass_rates(rows):
+        stats.append([g["agency__name"], g["test_item__name"], g["total"], g["failed"], round(g["rate"], 4)])
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="test-records.xlsx"'
+    return response
+
+
+@login_required
+def record_stats_view(request: HttpRequest) -> HttpResponse:
+    """Pass rates per agency and test item of the records in scope, filtered as the list."""
+
+    filterset, rows = selectors.record_rows(request.user, request.GET, request=request)
+    groups = selectors.pass_rates(rows)
+    return render(
+        request,
+        "testing/record_stats.html",
+        {
+            "form": filterset.form,
+            "filterset": filterset,
+            "groups": groups,
+            "total": sum(g["total"] for g in groups),
+            "failed": sum(g["failed"] for g in groups),
+            "query": request.GET.urlencode(),
+        },
+        status=400 if filterset.is_bound and not filterset.is_valid() else 200,
+    )
+
 
 FIELD_LABELS = {
     name: getattr(TestRecord._meta.get_field(name), "verbose_name", name) for name in BODY_FIELDS if name != "files"

@@ -193,3 +193,29 @@ def test_pages_show_the_record_to_its_region_and_nothing_to_others(scene: dict[s
         client = login_verified(Client(), user)
         assert "JK-77" not in client.get("/testing/").content.decode()
         assert client.get(f"/testing/{record.pk}/").status_code == 404
+
+
+def test_pass_rates_and_the_export_follow_the_scope_and_the_filters(scene: dict[str, Any]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _upload(scene, number="ST-1")
+    tree = scene["tree"]
+    supervisor = login_verified(Client(), tree["gz_supervisor"])
+    page = supervisor.get("/testing/stats/").content.decode()
+    assert page.count('data-testid="pass-rate"') == 1 and "100%" in page and scene["agency"].name in page
+    listing = supervisor.get("/testing/").content.decode()
+    assert f'<option value="{scene["sample"].test_item_id}">' in listing  # items offered by name
+    workbook = load_workbook(io.BytesIO(supervisor.get("/testing/export.xlsx?conclusion=qualified").content))
+    rows = list(workbook["检测数据"].values)
+    assert rows[1][0] == "ST-1" and len(rows) == 2
+    assert list(workbook["合格率"].values)[1][2:] == (1, 0, 1.0)
+    empty = load_workbook(io.BytesIO(supervisor.get("/testing/export.xlsx?conclusion=nonconforming").content))
+    assert len(list(empty["检测数据"].values)) == 1
+    other = login_verified(Client(), tree["sz_supervisor"])
+    assert 'data-testid="pass-rate"' not in other.get("/testing/stats/").content.decode()
+    assert len(list(load_workbook(io.BytesIO(other.get("/testing/export.xlsx").content))["检测数据"].values)) == 1
+    today = timezone.localdate()
+    assert "ST-1" in supervisor.get(f"/testing/?date_from={today}&date_to={today}").content.decode()
+    assert "ST-1" not in supervisor.get(f"/testing/?date_to={today - datetime.timedelta(days=1)}").content.decode()
