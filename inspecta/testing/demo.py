@@ -1,7 +1,8 @@
 """Demo test data: the cement sample received on the first demo project (天河区某安置房项目)
 gets its test record from 广州建科 (uploaded by ``gz_agency``, with a photo of the
-specimens), then a revision that corrects a mistyped raw value with its reason: the
-record page shows the values, the equipment, the tester and the change trail. Built
+specimens) and the compression machine's six curves, then a revision that corrects a
+mistyped raw value with its reason: the record page shows the values beside the curves,
+the equipment, the tester and the change trail. Built
 through the services. Idempotent."""
 
 from __future__ import annotations
@@ -80,6 +81,34 @@ def demo_parameters(strength: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _readings(admin: User, agency: Any, asset_no: str, at: datetime.datetime) -> None:
+    """The compression machine's curves of the six mortar prisms' 28-day strength: the
+    force rises to its peak and falls as the prism breaks (1,000 points at 20 ms)."""
+
+    from .instruments import instrument_ingest
+
+    items = []
+    for specimen, peak in enumerate((77.1, 76.6, 78.6, 77.8, 76.0, 78.1), start=1):
+        force = [
+            round(peak * min(1.0, i / 800) ** 1.6 * (1 if i <= 800 else max(0.0, 1 - (i - 800) / 120)), 2)
+            for i in range(1000)
+        ]
+        items.append(
+            {
+                "source_id": f"YAW-{NUMBER}-{specimen}",
+                "record_number": NUMBER,
+                "equipment": asset_no,
+                "parameter": "IP-0003",
+                "specimen": specimen,
+                "collected_at": at + datetime.timedelta(milliseconds=100 * specimen),
+                "value": f"{peak}",
+                "unit": "kN",
+                "curve": {"y": force, "dt": 0.02, "x_unit": "s", "y_unit": "kN"},
+            }
+        )
+    instrument_ingest(actor=admin, agency=agency, items=items)
+
+
 def testing_demo() -> tuple[int, list[DemoLogin]]:
     """``inspecta demo``'s loader (``TestingConfig.demo_loader``)."""
 
@@ -142,6 +171,7 @@ def testing_demo() -> tuple[int, list[DemoLogin]]:
         conclusion="qualified",
         files=[{"id": photo.pk, "kind": "image", "caption": "28 天抗压破型"}],
     )
+    _readings(admin, agency, equipment.asset_no, started)
     services.test_record_revise(
         actor=admin,
         record=record,
