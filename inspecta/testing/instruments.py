@@ -31,7 +31,7 @@ from inspecta.registry.models import Agency, Equipment
 
 from .curves import curve_pack
 from .models import InstrumentRecord
-from .services import BATCH_MAX, CLOCK_SKEW, require_uploader
+from .services import BATCH_MAX, CLOCK_SKEW, instant, require_uploader
 
 __all__ = ["COLUMNS", "Stored", "instrument_ingest"]
 
@@ -72,7 +72,7 @@ def _row(
     now: datetime.datetime,
     client_id: int | None,
 ) -> tuple[Any, ...]:
-    collected = f["collected_at"]
+    collected = instant(f["collected_at"])
     if collected > now + CLOCK_SKEW:
         raise AppError(ErrorCode.TEST_TIMES_INVALID, _("采集时间晚于当前时间。"))
     if f["equipment"] not in assets:
@@ -159,7 +159,6 @@ def instrument_ingest(*, actor: Any, agency: Agency, items: Sequence[dict[str, A
     outcomes: list[tuple[str, str] | AppError] = []
     rows: dict[tuple[str, datetime.datetime], tuple[Any, ...]] = {}
     for f in items:
-        key = (f["source_id"], f["collected_at"])
         try:
             row = _row(
                 f, agency=agency, assets=assets, parameters=parameters, now=now, client_id=getattr(client, "pk", None)
@@ -167,6 +166,7 @@ def instrument_ingest(*, actor: Any, agency: Agency, items: Sequence[dict[str, A
         except AppError as exc:
             outcomes.append(exc)
             continue
+        key = (row[1], row[6])  # source_id, collected_at in UTC
         outcomes.append(key)  # type: ignore[arg-type]
         rows.setdefault(key, row)
     before = _ids(agency, list(rows))

@@ -58,6 +58,7 @@ __all__ = [
     "FileFields",
     "ParameterFields",
     "RecordFields",
+    "instant",
     "require_uploader",
     "test_record_revise",
     "test_record_upload",
@@ -387,6 +388,23 @@ def _files(ctx: _Context, f: RecordFields) -> list[tuple[StoredFile, str, str]]:
     return out
 
 
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+"""No test on the platform is older than this: an earlier time is a typing error."""
+
+
+def instant(value: datetime.datetime) -> datetime.datetime:
+    """``value`` in UTC, refused (``test_times_invalid``) outside 2000 to the end of the
+    calendar, whatever its offset (RFC 3339 allows ±23:59)."""
+
+    try:
+        utc = value.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or utc < EARLIEST:
+        raise _refuse(ErrorCode.TEST_TIMES_INVALID, _("时间超出合理范围：%(t)s。") % {"t": value.isoformat()})
+    return utc
+
+
 TENTH = Decimal("0.1")
 MICRO = Decimal("0.000001")
 
@@ -415,7 +433,7 @@ def _evaluate(ctx: _Context, f: RecordFields) -> _Evaluated:
     item = ctx.items.get(str(f.get("test_item", "")))
     if item is None:
         raise _refuse(ErrorCode.UNKNOWN_TEST_ITEM, _("检测项目编码不存在：%(c)s。") % {"c": f.get("test_item", "")})
-    started, ended = f["started_at"], f["ended_at"]
+    started, ended = instant(f["started_at"]), instant(f["ended_at"])
     if ended < started:
         raise _refuse(ErrorCode.TEST_TIMES_INVALID, _("检测结束时间早于开始时间。"))
     if ended > timezone.now() + CLOCK_SKEW:

@@ -142,3 +142,11 @@ def test_readings_land_in_their_month_partition(scene: dict[str, Any]) -> None:
         (partition,) = cursor.fetchone()
     assert partition == f"testing_instrumentrecord_p{timezone.now():%Y%m}"
     assert partitions_ensure(ahead=1) == []  # idempotent
+
+
+def test_times_at_the_edges_of_the_calendar_are_refused_one_by_one(scene: dict[str, Any]) -> None:
+    edges = ["0001-01-01T00:00:00+23:59", "1999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-23:59"]
+    body = call(scene["lims"], {"records": [reading(scene, f"E-{i}", collected_at=t) for i, t in enumerate(edges)]})
+    assert body.status_code == 200, body.content
+    assert [r["error"]["code"] for r in body.json()["results"]] == ["test_times_invalid"] * 3
+    assert not InstrumentRecord.objects.exists()
