@@ -1,6 +1,10 @@
 """Minimal FastAPI + asyncpg baseline for ``bench_reports.py``: the
 framework ceiling on this machine, on the same ``reports_report`` table and rows as the
 product and ``baseline_django.py`` (same SQL, same sequence ``bench_baseline_serial``).
+For ``bench_testing.py``: ``/bench/baseline/instruments`` takes the same batch of
+instrument readings as ``POST /api/v1/testing/instrument-records``, packs each curve the
+product's way (float32, zlib) and COPYs the rows into ``testing_instrumentrecord``: the
+ceiling of the ingest path (no signature, checks, idempotency or duplicate handling).
 
 Run by the benchmark as ``uvicorn baseline_fastapi:app --workers N`` with
 ``BENCH_PG_DSN`` (a ``postgresql://`` DSN) and ``INSPECTA_BENCH_AGENCY_ID``. Verification
@@ -81,6 +85,65 @@ async def insert_batch(request: Request) -> JSONResponse:
     async with pool.acquire() as conn, conn.transaction():
         await conn.executemany(INSERT_SQL, [_params(r) for r in reports])
     return JSONResponse({"accepted": len(reports), "rejected": 0}, status_code=201)
+
+
+INSTRUMENT_COLUMNS = [
+    "agency_id",
+    "source_id",
+    "record_number",
+    "equipment",
+    "parameter",
+    "specimen",
+    "collected_at",
+    "value",
+    "unit",
+    "curve_meta",
+    "curve",
+    "curve_sha256",
+    "received_at",
+]
+
+
+def _packed(curve: dict[str, Any]) -> tuple[str, bytes, str]:
+    import hashlib
+    import json
+    import struct
+    import zlib
+
+    y = curve["y"]
+    raw = struct.pack(f"<{len(y)}f", *y)
+    meta = {"encoding": "f32le+zlib", "count": len(y), "has_x": False, "dt": curve["dt"], "x0": 0.0}
+    return json.dumps(meta), zlib.compress(raw, 6), hashlib.sha256(raw).hexdigest()
+
+
+@app.post("/bench/baseline/instruments")
+async def instruments(request: Request) -> JSONResponse:
+    readings = (await request.json())["records"]
+    now = datetime.datetime.now(datetime.UTC)
+    rows = []
+    for r in readings:
+        meta, data, digest = _packed(r["curve"])
+        rows.append(
+            (
+                AGENCY_ID,
+                r["source_id"],
+                r["record_number"],
+                r["equipment"],
+                r["parameter"],
+                r["specimen"],
+                datetime.datetime.fromisoformat(r["collected_at"]),
+                r["value"],
+                r["unit"],
+                meta,
+                data,
+                digest,
+                now,
+            )
+        )
+    assert pool is not None
+    async with pool.acquire() as conn:
+        await conn.copy_records_to_table("testing_instrumentrecord", records=rows, columns=INSTRUMENT_COLUMNS)
+    return JSONResponse({"accepted": len(rows)})
 
 
 @app.get("/bench/baseline/public/{code}")

@@ -212,7 +212,7 @@ def build_fixture(projects: int) -> Fixture:
         auth_method="ed25519",
         contact_name="基准",
         contact_phone="13800000000",
-        scopes=["reports:submit", "files:upload"],
+        scopes=["reports:submit", "files:upload", "tests:submit"],
     )
     client, issued = exchange_services.application_approve(actor=tree["gz_admin"], application=application)
     exchange_services.client_update(actor=tree["gz_admin"], client=client, rate_limit_per_minute=0)
