@@ -175,6 +175,7 @@ class ErrorCode(StrEnum):
     TEST_PLAN_INVALID = "test_plan_invalid"
     TEST_PARAMETER_INVALID = "test_parameter_invalid"
     TEST_TIMES_INVALID = "test_times_invalid"
+    TEST_RECORD_LOCKED = "test_record_locked"
 
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
@@ -299,6 +300,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TEST_PLAN_INVALID: 422,
     ErrorCode.TEST_PARAMETER_INVALID: 422,
     ErrorCode.TEST_TIMES_INVALID: 422,
+    ErrorCode.TEST_RECORD_LOCKED: 409,
     ErrorCode.TAG_TAKEN: 409,
     ErrorCode.TAGS_MISMATCH: 422,
     ErrorCode.PHOTOS_REQUIRED: 422,

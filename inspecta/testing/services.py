@@ -44,6 +44,7 @@ from inspecta.reports.checks import EQUIPMENT_MESSAGES, equipment_failure
 from inspecta.sampling import codes as sample_codes
 from inspecta.sampling.choices import SampleStatus
 from inspecta.sampling.models import Sample
+from inspecta.sampling.public import in_force
 
 from .canonical import BODY_FIELDS, body_sha256, record_body
 from .choices import Judgement, MediaKind, TestingLogKind, TestKind, ValueSource
@@ -626,11 +627,18 @@ def test_record_revise(*, actor: Any, record: TestRecord, reason: str, **changes
     """Change an uploaded record (Guangxi 第七条(八), 第十三条): checked as an upload, then
     a new revision with the changed fields, the reason, who and when, and a new log
     entry; ``files`` in ``changes`` are added to the record's. The earlier revisions stay
-    as they were."""
+    as they were. Once a report in force names the record's sample the record is locked
+    (``test_record_locked``): a correction goes through the report's amendment."""
 
     record = TestRecord.objects.select_for_update().get(pk=record.pk)
     if not may_revise(actor, record):
         raise PermissionDenied(_("只有检测该数据的检测机构可以修订检测数据。"))
+    if record.sample is not None and in_force(record.sample.code, record.sample):
+        raise AppError(
+            ErrorCode.TEST_RECORD_LOCKED,
+            _("该样品的检测报告已出具，检测数据不能再修订；更正须通过报告的变更申请。"),
+            {"sample": record.sample.code},
+        )
     reason = (reason or "").strip()
     if not reason:
         raise AppError(ErrorCode.REASON_REQUIRED, _("请填写修改原因。"))

@@ -134,3 +134,15 @@ def test_the_public_verification_shows_the_test_data_masked(tree: dict[str, Any]
     assert 'data-testid="test-record-step"' in page and 'data-testid="curve-sketch"' in page and url in page
     assert s["made"]["staff"].name not in page
     assert stored.status == "accepted"  # type: ignore[union-attr]
+
+
+def test_once_a_report_in_force_names_the_sample_its_data_is_locked(scene: dict[str, Any]) -> None:
+    from inspecta.testing.models import TestRecord
+
+    record = TestRecord.objects.get(number="D-1")
+    _submit(scene, "RD-5")
+    with pytest.raises(AppError) as exc:
+        services.test_record_revise(actor=scene["agency_admin"], record=record, reason="改", standard="GB 175")
+    assert exc.value.code == ErrorCode.TEST_RECORD_LOCKED and exc.value.status == 409
+    record.refresh_from_db()
+    assert record.revision == 1 and record.standard == "GB 175-2023"
