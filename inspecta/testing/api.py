@@ -256,6 +256,34 @@ def _rejected(index: int, code: str, message: str, details: dict[str, Any] | Non
     return {"index": index, "status": "rejected", "error": {"code": code, "message": message, "details": details or {}}}
 
 
+def _parse_batch(
+    raw: list[dict[str, Any]], schema: type[BaseModel], *, empty: str, too_large: str
+) -> tuple[list[Any], list[int], list[dict[str, Any] | None]]:
+    """The batch's items that parse with ``schema`` (as validated models), their indexes,
+    and the answers so far: the items that do not parse are rejected by index with
+    ``invalid_input``. Refuses the whole batch when it is empty or over ``BATCH_MAX``."""
+
+    if not raw:
+        raise AppError(ErrorCode.BATCH_EMPTY, empty)
+    if len(raw) > services.BATCH_MAX:
+        raise AppError(
+            ErrorCode.BATCH_TOO_LARGE,
+            too_large % {"n": services.BATCH_MAX},
+            {"max": services.BATCH_MAX, "count": len(raw)},
+        )
+    results: list[dict[str, Any] | None] = [None] * len(raw)
+    parsed: list[Any] = []
+    positions: list[int] = []
+    for index, item in enumerate(raw):
+        try:
+            parsed.append(schema.model_validate(item))
+            positions.append(index)
+        except PydanticValidationError as exc:
+            errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+            results[index] = _rejected(index, ErrorCode.INVALID_INPUT, _("请求参数不合法。"), {"errors": errors})
+    return parsed, positions, results
+
+
 @router.post(
     "/records/batch", response=TestRecordBatchOut, auth=AUTH, summary="批量上传检测数据（每批 1-100 条，逐条返回结果）"
 )
@@ -265,25 +293,14 @@ def record_upload_batch(request: AuthedRequest, payload: TestRecordBatchIn) -> d
     own, by its index in the batch: a refused record (invalid, or failing a check)
     changes nothing, the accepted ones are stored."""
 
-    if not payload.records:
-        raise AppError(ErrorCode.BATCH_EMPTY, _("请至少上传一条检测数据。"))
-    if len(payload.records) > services.BATCH_MAX:
-        raise AppError(
-            ErrorCode.BATCH_TOO_LARGE,
-            _("每批最多上传 %(n)d 条检测数据。") % {"n": services.BATCH_MAX},
-            {"max": services.BATCH_MAX, "count": len(payload.records)},
-        )
     agency = _agency_of(request.auth)
-    results: list[dict[str, Any] | None] = [None] * len(payload.records)
-    items: list[services.RecordFields] = []
-    positions: list[int] = []
-    for index, raw in enumerate(payload.records):
-        try:
-            items.append(TestRecordIn.model_validate(raw).fields())
-            positions.append(index)
-        except PydanticValidationError as exc:
-            errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
-            results[index] = _rejected(index, ErrorCode.INVALID_INPUT, _("请求参数不合法。"), {"errors": errors})
+    parsed, positions, results = _parse_batch(
+        payload.records,
+        TestRecordIn,
+        empty=_("请至少上传一条检测数据。"),
+        too_large=_("每批最多上传 %(n)d 条检测数据。"),
+    )
+    items = [p.fields() for p in parsed]
     outcomes = services.test_record_upload_many(actor=request.auth, agency=agency, items=items) if items else []
     stored = {
         r.pk: r
@@ -344,27 +361,7 @@ def record_revise(request: AuthedRequest, payload: TestRevisionIn, record_id: in
         raise AppError(
             ErrorCode.FIELD_NOT_UPDATABLE, _("以下字段不可修改：%(f)s。") % {"f": "、".join(fixed)}, {"fields": fixed}
         )
-    current = TestRecordIn.model_validate(
-        {
-            "number": record.number,
-            "kind": record.kind,
-            "sample": record.sample.code if record.sample is not None else "",
-            "plan_id": record.plan_id,
-            "test_item": record.test_item_id,
-            "site_id": record.site_id,
-            "tester_id": record.tester_id,
-            "equipment": record.equipment,
-            "started_at": record.started_at,
-            "ended_at": record.ended_at,
-            "temperature_c": record.temperature_c,
-            "humidity_pct": record.humidity_pct,
-            "latitude": record.latitude,
-            "longitude": record.longitude,
-            "standard": record.standard,
-            "parameters": record.parameters,
-            "conclusion": record.conclusion,
-        }
-    ).model_dump()
+    current = {name: value for name, value in services.record_fields(record).items() if name != "files"}
     try:
         checked = TestRecordIn.model_validate(current | changes).fields()
     except PydanticValidationError as exc:
@@ -441,25 +438,14 @@ def instrument_upload(request: AuthedRequest, payload: InstrumentBatchIn) -> dic
 
     from . import instruments
 
-    if not payload.records:
-        raise AppError(ErrorCode.BATCH_EMPTY, _("请至少上传一条仪器采集数据。"))
-    if len(payload.records) > services.BATCH_MAX:
-        raise AppError(
-            ErrorCode.BATCH_TOO_LARGE,
-            _("每批最多上传 %(n)d 条仪器采集数据。") % {"n": services.BATCH_MAX},
-            {"max": services.BATCH_MAX, "count": len(payload.records)},
-        )
     agency = _agency_of(request.auth)
-    results: list[dict[str, Any] | None] = [None] * len(payload.records)
-    items: list[dict[str, Any]] = []
-    positions: list[int] = []
-    for index, raw in enumerate(payload.records):
-        try:
-            items.append(InstrumentRecordIn.model_validate(raw).model_dump())
-            positions.append(index)
-        except PydanticValidationError as exc:
-            errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
-            results[index] = _rejected(index, ErrorCode.INVALID_INPUT, _("请求参数不合法。"), {"errors": errors})
+    parsed, positions, results = _parse_batch(
+        payload.records,
+        InstrumentRecordIn,
+        empty=_("请至少上传一条仪器采集数据。"),
+        too_large=_("每批最多上传 %(n)d 条仪器采集数据。"),
+    )
+    items = [p.model_dump() for p in parsed]
     outcomes = instruments.instrument_ingest(actor=request.auth, agency=agency, items=items) if items else []
     for index, outcome in zip(positions, outcomes, strict=True):
         if isinstance(outcome, AppError):

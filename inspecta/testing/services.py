@@ -60,6 +60,7 @@ __all__ = [
     "ParameterFields",
     "RecordFields",
     "instant",
+    "record_fields",
     "require_uploader",
     "test_record_revise",
     "test_record_upload",
@@ -597,7 +598,7 @@ def test_record_upload(*, actor: Any, agency: Agency, **fields: Any) -> TestReco
     return outcome
 
 
-def _fields_of(record: TestRecord) -> RecordFields:
+def record_fields(record: TestRecord) -> RecordFields:
     """The record as an upload would carry it (what a revision changes)."""
 
     return RecordFields(
@@ -649,7 +650,7 @@ def test_record_revise(*, actor: Any, record: TestRecord, reason: str, **changes
             _("以下字段不可修改：%(f)s。") % {"f": "、".join(unknown)},
             {"fields": unknown},
         )
-    fields = _fields_of(record) | RecordFields(**changes)  # type: ignore[typeddict-item]
+    fields = record_fields(record) | RecordFields(**changes)  # type: ignore[typeddict-item]
     agency = record.agency
     ctx = _Context.load(actor=actor, agency=agency, items=[fields])
     evaluated = _evaluate(ctx, fields)
