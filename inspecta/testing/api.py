@@ -36,6 +36,7 @@ from inspecta.exchange.choices import Scope
 from inspecta.exchange.idempotency import idempotent
 from inspecta.exchange.schemas import ItemErrorOut
 from inspecta.registry.models import Agency
+from inspecta.registry.selectors import agency_of
 from inspecta.sampling.codes import display
 
 from . import selectors, services
@@ -216,8 +217,7 @@ def record_json(record: TestRecord, *, revisions: bool = False) -> dict[str, Any
 
 
 def _agency_of(actor: Any) -> Agency:
-    org = actor_of(actor).organisation
-    agency = Agency.objects.filter(organisation__pk=getattr(org, "pk", -1)).first()
+    agency = agency_of(actor_of(actor))
     if agency is None:
         raise PermissionDenied(_("只有检测机构可以上传检测数据。"))
     return agency

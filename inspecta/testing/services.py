@@ -495,31 +495,19 @@ def _store(actor: Any, accepted: list[_Evaluated]) -> list[TestRecord]:
         return []
     now = timezone.now()
     who = actor_of(actor)
-    try:
-        with transaction.atomic():
-            records = TestRecord.objects.bulk_create(
-                [TestRecord(uploaded_at=now, updated_at=now, sha256="", **e.values) for e in accepted]
-            )
-    except IntegrityError:
-        numbers = [str(e.values["number"]) for e in accepted]
-        taken = set(
-            TestRecord.objects.filter(agency=accepted[0].values["agency"], number__in=numbers).values_list(
-                "number", flat=True
-            )
-        )
-        if not taken:
-            raise
-        raise _NumbersTaken(taken) from None
+    records: list[TestRecord] = []
     files: list[TestRecordFile] = []
     revisions: list[TestRecordRevision] = []
-    for record, e in zip(records, accepted, strict=True):
+    for e in accepted:  # the canonical form names no row id: it is hashed before the insert
+        record = TestRecord(uploaded_at=now, updated_at=now, **e.values)
         rows = [
             TestRecordFile(record=record, file=stored, kind=kind, sha256=stored.sha256, caption=caption)
             for stored, kind, caption in e.files
         ]
-        files.extend(rows)
         body = record_body(record, rows)
         record.sha256 = body_sha256(body)
+        records.append(record)
+        files.extend(rows)
         revisions.append(
             TestRecordRevision(
                 record=record,
@@ -532,7 +520,19 @@ def _store(actor: Any, accepted: list[_Evaluated]) -> list[TestRecord]:
                 at=now,
             )
         )
-    TestRecord.objects.bulk_update(records, ["sha256"])
+    try:
+        with transaction.atomic():
+            TestRecord.objects.bulk_create(records)
+    except IntegrityError:
+        numbers = [str(e.values["number"]) for e in accepted]
+        taken = set(
+            TestRecord.objects.filter(agency=accepted[0].values["agency"], number__in=numbers).values_list(
+                "number", flat=True
+            )
+        )
+        if not taken:
+            raise
+        raise _NumbersTaken(taken) from None
     TestRecordFile.objects.bulk_create(files)
     TestRecordRevision.objects.bulk_create(revisions)
     audit_bulk_history(TestRecord, records, actor=actor)
