@@ -1,5 +1,7 @@
 """Health, API envelope, pages and language (CONTRACT §1, §7)."""
 
+import json
+
 import pytest
 
 from inspecta.core.testing.access import login_verified
@@ -214,6 +216,12 @@ def test_a_nul_character_is_refused_with_422_on_every_database(client, tree):
     }
     response = client.post("/api/v1/projects/", body, content_type="application/json")
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input", response.json()
+    assert not Project.objects.filter(code="NUL-001").exists()
+    # the same body in UTF-16 (JSON decoders accept it), and the NUL escaped in a key
+    text = json.dumps(body)
+    for raw in (text.encode("utf-16"), json.dumps({**body, "x\u0000": 1}).encode()):
+        response = client.post("/api/v1/projects/", raw, content_type="application/json")
+        assert response.status_code == 422, response.content[:300]
     assert not Project.objects.filter(code="NUL-001").exists()
     assert client.get("/api/v1/reports/", {"q": "a\u0000b"}).status_code == 422
     assert client.get("/api/v1/public/reports/AB%00CD").status_code in (400, 404, 422)
