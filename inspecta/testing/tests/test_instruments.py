@@ -150,3 +150,22 @@ def test_times_at_the_edges_of_the_calendar_are_refused_one_by_one(scene: dict[s
     assert body.status_code == 200, body.content
     assert [r["error"]["code"] for r in body.json()["results"]] == ["test_times_invalid"] * 3
     assert not InstrumentRecord.objects.exists()
+
+
+@pytest.mark.parametrize("bad", [[1e39], [float("nan")], [float("inf")], [1.0, -float("inf")], ["1"], [None], []])
+def test_a_curve_that_is_not_finite_float32_numbers_is_refused(bad: list[Any]) -> None:
+    from inspecta.core.errors import AppError
+    from inspecta.testing.curves import curve_pack
+
+    with pytest.raises(AppError) as refused:
+        curve_pack({"y": bad, "dt": 0.01})
+    assert refused.value.code == "invalid_input" and "曲线的 y" in refused.value.message
+
+
+def test_a_packed_curve_comes_back_within_float32() -> None:
+    from inspecta.testing.curves import curve_pack, curve_unpack
+
+    meta, data, digest = curve_pack({"y": [0.0, 1234.5678, -3.0e38], "x": [0, 0.5, 1.0], "y_unit": "kN"})
+    x, y = curve_unpack(meta, data)
+    assert meta["count"] == 3 and meta["has_x"] and len(digest) == 64
+    assert x == [0.0, 0.5, 1.0] and abs(y[1] - 1234.5678) < 1e-3 and abs(y[2] / -3.0e38 - 1) < 1e-6
