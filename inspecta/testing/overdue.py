@@ -126,78 +126,115 @@ class ScanResult:
     resolved: int = 0
 
 
-def _keep(result: ScanResult, **kwargs: Any) -> None:
-    finding = TestingFinding.keep(**kwargs)
-    if finding.since >= kwargs["defaults"]["since"]:
-        result.found += 1
+class _Rules:
+    """The values of rule ``name`` per (region, test item), read once per scan."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: dict[tuple[str, str], int] = {}
+
+    def __call__(self, region: str, item: str) -> int:
+        if (region, item) not in self.values:
+            self.values[region, item] = int(rule_value(self.name, region, item)[0])
+        return self.values[region, item]
+
+
+def _store(findings: list[TestingFinding]) -> int:
+    """Insert the new findings (a finding kept meanwhile by another scan stays as it
+    was: ``(rule, key)`` is unique)."""
+
+    TestingFinding.objects.bulk_create(findings, batch_size=1000, ignore_conflicts=True)
+    return len(findings)
 
 
 @transaction.atomic
 def overdue_scan(now: datetime.datetime | None = None) -> ScanResult:
     """Find received samples and on-site plans whose test data is overdue at ``now``
-    (default: now), and resolve the overdue findings whose data has arrived."""
+    (default: now), and resolve the overdue findings whose data has arrived.
+
+    A candidate is a received sample (a filed plan) past the shortest due time any
+    region sets, with no test record and no finding of the rule yet: two indexed
+    anti-joins, so a scan after the first costs what became overdue since, not what
+    was found before. Each candidate's own regional time is applied in Python, the
+    rules read once per region and item; the new findings are inserted in bulk."""
 
     now = now or timezone.now()
     result = ScanResult()
-    has_record = TestRecord.objects.filter(sample_id=OuterRef("pk"))
+    days_of = _Rules(DUE_DAYS)
     samples = (
         Sample.objects.filter(
             status=SampleStatus.RECEIVED,
             receipt__received_at__lte=now - datetime.timedelta(days=_shortest(DUE_DAYS)),
         )
-        .filter(~Exists(has_record))
-        .select_related("project", "receipt")
+        .filter(~Exists(TestRecord.objects.filter(sample_id=OuterRef("pk"))))
+        .filter(~Exists(TestingFinding.objects.filter(rule=TestingRule.SAMPLE_DATA_OVERDUE, sample_id=OuterRef("pk"))))
         .order_by("pk")
+        .values_list(
+            "pk", "code", "agency_id", "project_id", "project__region_id", "test_item_id", "receipt__received_at"
+        )
     )
-    for sample in samples.iterator(chunk_size=2000):
-        days, _rule = rule_value(DUE_DAYS, sample.project.region_id, sample.test_item_id)
-        due = sample.receipt.received_at + datetime.timedelta(days=int(days))
+    found: list[TestingFinding] = []
+    for pk, code, agency_id, project_id, region, item, received_at in samples.iterator(chunk_size=2000):
+        days = days_of(region, item)
+        due = received_at + datetime.timedelta(days=days)
         if due > now:
             continue
-        _keep(
-            result,
-            rule=TestingRule.SAMPLE_DATA_OVERDUE,
-            key=f"sample:{sample.pk}",
-            subject=display(sample.code),
-            region=sample.project.region_id,
-            detail=_("样品于 %(at)s 收样，%(d)s 天后（%(due)s）仍没有上传检测数据。")
-            % {"at": _time(sample.receipt.received_at), "d": days, "due": _time(due)},
-            agency_id=sample.agency_id,
-            project_id=sample.project_id,
-            sample=sample,
-            defaults={
-                "since": now,
-                "details": {"received_at": sample.receipt.received_at.isoformat(), "days": int(days)},
-            },
+        found.append(
+            TestingFinding(
+                rule=TestingRule.SAMPLE_DATA_OVERDUE,
+                key=f"sample:{pk}",
+                subject=display(code),
+                region=region,
+                detail=_("样品于 %(at)s 收样，%(d)s 天后（%(due)s）仍没有上传检测数据。")
+                % {"at": _time(received_at), "d": days, "due": _time(due)},
+                agency_id=agency_id,
+                project_id=project_id,
+                sample_id=pk,
+                since=now,
+                details={"received_at": received_at.isoformat(), "days": days},
+            )
         )
-    has_plan_record = TestRecord.objects.filter(plan_id=OuterRef("pk"))
+    hours_of = _Rules(ONSITE_HOURS)
     plans = (
         InspectionPlan.objects.filter(
             status=PlanStatus.FILED,
             planned_end__lte=now - datetime.timedelta(hours=_shortest(ONSITE_HOURS)),
         )
-        .filter(~Exists(has_plan_record))
-        .select_related("project", "test_item")
+        .filter(~Exists(TestRecord.objects.filter(plan_id=OuterRef("pk"))))
+        .filter(~Exists(TestingFinding.objects.filter(rule=TestingRule.ONSITE_DATA_OVERDUE, plan_id=OuterRef("pk"))))
         .order_by("pk")
+        .values_list(
+            "pk",
+            "agency_id",
+            "project_id",
+            "project__region_id",
+            "test_item_id",
+            "test_item__name",
+            "location",
+            "planned_end",
+        )
     )
-    for plan in plans.iterator(chunk_size=2000):
-        hours, _rule = rule_value(ONSITE_HOURS, plan.project.region_id, plan.test_item_id)
-        due = plan.planned_end + datetime.timedelta(hours=int(hours))
+    for pk, agency_id, project_id, region, item, item_name, location, planned_end in plans.iterator(chunk_size=2000):
+        hours = hours_of(region, item)
+        due = planned_end + datetime.timedelta(hours=hours)
         if due > now:
             continue
-        _keep(
-            result,
-            rule=TestingRule.ONSITE_DATA_OVERDUE,
-            key=f"plan:{plan.pk}",
-            subject=f"{plan.test_item.name} · {plan.location}",
-            region=plan.project.region_id,
-            detail=_("现场检测方案计划于 %(end)s 结束，%(h)s 小时后（%(due)s）仍没有上传检测数据。")
-            % {"end": _time(plan.planned_end), "h": hours, "due": _time(due)},
-            agency_id=plan.agency_id,
-            project_id=plan.project_id,
-            plan=plan,
-            defaults={"since": now, "details": {"planned_end": plan.planned_end.isoformat(), "hours": int(hours)}},
+        found.append(
+            TestingFinding(
+                rule=TestingRule.ONSITE_DATA_OVERDUE,
+                key=f"plan:{pk}",
+                subject=f"{item_name} · {location}"[:255],
+                region=region,
+                detail=_("现场检测方案计划于 %(end)s 结束，%(h)s 小时后（%(due)s）仍没有上传检测数据。")
+                % {"end": _time(planned_end), "h": hours, "due": _time(due)},
+                agency_id=agency_id,
+                project_id=project_id,
+                plan_id=pk,
+                since=now,
+                details={"planned_end": planned_end.isoformat(), "hours": hours},
+            )
         )
+    result.found = _store(found)
     arrived = TestingFinding.objects.filter(status=FindingStatus.OPEN).filter(
         rule__in=[TestingRule.SAMPLE_DATA_OVERDUE, TestingRule.ONSITE_DATA_OVERDUE]
     )
