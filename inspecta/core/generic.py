@@ -9,13 +9,13 @@ from typing import Any, ClassVar
 
 import django_filters
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.paginator import Paginator
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
 from .audit import history_rows
+from .pagination import PagePaginator
 from .tables import BaseTable
 
 
@@ -24,7 +24,8 @@ class ObjectListView(LoginRequiredMixin, View):
     ``model.objects.restrict(actor, "view")``); ``filterset_class``, bound to
     ``request.GET``, narrows them; ``table_class`` renders one page of them.
 
-    An invalid filter is named on the form and ignored while the valid ones apply; the
+    Paged by ``core.pagination.PagePaginator`` (exact counts up to 10,000 rows, the
+    database's estimate beyond). An invalid filter is named on the form and ignored while the valid ones apply; the
     page then answers 400. An htmx request (``HX-Request``) gets ``partial_template_name``
     alone, the rows and the paging."""
 
@@ -62,7 +63,7 @@ class ObjectListView(LoginRequiredMixin, View):
             if filterset.is_bound and not filterset.is_valid():
                 status = 400
             queryset = filterset.qs  # the valid filters apply, the invalid ones are ignored
-        page = Paginator(queryset, self.per_page).get_page(request.GET.get("page"))
+        page = PagePaginator(queryset, self.per_page).get_page(request.GET.get("page"))
         context = {
             "title": self.title,
             "pretitle": self.pretitle,

@@ -1,4 +1,4 @@
-"""The two paginations of the exchange API (CONTRACT §1: "Lists are paginated
+"""The paginations: :class:`PagePaginator` of the pages, and the two of the exchange API (CONTRACT §1: "Lists are paginated
 (``?cursor=`` or ``?page=``), filterable, and stable-ordered").
 
 * :class:`Pages`: page numbers, ``?page=&page_size=`` -> ``{"items", "count"}``, with an
@@ -11,7 +11,7 @@
   pages is never skipped: its new ``updated_at`` puts it after the cursor, and it comes
   again. Without either parameter the list is paged by ``?page=`` in the view's own order.
 
-Both are Django Ninja pagination classes used with ``ninja.pagination.paginate``; the
+The two of the API are Django Ninja pagination classes used with ``ninja.pagination.paginate``; the
 view declares ``response=list[ItemOut]`` and returns the stable-ordered queryset. A
 ``render`` callable, when given, turns the list of the page's rows into the items (for
 reads of related data in one query for the whole page, e.g. log entries).
@@ -22,11 +22,15 @@ reads of related data in one query for the whole page, e.g. log entries).
 import base64
 import binascii
 import datetime
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination, PaginationBase
@@ -37,6 +41,56 @@ from inspecta.core.limits import MAX_ID
 MAX_PAGE = 1_000_000
 
 Render = Callable[[list[Any]], Sequence[Any]]
+
+EXACT_UP_TO = 10_000
+
+
+def _planner_rows(queryset: QuerySet[Any]) -> int | None:
+    """PostgreSQL's estimate of the rows of ``queryset`` (``EXPLAIN``, nothing read);
+    ``None`` on another database."""
+
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class PagePaginator(Paginator):
+    """The paginator of every list page (``core.generic.ObjectListView``).
+
+    A page counts its rows exactly up to ``EXACT_UP_TO`` (reading at most that many
+    more); beyond, on PostgreSQL, it takes the planner's estimate and says so
+    (``estimated``: the page shows "约 N 条"), because an exact count of millions of
+    rows costs seconds on every page a supervisor opens. SQLite counts exactly."""
+
+    exact_up_to = EXACT_UP_TO
+    _estimated = False
+
+    @property
+    def estimated(self) -> bool:
+        """Whether ``count`` is the planner's estimate (rounded to three digits)."""
+
+        return self.count > self.exact_up_to and self._estimated
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return len(queryset)
+        capped = queryset.order_by()[: self.exact_up_to + 1].count()
+        if capped <= self.exact_up_to:
+            return capped
+        rows = _planner_rows(queryset)
+        if rows is None:
+            return queryset.count()
+        self._estimated = True
+        return max(round(rows, 3 - len(str(rows))), capped)
 
 
 def _rendered(rows: Any, render: Render | None) -> Any:
