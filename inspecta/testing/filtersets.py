@@ -8,12 +8,13 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
 from inspecta.core.limits import MAX_ID
+from inspecta.core.permissions import is_operator, is_regulator
 from inspecta.core.scoping import region_prefix
 
 from .choices import Judgement, TestKind
@@ -58,14 +59,29 @@ class TestRecordFilterSet(BaseFilterSet):
         return queryset.filter(project__region__code__startswith=region_prefix(value))
 
     def narrow_form(self, form: forms.Form) -> None:
-        """The page offers the test items and agencies of the records the actor may see,
-        by name (nobody types a code or an id)."""
+        """The page offers, by name (nobody types a code or an id), the test items and
+        agencies that have test data: for an agency or a project party among its own
+        records; for supervisors, whose records are millions, among all of them (an
+        indexed probe per catalog item and per agency; the names are the public catalog's
+        and registry's, the records stay scoped)."""
 
         from inspecta.core.forms import style_fields
+        from inspecta.core.models import TestItem
+        from inspecta.registry.models import Agency
 
-        seen = TestRecord.objects.restrict(self.actor).order_by()
-        items = sorted(set(seen.values_list("test_item_id", "test_item__name")), key=lambda i: i[0])
-        agencies = sorted(set(seen.values_list("agency_id", "agency__name")), key=lambda a: a[1])
+        seen = TestRecord.objects.order_by()
+        if not (is_operator(self.actor) or is_regulator(self.actor)):
+            seen = seen.restrict(self.actor)
+        items = (
+            TestItem.objects.filter(Exists(seen.filter(test_item_id=OuterRef("pk"))))
+            .order_by("pk")
+            .values_list("pk", "name")
+        )
+        agencies = (
+            Agency.objects.filter(Exists(seen.filter(agency_id=OuterRef("pk"))))
+            .order_by("name")
+            .values_list("pk", "name")
+        )
         form.fields["test_item"] = forms.ChoiceField(
             label=_("检测项目"), required=False, choices=[("", _("全部检测项目")), *items]
         )
