@@ -176,6 +176,7 @@ class ErrorCode(StrEnum):
     TEST_PARAMETER_INVALID = "test_parameter_invalid"
     TEST_TIMES_INVALID = "test_times_invalid"
     TEST_RECORD_LOCKED = "test_record_locked"
+    TEST_AMENDMENT_INVALID = "test_amendment_invalid"
 
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
@@ -301,6 +302,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TEST_PARAMETER_INVALID: 422,
     ErrorCode.TEST_TIMES_INVALID: 422,
     ErrorCode.TEST_RECORD_LOCKED: 409,
+    ErrorCode.TEST_AMENDMENT_INVALID: 422,
     ErrorCode.TAG_TAKEN: 409,
     ErrorCode.TAGS_MISMATCH: 422,
     ErrorCode.PHOTOS_REQUIRED: 422,

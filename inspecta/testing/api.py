@@ -104,6 +104,12 @@ class TestRecordIn(BaseModel):
 
 class TestRevisionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="修改原因")
+    amendment: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="依据的报告变更申请 id（已批准）：报告出具后，检测数据只能依据报告变更修订，每项变更每条数据一次",
+    )
     changes: dict[str, Any] = Field(
         description="要修改的字段及新值（字段同 TestRecordIn，不含 number、kind、sample、plan_id；files 为追加）"
     )
@@ -133,6 +139,7 @@ class TestRevisionOut(BaseModel):
     reason: str
     at: datetime.datetime
     by_client: bool = Field(description="由检测管理系统（签名调用）提交")
+    amendment: int | None = Field(None, description="依据的报告变更申请 id")
 
 
 class TestRecordOut(BaseModel):
@@ -210,6 +217,7 @@ def record_json(record: TestRecord, *, revisions: bool = False) -> dict[str, Any
                 "reason": r.reason,
                 "at": r.at,
                 "by_client": r.client_id is not None,
+                "amendment": r.amendment_id,
             }
             for r in sorted(record.revisions.all(), key=lambda r: r.number)
         ]
@@ -371,6 +379,7 @@ def record_revise(request: AuthedRequest, payload: TestRevisionIn, record_id: in
         actor=request.auth,
         record=record,
         reason=payload.reason,
+        amendment_id=payload.amendment,
         **{name: checked[name] for name in changes if name in services.REVISABLE},  # type: ignore[literal-required]
     )
     return record_json(selectors.record_get(actor=request.auth, pk=record_id), revisions=True)

@@ -164,8 +164,9 @@ class RevisionImmutable(Exception):
 class TestRecordRevision(models.Model):
     """One immutable revision of a test record (Guangxi 第七条(八), 第十三条): its canonical
     form (``body``, RFC 8785 JSON), that form's SHA-256, the fields changed from the
-    revision before, who (a person or the agency's LIMS), when (server time) and why.
-    Revision 1 is the first upload."""
+    revision before, who (a person or the agency's LIMS), when (server time) and why,
+    and, once a report names the record's sample, the approved report amendment it
+    follows. Revision 1 is the first upload."""
 
     __test__ = False
 
@@ -194,6 +195,15 @@ class TestRecordRevision(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("时间"), default=timezone.now)
+    amendment = models.ForeignKey(
+        "reports.Amendment",
+        verbose_name=_("依据的报告变更"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("报告出具后，检测数据只能依据已批准的报告变更修订。"),
+    )
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -32,7 +32,12 @@ def record_get(*, actor: Any, pk: int) -> TestRecord:
         )
         .prefetch_related(Prefetch("files", queryset=TestRecordFile.objects.select_related("file").order_by("pk")))
         .prefetch_related(
-            Prefetch("revisions", queryset=TestRecordRevision.objects.select_related("by", "client").order_by("number"))
+            Prefetch(
+                "revisions",
+                queryset=TestRecordRevision.objects.select_related("by", "client", "amendment__report").order_by(
+                    "number"
+                ),
+            )
         )
         .reach(actor, pk=pk)
     )

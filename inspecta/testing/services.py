@@ -624,20 +624,27 @@ def record_fields(record: TestRecord) -> RecordFields:
 
 
 @transaction.atomic
-def test_record_revise(*, actor: Any, record: TestRecord, reason: str, **changes: Any) -> TestRecord:
+def test_record_revise(
+    *, actor: Any, record: TestRecord, reason: str, amendment_id: int | None = None, **changes: Any
+) -> TestRecord:
     """Change an uploaded record (Guangxi 第七条(八), 第十三条): checked as an upload, then
     a new revision with the changed fields, the reason, who and when, and a new log
     entry; ``files`` in ``changes`` are added to the record's. The earlier revisions stay
-    as they were. Once a report in force names the record's sample the record is locked
-    (``test_record_locked``): a correction goes through the report's amendment."""
+    as they were.
+
+    Once a report in force names the record's sample, the record changes only through
+    the report's amendment: the revision cites (``amendment_id``) an amendment of such a
+    report that the authority approved, once per record (``test_record_locked`` without
+    one, ``test_amendment_invalid`` for any other)."""
 
     record = TestRecord.objects.select_for_update().get(pk=record.pk)
     if not may_revise(actor, record):
         raise PermissionDenied(_("只有检测该数据的检测机构可以修订检测数据。"))
-    if record.sample is not None and in_force(record.sample.code, record.sample):
+    amendment = _amendment_cited(record, amendment_id) if amendment_id is not None else None
+    if amendment is None and record.sample is not None and in_force(record.sample.code, record.sample):
         raise AppError(
             ErrorCode.TEST_RECORD_LOCKED,
-            _("该样品的检测报告已出具，检测数据不能再修订；更正须通过报告的变更申请。"),
+            _("该样品的检测报告已出具，检测数据只能依据已批准的报告变更修订：请先申请报告变更，批准后在修订中注明该变更。"),
             {"sample": record.sample.code},
         )
     reason = (reason or "").strip()
@@ -689,7 +696,35 @@ def test_record_revise(*, actor: Any, record: TestRecord, reason: str, **changes
         by=who.user,
         client=who.client,
         at=now,
+        amendment=amendment,
     )
     log_append(kind=TestingLogKind.TEST_RECORD, record=record)
     manual_findings([record])
     return record
+
+
+def _amendment_cited(record: TestRecord, amendment_id: int) -> Any:
+    """The approved amendment ``amendment_id`` of a report of the record's agency whose
+    current version names the record's sample, not cited by the record before;
+    ``test_amendment_invalid`` otherwise (the answer does not say which)."""
+
+    from inspecta.reports.choices import AmendmentStatus
+    from inspecta.reports.models import Amendment
+
+    amendment = (
+        Amendment.objects.select_related("report")
+        .filter(pk=amendment_id, status=AmendmentStatus.APPROVED, report__agency_id=record.agency_id)
+        .first()
+    )
+    names = (
+        amendment is not None
+        and record.sample is not None
+        and record.sample.code in (amendment.report.current_version().data.get("samples") or [])
+    )
+    if not names or TestRecordRevision.objects.filter(record=record, amendment=amendment).exists():
+        raise AppError(
+            ErrorCode.TEST_AMENDMENT_INVALID,
+            _("注明的报告变更不存在、未获批准、与该检测数据的样品无关，或已用于修订该检测数据。"),
+            {"amendment": amendment_id},
+        )
+    return amendment

@@ -146,3 +146,62 @@ def test_once_a_report_in_force_names_the_sample_its_data_is_locked(scene: dict[
     assert exc.value.code == ErrorCode.TEST_RECORD_LOCKED and exc.value.status == 409
     record.refresh_from_db()
     assert record.revision == 1 and record.standard == "GB 175-2023"
+
+
+def test_a_locked_record_changes_once_through_an_approved_amendment_of_its_report(
+    scene: dict[str, Any], client: Client
+) -> None:
+    from inspecta.testing.models import TestRecord
+
+    record = TestRecord.objects.get(number="D-1")
+    report = _submit(scene, "RD-6")
+    admin, tree = scene["agency_admin"], scene["tree"]
+    amendment = report_services.amendment_apply(
+        actor=admin, report=report, reason="检测标准版本号笔误", data={"test_basis": "GB 175-2023"}
+    )
+
+    def revise(**kw: Any) -> Any:
+        return services.test_record_revise(actor=admin, record=record, reason="依据报告变更更正标准", **kw)
+
+    with pytest.raises(AppError) as pending:  # not approved yet
+        revise(amendment_id=amendment.pk, standard="GB 175-2023 (第1号修改单)")
+    assert pending.value.code == ErrorCode.TEST_AMENDMENT_INVALID and pending.value.status == 422
+    report_services.amendment_approve(actor=tree["gz_supervisor"], amendment=amendment, reason="同意")
+    revised = revise(amendment_id=amendment.pk, standard="GB 175-2023 (第1号修改单)")
+    assert revised.revision == 2 and revised.standard == "GB 175-2023 (第1号修改单)"
+    assert revised.revisions.get(number=2).amendment_id == amendment.pk
+    with pytest.raises(AppError) as again:  # once per record
+        revise(amendment_id=amendment.pk, standard="GB 175-2023")
+    assert again.value.code == ErrorCode.TEST_AMENDMENT_INVALID
+    with pytest.raises(AppError) as none:
+        revise(standard="GB 175-2023")
+    assert none.value.code == ErrorCode.TEST_RECORD_LOCKED
+    record.refresh_from_db()
+    assert record.revision == 2 and record.standard == "GB 175-2023 (第1号修改单)"
+    login_verified(client, tree["gz_supervisor"])
+    shown = client.get(f"/api/v1/testing/records/{record.pk}").json()
+    assert shown["revisions"][1]["amendment"] == amendment.pk and shown["revisions"][0]["amendment"] is None
+    page = client.get(f"/testing/{record.pk}/").content.decode()
+    assert page.count('data-testid="revision-amendment"') == 1 and report.report_number in page
+
+
+def test_another_agencys_amendment_opens_nothing(scene: dict[str, Any], tree: dict[str, Any]) -> None:
+    from inspecta.reports.testing import approved_agency, project_with
+    from inspecta.testing.models import TestRecord
+
+    record = TestRecord.objects.get(number="D-1")
+    _submit(scene, "RD-7")
+    other, other_admin, made = approved_agency(tree, 7)
+    project = project_with(tree, [other], code="P-OTHER")
+    foreign = report_services.report_submit(actor=other_admin, **submission(other, made, project, "RD-8"))
+    amendment = report_services.amendment_apply(
+        actor=other_admin, report=foreign, reason="更正", data={"test_basis": "GB 175-2023"}
+    )
+    report_services.amendment_approve(actor=tree["gz_supervisor"], amendment=amendment, reason="同意")
+    with pytest.raises(AppError) as refused:
+        services.test_record_revise(
+            actor=scene["agency_admin"], record=record, reason="改", amendment_id=amendment.pk, standard="GB 175"
+        )
+    assert refused.value.code == ErrorCode.TEST_AMENDMENT_INVALID
+    record.refresh_from_db()
+    assert record.revision == 1
