@@ -44,6 +44,7 @@ __all__ = [
     "RECORD_SCOPING",
     "InstrumentRecord",
     "RevisionImmutable",
+    "ScanMark",
     "TestRecord",
     "TestRecordFile",
     "TestRecordRevision",
@@ -388,3 +389,21 @@ class InstrumentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_number} {self.parameter} #{self.specimen}"
+
+class ScanMark(models.Model):
+    """How far the overdue scan of a rule has got (``testing.overdue``): every candidate
+    due at or before ``until`` has been examined under the rules whose fingerprint is
+    ``rules_sha256``, so the next scan under the same rules reads only what can have
+    become due since. Changed rules (another fingerprint) mean one full scan."""
+
+    rule = models.CharField(_("规则"), max_length=64, choices=TestingRule.choices, unique=True)
+    until = models.DateTimeField(_("已检查至"))
+    rules_sha256 = models.CharField(_("规则指纹"), max_length=64)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("超期扫描进度")
+        verbose_name_plural = _("超期扫描进度")
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.until:%Y-%m-%d %H:%M}"

@@ -13,20 +13,24 @@ item):
 
 The last two are found by the periodic scan (``overdue_scan``, every 15 minutes), which
 also resolves the findings whose data has since arrived. The scan reads candidates with
-one indexed anti-join per rule, bounded by the shortest time any region sets, and
-applies each candidate's own regional time in Python, so it costs the overdue rows, not
-the records.
+one indexed anti-join per rule, bounded by the shortest time any region sets and, for
+samples, by how far the previous scan got (``ScanMark``: the receipts that became due
+since, for each time a region sets), and applies each candidate's
+own regional time in Python: a scan costs the receipts that can have become due since
+the previous one, not the millions of samples tested long ago.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,18 +44,26 @@ from inspecta.sampling.codes import display
 from inspecta.sampling.models import Sample
 
 from .choices import TestingRule
-from .models import TestingFinding, TestRecord
+from .models import ScanMark, TestingFinding, TestRecord
 from .regionrules import AUTO_COLLECT, DUE_DAYS, ONSITE_HOURS, UPLOAD_HOURS
 
 __all__ = ["ScanResult", "late_findings", "manual_findings", "overdue_scan"]
 
 
-def _shortest(name: str) -> int:
-    """The shortest value of rule ``name`` anywhere (the setting's default included):
-    no candidate can be due before it."""
+def _rules_of(name: str) -> tuple[str, list[int]]:
+    """The fingerprint of rule ``name`` (its setting and every region's row), and every
+    value it takes anywhere, shortest first: no candidate is due before the shortest."""
 
-    values = [int(v) for v in RegionRule.objects.filter(name=name).values_list("value", flat=True)]
-    return min([int(region_rule_kind(name).default), *values])
+    rows = sorted(
+        (str(region), str(item or ""), str(value))
+        for region, item, value in RegionRule.objects.filter(name=name).values_list(
+            "region_id", "test_item_id", "value"
+        )
+    )
+    default = region_rule_kind(name).default
+    values = [int(default), *(int(v) for _r, _i, v in rows)]
+    digest = hashlib.sha256(json.dumps([str(default), rows]).encode()).hexdigest()
+    return digest, sorted(set(values))
 
 
 def _time(value: datetime.datetime) -> str:
@@ -139,6 +151,19 @@ class _Rules:
         return self.values[region, item]
 
 
+def _mark(mark: ScanMark | None, rule: str, now: datetime.datetime, fingerprint: str) -> None:
+    """Move the rule's mark to ``now`` (never back: a scan of an earlier moment examined
+    less, and what the mark says stays true)."""
+
+    if mark is None:
+        ScanMark.objects.create(rule=rule, until=now, rules_sha256=fingerprint)
+        return
+    mark.until = max(mark.until, now) if mark.rules_sha256 == fingerprint else now
+    mark.rules_sha256 = fingerprint
+    mark.updated_at = timezone.now()
+    mark.save(update_fields=["until", "rules_sha256", "updated_at"])
+
+
 def _store(findings: list[TestingFinding]) -> int:
     """Insert the new findings (a finding kept meanwhile by another scan stays as it
     was: ``(rule, key)`` is unique)."""
@@ -153,19 +178,31 @@ def overdue_scan(now: datetime.datetime | None = None) -> ScanResult:
     (default: now), and resolve the overdue findings whose data has arrived.
 
     A candidate is a received sample (a filed plan) past the shortest due time any
-    region sets, with no test record and no finding of the rule yet: two indexed
-    anti-joins, so a scan after the first costs what became overdue since, not what
-    was found before. Each candidate's own regional time is applied in Python, the
-    rules read once per region and item; the new findings are inserted in bulk."""
+    region sets, with no test record and no finding of the rule yet (indexed
+    anti-joins). Samples are millions: the rule's ``ScanMark`` says up to when every
+    sample was examined, so under unchanged rules a scan reads, for each number of days
+    d a region sets, only the receipts between d days before the mark and d days before
+    now (those that became due since), not every sample ever received; changed rules
+    mean one full scan. Plans are few and read
+    whole. Each candidate's own regional time is applied in Python, the rules read
+    once per region and item; the new findings are inserted in bulk."""
 
     now = now or timezone.now()
     result = ScanResult()
     days_of = _Rules(DUE_DAYS)
+    fingerprint, values = _rules_of(DUE_DAYS)
+    mark = ScanMark.objects.select_for_update().filter(rule=TestingRule.SAMPLE_DATA_OVERDUE).first()
+    received = Q(receipt__received_at__lte=now - datetime.timedelta(days=values[0]))
+    if mark is not None and mark.rules_sha256 == fingerprint and mark.until <= now:
+        # a sample whose rule gives d days becomes due when it has been received d days:
+        # since the mark, only the receipts d days before the mark up to d days before
+        # now, for each d a region sets (the earlier ones were examined by then)
+        received = Q()
+        for d in values:
+            span = datetime.timedelta(days=d)
+            received |= Q(receipt__received_at__gt=mark.until - span, receipt__received_at__lte=now - span)
     samples = (
-        Sample.objects.filter(
-            status=SampleStatus.RECEIVED,
-            receipt__received_at__lte=now - datetime.timedelta(days=_shortest(DUE_DAYS)),
-        )
+        Sample.objects.filter(received, status=SampleStatus.RECEIVED)
         .filter(~Exists(TestRecord.objects.filter(sample_id=OuterRef("pk"))))
         .filter(~Exists(TestingFinding.objects.filter(rule=TestingRule.SAMPLE_DATA_OVERDUE, sample_id=OuterRef("pk"))))
         .order_by("pk")
@@ -194,11 +231,12 @@ def overdue_scan(now: datetime.datetime | None = None) -> ScanResult:
                 details={"received_at": received_at.isoformat(), "days": days},
             )
         )
+    _mark(mark, TestingRule.SAMPLE_DATA_OVERDUE, now, fingerprint)
     hours_of = _Rules(ONSITE_HOURS)
     plans = (
         InspectionPlan.objects.filter(
             status=PlanStatus.FILED,
-            planned_end__lte=now - datetime.timedelta(hours=_shortest(ONSITE_HOURS)),
+            planned_end__lte=now - datetime.timedelta(hours=_rules_of(ONSITE_HOURS)[1][0]),
         )
         .filter(~Exists(TestRecord.objects.filter(plan_id=OuterRef("pk"))))
         .filter(~Exists(TestingFinding.objects.filter(rule=TestingRule.ONSITE_DATA_OVERDUE, plan_id=OuterRef("pk"))))

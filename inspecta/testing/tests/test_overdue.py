@@ -148,3 +148,26 @@ def test_a_parameter_typed_in_where_the_region_requires_the_instrument_is_a_find
     finding = TestingFinding.objects.get(rule=TestingRule.MANUAL_ENTRY)
     assert finding.record == second and finding.details["parameters"] == ["IP-0002", "IP-0004"]
     assert first.pk != second.pk
+
+
+def test_a_scan_after_the_first_reads_only_what_can_have_become_due_and_changed_rules_rescan(
+    scene: dict[str, Any],
+) -> None:
+    from inspecta.testing.models import ScanMark
+
+    due = scene["received"] + datetime.timedelta(days=31)
+    assert overdue_scan(now=due - MINUTE).found == 0
+    mark = ScanMark.objects.get(rule=TestingRule.SAMPLE_DATA_OVERDUE)
+    assert mark.until == due - MINUTE
+    # a receipt older than the window of the next scan is not read again: made overdue
+    # behind the mark's back (a receipt moved 100 days into the past), it stays unseen ...
+    Receipt.objects.filter(sample=scene["sample"]).update(received_at=due - datetime.timedelta(days=100))
+    assert overdue_scan(now=due).found == 0
+    # ... until the rules change, which means a full scan
+    region_rule_add(
+        actor=scene["tree"]["gz_admin"], name="test_due_days", region_code="440100", test_item=None, value=40
+    )
+    assert overdue_scan(now=due + MINUTE).found == 1
+    assert ScanMark.objects.get(rule=TestingRule.SAMPLE_DATA_OVERDUE).until == due + MINUTE
+    assert overdue_scan(now=due - datetime.timedelta(days=1)).found == 0  # an earlier moment
+    assert ScanMark.objects.get(rule=TestingRule.SAMPLE_DATA_OVERDUE).until == due + MINUTE  # never back
