@@ -82,11 +82,20 @@ class TestRecord(models.Model):
 
     __test__ = False
 
+    # agency, project, item and time are indexed by the composite indexes of Meta
     agency = models.ForeignKey(
-        "registry.Agency", verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="test_records"
+        "registry.Agency",
+        verbose_name=_("检测机构"),
+        on_delete=models.PROTECT,
+        related_name="test_records",
+        db_index=False,
     )
     project = models.ForeignKey(
-        "projects.Project", verbose_name=_("工程项目"), on_delete=models.PROTECT, related_name="test_records"
+        "projects.Project",
+        verbose_name=_("工程项目"),
+        on_delete=models.PROTECT,
+        related_name="test_records",
+        db_index=False,
     )
     number = models.CharField(_("原始记录编号"), max_length=64)
     kind = models.CharField(_("检测类别"), max_length=8, choices=TestKind.choices)
@@ -107,7 +116,7 @@ class TestRecord(models.Model):
         related_name="test_records",
     )
     test_item = models.ForeignKey(
-        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.PROTECT, related_name="+"
+        "core.TestItem", verbose_name=_("检测项目"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     site = models.ForeignKey(
         "registry.Site", verbose_name=_("检测场所"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -116,7 +125,7 @@ class TestRecord(models.Model):
         "registry.Staff", verbose_name=_("检测人员"), on_delete=models.PROTECT, related_name="test_records"
     )
     equipment = models.JSONField(_("所用仪器设备编号"), default=list)
-    started_at = models.DateTimeField(_("检测开始时间"), db_index=True)
+    started_at = models.DateTimeField(_("检测开始时间"))
     ended_at = models.DateTimeField(_("检测结束时间"))
     temperature_c = models.DecimalField(_("环境温度（℃）"), max_digits=4, decimal_places=1, null=True, blank=True)
     humidity_pct = models.DecimalField(_("相对湿度（%）"), max_digits=4, decimal_places=1, null=True, blank=True)
@@ -149,9 +158,12 @@ class TestRecord(models.Model):
             models.CheckConstraint(condition=Q(ended_at__gte=models.F("started_at")), name="testing_record_ends_after"),
         ]
         indexes = [
-            models.Index(fields=["agency", "-started_at"], name="testing_record_agency_idx"),
-            models.Index(fields=["project", "-started_at"], name="testing_record_project_idx"),
-            models.Index(fields=["test_item", "-started_at"], name="testing_record_item_idx"),
+            # the list's order after each filter, with the id: a page's ids are read from
+            # the index alone (``core.pagination.PagePaginator``)
+            models.Index(fields=["agency", "-started_at", "-id"], name="testing_record_agency_at_idx"),
+            models.Index(fields=["project", "-started_at", "-id"], name="testing_record_project_at_idx"),
+            models.Index(fields=["test_item", "-started_at", "-id"], name="testing_record_item_at_idx"),
+            models.Index(fields=["-started_at", "-id"], name="testing_record_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -389,6 +401,7 @@ class InstrumentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_number} {self.parameter} #{self.specimen}"
+
 
 class ScanMark(models.Model):
     """How far the overdue scan of a rule has got (``testing.overdue``): every candidate
