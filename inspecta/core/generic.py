@@ -24,7 +24,7 @@ class ObjectListView(LoginRequiredMixin, View):
     ``model.objects.restrict(actor, "view")``); ``filterset_class``, bound to
     ``request.GET``, narrows them; ``table_class`` renders one page of them.
 
-    Paged by ``core.pagination.PagePaginator`` (exact counts up to 10,000 rows, the
+    Paged by ``core.pagination.PagePaginator`` (exact counts up to 1,000 rows, the
     database's estimate beyond). An invalid filter is named on the form and ignored while the valid ones apply; the
     page then answers 400. An htmx request (``HX-Request``) gets ``partial_template_name``
     alone, the rows and the paging."""

@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -42,7 +42,7 @@ MAX_PAGE = 1_000_000
 
 Render = Callable[[list[Any]], Sequence[Any]]
 
-EXACT_UP_TO = 10_000
+EXACT_UP_TO = 1_000
 
 
 def _planner_rows(queryset: QuerySet[Any]) -> int | None:
@@ -67,7 +67,12 @@ class PagePaginator(Paginator):
     A page counts its rows exactly up to ``EXACT_UP_TO`` (reading at most that many
     more); beyond, on PostgreSQL, it takes the planner's estimate and says so
     (``estimated``: the page shows "约 N 条"), because an exact count of millions of
-    rows costs seconds on every page a supervisor opens. SQLite counts exactly."""
+    rows costs seconds on every page a supervisor opens. SQLite counts exactly.
+
+    A page of a queryset is read in two steps (a "deferred join"): the ids of the page
+    in the list's order, which an index of the order can give without reading the rows
+    or joining what the table shows, then those rows with their related rows. The
+    database then sorts ids, not rows with every ``select_related`` join."""
 
     exact_up_to = EXACT_UP_TO
     _estimated = False
@@ -91,6 +96,19 @@ class PagePaginator(Paginator):
             return queryset.count()
         self._estimated = True
         return max(round(rows, 3 - len(str(rows))), capped)
+
+    def page(self, number: Any) -> Any:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet) or queryset.query.distinct or queryset.query.combinator:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if self.orphans and top + self.orphans >= self.count:
+            top = self.count
+        ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+        return Page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
 def _rendered(rows: Any, render: Render | None) -> Any:
