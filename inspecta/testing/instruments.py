@@ -106,7 +106,9 @@ def _row(
     )
 
 
-def _insert_postgresql(rows: list[tuple[Any, ...]]) -> None:
+def _insert_postgresql(rows: list[tuple[Any, ...]]) -> dict[tuple[str, datetime.datetime], int]:
+    """Insert ``rows``; the ids of those inserted now, by (source_id, collected_at)."""
+
     import json
 
     columns = ", ".join(COLUMNS)
@@ -122,19 +124,33 @@ def _insert_postgresql(rows: list[tuple[Any, ...]]) -> None:
                 copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row])
         insert = (
             f"INSERT INTO testing_instrumentrecord ({columns}) SELECT {columns} FROM testing_instrument_incoming "  # noqa: S608 (constant column names)
-            "ON CONFLICT (agency_id, source_id, collected_at) DO NOTHING"
+            "ON CONFLICT (agency_id, source_id, collected_at) DO NOTHING RETURNING source_id, collected_at, id"
         )
         cursor.execute(insert)
+        inserted = {(s, c): pk for s, c, pk in cursor.fetchall()}
         cursor.execute("DELETE FROM testing_instrument_incoming")
+    return inserted
 
 
-def _insert(rows: list[tuple[Any, ...]]) -> None:
+def _store(
+    agency: Agency, rows: dict[tuple[str, datetime.datetime], tuple[Any, ...]]
+) -> tuple[set[Any], dict[Any, int]]:
+    """Store the new ones of ``rows``: the keys stored before, and the id of every key.
+    PostgreSQL answers the new ids from the insert itself (``RETURNING``) and only the
+    others are looked up; SQLite looks up before and after."""
+
     if connection.vendor == "postgresql":
-        _insert_postgresql(rows)
-        return
-    InstrumentRecord.objects.bulk_create(
-        [InstrumentRecord(**dict(zip(COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
-    )
+        inserted = _insert_postgresql(list(rows.values())) if rows else {}
+        missing = [key for key in rows if key not in inserted]
+        before = _ids(agency, missing)
+        return set(before), {**before, **inserted}
+    before = _ids(agency, list(rows))
+    fresh = [row for key, row in rows.items() if key not in before]
+    if fresh:
+        InstrumentRecord.objects.bulk_create(
+            [InstrumentRecord(**dict(zip(COLUMNS, row, strict=True))) for row in fresh], ignore_conflicts=True
+        )
+    return set(before), _ids(agency, list(rows))
 
 
 @transaction.atomic
@@ -169,11 +185,7 @@ def instrument_ingest(*, actor: Any, agency: Agency, items: Sequence[dict[str, A
         key = (row[1], row[6])  # source_id, collected_at in UTC
         outcomes.append(key)  # type: ignore[arg-type]
         rows.setdefault(key, row)
-    before = _ids(agency, list(rows))
-    fresh = [row for key, row in rows.items() if key not in before]
-    if fresh:
-        _insert(fresh)
-    after = _ids(agency, list(rows))
+    before, after = _store(agency, rows)
     answered: set[tuple[str, datetime.datetime]] = set()
     out: list[Stored | AppError] = []
     for outcome in outcomes:
