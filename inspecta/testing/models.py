@@ -133,7 +133,7 @@ class TestRecord(models.Model):
     longitude = longitude_field(_("检测位置经度"))
     standard = models.CharField(_("检测依据（标准）"), max_length=255)
     parameters = models.JSONField(_("检测参数及原始数据"), default=list)
-    conclusion = models.CharField(_("检测结论"), max_length=16, choices=Judgement.choices, db_index=True)
+    conclusion = models.CharField(_("检测结论"), max_length=16, choices=Judgement.choices)
     revision = models.PositiveSmallIntegerField(_("当前修订号"), default=1)
     sha256 = models.CharField(_("当前内容 SHA-256"), max_length=64)
     uploaded_at = models.DateTimeField(_("首次上传时间"), default=timezone.now, db_index=True)
@@ -163,6 +163,7 @@ class TestRecord(models.Model):
             models.Index(fields=["agency", "-started_at", "-id"], name="testing_record_agency_at_idx"),
             models.Index(fields=["project", "-started_at", "-id"], name="testing_record_project_at_idx"),
             models.Index(fields=["test_item", "-started_at", "-id"], name="testing_record_item_at_idx"),
+            models.Index(fields=["conclusion", "-started_at", "-id"], name="testing_record_result_at_idx"),
             models.Index(fields=["-started_at", "-id"], name="testing_record_at_idx"),
         ]
 
