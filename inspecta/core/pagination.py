@@ -64,10 +64,13 @@ def _planner_rows(queryset: QuerySet[Any]) -> int | None:
 class PagePaginator(Paginator):
     """The paginator of every list page (``core.generic.ObjectListView``).
 
-    A page counts its rows exactly up to ``EXACT_UP_TO`` (reading at most that many
-    more); beyond, on PostgreSQL, it takes the planner's estimate and says so
-    (``estimated``: the page shows "约 N 条"), because an exact count of millions of
-    rows costs seconds on every page a supervisor opens. SQLite counts exactly.
+    On PostgreSQL a page asks the planner first: when it expects more than
+    ``EXACT_UP_TO`` rows, its estimate is the count, and the page says so
+    (``estimated``: "约 N 条"), because an exact count of millions of rows costs seconds
+    on every page a supervisor opens, and even a capped one walks the whole index when
+    the filter is selective. Otherwise the rows are counted, reading at most
+    ``EXACT_UP_TO`` + 1 of them (more than that, though the planner expected fewer: "约"
+    the limit). SQLite counts exactly.
 
     A page of a queryset is read in two steps (a "deferred join"): the ids of the page
     in the list's order, which an index of the order can give without reading the rows
@@ -88,14 +91,19 @@ class PagePaginator(Paginator):
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return len(queryset)
+        # the planner's estimate first (on the ids alone: fewer joins to plan); a large
+        # one is the answer, a small one is counted, reading at most the limit's rows
+        rows = _planner_rows(queryset.values("pk"))
+        if rows is not None and rows > self.exact_up_to:
+            self._estimated = True
+            return max(round(rows, 3 - len(str(rows))), self.exact_up_to + 1)
         capped = queryset.order_by()[: self.exact_up_to + 1].count()
         if capped <= self.exact_up_to:
             return capped
-        rows = _planner_rows(queryset)
         if rows is None:
             return queryset.count()
         self._estimated = True
-        return max(round(rows, 3 - len(str(rows))), capped)
+        return capped
 
     def page(self, number: Any) -> Any:
         queryset = self.object_list
@@ -107,6 +115,10 @@ class PagePaginator(Paginator):
         if self.orphans and top + self.orphans >= self.count:
             top = self.count
         ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        if ids and len(ids) < self.per_page and self.estimated:
+            # a short page is the last one: the count is known now, whatever the estimate
+            self.__dict__.update(count=bottom + len(ids), num_pages=number)
+            self._estimated = False
         rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
 
