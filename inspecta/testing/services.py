@@ -644,7 +644,9 @@ def test_record_revise(
     if amendment is None and record.sample is not None and in_force(record.sample.code, record.sample):
         raise AppError(
             ErrorCode.TEST_RECORD_LOCKED,
-            _("该样品的检测报告已出具，检测数据只能依据已批准的报告变更修订：请先申请报告变更，批准后在修订中注明该变更。"),
+            _(
+                "该样品的检测报告已出具，检测数据只能依据已批准的报告变更修订：请先申请报告变更，批准后在修订中注明该变更。"
+            ),
             {"sample": record.sample.code},
         )
     reason = (reason or "").strip()
