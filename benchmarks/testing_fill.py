@@ -75,32 +75,15 @@ def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
 
 def _scene() -> dict[str, Any]:
     from inspecta.core.testing.factories import authority_tree
-    from inspecta.projects import services as project_services
-    from inspecta.projects.testing import contract_for, plan_kwargs
-    from inspecta.registry import services as registry_services
     from inspecta.reports.testing import approved_agency
     from inspecta.testing import services
-    from inspecta.testing.testing import lab_fields, scene_with_sample
+    from inspecta.testing.testing import filed_pile_plan, lab_fields, scene_with_sample
 
     tree = authority_tree()
     scene = scene_with_sample(tree)
-    agency, admin, made = scene["agency"], scene["agency_admin"], scene["made"]
+    agency, admin = scene["agency"], scene["agency_admin"]
     lab = services.test_record_upload(actor=admin, agency=agency, **lab_fields(scene, "TEMPLATE-LAB"))
-    registry_services.record_save(
-        actor=admin,
-        agency=agency,
-        kind="post_certificate",
-        data={
-            "staff": made["staff"].pk,
-            "number": "SG-PILE",
-            "category": "SP04",
-            "valid_until": datetime.date.today() + datetime.timedelta(days=400),
-        },
-    )
-    plan = project_services.plan_file(
-        **plan_kwargs(agency, contract_for(admin, agency, scene["project"]), made, ahead=datetime.timedelta(hours=-3)),
-        actor=admin,
-    )
+    plan = filed_pile_plan(scene, ahead=datetime.timedelta(hours=-3))
     from inspecta.testing.models import TestRecord
 
     onsite = TestRecord.objects.create(

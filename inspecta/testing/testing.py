@@ -12,7 +12,7 @@ from inspecta.sampling.testing import received_sample, sampling_scene
 
 from .demo import demo_parameters
 
-__all__ = ["lab_fields", "scene_with_sample"]
+__all__ = ["filed_pile_plan", "lab_fields", "scene_with_sample"]
 
 
 def scene_with_sample(tree: dict[str, Any], n: int = 1, *, seed: int = 30) -> dict[str, Any]:
@@ -47,3 +47,28 @@ def lab_fields(scene: dict[str, Any], number: str = "LIMS-0001", **over: Any) ->
     }
     fields.update(over)
     return fields
+
+
+def filed_pile_plan(scene: dict[str, Any], *, ahead: datetime.timedelta | None = None) -> Any:
+    """An on-site pile test plan of the scene's agency, filed on its project: the tester
+    is certified for piles first (``projects.testing.plan_kwargs``; ``ahead`` as there)."""
+
+    from inspecta.projects import services as project_services
+    from inspecta.projects.testing import contract_for, plan_kwargs
+    from inspecta.registry import services as registry_services
+
+    agency, admin, made = scene["agency"], scene["agency_admin"], scene["made"]
+    registry_services.record_save(
+        actor=admin,
+        agency=agency,
+        kind="post_certificate",
+        data={
+            "staff": made["staff"].pk,
+            "number": "SG-PILE",
+            "category": "SP04",
+            "valid_until": timezone.localdate() + datetime.timedelta(days=400),
+        },
+    )
+    return project_services.plan_file(
+        **plan_kwargs(agency, contract_for(admin, agency, scene["project"]), made, ahead=ahead), actor=admin
+    )

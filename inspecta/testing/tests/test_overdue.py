@@ -13,15 +13,13 @@ from django.utils import timezone
 from inspecta.core.findings import FindingStatus, open_findings
 from inspecta.core.models import TestItemParameter
 from inspecta.core.regionrules import region_rule_add
-from inspecta.projects import services as project_services
-from inspecta.projects.testing import PILE, contract_for, plan_kwargs
-from inspecta.registry import services as registry_services
+from inspecta.projects.testing import PILE
 from inspecta.sampling.models import Receipt
 from inspecta.testing import services
 from inspecta.testing.choices import TestingRule
 from inspecta.testing.models import TestingFinding
 from inspecta.testing.overdue import overdue_scan
-from inspecta.testing.testing import lab_fields, scene_with_sample
+from inspecta.testing.testing import filed_pile_plan, lab_fields, scene_with_sample
 
 pytestmark = pytest.mark.django_db
 
@@ -85,20 +83,7 @@ def test_the_region_sets_the_days_per_item(scene: dict[str, Any]) -> None:
 
 def test_an_onsite_plan_without_data_is_overdue_after_its_hours(scene: dict[str, Any]) -> None:
     agency, admin, made = scene["agency"], scene["agency_admin"], scene["made"]
-    registry_services.record_save(
-        actor=admin,
-        agency=agency,
-        kind="post_certificate",
-        data={
-            "staff": made["staff"].pk,
-            "number": "SG-PILE",
-            "category": "SP04",
-            "valid_until": timezone.localdate() + datetime.timedelta(days=400),
-        },
-    )
-    plan = project_services.plan_file(
-        **plan_kwargs(agency, contract_for(admin, agency, scene["project"]), made), actor=admin
-    )
+    plan = filed_pile_plan(scene)
     due = plan.planned_end + datetime.timedelta(hours=24)
     onsite = TestingFinding.objects.filter(rule=TestingRule.ONSITE_DATA_OVERDUE)
     overdue_scan(now=due - MINUTE)
