@@ -88,7 +88,8 @@ class PagePaginator(Paginator):
     def estimated(self) -> bool:
         """Whether ``count`` is the planner's estimate (rounded to three digits)."""
 
-        return self.count > self.exact_up_to and self._estimated
+        self.count  # noqa: B018 (sets _estimated)
+        return self._estimated
 
     @cached_property
     def count(self) -> int:
