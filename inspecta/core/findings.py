@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, ClassVar
 
 from django.apps import apps
 from django.db import models, transaction
@@ -41,6 +41,7 @@ __all__ = [
     "finding_models",
     "keep_after_refusal",
     "open_findings",
+    "organisation_path",
     "refusal_findings",
 ]
 
@@ -77,6 +78,15 @@ class Finding(models.Model):
     since = models.DateTimeField(_("发现时间"), default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField(_("消除时间"), null=True, blank=True)
     detail = models.CharField(_("说明"), max_length=500, blank=True)
+
+    #: the clause(s) of the seed documents that the model's rules serve
+    clause: ClassVar[str] = ""
+    #: the enum of the model's rule codes, with their Chinese names (the warning catalog)
+    rules: ClassVar[type[models.TextChoices] | None] = None
+    #: lookup paths from a finding to what a warning about it concerns: ``agency`` and
+    #: ``project`` (ids), or ``organisation`` when no agency is concerned; the agency's
+    #: organisation is read through the agency path
+    subject_paths: ClassVar[dict[str, str]] = {}
 
     class Meta:
         abstract = True
@@ -176,6 +186,18 @@ def finding_models() -> list[type[Finding]]:
     """Every concrete finding model."""
 
     return [m for m in apps.get_models() if issubclass(m, Finding)]
+
+
+def organisation_path(model: type[Finding]) -> str | None:
+    """The lookup path from a finding of ``model`` to the id of the organisation it
+    concerns (the agency's own organisation when an agency is concerned)."""
+
+    paths = model.subject_paths
+    if "organisation" in paths:
+        return paths["organisation"]
+    if "agency" in paths:
+        return paths["agency"].removesuffix("_id") + "__organisation_id"
+    return None
 
 
 def open_findings(actor: Any, *, limit: int = 200) -> list[Finding]:

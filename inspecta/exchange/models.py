@@ -378,6 +378,10 @@ class AnomalyFinding(Finding):
     is the kind of anomaly, ``measures`` the numbers behind it; it belongs to the region
     of the client's organisation."""
 
+    clause = "T/CECS 6.0.4"
+    rules = FindingKind
+    subject_paths = {"organisation": "client__organisation_id"}
+
     client = models.ForeignKey(ExchangeClient, on_delete=models.CASCADE, related_name="findings")
     rule = models.CharField(_("类型"), max_length=16, choices=FindingKind.choices, db_index=True)
     severity = models.CharField(

@@ -308,6 +308,9 @@ class AuditFinding(Finding):
     behind the platform's back, a corrupt tree, a bad signature, a fork.
     """
 
+    clause = "T/CECS 7.2.3"
+    rules = FindingKind
+
     severity = models.CharField(_("级别"), max_length=16, choices=FindingSeverity.choices, db_index=True)
     rule = models.CharField(_("类别"), max_length=32, choices=FindingKind.choices, db_index=True)
     detail = models.CharField(_("摘要"), max_length=500)

@@ -28,7 +28,7 @@ from inspecta.core.permissions import is_agency, is_operator, is_party, is_regul
 from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
 
-from .choices import PartyRole, PlanStatus, ProjectDuty
+from .choices import PartyRole, PlanFindingRule, PlanStatus, ProjectDuty
 from .permissions import may_register_projects
 
 __all__ = [
@@ -450,6 +450,10 @@ class PlanFinding(Finding):
     """A plan version filed later than its lead time allows (rule ``plan_filed_late``,
     key ``plan:<id>:v<n>``): it belongs to the project's region and is read like its
     plan (Nanchang 二(三); Guangxi 第十条)."""
+
+    clause = "Nanchang 二(三); Guangxi 第十条"
+    rules = PlanFindingRule
+    subject_paths = {"agency": "plan__agency_id", "project": "plan__project_id"}
 
     plan = models.ForeignKey(
         InspectionPlan, verbose_name=_("检测方案"), on_delete=models.PROTECT, related_name="findings"

@@ -736,6 +736,10 @@ class Finding(FindingBase, AgencyOwned):
     since when. ``key`` identifies the subject so that a recomputation keeps ``since``;
     it is resolved when the condition no longer holds. Belongs to the agency's region."""
 
+    clause = "T/CECS 4.1.3, 4.1.1-8, 7.2.2-1"
+    rules = FindingRule
+    subject_paths = {"agency": "agency_id"}
+
     rule = models.CharField(_("规则"), max_length=48, choices=FindingRule.choices, db_index=True)
     severity = models.CharField(_("严重程度"), max_length=16, choices=FindingSeverity.choices)
     key = models.CharField(_("对象标识"), max_length=255)

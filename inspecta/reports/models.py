@@ -234,6 +234,10 @@ class ReportFinding(Finding):
     ``rule`` is the check code, ``detail`` its message; it belongs to the region of the
     report's project and is read like its report."""
 
+    clause = "T/CECS 4.3.4; Nanchang 三(一)"
+    rules = CheckCode
+    subject_paths = {"agency": "report__agency_id", "project": "report__project_id"}
+
     report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="findings")
     rule = models.CharField(_("检查项"), max_length=64, choices=CheckCode.choices, db_index=True)
     severity = models.CharField(

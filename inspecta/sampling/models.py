@@ -388,6 +388,10 @@ class SamplingFinding(Finding):
     exceeded, a place too far from the project, a photo that repeats an earlier one. It
     belongs to the region of the sample's project and is read like its sample."""
 
+    clause = "T/CECS 4.3.4-2; 57号令 第十八条; Nanchang 四(一)-(四)"
+    rules = SamplingRule
+    subject_paths = {"agency": "sample__agency_id", "project": "sample__project_id"}
+
     sample = models.ForeignKey(Sample, verbose_name=_("样品"), on_delete=models.CASCADE, related_name="findings")
     rule = models.CharField(_("规则"), max_length=64, choices=SamplingRule.choices, db_index=True)
     severity = models.CharField(
@@ -666,6 +670,10 @@ class ConcreteBatchConfirmation(PersonConfirmation):
 class ConcreteBatchFinding(Finding):
     """Something wrong with a batch's record: the window exceeded, the place too far from
     the project, a photo repeating an earlier one (the issue's point 12)."""
+
+    clause = "Nanchang 四(一)"
+    rules = SamplingRule
+    subject_paths = {"project": "batch__project_id"}
 
     batch = models.ForeignKey(
         ConcreteBatch, verbose_name=_("混凝土批次"), on_delete=models.CASCADE, related_name="findings"

@@ -285,6 +285,10 @@ class TestingFinding(Finding):
     or an on-site plan with no data after its due time (``testing.overdue``). It belongs
     to the region of its project and is resolved once the data is there."""
 
+    clause = "Guangdong 附件2 二(十一); T/CECS 4.3.4-4/-5"
+    rules = TestingRule
+    subject_paths = {"agency": "agency_id", "project": "project_id"}
+
     agency = models.ForeignKey(
         "registry.Agency", verbose_name=_("检测机构"), on_delete=models.CASCADE, related_name="+"
     )
