@@ -181,6 +181,9 @@ class ErrorCode(StrEnum):
     # receipts (T/CECS 6.0.6, docs/integration/callbacks.md)
     UNKNOWN_OPERATION = "unknown_operation"
 
+    # warnings (oversight)
+    WARNING_STATE = "warning_state"
+
     # acceptance checks of a report (the values of reports.choices.CheckCode)
     AGENCY_NOT_APPROVED = "agency_not_approved"
     CAPABILITY_MISSING = "capability_missing"
@@ -319,6 +322,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CUSTODY_PERSON_INVALID: 422,
     ErrorCode.PERSON_NOT_ELIGIBLE: 422,
     ErrorCode.BATCH_TOO_LARGE: 422,
+    ErrorCode.WARNING_STATE: 409,
     # a failed acceptance check refuses the report with 422 (``agency_not_party`` is
     # also the 400 of a project write naming an agency that is not a party)
     ErrorCode.AGENCY_NOT_APPROVED: 422,

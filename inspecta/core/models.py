@@ -255,6 +255,7 @@ class StoredFile(models.Model):
             ("sampling.ConcreteBatchConfirmation", "live_photo"),
             ("sampling.CustodyPhoto", "file"),
             ("sampling.CustodyConfirmation", "live_photo"),
+            ("oversight.WarningEvent", "files"),
         ),
         grants={
             "view": (

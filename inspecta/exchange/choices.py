@@ -36,6 +36,7 @@ class Scope(models.TextChoices):
     REPORTS_SUBMIT = "reports:submit", _("报送检测报告并读取本单位的报告")
     RECORDS_SUBMIT = "records:submit", _("报送检测合同等检测记录")
     TESTS_SUBMIT = "tests:submit", _("上传检测数据（原始记录、仪器采集数据）并读取本单位的检测数据")
+    WARNINGS_ANSWER = "warnings:answer", _("读取本单位的预警，签收并报送处置情况")
     CUSTODY_WRITE = "custody:write", _("取样送检：代本单位人员办理取样、见证、收样、委托、养护和运输环节")
     REGISTRY_READ = "registry:read", _("读取机构名录（人员、设备、签字人、场所）和资质目录代码")
     SYNC_PUSH = "sync:push", _("下级平台上报工程项目（登记和修改）")

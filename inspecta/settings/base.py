@@ -374,6 +374,7 @@ INSPECTA_FILE_PURPOSES = {
     "scan": {"types": _SCAN_TYPES, "max_size": env.int("INSPECTA_REGISTRY_MAX_UPLOAD_BYTES", default=10 * 1024**2)},
     "contract": {"types": _SCAN_TYPES},  # contract scans
     "plan": {"types": _SCAN_TYPES},  # on-site inspection plans (scans)
+    "evidence": {"types": _SCAN_TYPES},  # evidence of how a warning was handled
     "report": {"types": ["application/pdf"]},  # report PDFs submitted through the web forms
     "photo": {
         "types": ["image/jpeg", "image/png", "image/webp", "image/heic"],
@@ -434,6 +435,13 @@ INSPECTA_AUTO_COLLECT_REQUIRED = env.str("INSPECTA_AUTO_COLLECT_REQUIRED", defau
 # daily job creates them); the most points one curve may carry.
 INSPECTA_INSTRUMENT_PARTITIONS_AHEAD = env.int("INSPECTA_INSTRUMENT_PARTITIONS_AHEAD", default=3)
 INSPECTA_CURVE_MAX_POINTS = env.int("INSPECTA_CURVE_MAX_POINTS", default=100_000)
+
+# --- Oversight -------------------------------------------------------------
+# Warnings (预警; T/CECS 4.3.4-6, 8.2.4): days a warning may stay unhandled with the
+# authority it is assigned to before it is escalated to the authority of the level above
+# (set per region: ``oversight.regionrules``).
+INSTALLED_APPS += ["inspecta.oversight"]
+INSPECTA_WARNING_ESCALATION_DAYS = env.int("INSPECTA_WARNING_ESCALATION_DAYS", default=7)
 # Hours before its planned start an on-site inspection plan must be filed where no
 # PlanLeadRule of the project's region says otherwise (Guangxi 第十条: 24 hours).
 INSPECTA_PLAN_LEAD_HOURS = env.int("INSPECTA_PLAN_LEAD_HOURS", default=24)

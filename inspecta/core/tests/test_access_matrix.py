@@ -52,6 +52,8 @@ from inspecta.reports.choices import CheckCode, Conclusion
 from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportDraft, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 from inspecta.sampling import models as sampling
+from inspecta.oversight.models import Warning, WarningEvent
+from inspecta.oversight.services import warning_step
 from inspecta.testing import models as testing
 
 ACTORS = [
@@ -366,6 +368,11 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
         own_gz_org.pk: "own_gz",
         own_sz_org.pk: "own_sz",
     }
+    # each agency signs for one warning about its project (the events' rows)
+    for admin, project in ((admin_a, project_a), (admin_b, project_b)):
+        warning = Warning.objects.filter(project=project, status="open").order_by("pk").first()
+        assert warning is not None
+        warning_step(actor=admin, warning=warning, step="acknowledge")
     side = {agency_a.pk: A, agency_b.pk: B}
     return {
         "actors": actors,
@@ -793,6 +800,58 @@ def test_test_data_findings(db: None, world: dict[str, Any]) -> None:
         {"view": PROJECT["view"]},
         lambda f: world["side_of_project"].get(f.project_id),
     )
+
+
+WARNING = {
+    "view": _expect(
+        op={"Ad", A, B, "L"},
+        gd_admin={"Ad", A, B},
+        gz_admin={"Ad", A},
+        gz_sup={"Ad", A},
+        gz_insp={"Ad", A},
+        th_admin={"Ad"},
+        sz_admin={B},
+        ag_a={"Ad", A},
+        ag_b={B},
+        lims_a={"Ad", A},
+        plat_gz={"Ad", A},
+    ),
+    "answer": _expect(ag_a={"Ad", A}, ag_b={B}, lims_a={"Ad", A}),
+    "decide": _expect(
+        op={"Ad", A, B, "L"},
+        gd_admin={"Ad", A, B},
+        gz_admin={"Ad", A},
+        gz_sup={"Ad", A},
+        gz_insp={"Ad", A},
+        th_admin={"Ad"},
+        sz_admin={B},
+    ),
+}
+"""Warnings: the regulators of the region the finding belongs to (the Tianhe district's
+"Ad" rows, the city's "A" rows), the agency it is about (its admin and LIMS answer it),
+the platform's own log findings ("L") for operators only."""
+
+
+def _warning_label(world: dict[str, Any], w: Any) -> str | None:
+    if w.region == "":
+        return "L"
+    side = world["side_of_org"].get(w.organisation_id) or world["side_of_project"].get(w.project_id)
+    if side is None:
+        return None
+    return f"{side}d" if w.region == "440106" else side
+
+
+@covers(Warning)
+def test_warnings(db: None, world: dict[str, Any]) -> None:
+    _check(world, Warning, WARNING, lambda w: _warning_label(world, w))
+
+
+@covers(WarningEvent)
+def test_warning_events(db: None, world: dict[str, Any]) -> None:
+    """A warning's steps are read like the warning (no log finding has a step here)."""
+
+    spec = {"view": {name: rows - {"L"} for name, rows in WARNING["view"].items()}}
+    _check(world, WarningEvent, spec, lambda e: _warning_label(world, e.warning))
 
 
 @covers(testing.InstrumentRecord)

@@ -1,0 +1,36 @@
+"""Demo warnings: the findings the other apps' demo data leaves (a plan filed late, a
+sampling confirmed after its window...) become warnings assigned to 天河区住房和建设水务局;
+广州建科 (``gz_agency``) signs for one and reports how it handled another, so the reviewer
+(``th_admin``, or ``gz_supervisor`` who sees the city) finds one to review. Built through
+the services. Idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspecta.accounts.models import User
+
+from . import services
+from .choices import WarningStatus
+from .models import Warning
+
+
+def oversight_demo() -> tuple[int, list[Any]]:
+    result = services.warnings_sync()
+    added = result.raised
+    agency = User.objects.filter(username="gz_agency").first()
+    if agency is None or Warning.objects.exclude(status=WarningStatus.OPEN).exists():
+        return added, []
+    own = list(Warning.objects.restrict(agency, "answer").filter(status=WarningStatus.OPEN).order_by("pk")[:2])
+    if own:
+        services.warning_step(actor=agency, warning=own[0], step="acknowledge")
+        added += 1
+    if len(own) > 1:
+        services.warning_step(
+            actor=agency,
+            warning=own[1],
+            step="handle",
+            note="已核查：该检测方案因施工单位临时调整现场检测时间而补报，已要求项目检测负责人今后提前报送，并组织相关人员学习报送时限要求。",
+        )
+        added += 1
+    return added, []

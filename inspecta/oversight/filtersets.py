@@ -1,0 +1,75 @@
+"""The filters of the warning list, shared by the page and ``GET /api/v1/oversight/warnings``."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from inspecta.core.actors import actor_of
+from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
+from inspecta.core.findings import SEVERITY_CHOICES
+from inspecta.core.limits import MAX_ID
+from inspecta.core.scoping import region_prefix
+
+from .catalog import warning_rules
+from .choices import ACTIVE, UNHANDLED, WarningStatus
+from .models import Warning
+
+STATE_CHOICES = [
+    ("active", _("未办结")),
+    ("unhandled", _("待处置")),
+    *WarningStatus.choices,
+]
+
+
+def _rule_choices() -> list[tuple[str, str]]:
+    return [(r.code, f"{r.label}") for r in warning_rules()]
+
+
+class WarningFilterSet(BaseFilterSet):
+    q = django_filters.CharFilter(label=_("对象"), method="filter_q", max_length=64)
+    state = django_filters.ChoiceFilter(
+        label=_("状态"), choices=STATE_CHOICES, method="filter_state", empty_label=_("全部状态")
+    )
+    rule = django_filters.ChoiceFilter(label=_("预警规则"), choices=_rule_choices, empty_label=_("全部规则"))
+    severity = django_filters.ChoiceFilter(label=_("严重程度"), choices=SEVERITY_CHOICES, empty_label=_("全部级别"))
+    region = django_filters.CharFilter(label=_("行政区划代码"), method="filter_region", max_length=12)
+    mine = django_filters.BooleanFilter(label=_("交办本级"), method="filter_mine")
+    agency = IntegerFilter(label=_("检测机构"), field_name="agency_id", min_value=1, max_value=MAX_ID)
+    project = IntegerFilter(label=_("工程项目"), field_name="project_id", min_value=1, max_value=MAX_ID)
+    escalated = django_filters.BooleanFilter(label=_("已升级"), method="filter_escalated")
+
+    class Meta(BaseFilterSet.Meta):
+        model = Warning
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet[Warning], name: str, value: str) -> QuerySet[Warning]:
+        text = value.strip()
+        return queryset.filter(Q(subject__icontains=text) | Q(key=text)) if text else queryset
+
+    def filter_state(self, queryset: QuerySet[Warning], name: str, value: str) -> QuerySet[Warning]:
+        if value == "active":
+            return queryset.filter(status__in=ACTIVE)
+        if value == "unhandled":
+            return queryset.filter(status__in=UNHANDLED)
+        return queryset.filter(status=value)
+
+    def filter_region(self, queryset: QuerySet[Warning], name: str, value: str) -> QuerySet[Warning]:
+        code = value.strip()
+        if not code.isdigit() or len(code) != 6:
+            return queryset.none()
+        return queryset.filter(region__startswith=region_prefix(code))
+
+    def filter_mine(self, queryset: QuerySet[Warning], name: str, value: bool | None) -> QuerySet[Warning]:
+        """The warnings lying with the actor's own authority (its queue)."""
+
+        if not value:
+            return queryset
+        region = actor_of(self.actor).region_code
+        return queryset.filter(assigned_region=region) if region else queryset.none()
+
+    def filter_escalated(self, queryset: QuerySet[Warning], name: str, value: bool | None) -> QuerySet[Warning]:
+        if value is None:
+            return queryset
+        return queryset.filter(escalations__gt=0) if value else queryset.filter(escalations=0)
