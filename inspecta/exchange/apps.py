@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.appconfig import ApiMount, InspectaAppConfig, NavEntry, UrlMount
+from inspecta.core.appconfig import NAV_SYSTEM, ApiMount, InspectaAppConfig, NavEntry, UrlMount
 from inspecta.exchange.permissions import may_apply, may_monitor
 
 
@@ -18,5 +18,5 @@ class ExchangeConfig(InspectaAppConfig):
         UrlMount("api/v1/uploads/", "inspecta.exchange.upload_urls"),
         UrlMount("exchange/", "inspecta.exchange.urls"),
     )
-    nav = (NavEntry(_("数据交换"), "exchange:client_list", "exchange", 110, may_monitor | may_apply),)
+    nav = (NavEntry(_("数据交换"), "exchange:client_list", "exchange", 110, may_monitor | may_apply, NAV_SYSTEM),)
     work_queue = "inspecta.exchange.queues:work_queue"

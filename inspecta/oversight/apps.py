@@ -22,8 +22,8 @@ class OversightConfig(InspectaAppConfig):
     api_routers = (ApiMount("/oversight/", "inspecta.oversight.api:router"),)
     urls = (UrlMount("oversight/", "inspecta.oversight.urls"),)
     nav = (
-        NavEntry(_("预警"), "oversight:warning_list", "alert-triangle", 25, _sees_warnings, NAV_OVERSIGHT),
-        NavEntry(_("预警规则"), "oversight:rule_list", "list", 26, _sees_warnings, NAV_OVERSIGHT),
+        NavEntry(_("预警"), "oversight:warning_list", "alert-triangle", 12, _sees_warnings, NAV_OVERSIGHT),
+        NavEntry(_("预警规则"), "oversight:rule_list", "list", 13, _sees_warnings, NAV_OVERSIGHT),
     )
     region_rules = "inspecta.oversight.regionrules:KINDS"
     demo_loader = "inspecta.oversight.demo:oversight_demo"

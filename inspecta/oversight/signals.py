@@ -11,9 +11,13 @@ from django.db.models.signals import post_save
 from inspecta.core.findings import finding_models
 
 
-def _finding_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+def _finding_saved(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
     if raw:  # fixtures
         return
+    if update_fields is not None and "status" not in update_fields:
+        return  # a recomputation touching ``last_seen`` or the words: the warning stands
     from .services import warnings_sync
 
     warnings_sync(models=[sender], pk=instance.pk)

@@ -55,7 +55,7 @@ def test_the_root_urlconf_includes_every_declared_urlconf():
 
 def test_demo_loaders_run_after_their_dependencies():
     order = [label for label, _loader in demo_loaders()]
-    assert order == ["core", "registry", "reports", "projects", "sampling", "testing"]
+    assert order == ["core", "registry", "reports", "projects", "sampling", "testing", "oversight"]
     for config in inspecta_apps():
         for dependency in config.demo_after:
             assert order.index(dependency) < order.index(config.label)
@@ -70,6 +70,8 @@ def test_every_log_kind_module_and_enum_is_declared():
 
 ALL = [
     "core:home",
+    "oversight:warning_list",
+    "oversight:rule_list",
     "accounts:user_list",
     "accounts:organisation_list",
     "registry:agency_list",
@@ -110,10 +112,14 @@ def _without(*names: str) -> list[str]:
             "agency_admin",
             [
                 "core:home",
+                "oversight:warning_list",
+                "oversight:rule_list",
                 "accounts:user_list",
                 "accounts:registration_list",
                 *_without(
                     "core:home",
+                    "oversight:warning_list",
+                    "oversight:rule_list",
                     "accounts:user_list",
                     "accounts:organisation_list",
                     "registry:findings",

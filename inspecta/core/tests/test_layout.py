@@ -45,8 +45,9 @@ def test_a_menu_of_one_entry_is_that_entry(tree):
     bar = navigation(request)["nav_menu"]
     labels = [str(item["label"]) for item in bar]
     assert "检测报告" in labels and "检测机构" in labels and "系统管理" not in labels
-    # projects and their plans are one menu; reports alone stand as one entry
-    assert [str(item["label"]) for item in bar if item.get("children")] == ["工程项目", "基础数据"]
+    # warnings and their rules are one menu, projects and their plans another; reports
+    # alone stand as one entry
+    assert [str(item["label"]) for item in bar if item.get("children")] == ["监督管理", "工程项目", "基础数据"]
 
 
 class _Table(BaseTable):
