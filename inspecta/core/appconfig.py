@@ -44,6 +44,7 @@ __all__ = [
     "import_string",
     "inspecta_apps",
     "nav_entries",
+    "notification_kinds",
     "receipt_handler",
     "receipt_operations",
     "region_rule_kinds",
@@ -198,6 +199,10 @@ class InspectaAppConfig(AppConfig):
     # "inspecta.<app>.regionrules:KINDS": the regional rules the app reads
     # (``core.regionrules.RegionRuleKind``), set per region on one page
     region_rules: str = ""
+    # "inspecta.<app>.notices:KINDS": the kinds of notification the app sends through
+    # ``inspecta.notifications.services.notify`` (``notifications.catalog.NotificationKind``:
+    # code, Chinese label, default channels), offered on each person's preferences page
+    notification_kinds: str = ""
 
     def ready(self) -> None:
         if self.log_kinds:
@@ -262,6 +267,20 @@ def region_rule_kinds() -> dict[str, Any]:
                 if kind.name in found:
                     raise RuntimeError(f"region rule {kind.name!r} is declared twice")
                 found[kind.name] = kind
+    return found
+
+
+def notification_kinds() -> dict[str, Any]:
+    """Every app's notification kinds by code (``notifications.catalog``), in
+    ``INSTALLED_APPS`` order; a code declared twice is an error."""
+
+    found: dict[str, Any] = {}
+    for config in inspecta_apps():
+        if config.notification_kinds:
+            for kind in import_string(config.notification_kinds):
+                if kind.code in found:
+                    raise RuntimeError(f"notification kind {kind.code!r} is declared twice")
+                found[kind.code] = kind
     return found
 
 
