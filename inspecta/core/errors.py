@@ -183,6 +183,7 @@ class ErrorCode(StrEnum):
 
     # warnings (oversight)
     WARNING_STATE = "warning_state"
+    CLOSURE_STATE = "closure_state"
 
     # acceptance checks of a report (the values of reports.choices.CheckCode)
     AGENCY_NOT_APPROVED = "agency_not_approved"
@@ -323,6 +324,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.PERSON_NOT_ELIGIBLE: 422,
     ErrorCode.BATCH_TOO_LARGE: 422,
     ErrorCode.WARNING_STATE: 409,
+    ErrorCode.CLOSURE_STATE: 409,
     # a failed acceptance check refuses the report with 422 (``agency_not_party`` is
     # also the 400 of a project write naming an agency that is not a party)
     ErrorCode.AGENCY_NOT_APPROVED: 422,

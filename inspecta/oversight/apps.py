@@ -11,6 +11,12 @@ def _sees_warnings(user: Any) -> bool:
     return signed_in(user) and bool(may_view_warnings(user))
 
 
+def _sees_ledger(user: Any) -> bool:
+    from inspecta.core.permissions import is_member, is_operator
+
+    return signed_in(user) and bool(is_member(user) or is_operator(user))
+
+
 NAV_OVERSIGHT = NavGroup("oversight", _("监督管理"))
 
 
@@ -24,8 +30,11 @@ class OversightConfig(InspectaAppConfig):
     nav = (
         NavEntry(_("预警"), "oversight:warning_list", "alert-triangle", 12, _sees_warnings, NAV_OVERSIGHT),
         NavEntry(_("预警规则"), "oversight:rule_list", "list", 13, _sees_warnings, NAV_OVERSIGHT),
+        NavEntry(_("不合格台账"), "oversight:nonconformance_list", "alert", 14, _sees_ledger, NAV_OVERSIGHT),
     )
     region_rules = "inspecta.oversight.regionrules:KINDS"
+    log_kind_enum = "inspecta.oversight.choices:OversightLogKind"
+    log_kinds = "inspecta.oversight.kinds"
     demo_loader = "inspecta.oversight.demo:oversight_demo"
     demo_after = ("testing",)
     work_queue = "inspecta.oversight.queues:work_queue"

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.actors import actor_of
 from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
-from inspecta.core.findings import SEVERITY_CHOICES
+from inspecta.core.findings import SEVERITY_CHOICES, FindingStatus
 from inspecta.core.limits import MAX_ID
 from inspecta.core.scoping import region_prefix
+from inspecta.reports.models import NonconformanceEntry
 
 from .catalog import warning_rules
-from .choices import ACTIVE, UNHANDLED, WarningStatus
-from .models import Warning
+from .choices import ACTIVE, UNHANDLED, ClosureStatus, WarningStatus
+from .models import NonconformanceClosure, NonconformanceFinding, Warning
 
 STATE_CHOICES = [
     ("active", _("未办结")),
@@ -73,3 +76,38 @@ class WarningFilterSet(BaseFilterSet):
         if value is None:
             return queryset
         return queryset.filter(escalations__gt=0) if value else queryset.filter(escalations=0)
+
+
+CLOSURE_STATES = [
+    ("open", _("未闭环")),
+    ("pending", _("待监督站确认")),
+    ("overdue", _("逾期未闭环")),
+    ("closed", _("已闭环")),
+]
+
+
+class NonconformanceFilterSet(BaseFilterSet):
+    """The nonconformance ledger's filters (T/CECS 4.3.4-6 追踪、定位、汇总)."""
+
+    state = django_filters.ChoiceFilter(
+        label=_("闭环状态"), choices=CLOSURE_STATES, method="filter_state", empty_label=_("全部状态")
+    )
+    agency = IntegerFilter(label=_("检测机构"), field_name="agency_id", min_value=1, max_value=MAX_ID)
+    project = IntegerFilter(label=_("工程项目"), field_name="project_id", min_value=1, max_value=MAX_ID)
+    test_item = django_filters.CharFilter(label=_("检测项目编码"), field_name="test_item_id", max_length=64)
+
+    class Meta(BaseFilterSet.Meta):
+        model = NonconformanceEntry
+        fields: list[str] = []
+
+    def filter_state(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        pending = NonconformanceClosure.objects.filter(entry=OuterRef("pk"), status=ClosureStatus.PENDING)
+        overdue = NonconformanceFinding.objects.filter(entry=OuterRef("pk"), status=FindingStatus.OPEN)
+        if value == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        queryset = queryset.filter(closed_at__isnull=True)
+        if value == "pending":
+            return queryset.filter(Exists(pending))
+        if value == "overdue":
+            return queryset.filter(Exists(overdue))
+        return queryset

@@ -12,21 +12,35 @@ re-scan finds the warning it raised.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from inspecta.accounts.choices import Role
 from inspecta.core.audit import audited
-from inspecta.core.findings import SEVERITY_CHOICES
-from inspecta.core.permissions import is_agency, is_operator, is_party, is_regulator
+from inspecta.core.decisions import Decision
+from inspecta.core.findings import SEVERITY_CHOICES, Finding
+from inspecta.core.permissions import has_role, is_agency, is_authority, is_operator, is_party, is_regulator, is_station
+from inspecta.core.rulebook import Severity
 from inspecta.core.scoping import Grant, Reach, RestrictedQuerySet, Scoping
+from inspecta.reports.models import REPORT_SCOPING
 
-from .choices import ACTIVE, UNHANDLED, WarningAction, WarningStatus
+from .choices import (
+    ACTIVE,
+    UNHANDLED,
+    ClosureAction,
+    ClosureStatus,
+    OversightRule,
+    WarningAction,
+    WarningStatus,
+)
 from .permissions import may_answer_warnings, may_decide_warnings
 
-__all__ = ["WARNING_SCOPING", "Warning", "WarningEvent"]
+__all__ = ["WARNING_SCOPING", "NonconformanceClosure", "NonconformanceFinding", "Warning", "WarningEvent"]
 
 WARNING_SCOPING = Scoping(
     region="region",
@@ -190,3 +204,102 @@ class WarningEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warning_id} {self.action}"
+
+
+# --------------------------------------------------------------- nonconformance closure
+
+
+class NonconformanceClosure(Decision):
+    """不合格闭环 (Guangdong 附件2 二(十二) 及时对不合格数据进行闭环; T/CECS 4.3.4-6
+    "追踪、定位、确认、预警、处理和汇总"; 57号令 第二十六条 不合格项目台账): what the agency
+    did about one entry of the nonconformance ledger (``reports.NonconformanceEntry``):
+    whom it told and when, what was done, the re-test report and its result, in words and
+    evidence. The project's station (or the authority of its region) confirms it, which
+    closes the entry and appends the closure to the transparency log, or sends it back
+    with the reason; the agency then submits a new one (``number`` 1, 2...). Never
+    changed after its decision."""
+
+    entry = models.ForeignKey(
+        "reports.NonconformanceEntry", verbose_name=_("不合格台账"), on_delete=models.PROTECT, related_name="closures"
+    )
+    number = models.PositiveSmallIntegerField(_("报送次序"))
+    parties = models.JSONField(_("已告知单位"), default=list)
+    notified_at = models.DateTimeField(_("告知时间"))
+    action = models.CharField(_("处理措施"), max_length=16, choices=ClosureAction.choices)
+    retest_report = models.ForeignKey(
+        "reports.Report",
+        verbose_name=_("复检报告"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    description = models.TextField(_("处理情况"))
+    files = models.ManyToManyField("core.StoredFile", verbose_name=_("佐证材料"), blank=True, related_name="+")
+    status = FSMField(
+        _("状态"), max_length=16, choices=ClosureStatus.choices, default=ClosureStatus.PENDING, db_index=True
+    )
+
+    history = audited()
+    objects = RestrictedQuerySet.as_manager()
+    scoping = replace(
+        REPORT_SCOPING.via("entry"),
+        grants={
+            "view": REPORT_SCOPING.grants["view"],
+            # the project's station confirms (T/CECS 4.3.4-6), or the authority of its region
+            "decide": (
+                Grant(Reach.ALL, is_operator),
+                Grant(Reach.STATION, is_station & has_role(Role.STATION_INSPECTOR)),
+                Grant(Reach.REGION, is_authority & has_role(Role.AUTHORITY_ADMIN, Role.AUTHORITY_SUPERVISOR)),
+            ),
+        },
+    )
+
+    class Meta:
+        verbose_name = _("不合格闭环")
+        verbose_name_plural = _("不合格闭环")
+        ordering = ["entry_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["entry", "number"], name="oversight_closure_number")]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}#{self.number} {self.get_status_display()}"
+
+    @property
+    def retest_result(self) -> str:
+        """The re-test report's conclusion (its display), or empty."""
+
+        return self.retest_report.get_conclusion_display() if self.retest_report is not None else ""
+
+
+class NonconformanceFinding(Finding):
+    """A nonconforming result not closed within its region's days (Guangdong 附件2
+    二(十二): 超过一定时间未处理，将会触发平台预警): rule ``nonconformance_overdue``, key
+    ``nonconformance:<entry id>``; resolved when the entry is closed. Read like its
+    report."""
+
+    clause = "Guangdong 附件2 二(十二); T/CECS 4.3.4-6"
+    rules = OversightRule
+    subject_paths = {"agency": "entry__agency_id", "project": "entry__project_id"}
+
+    entry = models.ForeignKey(
+        "reports.NonconformanceEntry", verbose_name=_("不合格台账"), on_delete=models.CASCADE, related_name="+"
+    )
+    rule = models.CharField(_("规则"), max_length=64, choices=OversightRule.choices, db_index=True)
+    severity = models.CharField(
+        _("严重程度"), max_length=16, choices=SEVERITY_CHOICES, default=Severity.WARNING.value, db_index=True
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+    scoping = replace(REPORT_SCOPING.via("entry"), grants={"view": REPORT_SCOPING.grants["view"]})
+
+    class Meta:
+        verbose_name = _("不合格闭环问题")
+        verbose_name_plural = _("不合格闭环问题")
+        ordering = ["-since", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["entry", "rule"], name="oversight_nc_finding_unique")]
+
+    def __str__(self) -> str:
+        return self.rule
+
+    def region_code(self) -> str:
+        return self.entry.project.region_id

@@ -57,3 +57,27 @@ def may_decide(who: Any, warning: Any, action: str) -> bool:
 
 def is_active(warning: Any) -> bool:
     return warning.status in ACTIVE
+
+
+def may_submit_closure(who: Any, entry: Any) -> bool:
+    """Reports the handling of ledger ``entry``: the agency that issued the report, while
+    the entry is open and no handling waits for the station."""
+
+    from inspecta.registry.permissions import acts_for_agency
+
+    from .choices import ClosureStatus
+
+    return (
+        entry.closed_at is None
+        and acts_for_agency(who, entry.agency)
+        and not entry.closures.filter(status=ClosureStatus.PENDING).exists()
+    )
+
+
+def may_decide_closure(who: Any, closure: Any) -> bool:
+    """Confirms or sends back ``closure``: the project's station or the authority of its
+    region, while it waits."""
+
+    from .choices import ClosureStatus
+
+    return closure.status == ClosureStatus.PENDING and permits(who, closure, "decide")

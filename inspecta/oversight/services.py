@@ -36,15 +36,29 @@ from inspecta.core.audit import audit_stamp
 from inspecta.core.errors import AppError, ErrorCode
 from inspecta.core.findings import Finding, FindingStatus, finding_models, organisation_path
 from inspecta.core.regionrules import region_chain, rule_value
+from inspecta.core.scoping import permits
 
-from .choices import ACTIVE, UNHANDLED, WarningAction, WarningStatus
-from .models import Warning, WarningEvent
+from .choices import (
+    ACTIVE,
+    UNHANDLED,
+    ClosureAction,
+    ClosureStatus,
+    NotifiedParty,
+    OversightLogKind,
+    OversightRule,
+    WarningAction,
+    WarningStatus,
+)
+from .models import NonconformanceClosure, NonconformanceFinding, Warning, WarningEvent
 from .permissions import may_answer, may_decide
-from .regionrules import ESCALATION_DAYS
+from .regionrules import CLOSE_DAYS, ESCALATION_DAYS
 
 __all__ = [
     "STEPS",
     "SyncResult",
+    "closure_decide",
+    "closure_submit",
+    "closures_overdue_scan",
     "competent_region",
     "step_allowed",
     "step_fits",
@@ -315,10 +329,7 @@ def warning_step(*, actor: Any, warning: Warning, step: str, note: str = "", fil
         raise ValidationError({"note": _("请填写说明。")})
     if len(note) > 2000:
         raise ValidationError({"note": _("说明不能超过 2000 字。")})
-    own = {f.organisation_id for f in files}
-    who = actor_of(actor)
-    if files and (who.organisation is None or own - {who.organisation.pk}):
-        raise ValidationError({"files": _("佐证材料须为本单位上传的文件。")})
+    _own_files(actor, files)
     return _take(warning, transition, action, actor, note, files, timezone.now())
 
 
@@ -333,3 +344,159 @@ def step_allowed(actor: Any, warning: Warning, step: str) -> bool:
     """Whether ``actor`` may take ``step`` on ``warning`` now (the pages offer exactly these)."""
 
     return may_answer(actor, warning) if step in ("acknowledge", "handle") else may_decide(actor, warning, step)
+
+
+# --------------------------------------------------------------- nonconformance closure
+
+
+def _own_files(actor: Any, files: Sequence[Any]) -> None:
+    who = actor_of(actor)
+    if files and (who.organisation is None or {f.organisation_id for f in files} - {who.organisation.pk}):
+        raise ValidationError({"files": _("佐证材料须为本单位上传的文件。")})
+
+
+@transaction.atomic
+def closure_submit(
+    *,
+    actor: Any,
+    entry: Any,
+    parties: Sequence[str],
+    notified_at: datetime.datetime,
+    action: str,
+    description: str,
+    retest_report: Any = None,
+    files: Sequence[Any] = (),
+) -> NonconformanceClosure:
+    """The agency records how it handled a nonconforming result (Guangdong 附件2 二(十二);
+    T/CECS 4.3.4-6): whom it told and when, what it did, the re-test report (required for a
+    re-test or a rework; one of its own later reports of the same project and test item),
+    words and evidence. Waits for the station's confirmation; one at a time; audited."""
+
+    from inspecta.registry.permissions import acts_for_agency
+    from inspecta.reports.models import NonconformanceEntry
+
+    entry = NonconformanceEntry.objects.select_for_update().select_related("report").get(pk=entry.pk)
+    if not acts_for_agency(actor, entry.agency):
+        raise PermissionDenied(_("只有出具该报告的检测机构可以报送处理情况。"))
+    if entry.closed_at is not None:
+        raise AppError(ErrorCode.CLOSURE_STATE, _("该不合格结果已闭环。"))
+    if entry.closures.filter(status=ClosureStatus.PENDING).exists():
+        raise AppError(ErrorCode.CLOSURE_STATE, _("已有处理情况等待监督站确认，不能重复报送。"))
+    errors: dict[str, str] = {}
+    chosen = sorted(set(parties))
+    if not chosen or set(chosen) - set(NotifiedParty.values):
+        errors["parties"] = _("请选择已告知的单位。")
+    if notified_at > timezone.now():
+        errors["notified_at"] = _("告知时间不能晚于当前时间。")
+    elif notified_at < entry.report.issued_at - datetime.timedelta(days=1):
+        errors["notified_at"] = _("告知时间不能早于报告出具时间。")
+    if action not in ClosureAction.values:
+        errors["action"] = _("请选择处理措施。")
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = _("请填写处理情况。")
+    elif len(description) > 4000:
+        errors["description"] = _("处理情况不能超过 4000 字。")
+    if retest_report is None and action in (ClosureAction.RETEST, ClosureAction.REWORK):
+        errors["retest_report"] = _("复检须选择复检报告。")
+    elif retest_report is not None and not (
+        retest_report.agency_id == entry.agency_id
+        and retest_report.project_id == entry.project_id
+        and retest_report.test_item_id == entry.test_item_id
+        and retest_report.pk != entry.report_id
+        and retest_report.issued_at >= entry.report.issued_at
+    ):
+        errors["retest_report"] = _("复检报告须为本机构在该不合格报告之后出具的同一工程、同一检测项目的报告。")
+    if errors:
+        raise ValidationError(errors)
+    _own_files(actor, files)
+    who = actor_of(actor)
+    last = entry.closures.order_by("-number").values_list("number", flat=True).first() or 0
+    closure = NonconformanceClosure(
+        entry=entry,
+        number=last + 1,
+        parties=chosen,
+        notified_at=notified_at,
+        action=action,
+        retest_report=retest_report,
+        description=description,
+        applied_by=who.user,
+    )
+    audit_stamp(closure, actor)
+    closure.save()
+    if files:
+        closure.files.set(list(files))
+    return closure
+
+
+@transaction.atomic
+def closure_decide(
+    *, actor: Any, closure: NonconformanceClosure, approve: bool, reason: str = ""
+) -> NonconformanceClosure:
+    """The project's station (or the authority of its region) confirms the closure, which
+    closes the ledger entry, resolves its overdue finding and appends the closure to the
+    transparency log; or sends it back with the reason. Audited."""
+
+    from inspecta.ledger.services import log_append
+
+    closure = NonconformanceClosure.objects.select_for_update().select_related("entry").get(pk=closure.pk)
+    if not permits(actor, closure, "decide"):
+        raise PermissionDenied(_("只有项目监督站或所在地区主管部门可以确认闭环。"))
+    if closure.status != ClosureStatus.PENDING:
+        raise AppError(ErrorCode.CLOSURE_STATE, _("该处理情况已确认或已退回。"))
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ValidationError({"reason": _("退回须填写理由。")})
+    if len(reason) > 2000:
+        raise ValidationError({"reason": _("意见不能超过 2000 字。")})
+    person = actor_of(actor).user
+    if approve:
+        closure.approve(person, reason)
+    else:
+        closure.reject(person, reason)
+    audit_stamp(closure, actor, reason="approved" if approve else "rejected")
+    closure.save()
+    if approve:
+        entry = closure.entry
+        entry.closed_at = closure.decided_at
+        entry.save(update_fields=["closed_at"])
+        log_append(kind=OversightLogKind.NONCONFORMANCE_CLOSURE, record=closure)
+        for finding in NonconformanceFinding.objects.filter(entry=entry, status=FindingStatus.OPEN):
+            finding.save(update_fields=finding.resolve(closure.decided_at))
+    return closure
+
+
+def closures_overdue_scan(*, now: datetime.datetime | None = None) -> int:
+    """Findings (hence warnings) for the ledger entries not closed within their region's
+    days for their test item (``nonconformance_close_days``); returns how many were new."""
+
+    from inspecta.reports.models import NonconformanceEntry
+
+    now = now or timezone.now()
+    days_of: dict[tuple[str, str], int] = {}
+    found = 0
+    shortest = now - datetime.timedelta(days=1)
+    entries = (
+        NonconformanceEntry.objects.filter(closed_at__isnull=True, created_at__lte=shortest)
+        .exclude(pk__in=NonconformanceFinding.objects.values("entry_id"))
+        .select_related("report", "project")
+        .order_by("pk")
+    )
+    for entry in entries.iterator(chunk_size=BATCH):
+        key = (entry.project.region_id, entry.test_item_id)
+        if key not in days_of:
+            days_of[key] = rule_value(CLOSE_DAYS, *key)[0]
+        days = days_of[key]
+        if entry.created_at > now - datetime.timedelta(days=days):
+            continue
+        with transaction.atomic():
+            NonconformanceFinding.keep(
+                rule=OversightRule.NONCONFORMANCE_OVERDUE,
+                key=f"nonconformance:{entry.pk}",
+                entry=entry,
+                subject=_("报告 %(s)s") % {"s": entry.report.serial_number},
+                detail=_("不合格检测结果登记 %(d)s 天后仍未闭环。") % {"d": days},
+                region=entry.project.region_id,
+            )
+        found += 1
+    return found

@@ -11,9 +11,7 @@ from django.db.models.signals import post_save
 from inspecta.core.findings import finding_models
 
 
-def _finding_saved(
-    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any
-) -> None:
+def _finding_saved(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
     if raw:  # fixtures
         return
     if update_fields is not None and "status" not in update_fields:

@@ -66,3 +66,32 @@ class WarningTable(BaseTable):
         return format_html(
             '<span class="badge bg-{}-lt">{}</span>', STATUS_TONES.get(value, "secondary"), record.get_status_display()
         )
+
+
+class NonconformanceTable(BaseTable):
+    serial_number = tables.Column(_("统一流水号"), accessor="report__serial_number")
+    project = tables.Column(_("工程项目"), accessor="project__name")
+    agency = tables.Column(_("检测机构"), accessor="agency__name")
+    test_item = tables.Column(_("检测项目"), accessor="test_item__name")
+    created_at = tables.DateTimeColumn(verbose_name=_("登记时间"), format="Y-m-d H:i")
+    closure_status = tables.Column(_("闭环状态"), empty_values=())
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "table card-table", "data-testid": "nonconformance-table"}
+        empty_text = _("暂无不合格记录。")
+
+    def render_serial_number(self, record: Any, value: str) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("oversight:nonconformance_detail", args=[record.pk]), value)
+
+    def render_closure_status(self, record: Any) -> str:
+        from django.template.defaultfilters import date
+
+        if record.closed_at:
+            return format_html(
+                '<span class="badge bg-green-lt">{} {}</span>', _("已闭环"), date(record.closed_at, "Y-m-d")
+            )
+        if getattr(record, "overdue", False):
+            return format_html('<span class="badge bg-red-lt">{}</span>', _("逾期未闭环"))
+        if getattr(record, "pending", False):
+            return format_html('<span class="badge bg-blue-lt">{}</span>', _("待监督站确认"))
+        return format_html('<span class="badge bg-orange-lt">{}</span>', _("未闭环"))

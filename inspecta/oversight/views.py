@@ -4,6 +4,7 @@ Guangdong 附件2 二(十一)(十二))."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -23,15 +24,24 @@ from inspecta.core.forms import apply_validation_error
 from inspecta.core.generic import ObjectListView
 from inspecta.core.models import Region
 from inspecta.core.regionrules import rule_value
+from inspecta.registry.permissions import acts_for_agency
 
 from . import selectors, services
 from .catalog import rule_label, warning_rules
-from .filtersets import WarningFilterSet
-from .forms import StepForm
-from .models import Warning
-from .permissions import may_answer, may_decide, may_decide_warnings, may_view_warnings
-from .regionrules import ESCALATION_DAYS
-from .tables import WarningTable
+from .choices import ClosureStatus
+from .filtersets import NonconformanceFilterSet, WarningFilterSet
+from .forms import ClosureDecisionForm, ClosureForm, StepForm
+from .models import NonconformanceFinding, Warning
+from .permissions import (
+    may_answer,
+    may_decide,
+    may_decide_closure,
+    may_decide_warnings,
+    may_submit_closure,
+    may_view_warnings,
+)
+from .regionrules import CLOSE_DAYS, ESCALATION_DAYS
+from .tables import NonconformanceTable, WarningTable
 
 
 def _region_names(codes: set[str]) -> dict[str, str]:
@@ -168,4 +178,164 @@ def rule_list_view(request: HttpRequest) -> HttpResponse:
         request,
         "oversight/rule_list.html",
         {"rows": rows, "escalation_days": days, "escalation_rule": rule},
+    )
+
+
+# --------------------------------------------------------------- nonconformance closure
+
+
+class NonconformanceListView(ObjectListView):
+    """不合格台账 with each entry's closure state (Guangdong 附件2 二(十二); T/CECS 4.3.4-6)."""
+
+    filterset_class = NonconformanceFilterSet
+    table_class = NonconformanceTable
+    template_name = "oversight/nonconformance_list.html"
+    title = gettext_lazy("不合格台账")
+    description = gettext_lazy(
+        "结论为不合格的检测报告自动登记；检测机构报送告知、复检等处理情况，项目监督站确认后闭环并存证，逾期未闭环的形成预警。"
+    )
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.nonconformance_list(actor=request.user)
+
+
+nonconformance_list_view = NonconformanceListView.as_view()
+
+
+def _entry_response(
+    request: HttpRequest,
+    entry: Any,
+    *,
+    form: ClosureForm | None = None,
+    decision_form: ClosureDecisionForm | None = None,
+    decision_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    closures = list(
+        entry.closures.select_related("applied_by", "decided_by", "retest_report").prefetch_related("files")
+    )
+    pending = next((c for c in closures if c.status == ClosureStatus.PENDING), None)
+    days, _rule = rule_value(CLOSE_DAYS, entry.project.region_id, entry.test_item_id)
+    finding = NonconformanceFinding.objects.filter(entry=entry).order_by("-pk").first()
+    may_submit = may_submit_closure(request.user, entry)
+    return render(
+        request,
+        "oversight/nonconformance_detail.html",
+        {
+            "entry": entry,
+            "closures": closures,
+            "pending": pending,
+            "deadline": entry.created_at + datetime.timedelta(days=days),
+            "close_days": days,
+            "overdue": finding is not None and finding.is_open,
+            "may_submit": may_submit,
+            "may_decide": pending is not None and may_decide_closure(request.user, pending),
+            "form": form or (ClosureForm(entry=entry) if may_submit else None),
+            "decision_form": decision_form or ClosureDecisionForm(),
+            "decision_errors": decision_errors or [],
+        },
+        status=status,
+    )
+
+
+@login_required
+def nonconformance_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _entry_response(request, selectors.nonconformance_get(actor=request.user, pk=pk))
+
+
+@login_required
+@require_POST
+def closure_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = selectors.nonconformance_get(actor=request.user, pk=pk)
+    if not may_submit_closure(request.user, entry):
+        if entry.closed_at is None and acts_for_agency(request.user, entry.agency):
+            form = ClosureForm(entry=entry)
+            form.add_error(None, _("已有处理情况等待监督站确认，不能重复报送。"))
+            return _entry_response(request, entry, form=form, status=409)
+        raise PermissionDenied(_("只有出具该报告的检测机构可以报送处理情况。"))
+    form = ClosureForm(request.POST, request.FILES, entry=entry)
+    if not form.is_valid():
+        return _entry_response(request, entry, form=form, status=400)
+    user: Any = request.user
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            upload = data.get("evidence")
+            files = (
+                [
+                    file_store(
+                        upload, organisation_id=user.organisation_id, purpose="evidence", name=upload.name, actor=user
+                    )
+                ]
+                if upload is not None
+                else []
+            )
+            services.closure_submit(
+                actor=user,
+                entry=entry,
+                parties=data["parties"],
+                notified_at=data["notified_at"],
+                action=data["action"],
+                description=data["description"],
+                retest_report=data.get("retest_report"),
+                files=files,
+            )
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return _entry_response(request, entry, form=form, status=400)
+    except AppError as exc:
+        form.add_error(None, f"{exc.message}（{exc.code}）")
+        return _entry_response(request, entry, form=form, status=exc.status)
+    messages.success(request, _("处理情况已报送，等待监督站确认。"))
+    return redirect("oversight:nonconformance_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def closure_decide_view(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    if decision not in ("confirm", "return"):
+        raise Http404
+    entry = selectors.nonconformance_get(actor=request.user, pk=pk)
+    closure = entry.closures.filter(status=ClosureStatus.PENDING).first()
+    if closure is None:
+        return _entry_response(request, entry, decision_errors=[_("没有等待确认的处理情况。")], status=409)
+    if not may_decide_closure(request.user, closure):
+        raise PermissionDenied(_("只有项目监督站或所在地区主管部门可以确认闭环。"))
+    form = ClosureDecisionForm(request.POST)
+    if not form.is_valid():
+        return _entry_response(request, entry, decision_form=form, status=400)
+    try:
+        services.closure_decide(
+            actor=request.user, closure=closure, approve=decision == "confirm", reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return _entry_response(request, entry, decision_form=form, status=400)
+    except AppError as exc:
+        return _entry_response(request, entry, decision_errors=[f"{exc.message}（{exc.code}）"], status=exc.status)
+    messages.success(
+        request, _("已确认闭环，闭环记录已存证。") if decision == "confirm" else _("处理情况已退回检测机构。")
+    )
+    return redirect("oversight:nonconformance_detail", pk=pk)
+
+
+SUMMARY_BY = {
+    "agency": gettext_lazy("按检测机构"),
+    "project": gettext_lazy("按工程项目"),
+    "item": gettext_lazy("按检测项目"),
+}
+
+
+@login_required
+def nonconformance_summary_view(request: HttpRequest) -> HttpResponse:
+    """The ledger summed up per agency, project or test item (T/CECS 4.3.4-6 汇总)."""
+
+    by = request.GET.get("by", "agency")
+    if by not in SUMMARY_BY:
+        by = "agency"
+    rows = selectors.nonconformance_summary(actor=request.user, by=by)
+    return render(
+        request,
+        "oversight/nonconformance_summary.html",
+        {"rows": rows, "by": by, "choices": SUMMARY_BY.items()},
     )

@@ -42,26 +42,6 @@ class ReportTable(BaseTable):
         return str(record.get_conclusion_display())
 
 
-class NonconformanceTable(BaseTable):
-    serial_number = tables.Column(_("统一流水号"), accessor="report__serial_number")
-    project = tables.Column(_("工程项目"), accessor="project__name")
-    agency = tables.Column(_("检测机构"), accessor="agency__name")
-    test_item = tables.Column(_("检测项目"), accessor="test_item__name")
-    created_at = tables.DateTimeColumn(verbose_name=_("登记时间"), format="Y-m-d H:i")
-    closed_at = tables.Column(_("闭环"), empty_values=())
-
-    class Meta(BaseTable.Meta):
-        empty_text = _("暂无记录。")
-
-    def render_serial_number(self, record: Any, value: str) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("reports:report_detail", args=[record.report_id]), value)
-
-    def render_closed_at(self, record: Any) -> str:
-        from django.template.defaultfilters import date
-
-        return date(record.closed_at, "Y-m-d") if record.closed_at else str(_("未闭环"))
-
-
 class DraftTable(BaseTable):
     """Report drafts in sign-off (``signoff``)."""
 

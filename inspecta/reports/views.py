@@ -38,7 +38,7 @@ from .forms import (
     amendment_rows,
 )
 from .models import ReportDraft, ReportVersion
-from .tables import DraftTable, NonconformanceTable, ReportTable
+from .tables import DraftTable, ReportTable
 
 
 class ReportListView(ObjectListView):
@@ -498,17 +498,12 @@ def draft_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     return DraftDetailView.render_object(request, draft, status=400, return_form=form)
 
 
-class NonconformanceListView(ObjectListView):
-    table_class = NonconformanceTable
-    template_name = "reports/nonconformance_list.html"
-    title = gettext_lazy("不合格台账")
-    description = gettext_lazy("结论为不合格的检测报告自动登记，项目监督站及主管部门可见。")
+@login_required
+def nonconformance_list_view(request: HttpRequest) -> HttpResponse:
+    """The ledger moved to oversight, with its closures (Guangdong 附件2 二(十二))."""
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return selectors.nonconformance_list(actor=request.user)
+    return redirect("oversight:nonconformance_list")
 
-
-nonconformance_list_view = NonconformanceListView.as_view()
 
 
 # ------------------------------------------------------------------ public page

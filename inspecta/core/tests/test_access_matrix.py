@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import models, transaction
+from django.utils import timezone
 
 from inspecta.accounts.choices import OrganisationKind, Role
 from inspecta.accounts.models import Organisation, Passkey, Registration, User
@@ -52,8 +53,8 @@ from inspecta.reports.choices import CheckCode, Conclusion
 from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportDraft, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 from inspecta.sampling import models as sampling
-from inspecta.oversight.models import Warning, WarningEvent
-from inspecta.oversight.services import warning_step
+from inspecta.oversight.models import NonconformanceClosure, NonconformanceFinding, Warning, WarningEvent
+from inspecta.oversight.services import closure_submit, closures_overdue_scan, warning_step
 from inspecta.testing import models as testing
 
 ACTORS = [
@@ -368,6 +369,17 @@ def _build(tree: dict[str, Any]) -> dict[str, Any]:
         own_gz_org.pk: "own_gz",
         own_sz_org.pk: "own_sz",
     }
+    # each nonconforming report's entry overdue, and its agency's handling waiting
+    closures_overdue_scan(now=timezone.now() + datetime.timedelta(days=400))
+    for admin, report in ((admin_a, reports[A]), (admin_b, reports[B])):
+        closure_submit(
+            actor=admin,
+            entry=report.nonconformance,
+            parties=["owner"],
+            notified_at=timezone.now(),
+            action="removed",
+            description="材料已退场。",
+        )
     # each agency signs for one warning about its project (the events' rows)
     for admin, project in ((admin_a, project_a), (admin_b, project_b)):
         warning = Warning.objects.filter(project=project, status="open").order_by("pk").first()
@@ -839,6 +851,24 @@ def _warning_label(world: dict[str, Any], w: Any) -> str | None:
     if side is None:
         return None
     return f"{side}d" if w.region == "440106" else side
+
+
+@covers(NonconformanceClosure)
+def test_nonconformance_closures(db: None, world: dict[str, Any]) -> None:
+    """A closure is read like its report and decided by the authority of the report's
+    project (or the project's station, which these projects do not name)."""
+
+    _check(world, NonconformanceClosure, REPORT, lambda c: world["side_of_project"].get(c.entry.project_id))
+
+
+@covers(NonconformanceFinding)
+def test_nonconformance_findings(db: None, world: dict[str, Any]) -> None:
+    _check(
+        world,
+        NonconformanceFinding,
+        {"view": REPORT["view"]},
+        lambda f: world["side_of_project"].get(f.entry.project_id),
+    )
 
 
 @covers(Warning)

@@ -87,16 +87,6 @@ def test_report_list_page(client, scene):
     assert_queries_constant(lambda: client.get("/reports/"), _reports(scene), limit=20, rows=html_rows("QC-0"))
 
 
-def test_nonconformance_list_page(client, scene):
-    login_verified(client, scene["tree"]["gz_supervisor"])
-    assert_queries_constant(
-        lambda: client.get("/reports/nonconformance/"),
-        _reports(scene, conclusion="nonconforming"),
-        limit=20,
-        rows=html_rows("<tr"),
-    )
-
-
 def test_check_rules_page(client, tree):
     login_verified(client, tree["gd_admin"])
     assert_queries_constant(lambda: client.get("/reports/check-rules/"), _rules(tree), limit=16)

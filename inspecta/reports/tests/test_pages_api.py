@@ -219,7 +219,7 @@ def test_amendment_end_to_end_over_http(client, scene):
     assert public["status"] == "amended" and len(public["versions"]) == 2
     page = client.get(f"/v/{report.verification_code}").content.decode()
     assert 'data-status="amended"' in page and old_sha in page and versions[1].pdf_sha256 in page
-    assert client.get("/reports/nonconformance/").status_code == 200
+    assert client.get("/reports/nonconformance/", follow=True).status_code == 200
     response = client.post(f"/api/v1/reports/{report.pk}/revoke", {"reason": ""}, content_type="application/json")
     assert response.status_code == 400
     response = client.post(f"/api/v1/reports/{report.pk}/revoke", {"reason": "伪造"}, content_type="application/json")
