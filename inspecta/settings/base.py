@@ -442,10 +442,6 @@ INSPECTA_CURVE_MAX_POINTS = env.int("INSPECTA_CURVE_MAX_POINTS", default=100_000
 # (set per region: ``oversight.regionrules``).
 INSTALLED_APPS += ["inspecta.oversight"]
 INSPECTA_WARNING_ESCALATION_DAYS = env.int("INSPECTA_WARNING_ESCALATION_DAYS", default=7)
-# Days after a nonconforming report enters the nonconformance ledger within which the
-# agency's handling must be confirmed by the station (Guangdong 附件2 二(十二)); later is
-# the finding ``nonconformance_overdue``. Regional rule ``nonconformance_close_days``.
-INSPECTA_NONCONFORMANCE_CLOSE_DAYS = env.int("INSPECTA_NONCONFORMANCE_CLOSE_DAYS", default=30)
 # Hours before its planned start an on-site inspection plan must be filed where no
 # PlanLeadRule of the project's region says otherwise (Guangxi 第十条: 24 hours).
 INSPECTA_PLAN_LEAD_HOURS = env.int("INSPECTA_PLAN_LEAD_HOURS", default=24)
@@ -468,3 +464,30 @@ INSPECTA_REGISTRY_IMPORT_ASYNC_ROWS = env.int("INSPECTA_REGISTRY_IMPORT_ASYNC_RO
 # Label sizes (width, height) in mm of the label printers: sample tags and seal labels.
 INSPECTA_LABEL_SIZE_MM = tuple(env.list("INSPECTA_LABEL_SIZE_MM", cast=float, default=[50.0, 30.0]))
 INSPECTA_SEAL_LABEL_SIZE_MM = tuple(env.list("INSPECTA_SEAL_LABEL_SIZE_MM", cast=float, default=[70.0, 50.0]))
+
+# --- Notifications (T/CECS 8.2.4) -------------------------------------------------
+# The inbox of everyone, e-mail (through EMAIL_URL above) and SMS as each person chooses,
+# and the platform-health alerts to the operators (docs/notifications.md). The bell with
+# the unread count beside the user menu comes from the app's context processor.
+INSTALLED_APPS += ["inspecta.notifications"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("inspecta.notifications.context_processors.inbox")
+# SMS gateway: a dotted path to a class with send(*, phone, subject, kind); empty, SMS is
+# switched off and offered nowhere. Aliyun's Dysmsapi SendSms:
+# "inspecta.notifications.sms.AliyunSms", with the endpoint, the AccessKey, the approved
+# sign name and the template code (one variable, ${subject}).
+INSPECTA_SMS_BACKEND = env.str("INSPECTA_SMS_BACKEND", default="")
+INSPECTA_SMS_URL = env.str("INSPECTA_SMS_URL", default="https://dysmsapi.aliyuncs.com/")
+INSPECTA_SMS_ACCESS_KEY_ID = env.str("INSPECTA_SMS_ACCESS_KEY_ID", default="")
+INSPECTA_SMS_ACCESS_KEY_SECRET = env.str("INSPECTA_SMS_ACCESS_KEY_SECRET", default="")
+INSPECTA_SMS_SIGN_NAME = env.str("INSPECTA_SMS_SIGN_NAME", default="")
+INSPECTA_SMS_TEMPLATE_CODE = env.str("INSPECTA_SMS_TEMPLATE_CODE", default="")
+INSPECTA_SMS_TIMEOUT = env.float("INSPECTA_SMS_TIMEOUT", default=10.0)
+# Platform-health alerts (every 10 minutes; once per onset, once when it clears): no job
+# consumer heartbeat for this long, or more jobs than this waiting; a log entry waiting
+# for its index this long; less than this many MB or per cent free on the disk of
+# INSPECTA_VAR_DIR.
+INSPECTA_ALERT_CONSUMER_STALE_SECONDS = env.int("INSPECTA_ALERT_CONSUMER_STALE_SECONDS", default=300)
+INSPECTA_ALERT_JOBS_PENDING = env.int("INSPECTA_ALERT_JOBS_PENDING", default=1000)
+INSPECTA_ALERT_SEQUENCER_LAG_SECONDS = env.int("INSPECTA_ALERT_SEQUENCER_LAG_SECONDS", default=600)
+INSPECTA_ALERT_DISK_FREE_MB = env.int("INSPECTA_ALERT_DISK_FREE_MB", default=2048)
+INSPECTA_ALERT_DISK_FREE_PERCENT = env.float("INSPECTA_ALERT_DISK_FREE_PERCENT", default=5.0)
