@@ -442,6 +442,10 @@ INSPECTA_CURVE_MAX_POINTS = env.int("INSPECTA_CURVE_MAX_POINTS", default=100_000
 # (set per region: ``oversight.regionrules``).
 INSTALLED_APPS += ["inspecta.oversight"]
 INSPECTA_WARNING_ESCALATION_DAYS = env.int("INSPECTA_WARNING_ESCALATION_DAYS", default=7)
+# Days after a nonconforming report enters the nonconformance ledger within which the
+# agency's handling must be confirmed by the station (Guangdong 附件2 二(十二)); later is
+# the finding ``nonconformance_overdue``. Regional rule ``nonconformance_close_days``.
+INSPECTA_NONCONFORMANCE_CLOSE_DAYS = env.int("INSPECTA_NONCONFORMANCE_CLOSE_DAYS", default=30)
 # Hours before its planned start an on-site inspection plan must be filed where no
 # PlanLeadRule of the project's region says otherwise (Guangxi 第十条: 24 hours).
 INSPECTA_PLAN_LEAD_HOURS = env.int("INSPECTA_PLAN_LEAD_HOURS", default=24)
