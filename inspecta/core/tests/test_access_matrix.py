@@ -34,6 +34,7 @@ from inspecta.exchange.testing import approved_client
 from inspecta.ledger.choices import FindingKind as LedgerFindingKind
 from inspecta.ledger.models import AuditFinding
 from inspecta.ledger.services import finding_record
+from inspecta.notifications.models import Delivery, Notification, Preference
 from inspecta.projects import services as project_services
 from inspecta.projects.models import (
     Contract,
@@ -929,6 +930,32 @@ def test_passkeys(db: None, world: dict[str, Any]) -> None:
     for user in User.objects.filter(username__in=_ALL_USERS):
         Passkey.objects.create(user=user, credential_id=user.username.encode(), public_key=b"k", name="我的手机")
     _check(world, Passkey, PASSKEYS, lambda p: p.user.username)
+
+
+_OWN_ONLY = _expect(**{name: {username} for name, username in USER_ROWS.items()})
+NOTIFICATIONS = {"view": _OWN_ONLY}
+"""A person's messages: their own only; operators have no wider view (a message is personal)."""
+PREFERENCES = {"view": _OWN_ONLY, "change": _OWN_ONLY}
+DELIVERIES = {"view": _expect(op=_ALL_USERS)}
+"""The e-mails and SMS of everyone's messages: operators only (a failing gateway must be seen)."""
+
+
+@covers(Notification, Preference, Delivery)
+def test_notifications(db: None, world: dict[str, Any]) -> None:
+    """Rows made directly, one per person (the matrix tests who reaches them); labelled
+    by their recipient, the scenario's own messages (if any) left out."""
+
+    for user in User.objects.filter(username__in=_ALL_USERS):
+        note = Notification.objects.create(recipient=user, kind="health_recovered", subject="矩阵")
+        Delivery.objects.create(notification=note, channel="email")
+        Preference.objects.create(user=user, kind="matrix", email=True)
+
+    def mine(row: Any) -> str | None:
+        return row.recipient.username if row.subject == "矩阵" else None
+
+    _check(world, Notification, NOTIFICATIONS, mine)
+    _check(world, Delivery, DELIVERIES, lambda d: mine(d.notification))
+    _check(world, Preference, PREFERENCES, lambda p: p.user.username if p.kind == "matrix" else None)
 
 
 @covers(Registration)
