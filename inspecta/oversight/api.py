@@ -86,10 +86,10 @@ class WarningFilters(Schema):
     rule: str = Field("", max_length=64)
     severity: str = ""
     region: str = Field("", max_length=12)
-    mine: bool | None = None
+    mine: Literal["true", ""] = Field("", description="true：交办本级（主管部门、监督站）")
     agency: int | None = Field(None, ge=1, le=MAX_ID)
     project: int | None = Field(None, ge=1, le=MAX_ID)
-    escalated: bool | None = None
+    escalated: Literal["true", "false", ""] = Field("", description="true 已升级；false 未升级")
 
 
 class StepIn(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,7 @@ from inspecta.core.actors import actor_of
 from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
 from inspecta.core.findings import SEVERITY_CHOICES, FindingStatus
 from inspecta.core.limits import MAX_ID
+from inspecta.core.permissions import is_agency
 from inspecta.core.scoping import region_prefix
 from inspecta.reports.models import NonconformanceEntry
 
@@ -38,10 +40,17 @@ class WarningFilterSet(BaseFilterSet):
     rule = django_filters.ChoiceFilter(label=_("预警规则"), choices=_rule_choices, empty_label=_("全部规则"))
     severity = django_filters.ChoiceFilter(label=_("严重程度"), choices=SEVERITY_CHOICES, empty_label=_("全部级别"))
     region = django_filters.CharFilter(label=_("行政区划代码"), method="filter_region", max_length=12)
-    mine = django_filters.BooleanFilter(label=_("交办本级"), method="filter_mine")
+    mine = django_filters.ChoiceFilter(
+        label=_("承办"), choices=[("true", _("交办本级"))], method="filter_mine", empty_label=_("全部承办")
+    )
     agency = IntegerFilter(label=_("检测机构"), field_name="agency_id", min_value=1, max_value=MAX_ID)
     project = IntegerFilter(label=_("工程项目"), field_name="project_id", min_value=1, max_value=MAX_ID)
-    escalated = django_filters.BooleanFilter(label=_("已升级"), method="filter_escalated")
+    escalated = django_filters.ChoiceFilter(
+        label=_("升级"),
+        choices=[("true", _("已升级")), ("false", _("未升级"))],
+        method="filter_escalated",
+        empty_label=_("升级与否不限"),
+    )
 
     class Meta(BaseFilterSet.Meta):
         model = Warning
@@ -64,18 +73,61 @@ class WarningFilterSet(BaseFilterSet):
             return queryset.none()
         return queryset.filter(region__startswith=region_prefix(code))
 
-    def filter_mine(self, queryset: QuerySet[Warning], name: str, value: bool | None) -> QuerySet[Warning]:
+    def filter_mine(self, queryset: QuerySet[Warning], name: str, value: str) -> QuerySet[Warning]:
         """The warnings lying with the actor's own authority (its queue)."""
 
-        if not value:
+        if value != "true":
             return queryset
         region = actor_of(self.actor).region_code
         return queryset.filter(assigned_region=region) if region else queryset.none()
 
-    def filter_escalated(self, queryset: QuerySet[Warning], name: str, value: bool | None) -> QuerySet[Warning]:
-        if value is None:
+    def filter_escalated(self, queryset: QuerySet[Warning], name: str, value: str) -> QuerySet[Warning]:
+        if value not in ("true", "false"):
             return queryset
-        return queryset.filter(escalations__gt=0) if value else queryset.filter(escalations=0)
+        return queryset.filter(escalations__gt=0) if value == "true" else queryset.filter(escalations=0)
+
+    def narrow_form(self, form: forms.Form) -> None:
+        """The page offers agencies and projects by name among those with warnings the
+        actor sees (nobody types an id); an agency, which sees only its own, gets neither;
+        the reviewer's queue only for those who have one."""
+
+        from inspecta.core.forms import style_fields
+        from inspecta.projects.models import Project
+        from inspecta.registry.models import Agency
+
+        from .permissions import may_decide_warnings
+
+        seen = Warning.objects.restrict(self.actor).order_by()
+        if is_agency(self.actor):
+            del form.fields["agency"]
+        else:
+            agencies = (
+                Agency.objects.filter(Exists(seen.filter(agency_id=OuterRef("pk"))))
+                .order_by("name")
+                .values_list("pk", "name")
+            )
+            form.fields["agency"] = forms.TypedChoiceField(
+                label=_("检测机构"),
+                required=False,
+                coerce=int,
+                empty_value=None,
+                choices=[("", _("全部检测机构")), *agencies],
+            )
+        projects = (
+            Project.objects.filter(Exists(seen.filter(project_id=OuterRef("pk"))))
+            .order_by("name")
+            .values_list("pk", "name")
+        )
+        form.fields["project"] = forms.TypedChoiceField(
+            label=_("工程项目"),
+            required=False,
+            coerce=int,
+            empty_value=None,
+            choices=[("", _("全部工程项目")), *projects],
+        )
+        if not may_decide_warnings(self.actor):
+            del form.fields["mine"]
+        style_fields(form, placeholders=True)
 
 
 CLOSURE_STATES = [

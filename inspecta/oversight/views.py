@@ -44,6 +44,19 @@ from .regionrules import CLOSE_DAYS, ESCALATION_DAYS
 from .tables import NonconformanceTable, WarningTable
 
 
+def _authority_names(codes: set[str]) -> dict[str, str]:
+    """The authority of each region (its name), else the region's own name."""
+
+    from inspecta.accounts.choices import OrganisationKind
+    from inspecta.accounts.models import Organisation
+
+    names = _region_names(codes)
+    authorities = Organisation.objects.filter(
+        kind=OrganisationKind.AUTHORITY, is_active=True, region_id__in=[c for c in codes if c]
+    ).values_list("region_id", "name")
+    return names | dict(authorities)
+
+
 def _region_names(codes: set[str]) -> dict[str, str]:
     codes = {c for c in codes if c}
     return dict(Region.objects.filter(pk__in=codes).values_list("pk", "name")) if codes else {}
@@ -84,9 +97,10 @@ def _detail_response(
     its errors next to the step's buttons."""
 
     events = list(selectors.warning_events(warning=warning))
-    regions = _region_names({warning.region, warning.assigned_region} | {e.to_region for e in events})
+    regions = _region_names({warning.region})
+    authorities = _authority_names({warning.assigned_region} | {e.to_region for e in events})
     for e in events:
-        e.to_region_name = regions.get(e.to_region, e.to_region)  # type: ignore[attr-defined]
+        e.to_region_name = authorities.get(e.to_region, e.to_region)  # type: ignore[attr-defined]
     user = request.user
     answer = may_answer(user, warning)
     steps = {name: may_decide(user, warning, name) for name in ("close", "dismiss", "return", "reopen")}
@@ -99,8 +113,7 @@ def _detail_response(
             "rule_label": rule_label(warning.rule),
             "events": events,
             "region_name": regions.get(warning.region, warning.region),
-            "assigned_name": regions.get(warning.assigned_region, warning.assigned_region),
-            "region_names": regions,
+            "assigned_name": authorities.get(warning.assigned_region, warning.assigned_region),
             "escalation_days": days,
             "may_answer": answer,
             "may_acknowledge": answer and warning.status == "open",

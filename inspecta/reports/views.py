@@ -505,7 +505,6 @@ def nonconformance_list_view(request: HttpRequest) -> HttpResponse:
     return redirect("oversight:nonconformance_list")
 
 
-
 # ------------------------------------------------------------------ public page
 
 

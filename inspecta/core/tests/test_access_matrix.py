@@ -35,6 +35,8 @@ from inspecta.ledger.choices import FindingKind as LedgerFindingKind
 from inspecta.ledger.models import AuditFinding
 from inspecta.ledger.services import finding_record
 from inspecta.notifications.models import Delivery, Notification, Preference
+from inspecta.oversight.models import NonconformanceClosure, NonconformanceFinding, Warning, WarningEvent
+from inspecta.oversight.services import closure_submit, closures_overdue_scan, warning_step
 from inspecta.projects import services as project_services
 from inspecta.projects.models import (
     Contract,
@@ -54,8 +56,6 @@ from inspecta.reports.choices import CheckCode, Conclusion
 from inspecta.reports.models import NonconformanceEntry, ProjectItemAgency, Report, ReportDraft, ReportFinding
 from inspecta.reports.testing import approved_agency, pdf_bytes, project_with, stored_file, submission
 from inspecta.sampling import models as sampling
-from inspecta.oversight.models import NonconformanceClosure, NonconformanceFinding, Warning, WarningEvent
-from inspecta.oversight.services import closure_submit, closures_overdue_scan, warning_step
 from inspecta.testing import models as testing
 
 ACTORS = [

@@ -53,7 +53,7 @@ def scene(db: None, built: dict[str, Any]) -> dict[str, Any]:
 def _build() -> dict[str, Any]:
     tree = authority_tree()
     agency, admin, made = approved_agency(tree, 1, region="440100")
-    other, other_admin, _made_b = approved_agency(tree, 2, region="440300")
+    _other, other_admin, _made_b = approved_agency(tree, 2, region="440300")
     project = project_with(tree, [agency], code="P-NC1", region="440106")
     Project.objects.filter(pk=project.pk).update(station=tree["gz_station"])
     project.refresh_from_db()
