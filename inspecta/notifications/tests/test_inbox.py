@@ -196,3 +196,11 @@ def test_operators_see_every_delivery_others_none(
     login_verified(client, alice)
     assert client.get("/notifications/deliveries/").status_code == 403
     assert 'data-testid="deliveries-link"' not in client.get("/notifications/").content.decode()
+
+
+def test_an_id_no_row_can_have_is_a_4xx(client: Client, pair: dict[str, Any]) -> None:
+    login_verified(client, pair["me"])
+    huge = 2**70
+    assert client.get(f"/notifications/{huge}/").status_code in (400, 404)
+    answer = client.post(f"/api/v1/notifications/{huge}/read")
+    assert 400 <= answer.status_code < 500 and "error" in answer.json()
