@@ -37,6 +37,7 @@ class OversightConfig(InspectaAppConfig):
     log_kinds = "inspecta.oversight.kinds"
     demo_loader = "inspecta.oversight.demo:oversight_demo"
     demo_after = ("testing",)
+    notification_kinds = "inspecta.oversight.notices:KINDS"
     work_queue = "inspecta.oversight.queues:work_queue"
     home_figures = "inspecta.oversight.queues:home_figures"
 

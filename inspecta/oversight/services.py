@@ -38,6 +38,7 @@ from inspecta.core.findings import Finding, FindingStatus, finding_models, organ
 from inspecta.core.regionrules import region_chain, rule_value
 from inspecta.core.scoping import permits
 
+from . import notices
 from .choices import (
     ACTIVE,
     UNHANDLED,
@@ -119,7 +120,7 @@ def _raise(model: type[Finding], findings: Any, now: datetime.datetime, authorit
         .values("pk", "rule", "subject", "key", "severity", "detail", "region", "since", **extra)
         .order_by("pk")
     )
-    raised = 0
+    raised: list[Warning] = []
     batch: list[Warning] = []
     for row in rows.iterator(chunk_size=BATCH):
         batch.append(
@@ -148,22 +149,24 @@ def _raise(model: type[Finding], findings: Any, now: datetime.datetime, authorit
             batch = []
     if batch:
         raised += _insert(batch)
-    return raised
+    if raised:
+        notices.warnings_raised(raised)
+    return len(raised)
 
 
-def _insert(batch: list[Warning]) -> int:
+def _insert(batch: list[Warning]) -> list[Warning]:
     try:
         with transaction.atomic():
             bulk_create_with_history(batch, Warning, batch_size=BATCH, default_change_reason="raised")
-        return len(batch)
+        return batch
     except IntegrityError:  # some were raised meanwhile, by the findings' own saves
-        raised = 0
+        raised = []
         for warning in batch:
             try:
                 with transaction.atomic():
                     warning.pk = None
                     warning.save(force_insert=True)
-                    raised += 1
+                    raised.append(warning)
             except IntegrityError:
                 continue
         return raised
@@ -193,6 +196,7 @@ def _reopen_recurred(model: type[Finding], findings: Any, now: datetime.datetime
         warning.assigned_at = now
         warning.escalations = 0
         _take(warning, "recur", WarningAction.RECURRED, None, _("问题再次出现，预警重新打开。"), (), now)
+        notices.warnings_raised([warning], recurred=True)
         reopened += 1
     return reopened
 
@@ -225,6 +229,7 @@ def warnings_escalate(*, now: datetime.datetime | None = None) -> int:
     authorities = _authority_regions()
     waiting = Warning.objects.filter(status__in=UNHANDLED).exclude(assigned_region="")
     escalated = 0
+    moved: dict[str, list[Warning]] = {}
     for region in waiting.values_list("assigned_region", flat=True).distinct().order_by():
         above = _region_above(region, authorities)
         if above is None:
@@ -250,7 +255,11 @@ def warnings_escalate(*, now: datetime.datetime | None = None) -> int:
                 audit_stamp(warning, None, reason="escalated")
                 warning.save(update_fields=["assigned_region", "assigned_at", "escalations", "updated_at"])
                 event.save()
+            moved.setdefault(above, []).append(warning)
             escalated += 1
+    for region, warnings in moved.items():
+        with transaction.atomic():
+            notices.warnings_escalated(region, warnings)
     return escalated
 
 
@@ -291,6 +300,8 @@ def _take(
     event.save()
     if files:
         event.files.set(list(files))
+    if actor is not None:
+        notices.warning_stepped(warning, action, note)
     return event
 
 
@@ -426,6 +437,7 @@ def closure_submit(
     closure.save()
     if files:
         closure.files.set(list(files))
+    notices.closure_submitted(closure)
     return closure
 
 
@@ -463,6 +475,7 @@ def closure_decide(
         log_append(kind=OversightLogKind.NONCONFORMANCE_CLOSURE, record=closure)
         for finding in NonconformanceFinding.objects.filter(entry=entry, status=FindingStatus.OPEN):
             finding.save(update_fields=finding.resolve(closure.decided_at))
+    notices.closure_decided(closure)
     return closure
 
 

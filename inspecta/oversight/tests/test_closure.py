@@ -231,3 +231,17 @@ def test_another_region_and_agency_see_nothing(scene: dict[str, Any]) -> None:
         assert entry.report.serial_number not in listing
         summary = client.get(reverse("oversight:nonconformance_summary")).content.decode()
         assert scene["agency"].name not in summary
+
+
+def test_the_station_and_the_agency_are_told(scene: dict[str, Any]) -> None:
+    from inspecta.notifications.models import Notification
+
+    tree = scene["tree"]
+    url = reverse("oversight:nonconformance_detail", args=[scene["entry"].pk])
+    closure = _submit(scene)
+    told = Notification.objects.filter(url=url)
+    # the project's station, not the authorities
+    assert set(told.filter(kind="closure_submitted").values_list("recipient", flat=True)) == {tree["gz_inspector"].pk}
+    services.closure_decide(actor=tree["gz_inspector"], closure=closure, approve=True, reason="同意")
+    decided = told.get(kind="closure_decided")
+    assert decided.recipient == scene["admin"] and "已确认闭环" in decided.subject

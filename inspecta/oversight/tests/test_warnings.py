@@ -395,3 +395,52 @@ def test_a_client_without_the_scope_is_refused(scene: dict[str, Any]) -> None:
     response = signed_call(Client(), creds, "GET", "/api/v1/oversight/warnings")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_scope"
+
+
+# --- who is told ------------------------------------------------------------------------
+
+
+def test_the_people_concerned_are_told(scene: dict[str, Any]) -> None:
+    from inspecta.notifications.models import Notification
+
+    tree, admin = scene["tree"], scene["admin"]
+    warning = _warning_of(_finding(scene))
+    url = reverse("oversight:warning_detail", args=[warning.pk])
+    told = Notification.objects.filter(url=url)
+    assert set(told.filter(kind="warning_assigned").values_list("recipient", flat=True)) == {tree["th_admin"].pk}
+    assert set(told.filter(kind="warning_raised").values_list("recipient", flat=True)) == {admin.pk}
+    assert "收样后逾期未上传检测数据" in told.get(kind="warning_raised").subject
+
+    services.warning_step(actor=admin, warning=warning, step="handle", note="已补传检测数据")
+    assert told.filter(kind="warning_answered", recipient=tree["th_admin"]).exists()
+    services.warning_step(actor=tree["th_admin"], warning=warning, step="return", note="请补充曲线")
+    returned = told.get(kind="warning_reviewed", recipient=admin)
+    assert "退回" in returned.subject and "请补充曲线" in returned.body
+
+    # escalated to the city: the city's reviewers (admin, supervisor, station inspector)
+    services.warnings_escalate(now=timezone.now() + datetime.timedelta(days=8))
+    city = {tree[k].pk for k in ("gz_admin", "gz_supervisor", "gz_inspector")}
+    assert set(told.filter(kind="warning_assigned").values_list("recipient", flat=True)) == {tree["th_admin"].pk} | city
+    # nobody of another region or agency hears of it
+    assert not told.filter(recipient__in=[tree["sz_admin"].pk, tree["sz_supervisor"].pk, scene["other_admin"].pk])
+
+
+def test_a_scan_tells_each_authority_once(scene: dict[str, Any]) -> None:
+    from inspecta.notifications.models import Notification
+
+    before = Notification.objects.filter(recipient=scene["tree"]["th_admin"]).count()
+    TestingFinding.objects.bulk_create(
+        [
+            TestingFinding(
+                agency=scene["agency"],
+                project=scene["project"],
+                rule="sample_data_overdue",
+                key=f"s:{n}",
+                region="440106",
+            )
+            for n in range(4)
+        ]
+    )
+    services.warnings_sync()
+    news = Notification.objects.filter(recipient=scene["tree"]["th_admin"]).order_by("pk")[before:]
+    assert [n.subject for n in news] == ["新交办本级的预警 4 条"]
