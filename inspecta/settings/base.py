@@ -100,6 +100,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "inspecta.core.context_processors.navigation",
+                # the bell with the unread count beside the user menu (notifications)
+                "inspecta.notifications.context_processors.inbox",
             ],
         },
     },
@@ -472,9 +474,8 @@ INSPECTA_SEAL_LABEL_SIZE_MM = tuple(env.list("INSPECTA_SEAL_LABEL_SIZE_MM", cast
 # --- Notifications (T/CECS 8.2.4) -------------------------------------------------
 # The inbox of everyone, e-mail (through EMAIL_URL above) and SMS as each person chooses,
 # and the platform-health alerts to the operators (docs/notifications.md). The bell with
-# the unread count beside the user menu comes from the app's context processor.
+# the unread count beside the user menu comes from the app's context processor (TEMPLATES).
 INSTALLED_APPS += ["inspecta.notifications"]
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("inspecta.notifications.context_processors.inbox")
 # SMS gateway: a dotted path to a class with send(*, phone, subject, kind); empty, SMS is
 # switched off and offered nowhere. Aliyun's Dysmsapi SendSms:
 # "inspecta.notifications.sms.AliyunSms", with the endpoint, the AccessKey, the approved
