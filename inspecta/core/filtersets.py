@@ -55,6 +55,15 @@ class BaseFilterSet(django_filters.FilterSet):
         """Limit the page form's choices to the actor's scope (override)."""
 
 
+def named_choice(label: Any, everything: Any, rows: Any) -> forms.TypedChoiceField:
+    """A page filter field that offers records by name and sends their id (nobody types
+    an id): ``rows`` are ``(id, name)`` pairs, ``everything`` the label of no choice."""
+
+    return forms.TypedChoiceField(
+        label=label, required=False, coerce=int, empty_value=None, choices=[("", everything), *rows]
+    )
+
+
 def api_filter(
     filterset_class: type[django_filters.FilterSet],
     data: dict[str, Any],

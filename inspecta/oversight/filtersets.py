@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from inspecta.core.actors import actor_of
-from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
+from inspecta.core.filtersets import BaseFilterSet, IntegerFilter, named_choice
 from inspecta.core.findings import SEVERITY_CHOICES, FindingStatus
 from inspecta.core.limits import MAX_ID
 from inspecta.core.permissions import is_agency
@@ -106,25 +106,13 @@ class WarningFilterSet(BaseFilterSet):
                 .order_by("name")
                 .values_list("pk", "name")
             )
-            form.fields["agency"] = forms.TypedChoiceField(
-                label=_("检测机构"),
-                required=False,
-                coerce=int,
-                empty_value=None,
-                choices=[("", _("全部检测机构")), *agencies],
-            )
+            form.fields["agency"] = named_choice(_("检测机构"), _("全部检测机构"), agencies)
         projects = (
             Project.objects.filter(Exists(seen.filter(project_id=OuterRef("pk"))))
             .order_by("name")
             .values_list("pk", "name")
         )
-        form.fields["project"] = forms.TypedChoiceField(
-            label=_("工程项目"),
-            required=False,
-            coerce=int,
-            empty_value=None,
-            choices=[("", _("全部工程项目")), *projects],
-        )
+        form.fields["project"] = named_choice(_("工程项目"), _("全部工程项目"), projects)
         if not may_decide_warnings(self.actor):
             del form.fields["mine"]
         style_fields(form, placeholders=True)

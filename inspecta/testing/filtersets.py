@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inspecta.core.filtersets import BaseFilterSet, IntegerFilter
+from inspecta.core.filtersets import BaseFilterSet, IntegerFilter, named_choice
 from inspecta.core.limits import MAX_ID
 from inspecta.core.permissions import is_operator, is_regulator
 from inspecta.core.scoping import region_prefix
@@ -85,11 +85,5 @@ class TestRecordFilterSet(BaseFilterSet):
         form.fields["test_item"] = forms.ChoiceField(
             label=_("检测项目"), required=False, choices=[("", _("全部检测项目")), *items]
         )
-        form.fields["agency"] = forms.TypedChoiceField(
-            label=_("检测机构"),
-            required=False,
-            coerce=int,
-            empty_value=None,
-            choices=[("", _("全部检测机构")), *agencies],
-        )
+        form.fields["agency"] = named_choice(_("检测机构"), _("全部检测机构"), agencies)
         style_fields(form, placeholders=True)
