@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from inspecta.accounts.choices import OrganisationKind, Role
@@ -28,6 +28,7 @@ from inspecta.core.models import Region, RegionRule, Specialty, StoredFile
 from inspecta.core.regionrules import region_rule_add
 from inspecta.core.scoping import Scoping, permits
 from inspecta.core.testing.factories import OrganisationFactory, UserFactory, authority_tree
+from inspecta.core.testing.scenes import rolled_back
 from inspecta.exchange.choices import FindingKind
 from inspecta.exchange.models import AccessApplication, AnomalyFinding, ClientKey, ExchangeClient, Receipt
 from inspecta.exchange.testing import approved_client
@@ -246,14 +247,8 @@ def world(django_db_setup: Any, django_db_blocker: Any) -> Any:
     """Built once for the module inside a transaction that is rolled back at its end;
     each test runs in a savepoint inside it (the ``db`` fixture)."""
 
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _build(authority_tree())
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        yield _build(authority_tree())
 
 
 def _build(tree: dict[str, Any]) -> dict[str, Any]:

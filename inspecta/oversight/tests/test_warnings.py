@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from inspecta.core.findings import FindingStatus
 from inspecta.core.regionrules import region_rule_add
 from inspecta.core.testing.access import assert_gets_nothing, login_verified
 from inspecta.core.testing.factories import authority_tree
+from inspecta.core.testing.scenes import rolled_back
 from inspecta.exchange.choices import Scope
 from inspecta.exchange.testing import approved_client, signed_call
 from inspecta.oversight import services
@@ -34,17 +34,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def built(django_db_setup: Any, django_db_blocker: Any) -> Any:
-    """Built once for the module inside a transaction rolled back at its end; each test
-    runs in a savepoint inside it (the ``db`` fixture)."""
-
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _build()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        yield _build()
 
 
 @pytest.fixture
