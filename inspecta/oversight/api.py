@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
@@ -183,3 +183,122 @@ def warning_step(
 @router.get("/rules", response=list[RuleOut], auth=AUTH, summary="预警规则目录")
 def rule_list(request: AuthedRequest) -> list[dict[str, Any]]:
     return [{"code": r.code, "name": str(r.label), "source": r.source, "clause": r.clause} for r in warning_rules()]
+
+
+# --------------------------------------------------------------- nonconformance closure
+
+CLOSURE_AUTH = [SignatureAuth(scopes=[Scope.REPORTS_SUBMIT.value], optional=True), session_auth]
+"""The agency's LIMS reports its handling with the scope it reports with
+(``reports:submit``); people with their session."""
+
+
+class ClosureOut(Schema):
+    number: int = Field(description="报送次序")
+    status: Literal["pending", "approved", "rejected"]
+    parties: list[str] = Field(description="已告知单位：owner、supervising_firm、contractor、station")
+    notified_at: datetime.datetime
+    action: str = Field(description="处理措施：retest、rework、entity_test、removed、other")
+    retest_report: int | None = Field(description="复检报告 id")
+    retest_conclusion: str | None
+    description: str
+    files: list[dict[str, str]]
+    applied_at: datetime.datetime
+    decided_at: datetime.datetime | None
+    decision_reason: str
+
+
+class NonconformanceDetailOut(Schema):
+    id: int
+    report_id: int
+    serial_number: str
+    project_id: int
+    agency_id: int
+    test_item: str
+    created_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    closures: list[ClosureOut]
+
+
+class ClosureIn(Schema):
+    parties: list[Literal["owner", "supervising_firm", "contractor", "station"]] = Field(
+        min_length=1, max_length=4, description="已告知单位"
+    )
+    notified_at: datetime.datetime = Field(description="告知时间（带时区）")
+    action: Literal["retest", "rework", "entity_test", "removed", "other"] = Field(description="处理措施")
+    retest_report: int | None = Field(None, ge=1, le=MAX_ID, description="复检报告 id（复检、返工返修后复检必填）")
+    description: str = Field(min_length=1, max_length=4000, description="处理情况")
+    files: list[uuid.UUID] = Field([], max_length=20, description="佐证材料：本单位已上传文件的 id（tus）")
+
+
+def _entry_json(entry: Any) -> dict[str, Any]:
+    closures = entry.closures.select_related("retest_report").prefetch_related("files").order_by("number")
+    return {
+        "id": entry.pk,
+        "report_id": entry.report_id,
+        "serial_number": entry.report.serial_number,
+        "project_id": entry.project_id,
+        "agency_id": entry.agency_id,
+        "test_item": entry.test_item_id,
+        "created_at": entry.created_at,
+        "closed_at": entry.closed_at,
+        "closures": [
+            {
+                "number": c.number,
+                "status": c.status,
+                "parties": c.parties,
+                "notified_at": c.notified_at,
+                "action": c.action,
+                "retest_report": c.retest_report_id,
+                "retest_conclusion": c.retest_report.conclusion if c.retest_report is not None else None,
+                "description": c.description,
+                "files": [{"id": str(f.pk), "sha256": f.sha256} for f in c.files.all()],
+                "applied_at": c.applied_at,
+                "decided_at": c.decided_at,
+                "decision_reason": c.decision_reason,
+            }
+            for c in closures
+        ],
+    }
+
+
+@router.get(
+    "/nonconformance/{entry_id}",
+    response=NonconformanceDetailOut,
+    auth=CLOSURE_AUTH,
+    summary="不合格台账条目及其闭环处理情况",
+)
+def nonconformance_detail(request: AuthedRequest, entry_id: int) -> dict[str, Any]:
+    return _entry_json(selectors.nonconformance_get(actor=request.auth, pk=entry_id))
+
+
+@router.post(
+    "/nonconformance/{entry_id}/closures",
+    response={201: NonconformanceDetailOut},
+    auth=CLOSURE_AUTH,
+    summary="报送不合格结果的处理情况（检测机构；等待监督站确认）",
+)
+@idempotent
+def closure_submit(request: AuthedRequest, entry_id: int, payload: ClosureIn) -> Status:
+    from inspecta.reports.models import Report
+
+    entry = selectors.nonconformance_get(actor=request.auth, pk=entry_id)
+    retest = None
+    if payload.retest_report is not None:
+        retest = Report.objects.restrict(request.auth).filter(pk=payload.retest_report).first()
+        if retest is None:
+            raise ValidationError({"retest_report": "复检报告不存在。"})
+    wanted = set(payload.files)
+    files = list(StoredFile.objects.restrict(request.auth, "change").filter(pk__in=wanted)) if wanted else []
+    if len(files) != len(wanted):
+        raise ValidationError({"files": "佐证材料须为本单位已上传的文件，有文件 id 不存在。"})
+    services.closure_submit(
+        actor=request.auth,
+        entry=entry,
+        parties=list(payload.parties),
+        notified_at=payload.notified_at,
+        action=payload.action,
+        description=payload.description,
+        retest_report=retest,
+        files=files,
+    )
+    return Status(201, _entry_json(selectors.nonconformance_get(actor=request.auth, pk=entry_id)))

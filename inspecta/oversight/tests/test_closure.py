@@ -239,3 +239,45 @@ def test_the_station_and_the_agency_are_told(scene: dict[str, Any]) -> None:
     services.closure_decide(actor=tree["gz_inspector"], closure=closure, approve=True, reason="同意")
     decided = told.get(kind="closure_decided")
     assert decided.recipient == scene["admin"] and "已确认闭环" in decided.subject
+
+
+# --- API --------------------------------------------------------------------------------
+
+
+def test_the_agencys_lims_reports_its_handling_over_the_signed_api(scene: dict[str, Any]) -> None:
+    import json
+
+    from inspecta.core.testing.openapi import assert_documented
+    from inspecta.exchange.choices import Scope
+    from inspecta.exchange.testing import approved_client, signed_call
+
+    entry = scene["entry"]
+    creds = approved_client(
+        applicant=scene["admin"], reviewer=scene["tree"]["gz_admin"], scopes=[Scope.REPORTS_SUBMIT.value]
+    )
+    path = f"/api/v1/oversight/nonconformance/{entry.pk}/closures"
+    body = {
+        "parties": ["owner", "contractor"],
+        "notified_at": timezone.now().isoformat(),
+        "action": "retest",
+        "description": "已告知并加倍复检合格。",
+    }
+    refused = signed_call(Client(), creds, "POST", path, json.dumps(body).encode())
+    assert refused.status_code == 400
+    assert "retest_report" in refused.content.decode()
+    assert not entry.closures.exists()
+
+    body["retest_report"] = scene["retest"].pk
+    made = signed_call(Client(), creds, "POST", path, json.dumps(body).encode())
+    assert made.status_code == 201, made.content
+    assert made.json()["closures"][0]["status"] == "pending"
+    assert made.json()["closures"][0]["retest_conclusion"] == "qualified"
+    read = signed_call(Client(), creds, "GET", f"/api/v1/oversight/nonconformance/{entry.pk}")
+    assert_documented(read, "/api/v1/oversight/nonconformance/{entry_id}")
+    assert read.json()["closures"][0]["number"] == 1
+
+    # another agency's client gets nothing
+    other = approved_client(
+        applicant=scene["other_admin"], reviewer=scene["tree"]["sz_admin"], scopes=[Scope.REPORTS_SUBMIT.value]
+    )
+    assert signed_call(Client(), other, "GET", f"/api/v1/oversight/nonconformance/{entry.pk}").status_code == 404
