@@ -9,13 +9,15 @@ from inspecta.accounts.choices import Role
 from inspecta.core.permissions import has_role, is_agency, is_client, is_operator, is_party, is_regulator, signed_in
 from inspecta.core.scoping import permits
 
-from .choices import ACTIVE, UNHANDLED, WarningStatus
+from .choices import UNHANDLED, WarningStatus
 
 __all__ = [
     "may_answer",
     "may_answer_warnings",
     "may_decide",
+    "may_decide_closure",
     "may_decide_warnings",
+    "may_submit_closure",
     "may_view_warnings",
 ]
 
@@ -53,10 +55,6 @@ def may_decide(who: Any, warning: Any, action: str) -> bool:
         "reopen": warning.status == WarningStatus.CLOSED,
     }
     return bool(allowed.get(action)) and permits(who, warning, "decide")
-
-
-def is_active(warning: Any) -> bool:
-    return warning.status in ACTIVE
 
 
 def may_submit_closure(who: Any, entry: Any) -> bool:
